@@ -1,0 +1,191 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Base carries what every provider implementation shares: its descriptor,
+// configuration and own *http.Client. Provider files embed it.
+type Base struct {
+	desc   Descriptor
+	cfg    Config
+	client *http.Client
+}
+
+// NewBase applies defaults to cfg and builds the provider's HTTP client.
+func NewBase(d Descriptor, cfg Config) Base {
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = d.BaseURL
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = d.Timeout
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Second
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	tr := cfg.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	return Base{desc: d, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: tr}}
+}
+
+// Descriptor returns the provider's descriptor.
+func (b *Base) Descriptor() Descriptor { return b.desc }
+
+// Configured reports whether the provider has the key it needs.
+func (b *Base) Configured() bool { return b.desc.Key != KeyRequired || b.cfg.APIKey != "" }
+
+// APIKey returns the configured key (possibly empty).
+func (b *Base) APIKey() string { return b.cfg.APIKey }
+
+// URL joins the base URL and a path that is already escaped as the provider
+// documents it (e.g. "/ip_addresses/1.2.3.4").
+func (b *Base) URL(path string) string { return b.cfg.BaseURL + path }
+
+// NotConfigured is the error for a lookup without a required key. It is
+// returned before any network call.
+func (b *Base) NotConfigured() *Error {
+	return &Error{Provider: b.desc.Name, Kind: ErrNotConfigured, Message: "no API key configured"}
+}
+
+// Fail builds an *Error for this provider.
+func (b *Base) Fail(kind error, resp *Response, msg string) *Error {
+	e := &Error{Provider: b.desc.Name, Kind: kind, Message: b.redact(msg)}
+	if resp != nil {
+		e.StatusCode = resp.Status
+		e.Bytes = int64(len(resp.Body))
+		if kind == ErrRateLimited {
+			e.RetryAfter = RetryAfter(resp.Header, time.Now())
+		}
+		if kind == ErrNotFound {
+			e.Raw = resp.Body
+		}
+	}
+	return e
+}
+
+// Response is an upstream answer with its body read (up to the size cap).
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// NewRequest builds a request with the headers every provider sends: Accept
+// (application/json unless accept is given) and the identifying User-Agent.
+func (b *Base) NewRequest(ctx context.Context, method, rawURL string, body io.Reader, accept string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
+	if err != nil {
+		return nil, &Error{Provider: b.desc.Name, Kind: ErrBadInput, Message: "cannot build request"}
+	}
+	if accept == "" {
+		accept = "application/json"
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", b.cfg.UserAgent)
+	return req, nil
+}
+
+// Do sends req and reads the body up to the size cap. Transport failures,
+// timeouts and oversized bodies become *Error values; a cancelled context is
+// returned as an error matching context.Canceled. The status code is not
+// judged here: the provider reads it (see Classify).
+func (b *Base) Do(req *http.Request) (*Response, error) {
+	ctx := req.Context()
+	res, err := b.client.Do(req)
+	if err != nil {
+		return nil, b.transportError(ctx, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, b.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, b.transportError(ctx, err)
+	}
+	resp := &Response{Status: res.StatusCode, Header: res.Header, Body: body}
+	if int64(len(body)) > b.cfg.MaxBodyBytes {
+		e := b.Fail(ErrUpstream, resp, fmt.Sprintf("response larger than %d bytes", b.cfg.MaxBodyBytes))
+		return nil, e
+	}
+	return resp, nil
+}
+
+func (b *Base) transportError(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return fmt.Errorf("%s: %w", b.desc.Name, context.Canceled)
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &Error{Provider: b.desc.Name, Kind: ErrTimeout, Message: fmt.Sprintf("no answer within %s", b.cfg.Timeout)}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // drop the URL: it may carry a key
+	}
+	return &Error{Provider: b.desc.Name, Kind: ErrUpstream, Message: b.redact(err.Error())}
+}
+
+// redact removes the API key from s.
+func (b *Base) redact(s string) string {
+	if b.cfg.APIKey != "" {
+		s = strings.ReplaceAll(s, b.cfg.APIKey, "[REDACTED]")
+		s = strings.ReplaceAll(s, url.QueryEscape(b.cfg.APIKey), "[REDACTED]")
+	}
+	return s
+}
+
+// Classify maps the statuses every provider shares: 401/403 → ErrAuth,
+// 429 → ErrRateLimited (with Retry-After), 5xx and other unexpected statuses
+// → ErrUpstream. It returns nil for 2xx; 404 and provider-specific statuses
+// are left to the caller, which should check them before calling Classify.
+func (b *Base) Classify(resp *Response) *Error {
+	switch s := resp.Status; {
+	case s >= 200 && s < 300:
+		return nil
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return b.Fail(ErrAuth, resp, "the provider refused the API key")
+	case s == http.StatusTooManyRequests:
+		return b.Fail(ErrRateLimited, resp, "")
+	case s == http.StatusNotFound:
+		return b.Fail(ErrNotFound, resp, "")
+	case s == http.StatusBadRequest || s == http.StatusUnprocessableEntity:
+		return b.Fail(ErrBadInput, resp, "the provider rejected the indicator")
+	default:
+		return b.Fail(ErrUpstream, resp, http.StatusText(s))
+	}
+}
+
+// RetryAfter reads Retry-After (seconds or an HTTP date), then the common
+// X-RateLimit-Reset-After / X-Rate-Limit-Reset-After headers. Zero when absent.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+		if t, err := http.ParseTime(v); err == nil && t.After(now) {
+			return t.Sub(now).Round(time.Second)
+		}
+	}
+	for _, k := range []string{"X-Rate-Limit-Reset-After", "X-RateLimit-Reset-After"} {
+		if n, err := strconv.Atoi(strings.TrimSpace(h.Get(k))); err == nil && n >= 0 {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return 0
+}

@@ -1,0 +1,219 @@
+// Package provider holds the contract every threat-intelligence provider
+// implements, the registry of descriptors, typed errors, and one file per
+// provider (virustotal.go, abuseipdb.go, ...).
+//
+// A provider file registers a stateless Descriptor in init(); main builds the
+// live providers once with New and keeps them in a Registry.
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+// KeyNeed says whether a provider needs an API key.
+type KeyNeed int
+
+// Key requirements.
+const (
+	KeyNone     KeyNeed = iota // keyless
+	KeyOptional                // works without a key, with lower limits
+	KeyRequired                // NOT_CONFIGURED without a key
+)
+
+// String names the key requirement for documentation and status output.
+func (k KeyNeed) String() string {
+	switch k {
+	case KeyOptional:
+		return "optional"
+	case KeyRequired:
+		return "required"
+	default:
+		return "none"
+	}
+}
+
+// Descriptor describes a provider. It is stateless and registered in init().
+type Descriptor struct {
+	Name        string           // lower-case, e.g. "virustotal"
+	Title       string           // human name, e.g. "VirusTotal"
+	Kinds       []indicator.Kind // kinds it can look up
+	Key         KeyNeed
+	BaseURL     string        // the real service's base URL
+	Rate        Rate          // default shared request budget (free tier)
+	CacheTTL    time.Duration // default result cache lifetime
+	NotFoundTTL time.Duration // default lifetime of a cached not-found
+	Timeout     time.Duration // default per-call timeout
+	FreeTier    string        // one line for the README: free-tier limits
+	New         func(Config) (Provider, error)
+}
+
+// Serves reports whether the provider can look up kind k.
+func (d Descriptor) Serves(k indicator.Kind) bool {
+	for _, x := range d.Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Config is what New receives: the descriptor's defaults overridden by
+// configuration. New does no I/O.
+type Config struct {
+	BaseURL      string        // no trailing slash needed; paths are appended as documented
+	APIKey       string        // secret; never logged or put in errors
+	Timeout      time.Duration // per call; 0 means the descriptor's default
+	MaxBodyBytes int64         // response size cap; 0 means DefaultMaxBodyBytes
+	UserAgent    string        // identifying User-Agent; empty means DefaultUserAgent
+	Transport    http.RoundTripper
+	Logger       *slog.Logger
+}
+
+// DefaultMaxBodyBytes caps upstream response bodies unless configured.
+const DefaultMaxBodyBytes = 4 << 20
+
+// DefaultUserAgent identifies us to providers.
+const DefaultUserAgent = "InspectorGadget/2 (+https://github.com/inspector-gadget/gadget)"
+
+// Provider looks up one indicator at one service.
+//
+// Lookup returns a Result on success. Every failure is a *Error whose Kind is
+// one of the sentinel errors (ErrNotFound, ErrRateLimited, ErrAuth,
+// ErrUpstream, ErrTimeout, ErrNotConfigured, ErrBadInput), except that a
+// cancelled context returns an error matching context.Canceled. A not-found
+// *Error still carries the upstream body and byte count, so it can be cached
+// and accounted.
+type Provider interface {
+	Descriptor() Descriptor
+	Configured() bool // false when a required key is missing
+	Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error)
+}
+
+// Result is a successful lookup.
+type Result struct {
+	Provider   string
+	Raw        json.RawMessage // the provider's JSON, as received
+	Summary    any             // the provider's typed summary (e.g. *VirusTotalSummary)
+	Verdict    Assessment      // this provider's opinion
+	Bytes      int64           // upstream body bytes, for accounting
+	StatusCode int
+	Quota      *Quota // quota hints from headers, when the provider sends them
+}
+
+// Assessment is one provider's verdict with a one-line reason.
+type Assessment struct {
+	Level  indicator.Level
+	Score  int    // 0–100
+	Reason string // e.g. "23/84 VirusTotal engines flag it"
+}
+
+// Quota is what a provider's headers say about the remaining budget.
+type Quota struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time // zero when unknown
+}
+
+// Rate is a request budget: Events per Per.
+type Rate struct {
+	Events int
+	Per    time.Duration
+}
+
+// IsZero reports whether the rate is unset (unlimited).
+func (r Rate) IsZero() bool { return r.Events <= 0 || r.Per <= 0 }
+
+// String formats the rate as ParseRate reads it, e.g. "4/m".
+func (r Rate) String() string {
+	if r.IsZero() {
+		return "unlimited"
+	}
+	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h", 24 * time.Hour: "d"}[r.Per]
+	if unit == "" {
+		return fmt.Sprintf("%d/%s", r.Events, r.Per)
+	}
+	return fmt.Sprintf("%d/%s", r.Events, unit)
+}
+
+// ParseRate reads "N/s", "N/m", "N/h", "N/d", "N/<duration>" or "unlimited".
+func ParseRate(s string) (Rate, error) {
+	s = strings.TrimSpace(s)
+	if s == "unlimited" || s == "0" {
+		return Rate{}, nil
+	}
+	n, per, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m, N/h or N/d", s)
+	}
+	events, err := strconv.Atoi(strings.TrimSpace(n))
+	if err != nil || events <= 0 {
+		return Rate{}, fmt.Errorf("rate %q: count must be a positive integer", s)
+	}
+	var d time.Duration
+	switch p := strings.TrimSpace(per); p {
+	case "s", "sec", "second":
+		d = time.Second
+	case "m", "min", "minute":
+		d = time.Minute
+	case "h", "hour":
+		d = time.Hour
+	case "d", "day":
+		d = 24 * time.Hour
+	default:
+		d, err = time.ParseDuration(p)
+		if err != nil || d <= 0 {
+			return Rate{}, fmt.Errorf("rate %q: unknown period %q", s, p)
+		}
+	}
+	return Rate{Events: events, Per: d}, nil
+}
+
+var (
+	regMu       sync.RWMutex
+	descriptors = map[string]Descriptor{}
+)
+
+// Register adds a descriptor. It is called from init() and panics on a
+// duplicate or incomplete descriptor, which is a programming error.
+func Register(d Descriptor) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 {
+		panic("provider: incomplete descriptor " + d.Name)
+	}
+	if _, dup := descriptors[d.Name]; dup {
+		panic("provider: duplicate descriptor " + d.Name)
+	}
+	descriptors[d.Name] = d
+}
+
+// Descriptors returns every registered descriptor sorted by name.
+func Descriptors() []Descriptor {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	out := make([]Descriptor, 0, len(descriptors))
+	for _, d := range descriptors {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Lookup returns the registered descriptor called name.
+func Lookup(name string) (Descriptor, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	d, ok := descriptors[name]
+	return d, ok
+}

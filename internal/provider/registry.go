@@ -1,0 +1,58 @@
+package provider
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+// Registry holds the live providers built once in main.
+type Registry struct {
+	byName map[string]Provider
+	names  []string
+}
+
+// NewRegistry builds a registry from live providers.
+func NewRegistry(ps ...Provider) (*Registry, error) {
+	r := &Registry{byName: make(map[string]Provider, len(ps))}
+	for _, p := range ps {
+		name := p.Descriptor().Name
+		if _, dup := r.byName[name]; dup {
+			return nil, fmt.Errorf("provider registry: duplicate %q", name)
+		}
+		r.byName[name] = p
+		r.names = append(r.names, name)
+	}
+	sort.Strings(r.names)
+	return r, nil
+}
+
+// Get returns the live provider called name.
+func (r *Registry) Get(name string) (Provider, bool) {
+	p, ok := r.byName[name]
+	return p, ok
+}
+
+// Names lists the live providers' names, sorted.
+func (r *Registry) Names() []string { return append([]string(nil), r.names...) }
+
+// All returns the live providers sorted by name.
+func (r *Registry) All() []Provider {
+	out := make([]Provider, 0, len(r.names))
+	for _, n := range r.names {
+		out = append(out, r.byName[n])
+	}
+	return out
+}
+
+// ForKind returns the live providers that serve kind k, sorted by name.
+func (r *Registry) ForKind(k indicator.Kind) []Provider {
+	var out []Provider
+	for _, n := range r.names {
+		if p := r.byName[n]; p.Descriptor().Serves(k) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
