@@ -1,0 +1,230 @@
+// Package storetest is the storage suite that runs, unchanged, against
+// PostgreSQL and SQLite.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/store"
+)
+
+// SQLiteURL returns the URL of a fresh SQLite file in a temp dir.
+func SQLiteURL(t testing.TB) string {
+	return "sqlite://" + filepath.Join(t.TempDir(), "gadget.db")
+}
+
+// Open opens and migrates a store at url, closed when the test ends.
+func Open(t testing.TB, url string) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s
+}
+
+// Run runs the suite; newURL returns a fresh, empty database URL.
+func Run(t *testing.T, newURL func(t testing.TB) string) {
+	t.Run("MigrateIsIdempotentAndConcurrent", func(t *testing.T) { testMigrate(t, newURL(t)) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, Open(t, newURL(t))) })
+	t.Run("Usage", func(t *testing.T) { testUsage(t, Open(t, newURL(t))) })
+	t.Run("AuditLogPaging", func(t *testing.T) { testAudit(t, Open(t, newURL(t))) })
+}
+
+func testMigrate(t *testing.T, url string) {
+	ctx := context.Background()
+	stores := make([]*store.Store, 3)
+	for i := range stores {
+		s, err := store.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	var wg sync.WaitGroup
+	applied := make([][]string, len(stores))
+	errs := make([]error, len(stores))
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			applied[i], errs[i] = s.Migrate(ctx)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent migrate %d: %v", i, err)
+		}
+		total += len(applied[i])
+	}
+	if total == 0 {
+		t.Fatal("no migration was applied by any process")
+	}
+	again, err := stores[0].Migrate(ctx)
+	if err != nil || len(again) != 0 {
+		t.Fatalf("second migrate applied %v, err %v; want nothing", again, err)
+	}
+	if n, err := stores[0].CountUsers(ctx); err != nil || n != 0 {
+		t.Fatalf("CountUsers = %d, %v", n, err)
+	}
+}
+
+func testUsers(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	created := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
+	u, err := s.CreateUser(ctx, auth.NewUser{Username: "alice", PasswordHash: "$2b$12$x", Active: true, CreatedAt: created})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u.CreatedAt.Equal(created.Truncate(time.Microsecond)) || !u.PasswordChangedAt.Equal(u.CreatedAt) {
+		t.Errorf("times: created %v changed %v", u.CreatedAt, u.PasswordChangedAt)
+	}
+	if _, err := s.CreateUser(ctx, auth.NewUser{Username: "alice", PasswordHash: "h"}); !errors.Is(err, auth.ErrUserExists) {
+		t.Fatalf("duplicate: err = %v, want ErrUserExists", err)
+	}
+	if _, err := s.CreateUser(ctx, auth.NewUser{Username: "bob", PasswordHash: "h", Admin: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UserByUsername(ctx, "carol"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Fatalf("missing user: err = %v", err)
+	}
+	changed := created.Add(time.Hour)
+	u2, err := s.SetPassword(ctx, "alice", "$2b$12$y", changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u2.PasswordHash != "$2b$12$y" || !u2.PasswordChangedAt.Equal(changed.Truncate(time.Microsecond)) {
+		t.Errorf("after SetPassword: %+v", u2)
+	}
+	if _, err := s.SetPassword(ctx, "nobody", "h", changed); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Errorf("SetPassword nobody: %v", err)
+	}
+	u3, err := s.SetActive(ctx, "alice", false)
+	if err != nil || u3.Active {
+		t.Fatalf("SetActive: %+v %v", u3, err)
+	}
+	at := created.Add(2 * time.Hour).Truncate(time.Microsecond)
+	if err := s.RecordLogin(ctx, "bob", auth.Login{At: at, IP: "203.0.113.9", UserAgent: "curl/8"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.UserByUsername(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.LastLoginAt == nil || !b.LastLoginAt.Equal(at) || b.LastLoginIP != "203.0.113.9" || b.LastLoginUserAgent != "curl/8" || !b.Admin {
+		t.Errorf("bob = %+v", b)
+	}
+	list, err := s.ListUsers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, u := range list {
+		names = append(names, u.Username)
+	}
+	if diff := cmp.Diff([]string{"alice", "bob"}, names); diff != "" {
+		t.Errorf("ListUsers (-want +got):\n%s", diff)
+	}
+	if n, _ := s.CountUsers(ctx); n != 2 {
+		t.Errorf("CountUsers = %d", n)
+	}
+}
+
+func testUsage(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	recs := []accounting.Record{
+		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(time.Hour), Status: "ok", Cached: true, Latency: 12 * time.Millisecond},
+		{Username: "alice", API: "virustotal", DataSize: 50, At: day.Add(23*time.Hour + 59*time.Minute + 59*time.Second)},
+		{Username: "alice", API: "authenticate", At: day.Add(-time.Second)}, // the day before
+		{Username: "bob", API: "abuseipdb", DataSize: 7, At: day.Add(24 * time.Hour)}, // the day after
+		{Username: "bob", API: "abuseipdb", DataSize: 3, At: day.Add(2 * time.Hour)},
+	}
+	if err := s.InsertUsage(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.UsageRows(ctx, day, day.Add(24*time.Hour), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []accounting.Row{
+		{Username: "alice", API: "virustotal", Calls: 2, Bytes: 150},
+		{Username: "bob", API: "abuseipdb", Calls: 1, Bytes: 3},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("UsageRows (-want +got):\n%s", diff)
+	}
+	rows, err = s.UsageRows(ctx, day.Add(-24*time.Hour), day.Add(48*time.Hour), "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]accounting.Row{{Username: "bob", API: "abuseipdb", Calls: 2, Bytes: 10}}, rows); diff != "" {
+		t.Errorf("UsageRows bob (-want +got):\n%s", diff)
+	}
+	got, err := s.AuditLog(ctx, accounting.AuditFilter{Username: "alice", API: "virustotal"}, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[1].DataSize != 100 || !got[1].Cached || got[1].Latency != 12*time.Millisecond || got[1].Status != "ok" {
+		t.Errorf("audit alice = %+v", got)
+	}
+}
+
+func testAudit(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	base := time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)
+	var recs []accounting.Record
+	for i := range 25 {
+		// pairs share a timestamp, so paging must break ties by id
+		recs = append(recs, accounting.Record{Username: "u", API: "x", At: base.Add(time.Duration(i/2) * time.Second), DataSize: int64(i)})
+	}
+	if err := s.InsertUsage(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	svc := accounting.NewService(s, nil)
+	seen := map[string]bool{}
+	var last time.Time
+	after := ""
+	for pages := 0; ; pages++ {
+		p, err := svc.Audit(ctx, accounting.AuditFilter{Username: "u"}, 7, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			if seen[r.ID] {
+				t.Fatalf("record %s seen twice", r.ID)
+			}
+			if !last.IsZero() && r.At.After(last) {
+				t.Fatalf("not newest first: %v after %v", r.At, last)
+			}
+			seen[r.ID], last = true, r.At
+		}
+		if !p.HasNext {
+			break
+		}
+		after = p.EndCursor
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(seen) != 25 {
+		t.Fatalf("paged through %d records, want 25", len(seen))
+	}
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
+	"github.com/google/uuid"
+
+	"github.com/inspector-gadget/gadget/ent"
+	"github.com/inspector-gadget/gadget/ent/predicate"
+	"github.com/inspector-gadget/gadget/ent/usagelog"
+	"github.com/inspector-gadget/gadget/internal/accounting"
+)
+
+var _ accounting.Store = (*Store)(nil)
+
+// InsertUsage writes records in one statement per chunk, in one transaction.
+func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	const chunk = 200
+	for start := 0; start < len(recs); start += chunk {
+		end := min(start+chunk, len(recs))
+		builders := make([]*ent.UsageLogCreate, 0, end-start)
+		for _, r := range recs[start:end] {
+			id := uuid.New()
+			if r.ID != "" {
+				if parsed, err := uuid.Parse(r.ID); err == nil {
+					id = parsed
+				}
+			}
+			at := r.At
+			if at.IsZero() {
+				at = s.now()
+			}
+			status := r.Status
+			if status == "" {
+				status = "ok"
+			}
+			builders = append(builders, tx.UsageLog.Create().
+				SetID(id).SetUsername(truncate(orDash(r.Username), 64)).SetAPI(truncate(r.API, 128)).
+				SetDataSize(max(r.DataSize, 0)).SetEndpoint(truncate(r.Endpoint, 2048)).
+				SetParameters(r.Parameters).SetUserAgent(truncate(r.UserAgent, 512)).
+				SetIPAddress(truncate(r.IP, 64)).SetQueryDate(ts(at)).SetStatus(truncate(status, 32)).
+				SetCached(r.Cached).SetLatencyMs(max(r.Latency.Milliseconds(), 0)))
+		}
+		if err := tx.UsageLog.CreateBulk(builders...).OnConflict(sql.DoNothing()).Exec(ctx); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("insert usage: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// UsageRows groups usage in [from, to) by username and api.
+func (s *Store) UsageRows(ctx context.Context, from, to time.Time, username string) ([]accounting.Row, error) {
+	q := s.client.UsageLog.Query().Where(usagelog.QueryDateGTE(ts(from)), usagelog.QueryDateLT(ts(to)))
+	if username != "" {
+		q = q.Where(usagelog.Username(username))
+	}
+	var rows []struct {
+		Username string `json:"username"`
+		API      string `json:"api"`
+		Calls    int64  `json:"calls"`
+		Bytes    int64  `json:"bytes"`
+	}
+	err := q.GroupBy(usagelog.FieldUsername, usagelog.FieldAPI).
+		Aggregate(ent.As(ent.Count(), "calls"), ent.As(ent.Sum(usagelog.FieldDataSize), "bytes")).
+		Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]accounting.Row, len(rows))
+	for i, r := range rows {
+		out[i] = accounting.Row{Username: r.Username, API: r.API, Calls: r.Calls, Bytes: r.Bytes}
+	}
+	sortRows(out)
+	return out, nil
+}
+
+func sortRows(rows []accounting.Row) {
+	slices.SortFunc(rows, func(a, b accounting.Row) int {
+		return cmp.Or(strings.Compare(a.Username, b.Username), strings.Compare(a.API, b.API))
+	})
+}
+
+// AuditLog lists records newest first, filtered, after the cursor.
+func (s *Store) AuditLog(ctx context.Context, f accounting.AuditFilter, limit int, after *accounting.Cursor) ([]accounting.Record, error) {
+	var ps []predicate.UsageLog
+	if f.Username != "" {
+		ps = append(ps, usagelog.Username(f.Username))
+	}
+	if f.API != "" {
+		ps = append(ps, usagelog.API(f.API))
+	}
+	if f.Status != "" {
+		ps = append(ps, usagelog.Status(f.Status))
+	}
+	if !f.From.IsZero() {
+		ps = append(ps, usagelog.QueryDateGTE(ts(f.From)))
+	}
+	if !f.To.IsZero() {
+		ps = append(ps, usagelog.QueryDateLT(ts(f.To)))
+	}
+	if after != nil {
+		id, err := uuid.Parse(after.ID)
+		if err != nil {
+			return nil, fmt.Errorf("audit cursor: %w", err)
+		}
+		at := ts(after.At)
+		ps = append(ps, usagelog.Or(
+			usagelog.QueryDateLT(at),
+			usagelog.And(usagelog.QueryDate(at), usagelog.IDLT(id)),
+		))
+	}
+	logs, err := s.client.UsageLog.Query().Where(ps...).
+		Order(ent.Desc(usagelog.FieldQueryDate), ent.Desc(usagelog.FieldID)).
+		Limit(limit).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]accounting.Record, len(logs))
+	for i, l := range logs {
+		out[i] = accounting.Record{
+			ID: l.ID.String(), Username: l.Username, API: l.API, Endpoint: l.Endpoint, Parameters: l.Parameters,
+			UserAgent: l.UserAgent, IP: l.IPAddress, Status: l.Status, DataSize: l.DataSize, Cached: l.Cached,
+			Latency: time.Duration(l.LatencyMs) * time.Millisecond, At: l.QueryDate.UTC(),
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,117 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/inspector-gadget/gadget/ent"
+	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/internal/auth"
+)
+
+var _ auth.UserStore = (*Store)(nil)
+
+func ts(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func toUser(u *ent.User) *auth.User {
+	out := &auth.User{
+		ID: u.ID, Username: u.Username, PasswordHash: u.PasswordHash, Active: u.Active, Admin: u.Admin,
+		CreatedAt: u.CreatedAt.UTC(), PasswordChangedAt: u.PasswordChangedAt.UTC(),
+		LastLoginIP: u.LastLoginIP, LastLoginUserAgent: u.LastLoginUserAgent,
+	}
+	if u.LastLoginAt != nil {
+		t := u.LastLoginAt.UTC()
+		out.LastLoginAt = &t
+	}
+	return out
+}
+
+// CreateUser stores a new account; auth.ErrUserExists on a taken username.
+func (s *Store) CreateUser(ctx context.Context, nu auth.NewUser) (*auth.User, error) {
+	at := nu.CreatedAt
+	if at.IsZero() {
+		at = s.now()
+	}
+	u, err := s.client.User.Create().
+		SetUsername(nu.Username).SetPasswordHash(nu.PasswordHash).
+		SetAdmin(nu.Admin).SetActive(nu.Active).
+		SetCreatedAt(ts(at)).SetPasswordChangedAt(ts(at)).
+		Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, auth.ErrUserExists
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
+
+// UserByUsername returns one account; auth.ErrUserNotFound when absent.
+func (s *Store) UserByUsername(ctx context.Context, username string) (*auth.User, error) {
+	u, err := s.client.User.Query().Where(user.Username(username)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, auth.ErrUserNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
+}
+
+// ListUsers returns every account by username.
+func (s *Store) ListUsers(ctx context.Context) ([]*auth.User, error) {
+	us, err := s.client.User.Query().Order(ent.Asc(user.FieldUsername)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*auth.User, len(us))
+	for i, u := range us {
+		out[i] = toUser(u)
+	}
+	return out, nil
+}
+
+func (s *Store) updateUser(ctx context.Context, username string, set func(*ent.UserUpdate) *ent.UserUpdate) (*auth.User, error) {
+	n, err := set(s.client.User.Update().Where(user.Username(username))).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, auth.ErrUserNotFound
+	}
+	return s.UserByUsername(ctx, username)
+}
+
+// SetPassword replaces an account's password hash and stamps the change.
+func (s *Store) SetPassword(ctx context.Context, username, hash string, changedAt time.Time) (*auth.User, error) {
+	return s.updateUser(ctx, username, func(u *ent.UserUpdate) *ent.UserUpdate {
+		return u.SetPasswordHash(hash).SetPasswordChangedAt(ts(changedAt))
+	})
+}
+
+// SetActive enables or disables an account.
+func (s *Store) SetActive(ctx context.Context, username string, active bool) (*auth.User, error) {
+	return s.updateUser(ctx, username, func(u *ent.UserUpdate) *ent.UserUpdate { return u.SetActive(active) })
+}
+
+// RecordLogin stores the last sign-in's time, IP and user agent.
+func (s *Store) RecordLogin(ctx context.Context, username string, l auth.Login) error {
+	_, err := s.updateUser(ctx, username, func(u *ent.UserUpdate) *ent.UserUpdate {
+		return u.SetLastLoginAt(ts(l.At)).SetLastLoginIP(truncate(l.IP, 64)).SetLastLoginUserAgent(truncate(l.UserAgent, 512))
+	})
+	return err
+}
+
+// CountUsers returns the number of accounts.
+func (s *Store) CountUsers(ctx context.Context) (int, error) { return s.client.User.Query().Count(ctx) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	// cut at a rune boundary
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
