@@ -1,0 +1,388 @@
+package provider
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+func init() {
+	d := Descriptor{
+		Name:        "urlhaus",
+		Title:       "URLhaus (abuse.ch)",
+		Kinds:       []indicator.Kind{indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA256, indicator.IPv4},
+		Key:         KeyRequired,
+		BaseURL:     "https://urlhaus-api.abuse.ch/v1",
+		Rate:        Rate{Events: 60, Per: time.Minute},
+		CacheTTL:    6 * time.Hour,
+		NotFoundTTL: time.Hour,
+		Timeout:     10 * time.Second,
+		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m)",
+	}
+	d.New = func(cfg Config) (Provider, error) { return &urlhaus{Base: NewBase(d, cfg)}, nil }
+	Register(d)
+}
+
+// urlhaus looks up hosts, URLs and payloads in URLhaus with form-encoded
+// POSTs to /host/, /url/ and /payload/ and the header Auth-Key.
+type urlhaus struct{ Base }
+
+// URLhausSummary is what an analyst reads first from URLhaus. Exactly one
+// of Host, URL and Payload is set, according to Lookup.
+type URLhausSummary struct {
+	Lookup    string          `json:"lookup"`              // "host", "url" or "payload"
+	Reference string          `json:"reference,omitempty"` // the URLhaus page
+	Host      *URLhausHost    `json:"host,omitempty"`
+	URL       *URLhausURL     `json:"url,omitempty"`
+	Payload   *URLhausPayload `json:"payload,omitempty"`
+}
+
+// URLhausHost is a host (domain or IP) lookup.
+type URLhausHost struct {
+	Host       string            `json:"host"`
+	FirstSeen  time.Time         `json:"firstSeen,omitzero"`
+	URLCount   int               `json:"urlCount"`   // malware URLs ever seen on the host
+	OnlineURLs int               `json:"onlineUrls"` // of the listed URLs, those still online
+	Blacklists map[string]string `json:"blacklists,omitempty"`
+	Threats    []string          `json:"threats"` // distinct threat types of the listed URLs
+	Tags       []string          `json:"tags"`    // distinct tags of the listed URLs
+	URLs       []URLhausHostURL  `json:"urls"`    // the first few, online ones first
+}
+
+// URLhausHostURL is one malware URL on a host.
+type URLhausHostURL struct {
+	URL       string    `json:"url"`
+	Status    string    `json:"status"` // online, offline or unknown
+	Threat    string    `json:"threat,omitempty"`
+	DateAdded time.Time `json:"dateAdded,omitzero"`
+	Tags      []string  `json:"tags,omitempty"`
+}
+
+// URLhausURL is a URL lookup.
+type URLhausURL struct {
+	URL        string              `json:"url"`
+	Status     string              `json:"status"` // online, offline or unknown
+	Host       string              `json:"host,omitempty"`
+	Threat     string              `json:"threat,omitempty"` // e.g. malware_download
+	DateAdded  time.Time           `json:"dateAdded,omitzero"`
+	LastOnline time.Time           `json:"lastOnline,omitzero"`
+	Tags       []string            `json:"tags"`
+	Blacklists map[string]string   `json:"blacklists,omitempty"`
+	Payloads   []URLhausURLPayload `json:"payloads"` // the first few
+}
+
+// URLhausURLPayload is a file a malware URL served.
+type URLhausURLPayload struct {
+	Filename  string    `json:"filename,omitempty"`
+	FileType  string    `json:"fileType,omitempty"`
+	SHA256    string    `json:"sha256,omitempty"`
+	Signature string    `json:"signature,omitempty"` // malware family, when known
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
+}
+
+// URLhausPayload is a payload (file hash) lookup.
+type URLhausPayload struct {
+	MD5        string              `json:"md5,omitempty"`
+	SHA256     string              `json:"sha256,omitempty"`
+	FileType   string              `json:"fileType,omitempty"`
+	FileSize   int64               `json:"fileSize"`
+	Signature  string              `json:"signature,omitempty"`
+	FirstSeen  time.Time           `json:"firstSeen,omitzero"`
+	LastSeen   time.Time           `json:"lastSeen,omitzero"`
+	URLCount   int                 `json:"urlCount"`   // malware URLs that served it
+	OnlineURLs int                 `json:"onlineUrls"` // of the listed URLs, those still online
+	URLs       []URLhausPayloadURL `json:"urls"`       // the first few, online ones first
+}
+
+// URLhausPayloadURL is one URL that served a payload.
+type URLhausPayloadURL struct {
+	URL       string    `json:"url"`
+	Status    string    `json:"status"`
+	Filename  string    `json:"filename,omitempty"`
+	FirstSeen time.Time `json:"firstSeen,omitzero"`
+	LastSeen  time.Time `json:"lastSeen,omitzero"`
+}
+
+// urlhausMaxList caps the URL and payload lists in a summary.
+const urlhausMaxList = 10
+
+// urlhausBody holds the fields of the host, url and payload answers.
+type urlhausBody struct {
+	Reference  string            `json:"urlhaus_reference"`
+	Host       string            `json:"host"`
+	FirstSeen  string            `json:"firstseen"`
+	LastSeen   string            `json:"lastseen"`
+	URLCount   abuseCHInt        `json:"url_count"`
+	Blacklists map[string]string `json:"blacklists"`
+	URLs       []struct {
+		URL       string   `json:"url"`
+		Status    string   `json:"url_status"`
+		Threat    string   `json:"threat"`
+		DateAdded string   `json:"date_added"`
+		Tags      []string `json:"tags"`
+		Filename  string   `json:"filename"`
+		FirstSeen string   `json:"firstseen"`
+		LastSeen  string   `json:"lastseen"`
+	} `json:"urls"`
+	// url lookup
+	URL        string   `json:"url"`
+	URLStatus  string   `json:"url_status"`
+	Threat     string   `json:"threat"`
+	DateAdded  string   `json:"date_added"`
+	LastOnline string   `json:"last_online"`
+	Tags       []string `json:"tags"`
+	Payloads   []struct {
+		FirstSeen string `json:"firstseen"`
+		Filename  string `json:"filename"`
+		FileType  string `json:"file_type"`
+		SHA256    string `json:"response_sha256"`
+		Signature string `json:"signature"`
+	} `json:"payloads"`
+	// payload lookup
+	MD5       string     `json:"md5_hash"`
+	SHA256    string     `json:"sha256_hash"`
+	FileType  string     `json:"file_type"`
+	FileSize  abuseCHInt `json:"file_size"`
+	Signature string     `json:"signature"`
+}
+
+func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
+	if !u.Configured() {
+		return nil, u.NotConfigured()
+	}
+	var path, lookup string
+	form := url.Values{}
+	switch ind.Kind {
+	case indicator.IPv4, indicator.Domain:
+		path, lookup = "/host/", "host"
+		form.Set("host", ind.Value)
+	case indicator.URL:
+		path, lookup = "/url/", "url"
+		form.Set("url", ind.Value)
+	case indicator.MD5:
+		path, lookup = "/payload/", "payload"
+		form.Set("md5_hash", ind.Value)
+	case indicator.SHA256:
+		path, lookup = "/payload/", "payload"
+		form.Set("sha256_hash", ind.Value)
+	default:
+		return nil, u.Fail(ErrBadInput, nil, fmt.Sprintf("%s lookups are not served", ind.Kind))
+	}
+	req, err := u.NewRequest(ctx, http.MethodPost, u.URL(path), strings.NewReader(form.Encode()), "")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Auth-Key", u.APIKey())
+	resp, err := u.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if e := abuseCHOutcome(&u.Base, resp); e != nil {
+		return nil, e
+	}
+	var body urlhausBody
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return nil, u.Fail(ErrUpstream, resp, "malformed JSON answer")
+	}
+	s := urlhausSummarize(lookup, &body)
+	return &Result{
+		Provider:   u.Descriptor().Name,
+		Raw:        resp.Body,
+		Summary:    s,
+		Verdict:    urlhausVerdict(s),
+		Bytes:      int64(len(resp.Body)),
+		StatusCode: resp.Status,
+	}, nil
+}
+
+func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
+	s := &URLhausSummary{Lookup: lookup, Reference: b.Reference}
+	// Online URLs matter most, so they lead the capped lists.
+	order := make([]int, 0, len(b.URLs))
+	for i, x := range b.URLs {
+		if x.Status == "online" {
+			order = append(order, i)
+		}
+	}
+	online := len(order)
+	for i, x := range b.URLs {
+		if x.Status != "online" {
+			order = append(order, i)
+		}
+	}
+	switch lookup {
+	case "host":
+		h := &URLhausHost{
+			Host: b.Host, FirstSeen: abuseCHTime(b.FirstSeen), URLCount: int(b.URLCount), OnlineURLs: online,
+			Blacklists: b.Blacklists, URLs: []URLhausHostURL{},
+		}
+		threats, tags := newNameSet(urlhausMaxList), newNameSet(urlhausMaxList)
+		for _, i := range order {
+			x := b.URLs[i]
+			threats.add(x.Threat)
+			tags.add(x.Tags...)
+			if len(h.URLs) < urlhausMaxList {
+				h.URLs = append(h.URLs, URLhausHostURL{URL: x.URL, Status: x.Status, Threat: x.Threat, DateAdded: abuseCHTime(x.DateAdded), Tags: x.Tags})
+			}
+		}
+		h.Threats, h.Tags = threats.list, tags.list
+		s.Host = h
+	case "url":
+		v := &URLhausURL{
+			URL: b.URL, Status: b.URLStatus, Host: b.Host, Threat: b.Threat, DateAdded: abuseCHTime(b.DateAdded),
+			LastOnline: abuseCHTime(b.LastOnline), Tags: b.Tags, Blacklists: b.Blacklists, Payloads: []URLhausURLPayload{},
+		}
+		if v.Tags == nil {
+			v.Tags = []string{}
+		}
+		for _, p := range b.Payloads[:min(len(b.Payloads), urlhausMaxList)] {
+			v.Payloads = append(v.Payloads, URLhausURLPayload{Filename: p.Filename, FileType: p.FileType, SHA256: p.SHA256, Signature: p.Signature, FirstSeen: abuseCHTime(p.FirstSeen)})
+		}
+		s.URL = v
+	case "payload":
+		p := &URLhausPayload{
+			MD5: b.MD5, SHA256: b.SHA256, FileType: b.FileType, FileSize: int64(b.FileSize), Signature: b.Signature,
+			FirstSeen: abuseCHTime(b.FirstSeen), LastSeen: abuseCHTime(b.LastSeen), URLCount: int(b.URLCount), OnlineURLs: online, URLs: []URLhausPayloadURL{},
+		}
+		for _, i := range order[:min(len(order), urlhausMaxList)] {
+			x := b.URLs[i]
+			p.URLs = append(p.URLs, URLhausPayloadURL{URL: x.URL, Status: x.Status, Filename: x.Filename, FirstSeen: abuseCHTime(x.FirstSeen), LastSeen: abuseCHTime(x.LastSeen)})
+		}
+		s.Payload = p
+	}
+	return s
+}
+
+// urlhausVerdict maps a URLhaus answer to a verdict:
+//
+//	lookup   signal                                   level       score  reason
+//	url      url_status online                        MALICIOUS   95     URLhaus: online malware_download URL (elf, mirai)
+//	url      url_status offline or unknown            SUSPICIOUS  60     URLhaus: malware_download URL, offline since 2024-02-10
+//	host     at least one listed URL online           MALICIOUS   85     URLhaus: 3 of 10 malware URLs on this host are online
+//	host     URLs listed, none online                 SUSPICIOUS  50     URLhaus: 10 malware URLs on this host, none online
+//	host     no URLs                                  UNKNOWN     0      URLhaus lists the host without malware URLs
+//	payload  known payload                            MALICIOUS   90     URLhaus: Mozi payload served by 3 malware URLs
+//
+// Every URLhaus entry was reported as a malware distribution point, so only
+// liveness separates "block it now" from "was bad, look closer"; a host with
+// only offline URLs may be a cleaned-up compromised site. A payload is a file
+// that malware URLs delivered, which makes it malicious whether or not the
+// URLs are still up. Not found ("no_results") is not a verdict.
+func urlhausVerdict(s *URLhausSummary) Assessment {
+	switch {
+	case s.URL != nil:
+		u := s.URL
+		threat := u.Threat
+		if threat == "" {
+			threat = "malware"
+		}
+		if u.Status == "online" {
+			reason := "URLhaus: online " + threat + " URL"
+			if len(u.Tags) > 0 {
+				reason += " (" + strings.Join(u.Tags[:min(len(u.Tags), 3)], ", ") + ")"
+			}
+			return Assessment{Level: indicator.Malicious, Score: 95, Reason: reason}
+		}
+		reason := "URLhaus: " + threat + " URL, " + cmp.Or(u.Status, "unknown")
+		if u.Status == "offline" && !u.LastOnline.IsZero() {
+			reason += " since " + u.LastOnline.Format(time.DateOnly)
+		}
+		return Assessment{Level: indicator.Suspicious, Score: 60, Reason: reason}
+	case s.Host != nil:
+		h := s.Host
+		total := max(h.URLCount, len(h.URLs))
+		switch {
+		case h.OnlineURLs > 0:
+			return Assessment{Level: indicator.Malicious, Score: 85,
+				Reason: fmt.Sprintf("URLhaus: %d of %d malware URLs on this host are online", h.OnlineURLs, total)}
+		case total > 0:
+			return Assessment{Level: indicator.Suspicious, Score: 50,
+				Reason: fmt.Sprintf("URLhaus: %d malware URLs on this host, none online", total)}
+		default:
+			return Assessment{Level: indicator.Unknown, Score: 0, Reason: "URLhaus lists the host without malware URLs"}
+		}
+	case s.Payload != nil:
+		p := s.Payload
+		what := "payload"
+		if p.Signature != "" {
+			what = p.Signature + " payload"
+		}
+		return Assessment{Level: indicator.Malicious, Score: 90,
+			Reason: fmt.Sprintf("URLhaus: %s served by %d malware URLs", what, max(p.URLCount, len(p.URLs)))}
+	}
+	return Assessment{Level: indicator.Unknown, Score: 0, Reason: "URLhaus answer without data"}
+}
+
+// abuseCHOutcome judges an answer from URLhaus or ThreatFox. abuse.ch
+// reports most outcomes in the body's query_status, so that is read before
+// the HTTP status:
+//
+//	query_status                                   error
+//	illegal_auth_key, unknown_auth_key (any HTTP)  ErrAuth
+//	no_results, no_result                          ErrNotFound (body kept)
+//	invalid_*, illegal_*, missing_*                ErrBadInput
+//	none, with a non-2xx status                    Classify (401 without body → ErrAuth, 429 → ErrRateLimited, …)
+//	ok, with a 2xx status                          nil: decode the answer
+//	anything else                                  ErrUpstream
+func abuseCHOutcome(b *Base, resp *Response) *Error {
+	var s struct {
+		QueryStatus string `json:"query_status"`
+	}
+	_ = json.Unmarshal(resp.Body, &s) // a body without query_status is judged by its HTTP status
+	q := s.QueryStatus
+	switch {
+	case q == "illegal_auth_key" || q == "unknown_auth_key":
+		return b.Fail(ErrAuth, resp, "the provider refused the Auth-Key ("+q+")")
+	case q == "no_results" || q == "no_result":
+		return b.Fail(ErrNotFound, resp, "")
+	case strings.HasPrefix(q, "invalid_") || strings.HasPrefix(q, "illegal_") || strings.HasPrefix(q, "missing_"):
+		return b.Fail(ErrBadInput, resp, "query_status "+clipDetail(q))
+	}
+	if e := b.Classify(resp); e != nil {
+		return e
+	}
+	switch q {
+	case "ok":
+		return nil
+	case "":
+		return b.Fail(ErrUpstream, resp, "malformed answer without query_status")
+	default:
+		return b.Fail(ErrUpstream, resp, "unexpected query_status "+strconv.Quote(clipDetail(q)))
+	}
+}
+
+// abuseCHInt reads the numbers abuse.ch sends either as JSON numbers or as
+// strings ("10"). null, "" and anything unreadable read as 0: a count is not
+// worth failing the whole answer for.
+type abuseCHInt int64
+
+func (n *abuseCHInt) UnmarshalJSON(b []byte) error {
+	*n = 0
+	if v, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 64); err == nil {
+		*n = abuseCHInt(v)
+	}
+	return nil
+}
+
+// abuseCHTime reads abuse.ch timestamps, all UTC: "2006-01-02 15:04:05 UTC"
+// (the suffix is sometimes missing) or a bare day, "2006-01-02", as URLhaus
+// sends for payloads. Empty or unreadable values give the zero time.
+func abuseCHTime(s string) time.Time {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "UTC"))
+	for _, layout := range []string{time.DateTime, time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
+}
