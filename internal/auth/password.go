@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"unicode/utf8"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -15,8 +14,12 @@ const (
 	MaxPasswordBytes = 72
 )
 
-// bcryptCost is the work factor of new hashes (passlib's default too).
-const bcryptCost = 12
+// DefaultBcryptCost is the work factor of new hashes (passlib's default
+// too); MinBcryptCost is the lowest one accepted.
+const (
+	DefaultBcryptCost = 12
+	MinBcryptCost     = 10
+)
 
 // ValidatePassword checks a new password against the length rules. field
 // names the input field in the error.
@@ -32,12 +35,12 @@ func ValidatePassword(field, pw string) error {
 	return nil
 }
 
-// HashPassword validates pw and returns its bcrypt hash.
-func HashPassword(field, pw string) (string, error) {
+// HashPassword validates pw and returns its bcrypt hash at cost.
+func HashPassword(field, pw string, cost int) (string, error) {
 	if err := ValidatePassword(field, pw); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), max(cost, MinBcryptCost))
 	if err != nil {
 		return "", errcode.Wrap(err)
 	}
@@ -49,16 +52,4 @@ func HashPassword(field, pw string) (string, error) {
 func CheckPassword(hash, pw string) bool {
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
 	return err == nil
-}
-
-// dummyHash is compared against when a username does not exist, so a failed
-// login takes as long whether or not the account exists.
-var dummyHash = mustHash("timing-equaliser-not-a-password")
-
-func mustHash(pw string) []byte {
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcryptCost)
-	if err != nil {
-		panic(errors.Join(errors.New("auth: cannot build dummy hash"), err))
-	}
-	return h
 }

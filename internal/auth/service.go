@@ -17,6 +17,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Recorder takes usage records; the accounting writer implements it.
@@ -32,6 +33,9 @@ type Config struct {
 	Usage    Recorder
 	Logger   *slog.Logger
 	Now      func() time.Time
+	OnLogin  func(outcome string) // metrics hook: "ok", "denied", "throttled"
+	// BcryptCost is the work factor of new hashes (default 12, at least 10).
+	BcryptCost int
 }
 
 // Service is the account service: sign-in, token verification and user
@@ -43,17 +47,33 @@ type Service struct {
 	usage    Recorder
 	log      *slog.Logger
 	now      func() time.Time
+	onLogin  func(outcome string)
+	cost     int
+	// dummy is compared against when a username does not exist, so a failed
+	// sign-in takes as long whether or not the account exists.
+	dummy string
 }
 
 // NewService returns a Service.
-func NewService(c Config) *Service {
+func NewService(c Config) (*Service, error) {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now}
+	if c.OnLogin == nil {
+		c.OnLogin = func(string) {}
+	}
+	if c.BcryptCost < MinBcryptCost {
+		c.BcryptCost = DefaultBcryptCost
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte("timing-equaliser-not-a-password"), c.BcryptCost)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy)}, nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -103,7 +123,7 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 	}
 	ok := false
 	if u == nil {
-		CheckPassword(string(dummyHash), password) // same cost as a real check
+		CheckPassword(s.dummy, password) // same cost as a real check
 	} else {
 		ok = CheckPassword(u.PasswordHash, password) && u.Active
 	}
@@ -132,6 +152,7 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 }
 
 func (s *Service) recordLogin(ctx context.Context, username, status string) {
+	s.onLogin(status)
 	params, _ := json.Marshal(map[string]string{"username": username, "status": status})
 	s.record(ctx, username, "authenticate", string(params), status)
 }
@@ -220,7 +241,7 @@ func (s *Service) CreateUser(ctx context.Context, username, password string, adm
 	if err := ValidateUsername(username); err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword("password", password)
+	hash, err := HashPassword("password", password, s.cost)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +258,7 @@ func (s *Service) CreateUser(ctx context.Context, username, password string, adm
 // SetUserPassword sets another account's password (an administrator's
 // reset). Tokens issued before are invalid from now on.
 func (s *Service) SetUserPassword(ctx context.Context, username, password string) (*User, error) {
-	hash, err := HashPassword("password", password)
+	hash, err := HashPassword("password", password, s.cost)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +289,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if current == next {
 		return errcode.Field("new", "new password must differ from the current one")
 	}
-	hash, err := HashPassword("new", next)
+	hash, err := HashPassword("new", next, s.cost)
 	if err != nil {
 		return err
 	}

@@ -153,7 +153,7 @@ func testUsage(t *testing.T, s *store.Store) {
 	recs := []accounting.Record{
 		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(time.Hour), Status: "ok", Cached: true, Latency: 12 * time.Millisecond},
 		{Username: "alice", API: "virustotal", DataSize: 50, At: day.Add(23*time.Hour + 59*time.Minute + 59*time.Second)},
-		{Username: "alice", API: "authenticate", At: day.Add(-time.Second)}, // the day before
+		{Username: "alice", API: "authenticate", At: day.Add(-time.Second)},           // the day before
 		{Username: "bob", API: "abuseipdb", DataSize: 7, At: day.Add(24 * time.Hour)}, // the day after
 		{Username: "bob", API: "abuseipdb", DataSize: 3, At: day.Add(2 * time.Hour)},
 	}

@@ -1,0 +1,46 @@
+# Inspector Gadget. `make run` and `make test` are the two commands a newcomer needs.
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+BIN       := bin/gadget
+
+.PHONY: run build test test-short generate check-generated migrations lint fuzz clean
+
+## run: build and start `gadget serve` on the embedded default (SQLite under ./data/)
+run: build
+	./$(BIN) serve
+
+build:
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget
+
+## test: the whole suite, including PostgreSQL and Redis integration tests
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed)
+generate:
+	$(GO) generate ./ent/...
+	$(GO) tool gqlgen generate
+	$(GO) run ./internal/store/migrategen -name change
+	gofmt -w graph ent
+
+## check-generated: fail if `make generate` changes any committed file
+check-generated: generate
+	@git status --porcelain -- ent graph internal/store/migrations | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+
+## migrations: write a new migration named NAME after changing ent/schema
+migrations:
+	$(GO) run ./internal/store/migrategen -name $(or $(NAME),change)
+
+## lint: gofmt and go vet
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'); exit 1)
+	$(GO) vet ./...
+
+## fuzz: fuzz the indicator parser for a while
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),60s) ./internal/indicator/
+
+clean:
+	rm -rf bin

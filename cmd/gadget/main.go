@@ -1,0 +1,84 @@
+// Command gadget is Inspector Gadget: a threat-intelligence enrichment API.
+//
+//	gadget serve | migrate | user … | version   (gadget help for more)
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	var ue *usageError
+	switch {
+	case err == nil:
+	case errors.As(err, &ue):
+		fmt.Fprintln(os.Stderr, "gadget:", err)
+		os.Exit(2)
+	case errors.Is(err, errHelp):
+	default:
+		fmt.Fprintln(os.Stderr, "gadget:", err)
+		os.Exit(1)
+	}
+}
+
+// usageError is a command-line mistake: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+var errHelp = errors.New("help shown")
+
+const topUsage = `Inspector Gadget: threat-intelligence enrichment API.
+
+Usage:
+  gadget serve   [--workers N]         run the API (GraphQL, REST, GraphiQL)
+  gadget migrate                       apply database migrations
+  gadget user create|passwd|enable|disable|list
+  gadget version                       print the version
+
+Configuration is read from the environment (see README.md); "gadget <command> --help" for details.
+`
+
+// run is the whole program; tests call it with their own environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topUsage)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
+	case "version":
+		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
+			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")
+			return nil
+		}
+		fmt.Fprintln(stdout, "gadget", version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, topUsage)
+		return nil
+	default:
+		fmt.Fprint(stderr, topUsage)
+		return usagef("unknown command %q", cmd)
+	}
+}

@@ -1,0 +1,175 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/inspector-gadget/gadget/graph/model"
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/errcode"
+)
+
+// Options tunes the GraphQL handler.
+type Options struct {
+	MaxDepth      int // deepest selection allowed (default 12)
+	MaxComplexity int // largest total complexity allowed (default 5000)
+	Logger        *slog.Logger
+	Usage         auth.Recorder // accounts every scoped operation; nil: none
+	Now           func() time.Time
+}
+
+// NewHandler returns the /graphql handler: GET and POST transports, the
+// @hasScope directive, the error presenter, depth and complexity limits,
+// and introspection (the schema is public; data is not).
+func NewHandler(r *Resolver, o Options) http.Handler {
+	if o.MaxDepth <= 0 {
+		o.MaxDepth = 12
+	}
+	if o.MaxComplexity <= 0 {
+		o.MaxComplexity = 5000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	cfg := Config{Resolvers: r}
+	cfg.Directives.HasScope = hasScope(o)
+	// Lists cost their children times a page factor, so many aliased
+	// large pages exceed the limit while one large page does not.
+	cfg.Complexity.Query.AuditLog = func(child int, _, _, _ *string, _, _ *time.Time, first *int64, _ *string) int {
+		n := int64(50)
+		if first != nil {
+			n = *first
+		}
+		return 1 + child*int(max(1, min(n, 500)/25))
+	}
+	cfg.Complexity.Query.Users = func(child int) int { return 1 + child*10 }
+	srv := handler.New(NewExecutableSchema(cfg))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(DepthLimit{Max: o.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.SetErrorPresenter(presenter(o.Logger))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		return errcode.Wrap(errors.New("panic in resolver"))
+	})
+	return srv
+}
+
+var scopeOf = map[model.Scope]auth.Scope{model.ScopeUsers: auth.ScopeUsers, model.ScopeTasks: auth.ScopeTasks, model.ScopeMon: auth.ScopeMon}
+
+// unaccounted root fields: frequent reads with no cost worth a usage row.
+var unaccounted = map[string]bool{"me": true}
+
+func hasScope(o Options) func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
+	return func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
+		p, err := auth.Require(ctx, scopeOf[scope])
+		if err != nil {
+			return nil, err
+		}
+		start := o.Now()
+		res, err := next(ctx)
+		fc := graphql.GetFieldContext(ctx)
+		if o.Usage != nil && fc != nil && !unaccounted[fc.Field.Name] {
+			info := clientinfo.From(ctx)
+			status := "ok"
+			if err != nil {
+				status = string(errcode.CodeOf(err))
+			}
+			o.Usage.Record(ctx, accounting.Record{
+				Username: p.Username, API: fc.Field.Name, Endpoint: info.Method + " " + info.Path,
+				Parameters: safeArgs(fc.Args), UserAgent: info.UserAgent, IP: info.IP,
+				Status: status, Latency: o.Now().Sub(start), At: start,
+			})
+		}
+		return res, err
+	}
+}
+
+// sensitive argument names are never written to the usage log.
+var sensitive = map[string]bool{"password": true, "current": true, "new": true}
+
+func safeArgs(args map[string]any) string {
+	if len(args) == 0 {
+		return "{}"
+	}
+	clean := make(map[string]any, len(args))
+	for k, v := range args {
+		if sensitive[k] {
+			v = "[REDACTED]"
+		}
+		clean[k] = v
+	}
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// gqlgen's own codes, mapped to the contract's.
+var gqlgenCodes = map[string]errcode.Code{
+	"GRAPHQL_PARSE_FAILED":      errcode.BadRequest,
+	"GRAPHQL_VALIDATION_FAILED": errcode.BadRequest,
+	"COMPLEXITY_LIMIT_EXCEEDED": errcode.ComplexityLimit,
+	"PERSISTED_QUERY_NOT_FOUND": errcode.BadRequest,
+}
+
+// presenter gives every error an extensions.code from the contract. Internal
+// errors are logged once, here, and shown as "internal error".
+func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		var gerr *gqlerror.Error
+		if errors.As(err, &gerr) && gerr.Err == nil {
+			// parse, validation and limit errors raised by gqlgen itself
+			code := errcode.BadRequest
+			if c, ok := gerr.Extensions["code"].(string); ok {
+				if mapped, ok := gqlgenCodes[c]; ok {
+					code = mapped
+				} else if c != "" {
+					code = errcode.Code(c)
+				}
+			}
+			out := *gerr
+			out.Extensions = map[string]any{"code": string(code)}
+			return &out
+		}
+		ce := errcode.Of(err)
+		out := graphql.DefaultErrorPresenter(ctx, err)
+		out.Message = ce.Message
+		out.Extensions = map[string]any{"code": string(ce.Code)}
+		if ce.Field != "" {
+			out.Extensions["field"] = ce.Field
+		}
+		if ce.RetryAfter > 0 {
+			out.Extensions["retryAfterSeconds"] = int(ce.RetryAfter.Seconds() + 0.999)
+		}
+		if ce.Code == errcode.Internal {
+			path := ""
+			if fc := graphql.GetFieldContext(ctx); fc != nil {
+				path = fc.Path().String()
+			}
+			log.ErrorContext(ctx, "graphql internal error", "path", path, "err", err)
+		}
+		return out
+	}
+}

@@ -1,0 +1,34 @@
+// Package graph is the GraphQL transport: thin resolvers over the services,
+// the @hasScope directive, the error presenter and the query limits.
+package graph
+
+//go:generate go tool gqlgen generate
+
+import (
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+)
+
+// Resolver is the dependency root of the resolvers.
+type Resolver struct {
+	Auth       *auth.Service
+	Accounting *accounting.Service
+	StatusInfo StatusSource
+}
+
+// StatusSource answers the public status query.
+type StatusSource interface {
+	Version() string
+	Uptime() time.Duration
+	Providers() []ProviderInfo
+}
+
+// ProviderInfo is one provider's line in the status.
+type ProviderInfo struct {
+	Name       string
+	Enabled    bool
+	Configured bool
+	Kinds      []string
+}

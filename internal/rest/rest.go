@@ -1,0 +1,64 @@
+// Package rest is the REST compatibility layer: thin handlers over the same
+// services as GraphQL, answering the original project's paths and shapes.
+package rest
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/inspector-gadget/gadget/internal/errcode"
+)
+
+// statusOf maps an error code to an HTTP status.
+var statusOf = map[errcode.Code]int{
+	errcode.Unauthenticated: http.StatusUnauthorized,
+	errcode.Forbidden:       http.StatusForbidden,
+	errcode.BadIndicator:    http.StatusBadRequest,
+	errcode.BadRequest:      http.StatusBadRequest,
+	errcode.NotFound:        http.StatusNotFound,
+	errcode.Conflict:        http.StatusConflict,
+	errcode.RateLimited:     http.StatusTooManyRequests,
+	errcode.UpstreamError:   http.StatusBadGateway,
+	errcode.Timeout:         http.StatusGatewayTimeout,
+	errcode.NotConfigured:   http.StatusServiceUnavailable,
+	errcode.ComplexityLimit: http.StatusBadRequest,
+	errcode.Internal:        http.StatusInternalServerError,
+}
+
+// errorBody is the original's {"detail": …}, plus our code and field.
+type errorBody struct {
+	Detail string `json:"detail"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	// OAuth2 (RFC 6749 §5.2) error for the token endpoint.
+	OAuthError string `json:"error,omitempty"`
+}
+
+// writeError is the one place errors become HTTP answers. Internal errors
+// are logged once here and shown generically.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, oauth string) {
+	e := errcode.Of(err)
+	status, ok := statusOf[e.Code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if e.Code == errcode.Internal {
+		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", "Bearer")
+	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+	}
+	writeJSON(w, status, errorBody{Detail: e.Message, Code: string(e.Code), Field: e.Field, OAuthError: oauth})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,210 @@
+// Package server is the http.Handler of Inspector Gadget: routes,
+// middleware, health, metrics, and the mounting of GraphQL, GraphiQL and
+// REST.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/inspector-gadget/gadget/internal/clientinfo"
+)
+
+// Checker is a readiness check (the database, Redis).
+type Checker struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config wires the handler.
+type Config struct {
+	Logger       *slog.Logger
+	Registry     *prometheus.Registry // metrics are registered here and served at /metrics
+	Resolver     *clientinfo.Resolver
+	Authenticate http.Handler                    // POST /api/authenticate
+	Auth         func(http.Handler) http.Handler // bearer-token middleware
+	GraphQL      http.Handler                    // /graphql
+	Playground   http.Handler                    // GET / and its assets under /graphiql/
+	Extra        map[string]http.Handler         // further routes (pattern → handler)
+	Ready        []Checker
+	MaxBodyBytes int64 // request body cap for /graphql (default 1 MiB)
+}
+
+// Metrics are the HTTP metrics.
+type Metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+	inflight prometheus.Gauge
+	logins   *prometheus.CounterVec
+}
+
+// NewMetrics registers the HTTP and login metrics in reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_http_requests_total", Help: "HTTP requests by route, method and status code."}, []string{"route", "method", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gadget_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}}, []string{"route"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "gadget_http_requests_in_flight", Help: "HTTP requests being served."}),
+		logins:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_logins_total", Help: "Sign-in attempts by outcome (ok, denied, throttled)."}, []string{"outcome"}),
+	}
+	reg.MustRegister(m.requests, m.latency, m.inflight, m.logins)
+	return m
+}
+
+// Login counts a sign-in attempt by outcome.
+func (m *Metrics) Login(outcome string) { m.logins.WithLabelValues(outcome).Inc() }
+
+// New returns the handler.
+func New(c Config, m *Metrics) http.Handler {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	mux := http.NewServeMux()
+	route := func(pattern, name string, h http.Handler) {
+		mux.Handle(pattern, m.instrument(name, h))
+	}
+	route("GET /healthz", "healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	route("GET /readyz", "readyz", readyz(c.Ready, c.Logger))
+	route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
+	route("/api/authenticate", "authenticate", c.Authenticate)
+	route("/graphql", "graphql", c.Auth(maxBody(c.MaxBodyBytes, c.GraphQL)))
+	if c.Playground != nil {
+		route("GET /{$}", "graphiql", c.Playground)
+		route("GET /graphiql/", "graphiql", c.Playground)
+	}
+	for pattern, h := range c.Extra {
+		route(pattern, pattern, c.Auth(h))
+	}
+	return c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux))))
+}
+
+func (m *Metrics) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inflight.Inc()
+		defer m.inflight.Dec()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		m.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
+		m.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer (flush).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func maxBody(n int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{"message": "request body too large", "extensions": map[string]string{"code": "BAD_REQUEST"}}}})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
+}
+
+func readyz(checks []Checker, log *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		results := make(map[string]string, len(checks))
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		ok := true
+		for _, c := range checks {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status := "ok"
+				if err := c.Check(ctx); err != nil {
+					log.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err)
+					status = "unavailable"
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				results[c.Name] = status
+				ok = ok && status == "ok"
+			}()
+		}
+		wg.Wait()
+		code := http.StatusOK
+		overall := "ok"
+		if !ok {
+			code, overall = http.StatusServiceUnavailable, "unavailable"
+		}
+		writeJSON(w, code, map[string]any{"status": overall, "checks": results})
+	})
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type requestIDKey struct{}
+
+func requestID(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var b [8]byte
+		rand.Read(b[:])
+		id := hex.EncodeToString(b[:])
+		w.Header().Set("X-Request-Id", id)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+func accessLog(log *slog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		id, _ := r.Context().Value(requestIDKey{}).(string)
+		log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
+			slog.Duration("duration", time.Since(start)), slog.String("client_ip", clientinfo.From(r.Context()).IP),
+			slog.String("request_id", id))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
