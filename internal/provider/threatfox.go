@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+func init() {
+	d := Descriptor{
+		Name:        "threatfox",
+		Title:       "ThreatFox (abuse.ch)",
+		Kinds:       []indicator.Kind{indicator.IPv4, indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA256},
+		Key:         KeyRequired,
+		BaseURL:     "https://threatfox-api.abuse.ch/api/v1",
+		Rate:        Rate{Events: 60, Per: time.Minute},
+		CacheTTL:    6 * time.Hour,
+		NotFoundTTL: time.Hour,
+		Timeout:     10 * time.Second,
+		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m); IOCs older than 6 months expire from the API",
+	}
+	d.New = func(cfg Config) (Provider, error) { return &threatFox{Base: NewBase(d, cfg)}, nil }
+	Register(d)
+}
+
+// threatFox searches ThreatFox IOCs with a JSON POST to the API root ("/")
+// and the header Auth-Key.
+type threatFox struct{ Base }
+
+// ThreatFoxSummary is what an analyst reads first from ThreatFox.
+type ThreatFoxSummary struct {
+	Matches       int            `json:"matches"`       // IOC records that match (for an IP: its ip:port records)
+	MaxConfidence int            `json:"maxConfidence"` // highest confidence_level among them, 0–100
+	Malware       []string       `json:"malware"`       // distinct malware families, e.g. "Emotet"
+	IOCs          []ThreatFoxIOC `json:"iocs"`          // the first few, most confident first
+}
+
+// ThreatFoxIOC is one ThreatFox IOC record.
+type ThreatFoxIOC struct {
+	ID              int64     `json:"id"`
+	IOC             string    `json:"ioc"`               // e.g. "198.51.100.23:8000"
+	IOCType         string    `json:"iocType"`           // ip:port, domain, url, md5_hash, sha256_hash, …
+	ThreatType      string    `json:"threatType"`        // e.g. botnet_cc, payload_delivery
+	Malware         string    `json:"malware,omitempty"` // malware_printable, e.g. "Emotet"
+	ConfidenceLevel int       `json:"confidenceLevel"`   // 0–100
+	FirstSeen       time.Time `json:"firstSeen,omitzero"`
+	LastSeen        time.Time `json:"lastSeen,omitzero"`
+	Tags            []string  `json:"tags"`
+	Reporter        string    `json:"reporter,omitempty"`
+	Reference       string    `json:"reference,omitempty"`
+}
+
+// threatFoxMaxIOCs caps the IOC list in a summary.
+const threatFoxMaxIOCs = 10
+
+type threatFoxBody struct {
+	Data []struct {
+		ID               abuseCHInt `json:"id"`
+		IOC              string     `json:"ioc"`
+		IOCType          string     `json:"ioc_type"`
+		ThreatType       string     `json:"threat_type"`
+		MalwarePrintable string     `json:"malware_printable"`
+		ConfidenceLevel  abuseCHInt `json:"confidence_level"`
+		FirstSeen        string     `json:"first_seen"`
+		LastSeen         string     `json:"last_seen"`
+		Tags             []string   `json:"tags"`
+		Reporter         string     `json:"reporter"`
+		Reference        string     `json:"reference"`
+	} `json:"data"`
+}
+
+// threatFoxQuery builds the JSON body for ind.
+//
+// Domains and URLs are searched with exact_match. IPs are stored only as
+// ip:port IOCs, which an exact search for the bare address never finds, so an
+// IPv4 search leaves exact_match out (a substring search) and Lookup keeps
+// only the ip:port records of that address.
+func threatFoxQuery(ind indicator.Indicator) (any, bool) {
+	type searchIOC struct {
+		Query      string `json:"query"`
+		SearchTerm string `json:"search_term"`
+		ExactMatch *bool  `json:"exact_match,omitempty"`
+	}
+	exact := true
+	switch ind.Kind {
+	case indicator.IPv4:
+		return searchIOC{Query: "search_ioc", SearchTerm: ind.Value}, true
+	case indicator.Domain, indicator.URL:
+		return searchIOC{Query: "search_ioc", SearchTerm: ind.Value, ExactMatch: &exact}, true
+	case indicator.MD5, indicator.SHA256:
+		return struct {
+			Query string `json:"query"`
+			Hash  string `json:"hash"`
+		}{"search_hash", ind.Value}, true
+	}
+	return nil, false
+}
+
+func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
+	if !f.Configured() {
+		return nil, f.NotConfigured()
+	}
+	q, ok := threatFoxQuery(ind)
+	if !ok {
+		return nil, f.Fail(ErrBadInput, nil, fmt.Sprintf("%s lookups are not served", ind.Kind))
+	}
+	payload, err := json.Marshal(q)
+	if err != nil {
+		return nil, f.Fail(ErrBadInput, nil, "cannot encode the query")
+	}
+	req, err := f.NewRequest(ctx, http.MethodPost, f.URL("/"), bytes.NewReader(payload), "")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Auth-Key", f.APIKey())
+	resp, err := f.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if e := abuseCHOutcome(&f.Base, resp); e != nil {
+		return nil, e
+	}
+	var body threatFoxBody
+	if err := json.Unmarshal(resp.Body, &body); err != nil {
+		return nil, f.Fail(ErrUpstream, resp, "malformed JSON answer")
+	}
+	s := &ThreatFoxSummary{Malware: []string{}, IOCs: []ThreatFoxIOC{}}
+	malware := newNameSet(threatFoxMaxIOCs)
+	for _, d := range body.Data {
+		if ind.Kind == indicator.IPv4 && (d.IOCType != "ip:port" || !strings.HasPrefix(d.IOC, ind.Value+":")) {
+			continue
+		}
+		s.Matches++
+		s.MaxConfidence = max(s.MaxConfidence, int(d.ConfidenceLevel))
+		malware.add(d.MalwarePrintable)
+		tags := d.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		s.IOCs = append(s.IOCs, ThreatFoxIOC{
+			ID: int64(d.ID), IOC: d.IOC, IOCType: d.IOCType, ThreatType: d.ThreatType, Malware: d.MalwarePrintable,
+			ConfidenceLevel: int(d.ConfidenceLevel), FirstSeen: abuseCHTime(d.FirstSeen), LastSeen: abuseCHTime(d.LastSeen),
+			Tags: tags, Reporter: d.Reporter, Reference: d.Reference,
+		})
+	}
+	if s.Matches == 0 {
+		msg := ""
+		if ind.Kind == indicator.IPv4 {
+			msg = "no ip:port IOC for this address"
+		}
+		return nil, f.Fail(ErrNotFound, resp, msg)
+	}
+	// Most confident first; the search's own order (newest first) breaks ties.
+	slices.SortStableFunc(s.IOCs, func(a, b ThreatFoxIOC) int { return cmp.Compare(b.ConfidenceLevel, a.ConfidenceLevel) })
+	s.IOCs = s.IOCs[:min(len(s.IOCs), threatFoxMaxIOCs)]
+	s.Malware = malware.list
+	return &Result{
+		Provider:   f.Descriptor().Name,
+		Raw:        resp.Body,
+		Summary:    s,
+		Verdict:    threatFoxVerdict(s),
+		Bytes:      int64(len(resp.Body)),
+		StatusCode: resp.Status,
+	}, nil
+}
+
+// threatFoxVerdict maps ThreatFox matches to a verdict by the highest
+// confidence_level among them:
+//
+//	signal                        level       score                   reason
+//	max confidence ≥ 75           MALICIOUS   the confidence          ThreatFox: Emotet payload_delivery IOC, confidence 90
+//	max confidence < 75           SUSPICIOUS  the confidence, ≥ 25    ThreatFox: Cobalt Strike botnet_cc IOC, confidence 50 (3 records)
+//
+// ThreatFox only holds IOCs someone reported as malicious, so any match is at
+// least SUSPICIOUS; reporters grade their confidence (typically 50, 75 or
+// 100), and below 75 the reporter was unsure. no_result (or, for an IP, no
+// ip:port record of that address) is a not-found, not a verdict.
+func threatFoxVerdict(s *ThreatFoxSummary) Assessment {
+	top := s.IOCs[0] // Lookup never builds a summary without matches
+	what := top.ThreatType
+	if top.Malware != "" {
+		what = top.Malware + " " + what
+	}
+	reason := fmt.Sprintf("ThreatFox: %s IOC, confidence %d", strings.TrimSpace(what), s.MaxConfidence)
+	if s.Matches > 1 {
+		reason += fmt.Sprintf(" (%d records)", s.Matches)
+	}
+	if s.MaxConfidence >= 75 {
+		return Assessment{Level: indicator.Malicious, Score: min(s.MaxConfidence, 100), Reason: reason}
+	}
+	return Assessment{Level: indicator.Suspicious, Score: max(s.MaxConfidence, 25), Reason: reason}
+}
