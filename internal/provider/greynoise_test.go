@@ -45,7 +45,7 @@ func TestGreyNoise(t *testing.T) {
 						RIOT:           true,
 						Classification: "benign",
 						Name:           "Cloudflare Public DNS",
-						LastSeen:       time.Date(2023, 2, 18, 0, 0, 0, 0, time.UTC),
+						LastSeen:       p2UTC(2023, 2, 18, 0, 0, 0),
 						Link:           "https://viz.greynoise.io/riot/1.1.1.1",
 					}
 					if d := cmp.Diff(want, p2Summary[provider.GreyNoiseSummary](t, r)); d != "" {
@@ -66,7 +66,7 @@ func TestGreyNoise(t *testing.T) {
 						Noise:          true,
 						Classification: "malicious",
 						Name:           "unknown",
-						LastSeen:       time.Date(2023, 2, 17, 0, 0, 0, 0, time.UTC),
+						LastSeen:       p2UTC(2023, 2, 17, 0, 0, 0),
 						Link:           "https://viz.greynoise.io/ip/203.0.113.45",
 					}
 					if d := cmp.Diff(want, p2Summary[provider.GreyNoiseSummary](t, r)); d != "" {
@@ -216,4 +216,9 @@ func p2Verdict(t *testing.T, r *provider.Result, want provider.Assessment) {
 	if d := cmp.Diff(want, r.Verdict); d != "" {
 		t.Errorf("verdict (-want +got):\n%s", d)
 	}
+}
+
+// p2UTC is a UTC time to the second.
+func p2UTC(y int, mo time.Month, d, h, mi, s int) time.Time {
+	return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
 }

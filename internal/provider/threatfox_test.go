@@ -3,7 +3,6 @@ package provider_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,7 +27,6 @@ func TestThreatFox(t *testing.T) {
 		sha256 = "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f"
 		md5    = "ea372104f1e9f069068e3752b543c7b0"
 	)
-	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time { return time.Date(y, mo, d, h, mi, s, 0, time.UTC) }
 	ipQuery := post(`{"query":"search_ioc","search_term":"198.51.100.23"}`)
 	providertest.Run(t, providertest.Suite{
 		Provider: "threatfox",
@@ -52,7 +50,7 @@ func TestThreatFox(t *testing.T) {
 							ThreatType:      "payload_delivery",
 							Malware:         "Emotet",
 							ConfidenceLevel: 90,
-							FirstSeen:       utc(2022, 1, 13, 20, 16, 2),
+							FirstSeen:       p2UTC(2022, 1, 13, 20, 16, 2),
 							Tags:            []string{},
 							Reporter:        "Cryptolaemus1",
 						}},
@@ -71,7 +69,7 @@ func TestThreatFox(t *testing.T) {
 				Want:      post(`{"query":"search_ioc","search_term":"evil.example","exact_match":true}`),
 				Check: func(t *testing.T, r *provider.Result) {
 					s := p2Summary[provider.ThreatFoxSummary](t, r)
-					if len(s.IOCs) != 1 || !s.IOCs[0].LastSeen.Equal(utc(2024, 3, 5, 8, 0, 0)) || s.IOCs[0].Reference != "https://example.test/cs-beacons" {
+					if len(s.IOCs) != 1 || !s.IOCs[0].LastSeen.Equal(p2UTC(2024, 3, 5, 8, 0, 0)) || s.IOCs[0].Reference != "https://example.test/cs-beacons" {
 						t.Errorf("iocs = %+v, want one with lastSeen 2024-03-05 08:00 and its reference", s.IOCs)
 					}
 					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,

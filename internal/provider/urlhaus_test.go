@@ -3,7 +3,6 @@ package provider_test
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,7 +27,6 @@ func TestURLhaus(t *testing.T) {
 		sha256 = "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f"
 		md5    = "ea372104f1e9f069068e3752b543c7b0"
 	)
-	utc := func(y int, mo time.Month, d, h, mi, s int) time.Time { return time.Date(y, mo, d, h, mi, s, 0, time.UTC) }
 	providertest.Run(t, providertest.Suite{
 		Provider: "urlhaus",
 		APIKey:   key,
@@ -45,7 +43,7 @@ func TestURLhaus(t *testing.T) {
 						Reference: "https://urlhaus.abuse.ch/host/1.1.1.1/",
 						Host: &provider.URLhausHost{
 							Host:       "1.1.1.1",
-							FirstSeen:  utc(2024, 2, 9, 13, 41, 5),
+							FirstSeen:  p2UTC(2024, 2, 9, 13, 41, 5),
 							URLCount:   10,
 							OnlineURLs: 1,
 							Blacklists: map[string]string{"spamhaus_dbl": "not listed", "surbl": "not listed"},
@@ -53,9 +51,9 @@ func TestURLhaus(t *testing.T) {
 							Tags:       []string{"elf", "arm", "mirai", "mips"},
 							URLs: []provider.URLhausHostURL{
 								{URL: "http://1.1.1.1/linux_arm7", Status: "online", Threat: "malware_download",
-									DateAdded: utc(2024, 2, 9, 13, 43, 19), Tags: []string{"elf", "arm", "mirai"}},
+									DateAdded: p2UTC(2024, 2, 9, 13, 43, 19), Tags: []string{"elf", "arm", "mirai"}},
 								{URL: "http://1.1.1.1/linux_mips", Status: "offline", Threat: "malware_download",
-									DateAdded: utc(2024, 2, 9, 13, 43, 18), Tags: []string{"elf", "mips", "mirai"}},
+									DateAdded: p2UTC(2024, 2, 9, 13, 43, 18), Tags: []string{"elf", "mips", "mirai"}},
 							},
 						},
 					}
@@ -97,7 +95,7 @@ func TestURLhaus(t *testing.T) {
 							Status:     "online",
 							Host:       "198.51.100.10",
 							Threat:     "malware_download",
-							DateAdded:  utc(2024, 2, 9, 13, 43, 19),
+							DateAdded:  p2UTC(2024, 2, 9, 13, 43, 19),
 							Tags:       []string{"elf", "mirai", "sora"},
 							Blacklists: map[string]string{"spamhaus_dbl": "not listed", "surbl": "not listed"},
 							Payloads: []provider.URLhausURLPayload{{
@@ -105,7 +103,7 @@ func TestURLhaus(t *testing.T) {
 								FileType:  "elf",
 								SHA256:    "5a9d0cd2dcc2b1a41e3da4d1bcd0b4f1f11c1f2f3c3b0c2d5e1a4c6b7d8e9f00",
 								Signature: "Mirai",
-								FirstSeen: utc(2024, 2, 9, 0, 0, 0),
+								FirstSeen: p2UTC(2024, 2, 9, 0, 0, 0),
 							}},
 						},
 					}
@@ -123,7 +121,7 @@ func TestURLhaus(t *testing.T) {
 				Want:      post("/url/", "url", "https://evil.example/wp-content/upd.zip"),
 				Check: func(t *testing.T, r *provider.Result) {
 					s := p2Summary[provider.URLhausSummary](t, r)
-					if s.URL == nil || len(s.URL.Tags) != 0 || len(s.URL.Payloads) != 0 || !s.URL.LastOnline.Equal(utc(2023, 11, 2, 12, 12, 0)) {
+					if s.URL == nil || len(s.URL.Tags) != 0 || len(s.URL.Payloads) != 0 || !s.URL.LastOnline.Equal(p2UTC(2023, 11, 2, 12, 12, 0)) {
 						t.Errorf("url summary = %+v, want no tags, no payloads, lastOnline 2023-11-02 12:12", s.URL)
 					}
 					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 60,
@@ -144,14 +142,14 @@ func TestURLhaus(t *testing.T) {
 							FileType:   "exe",
 							FileSize:   270017,
 							Signature:  "AgentTesla",
-							FirstSeen:  utc(2022, 5, 5, 15, 17, 50),
-							LastSeen:   utc(2022, 5, 6, 9, 2, 11),
+							FirstSeen:  p2UTC(2022, 5, 5, 15, 17, 50),
+							LastSeen:   p2UTC(2022, 5, 6, 9, 2, 11),
 							URLCount:   2,
 							OnlineURLs: 1,
 							URLs: []provider.URLhausPayloadURL{
-								{URL: "http://203.0.113.77/inv/Invoice.exe", Status: "online", Filename: "Invoice.exe", FirstSeen: utc(2022, 5, 6, 0, 0, 0)},
+								{URL: "http://203.0.113.77/inv/Invoice.exe", Status: "online", Filename: "Invoice.exe", FirstSeen: p2UTC(2022, 5, 6, 0, 0, 0)},
 								{URL: "http://evil.example/files/Invoice.exe", Status: "offline", Filename: "Invoice.exe",
-									FirstSeen: utc(2022, 5, 5, 0, 0, 0), LastSeen: utc(2022, 5, 5, 0, 0, 0)},
+									FirstSeen: p2UTC(2022, 5, 5, 0, 0, 0), LastSeen: p2UTC(2022, 5, 5, 0, 0, 0)},
 							},
 						},
 					}
