@@ -94,32 +94,39 @@ var (
 // not whether it is benign, so a quiet host stays UNKNOWN.
 //
 //	signal                                              level       score  reason example
-//	tag malware, c2, compromised or doublepulsar        MALICIOUS   80     "InternetDB tags it malware, c2"
+//	tag malware, c2, compromised or doublepulsar        MALICIOUS   80     "InternetDB tags it malware; 1 known vulnerability"
 //	tag tor, proxy, vpn or scanner                      SUSPICIOUS  40     "InternetDB tags it vpn"
 //	known vulnerabilities on exposed services           SUSPICIOUS  30     "InternetDB lists 3 known vulnerabilities (CVE-2021-41773, …)"
 //	anything else                                       UNKNOWN     0      "InternetDB: 2 open ports (53, 443), no risky tags or known vulnerabilities"
 func internetDBVerdict(s *InternetDBSummary) Assessment {
+	return shodanExposureVerdict("InternetDB", s.Tags, s.Vulns, s.Ports)
+}
+
+// shodanExposureVerdict is the verdict for Shodan's exposure data, shared by
+// InternetDB and the Shodan host API (same tags, same CVE lists).
+func shodanExposureVerdict(source string, tags, vulns []string, ports []int) Assessment {
+	s := &InternetDBSummary{Tags: tags, Vulns: vulns, Ports: ports}
 	if bad := internetDBMatch(s.Tags, internetDBBadTags); len(bad) > 0 {
-		return Assessment{Level: indicator.Malicious, Score: 80, Reason: "InternetDB tags it " + strings.Join(bad, ", ") + internetDBVulnNote(s)}
+		return Assessment{Level: indicator.Malicious, Score: 80, Reason: source + " tags it " + strings.Join(bad, ", ") + internetDBVulnNote(s)}
 	}
 	if risky := internetDBMatch(s.Tags, internetDBRiskyTags); len(risky) > 0 {
-		return Assessment{Level: indicator.Suspicious, Score: 40, Reason: "InternetDB tags it " + strings.Join(risky, ", ") + internetDBVulnNote(s)}
+		return Assessment{Level: indicator.Suspicious, Score: 40, Reason: source + " tags it " + strings.Join(risky, ", ") + internetDBVulnNote(s)}
 	}
 	if len(s.Vulns) > 0 {
 		noun := "vulnerabilities"
 		if len(s.Vulns) == 1 {
 			noun = "vulnerability"
 		}
-		return Assessment{Level: indicator.Suspicious, Score: 30, Reason: fmt.Sprintf("InternetDB lists %d known %s (%s)", len(s.Vulns), noun, internetDBList(s.Vulns, 3))}
+		return Assessment{Level: indicator.Suspicious, Score: 30, Reason: fmt.Sprintf("%s lists %d known %s (%s)", source, len(s.Vulns), noun, internetDBList(s.Vulns, 3))}
 	}
-	ports := make([]string, len(s.Ports))
+	portList := make([]string, len(s.Ports))
 	for k, p := range s.Ports {
-		ports[k] = strconv.Itoa(p)
+		portList[k] = strconv.Itoa(p)
 	}
-	if len(ports) == 0 {
-		return Assessment{Level: indicator.Unknown, Reason: "InternetDB: no open ports, risky tags or known vulnerabilities"}
+	if len(portList) == 0 {
+		return Assessment{Level: indicator.Unknown, Reason: source + ": no open ports, risky tags or known vulnerabilities"}
 	}
-	return Assessment{Level: indicator.Unknown, Reason: fmt.Sprintf("InternetDB: %d open ports (%s), no risky tags or known vulnerabilities", len(ports), internetDBList(ports, 8))}
+	return Assessment{Level: indicator.Unknown, Reason: fmt.Sprintf("%s: %d open ports (%s), no risky tags or known vulnerabilities", source, len(portList), internetDBList(portList, 8))}
 }
 
 func internetDBVulnNote(s *InternetDBSummary) string {

@@ -1,0 +1,165 @@
+package provider_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/provider/providertest"
+)
+
+const shodanTestKey = "shodan-test-key-89ab"
+
+func TestShodan(t *testing.T) {
+	t.Parallel()
+	host := func(ip string) providertest.Request {
+		return providertest.Request{
+			Method: "GET",
+			Path:   "/shodan/host/" + ip,
+			Query:  map[string][]string{"key": {shodanTestKey}, "minify": {"true"}},
+			Header: map[string]string{"Accept": "application/json"},
+		}
+	}
+	ip := func(v string) indicator.Indicator { return indicator.Indicator{Kind: indicator.IPv4, Value: v} }
+	providertest.Run(t, providertest.Suite{
+		Provider: "shodan",
+		APIKey:   shodanTestKey,
+		Probe:    ip("1.1.1.1"),
+		Fixtures: []providertest.Fixture{
+			{
+				Name:      "ip_ok",
+				Indicator: ip("1.1.1.1"),
+				File:      "shodan/ip_ok.json",
+				Want:      host("1.1.1.1"),
+				Check: func(t *testing.T, r *provider.Result) {
+					want := &provider.ShodanSummary{
+						IP:          "1.1.1.1",
+						Org:         "APNIC and Cloudflare DNS Resolver project",
+						ISP:         "Cloudflare, Inc.",
+						ASN:         "AS13335",
+						Country:     "US",
+						CountryName: "United States",
+						City:        "Los Angeles",
+						Ports:       []int{53, 80, 443, 8080},
+						Hostnames:   []string{"one.one.one.one"},
+						Domains:     []string{"one.one"},
+						Vulns:       []string{"CVE-2021-0000"},
+						Tags:        []string{},
+						LastUpdate:  time.Date(2022, 9, 4, 1, 3, 56, 524686000, time.UTC),
+					}
+					if d := cmp.Diff(want, r.Summary); d != "" {
+						t.Errorf("summary (-want +got):\n%s", d)
+					}
+					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30, Reason: "Shodan lists 1 known vulnerability (CVE-2021-0000)"})
+				},
+			},
+			{
+				// vulns is absent when empty; the summary still lists [].
+				Name:      "ipv6_ok",
+				Indicator: indicator.Indicator{Kind: indicator.IPv6, Value: "2001:4860:4860::8888"},
+				File:      "shodan/ipv6_ok.json",
+				Want:      host("2001:4860:4860::8888"),
+				Check: func(t *testing.T, r *provider.Result) {
+					s, ok := r.Summary.(*provider.ShodanSummary)
+					if !ok {
+						t.Fatalf("Summary is %T", r.Summary)
+					}
+					if s.Vulns == nil || len(s.Vulns) != 0 || s.ASN != "AS15169" {
+						t.Errorf("vulns/asn = %#v/%q, want []string{}/AS15169", s.Vulns, s.ASN)
+					}
+					p1Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "Shodan: 2 open ports (53, 443), no risky tags or known vulnerabilities"})
+				},
+			},
+			{
+				Name:      "ip_malware",
+				Indicator: ip("203.0.113.66"),
+				File:      "shodan/ip_malware.json",
+				Want:      host("203.0.113.66"),
+				Check: func(t *testing.T, r *provider.Result) {
+					if s := r.Summary.(*provider.ShodanSummary); s.OS != "Linux" {
+						t.Errorf("os = %q, want Linux", s.OS)
+					}
+					p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 80, Reason: "Shodan tags it malware"})
+				},
+			},
+			{
+				Name:      "ip_not_found",
+				Indicator: ip("192.0.2.1"),
+				File:      "shodan/ip_not_found.json",
+				Status:    http.StatusNotFound,
+				Want:      host("192.0.2.1"),
+				WantErr:   provider.ErrNotFound,
+			},
+			{
+				Name:      "forbidden_free_key",
+				Indicator: ip("1.1.1.1"),
+				File:      "shodan/forbidden.json",
+				Status:    http.StatusForbidden,
+				Want:      host("1.1.1.1"),
+				WantErr:   provider.ErrAuth,
+			},
+			{
+				Name:      "auth",
+				Indicator: ip("1.1.1.1"),
+				File:      "shodan/auth.json",
+				Status:    http.StatusUnauthorized,
+				Want:      host("1.1.1.1"),
+				WantErr:   provider.ErrAuth,
+			},
+			{
+				Name:      "rate_limited",
+				Indicator: ip("1.1.1.1"),
+				File:      "shodan/rate_limited.json",
+				Status:    http.StatusTooManyRequests,
+				Want:      host("1.1.1.1"),
+				WantErr:   provider.ErrRateLimited,
+			},
+			{
+				Name:      "domain_not_served",
+				Indicator: indicator.Indicator{Kind: indicator.Domain, Value: "example.com"},
+				WantErr:   provider.ErrBadInput,
+			},
+		},
+	})
+}
+
+// TestShodanForbiddenSaysPaid checks the 403 every free key gets explains
+// that a paid membership is needed, without leaking the query-string key.
+func TestShodanForbiddenSaysPaid(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/shodan/forbidden.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write(body)
+	}))
+	defer srv.Close()
+	d, _ := provider.Lookup("shodan")
+	p, err := d.New(provider.Config{BaseURL: srv.URL, APIKey: shodanTestKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "1.1.1.1"})
+	var pe *provider.Error
+	if !errors.As(err, &pe) || !errors.Is(err, provider.ErrAuth) {
+		t.Fatalf("error = %v, want a *provider.Error matching ErrAuth", err)
+	}
+	if !strings.Contains(pe.Message, "paid Membership") {
+		t.Errorf("message = %q, want it to say a paid Membership is needed", pe.Message)
+	}
+	if strings.Contains(err.Error(), shodanTestKey) {
+		t.Errorf("error %q leaks the key", err)
+	}
+}
