@@ -151,9 +151,11 @@ func (b *Base) redact(s string) string {
 }
 
 // Classify maps the statuses every provider shares: 401/403 → ErrAuth,
-// 429 → ErrRateLimited (with Retry-After), 5xx and other unexpected statuses
-// → ErrUpstream. It returns nil for 2xx; 404 and provider-specific statuses
-// are left to the caller, which should check them before calling Classify.
+// 429 → ErrRateLimited (with Retry-After), 404 → ErrNotFound (keeping the
+// body), 400/422 → ErrBadInput, 5xx and other unexpected statuses →
+// ErrUpstream. It returns nil for 2xx. Provider-specific signals (a 404 that
+// means something else, in-band statuses in a 200 body) are the caller's to
+// check before calling Classify.
 func (b *Base) Classify(resp *Response) *Error {
 	switch s := resp.Status; {
 	case s >= 200 && s < 300:
