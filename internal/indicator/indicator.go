@@ -1,8 +1,3 @@
-// Package indicator is the vocabulary of Inspector Gadget: the kinds of
-// indicator it understands, parsing and normalisation of analyst input, the
-// policy that decides what may leave the building, and verdict levels.
-//
-// It imports only the standard library.
 package indicator
 
 import "fmt"
@@ -70,8 +65,11 @@ func equalFold(a, b string) bool {
 }
 
 // Indicator is a parsed, normalised indicator. Value is canonical: lower-case
-// hex for hashes, the canonical text form for IPs, lower-case punycode without
-// a trailing dot for domains, and a canonical URL string for URLs.
+// hex for hashes, the canonical text form for IPs (dotted quad for IPv4,
+// RFC 5952 for IPv6), lower-case punycode without a trailing dot for domains,
+// and a canonical URL string for URLs (see Parse). Canonical values are
+// printable ASCII without spaces. Build indicators with Parse or ParseAs;
+// Policy.Check blocks any other value.
 type Indicator struct {
 	Kind  Kind
 	Value string
