@@ -117,22 +117,13 @@ const urlhausMaxList = 10
 
 // urlhausBody holds the fields of the host, url and payload answers.
 type urlhausBody struct {
-	Reference  string            `json:"urlhaus_reference"`
-	Host       string            `json:"host"`
-	FirstSeen  string            `json:"firstseen"`
-	LastSeen   string            `json:"lastseen"`
-	URLCount   abuseCHInt        `json:"url_count"`
-	Blacklists map[string]string `json:"blacklists"`
-	URLs       []struct {
-		URL       string   `json:"url"`
-		Status    string   `json:"url_status"`
-		Threat    string   `json:"threat"`
-		DateAdded string   `json:"date_added"`
-		Tags      []string `json:"tags"`
-		Filename  string   `json:"filename"`
-		FirstSeen string   `json:"firstseen"`
-		LastSeen  string   `json:"lastseen"`
-	} `json:"urls"`
+	Reference  string             `json:"urlhaus_reference"`
+	Host       string             `json:"host"`
+	FirstSeen  string             `json:"firstseen"`
+	LastSeen   string             `json:"lastseen"`
+	URLCount   abuseCHInt         `json:"url_count"`
+	Blacklists map[string]string  `json:"blacklists"`
+	URLs       []urlhausListedURL `json:"urls"`
 	// url lookup
 	URL        string   `json:"url"`
 	URLStatus  string   `json:"url_status"`
@@ -153,6 +144,18 @@ type urlhausBody struct {
 	FileType  string     `json:"file_type"`
 	FileSize  abuseCHInt `json:"file_size"`
 	Signature string     `json:"signature"`
+}
+
+// urlhausListedURL is an entry of the urls list of a host or payload answer.
+type urlhausListedURL struct {
+	URL       string   `json:"url"`
+	Status    string   `json:"url_status"`
+	Threat    string   `json:"threat"`
+	DateAdded string   `json:"date_added"`
+	Tags      []string `json:"tags"`
+	Filename  string   `json:"filename"`
+	FirstSeen string   `json:"firstseen"`
+	LastSeen  string   `json:"lastseen"`
 }
 
 func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
@@ -208,18 +211,16 @@ func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
 	s := &URLhausSummary{Lookup: lookup, Reference: b.Reference}
 	// Online URLs matter most, so they lead the capped lists.
-	order := make([]int, 0, len(b.URLs))
-	for i, x := range b.URLs {
+	var urls, rest []urlhausListedURL
+	for _, x := range b.URLs {
 		if x.Status == "online" {
-			order = append(order, i)
+			urls = append(urls, x)
+		} else {
+			rest = append(rest, x)
 		}
 	}
-	online := len(order)
-	for i, x := range b.URLs {
-		if x.Status != "online" {
-			order = append(order, i)
-		}
-	}
+	online := len(urls)
+	urls = append(urls, rest...)
 	switch lookup {
 	case "host":
 		h := &URLhausHost{
@@ -227,8 +228,7 @@ func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
 			Blacklists: b.Blacklists, URLs: []URLhausHostURL{},
 		}
 		threats, tags := newNameSet(urlhausMaxList), newNameSet(urlhausMaxList)
-		for _, i := range order {
-			x := b.URLs[i]
+		for _, x := range urls {
 			threats.add(x.Threat)
 			tags.add(x.Tags...)
 			if len(h.URLs) < urlhausMaxList {
@@ -254,8 +254,7 @@ func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
 			MD5: b.MD5, SHA256: b.SHA256, FileType: b.FileType, FileSize: int64(b.FileSize), Signature: b.Signature,
 			FirstSeen: abuseCHTime(b.FirstSeen), LastSeen: abuseCHTime(b.LastSeen), URLCount: int(b.URLCount), OnlineURLs: online, URLs: []URLhausPayloadURL{},
 		}
-		for _, i := range order[:min(len(order), urlhausMaxList)] {
-			x := b.URLs[i]
+		for _, x := range urls[:min(len(urls), urlhausMaxList)] {
 			p.URLs = append(p.URLs, URLhausPayloadURL{URL: x.URL, Status: x.Status, Filename: x.Filename, FirstSeen: abuseCHTime(x.FirstSeen), LastSeen: abuseCHTime(x.LastSeen)})
 		}
 		s.Payload = p
