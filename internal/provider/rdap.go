@@ -252,16 +252,18 @@ func rdapTime(s string) time.Time {
 	return t.UTC()
 }
 
-// rdapFindContact returns the first entity with role, searching breadth
-// first: registries nest the abuse contact inside the registrar or
-// registrant entity.
+// rdapFindContact returns the first entity with role that says anything
+// (a fully redacted one is skipped), searching breadth first: registries nest
+// the abuse contact inside the registrar or registrant entity.
 func rdapFindContact(entities []rdapEntity, role string) *RDAPContact {
 	for level := entities; len(level) > 0; {
 		var next []rdapEntity
 		for _, e := range level {
 			for _, r := range e.Roles {
 				if strings.EqualFold(r, role) {
-					return rdapContact(e)
+					if c := rdapContact(e); *c != (RDAPContact{}) {
+						return c
+					}
 				}
 			}
 			next = append(next, e.Entities...)

@@ -129,7 +129,6 @@ func TestRDAP(t *testing.T) {
 					Nameservers: []string{"ns1.bulletproof.example", "ns2.bulletproof.example"},
 					DNSSEC:      &pfalse,
 					Registrar:   &provider.RDAPContact{Handle: "9999", Name: "Example Registrar, LLC", IANAID: "9999"},
-					Registrant:  &provider.RDAPContact{},
 					Abuse:       &provider.RDAPContact{Name: "Abuse Desk", Email: "abuse@registrar.example"},
 					Registered:  time.Date(2026, 11, 23, 10, 12, 44, 0, time.UTC),
 					LastChanged: time.Date(2026, 11, 24, 6, 0, 3, 0, time.UTC),
