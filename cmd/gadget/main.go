@@ -48,6 +48,7 @@ Usage:
   gadget serve   [--workers N]         run the API (GraphQL, REST, GraphiQL)
   gadget migrate                       apply database migrations
   gadget user create|passwd|enable|disable|list
+  gadget lookup VALUE [--providers a,b] [--json]   enrich one indicator, no server
   gadget version                       print the version
 
 Configuration is read from the environment (see README.md); "gadget <command> --help" for details.
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "user":
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
+	case "lookup":
+		return cmdLookup(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
 			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")
