@@ -21,6 +21,7 @@ test:
 ## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed)
 generate:
 	$(GO) generate ./ent/...
+	$(GO) run ./graph/gen
 	$(GO) tool gqlgen generate
 	$(GO) run ./internal/store/migrategen -name change
 	gofmt -w graph ent

@@ -1,8 +1,17 @@
 package graph
 
 import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
 func deref[T any](p *T, def T) T {
@@ -33,4 +42,36 @@ func connectionOf(p *accounting.AuditPage) *model.UsageLogConnection {
 		c.PageInfo.EndCursor = &p.EndCursor
 	}
 	return c
+}
+
+// MaxBatch is the most values one indicators query may ask for.
+const MaxBatch = 1000
+
+func parseIndicator(value string, kind *model.IndicatorKind) (indicator.Indicator, error) {
+	var (
+		ind indicator.Indicator
+		err error
+	)
+	if kind != nil {
+		ind, err = indicator.ParseAs(value, model.KindOf(*kind))
+	} else {
+		ind, err = indicator.Parse(value)
+	}
+	if err != nil {
+		return ind, &errcode.Error{Code: errcode.BadIndicator, Field: "value", Message: err.Error()}
+	}
+	return ind, nil
+}
+
+// lookupOptions says who receives the results, for accounting.
+func lookupOptions(ctx context.Context, fresh bool) enrich.Options {
+	info := clientinfo.From(ctx)
+	c := enrich.Caller{IP: info.IP, UserAgent: info.UserAgent, Endpoint: info.Method + " " + info.Path}
+	if p := auth.FromContext(ctx); p != nil {
+		c.Username = p.Username
+	}
+	if fc := graphql.GetFieldContext(ctx); fc != nil {
+		c.Endpoint += " " + fc.Field.Name
+	}
+	return enrich.Options{Fresh: fresh, Caller: c}
 }

@@ -5,6 +5,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"embed"
 	"errors"
 	"fmt"
 	"math"
@@ -17,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/provider"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -31,10 +33,17 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Domain() DomainResolver
+	FileHash() FileHashResolver
+	IPAddress() IPAddressResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	URL() URLResolver
+	URLhausHost() URLhausHostResolver
+	URLhausURL() URLhausURLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
+	VirusTotal() VirusTotalResolver
 }
 
 type DirectiveRoot struct {
@@ -42,6 +51,171 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AbuseIPDB struct {
+		AbuseConfidenceScore func(childComplexity int) int
+		Cached               func(childComplexity int) int
+		CountryCode          func(childComplexity int) int
+		Data                 func(childComplexity int) int
+		Domain               func(childComplexity int) int
+		Error                func(childComplexity int) int
+		FetchedAt            func(childComplexity int) int
+		Hostnames            func(childComplexity int) int
+		IPAddress            func(childComplexity int) int
+		ISP                  func(childComplexity int) int
+		IsPublic             func(childComplexity int) int
+		IsTor                func(childComplexity int) int
+		IsWhitelisted        func(childComplexity int) int
+		LastReportedAt       func(childComplexity int) int
+		LatencyMs            func(childComplexity int) int
+		NumDistinctUsers     func(childComplexity int) int
+		Provider             func(childComplexity int) int
+		Status               func(childComplexity int) int
+		TotalReports         func(childComplexity int) int
+		UsageType            func(childComplexity int) int
+		Verdict              func(childComplexity int) int
+	}
+
+	Domain struct {
+		Err        func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Otx        func(childComplexity int) int
+		Rdap       func(childComplexity int) int
+		Results    func(childComplexity int, providers []string) int
+		Threatfox  func(childComplexity int) int
+		Urlhaus    func(childComplexity int) int
+		Urlscan    func(childComplexity int) int
+		Value      func(childComplexity int) int
+		Verdict    func(childComplexity int) int
+		Virustotal func(childComplexity int) int
+	}
+
+	FileHash struct {
+		Err           func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Malwarebazaar func(childComplexity int) int
+		Otx           func(childComplexity int) int
+		Results       func(childComplexity int, providers []string) int
+		Threatfox     func(childComplexity int) int
+		Urlhaus       func(childComplexity int) int
+		Value         func(childComplexity int) int
+		Verdict       func(childComplexity int) int
+		Virustotal    func(childComplexity int) int
+	}
+
+	GreyNoise struct {
+		Cached         func(childComplexity int) int
+		Classification func(childComplexity int) int
+		Data           func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		IP             func(childComplexity int) int
+		LastSeen       func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		Link           func(childComplexity int) int
+		Name           func(childComplexity int) int
+		Noise          func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		RIOT           func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+	}
+
+	IPAddress struct {
+		Abuseipdb  func(childComplexity int) int
+		Err        func(childComplexity int) int
+		Greynoise  func(childComplexity int) int
+		Internetdb func(childComplexity int) int
+		Ipinfo     func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Otx        func(childComplexity int) int
+		Rdap       func(childComplexity int) int
+		Results    func(childComplexity int, providers []string) int
+		Shodan     func(childComplexity int) int
+		Threatfox  func(childComplexity int) int
+		Urlhaus    func(childComplexity int) int
+		Urlscan    func(childComplexity int) int
+		Value      func(childComplexity int) int
+		Verdict    func(childComplexity int) int
+		Virustotal func(childComplexity int) int
+	}
+
+	IPinfo struct {
+		ASDomain      func(childComplexity int) int
+		ASN           func(childComplexity int) int
+		ASName        func(childComplexity int) int
+		Cached        func(childComplexity int) int
+		Continent     func(childComplexity int) int
+		ContinentCode func(childComplexity int) int
+		Country       func(childComplexity int) int
+		CountryCode   func(childComplexity int) int
+		Data          func(childComplexity int) int
+		Error         func(childComplexity int) int
+		FetchedAt     func(childComplexity int) int
+		IP            func(childComplexity int) int
+		LatencyMs     func(childComplexity int) int
+		Provider      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Verdict       func(childComplexity int) int
+	}
+
+	IndicatorError struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	InternetDB struct {
+		CPEs      func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		Hostnames func(childComplexity int) int
+		IP        func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Ports     func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+		Vulns     func(childComplexity int) int
+	}
+
+	InvalidIndicator struct {
+		Err     func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Results func(childComplexity int, providers []string) int
+		Value   func(childComplexity int) int
+		Verdict func(childComplexity int) int
+	}
+
+	MalwareBazaar struct {
+		Cached         func(childComplexity int) int
+		ClamAV         func(childComplexity int) int
+		Data           func(childComplexity int) int
+		DeliveryMethod func(childComplexity int) int
+		Downloads      func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		FileName       func(childComplexity int) int
+		FileSize       func(childComplexity int) int
+		FileType       func(childComplexity int) int
+		FileTypeMIME   func(childComplexity int) int
+		FirstSeen      func(childComplexity int) int
+		LastSeen       func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		Link           func(childComplexity int) int
+		MD5            func(childComplexity int) int
+		OriginCountry  func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Reporter       func(childComplexity int) int
+		SHA1           func(childComplexity int) int
+		SHA256         func(childComplexity int) int
+		Signature      func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+	}
+
 	Mutation struct {
 		ChangePassword  func(childComplexity int, current string, new string) int
 		CreateUser      func(childComplexity int, username string, password string, admin *bool, active *bool) int
@@ -49,9 +223,56 @@ type ComplexityRoot struct {
 		SetUserPassword func(childComplexity int, username string, password string) int
 	}
 
+	OTX struct {
+		ASN             func(childComplexity int) int
+		Adversaries     func(childComplexity int) int
+		Cached          func(childComplexity int) int
+		CountryCode     func(childComplexity int) int
+		CountryName     func(childComplexity int) int
+		Data            func(childComplexity int) int
+		Error           func(childComplexity int) int
+		FetchedAt       func(childComplexity int) int
+		Indicator       func(childComplexity int) int
+		LatencyMs       func(childComplexity int) int
+		MalwareFamilies func(childComplexity int) int
+		Provider        func(childComplexity int) int
+		PulseCount      func(childComplexity int) int
+		Pulses          func(childComplexity int) int
+		Reputation      func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Tags            func(childComplexity int) int
+		Type            func(childComplexity int) int
+		Validation      func(childComplexity int) int
+		Verdict         func(childComplexity int) int
+		Whitelisted     func(childComplexity int) int
+	}
+
+	OTXValidation struct {
+		Message func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Source  func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	ProviderError struct {
+		Code              func(childComplexity int) int
+		Message           func(childComplexity int) int
+		RetryAfterSeconds func(childComplexity int) int
+	}
+
+	ProviderResult struct {
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
 	}
 
 	ProviderStatus struct {
@@ -61,8 +282,16 @@ type ComplexityRoot struct {
 		Name       func(childComplexity int) int
 	}
 
+	ProviderVerdict struct {
+		Level  func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Score  func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
+		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool) int
+		Indicators  func(childComplexity int, values []string, fresh *bool) int
 		Me          func(childComplexity int) int
 		MyUsage     func(childComplexity int, from *time.Time, to *time.Time) int
 		Status      func(childComplexity int) int
@@ -70,10 +299,232 @@ type ComplexityRoot struct {
 		Users       func(childComplexity int) int
 	}
 
+	RDAP struct {
+		Abuse        func(childComplexity int) int
+		CIDRs        func(childComplexity int) int
+		Cached       func(childComplexity int) int
+		Country      func(childComplexity int) int
+		DNSSEC       func(childComplexity int) int
+		Data         func(childComplexity int) int
+		EndAddress   func(childComplexity int) int
+		Error        func(childComplexity int) int
+		Expires      func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		Handle       func(childComplexity int) int
+		IPVersion    func(childComplexity int) int
+		LDHName      func(childComplexity int) int
+		LastChanged  func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Nameservers  func(childComplexity int) int
+		ObjectClass  func(childComplexity int) int
+		ParentHandle func(childComplexity int) int
+		Port43       func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		RDAPStatus   func(childComplexity int) int
+		Registered   func(childComplexity int) int
+		Registrant   func(childComplexity int) int
+		Registrar    func(childComplexity int) int
+		StartAddress func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Type         func(childComplexity int) int
+		UnicodeName  func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
+	RDAPContact struct {
+		Email  func(childComplexity int) int
+		Handle func(childComplexity int) int
+		IANAID func(childComplexity int) int
+		Name   func(childComplexity int) int
+	}
+
+	Shodan struct {
+		ASN         func(childComplexity int) int
+		Cached      func(childComplexity int) int
+		City        func(childComplexity int) int
+		Country     func(childComplexity int) int
+		CountryName func(childComplexity int) int
+		Data        func(childComplexity int) int
+		Domains     func(childComplexity int) int
+		Error       func(childComplexity int) int
+		FetchedAt   func(childComplexity int) int
+		Hostnames   func(childComplexity int) int
+		IP          func(childComplexity int) int
+		ISP         func(childComplexity int) int
+		LastUpdate  func(childComplexity int) int
+		LatencyMs   func(childComplexity int) int
+		OS          func(childComplexity int) int
+		Org         func(childComplexity int) int
+		Ports       func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Tags        func(childComplexity int) int
+		Verdict     func(childComplexity int) int
+		Vulns       func(childComplexity int) int
+	}
+
 	Status struct {
 		Providers     func(childComplexity int) int
 		UptimeSeconds func(childComplexity int) int
 		Version       func(childComplexity int) int
+	}
+
+	ThreatFox struct {
+		Cached        func(childComplexity int) int
+		Data          func(childComplexity int) int
+		Error         func(childComplexity int) int
+		FetchedAt     func(childComplexity int) int
+		IOCs          func(childComplexity int) int
+		LatencyMs     func(childComplexity int) int
+		Malware       func(childComplexity int) int
+		Matches       func(childComplexity int) int
+		MaxConfidence func(childComplexity int) int
+		Provider      func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Verdict       func(childComplexity int) int
+	}
+
+	ThreatFoxIOC struct {
+		ConfidenceLevel func(childComplexity int) int
+		FirstSeen       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		IOC             func(childComplexity int) int
+		IOCType         func(childComplexity int) int
+		LastSeen        func(childComplexity int) int
+		Malware         func(childComplexity int) int
+		Reference       func(childComplexity int) int
+		Reporter        func(childComplexity int) int
+		Tags            func(childComplexity int) int
+		ThreatType      func(childComplexity int) int
+	}
+
+	URL struct {
+		Err        func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Otx        func(childComplexity int) int
+		Results    func(childComplexity int, providers []string) int
+		Threatfox  func(childComplexity int) int
+		Urlhaus    func(childComplexity int) int
+		Urlscan    func(childComplexity int) int
+		Value      func(childComplexity int) int
+		Verdict    func(childComplexity int) int
+		Virustotal func(childComplexity int) int
+	}
+
+	URLScan struct {
+		Cached       func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		FirstSeen    func(childComplexity int) int
+		FlaggedScans func(childComplexity int) int
+		FlaggedTags  func(childComplexity int) int
+		HasMore      func(childComplexity int) int
+		LastSeen     func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		Query        func(childComplexity int) int
+		Scans        func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Tags         func(childComplexity int) int
+		Total        func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
+	URLScanScan struct {
+		ASN        func(childComplexity int) int
+		Country    func(childComplexity int) int
+		Domain     func(childComplexity int) int
+		IP         func(childComplexity int) int
+		PageURL    func(childComplexity int) int
+		ReportURL  func(childComplexity int) int
+		Result     func(childComplexity int) int
+		Screenshot func(childComplexity int) int
+		Server     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Tags       func(childComplexity int) int
+		Time       func(childComplexity int) int
+		Title      func(childComplexity int) int
+		URL        func(childComplexity int) int
+		UUID       func(childComplexity int) int
+		Visibility func(childComplexity int) int
+	}
+
+	URLhaus struct {
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		Host      func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Lookup    func(childComplexity int) int
+		Payload   func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Status    func(childComplexity int) int
+		URL       func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
+	URLhausHost struct {
+		Blacklists func(childComplexity int) int
+		FirstSeen  func(childComplexity int) int
+		Host       func(childComplexity int) int
+		OnlineURLs func(childComplexity int) int
+		Tags       func(childComplexity int) int
+		Threats    func(childComplexity int) int
+		URLCount   func(childComplexity int) int
+		URLs       func(childComplexity int) int
+	}
+
+	URLhausHostURL struct {
+		DateAdded func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Threat    func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	URLhausPayload struct {
+		FileSize   func(childComplexity int) int
+		FileType   func(childComplexity int) int
+		FirstSeen  func(childComplexity int) int
+		LastSeen   func(childComplexity int) int
+		MD5        func(childComplexity int) int
+		OnlineURLs func(childComplexity int) int
+		SHA256     func(childComplexity int) int
+		Signature  func(childComplexity int) int
+		URLCount   func(childComplexity int) int
+		URLs       func(childComplexity int) int
+	}
+
+	URLhausPayloadURL struct {
+		Filename  func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		URL       func(childComplexity int) int
+	}
+
+	URLhausURL struct {
+		Blacklists func(childComplexity int) int
+		DateAdded  func(childComplexity int) int
+		Host       func(childComplexity int) int
+		LastOnline func(childComplexity int) int
+		Payloads   func(childComplexity int) int
+		Status     func(childComplexity int) int
+		Tags       func(childComplexity int) int
+		Threat     func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
+	URLhausURLPayload struct {
+		FileType  func(childComplexity int) int
+		Filename  func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		SHA256    func(childComplexity int) int
+		Signature func(childComplexity int) int
 	}
 
 	UsageLog struct {
@@ -126,12 +577,96 @@ type ComplexityRoot struct {
 		LastLoginUserAgent func(childComplexity int) int
 		Username           func(childComplexity int) int
 	}
+
+	Verdict struct {
+		Level   func(childComplexity int) int
+		Reasons func(childComplexity int) int
+		Score   func(childComplexity int) int
+	}
+
+	VirusTotal struct {
+		ASN                  func(childComplexity int) int
+		ASOwner              func(childComplexity int) int
+		Cached               func(childComplexity int) int
+		Categories           func(childComplexity int) int
+		Country              func(childComplexity int) int
+		CreationDate         func(childComplexity int) int
+		Data                 func(childComplexity int) int
+		Error                func(childComplexity int) int
+		FetchedAt            func(childComplexity int) int
+		FinalURL             func(childComplexity int) int
+		FirstSubmissionDate  func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LastAnalysisDate     func(childComplexity int) int
+		LastHTTPResponseCode func(childComplexity int) int
+		LatencyMs            func(childComplexity int) int
+		Link                 func(childComplexity int) int
+		MD5                  func(childComplexity int) int
+		MeaningfulName       func(childComplexity int) int
+		Names                func(childComplexity int) int
+		Network              func(childComplexity int) int
+		Provider             func(childComplexity int) int
+		Registrar            func(childComplexity int) int
+		Reputation           func(childComplexity int) int
+		SHA1                 func(childComplexity int) int
+		SHA256               func(childComplexity int) int
+		Size                 func(childComplexity int) int
+		Stats                func(childComplexity int) int
+		Status               func(childComplexity int) int
+		Tags                 func(childComplexity int) int
+		ThreatLabel          func(childComplexity int) int
+		TimesSubmitted       func(childComplexity int) int
+		Title                func(childComplexity int) int
+		Type                 func(childComplexity int) int
+		TypeDescription      func(childComplexity int) int
+		TypeTag              func(childComplexity int) int
+		URL                  func(childComplexity int) int
+		Verdict              func(childComplexity int) int
+		VotesHarmless        func(childComplexity int) int
+		VotesMalicious       func(childComplexity int) int
+	}
+
+	VirusTotalStats struct {
+		Harmless   func(childComplexity int) int
+		Malicious  func(childComplexity int) int
+		Suspicious func(childComplexity int) int
+		Timeout    func(childComplexity int) int
+		Undetected func(childComplexity int) int
+	}
 }
 
 // endregion ***************************** api!.gotpl *****************************
 
 // region    ************************** generated!.gotpl **************************
 
+type DomainResolver interface {
+	Otx(ctx context.Context, obj *model.Domain) (*model.OTX, error)
+	Rdap(ctx context.Context, obj *model.Domain) (*model.RDAP, error)
+	Threatfox(ctx context.Context, obj *model.Domain) (*model.ThreatFox, error)
+	Urlhaus(ctx context.Context, obj *model.Domain) (*model.URLhaus, error)
+	Urlscan(ctx context.Context, obj *model.Domain) (*model.URLScan, error)
+	Virustotal(ctx context.Context, obj *model.Domain) (*model.VirusTotal, error)
+}
+type FileHashResolver interface {
+	Malwarebazaar(ctx context.Context, obj *model.FileHash) (*model.MalwareBazaar, error)
+	Otx(ctx context.Context, obj *model.FileHash) (*model.OTX, error)
+	Threatfox(ctx context.Context, obj *model.FileHash) (*model.ThreatFox, error)
+	Urlhaus(ctx context.Context, obj *model.FileHash) (*model.URLhaus, error)
+	Virustotal(ctx context.Context, obj *model.FileHash) (*model.VirusTotal, error)
+}
+type IPAddressResolver interface {
+	Abuseipdb(ctx context.Context, obj *model.IPAddress) (*model.AbuseIPDB, error)
+	Greynoise(ctx context.Context, obj *model.IPAddress) (*model.GreyNoise, error)
+	Internetdb(ctx context.Context, obj *model.IPAddress) (*model.InternetDB, error)
+	Ipinfo(ctx context.Context, obj *model.IPAddress) (*model.IPinfo, error)
+	Otx(ctx context.Context, obj *model.IPAddress) (*model.OTX, error)
+	Rdap(ctx context.Context, obj *model.IPAddress) (*model.RDAP, error)
+	Shodan(ctx context.Context, obj *model.IPAddress) (*model.Shodan, error)
+	Threatfox(ctx context.Context, obj *model.IPAddress) (*model.ThreatFox, error)
+	Urlhaus(ctx context.Context, obj *model.IPAddress) (*model.URLhaus, error)
+	Urlscan(ctx context.Context, obj *model.IPAddress) (*model.URLScan, error)
+	Virustotal(ctx context.Context, obj *model.IPAddress) (*model.VirusTotal, error)
+}
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
@@ -139,6 +674,8 @@ type MutationResolver interface {
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
 }
 type QueryResolver interface {
+	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool) (model.Indicator, error)
+	Indicators(ctx context.Context, values []string, fresh *bool) ([]model.Indicator, error)
 	Status(ctx context.Context) (*model.Status, error)
 	Me(ctx context.Context) (*auth.User, error)
 	MyUsage(ctx context.Context, from *time.Time, to *time.Time) (*accounting.Report, error)
@@ -146,11 +683,27 @@ type QueryResolver interface {
 	UsageReport(ctx context.Context, from *time.Time, to *time.Time, username *string) (*accounting.Report, error)
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
 }
+type URLResolver interface {
+	Otx(ctx context.Context, obj *model.URL) (*model.OTX, error)
+	Threatfox(ctx context.Context, obj *model.URL) (*model.ThreatFox, error)
+	Urlhaus(ctx context.Context, obj *model.URL) (*model.URLhaus, error)
+	Urlscan(ctx context.Context, obj *model.URL) (*model.URLScan, error)
+	Virustotal(ctx context.Context, obj *model.URL) (*model.VirusTotal, error)
+}
+type URLhausHostResolver interface {
+	Blacklists(ctx context.Context, obj *provider.URLhausHost) (any, error)
+}
+type URLhausURLResolver interface {
+	Blacklists(ctx context.Context, obj *provider.URLhausURL) (any, error)
+}
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *auth.User) (string, error)
+}
+type VirusTotalResolver interface {
+	Categories(ctx context.Context, obj *model.VirusTotal) (any, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -170,6 +723,846 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "AbuseIPDB.abuseConfidenceScore":
+		if e.ComplexityRoot.AbuseIPDB.AbuseConfidenceScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.AbuseConfidenceScore(childComplexity), true
+	case "AbuseIPDB.cached":
+		if e.ComplexityRoot.AbuseIPDB.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Cached(childComplexity), true
+	case "AbuseIPDB.countryCode":
+		if e.ComplexityRoot.AbuseIPDB.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.CountryCode(childComplexity), true
+	case "AbuseIPDB.data":
+		if e.ComplexityRoot.AbuseIPDB.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Data(childComplexity), true
+	case "AbuseIPDB.domain":
+		if e.ComplexityRoot.AbuseIPDB.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Domain(childComplexity), true
+	case "AbuseIPDB.error":
+		if e.ComplexityRoot.AbuseIPDB.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Error(childComplexity), true
+	case "AbuseIPDB.fetchedAt":
+		if e.ComplexityRoot.AbuseIPDB.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.FetchedAt(childComplexity), true
+	case "AbuseIPDB.hostnames":
+		if e.ComplexityRoot.AbuseIPDB.Hostnames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Hostnames(childComplexity), true
+	case "AbuseIPDB.ipAddress":
+		if e.ComplexityRoot.AbuseIPDB.IPAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.IPAddress(childComplexity), true
+	case "AbuseIPDB.isp":
+		if e.ComplexityRoot.AbuseIPDB.ISP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.ISP(childComplexity), true
+	case "AbuseIPDB.isPublic":
+		if e.ComplexityRoot.AbuseIPDB.IsPublic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.IsPublic(childComplexity), true
+	case "AbuseIPDB.isTor":
+		if e.ComplexityRoot.AbuseIPDB.IsTor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.IsTor(childComplexity), true
+	case "AbuseIPDB.isWhitelisted":
+		if e.ComplexityRoot.AbuseIPDB.IsWhitelisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.IsWhitelisted(childComplexity), true
+	case "AbuseIPDB.lastReportedAt":
+		if e.ComplexityRoot.AbuseIPDB.LastReportedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.LastReportedAt(childComplexity), true
+	case "AbuseIPDB.latencyMs":
+		if e.ComplexityRoot.AbuseIPDB.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.LatencyMs(childComplexity), true
+	case "AbuseIPDB.numDistinctUsers":
+		if e.ComplexityRoot.AbuseIPDB.NumDistinctUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.NumDistinctUsers(childComplexity), true
+	case "AbuseIPDB.provider":
+		if e.ComplexityRoot.AbuseIPDB.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Provider(childComplexity), true
+	case "AbuseIPDB.status":
+		if e.ComplexityRoot.AbuseIPDB.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Status(childComplexity), true
+	case "AbuseIPDB.totalReports":
+		if e.ComplexityRoot.AbuseIPDB.TotalReports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.TotalReports(childComplexity), true
+	case "AbuseIPDB.usageType":
+		if e.ComplexityRoot.AbuseIPDB.UsageType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.UsageType(childComplexity), true
+	case "AbuseIPDB.verdict":
+		if e.ComplexityRoot.AbuseIPDB.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Verdict(childComplexity), true
+
+	case "Domain.error":
+		if e.ComplexityRoot.Domain.Err == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Err(childComplexity), true
+	case "Domain.kind":
+		if e.ComplexityRoot.Domain.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Kind(childComplexity), true
+	case "Domain.otx":
+		if e.ComplexityRoot.Domain.Otx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Otx(childComplexity), true
+	case "Domain.rdap":
+		if e.ComplexityRoot.Domain.Rdap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Rdap(childComplexity), true
+	case "Domain.results":
+		if e.ComplexityRoot.Domain.Results == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Results(childComplexity, args["providers"].([]string)), true
+	case "Domain.threatfox":
+		if e.ComplexityRoot.Domain.Threatfox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Threatfox(childComplexity), true
+	case "Domain.urlhaus":
+		if e.ComplexityRoot.Domain.Urlhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Urlhaus(childComplexity), true
+	case "Domain.urlscan":
+		if e.ComplexityRoot.Domain.Urlscan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Urlscan(childComplexity), true
+	case "Domain.value":
+		if e.ComplexityRoot.Domain.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Value(childComplexity), true
+	case "Domain.verdict":
+		if e.ComplexityRoot.Domain.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Verdict(childComplexity), true
+	case "Domain.virustotal":
+		if e.ComplexityRoot.Domain.Virustotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Virustotal(childComplexity), true
+
+	case "FileHash.error":
+		if e.ComplexityRoot.FileHash.Err == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Err(childComplexity), true
+	case "FileHash.kind":
+		if e.ComplexityRoot.FileHash.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Kind(childComplexity), true
+	case "FileHash.malwarebazaar":
+		if e.ComplexityRoot.FileHash.Malwarebazaar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Malwarebazaar(childComplexity), true
+	case "FileHash.otx":
+		if e.ComplexityRoot.FileHash.Otx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Otx(childComplexity), true
+	case "FileHash.results":
+		if e.ComplexityRoot.FileHash.Results == nil {
+			break
+		}
+
+		args, err := ec.field_FileHash_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FileHash.Results(childComplexity, args["providers"].([]string)), true
+	case "FileHash.threatfox":
+		if e.ComplexityRoot.FileHash.Threatfox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Threatfox(childComplexity), true
+	case "FileHash.urlhaus":
+		if e.ComplexityRoot.FileHash.Urlhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Urlhaus(childComplexity), true
+	case "FileHash.value":
+		if e.ComplexityRoot.FileHash.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Value(childComplexity), true
+	case "FileHash.verdict":
+		if e.ComplexityRoot.FileHash.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Verdict(childComplexity), true
+	case "FileHash.virustotal":
+		if e.ComplexityRoot.FileHash.Virustotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Virustotal(childComplexity), true
+
+	case "GreyNoise.cached":
+		if e.ComplexityRoot.GreyNoise.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Cached(childComplexity), true
+	case "GreyNoise.classification":
+		if e.ComplexityRoot.GreyNoise.Classification == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Classification(childComplexity), true
+	case "GreyNoise.data":
+		if e.ComplexityRoot.GreyNoise.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Data(childComplexity), true
+	case "GreyNoise.error":
+		if e.ComplexityRoot.GreyNoise.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Error(childComplexity), true
+	case "GreyNoise.fetchedAt":
+		if e.ComplexityRoot.GreyNoise.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.FetchedAt(childComplexity), true
+	case "GreyNoise.ip":
+		if e.ComplexityRoot.GreyNoise.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.IP(childComplexity), true
+	case "GreyNoise.lastSeen":
+		if e.ComplexityRoot.GreyNoise.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.LastSeen(childComplexity), true
+	case "GreyNoise.latencyMs":
+		if e.ComplexityRoot.GreyNoise.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.LatencyMs(childComplexity), true
+	case "GreyNoise.link":
+		if e.ComplexityRoot.GreyNoise.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Link(childComplexity), true
+	case "GreyNoise.name":
+		if e.ComplexityRoot.GreyNoise.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Name(childComplexity), true
+	case "GreyNoise.noise":
+		if e.ComplexityRoot.GreyNoise.Noise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Noise(childComplexity), true
+	case "GreyNoise.provider":
+		if e.ComplexityRoot.GreyNoise.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Provider(childComplexity), true
+	case "GreyNoise.riot":
+		if e.ComplexityRoot.GreyNoise.RIOT == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.RIOT(childComplexity), true
+	case "GreyNoise.status":
+		if e.ComplexityRoot.GreyNoise.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Status(childComplexity), true
+	case "GreyNoise.verdict":
+		if e.ComplexityRoot.GreyNoise.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.Verdict(childComplexity), true
+
+	case "IPAddress.abuseipdb":
+		if e.ComplexityRoot.IPAddress.Abuseipdb == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Abuseipdb(childComplexity), true
+	case "IPAddress.error":
+		if e.ComplexityRoot.IPAddress.Err == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Err(childComplexity), true
+	case "IPAddress.greynoise":
+		if e.ComplexityRoot.IPAddress.Greynoise == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Greynoise(childComplexity), true
+	case "IPAddress.internetdb":
+		if e.ComplexityRoot.IPAddress.Internetdb == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Internetdb(childComplexity), true
+	case "IPAddress.ipinfo":
+		if e.ComplexityRoot.IPAddress.Ipinfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Ipinfo(childComplexity), true
+	case "IPAddress.kind":
+		if e.ComplexityRoot.IPAddress.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Kind(childComplexity), true
+	case "IPAddress.otx":
+		if e.ComplexityRoot.IPAddress.Otx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Otx(childComplexity), true
+	case "IPAddress.rdap":
+		if e.ComplexityRoot.IPAddress.Rdap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Rdap(childComplexity), true
+	case "IPAddress.results":
+		if e.ComplexityRoot.IPAddress.Results == nil {
+			break
+		}
+
+		args, err := ec.field_IPAddress_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.IPAddress.Results(childComplexity, args["providers"].([]string)), true
+	case "IPAddress.shodan":
+		if e.ComplexityRoot.IPAddress.Shodan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Shodan(childComplexity), true
+	case "IPAddress.threatfox":
+		if e.ComplexityRoot.IPAddress.Threatfox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Threatfox(childComplexity), true
+	case "IPAddress.urlhaus":
+		if e.ComplexityRoot.IPAddress.Urlhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Urlhaus(childComplexity), true
+	case "IPAddress.urlscan":
+		if e.ComplexityRoot.IPAddress.Urlscan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Urlscan(childComplexity), true
+	case "IPAddress.value":
+		if e.ComplexityRoot.IPAddress.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Value(childComplexity), true
+	case "IPAddress.verdict":
+		if e.ComplexityRoot.IPAddress.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Verdict(childComplexity), true
+	case "IPAddress.virustotal":
+		if e.ComplexityRoot.IPAddress.Virustotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Virustotal(childComplexity), true
+
+	case "IPinfo.asDomain":
+		if e.ComplexityRoot.IPinfo.ASDomain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.ASDomain(childComplexity), true
+	case "IPinfo.asn":
+		if e.ComplexityRoot.IPinfo.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.ASN(childComplexity), true
+	case "IPinfo.asName":
+		if e.ComplexityRoot.IPinfo.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.ASName(childComplexity), true
+	case "IPinfo.cached":
+		if e.ComplexityRoot.IPinfo.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Cached(childComplexity), true
+	case "IPinfo.continent":
+		if e.ComplexityRoot.IPinfo.Continent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Continent(childComplexity), true
+	case "IPinfo.continentCode":
+		if e.ComplexityRoot.IPinfo.ContinentCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.ContinentCode(childComplexity), true
+	case "IPinfo.country":
+		if e.ComplexityRoot.IPinfo.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Country(childComplexity), true
+	case "IPinfo.countryCode":
+		if e.ComplexityRoot.IPinfo.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.CountryCode(childComplexity), true
+	case "IPinfo.data":
+		if e.ComplexityRoot.IPinfo.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Data(childComplexity), true
+	case "IPinfo.error":
+		if e.ComplexityRoot.IPinfo.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Error(childComplexity), true
+	case "IPinfo.fetchedAt":
+		if e.ComplexityRoot.IPinfo.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.FetchedAt(childComplexity), true
+	case "IPinfo.ip":
+		if e.ComplexityRoot.IPinfo.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.IP(childComplexity), true
+	case "IPinfo.latencyMs":
+		if e.ComplexityRoot.IPinfo.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.LatencyMs(childComplexity), true
+	case "IPinfo.provider":
+		if e.ComplexityRoot.IPinfo.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Provider(childComplexity), true
+	case "IPinfo.status":
+		if e.ComplexityRoot.IPinfo.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Status(childComplexity), true
+	case "IPinfo.verdict":
+		if e.ComplexityRoot.IPinfo.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Verdict(childComplexity), true
+
+	case "IndicatorError.code":
+		if e.ComplexityRoot.IndicatorError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorError.Code(childComplexity), true
+	case "IndicatorError.message":
+		if e.ComplexityRoot.IndicatorError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorError.Message(childComplexity), true
+
+	case "InternetDB.cpes":
+		if e.ComplexityRoot.InternetDB.CPEs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.CPEs(childComplexity), true
+	case "InternetDB.cached":
+		if e.ComplexityRoot.InternetDB.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Cached(childComplexity), true
+	case "InternetDB.data":
+		if e.ComplexityRoot.InternetDB.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Data(childComplexity), true
+	case "InternetDB.error":
+		if e.ComplexityRoot.InternetDB.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Error(childComplexity), true
+	case "InternetDB.fetchedAt":
+		if e.ComplexityRoot.InternetDB.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.FetchedAt(childComplexity), true
+	case "InternetDB.hostnames":
+		if e.ComplexityRoot.InternetDB.Hostnames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Hostnames(childComplexity), true
+	case "InternetDB.ip":
+		if e.ComplexityRoot.InternetDB.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.IP(childComplexity), true
+	case "InternetDB.latencyMs":
+		if e.ComplexityRoot.InternetDB.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.LatencyMs(childComplexity), true
+	case "InternetDB.ports":
+		if e.ComplexityRoot.InternetDB.Ports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Ports(childComplexity), true
+	case "InternetDB.provider":
+		if e.ComplexityRoot.InternetDB.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Provider(childComplexity), true
+	case "InternetDB.status":
+		if e.ComplexityRoot.InternetDB.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Status(childComplexity), true
+	case "InternetDB.tags":
+		if e.ComplexityRoot.InternetDB.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Tags(childComplexity), true
+	case "InternetDB.verdict":
+		if e.ComplexityRoot.InternetDB.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Verdict(childComplexity), true
+	case "InternetDB.vulns":
+		if e.ComplexityRoot.InternetDB.Vulns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Vulns(childComplexity), true
+
+	case "InvalidIndicator.error":
+		if e.ComplexityRoot.InvalidIndicator.Err == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Err(childComplexity), true
+	case "InvalidIndicator.kind":
+		if e.ComplexityRoot.InvalidIndicator.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Kind(childComplexity), true
+	case "InvalidIndicator.results":
+		if e.ComplexityRoot.InvalidIndicator.Results == nil {
+			break
+		}
+
+		args, err := ec.field_InvalidIndicator_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Results(childComplexity, args["providers"].([]string)), true
+	case "InvalidIndicator.value":
+		if e.ComplexityRoot.InvalidIndicator.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Value(childComplexity), true
+	case "InvalidIndicator.verdict":
+		if e.ComplexityRoot.InvalidIndicator.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Verdict(childComplexity), true
+
+	case "MalwareBazaar.cached":
+		if e.ComplexityRoot.MalwareBazaar.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Cached(childComplexity), true
+	case "MalwareBazaar.clamav":
+		if e.ComplexityRoot.MalwareBazaar.ClamAV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.ClamAV(childComplexity), true
+	case "MalwareBazaar.data":
+		if e.ComplexityRoot.MalwareBazaar.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Data(childComplexity), true
+	case "MalwareBazaar.deliveryMethod":
+		if e.ComplexityRoot.MalwareBazaar.DeliveryMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.DeliveryMethod(childComplexity), true
+	case "MalwareBazaar.downloads":
+		if e.ComplexityRoot.MalwareBazaar.Downloads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Downloads(childComplexity), true
+	case "MalwareBazaar.error":
+		if e.ComplexityRoot.MalwareBazaar.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Error(childComplexity), true
+	case "MalwareBazaar.fetchedAt":
+		if e.ComplexityRoot.MalwareBazaar.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FetchedAt(childComplexity), true
+	case "MalwareBazaar.fileName":
+		if e.ComplexityRoot.MalwareBazaar.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FileName(childComplexity), true
+	case "MalwareBazaar.fileSize":
+		if e.ComplexityRoot.MalwareBazaar.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FileSize(childComplexity), true
+	case "MalwareBazaar.fileType":
+		if e.ComplexityRoot.MalwareBazaar.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FileType(childComplexity), true
+	case "MalwareBazaar.fileTypeMime":
+		if e.ComplexityRoot.MalwareBazaar.FileTypeMIME == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FileTypeMIME(childComplexity), true
+	case "MalwareBazaar.firstSeen":
+		if e.ComplexityRoot.MalwareBazaar.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.FirstSeen(childComplexity), true
+	case "MalwareBazaar.lastSeen":
+		if e.ComplexityRoot.MalwareBazaar.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.LastSeen(childComplexity), true
+	case "MalwareBazaar.latencyMs":
+		if e.ComplexityRoot.MalwareBazaar.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.LatencyMs(childComplexity), true
+	case "MalwareBazaar.link":
+		if e.ComplexityRoot.MalwareBazaar.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Link(childComplexity), true
+	case "MalwareBazaar.md5":
+		if e.ComplexityRoot.MalwareBazaar.MD5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.MD5(childComplexity), true
+	case "MalwareBazaar.originCountry":
+		if e.ComplexityRoot.MalwareBazaar.OriginCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.OriginCountry(childComplexity), true
+	case "MalwareBazaar.provider":
+		if e.ComplexityRoot.MalwareBazaar.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Provider(childComplexity), true
+	case "MalwareBazaar.reporter":
+		if e.ComplexityRoot.MalwareBazaar.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Reporter(childComplexity), true
+	case "MalwareBazaar.sha1":
+		if e.ComplexityRoot.MalwareBazaar.SHA1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.SHA1(childComplexity), true
+	case "MalwareBazaar.sha256":
+		if e.ComplexityRoot.MalwareBazaar.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.SHA256(childComplexity), true
+	case "MalwareBazaar.signature":
+		if e.ComplexityRoot.MalwareBazaar.Signature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Signature(childComplexity), true
+	case "MalwareBazaar.status":
+		if e.ComplexityRoot.MalwareBazaar.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Status(childComplexity), true
+	case "MalwareBazaar.tags":
+		if e.ComplexityRoot.MalwareBazaar.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Tags(childComplexity), true
+	case "MalwareBazaar.verdict":
+		if e.ComplexityRoot.MalwareBazaar.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.Verdict(childComplexity), true
 
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
@@ -216,6 +1609,152 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Mutation.SetUserPassword(childComplexity, args["username"].(string), args["password"].(string)), true
 
+	case "OTX.asn":
+		if e.ComplexityRoot.OTX.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.ASN(childComplexity), true
+	case "OTX.adversaries":
+		if e.ComplexityRoot.OTX.Adversaries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Adversaries(childComplexity), true
+	case "OTX.cached":
+		if e.ComplexityRoot.OTX.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Cached(childComplexity), true
+	case "OTX.countryCode":
+		if e.ComplexityRoot.OTX.CountryCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.CountryCode(childComplexity), true
+	case "OTX.countryName":
+		if e.ComplexityRoot.OTX.CountryName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.CountryName(childComplexity), true
+	case "OTX.data":
+		if e.ComplexityRoot.OTX.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Data(childComplexity), true
+	case "OTX.error":
+		if e.ComplexityRoot.OTX.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Error(childComplexity), true
+	case "OTX.fetchedAt":
+		if e.ComplexityRoot.OTX.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.FetchedAt(childComplexity), true
+	case "OTX.indicator":
+		if e.ComplexityRoot.OTX.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Indicator(childComplexity), true
+	case "OTX.latencyMs":
+		if e.ComplexityRoot.OTX.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.LatencyMs(childComplexity), true
+	case "OTX.malwareFamilies":
+		if e.ComplexityRoot.OTX.MalwareFamilies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.MalwareFamilies(childComplexity), true
+	case "OTX.provider":
+		if e.ComplexityRoot.OTX.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Provider(childComplexity), true
+	case "OTX.pulseCount":
+		if e.ComplexityRoot.OTX.PulseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.PulseCount(childComplexity), true
+	case "OTX.pulses":
+		if e.ComplexityRoot.OTX.Pulses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Pulses(childComplexity), true
+	case "OTX.reputation":
+		if e.ComplexityRoot.OTX.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Reputation(childComplexity), true
+	case "OTX.status":
+		if e.ComplexityRoot.OTX.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Status(childComplexity), true
+	case "OTX.tags":
+		if e.ComplexityRoot.OTX.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Tags(childComplexity), true
+	case "OTX.type":
+		if e.ComplexityRoot.OTX.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Type(childComplexity), true
+	case "OTX.validation":
+		if e.ComplexityRoot.OTX.Validation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Validation(childComplexity), true
+	case "OTX.verdict":
+		if e.ComplexityRoot.OTX.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Verdict(childComplexity), true
+	case "OTX.whitelisted":
+		if e.ComplexityRoot.OTX.Whitelisted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Whitelisted(childComplexity), true
+
+	case "OTXValidation.message":
+		if e.ComplexityRoot.OTXValidation.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTXValidation.Message(childComplexity), true
+	case "OTXValidation.name":
+		if e.ComplexityRoot.OTXValidation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTXValidation.Name(childComplexity), true
+	case "OTXValidation.source":
+		if e.ComplexityRoot.OTXValidation.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTXValidation.Source(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -228,6 +1767,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "ProviderError.code":
+		if e.ComplexityRoot.ProviderError.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderError.Code(childComplexity), true
+	case "ProviderError.message":
+		if e.ComplexityRoot.ProviderError.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderError.Message(childComplexity), true
+	case "ProviderError.retryAfterSeconds":
+		if e.ComplexityRoot.ProviderError.RetryAfterSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderError.RetryAfterSeconds(childComplexity), true
+
+	case "ProviderResult.cached":
+		if e.ComplexityRoot.ProviderResult.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Cached(childComplexity), true
+	case "ProviderResult.data":
+		if e.ComplexityRoot.ProviderResult.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Data(childComplexity), true
+	case "ProviderResult.error":
+		if e.ComplexityRoot.ProviderResult.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Error(childComplexity), true
+	case "ProviderResult.fetchedAt":
+		if e.ComplexityRoot.ProviderResult.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.FetchedAt(childComplexity), true
+	case "ProviderResult.latencyMs":
+		if e.ComplexityRoot.ProviderResult.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.LatencyMs(childComplexity), true
+	case "ProviderResult.provider":
+		if e.ComplexityRoot.ProviderResult.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Provider(childComplexity), true
+	case "ProviderResult.status":
+		if e.ComplexityRoot.ProviderResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Status(childComplexity), true
+	case "ProviderResult.verdict":
+		if e.ComplexityRoot.ProviderResult.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Verdict(childComplexity), true
 
 	case "ProviderStatus.configured":
 		if e.ComplexityRoot.ProviderStatus.Configured == nil {
@@ -254,6 +1861,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderStatus.Name(childComplexity), true
 
+	case "ProviderVerdict.level":
+		if e.ComplexityRoot.ProviderVerdict.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderVerdict.Level(childComplexity), true
+	case "ProviderVerdict.reason":
+		if e.ComplexityRoot.ProviderVerdict.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderVerdict.Reason(childComplexity), true
+	case "ProviderVerdict.score":
+		if e.ComplexityRoot.ProviderVerdict.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderVerdict.Score(childComplexity), true
+
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -265,6 +1891,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["username"].(*string), args["api"].(*string), args["status"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int64), args["after"].(*string)), true
+	case "Query.indicator":
+		if e.ComplexityRoot.Query.Indicator == nil {
+			break
+		}
+
+		args, err := ec.field_Query_indicator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Indicator(childComplexity, args["value"].(string), args["kind"].(*model.IndicatorKind), args["fresh"].(*bool)), true
+	case "Query.indicators":
+		if e.ComplexityRoot.Query.Indicators == nil {
+			break
+		}
+
+		args, err := ec.field_Query_indicators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Indicators(childComplexity, args["values"].([]string), args["fresh"].(*bool)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -307,6 +1955,345 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Users(childComplexity), true
 
+	case "RDAP.abuse":
+		if e.ComplexityRoot.RDAP.Abuse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Abuse(childComplexity), true
+	case "RDAP.cidrs":
+		if e.ComplexityRoot.RDAP.CIDRs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.CIDRs(childComplexity), true
+	case "RDAP.cached":
+		if e.ComplexityRoot.RDAP.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Cached(childComplexity), true
+	case "RDAP.country":
+		if e.ComplexityRoot.RDAP.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Country(childComplexity), true
+	case "RDAP.dnssec":
+		if e.ComplexityRoot.RDAP.DNSSEC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.DNSSEC(childComplexity), true
+	case "RDAP.data":
+		if e.ComplexityRoot.RDAP.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Data(childComplexity), true
+	case "RDAP.endAddress":
+		if e.ComplexityRoot.RDAP.EndAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.EndAddress(childComplexity), true
+	case "RDAP.error":
+		if e.ComplexityRoot.RDAP.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Error(childComplexity), true
+	case "RDAP.expires":
+		if e.ComplexityRoot.RDAP.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Expires(childComplexity), true
+	case "RDAP.fetchedAt":
+		if e.ComplexityRoot.RDAP.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.FetchedAt(childComplexity), true
+	case "RDAP.handle":
+		if e.ComplexityRoot.RDAP.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Handle(childComplexity), true
+	case "RDAP.ipVersion":
+		if e.ComplexityRoot.RDAP.IPVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.IPVersion(childComplexity), true
+	case "RDAP.ldhName":
+		if e.ComplexityRoot.RDAP.LDHName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.LDHName(childComplexity), true
+	case "RDAP.lastChanged":
+		if e.ComplexityRoot.RDAP.LastChanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.LastChanged(childComplexity), true
+	case "RDAP.latencyMs":
+		if e.ComplexityRoot.RDAP.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.LatencyMs(childComplexity), true
+	case "RDAP.name":
+		if e.ComplexityRoot.RDAP.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Name(childComplexity), true
+	case "RDAP.nameservers":
+		if e.ComplexityRoot.RDAP.Nameservers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Nameservers(childComplexity), true
+	case "RDAP.objectClassName":
+		if e.ComplexityRoot.RDAP.ObjectClass == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.ObjectClass(childComplexity), true
+	case "RDAP.parentHandle":
+		if e.ComplexityRoot.RDAP.ParentHandle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.ParentHandle(childComplexity), true
+	case "RDAP.port43":
+		if e.ComplexityRoot.RDAP.Port43 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Port43(childComplexity), true
+	case "RDAP.provider":
+		if e.ComplexityRoot.RDAP.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Provider(childComplexity), true
+	case "RDAP.rdapStatus":
+		if e.ComplexityRoot.RDAP.RDAPStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.RDAPStatus(childComplexity), true
+	case "RDAP.registered":
+		if e.ComplexityRoot.RDAP.Registered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Registered(childComplexity), true
+	case "RDAP.registrant":
+		if e.ComplexityRoot.RDAP.Registrant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Registrant(childComplexity), true
+	case "RDAP.registrar":
+		if e.ComplexityRoot.RDAP.Registrar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Registrar(childComplexity), true
+	case "RDAP.startAddress":
+		if e.ComplexityRoot.RDAP.StartAddress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.StartAddress(childComplexity), true
+	case "RDAP.status":
+		if e.ComplexityRoot.RDAP.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Status(childComplexity), true
+	case "RDAP.type":
+		if e.ComplexityRoot.RDAP.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Type(childComplexity), true
+	case "RDAP.unicodeName":
+		if e.ComplexityRoot.RDAP.UnicodeName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.UnicodeName(childComplexity), true
+	case "RDAP.verdict":
+		if e.ComplexityRoot.RDAP.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Verdict(childComplexity), true
+
+	case "RDAPContact.email":
+		if e.ComplexityRoot.RDAPContact.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAPContact.Email(childComplexity), true
+	case "RDAPContact.handle":
+		if e.ComplexityRoot.RDAPContact.Handle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAPContact.Handle(childComplexity), true
+	case "RDAPContact.ianaId":
+		if e.ComplexityRoot.RDAPContact.IANAID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAPContact.IANAID(childComplexity), true
+	case "RDAPContact.name":
+		if e.ComplexityRoot.RDAPContact.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAPContact.Name(childComplexity), true
+
+	case "Shodan.asn":
+		if e.ComplexityRoot.Shodan.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.ASN(childComplexity), true
+	case "Shodan.cached":
+		if e.ComplexityRoot.Shodan.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Cached(childComplexity), true
+	case "Shodan.city":
+		if e.ComplexityRoot.Shodan.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.City(childComplexity), true
+	case "Shodan.country":
+		if e.ComplexityRoot.Shodan.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Country(childComplexity), true
+	case "Shodan.countryName":
+		if e.ComplexityRoot.Shodan.CountryName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.CountryName(childComplexity), true
+	case "Shodan.data":
+		if e.ComplexityRoot.Shodan.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Data(childComplexity), true
+	case "Shodan.domains":
+		if e.ComplexityRoot.Shodan.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Domains(childComplexity), true
+	case "Shodan.error":
+		if e.ComplexityRoot.Shodan.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Error(childComplexity), true
+	case "Shodan.fetchedAt":
+		if e.ComplexityRoot.Shodan.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.FetchedAt(childComplexity), true
+	case "Shodan.hostnames":
+		if e.ComplexityRoot.Shodan.Hostnames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Hostnames(childComplexity), true
+	case "Shodan.ip":
+		if e.ComplexityRoot.Shodan.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.IP(childComplexity), true
+	case "Shodan.isp":
+		if e.ComplexityRoot.Shodan.ISP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.ISP(childComplexity), true
+	case "Shodan.lastUpdate":
+		if e.ComplexityRoot.Shodan.LastUpdate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.LastUpdate(childComplexity), true
+	case "Shodan.latencyMs":
+		if e.ComplexityRoot.Shodan.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.LatencyMs(childComplexity), true
+	case "Shodan.os":
+		if e.ComplexityRoot.Shodan.OS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.OS(childComplexity), true
+	case "Shodan.org":
+		if e.ComplexityRoot.Shodan.Org == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Org(childComplexity), true
+	case "Shodan.ports":
+		if e.ComplexityRoot.Shodan.Ports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Ports(childComplexity), true
+	case "Shodan.provider":
+		if e.ComplexityRoot.Shodan.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Provider(childComplexity), true
+	case "Shodan.status":
+		if e.ComplexityRoot.Shodan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Status(childComplexity), true
+	case "Shodan.tags":
+		if e.ComplexityRoot.Shodan.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Tags(childComplexity), true
+	case "Shodan.verdict":
+		if e.ComplexityRoot.Shodan.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Verdict(childComplexity), true
+	case "Shodan.vulns":
+		if e.ComplexityRoot.Shodan.Vulns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Vulns(childComplexity), true
+
 	case "Status.providers":
 		if e.ComplexityRoot.Status.Providers == nil {
 			break
@@ -325,6 +2312,749 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.Version(childComplexity), true
+
+	case "ThreatFox.cached":
+		if e.ComplexityRoot.ThreatFox.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Cached(childComplexity), true
+	case "ThreatFox.data":
+		if e.ComplexityRoot.ThreatFox.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Data(childComplexity), true
+	case "ThreatFox.error":
+		if e.ComplexityRoot.ThreatFox.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Error(childComplexity), true
+	case "ThreatFox.fetchedAt":
+		if e.ComplexityRoot.ThreatFox.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.FetchedAt(childComplexity), true
+	case "ThreatFox.iocs":
+		if e.ComplexityRoot.ThreatFox.IOCs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.IOCs(childComplexity), true
+	case "ThreatFox.latencyMs":
+		if e.ComplexityRoot.ThreatFox.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.LatencyMs(childComplexity), true
+	case "ThreatFox.malware":
+		if e.ComplexityRoot.ThreatFox.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Malware(childComplexity), true
+	case "ThreatFox.matches":
+		if e.ComplexityRoot.ThreatFox.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Matches(childComplexity), true
+	case "ThreatFox.maxConfidence":
+		if e.ComplexityRoot.ThreatFox.MaxConfidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.MaxConfidence(childComplexity), true
+	case "ThreatFox.provider":
+		if e.ComplexityRoot.ThreatFox.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Provider(childComplexity), true
+	case "ThreatFox.status":
+		if e.ComplexityRoot.ThreatFox.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Status(childComplexity), true
+	case "ThreatFox.verdict":
+		if e.ComplexityRoot.ThreatFox.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Verdict(childComplexity), true
+
+	case "ThreatFoxIOC.confidenceLevel":
+		if e.ComplexityRoot.ThreatFoxIOC.ConfidenceLevel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.ConfidenceLevel(childComplexity), true
+	case "ThreatFoxIOC.firstSeen":
+		if e.ComplexityRoot.ThreatFoxIOC.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.FirstSeen(childComplexity), true
+	case "ThreatFoxIOC.id":
+		if e.ComplexityRoot.ThreatFoxIOC.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.ID(childComplexity), true
+	case "ThreatFoxIOC.ioc":
+		if e.ComplexityRoot.ThreatFoxIOC.IOC == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.IOC(childComplexity), true
+	case "ThreatFoxIOC.iocType":
+		if e.ComplexityRoot.ThreatFoxIOC.IOCType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.IOCType(childComplexity), true
+	case "ThreatFoxIOC.lastSeen":
+		if e.ComplexityRoot.ThreatFoxIOC.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.LastSeen(childComplexity), true
+	case "ThreatFoxIOC.malware":
+		if e.ComplexityRoot.ThreatFoxIOC.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.Malware(childComplexity), true
+	case "ThreatFoxIOC.reference":
+		if e.ComplexityRoot.ThreatFoxIOC.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.Reference(childComplexity), true
+	case "ThreatFoxIOC.reporter":
+		if e.ComplexityRoot.ThreatFoxIOC.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.Reporter(childComplexity), true
+	case "ThreatFoxIOC.tags":
+		if e.ComplexityRoot.ThreatFoxIOC.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.Tags(childComplexity), true
+	case "ThreatFoxIOC.threatType":
+		if e.ComplexityRoot.ThreatFoxIOC.ThreatType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
+
+	case "URL.error":
+		if e.ComplexityRoot.URL.Err == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Err(childComplexity), true
+	case "URL.kind":
+		if e.ComplexityRoot.URL.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Kind(childComplexity), true
+	case "URL.otx":
+		if e.ComplexityRoot.URL.Otx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Otx(childComplexity), true
+	case "URL.results":
+		if e.ComplexityRoot.URL.Results == nil {
+			break
+		}
+
+		args, err := ec.field_URL_results_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.URL.Results(childComplexity, args["providers"].([]string)), true
+	case "URL.threatfox":
+		if e.ComplexityRoot.URL.Threatfox == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Threatfox(childComplexity), true
+	case "URL.urlhaus":
+		if e.ComplexityRoot.URL.Urlhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Urlhaus(childComplexity), true
+	case "URL.urlscan":
+		if e.ComplexityRoot.URL.Urlscan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Urlscan(childComplexity), true
+	case "URL.value":
+		if e.ComplexityRoot.URL.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Value(childComplexity), true
+	case "URL.verdict":
+		if e.ComplexityRoot.URL.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Verdict(childComplexity), true
+	case "URL.virustotal":
+		if e.ComplexityRoot.URL.Virustotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Virustotal(childComplexity), true
+
+	case "URLScan.cached":
+		if e.ComplexityRoot.URLScan.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Cached(childComplexity), true
+	case "URLScan.data":
+		if e.ComplexityRoot.URLScan.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Data(childComplexity), true
+	case "URLScan.error":
+		if e.ComplexityRoot.URLScan.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Error(childComplexity), true
+	case "URLScan.fetchedAt":
+		if e.ComplexityRoot.URLScan.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.FetchedAt(childComplexity), true
+	case "URLScan.firstSeen":
+		if e.ComplexityRoot.URLScan.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.FirstSeen(childComplexity), true
+	case "URLScan.flaggedScans":
+		if e.ComplexityRoot.URLScan.FlaggedScans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.FlaggedScans(childComplexity), true
+	case "URLScan.flaggedTags":
+		if e.ComplexityRoot.URLScan.FlaggedTags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.FlaggedTags(childComplexity), true
+	case "URLScan.hasMore":
+		if e.ComplexityRoot.URLScan.HasMore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.HasMore(childComplexity), true
+	case "URLScan.lastSeen":
+		if e.ComplexityRoot.URLScan.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.LastSeen(childComplexity), true
+	case "URLScan.latencyMs":
+		if e.ComplexityRoot.URLScan.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.LatencyMs(childComplexity), true
+	case "URLScan.provider":
+		if e.ComplexityRoot.URLScan.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Provider(childComplexity), true
+	case "URLScan.query":
+		if e.ComplexityRoot.URLScan.Query == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Query(childComplexity), true
+	case "URLScan.scans":
+		if e.ComplexityRoot.URLScan.Scans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Scans(childComplexity), true
+	case "URLScan.status":
+		if e.ComplexityRoot.URLScan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Status(childComplexity), true
+	case "URLScan.tags":
+		if e.ComplexityRoot.URLScan.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Tags(childComplexity), true
+	case "URLScan.total":
+		if e.ComplexityRoot.URLScan.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Total(childComplexity), true
+	case "URLScan.verdict":
+		if e.ComplexityRoot.URLScan.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Verdict(childComplexity), true
+
+	case "URLScanScan.asn":
+		if e.ComplexityRoot.URLScanScan.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.ASN(childComplexity), true
+	case "URLScanScan.country":
+		if e.ComplexityRoot.URLScanScan.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Country(childComplexity), true
+	case "URLScanScan.domain":
+		if e.ComplexityRoot.URLScanScan.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Domain(childComplexity), true
+	case "URLScanScan.ip":
+		if e.ComplexityRoot.URLScanScan.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.IP(childComplexity), true
+	case "URLScanScan.pageUrl":
+		if e.ComplexityRoot.URLScanScan.PageURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.PageURL(childComplexity), true
+	case "URLScanScan.reportUrl":
+		if e.ComplexityRoot.URLScanScan.ReportURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.ReportURL(childComplexity), true
+	case "URLScanScan.result":
+		if e.ComplexityRoot.URLScanScan.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Result(childComplexity), true
+	case "URLScanScan.screenshot":
+		if e.ComplexityRoot.URLScanScan.Screenshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Screenshot(childComplexity), true
+	case "URLScanScan.server":
+		if e.ComplexityRoot.URLScanScan.Server == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Server(childComplexity), true
+	case "URLScanScan.status":
+		if e.ComplexityRoot.URLScanScan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Status(childComplexity), true
+	case "URLScanScan.tags":
+		if e.ComplexityRoot.URLScanScan.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Tags(childComplexity), true
+	case "URLScanScan.time":
+		if e.ComplexityRoot.URLScanScan.Time == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Time(childComplexity), true
+	case "URLScanScan.title":
+		if e.ComplexityRoot.URLScanScan.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Title(childComplexity), true
+	case "URLScanScan.url":
+		if e.ComplexityRoot.URLScanScan.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.URL(childComplexity), true
+	case "URLScanScan.uuid":
+		if e.ComplexityRoot.URLScanScan.UUID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.UUID(childComplexity), true
+	case "URLScanScan.visibility":
+		if e.ComplexityRoot.URLScanScan.Visibility == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Visibility(childComplexity), true
+
+	case "URLhaus.cached":
+		if e.ComplexityRoot.URLhaus.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Cached(childComplexity), true
+	case "URLhaus.data":
+		if e.ComplexityRoot.URLhaus.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Data(childComplexity), true
+	case "URLhaus.error":
+		if e.ComplexityRoot.URLhaus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Error(childComplexity), true
+	case "URLhaus.fetchedAt":
+		if e.ComplexityRoot.URLhaus.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.FetchedAt(childComplexity), true
+	case "URLhaus.host":
+		if e.ComplexityRoot.URLhaus.Host == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Host(childComplexity), true
+	case "URLhaus.latencyMs":
+		if e.ComplexityRoot.URLhaus.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.LatencyMs(childComplexity), true
+	case "URLhaus.lookup":
+		if e.ComplexityRoot.URLhaus.Lookup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Lookup(childComplexity), true
+	case "URLhaus.payload":
+		if e.ComplexityRoot.URLhaus.Payload == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Payload(childComplexity), true
+	case "URLhaus.provider":
+		if e.ComplexityRoot.URLhaus.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Provider(childComplexity), true
+	case "URLhaus.reference":
+		if e.ComplexityRoot.URLhaus.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Reference(childComplexity), true
+	case "URLhaus.status":
+		if e.ComplexityRoot.URLhaus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Status(childComplexity), true
+	case "URLhaus.url":
+		if e.ComplexityRoot.URLhaus.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.URL(childComplexity), true
+	case "URLhaus.verdict":
+		if e.ComplexityRoot.URLhaus.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Verdict(childComplexity), true
+
+	case "URLhausHost.blacklists":
+		if e.ComplexityRoot.URLhausHost.Blacklists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.Blacklists(childComplexity), true
+	case "URLhausHost.firstSeen":
+		if e.ComplexityRoot.URLhausHost.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.FirstSeen(childComplexity), true
+	case "URLhausHost.host":
+		if e.ComplexityRoot.URLhausHost.Host == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.Host(childComplexity), true
+	case "URLhausHost.onlineUrls":
+		if e.ComplexityRoot.URLhausHost.OnlineURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.OnlineURLs(childComplexity), true
+	case "URLhausHost.tags":
+		if e.ComplexityRoot.URLhausHost.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.Tags(childComplexity), true
+	case "URLhausHost.threats":
+		if e.ComplexityRoot.URLhausHost.Threats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.Threats(childComplexity), true
+	case "URLhausHost.urlCount":
+		if e.ComplexityRoot.URLhausHost.URLCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.URLCount(childComplexity), true
+	case "URLhausHost.urls":
+		if e.ComplexityRoot.URLhausHost.URLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHost.URLs(childComplexity), true
+
+	case "URLhausHostURL.dateAdded":
+		if e.ComplexityRoot.URLhausHostURL.DateAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHostURL.DateAdded(childComplexity), true
+	case "URLhausHostURL.status":
+		if e.ComplexityRoot.URLhausHostURL.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHostURL.Status(childComplexity), true
+	case "URLhausHostURL.tags":
+		if e.ComplexityRoot.URLhausHostURL.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHostURL.Tags(childComplexity), true
+	case "URLhausHostURL.threat":
+		if e.ComplexityRoot.URLhausHostURL.Threat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHostURL.Threat(childComplexity), true
+	case "URLhausHostURL.url":
+		if e.ComplexityRoot.URLhausHostURL.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausHostURL.URL(childComplexity), true
+
+	case "URLhausPayload.fileSize":
+		if e.ComplexityRoot.URLhausPayload.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.FileSize(childComplexity), true
+	case "URLhausPayload.fileType":
+		if e.ComplexityRoot.URLhausPayload.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.FileType(childComplexity), true
+	case "URLhausPayload.firstSeen":
+		if e.ComplexityRoot.URLhausPayload.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.FirstSeen(childComplexity), true
+	case "URLhausPayload.lastSeen":
+		if e.ComplexityRoot.URLhausPayload.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.LastSeen(childComplexity), true
+	case "URLhausPayload.md5":
+		if e.ComplexityRoot.URLhausPayload.MD5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.MD5(childComplexity), true
+	case "URLhausPayload.onlineUrls":
+		if e.ComplexityRoot.URLhausPayload.OnlineURLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.OnlineURLs(childComplexity), true
+	case "URLhausPayload.sha256":
+		if e.ComplexityRoot.URLhausPayload.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.SHA256(childComplexity), true
+	case "URLhausPayload.signature":
+		if e.ComplexityRoot.URLhausPayload.Signature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.Signature(childComplexity), true
+	case "URLhausPayload.urlCount":
+		if e.ComplexityRoot.URLhausPayload.URLCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.URLCount(childComplexity), true
+	case "URLhausPayload.urls":
+		if e.ComplexityRoot.URLhausPayload.URLs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayload.URLs(childComplexity), true
+
+	case "URLhausPayloadURL.filename":
+		if e.ComplexityRoot.URLhausPayloadURL.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayloadURL.Filename(childComplexity), true
+	case "URLhausPayloadURL.firstSeen":
+		if e.ComplexityRoot.URLhausPayloadURL.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayloadURL.FirstSeen(childComplexity), true
+	case "URLhausPayloadURL.lastSeen":
+		if e.ComplexityRoot.URLhausPayloadURL.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayloadURL.LastSeen(childComplexity), true
+	case "URLhausPayloadURL.status":
+		if e.ComplexityRoot.URLhausPayloadURL.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayloadURL.Status(childComplexity), true
+	case "URLhausPayloadURL.url":
+		if e.ComplexityRoot.URLhausPayloadURL.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausPayloadURL.URL(childComplexity), true
+
+	case "URLhausURL.blacklists":
+		if e.ComplexityRoot.URLhausURL.Blacklists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Blacklists(childComplexity), true
+	case "URLhausURL.dateAdded":
+		if e.ComplexityRoot.URLhausURL.DateAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.DateAdded(childComplexity), true
+	case "URLhausURL.host":
+		if e.ComplexityRoot.URLhausURL.Host == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Host(childComplexity), true
+	case "URLhausURL.lastOnline":
+		if e.ComplexityRoot.URLhausURL.LastOnline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.LastOnline(childComplexity), true
+	case "URLhausURL.payloads":
+		if e.ComplexityRoot.URLhausURL.Payloads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Payloads(childComplexity), true
+	case "URLhausURL.status":
+		if e.ComplexityRoot.URLhausURL.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Status(childComplexity), true
+	case "URLhausURL.tags":
+		if e.ComplexityRoot.URLhausURL.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Tags(childComplexity), true
+	case "URLhausURL.threat":
+		if e.ComplexityRoot.URLhausURL.Threat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.Threat(childComplexity), true
+	case "URLhausURL.url":
+		if e.ComplexityRoot.URLhausURL.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURL.URL(childComplexity), true
+
+	case "URLhausURLPayload.fileType":
+		if e.ComplexityRoot.URLhausURLPayload.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURLPayload.FileType(childComplexity), true
+	case "URLhausURLPayload.filename":
+		if e.ComplexityRoot.URLhausURLPayload.Filename == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURLPayload.Filename(childComplexity), true
+	case "URLhausURLPayload.firstSeen":
+		if e.ComplexityRoot.URLhausURLPayload.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURLPayload.FirstSeen(childComplexity), true
+	case "URLhausURLPayload.sha256":
+		if e.ComplexityRoot.URLhausURLPayload.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURLPayload.SHA256(childComplexity), true
+	case "URLhausURLPayload.signature":
+		if e.ComplexityRoot.URLhausURLPayload.Signature == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhausURLPayload.Signature(childComplexity), true
 
 	case "UsageLog.api":
 		if e.ComplexityRoot.UsageLog.API == nil {
@@ -530,6 +3260,291 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "Verdict.level":
+		if e.ComplexityRoot.Verdict.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verdict.Level(childComplexity), true
+	case "Verdict.reasons":
+		if e.ComplexityRoot.Verdict.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verdict.Reasons(childComplexity), true
+	case "Verdict.score":
+		if e.ComplexityRoot.Verdict.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verdict.Score(childComplexity), true
+
+	case "VirusTotal.asn":
+		if e.ComplexityRoot.VirusTotal.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.ASN(childComplexity), true
+	case "VirusTotal.asOwner":
+		if e.ComplexityRoot.VirusTotal.ASOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.ASOwner(childComplexity), true
+	case "VirusTotal.cached":
+		if e.ComplexityRoot.VirusTotal.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Cached(childComplexity), true
+	case "VirusTotal.categories":
+		if e.ComplexityRoot.VirusTotal.Categories == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Categories(childComplexity), true
+	case "VirusTotal.country":
+		if e.ComplexityRoot.VirusTotal.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Country(childComplexity), true
+	case "VirusTotal.creationDate":
+		if e.ComplexityRoot.VirusTotal.CreationDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.CreationDate(childComplexity), true
+	case "VirusTotal.data":
+		if e.ComplexityRoot.VirusTotal.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Data(childComplexity), true
+	case "VirusTotal.error":
+		if e.ComplexityRoot.VirusTotal.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Error(childComplexity), true
+	case "VirusTotal.fetchedAt":
+		if e.ComplexityRoot.VirusTotal.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.FetchedAt(childComplexity), true
+	case "VirusTotal.finalUrl":
+		if e.ComplexityRoot.VirusTotal.FinalURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.FinalURL(childComplexity), true
+	case "VirusTotal.firstSubmissionDate":
+		if e.ComplexityRoot.VirusTotal.FirstSubmissionDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.FirstSubmissionDate(childComplexity), true
+	case "VirusTotal.id":
+		if e.ComplexityRoot.VirusTotal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.ID(childComplexity), true
+	case "VirusTotal.lastAnalysisDate":
+		if e.ComplexityRoot.VirusTotal.LastAnalysisDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.LastAnalysisDate(childComplexity), true
+	case "VirusTotal.lastHttpResponseCode":
+		if e.ComplexityRoot.VirusTotal.LastHTTPResponseCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.LastHTTPResponseCode(childComplexity), true
+	case "VirusTotal.latencyMs":
+		if e.ComplexityRoot.VirusTotal.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.LatencyMs(childComplexity), true
+	case "VirusTotal.link":
+		if e.ComplexityRoot.VirusTotal.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Link(childComplexity), true
+	case "VirusTotal.md5":
+		if e.ComplexityRoot.VirusTotal.MD5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.MD5(childComplexity), true
+	case "VirusTotal.meaningfulName":
+		if e.ComplexityRoot.VirusTotal.MeaningfulName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.MeaningfulName(childComplexity), true
+	case "VirusTotal.names":
+		if e.ComplexityRoot.VirusTotal.Names == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Names(childComplexity), true
+	case "VirusTotal.network":
+		if e.ComplexityRoot.VirusTotal.Network == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Network(childComplexity), true
+	case "VirusTotal.provider":
+		if e.ComplexityRoot.VirusTotal.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Provider(childComplexity), true
+	case "VirusTotal.registrar":
+		if e.ComplexityRoot.VirusTotal.Registrar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Registrar(childComplexity), true
+	case "VirusTotal.reputation":
+		if e.ComplexityRoot.VirusTotal.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Reputation(childComplexity), true
+	case "VirusTotal.sha1":
+		if e.ComplexityRoot.VirusTotal.SHA1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.SHA1(childComplexity), true
+	case "VirusTotal.sha256":
+		if e.ComplexityRoot.VirusTotal.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.SHA256(childComplexity), true
+	case "VirusTotal.size":
+		if e.ComplexityRoot.VirusTotal.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Size(childComplexity), true
+	case "VirusTotal.stats":
+		if e.ComplexityRoot.VirusTotal.Stats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Stats(childComplexity), true
+	case "VirusTotal.status":
+		if e.ComplexityRoot.VirusTotal.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Status(childComplexity), true
+	case "VirusTotal.tags":
+		if e.ComplexityRoot.VirusTotal.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Tags(childComplexity), true
+	case "VirusTotal.threatLabel":
+		if e.ComplexityRoot.VirusTotal.ThreatLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.ThreatLabel(childComplexity), true
+	case "VirusTotal.timesSubmitted":
+		if e.ComplexityRoot.VirusTotal.TimesSubmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.TimesSubmitted(childComplexity), true
+	case "VirusTotal.title":
+		if e.ComplexityRoot.VirusTotal.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Title(childComplexity), true
+	case "VirusTotal.type":
+		if e.ComplexityRoot.VirusTotal.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Type(childComplexity), true
+	case "VirusTotal.typeDescription":
+		if e.ComplexityRoot.VirusTotal.TypeDescription == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.TypeDescription(childComplexity), true
+	case "VirusTotal.typeTag":
+		if e.ComplexityRoot.VirusTotal.TypeTag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.TypeTag(childComplexity), true
+	case "VirusTotal.url":
+		if e.ComplexityRoot.VirusTotal.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.URL(childComplexity), true
+	case "VirusTotal.verdict":
+		if e.ComplexityRoot.VirusTotal.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.Verdict(childComplexity), true
+	case "VirusTotal.votesHarmless":
+		if e.ComplexityRoot.VirusTotal.VotesHarmless == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.VotesHarmless(childComplexity), true
+	case "VirusTotal.votesMalicious":
+		if e.ComplexityRoot.VirusTotal.VotesMalicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.VotesMalicious(childComplexity), true
+
+	case "VirusTotalStats.harmless":
+		if e.ComplexityRoot.VirusTotalStats.Harmless == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotalStats.Harmless(childComplexity), true
+	case "VirusTotalStats.malicious":
+		if e.ComplexityRoot.VirusTotalStats.Malicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotalStats.Malicious(childComplexity), true
+	case "VirusTotalStats.suspicious":
+		if e.ComplexityRoot.VirusTotalStats.Suspicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotalStats.Suspicious(childComplexity), true
+	case "VirusTotalStats.timeout":
+		if e.ComplexityRoot.VirusTotalStats.Timeout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotalStats.Timeout(childComplexity), true
+	case "VirusTotalStats.undetected":
+		if e.ComplexityRoot.VirusTotalStats.Undetected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotalStats.Undetected(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -613,6 +3628,17 @@ func newExecutionContext(
 	}
 }
 
+//go:embed "providers.graphql"
+var sourcesFS embed.FS
+
+func sourceData(filename string) string {
+	data, err := sourcesFS.ReadFile(filename)
+	if err != nil {
+		panic(fmt.Sprintf("codegen problem: %s not available", filename))
+	}
+	return string(data)
+}
+
 var sources = []*ast.Source{
 	{Name: "../schema.graphql", Input: `# Inspector Gadget GraphQL API. The names here are the outside contract
 # (shared contract.md): extend, never rename.
@@ -636,6 +3662,17 @@ enum Scope {
 }
 
 type Query {
+  """
+  Enrich one indicator. kind is detected when omitted; defanged input (hxxp, [.], (.)) is
+  accepted. Only the providers whose fields (or results, or verdict) are selected are asked,
+  concurrently. fresh: true bypasses the cache. Invalid value: BAD_INDICATOR.
+  """
+  indicator(value: String!, kind: IndicatorKind, fresh: Boolean = false): Indicator! @hasScope(scope: TASKS)
+  """
+  Enrich up to 1000 indicators, answered in input order. An invalid entry does not fail the
+  batch: it is an InvalidIndicator whose error says why.
+  """
+  indicators(values: [String!]!, fresh: Boolean = false): [Indicator!]! @hasScope(scope: TASKS)
   "Service status; needs no authentication."
   status: Status!
   "The caller's account."
@@ -732,13 +3769,390 @@ type UsageLog {
   cached: Boolean!
   latencyMs: Int!
 }
+
+"Any JSON value."
+scalar JSON
+
+enum IndicatorKind {
+  IPV4
+  IPV6
+  DOMAIN
+  URL
+  MD5
+  SHA1
+  SHA256
+}
+
+enum ResultStatus {
+  OK
+  NOT_FOUND
+  ERROR
+  RATE_LIMITED
+  TIMEOUT
+  PENDING
+  NOT_CONFIGURED
+  SKIPPED
+}
+
+enum VerdictLevel {
+  UNKNOWN
+  BENIGN
+  SUSPICIOUS
+  MALICIOUS
+}
+
+"The combined verdict of every provider asked (see the README for the rules)."
+type Verdict {
+  level: VerdictLevel!
+  "0–100, how bad it looks."
+  score: Int!
+  reasons: [String!]!
+}
+
+"One provider's verdict."
+type ProviderVerdict {
+  level: VerdictLevel!
+  score: Int!
+  reason: String!
+}
+
+type ProviderError {
+  code: String!
+  message: String!
+  retryAfterSeconds: Int
+}
+
+type IndicatorError {
+  code: String!
+  message: String!
+}
+
+"An indicator of compromise and what the providers know about it."
+interface Indicator {
+  "The normalised value (refanged, lower-case hex, punycode, canonical URL)."
+  value: String!
+  "Null only for an InvalidIndicator."
+  kind: IndicatorKind
+  verdict: Verdict!
+  "Results of the named providers (default: every provider serving the kind), in that order."
+  results(providers: [String!]): [ProviderResult!]!
+  "Set only for an InvalidIndicator in a batch."
+  error: IndicatorError
+}
+
+"A batch entry that could not be parsed: value is the input as given."
+type InvalidIndicator implements Indicator {
+  value: String!
+  kind: IndicatorKind
+  verdict: Verdict!
+  results(providers: [String!]): [ProviderResult!]!
+  error: IndicatorError
+}
+
+"One provider's answer."
+type ProviderResult {
+  provider: String!
+  status: ResultStatus!
+  "Served from the cache."
+  cached: Boolean!
+  "When the upstream answer was fetched."
+  fetchedAt: Time
+  latencyMs: Int!
+  "The provider's JSON (OK and NOT_FOUND)."
+  data: JSON
+  error: ProviderError
+  verdict: ProviderVerdict
+}
 `, BuiltIn: false},
+	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
 // childFields_* functions provide shared child field context lookups.
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
+
+func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_AbuseIPDB_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_AbuseIPDB_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_AbuseIPDB_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_AbuseIPDB_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_AbuseIPDB_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_AbuseIPDB_error(ctx, field)
+	case "data":
+		return ec.fieldContext_AbuseIPDB_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_AbuseIPDB_verdict(ctx, field)
+	case "ipAddress":
+		return ec.fieldContext_AbuseIPDB_ipAddress(ctx, field)
+	case "abuseConfidenceScore":
+		return ec.fieldContext_AbuseIPDB_abuseConfidenceScore(ctx, field)
+	case "totalReports":
+		return ec.fieldContext_AbuseIPDB_totalReports(ctx, field)
+	case "numDistinctUsers":
+		return ec.fieldContext_AbuseIPDB_numDistinctUsers(ctx, field)
+	case "lastReportedAt":
+		return ec.fieldContext_AbuseIPDB_lastReportedAt(ctx, field)
+	case "isPublic":
+		return ec.fieldContext_AbuseIPDB_isPublic(ctx, field)
+	case "isWhitelisted":
+		return ec.fieldContext_AbuseIPDB_isWhitelisted(ctx, field)
+	case "isTor":
+		return ec.fieldContext_AbuseIPDB_isTor(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_AbuseIPDB_countryCode(ctx, field)
+	case "usageType":
+		return ec.fieldContext_AbuseIPDB_usageType(ctx, field)
+	case "isp":
+		return ec.fieldContext_AbuseIPDB_isp(ctx, field)
+	case "domain":
+		return ec.fieldContext_AbuseIPDB_domain(ctx, field)
+	case "hostnames":
+		return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
+}
+
+func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_GreyNoise_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_GreyNoise_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_GreyNoise_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_GreyNoise_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_GreyNoise_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_GreyNoise_error(ctx, field)
+	case "data":
+		return ec.fieldContext_GreyNoise_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_GreyNoise_verdict(ctx, field)
+	case "ip":
+		return ec.fieldContext_GreyNoise_ip(ctx, field)
+	case "noise":
+		return ec.fieldContext_GreyNoise_noise(ctx, field)
+	case "riot":
+		return ec.fieldContext_GreyNoise_riot(ctx, field)
+	case "classification":
+		return ec.fieldContext_GreyNoise_classification(ctx, field)
+	case "name":
+		return ec.fieldContext_GreyNoise_name(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_GreyNoise_lastSeen(ctx, field)
+	case "link":
+		return ec.fieldContext_GreyNoise_link(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GreyNoise", field.Name)
+}
+
+func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_IPinfo_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_IPinfo_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_IPinfo_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_IPinfo_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_IPinfo_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_IPinfo_error(ctx, field)
+	case "data":
+		return ec.fieldContext_IPinfo_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_IPinfo_verdict(ctx, field)
+	case "ip":
+		return ec.fieldContext_IPinfo_ip(ctx, field)
+	case "asn":
+		return ec.fieldContext_IPinfo_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_IPinfo_asName(ctx, field)
+	case "asDomain":
+		return ec.fieldContext_IPinfo_asDomain(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_IPinfo_countryCode(ctx, field)
+	case "country":
+		return ec.fieldContext_IPinfo_country(ctx, field)
+	case "continentCode":
+		return ec.fieldContext_IPinfo_continentCode(ctx, field)
+	case "continent":
+		return ec.fieldContext_IPinfo_continent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IPinfo", field.Name)
+}
+
+func (ec *executionContext) childFields_IndicatorError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_IndicatorError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_IndicatorError_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorError", field.Name)
+}
+
+func (ec *executionContext) childFields_InternetDB(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_InternetDB_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_InternetDB_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_InternetDB_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_InternetDB_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_InternetDB_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_InternetDB_error(ctx, field)
+	case "data":
+		return ec.fieldContext_InternetDB_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_InternetDB_verdict(ctx, field)
+	case "ip":
+		return ec.fieldContext_InternetDB_ip(ctx, field)
+	case "ports":
+		return ec.fieldContext_InternetDB_ports(ctx, field)
+	case "hostnames":
+		return ec.fieldContext_InternetDB_hostnames(ctx, field)
+	case "tags":
+		return ec.fieldContext_InternetDB_tags(ctx, field)
+	case "vulns":
+		return ec.fieldContext_InternetDB_vulns(ctx, field)
+	case "cpes":
+		return ec.fieldContext_InternetDB_cpes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InternetDB", field.Name)
+}
+
+func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_MalwareBazaar_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_MalwareBazaar_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_MalwareBazaar_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_MalwareBazaar_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_MalwareBazaar_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_MalwareBazaar_error(ctx, field)
+	case "data":
+		return ec.fieldContext_MalwareBazaar_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_MalwareBazaar_verdict(ctx, field)
+	case "sha256":
+		return ec.fieldContext_MalwareBazaar_sha256(ctx, field)
+	case "sha1":
+		return ec.fieldContext_MalwareBazaar_sha1(ctx, field)
+	case "md5":
+		return ec.fieldContext_MalwareBazaar_md5(ctx, field)
+	case "fileName":
+		return ec.fieldContext_MalwareBazaar_fileName(ctx, field)
+	case "fileType":
+		return ec.fieldContext_MalwareBazaar_fileType(ctx, field)
+	case "fileTypeMime":
+		return ec.fieldContext_MalwareBazaar_fileTypeMime(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_MalwareBazaar_fileSize(ctx, field)
+	case "signature":
+		return ec.fieldContext_MalwareBazaar_signature(ctx, field)
+	case "tags":
+		return ec.fieldContext_MalwareBazaar_tags(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_MalwareBazaar_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_MalwareBazaar_lastSeen(ctx, field)
+	case "reporter":
+		return ec.fieldContext_MalwareBazaar_reporter(ctx, field)
+	case "originCountry":
+		return ec.fieldContext_MalwareBazaar_originCountry(ctx, field)
+	case "deliveryMethod":
+		return ec.fieldContext_MalwareBazaar_deliveryMethod(ctx, field)
+	case "clamav":
+		return ec.fieldContext_MalwareBazaar_clamav(ctx, field)
+	case "downloads":
+		return ec.fieldContext_MalwareBazaar_downloads(ctx, field)
+	case "link":
+		return ec.fieldContext_MalwareBazaar_link(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MalwareBazaar", field.Name)
+}
+
+func (ec *executionContext) childFields_OTX(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_OTX_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_OTX_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_OTX_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_OTX_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_OTX_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_OTX_error(ctx, field)
+	case "data":
+		return ec.fieldContext_OTX_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_OTX_verdict(ctx, field)
+	case "indicator":
+		return ec.fieldContext_OTX_indicator(ctx, field)
+	case "type":
+		return ec.fieldContext_OTX_type(ctx, field)
+	case "pulseCount":
+		return ec.fieldContext_OTX_pulseCount(ctx, field)
+	case "pulses":
+		return ec.fieldContext_OTX_pulses(ctx, field)
+	case "tags":
+		return ec.fieldContext_OTX_tags(ctx, field)
+	case "malwareFamilies":
+		return ec.fieldContext_OTX_malwareFamilies(ctx, field)
+	case "adversaries":
+		return ec.fieldContext_OTX_adversaries(ctx, field)
+	case "reputation":
+		return ec.fieldContext_OTX_reputation(ctx, field)
+	case "countryCode":
+		return ec.fieldContext_OTX_countryCode(ctx, field)
+	case "countryName":
+		return ec.fieldContext_OTX_countryName(ctx, field)
+	case "asn":
+		return ec.fieldContext_OTX_asn(ctx, field)
+	case "whitelisted":
+		return ec.fieldContext_OTX_whitelisted(ctx, field)
+	case "validation":
+		return ec.fieldContext_OTX_validation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OTX", field.Name)
+}
+
+func (ec *executionContext) childFields_OTXValidation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "source":
+		return ec.fieldContext_OTXValidation_source(ctx, field)
+	case "name":
+		return ec.fieldContext_OTXValidation_name(ctx, field)
+	case "message":
+		return ec.fieldContext_OTXValidation_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OTXValidation", field.Name)
+}
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
@@ -748,6 +4162,40 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ProviderError_code(ctx, field)
+	case "message":
+		return ec.fieldContext_ProviderError_message(ctx, field)
+	case "retryAfterSeconds":
+		return ec.fieldContext_ProviderError_retryAfterSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderError", field.Name)
+}
+
+func (ec *executionContext) childFields_ProviderResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderResult_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_ProviderResult_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_ProviderResult_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_ProviderResult_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_ProviderResult_latencyMs(ctx, field)
+	case "data":
+		return ec.fieldContext_ProviderResult_data(ctx, field)
+	case "error":
+		return ec.fieldContext_ProviderResult_error(ctx, field)
+	case "verdict":
+		return ec.fieldContext_ProviderResult_verdict(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderResult", field.Name)
 }
 
 func (ec *executionContext) childFields_ProviderStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -764,6 +4212,148 @@ func (ec *executionContext) childFields_ProviderStatus(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ProviderStatus", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderVerdict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_ProviderVerdict_level(ctx, field)
+	case "score":
+		return ec.fieldContext_ProviderVerdict_score(ctx, field)
+	case "reason":
+		return ec.fieldContext_ProviderVerdict_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderVerdict", field.Name)
+}
+
+func (ec *executionContext) childFields_RDAP(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_RDAP_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_RDAP_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_RDAP_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_RDAP_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_RDAP_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_RDAP_error(ctx, field)
+	case "data":
+		return ec.fieldContext_RDAP_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_RDAP_verdict(ctx, field)
+	case "objectClassName":
+		return ec.fieldContext_RDAP_objectClassName(ctx, field)
+	case "handle":
+		return ec.fieldContext_RDAP_handle(ctx, field)
+	case "rdapStatus":
+		return ec.fieldContext_RDAP_rdapStatus(ctx, field)
+	case "name":
+		return ec.fieldContext_RDAP_name(ctx, field)
+	case "type":
+		return ec.fieldContext_RDAP_type(ctx, field)
+	case "startAddress":
+		return ec.fieldContext_RDAP_startAddress(ctx, field)
+	case "endAddress":
+		return ec.fieldContext_RDAP_endAddress(ctx, field)
+	case "ipVersion":
+		return ec.fieldContext_RDAP_ipVersion(ctx, field)
+	case "cidrs":
+		return ec.fieldContext_RDAP_cidrs(ctx, field)
+	case "country":
+		return ec.fieldContext_RDAP_country(ctx, field)
+	case "parentHandle":
+		return ec.fieldContext_RDAP_parentHandle(ctx, field)
+	case "ldhName":
+		return ec.fieldContext_RDAP_ldhName(ctx, field)
+	case "unicodeName":
+		return ec.fieldContext_RDAP_unicodeName(ctx, field)
+	case "nameservers":
+		return ec.fieldContext_RDAP_nameservers(ctx, field)
+	case "dnssec":
+		return ec.fieldContext_RDAP_dnssec(ctx, field)
+	case "registrar":
+		return ec.fieldContext_RDAP_registrar(ctx, field)
+	case "registrant":
+		return ec.fieldContext_RDAP_registrant(ctx, field)
+	case "abuse":
+		return ec.fieldContext_RDAP_abuse(ctx, field)
+	case "registered":
+		return ec.fieldContext_RDAP_registered(ctx, field)
+	case "lastChanged":
+		return ec.fieldContext_RDAP_lastChanged(ctx, field)
+	case "expires":
+		return ec.fieldContext_RDAP_expires(ctx, field)
+	case "port43":
+		return ec.fieldContext_RDAP_port43(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RDAP", field.Name)
+}
+
+func (ec *executionContext) childFields_RDAPContact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "handle":
+		return ec.fieldContext_RDAPContact_handle(ctx, field)
+	case "name":
+		return ec.fieldContext_RDAPContact_name(ctx, field)
+	case "email":
+		return ec.fieldContext_RDAPContact_email(ctx, field)
+	case "ianaId":
+		return ec.fieldContext_RDAPContact_ianaId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RDAPContact", field.Name)
+}
+
+func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Shodan_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Shodan_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Shodan_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Shodan_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Shodan_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Shodan_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Shodan_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Shodan_verdict(ctx, field)
+	case "ip":
+		return ec.fieldContext_Shodan_ip(ctx, field)
+	case "org":
+		return ec.fieldContext_Shodan_org(ctx, field)
+	case "isp":
+		return ec.fieldContext_Shodan_isp(ctx, field)
+	case "asn":
+		return ec.fieldContext_Shodan_asn(ctx, field)
+	case "country":
+		return ec.fieldContext_Shodan_country(ctx, field)
+	case "countryName":
+		return ec.fieldContext_Shodan_countryName(ctx, field)
+	case "city":
+		return ec.fieldContext_Shodan_city(ctx, field)
+	case "os":
+		return ec.fieldContext_Shodan_os(ctx, field)
+	case "ports":
+		return ec.fieldContext_Shodan_ports(ctx, field)
+	case "hostnames":
+		return ec.fieldContext_Shodan_hostnames(ctx, field)
+	case "domains":
+		return ec.fieldContext_Shodan_domains(ctx, field)
+	case "vulns":
+		return ec.fieldContext_Shodan_vulns(ctx, field)
+	case "tags":
+		return ec.fieldContext_Shodan_tags(ctx, field)
+	case "lastUpdate":
+		return ec.fieldContext_Shodan_lastUpdate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Shodan", field.Name)
+}
+
 func (ec *executionContext) childFields_Status(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -774,6 +4364,294 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_providers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Status", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatFox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ThreatFox_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_ThreatFox_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_ThreatFox_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_ThreatFox_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_ThreatFox_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_ThreatFox_error(ctx, field)
+	case "data":
+		return ec.fieldContext_ThreatFox_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_ThreatFox_verdict(ctx, field)
+	case "matches":
+		return ec.fieldContext_ThreatFox_matches(ctx, field)
+	case "maxConfidence":
+		return ec.fieldContext_ThreatFox_maxConfidence(ctx, field)
+	case "malware":
+		return ec.fieldContext_ThreatFox_malware(ctx, field)
+	case "iocs":
+		return ec.fieldContext_ThreatFox_iocs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatFox", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatFoxIOC(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ThreatFoxIOC_id(ctx, field)
+	case "ioc":
+		return ec.fieldContext_ThreatFoxIOC_ioc(ctx, field)
+	case "iocType":
+		return ec.fieldContext_ThreatFoxIOC_iocType(ctx, field)
+	case "threatType":
+		return ec.fieldContext_ThreatFoxIOC_threatType(ctx, field)
+	case "malware":
+		return ec.fieldContext_ThreatFoxIOC_malware(ctx, field)
+	case "confidenceLevel":
+		return ec.fieldContext_ThreatFoxIOC_confidenceLevel(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_ThreatFoxIOC_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_ThreatFoxIOC_lastSeen(ctx, field)
+	case "tags":
+		return ec.fieldContext_ThreatFoxIOC_tags(ctx, field)
+	case "reporter":
+		return ec.fieldContext_ThreatFoxIOC_reporter(ctx, field)
+	case "reference":
+		return ec.fieldContext_ThreatFoxIOC_reference(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatFoxIOC", field.Name)
+}
+
+func (ec *executionContext) childFields_URLScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_URLScan_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_URLScan_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_URLScan_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_URLScan_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_URLScan_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_URLScan_error(ctx, field)
+	case "data":
+		return ec.fieldContext_URLScan_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_URLScan_verdict(ctx, field)
+	case "query":
+		return ec.fieldContext_URLScan_query(ctx, field)
+	case "total":
+		return ec.fieldContext_URLScan_total(ctx, field)
+	case "hasMore":
+		return ec.fieldContext_URLScan_hasMore(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_URLScan_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_URLScan_lastSeen(ctx, field)
+	case "tags":
+		return ec.fieldContext_URLScan_tags(ctx, field)
+	case "flaggedScans":
+		return ec.fieldContext_URLScan_flaggedScans(ctx, field)
+	case "flaggedTags":
+		return ec.fieldContext_URLScan_flaggedTags(ctx, field)
+	case "scans":
+		return ec.fieldContext_URLScan_scans(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLScan", field.Name)
+}
+
+func (ec *executionContext) childFields_URLScanScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uuid":
+		return ec.fieldContext_URLScanScan_uuid(ctx, field)
+	case "time":
+		return ec.fieldContext_URLScanScan_time(ctx, field)
+	case "url":
+		return ec.fieldContext_URLScanScan_url(ctx, field)
+	case "pageUrl":
+		return ec.fieldContext_URLScanScan_pageUrl(ctx, field)
+	case "domain":
+		return ec.fieldContext_URLScanScan_domain(ctx, field)
+	case "ip":
+		return ec.fieldContext_URLScanScan_ip(ctx, field)
+	case "asn":
+		return ec.fieldContext_URLScanScan_asn(ctx, field)
+	case "country":
+		return ec.fieldContext_URLScanScan_country(ctx, field)
+	case "server":
+		return ec.fieldContext_URLScanScan_server(ctx, field)
+	case "status":
+		return ec.fieldContext_URLScanScan_status(ctx, field)
+	case "title":
+		return ec.fieldContext_URLScanScan_title(ctx, field)
+	case "visibility":
+		return ec.fieldContext_URLScanScan_visibility(ctx, field)
+	case "tags":
+		return ec.fieldContext_URLScanScan_tags(ctx, field)
+	case "result":
+		return ec.fieldContext_URLScanScan_result(ctx, field)
+	case "reportUrl":
+		return ec.fieldContext_URLScanScan_reportUrl(ctx, field)
+	case "screenshot":
+		return ec.fieldContext_URLScanScan_screenshot(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLScanScan", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhaus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_URLhaus_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_URLhaus_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_URLhaus_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_URLhaus_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_URLhaus_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_URLhaus_error(ctx, field)
+	case "data":
+		return ec.fieldContext_URLhaus_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_URLhaus_verdict(ctx, field)
+	case "lookup":
+		return ec.fieldContext_URLhaus_lookup(ctx, field)
+	case "reference":
+		return ec.fieldContext_URLhaus_reference(ctx, field)
+	case "host":
+		return ec.fieldContext_URLhaus_host(ctx, field)
+	case "url":
+		return ec.fieldContext_URLhaus_url(ctx, field)
+	case "payload":
+		return ec.fieldContext_URLhaus_payload(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhaus", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausHost(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "host":
+		return ec.fieldContext_URLhausHost_host(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_URLhausHost_firstSeen(ctx, field)
+	case "urlCount":
+		return ec.fieldContext_URLhausHost_urlCount(ctx, field)
+	case "onlineUrls":
+		return ec.fieldContext_URLhausHost_onlineUrls(ctx, field)
+	case "blacklists":
+		return ec.fieldContext_URLhausHost_blacklists(ctx, field)
+	case "threats":
+		return ec.fieldContext_URLhausHost_threats(ctx, field)
+	case "tags":
+		return ec.fieldContext_URLhausHost_tags(ctx, field)
+	case "urls":
+		return ec.fieldContext_URLhausHost_urls(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausHost", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausHostURL(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_URLhausHostURL_url(ctx, field)
+	case "status":
+		return ec.fieldContext_URLhausHostURL_status(ctx, field)
+	case "threat":
+		return ec.fieldContext_URLhausHostURL_threat(ctx, field)
+	case "dateAdded":
+		return ec.fieldContext_URLhausHostURL_dateAdded(ctx, field)
+	case "tags":
+		return ec.fieldContext_URLhausHostURL_tags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausHostURL", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "md5":
+		return ec.fieldContext_URLhausPayload_md5(ctx, field)
+	case "sha256":
+		return ec.fieldContext_URLhausPayload_sha256(ctx, field)
+	case "fileType":
+		return ec.fieldContext_URLhausPayload_fileType(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_URLhausPayload_fileSize(ctx, field)
+	case "signature":
+		return ec.fieldContext_URLhausPayload_signature(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_URLhausPayload_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_URLhausPayload_lastSeen(ctx, field)
+	case "urlCount":
+		return ec.fieldContext_URLhausPayload_urlCount(ctx, field)
+	case "onlineUrls":
+		return ec.fieldContext_URLhausPayload_onlineUrls(ctx, field)
+	case "urls":
+		return ec.fieldContext_URLhausPayload_urls(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausPayloadURL(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_URLhausPayloadURL_url(ctx, field)
+	case "status":
+		return ec.fieldContext_URLhausPayloadURL_status(ctx, field)
+	case "filename":
+		return ec.fieldContext_URLhausPayloadURL_filename(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_URLhausPayloadURL_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_URLhausPayloadURL_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausPayloadURL", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausURL(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "url":
+		return ec.fieldContext_URLhausURL_url(ctx, field)
+	case "status":
+		return ec.fieldContext_URLhausURL_status(ctx, field)
+	case "host":
+		return ec.fieldContext_URLhausURL_host(ctx, field)
+	case "threat":
+		return ec.fieldContext_URLhausURL_threat(ctx, field)
+	case "dateAdded":
+		return ec.fieldContext_URLhausURL_dateAdded(ctx, field)
+	case "lastOnline":
+		return ec.fieldContext_URLhausURL_lastOnline(ctx, field)
+	case "tags":
+		return ec.fieldContext_URLhausURL_tags(ctx, field)
+	case "blacklists":
+		return ec.fieldContext_URLhausURL_blacklists(ctx, field)
+	case "payloads":
+		return ec.fieldContext_URLhausURL_payloads(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausURL", field.Name)
+}
+
+func (ec *executionContext) childFields_URLhausURLPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "filename":
+		return ec.fieldContext_URLhausURLPayload_filename(ctx, field)
+	case "fileType":
+		return ec.fieldContext_URLhausURLPayload_fileType(ctx, field)
+	case "sha256":
+		return ec.fieldContext_URLhausURLPayload_sha256(ctx, field)
+	case "signature":
+		return ec.fieldContext_URLhausURLPayload_signature(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_URLhausURLPayload_firstSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type URLhausURLPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UsageLog(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -876,6 +4754,118 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_lastLoginUserAgent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
+}
+
+func (ec *executionContext) childFields_Verdict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "level":
+		return ec.fieldContext_Verdict_level(ctx, field)
+	case "score":
+		return ec.fieldContext_Verdict_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_Verdict_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Verdict", field.Name)
+}
+
+func (ec *executionContext) childFields_VirusTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_VirusTotal_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_VirusTotal_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_VirusTotal_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_VirusTotal_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_VirusTotal_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_VirusTotal_error(ctx, field)
+	case "data":
+		return ec.fieldContext_VirusTotal_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_VirusTotal_verdict(ctx, field)
+	case "type":
+		return ec.fieldContext_VirusTotal_type(ctx, field)
+	case "id":
+		return ec.fieldContext_VirusTotal_id(ctx, field)
+	case "link":
+		return ec.fieldContext_VirusTotal_link(ctx, field)
+	case "stats":
+		return ec.fieldContext_VirusTotal_stats(ctx, field)
+	case "reputation":
+		return ec.fieldContext_VirusTotal_reputation(ctx, field)
+	case "votesHarmless":
+		return ec.fieldContext_VirusTotal_votesHarmless(ctx, field)
+	case "votesMalicious":
+		return ec.fieldContext_VirusTotal_votesMalicious(ctx, field)
+	case "tags":
+		return ec.fieldContext_VirusTotal_tags(ctx, field)
+	case "lastAnalysisDate":
+		return ec.fieldContext_VirusTotal_lastAnalysisDate(ctx, field)
+	case "asOwner":
+		return ec.fieldContext_VirusTotal_asOwner(ctx, field)
+	case "asn":
+		return ec.fieldContext_VirusTotal_asn(ctx, field)
+	case "country":
+		return ec.fieldContext_VirusTotal_country(ctx, field)
+	case "network":
+		return ec.fieldContext_VirusTotal_network(ctx, field)
+	case "registrar":
+		return ec.fieldContext_VirusTotal_registrar(ctx, field)
+	case "categories":
+		return ec.fieldContext_VirusTotal_categories(ctx, field)
+	case "creationDate":
+		return ec.fieldContext_VirusTotal_creationDate(ctx, field)
+	case "md5":
+		return ec.fieldContext_VirusTotal_md5(ctx, field)
+	case "sha1":
+		return ec.fieldContext_VirusTotal_sha1(ctx, field)
+	case "sha256":
+		return ec.fieldContext_VirusTotal_sha256(ctx, field)
+	case "meaningfulName":
+		return ec.fieldContext_VirusTotal_meaningfulName(ctx, field)
+	case "names":
+		return ec.fieldContext_VirusTotal_names(ctx, field)
+	case "typeDescription":
+		return ec.fieldContext_VirusTotal_typeDescription(ctx, field)
+	case "typeTag":
+		return ec.fieldContext_VirusTotal_typeTag(ctx, field)
+	case "size":
+		return ec.fieldContext_VirusTotal_size(ctx, field)
+	case "threatLabel":
+		return ec.fieldContext_VirusTotal_threatLabel(ctx, field)
+	case "timesSubmitted":
+		return ec.fieldContext_VirusTotal_timesSubmitted(ctx, field)
+	case "firstSubmissionDate":
+		return ec.fieldContext_VirusTotal_firstSubmissionDate(ctx, field)
+	case "url":
+		return ec.fieldContext_VirusTotal_url(ctx, field)
+	case "finalUrl":
+		return ec.fieldContext_VirusTotal_finalUrl(ctx, field)
+	case "title":
+		return ec.fieldContext_VirusTotal_title(ctx, field)
+	case "lastHttpResponseCode":
+		return ec.fieldContext_VirusTotal_lastHttpResponseCode(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VirusTotal", field.Name)
+}
+
+func (ec *executionContext) childFields_VirusTotalStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "malicious":
+		return ec.fieldContext_VirusTotalStats_malicious(ctx, field)
+	case "suspicious":
+		return ec.fieldContext_VirusTotalStats_suspicious(ctx, field)
+	case "harmless":
+		return ec.fieldContext_VirusTotalStats_harmless(ctx, field)
+	case "undetected":
+		return ec.fieldContext_VirusTotalStats_undetected(ctx, field)
+	case "timeout":
+		return ec.fieldContext_VirusTotalStats_timeout(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VirusTotalStats", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -1005,6 +4995,62 @@ func (ec *executionContext) dir_hasScope_args(ctx context.Context, rawArgs map[s
 		return nil, err
 	}
 	args["scope"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Domain_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_FileHash_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_IPAddress_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
 	return args, nil
 }
 
@@ -1188,6 +5234,58 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_indicator_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*model.IndicatorKind, error) {
+			return ec.unmarshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fresh",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fresh"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_indicators_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "values",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["values"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "fresh",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fresh"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -1237,6 +5335,20 @@ func (ec *executionContext) field_Query_usageReport_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["username"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_URL_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
 	return args, nil
 }
 
@@ -1313,6 +5425,3555 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _AbuseIPDB_provider(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_status(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _AbuseIPDB_cached(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AbuseIPDB_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AbuseIPDB_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AbuseIPDB_error(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AbuseIPDB",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AbuseIPDB_data(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _AbuseIPDB_verdict(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AbuseIPDB",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AbuseIPDB_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_ipAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_ipAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_abuseConfidenceScore(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_abuseConfidenceScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbuseConfidenceScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_abuseConfidenceScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AbuseIPDB_totalReports(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_totalReports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalReports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_totalReports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AbuseIPDB_numDistinctUsers(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_numDistinctUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NumDistinctUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_numDistinctUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AbuseIPDB_lastReportedAt(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_lastReportedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastReportedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_lastReportedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AbuseIPDB_isPublic(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_isPublic(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsPublic, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_isPublic(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AbuseIPDB_isWhitelisted(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_isWhitelisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsWhitelisted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_isWhitelisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AbuseIPDB_isTor(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_isTor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IsTor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_isTor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AbuseIPDB_countryCode(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_usageType(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_usageType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsageType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_usageType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_isp(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_isp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ISP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_isp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_domain(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _AbuseIPDB_hostnames(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hostnames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_hostnames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, false, false, "String")
+}
+
+func (ec *executionContext) _Domain_kind(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Domain", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _Domain_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+			return ec.marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_results(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Results(ctx, fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+			return ec.marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_error(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Err, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+			return ec.marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_otx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Otx(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
+			return ec.marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_otx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_rdap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Rdap(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
+			return ec.marshalNRDAP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRDAP(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_rdap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RDAP(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_threatfox(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_threatfox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Threatfox(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
+			return ec.marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_threatfox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_urlhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Urlhaus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
+			return ec.marshalNURLhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_urlhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhaus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_urlscan(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_urlscan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Urlscan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
+			return ec.marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_urlscan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLScan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_virustotal(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_virustotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Virustotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
+			return ec.marshalNVirusTotal2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVirusTotal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirusTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_value(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FileHash", field, false, false, "String")
+}
+
+func (ec *executionContext) _FileHash_kind(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FileHash", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _FileHash_verdict(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+			return ec.marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_results(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Results(ctx, fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+			return ec.marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FileHash_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_error(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Err, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+			return ec.marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_malwarebazaar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Malwarebazaar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
+			return ec.marshalNMalwareBazaar2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐMalwareBazaar(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_malwarebazaar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MalwareBazaar(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_otx(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_otx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Otx(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
+			return ec.marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_otx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_threatfox(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_threatfox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Threatfox(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
+			return ec.marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_urlhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Urlhaus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
+			return ec.marshalNURLhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_urlhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhaus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_virustotal(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_virustotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Virustotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
+			return ec.marshalNVirusTotal2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVirusTotal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_virustotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirusTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreyNoise_provider(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _GreyNoise_status(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _GreyNoise_cached(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GreyNoise_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GreyNoise_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Int")
+}
+
+func (ec *executionContext) _GreyNoise_error(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreyNoise",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreyNoise_data(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _GreyNoise_verdict(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreyNoise",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreyNoise_ip(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _GreyNoise_noise(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_noise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Noise, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_noise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GreyNoise_riot(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_riot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RIOT, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_riot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _GreyNoise_classification(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_classification(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classification, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_classification(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _GreyNoise_name(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _GreyNoise_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Time")
+}
+
+func (ec *executionContext) _GreyNoise_link(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPAddress_value(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPAddress", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPAddress_kind(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPAddress", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _IPAddress_verdict(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+			return ec.marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_results(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Results(ctx, fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+			return ec.marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_IPAddress_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_error(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Err, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+			return ec.marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_abuseipdb(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_abuseipdb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Abuseipdb(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AbuseIPDB) graphql.Marshaler {
+			return ec.marshalNAbuseIPDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐAbuseIPDB(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_abuseipdb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AbuseIPDB(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_greynoise(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_greynoise(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Greynoise(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GreyNoise) graphql.Marshaler {
+			return ec.marshalNGreyNoise2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐGreyNoise(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_greynoise(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GreyNoise(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_internetdb(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_internetdb(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Internetdb(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
+			return ec.marshalNInternetDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternetDB(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_internetdb(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InternetDB(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_ipinfo(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_ipinfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Ipinfo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IPinfo) graphql.Marshaler {
+			return ec.marshalNIPinfo2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIPinfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_ipinfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IPinfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_otx(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_otx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Otx(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
+			return ec.marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_otx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_rdap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Rdap(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
+			return ec.marshalNRDAP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRDAP(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_rdap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RDAP(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_shodan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Shodan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
+			return ec.marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐShodan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_shodan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shodan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_threatfox(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_threatfox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Threatfox(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
+			return ec.marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_threatfox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_urlhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Urlhaus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
+			return ec.marshalNURLhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_urlhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhaus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_urlscan(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_urlscan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Urlscan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
+			return ec.marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_urlscan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLScan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_virustotal(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_virustotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Virustotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
+			return ec.marshalNVirusTotal2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVirusTotal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_virustotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirusTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPinfo_provider(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_status(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _IPinfo_cached(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IPinfo_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IPinfo_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IPinfo_error(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPinfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPinfo_data(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _IPinfo_verdict(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPinfo",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPinfo_ip(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_asn(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_asName(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_asDomain(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_asDomain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASDomain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_asDomain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_countryCode(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_country(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_continentCode(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_continentCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContinentCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_continentCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IPinfo_continent(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_continent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Continent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_continent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _IndicatorError_code(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _IndicatorError_message(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_provider(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_status(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _InternetDB_cached(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InternetDB_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "Time")
+}
+
+func (ec *executionContext) _InternetDB_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InternetDB_error(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InternetDB",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InternetDB_data(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _InternetDB_verdict(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InternetDB",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InternetDB_ip(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_ports(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_ports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_ports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "Int")
+}
+
+func (ec *executionContext) _InternetDB_hostnames(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_hostnames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hostnames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_hostnames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_tags(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_vulns(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_vulns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vulns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_vulns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternetDB_cpes(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_cpes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CPEs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_cpes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvalidIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvalidIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvalidIndicator_kind(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvalidIndicator", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _InvalidIndicator_verdict(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+			return ec.marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvalidIndicator_results(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Results(ctx, fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+			return ec.marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InvalidIndicator_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvalidIndicator_error(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Err, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+			return ec.marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MalwareBazaar_provider(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_status(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _MalwareBazaar_cached(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _MalwareBazaar_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MalwareBazaar_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MalwareBazaar_error(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MalwareBazaar",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MalwareBazaar_data(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _MalwareBazaar_verdict(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MalwareBazaar",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MalwareBazaar_sha256(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_sha1(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_sha1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_sha1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_md5(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_md5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MD5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_md5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_fileName(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_fileType(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_fileTypeMime(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_fileTypeMime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileTypeMIME, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_fileTypeMime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_fileSize(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MalwareBazaar_signature(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_signature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_tags(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MalwareBazaar_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Time")
+}
+
+func (ec *executionContext) _MalwareBazaar_reporter(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reporter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_originCountry(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_originCountry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OriginCountry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_originCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_deliveryMethod(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_deliveryMethod(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveryMethod, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_deliveryMethod(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_clamav(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_clamav(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClamAV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_clamav(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
+
+func (ec *executionContext) _MalwareBazaar_downloads(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_downloads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Downloads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_downloads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Int")
+}
+
+func (ec *executionContext) _MalwareBazaar_link(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
+}
 
 func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -1562,6 +9223,585 @@ func (ec *executionContext) fieldContext_Mutation_setUserActive(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _OTX_provider(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_status(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _OTX_cached(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OTX_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _OTX_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OTX_error(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OTX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OTX_data(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _OTX_verdict(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OTX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OTX_indicator(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_type(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_pulseCount(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_pulseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PulseCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_pulseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OTX_pulses(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_pulses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_pulses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_tags(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_malwareFamilies(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_malwareFamilies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MalwareFamilies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_malwareFamilies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_adversaries(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_adversaries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Adversaries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_adversaries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_reputation(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _OTX_countryCode(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_countryCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_countryName(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_countryName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_countryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_asn(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTX_whitelisted(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_whitelisted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Whitelisted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_whitelisted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _OTX_validation(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_validation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Validation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.OTXValidation) graphql.Marshaler {
+			return ec.marshalOOTXValidation2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐOTXValidationᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_validation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OTX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OTXValidation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OTXValidation_source(ctx context.Context, field graphql.CollectedField, obj *provider.OTXValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTXValidation_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTXValidation_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTXValidation", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTXValidation_name(ctx context.Context, field graphql.CollectedField, obj *provider.OTXValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTXValidation_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTXValidation_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTXValidation", field, false, false, "String")
+}
+
+func (ec *executionContext) _OTXValidation_message(ctx context.Context, field graphql.CollectedField, obj *provider.OTXValidation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTXValidation_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OTXValidation_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTXValidation", field, false, false, "String")
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1606,6 +9846,277 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderError_code(ctx context.Context, field graphql.CollectedField, obj *model.ProviderError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderError_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderError_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderError_message(ctx context.Context, field graphql.CollectedField, obj *model.ProviderError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderError_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderError", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderError_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.ProviderError) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderError_retryAfterSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfterSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderError_retryAfterSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderError", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderResult_provider(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderResult_status(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _ProviderResult_cached(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ProviderResult_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProviderResult_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderResult_data(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ProviderResult_error(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProviderResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProviderResult_verdict(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProviderResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProviderStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
@@ -1698,6 +10209,199 @@ func (ec *executionContext) _ProviderStatus_kinds(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ProviderStatus_kinds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderVerdict_level(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderVerdict_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.VerdictLevel) graphql.Marshaler {
+			return ec.marshalNVerdictLevel2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderVerdict_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderVerdict", field, false, false, "VerdictLevel")
+}
+
+func (ec *executionContext) _ProviderVerdict_score(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderVerdict_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderVerdict_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderVerdict", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderVerdict_reason(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderVerdict_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderVerdict_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderVerdict", field, false, false, "String")
+}
+
+func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Indicator(ctx, fc.Args["value"].(string), fc.Args["kind"].(*model.IndicatorKind), fc.Args["fresh"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal model.Indicator
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal model.Indicator
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_indicator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_indicator_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_indicators(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Indicators(ctx, fc.Args["values"].([]string), fc.Args["fresh"].(*bool))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal []model.Indicator
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []model.Indicator
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Indicator) graphql.Marshaler {
+			return ec.marshalNIndicator2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_indicators(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_indicators_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_status(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -2094,6 +10798,1357 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _RDAP_provider(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_status(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _RDAP_cached(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RDAP_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RDAP_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RDAP_error(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RDAP",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RDAP_data(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _RDAP_verdict(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RDAP",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RDAP_objectClassName(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_objectClassName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ObjectClass, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_objectClassName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_handle(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_rdapStatus(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_rdapStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RDAPStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_rdapStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_name(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_type(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_startAddress(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_startAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_startAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_endAddress(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_endAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndAddress, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_endAddress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_ipVersion(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_ipVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IPVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_ipVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_cidrs(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_cidrs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CIDRs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_cidrs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_country(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_parentHandle(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_parentHandle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ParentHandle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_parentHandle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_ldhName(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_ldhName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LDHName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_ldhName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_unicodeName(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_unicodeName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnicodeName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_unicodeName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_nameservers(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_nameservers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nameservers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_nameservers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAP_dnssec(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_dnssec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DNSSEC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_dnssec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _RDAP_registrar(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_registrar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.RDAPContact) graphql.Marshaler {
+			return ec.marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐRDAPContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_registrar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RDAP",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RDAPContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RDAP_registrant(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_registrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.RDAPContact) graphql.Marshaler {
+			return ec.marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐRDAPContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_registrant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RDAP",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RDAPContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RDAP_abuse(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_abuse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Abuse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.RDAPContact) graphql.Marshaler {
+			return ec.marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐRDAPContact(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_abuse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RDAP",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RDAPContact(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RDAP_registered(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_registered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_registered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RDAP_lastChanged(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_lastChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastChanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_lastChanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RDAP_expires(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_expires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_expires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "Time")
+}
+
+func (ec *executionContext) _RDAP_port43(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_port43(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Port43, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_port43(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAPContact_handle(ctx context.Context, field graphql.CollectedField, obj *provider.RDAPContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAPContact_handle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Handle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAPContact_handle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAPContact_name(ctx context.Context, field graphql.CollectedField, obj *provider.RDAPContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAPContact_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAPContact_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAPContact_email(ctx context.Context, field graphql.CollectedField, obj *provider.RDAPContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAPContact_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAPContact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _RDAPContact_ianaId(ctx context.Context, field graphql.CollectedField, obj *provider.RDAPContact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAPContact_ianaId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IANAID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RDAPContact_ianaId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_provider(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_status(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Shodan_cached(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Shodan_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Shodan_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Shodan_error(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shodan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shodan_data(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Shodan_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shodan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Shodan_ip(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_org(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_org(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Org, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_org(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_isp(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_isp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ISP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_isp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_asn(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_country(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_countryName(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_countryName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CountryName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_countryName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_city(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_os(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_os(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_os(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_ports(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_ports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_ports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Shodan_hostnames(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_hostnames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hostnames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_hostnames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_domains(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_vulns(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_vulns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Vulns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_vulns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_tags(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Shodan_lastUpdate(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_lastUpdate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUpdate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_lastUpdate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Status_version(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2170,6 +12225,2999 @@ func (ec *executionContext) fieldContext_Status_providers(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ThreatFox_provider(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFox_status(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _ThreatFox_cached(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThreatFox_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatFox_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatFox_error(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatFox",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatFox_data(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ThreatFox_verdict(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatFox",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatFox_matches(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatFox_maxConfidence(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_maxConfidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxConfidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_maxConfidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatFox_malware(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFox_iocs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_iocs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IOCs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatFoxIOC) graphql.Marshaler {
+			return ec.marshalOThreatFoxIOC2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOCᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_iocs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatFox",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatFoxIOC(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatFoxIOC_id(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_ioc(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_ioc(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IOC, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_ioc(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_iocType(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_iocType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IOCType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_iocType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_threatType(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_threatType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_threatType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_malware(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_confidenceLevel(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_confidenceLevel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfidenceLevel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_confidenceLevel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_tags(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_reporter(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reporter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatFoxIOC_reference(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatFoxIOC) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFoxIOC_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFoxIOC_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
+}
+
+func (ec *executionContext) _URL_value(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URL_kind(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URL_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URL", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _URL_verdict(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+			return ec.marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Verdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_results(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_results(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Results(ctx, fc.Args["providers"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+			return ec.marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_results(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_URL_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_error(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Err, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+			return ec.marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URL_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_otx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Otx(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
+			return ec.marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_threatfox(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_threatfox(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Threatfox(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
+			return ec.marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_threatfox(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_urlhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Urlhaus(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
+			return ec.marshalNURLhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_urlhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhaus(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_urlscan(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_urlscan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Urlscan(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
+			return ec.marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_urlscan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLScan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_virustotal(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_virustotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Virustotal(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
+			return ec.marshalNVirusTotal2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVirusTotal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_virustotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirusTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLScan_provider(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_status(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _URLScan_cached(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _URLScan_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLScan_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScan_error(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLScan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLScan_data(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _URLScan_verdict(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLScan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLScan_query(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_query(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Query, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_query(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_total(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScan_hasMore(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_hasMore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasMore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_hasMore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _URLScan_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLScan_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLScan_tags(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_flaggedScans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_flaggedScans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FlaggedScans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_flaggedScans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScan_flaggedTags(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_flaggedTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FlaggedTags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_flaggedTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_scans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_scans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.URLScanScan) graphql.Marshaler {
+			return ec.marshalOURLScanScan2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLScanScanᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_scans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLScan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLScanScan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLScanScan_uuid(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_uuid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UUID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_uuid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_time(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_time(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Time, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_time(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLScanScan_url(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_pageUrl(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_pageUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_pageUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_domain(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_ip(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_asn(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_country(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_server(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_server(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Server, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_server(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_status(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_title(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_visibility(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_visibility(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visibility, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_visibility(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_tags(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_result(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_reportUrl(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_reportUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReportURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_reportUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_screenshot(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_screenshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Screenshot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhaus_status(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _URLhaus_cached(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _URLhaus_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhaus_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhaus_error(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhaus_data(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _URLhaus_verdict(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhaus_lookup(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_lookup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lookup, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_lookup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhaus_reference(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhaus_host(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_host(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Host, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.URLhausHost) graphql.Marshaler {
+			return ec.marshalOURLhausHost2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHost(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausHost(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhaus_url(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.URLhausURL) graphql.Marshaler {
+			return ec.marshalOURLhausURL2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURL(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausURL(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhaus_payload(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_payload(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payload, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.URLhausPayload) graphql.Marshaler {
+			return ec.marshalOURLhausPayload2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayload(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_payload(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhausHost_host(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_host(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Host, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHost_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausHost_urlCount(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_urlCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_urlCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhausHost_onlineUrls(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_onlineUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnlineURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_onlineUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhausHost_blacklists(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_blacklists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URLhausHost().Blacklists(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _URLhausHost_threats(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_threats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_threats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHost_tags(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHost_urls(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHost_urls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.URLhausHostURL) graphql.Marshaler {
+			return ec.marshalOURLhausHostURL2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHostURLᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHost_urls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhausHost",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausHostURL(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhausHostURL_url(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHostURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHostURL_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHostURL_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHostURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHostURL_status(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHostURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHostURL_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHostURL_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHostURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHostURL_threat(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHostURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHostURL_threat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHostURL_threat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHostURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausHostURL_dateAdded(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHostURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHostURL_dateAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DateAdded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHostURL_dateAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHostURL", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausHostURL_tags(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHostURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausHostURL_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausHostURL_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausHostURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayload_md5(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_md5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MD5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_md5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayload_sha256(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayload_fileType(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayload_fileSize(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhausPayload_signature(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_signature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayload_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausPayload_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausPayload_urlCount(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_urlCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_urlCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhausPayload_onlineUrls(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_onlineUrls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnlineURLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_onlineUrls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLhausPayload_urls(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayload_urls(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URLs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.URLhausPayloadURL) graphql.Marshaler {
+			return ec.marshalOURLhausPayloadURL2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayloadURLᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayload_urls(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhausPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausPayloadURL(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhausPayloadURL_url(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayloadURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayloadURL_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayloadURL_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayloadURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayloadURL_status(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayloadURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayloadURL_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayloadURL_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayloadURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayloadURL_filename(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayloadURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayloadURL_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayloadURL_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayloadURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausPayloadURL_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayloadURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayloadURL_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayloadURL_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayloadURL", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausPayloadURL_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausPayloadURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausPayloadURL_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausPayloadURL_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausPayloadURL", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausURL_url(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURL_status(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURL_host(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_host(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Host, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_host(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURL_threat(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_threat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_threat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURL_dateAdded(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_dateAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DateAdded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_dateAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausURL_lastOnline(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_lastOnline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastOnline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_lastOnline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "Time")
+}
+
+func (ec *executionContext) _URLhausURL_tags(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURL_blacklists(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_blacklists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URLhausURL().Blacklists(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURL", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _URLhausURL_payloads(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURL_payloads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payloads, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.URLhausURLPayload) graphql.Marshaler {
+			return ec.marshalOURLhausURLPayload2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURLPayloadᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURL_payloads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URLhausURL",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_URLhausURLPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URLhausURLPayload_filename(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURLPayload_filename(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filename, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURLPayload_filename(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURLPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURLPayload_fileType(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURLPayload_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURLPayload_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURLPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURLPayload_sha256(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURLPayload_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURLPayload_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURLPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURLPayload_signature(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURLPayload_signature(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Signature, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURLPayload_signature(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURLPayload", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLhausURLPayload_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURLPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhausURLPayload_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhausURLPayload_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhausURLPayload", field, false, false, "Time")
 }
 
 func (ec *executionContext) _UsageLog_id(ctx context.Context, field graphql.CollectedField, obj *accounting.Record) (ret graphql.Marshaler) {
@@ -2965,6 +16013,1114 @@ func (ec *executionContext) _User_lastLoginUserAgent(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_User_lastLoginUserAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("User", field, false, false, "String")
+}
+
+func (ec *executionContext) _Verdict_level(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verdict_level(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Level, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.VerdictLevel) graphql.Marshaler {
+			return ec.marshalNVerdictLevel2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Verdict_level(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Verdict", field, false, false, "VerdictLevel")
+}
+
+func (ec *executionContext) _Verdict_score(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verdict_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Verdict_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Verdict", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Verdict_reasons(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verdict_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Verdict_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Verdict", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_provider(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_status(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _VirusTotal_cached(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _VirusTotal_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VirusTotal_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_error(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VirusTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VirusTotal_data(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _VirusTotal_verdict(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VirusTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VirusTotal_type(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_id(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_link(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_stats(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_stats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.VirusTotalStats) graphql.Marshaler {
+			return ec.marshalOVirusTotalStats2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐVirusTotalStats(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_stats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VirusTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VirusTotalStats(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VirusTotal_reputation(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_votesHarmless(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_votesHarmless(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VotesHarmless, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_votesHarmless(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_votesMalicious(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_votesMalicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VotesMalicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_votesMalicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_tags(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_lastAnalysisDate(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_lastAnalysisDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAnalysisDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_lastAnalysisDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VirusTotal_asOwner(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_asOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_asOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_asn(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_country(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_network(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_network(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Network, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_network(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_registrar(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_registrar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_registrar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_categories(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_categories(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.VirusTotal().Categories(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _VirusTotal_creationDate(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_creationDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreationDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_creationDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VirusTotal_md5(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_md5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MD5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_md5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_sha1(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_sha1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_sha1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_sha256(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_meaningfulName(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_meaningfulName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeaningfulName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_meaningfulName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_names(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_names(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Names, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_names(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_typeDescription(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_typeDescription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TypeDescription, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_typeDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_typeTag(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_typeTag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TypeTag, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_typeTag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_size(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_threatLabel(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_threatLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_threatLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_timesSubmitted(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_timesSubmitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimesSubmitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_timesSubmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotal_firstSubmissionDate(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_firstSubmissionDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSubmissionDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_firstSubmissionDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Time")
+}
+
+func (ec *executionContext) _VirusTotal_url(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_finalUrl(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_finalUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinalURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_finalUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_title(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
+func (ec *executionContext) _VirusTotal_lastHttpResponseCode(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_lastHttpResponseCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastHTTPResponseCode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_lastHttpResponseCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotalStats_malicious(ctx context.Context, field graphql.CollectedField, obj *provider.VirusTotalStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotalStats_malicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotalStats_malicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotalStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotalStats_suspicious(ctx context.Context, field graphql.CollectedField, obj *provider.VirusTotalStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotalStats_suspicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Suspicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotalStats_suspicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotalStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotalStats_harmless(ctx context.Context, field graphql.CollectedField, obj *provider.VirusTotalStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotalStats_harmless(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Harmless, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotalStats_harmless(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotalStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotalStats_undetected(ctx context.Context, field graphql.CollectedField, obj *provider.VirusTotalStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotalStats_undetected(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Undetected, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotalStats_undetected(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotalStats", field, false, false, "Int")
+}
+
+func (ec *executionContext) _VirusTotalStats_timeout(ctx context.Context, field graphql.CollectedField, obj *provider.VirusTotalStats) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotalStats_timeout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timeout, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotalStats_timeout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotalStats", field, false, false, "Int")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -4044,9 +18200,1032 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    ************************** interface.gotpl ***************************
 
+func (ec *executionContext) _Indicator(ctx context.Context, sel ast.SelectionSet, obj model.Indicator) graphql.Marshaler {
+	switch obj := (obj).(type) {
+	case nil:
+		return graphql.Null
+	case *model.URL:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._URL(ctx, sel, obj)
+	case *model.InvalidIndicator:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._InvalidIndicator(ctx, sel, obj)
+	case *model.IPAddress:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._IPAddress(ctx, sel, obj)
+	case *model.FileHash:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FileHash(ctx, sel, obj)
+	case *model.Domain:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Domain(ctx, sel, obj)
+	default:
+		if typedObj, ok := obj.(graphql.Marshaler); ok {
+			return typedObj
+		} else {
+			panic(fmt.Errorf("unexpected type %T; non-generated variants of Indicator must implement graphql.Marshaler", obj))
+		}
+	}
+}
+
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var abuseIPDBImplementors = []string{"AbuseIPDB"}
+
+func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet, obj *model.AbuseIPDB) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, abuseIPDBImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AbuseIPDB")
+		case "provider":
+			out.Values[i] = ec._AbuseIPDB_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._AbuseIPDB_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._AbuseIPDB_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._AbuseIPDB_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._AbuseIPDB_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._AbuseIPDB_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._AbuseIPDB_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._AbuseIPDB_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ipAddress":
+			out.Values[i] = ec._AbuseIPDB_ipAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "abuseConfidenceScore":
+			out.Values[i] = ec._AbuseIPDB_abuseConfidenceScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalReports":
+			out.Values[i] = ec._AbuseIPDB_totalReports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "numDistinctUsers":
+			out.Values[i] = ec._AbuseIPDB_numDistinctUsers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastReportedAt":
+			out.Values[i] = ec._AbuseIPDB_lastReportedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isPublic":
+			out.Values[i] = ec._AbuseIPDB_isPublic(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isWhitelisted":
+			out.Values[i] = ec._AbuseIPDB_isWhitelisted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isTor":
+			out.Values[i] = ec._AbuseIPDB_isTor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryCode":
+			out.Values[i] = ec._AbuseIPDB_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usageType":
+			out.Values[i] = ec._AbuseIPDB_usageType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isp":
+			out.Values[i] = ec._AbuseIPDB_isp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._AbuseIPDB_domain(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hostnames":
+			out.Values[i] = ec._AbuseIPDB_hostnames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var domainImplementors = []string{"Domain", "Indicator"}
+
+func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, domainImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Domain")
+		case "value":
+			out.Values[i] = ec._Domain_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Domain_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_verdict(ctx, field, obj)
+				})
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_results(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._Domain_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "otx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_otx(ctx, field, obj)
+				})
+		case "rdap":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_rdap(ctx, field, obj)
+				})
+		case "threatfox":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_threatfox(ctx, field, obj)
+				})
+		case "urlhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_urlhaus(ctx, field, obj)
+				})
+		case "urlscan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_urlscan(ctx, field, obj)
+				})
+		case "virustotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_virustotal(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var fileHashImplementors = []string{"FileHash", "Indicator"}
+
+func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet, obj *model.FileHash) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fileHashImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FileHash")
+		case "value":
+			out.Values[i] = ec._FileHash_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._FileHash_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_verdict(ctx, field, obj)
+				})
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_results(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._FileHash_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "malwarebazaar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_malwarebazaar(ctx, field, obj)
+				})
+		case "otx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_otx(ctx, field, obj)
+				})
+		case "threatfox":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_threatfox(ctx, field, obj)
+				})
+		case "urlhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_urlhaus(ctx, field, obj)
+				})
+		case "virustotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_virustotal(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var greyNoiseImplementors = []string{"GreyNoise"}
+
+func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet, obj *model.GreyNoise) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, greyNoiseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GreyNoise")
+		case "provider":
+			out.Values[i] = ec._GreyNoise_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._GreyNoise_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._GreyNoise_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._GreyNoise_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._GreyNoise_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._GreyNoise_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._GreyNoise_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._GreyNoise_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._GreyNoise_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "noise":
+			out.Values[i] = ec._GreyNoise_noise(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "riot":
+			out.Values[i] = ec._GreyNoise_riot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "classification":
+			out.Values[i] = ec._GreyNoise_classification(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._GreyNoise_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._GreyNoise_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._GreyNoise_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var iPAddressImplementors = []string{"IPAddress", "Indicator"}
+
+func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet, obj *model.IPAddress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, iPAddressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IPAddress")
+		case "value":
+			out.Values[i] = ec._IPAddress_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._IPAddress_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_verdict(ctx, field, obj)
+				})
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_results(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._IPAddress_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "abuseipdb":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_abuseipdb(ctx, field, obj)
+				})
+		case "greynoise":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_greynoise(ctx, field, obj)
+				})
+		case "internetdb":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_internetdb(ctx, field, obj)
+				})
+		case "ipinfo":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_ipinfo(ctx, field, obj)
+				})
+		case "otx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_otx(ctx, field, obj)
+				})
+		case "rdap":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_rdap(ctx, field, obj)
+				})
+		case "shodan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_shodan(ctx, field, obj)
+				})
+		case "threatfox":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_threatfox(ctx, field, obj)
+				})
+		case "urlhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_urlhaus(ctx, field, obj)
+				})
+		case "urlscan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_urlscan(ctx, field, obj)
+				})
+		case "virustotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_virustotal(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var iPinfoImplementors = []string{"IPinfo"}
+
+func (ec *executionContext) _IPinfo(ctx context.Context, sel ast.SelectionSet, obj *model.IPinfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, iPinfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IPinfo")
+		case "provider":
+			out.Values[i] = ec._IPinfo_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._IPinfo_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._IPinfo_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._IPinfo_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._IPinfo_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._IPinfo_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._IPinfo_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._IPinfo_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._IPinfo_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._IPinfo_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._IPinfo_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asDomain":
+			out.Values[i] = ec._IPinfo_asDomain(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryCode":
+			out.Values[i] = ec._IPinfo_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._IPinfo_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "continentCode":
+			out.Values[i] = ec._IPinfo_continentCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "continent":
+			out.Values[i] = ec._IPinfo_continent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var indicatorErrorImplementors = []string{"IndicatorError"}
+
+func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndicatorError")
+		case "code":
+			out.Values[i] = ec._IndicatorError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._IndicatorError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var internetDBImplementors = []string{"InternetDB"}
+
+func (ec *executionContext) _InternetDB(ctx context.Context, sel ast.SelectionSet, obj *model.InternetDB) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, internetDBImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InternetDB")
+		case "provider":
+			out.Values[i] = ec._InternetDB_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._InternetDB_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._InternetDB_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._InternetDB_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._InternetDB_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._InternetDB_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._InternetDB_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._InternetDB_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._InternetDB_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ports":
+			out.Values[i] = ec._InternetDB_ports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hostnames":
+			out.Values[i] = ec._InternetDB_hostnames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._InternetDB_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulns":
+			out.Values[i] = ec._InternetDB_vulns(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cpes":
+			out.Values[i] = ec._InternetDB_cpes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invalidIndicatorImplementors = []string{"InvalidIndicator", "Indicator"}
+
+func (ec *executionContext) _InvalidIndicator(ctx context.Context, sel ast.SelectionSet, obj *model.InvalidIndicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invalidIndicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvalidIndicator")
+		case "value":
+			out.Values[i] = ec._InvalidIndicator_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._InvalidIndicator_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_verdict(ctx, field, obj)
+				})
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_results(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._InvalidIndicator_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var malwareBazaarImplementors = []string{"MalwareBazaar"}
+
+func (ec *executionContext) _MalwareBazaar(ctx context.Context, sel ast.SelectionSet, obj *model.MalwareBazaar) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, malwareBazaarImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MalwareBazaar")
+		case "provider":
+			out.Values[i] = ec._MalwareBazaar_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._MalwareBazaar_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._MalwareBazaar_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._MalwareBazaar_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._MalwareBazaar_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._MalwareBazaar_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._MalwareBazaar_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._MalwareBazaar_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sha256":
+			out.Values[i] = ec._MalwareBazaar_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "sha1":
+			out.Values[i] = ec._MalwareBazaar_sha1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "md5":
+			out.Values[i] = ec._MalwareBazaar_md5(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._MalwareBazaar_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._MalwareBazaar_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileTypeMime":
+			out.Values[i] = ec._MalwareBazaar_fileTypeMime(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._MalwareBazaar_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "signature":
+			out.Values[i] = ec._MalwareBazaar_signature(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._MalwareBazaar_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._MalwareBazaar_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._MalwareBazaar_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reporter":
+			out.Values[i] = ec._MalwareBazaar_reporter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "originCountry":
+			out.Values[i] = ec._MalwareBazaar_originCountry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "deliveryMethod":
+			out.Values[i] = ec._MalwareBazaar_deliveryMethod(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "clamav":
+			out.Values[i] = ec._MalwareBazaar_clamav(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloads":
+			out.Values[i] = ec._MalwareBazaar_downloads(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._MalwareBazaar_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
 
 var mutationImplementors = []string{"Mutation"}
 
@@ -4112,6 +19291,182 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	return out
 }
 
+var oTXImplementors = []string{"OTX"}
+
+func (ec *executionContext) _OTX(ctx context.Context, sel ast.SelectionSet, obj *model.OTX) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, oTXImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OTX")
+		case "provider":
+			out.Values[i] = ec._OTX_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._OTX_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._OTX_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._OTX_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._OTX_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._OTX_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._OTX_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._OTX_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._OTX_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._OTX_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pulseCount":
+			out.Values[i] = ec._OTX_pulseCount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pulses":
+			out.Values[i] = ec._OTX_pulses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._OTX_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malwareFamilies":
+			out.Values[i] = ec._OTX_malwareFamilies(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "adversaries":
+			out.Values[i] = ec._OTX_adversaries(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reputation":
+			out.Values[i] = ec._OTX_reputation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryCode":
+			out.Values[i] = ec._OTX_countryCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryName":
+			out.Values[i] = ec._OTX_countryName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._OTX_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "whitelisted":
+			out.Values[i] = ec._OTX_whitelisted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "validation":
+			out.Values[i] = ec._OTX_validation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var oTXValidationImplementors = []string{"OTXValidation"}
+
+func (ec *executionContext) _OTXValidation(ctx context.Context, sel ast.SelectionSet, obj *provider.OTXValidation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, oTXValidationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OTXValidation")
+		case "source":
+			out.Values[i] = ec._OTXValidation_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._OTXValidation_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._OTXValidation_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -4130,6 +19485,117 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var providerErrorImplementors = []string{"ProviderError"}
+
+func (ec *executionContext) _ProviderError(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderError) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerErrorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderError")
+		case "code":
+			out.Values[i] = ec._ProviderError_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ProviderError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfterSeconds":
+			out.Values[i] = ec._ProviderError_retryAfterSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var providerResultImplementors = []string{"ProviderResult"}
+
+func (ec *executionContext) _ProviderResult(ctx context.Context, sel ast.SelectionSet, obj *model.ResultMeta) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderResult")
+		case "provider":
+			out.Values[i] = ec._ProviderResult_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ProviderResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._ProviderResult_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._ProviderResult_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._ProviderResult_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._ProviderResult_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ProviderResult_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._ProviderResult_verdict(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -4198,6 +19664,49 @@ func (ec *executionContext) _ProviderStatus(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var providerVerdictImplementors = []string{"ProviderVerdict"}
+
+func (ec *executionContext) _ProviderVerdict(ctx context.Context, sel ast.SelectionSet, obj *model.ProviderVerdict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerVerdictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderVerdict")
+		case "level":
+			out.Values[i] = ec._ProviderVerdict_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._ProviderVerdict_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ProviderVerdict_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -4217,6 +19726,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Query")
+		case "indicator":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_indicator(ctx, field)
+				})
+		case "indicators":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_indicators(ctx, field)
+				})
 		case "status":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -4284,6 +19805,370 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	return out
 }
 
+var rDAPImplementors = []string{"RDAP"}
+
+func (ec *executionContext) _RDAP(ctx context.Context, sel ast.SelectionSet, obj *model.RDAP) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rDAPImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RDAP")
+		case "provider":
+			out.Values[i] = ec._RDAP_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._RDAP_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._RDAP_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._RDAP_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._RDAP_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._RDAP_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._RDAP_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._RDAP_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "objectClassName":
+			out.Values[i] = ec._RDAP_objectClassName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "handle":
+			out.Values[i] = ec._RDAP_handle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "rdapStatus":
+			out.Values[i] = ec._RDAP_rdapStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RDAP_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._RDAP_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startAddress":
+			out.Values[i] = ec._RDAP_startAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "endAddress":
+			out.Values[i] = ec._RDAP_endAddress(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ipVersion":
+			out.Values[i] = ec._RDAP_ipVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cidrs":
+			out.Values[i] = ec._RDAP_cidrs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._RDAP_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parentHandle":
+			out.Values[i] = ec._RDAP_parentHandle(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ldhName":
+			out.Values[i] = ec._RDAP_ldhName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "unicodeName":
+			out.Values[i] = ec._RDAP_unicodeName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nameservers":
+			out.Values[i] = ec._RDAP_nameservers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dnssec":
+			out.Values[i] = ec._RDAP_dnssec(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registrar":
+			out.Values[i] = ec._RDAP_registrar(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registrant":
+			out.Values[i] = ec._RDAP_registrant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "abuse":
+			out.Values[i] = ec._RDAP_abuse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registered":
+			out.Values[i] = ec._RDAP_registered(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastChanged":
+			out.Values[i] = ec._RDAP_lastChanged(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expires":
+			out.Values[i] = ec._RDAP_expires(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "port43":
+			out.Values[i] = ec._RDAP_port43(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var rDAPContactImplementors = []string{"RDAPContact"}
+
+func (ec *executionContext) _RDAPContact(ctx context.Context, sel ast.SelectionSet, obj *provider.RDAPContact) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rDAPContactImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RDAPContact")
+		case "handle":
+			out.Values[i] = ec._RDAPContact_handle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._RDAPContact_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._RDAPContact_email(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ianaId":
+			out.Values[i] = ec._RDAPContact_ianaId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var shodanImplementors = []string{"Shodan"}
+
+func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, obj *model.Shodan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shodanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Shodan")
+		case "provider":
+			out.Values[i] = ec._Shodan_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Shodan_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Shodan_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Shodan_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Shodan_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Shodan_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Shodan_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Shodan_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._Shodan_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "org":
+			out.Values[i] = ec._Shodan_org(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "isp":
+			out.Values[i] = ec._Shodan_isp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._Shodan_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._Shodan_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "countryName":
+			out.Values[i] = ec._Shodan_countryName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Shodan_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "os":
+			out.Values[i] = ec._Shodan_os(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ports":
+			out.Values[i] = ec._Shodan_ports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hostnames":
+			out.Values[i] = ec._Shodan_hostnames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domains":
+			out.Values[i] = ec._Shodan_domains(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vulns":
+			out.Values[i] = ec._Shodan_vulns(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Shodan_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastUpdate":
+			out.Values[i] = ec._Shodan_lastUpdate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var statusImplementors = []string{"Status"}
 
 func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *model.Status) graphql.Marshaler {
@@ -4308,6 +20193,956 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 		case "providers":
 			out.Values[i] = ec._Status_providers(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatFoxImplementors = []string{"ThreatFox"}
+
+func (ec *executionContext) _ThreatFox(ctx context.Context, sel ast.SelectionSet, obj *model.ThreatFox) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatFoxImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatFox")
+		case "provider":
+			out.Values[i] = ec._ThreatFox_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ThreatFox_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._ThreatFox_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._ThreatFox_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._ThreatFox_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ThreatFox_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._ThreatFox_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._ThreatFox_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._ThreatFox_matches(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxConfidence":
+			out.Values[i] = ec._ThreatFox_maxConfidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._ThreatFox_malware(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "iocs":
+			out.Values[i] = ec._ThreatFox_iocs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatFoxIOCImplementors = []string{"ThreatFoxIOC"}
+
+func (ec *executionContext) _ThreatFoxIOC(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatFoxIOC) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatFoxIOCImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatFoxIOC")
+		case "id":
+			out.Values[i] = ec._ThreatFoxIOC_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ioc":
+			out.Values[i] = ec._ThreatFoxIOC_ioc(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "iocType":
+			out.Values[i] = ec._ThreatFoxIOC_iocType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threatType":
+			out.Values[i] = ec._ThreatFoxIOC_threatType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._ThreatFoxIOC_malware(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confidenceLevel":
+			out.Values[i] = ec._ThreatFoxIOC_confidenceLevel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._ThreatFoxIOC_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._ThreatFoxIOC_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._ThreatFoxIOC_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reporter":
+			out.Values[i] = ec._ThreatFoxIOC_reporter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._ThreatFoxIOC_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLImplementors = []string{"URL", "Indicator"}
+
+func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj *model.URL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URL")
+		case "value":
+			out.Values[i] = ec._URL_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._URL_kind(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_verdict(ctx, field, obj)
+				})
+		case "results":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_results(ctx, field, obj)
+				})
+		case "error":
+			out.Values[i] = ec._URL_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "otx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_otx(ctx, field, obj)
+				})
+		case "threatfox":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_threatfox(ctx, field, obj)
+				})
+		case "urlhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_urlhaus(ctx, field, obj)
+				})
+		case "urlscan":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_urlscan(ctx, field, obj)
+				})
+		case "virustotal":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_virustotal(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLScanImplementors = []string{"URLScan"}
+
+func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, obj *model.URLScan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLScanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLScan")
+		case "provider":
+			out.Values[i] = ec._URLScan_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._URLScan_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._URLScan_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._URLScan_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._URLScan_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._URLScan_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._URLScan_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._URLScan_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "query":
+			out.Values[i] = ec._URLScan_query(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._URLScan_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hasMore":
+			out.Values[i] = ec._URLScan_hasMore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._URLScan_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._URLScan_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._URLScan_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "flaggedScans":
+			out.Values[i] = ec._URLScan_flaggedScans(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "flaggedTags":
+			out.Values[i] = ec._URLScan_flaggedTags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scans":
+			out.Values[i] = ec._URLScan_scans(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLScanScanImplementors = []string{"URLScanScan"}
+
+func (ec *executionContext) _URLScanScan(ctx context.Context, sel ast.SelectionSet, obj *provider.URLScanScan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLScanScanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLScanScan")
+		case "uuid":
+			out.Values[i] = ec._URLScanScan_uuid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "time":
+			out.Values[i] = ec._URLScanScan_time(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._URLScanScan_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageUrl":
+			out.Values[i] = ec._URLScanScan_pageUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._URLScanScan_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._URLScanScan_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._URLScanScan_asn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._URLScanScan_country(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "server":
+			out.Values[i] = ec._URLScanScan_server(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._URLScanScan_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._URLScanScan_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visibility":
+			out.Values[i] = ec._URLScanScan_visibility(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._URLScanScan_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "result":
+			out.Values[i] = ec._URLScanScan_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reportUrl":
+			out.Values[i] = ec._URLScanScan_reportUrl(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "screenshot":
+			out.Values[i] = ec._URLScanScan_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausImplementors = []string{"URLhaus"}
+
+func (ec *executionContext) _URLhaus(ctx context.Context, sel ast.SelectionSet, obj *model.URLhaus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhaus")
+		case "provider":
+			out.Values[i] = ec._URLhaus_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._URLhaus_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._URLhaus_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._URLhaus_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._URLhaus_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._URLhaus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._URLhaus_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._URLhaus_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lookup":
+			out.Values[i] = ec._URLhaus_lookup(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._URLhaus_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "host":
+			out.Values[i] = ec._URLhaus_host(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._URLhaus_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payload":
+			out.Values[i] = ec._URLhaus_payload(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausHostImplementors = []string{"URLhausHost"}
+
+func (ec *executionContext) _URLhausHost(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausHost) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausHostImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausHost")
+		case "host":
+			out.Values[i] = ec._URLhausHost_host(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstSeen":
+			out.Values[i] = ec._URLhausHost_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urlCount":
+			out.Values[i] = ec._URLhausHost_urlCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "onlineUrls":
+			out.Values[i] = ec._URLhausHost_onlineUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blacklists":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URLhausHost_blacklists(ctx, field, obj)
+				})
+		case "threats":
+			out.Values[i] = ec._URLhausHost_threats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._URLhausHost_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "urls":
+			out.Values[i] = ec._URLhausHost_urls(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausHostURLImplementors = []string{"URLhausHostURL"}
+
+func (ec *executionContext) _URLhausHostURL(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausHostURL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausHostURLImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausHostURL")
+		case "url":
+			out.Values[i] = ec._URLhausHostURL_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._URLhausHostURL_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threat":
+			out.Values[i] = ec._URLhausHostURL_threat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dateAdded":
+			out.Values[i] = ec._URLhausHostURL_dateAdded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._URLhausHostURL_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausPayloadImplementors = []string{"URLhausPayload"}
+
+func (ec *executionContext) _URLhausPayload(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausPayload")
+		case "md5":
+			out.Values[i] = ec._URLhausPayload_md5(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha256":
+			out.Values[i] = ec._URLhausPayload_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._URLhausPayload_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._URLhausPayload_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signature":
+			out.Values[i] = ec._URLhausPayload_signature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._URLhausPayload_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._URLhausPayload_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "urlCount":
+			out.Values[i] = ec._URLhausPayload_urlCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onlineUrls":
+			out.Values[i] = ec._URLhausPayload_onlineUrls(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "urls":
+			out.Values[i] = ec._URLhausPayload_urls(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausPayloadURLImplementors = []string{"URLhausPayloadURL"}
+
+func (ec *executionContext) _URLhausPayloadURL(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausPayloadURL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausPayloadURLImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausPayloadURL")
+		case "url":
+			out.Values[i] = ec._URLhausPayloadURL_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._URLhausPayloadURL_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "filename":
+			out.Values[i] = ec._URLhausPayloadURL_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._URLhausPayloadURL_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._URLhausPayloadURL_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausURLImplementors = []string{"URLhausURL"}
+
+func (ec *executionContext) _URLhausURL(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausURL) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausURLImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausURL")
+		case "url":
+			out.Values[i] = ec._URLhausURL_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._URLhausURL_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "host":
+			out.Values[i] = ec._URLhausURL_host(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "threat":
+			out.Values[i] = ec._URLhausURL_threat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dateAdded":
+			out.Values[i] = ec._URLhausURL_dateAdded(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastOnline":
+			out.Values[i] = ec._URLhausURL_lastOnline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._URLhausURL_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "blacklists":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URLhausURL_blacklists(ctx, field, obj)
+				})
+		case "payloads":
+			out.Values[i] = ec._URLhausURL_payloads(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var uRLhausURLPayloadImplementors = []string{"URLhausURLPayload"}
+
+func (ec *executionContext) _URLhausURLPayload(ctx context.Context, sel ast.SelectionSet, obj *provider.URLhausURLPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, uRLhausURLPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("URLhausURLPayload")
+		case "filename":
+			out.Values[i] = ec._URLhausURLPayload_filename(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._URLhausURLPayload_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha256":
+			out.Values[i] = ec._URLhausURLPayload_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signature":
+			out.Values[i] = ec._URLhausURLPayload_signature(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._URLhausURLPayload_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -4644,6 +21479,326 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 			out.Values[i] = ec._User_lastLoginUserAgent(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var verdictImplementors = []string{"Verdict"}
+
+func (ec *executionContext) _Verdict(ctx context.Context, sel ast.SelectionSet, obj *model.Verdict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, verdictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Verdict")
+		case "level":
+			out.Values[i] = ec._Verdict_level(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._Verdict_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._Verdict_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var virusTotalImplementors = []string{"VirusTotal"}
+
+func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSet, obj *model.VirusTotal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, virusTotalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VirusTotal")
+		case "provider":
+			out.Values[i] = ec._VirusTotal_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._VirusTotal_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cached":
+			out.Values[i] = ec._VirusTotal_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._VirusTotal_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "latencyMs":
+			out.Values[i] = ec._VirusTotal_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "error":
+			out.Values[i] = ec._VirusTotal_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.Values[i] = ec._VirusTotal_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "verdict":
+			out.Values[i] = ec._VirusTotal_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._VirusTotal_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "id":
+			out.Values[i] = ec._VirusTotal_id(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "link":
+			out.Values[i] = ec._VirusTotal_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "stats":
+			out.Values[i] = ec._VirusTotal_stats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reputation":
+			out.Values[i] = ec._VirusTotal_reputation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "votesHarmless":
+			out.Values[i] = ec._VirusTotal_votesHarmless(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "votesMalicious":
+			out.Values[i] = ec._VirusTotal_votesMalicious(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "tags":
+			out.Values[i] = ec._VirusTotal_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAnalysisDate":
+			out.Values[i] = ec._VirusTotal_lastAnalysisDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asOwner":
+			out.Values[i] = ec._VirusTotal_asOwner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "asn":
+			out.Values[i] = ec._VirusTotal_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "country":
+			out.Values[i] = ec._VirusTotal_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "network":
+			out.Values[i] = ec._VirusTotal_network(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "registrar":
+			out.Values[i] = ec._VirusTotal_registrar(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "categories":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._VirusTotal_categories(ctx, field, obj)
+				})
+		case "creationDate":
+			out.Values[i] = ec._VirusTotal_creationDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "md5":
+			out.Values[i] = ec._VirusTotal_md5(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha1":
+			out.Values[i] = ec._VirusTotal_sha1(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha256":
+			out.Values[i] = ec._VirusTotal_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meaningfulName":
+			out.Values[i] = ec._VirusTotal_meaningfulName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "names":
+			out.Values[i] = ec._VirusTotal_names(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "typeDescription":
+			out.Values[i] = ec._VirusTotal_typeDescription(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "typeTag":
+			out.Values[i] = ec._VirusTotal_typeTag(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._VirusTotal_size(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "threatLabel":
+			out.Values[i] = ec._VirusTotal_threatLabel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timesSubmitted":
+			out.Values[i] = ec._VirusTotal_timesSubmitted(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstSubmissionDate":
+			out.Values[i] = ec._VirusTotal_firstSubmissionDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			out.Values[i] = ec._VirusTotal_url(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finalUrl":
+			out.Values[i] = ec._VirusTotal_finalUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._VirusTotal_title(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastHttpResponseCode":
+			out.Values[i] = ec._VirusTotal_lastHttpResponseCode(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var virusTotalStatsImplementors = []string{"VirusTotalStats"}
+
+func (ec *executionContext) _VirusTotalStats(ctx context.Context, sel ast.SelectionSet, obj *provider.VirusTotalStats) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, virusTotalStatsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VirusTotalStats")
+		case "malicious":
+			out.Values[i] = ec._VirusTotalStats_malicious(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspicious":
+			out.Values[i] = ec._VirusTotalStats_suspicious(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "harmless":
+			out.Values[i] = ec._VirusTotalStats_harmless(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "undetected":
+			out.Values[i] = ec._VirusTotalStats_undetected(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeout":
+			out.Values[i] = ec._VirusTotalStats_timeout(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -5024,6 +22179,14 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAbuseIPDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐAbuseIPDB(ctx context.Context, sel ast.SelectionSet, v *model.AbuseIPDB) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AbuseIPDB!")
+		return graphql.Null
+	}
+	return ec._AbuseIPDB(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5052,6 +22215,14 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNGreyNoise2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐGreyNoise(ctx context.Context, sel ast.SelectionSet, v *model.GreyNoise) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GreyNoise!")
+		return graphql.Null
+	}
+	return ec._GreyNoise(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5062,6 +22233,52 @@ func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.Selec
 	res := graphql.MarshalID(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNIPinfo2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIPinfo(ctx context.Context, sel ast.SelectionSet, v *model.IPinfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IPinfo!")
+		return graphql.Null
+	}
+	return ec._IPinfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx context.Context, sel ast.SelectionSet, v model.Indicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Indicator!")
+		return graphql.Null
+	}
+	return ec._Indicator(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIndicator2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Indicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
 }
@@ -5080,12 +22297,64 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNInternetDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternetDB(ctx context.Context, sel ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InternetDB!")
+		return graphql.Null
+	}
+	return ec._InternetDB(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMalwareBazaar2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐMalwareBazaar(ctx context.Context, sel ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MalwareBazaar!")
+		return graphql.Null
+	}
+	return ec._MalwareBazaar(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx context.Context, sel ast.SelectionSet, v *model.OTX) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OTX!")
+		return graphql.Null
+	}
+	return ec._OTX(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNOTXValidation2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐOTXValidation(ctx context.Context, sel ast.SelectionSet, v provider.OTXValidation) graphql.Marshaler {
+	return ec._OTXValidation(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PageInfo!")
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderResult2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMeta(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderResult2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMeta(ctx context.Context, sel ast.SelectionSet, v *model.ResultMeta) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderResult!")
+		return graphql.Null
+	}
+	return ec._ProviderResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProviderStatus2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProviderStatus) graphql.Marshaler {
@@ -5112,6 +22381,24 @@ func (ec *executionContext) marshalNProviderStatus2ᚖgithubᚗcomᚋinspector�
 	return ec._ProviderStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRDAP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRDAP(ctx context.Context, sel ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RDAP!")
+		return graphql.Null
+	}
+	return ec._RDAP(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx context.Context, v any) (model.ResultStatus, error) {
+	var res model.ResultStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx context.Context, sel ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (model.Scope, error) {
 	var res model.Scope
 	err := res.UnmarshalGQL(v)
@@ -5120,6 +22407,14 @@ func (ec *executionContext) unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋ
 
 func (ec *executionContext) marshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx context.Context, sel ast.SelectionSet, v model.Scope) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐShodan(ctx context.Context, sel ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Shodan!")
+		return graphql.Null
+	}
+	return ec._Shodan(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐStatus(ctx context.Context, sel ast.SelectionSet, v *model.Status) graphql.Marshaler {
@@ -5173,6 +22468,18 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx context.Context, sel ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ThreatFox!")
+		return graphql.Null
+	}
+	return ec._ThreatFox(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNThreatFoxIOC2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOC(ctx context.Context, sel ast.SelectionSet, v provider.ThreatFoxIOC) graphql.Marshaler {
+	return ec._ThreatFoxIOC(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5185,6 +22492,38 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx context.Context, sel ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "URLScan!")
+		return graphql.Null
+	}
+	return ec._URLScan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNURLScanScan2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLScanScan(ctx context.Context, sel ast.SelectionSet, v provider.URLScanScan) graphql.Marshaler {
+	return ec._URLScanScan(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNURLhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLhaus(ctx context.Context, sel ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "URLhaus!")
+		return graphql.Null
+	}
+	return ec._URLhaus(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNURLhausHostURL2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHostURL(ctx context.Context, sel ast.SelectionSet, v provider.URLhausHostURL) graphql.Marshaler {
+	return ec._URLhausHostURL(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNURLhausPayloadURL2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayloadURL(ctx context.Context, sel ast.SelectionSet, v provider.URLhausPayloadURL) graphql.Marshaler {
+	return ec._URLhausPayloadURL(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNURLhausURLPayload2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURLPayload(ctx context.Context, sel ast.SelectionSet, v provider.URLhausURLPayload) graphql.Marshaler {
+	return ec._URLhausURLPayload(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNUsageLog2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋaccountingᚐRecord(ctx context.Context, sel ast.SelectionSet, v *accounting.Record) graphql.Marshaler {
@@ -5277,6 +22616,32 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋ
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdict(ctx context.Context, sel ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Verdict!")
+		return graphql.Null
+	}
+	return ec._Verdict(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNVerdictLevel2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx context.Context, v any) (model.VerdictLevel, error) {
+	var res model.VerdictLevel
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVerdictLevel2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx context.Context, sel ast.SelectionSet, v model.VerdictLevel) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNVirusTotal2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVirusTotal(ctx context.Context, sel ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VirusTotal!")
+		return graphql.Null
+	}
+	return ec._VirusTotal(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -5451,6 +22816,82 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx context.Context, sel ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._IndicatorError(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, v any) (*model.IndicatorKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.IndicatorKind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOIndicatorKind2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, sel ast.SelectionSet, v *model.IndicatorKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.SelectionSet, v *int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
 	if v == nil {
 		return nil, nil
@@ -5469,6 +22910,64 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
+	return res
+}
+
+func (ec *executionContext) marshalOOTXValidation2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐOTXValidationᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.OTXValidation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNOTXValidation2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐOTXValidation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx context.Context, sel ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProviderError(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx context.Context, sel ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ProviderVerdict(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐRDAPContact(ctx context.Context, sel ast.SelectionSet, v *provider.RDAPContact) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RDAPContact(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -5479,6 +22978,41 @@ func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalString(v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2ᚖstring(ctx context.Context, v any) (*string, error) {
@@ -5499,6 +23033,37 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalOThreatFoxIOC2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOCᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatFoxIOC) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatFoxIOC2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOC(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := graphql.UnmarshalTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalTime(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -5515,6 +23080,110 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = ctx
 	res := graphql.MarshalTime(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOURLScanScan2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLScanScanᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.URLScanScan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNURLScanScan2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLScanScan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOURLhausHost2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHost(ctx context.Context, sel ast.SelectionSet, v *provider.URLhausHost) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._URLhausHost(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOURLhausHostURL2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHostURLᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.URLhausHostURL) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNURLhausHostURL2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausHostURL(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOURLhausPayload2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayload(ctx context.Context, sel ast.SelectionSet, v *provider.URLhausPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._URLhausPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOURLhausPayloadURL2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayloadURLᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.URLhausPayloadURL) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNURLhausPayloadURL2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausPayloadURL(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOURLhausURL2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURL(ctx context.Context, sel ast.SelectionSet, v *provider.URLhausURL) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._URLhausURL(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOURLhausURLPayload2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURLPayloadᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.URLhausURLPayload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNURLhausURLPayload2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐURLhausURLPayload(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOVirusTotalStats2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐVirusTotalStats(ctx context.Context, sel ast.SelectionSet, v *provider.VirusTotalStats) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VirusTotalStats(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -16,6 +17,7 @@ type Resolver struct {
 	Auth       *auth.Service
 	Accounting *accounting.Service
 	StatusInfo StatusSource
+	Engine     *enrich.Engine
 }
 
 // StatusSource answers the public status query.

@@ -7,11 +7,13 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/errcode"
 )
 
 // ChangePassword is the resolver for the changePassword field.
@@ -39,6 +41,33 @@ func (r *mutationResolver) SetUserPassword(ctx context.Context, username string,
 // SetUserActive is the resolver for the setUserActive field.
 func (r *mutationResolver) SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error) {
 	return r.Auth.SetUserActive(ctx, auth.FromContext(ctx), username, active)
+}
+
+// Indicator is the resolver for the indicator field.
+func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool) (model.Indicator, error) {
+	ind, err := parseIndicator(value, kind)
+	if err != nil {
+		return nil, err
+	}
+	return model.NewIndicator(r.Engine.Begin(ind, lookupOptions(ctx, deref(fresh, false)))), nil
+}
+
+// Indicators is the resolver for the indicators field.
+func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *bool) ([]model.Indicator, error) {
+	if len(values) > MaxBatch {
+		return nil, errcode.Field("values", fmt.Sprintf("at most %d values per batch", MaxBatch))
+	}
+	opts := lookupOptions(ctx, deref(fresh, false))
+	out := make([]model.Indicator, len(values))
+	for i, v := range values {
+		ind, err := parseIndicator(v, nil)
+		if err != nil {
+			out[i] = model.NewInvalid(v, string(errcode.BadIndicator), errcode.Of(err).Message)
+			continue
+		}
+		out[i] = model.NewIndicator(r.Engine.Begin(ind, opts))
+	}
+	return out, nil
 }
 
 // Status is the resolver for the status field.

@@ -14,6 +14,10 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/cache"
+	"github.com/inspector-gadget/gadget/internal/cache/rediscache"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
@@ -37,6 +41,7 @@ type app struct {
 	auth      *auth.Service
 	acct      *accounting.Service
 	providers *provider.Registry
+	engine    *enrich.Engine
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
@@ -110,7 +115,35 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (_
 	if err != nil {
 		return nil, err
 	}
+	a.engine, err = buildEngine(cfg, log, a.providers, a.redis, a.writer, enrich.NewMetrics(a.registry))
+	if err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// buildEngine wires the enrichment engine: in-process cache and quotas, or
+// Redis-backed ones shared by every replica when Redis is configured.
+func buildEngine(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, usage enrich.Recorder, m *enrich.Metrics) (*enrich.Engine, error) {
+	settings := map[string]enrich.Settings{}
+	for _, d := range provider.Descriptors() {
+		s := cfg.Providers[d.Name]
+		settings[d.Name] = enrich.Settings{Rate: s.Rate, CacheTTL: s.CacheTTL, NotFoundTTL: min(d.NotFoundTTL, s.CacheTTL)}
+	}
+	ec := enrich.Config{
+		Registry: reg, Policy: indicator.NewPolicy(cfg.InternalDomains), Settings: settings,
+		Usage: usage, Metrics: m, Logger: log, Deadline: cfg.LookupDeadline,
+	}
+	mem := cache.NewMemory(cfg.CacheEntries)
+	if rdb != nil {
+		ec.Cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), time.Minute)
+		ec.Limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
+		ec.Locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
+	} else {
+		ec.Cache = mem
+		ec.Limiter = ratelimit.NewBuckets(time.Now)
+	}
+	return enrich.New(ec)
 }
 
 // buildProviders makes the live providers once, from configuration.

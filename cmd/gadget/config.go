@@ -28,6 +28,8 @@ type Config struct {
 	RedisURL        string
 	RedisPrefix     string
 	BcryptCost      int
+	LookupDeadline  time.Duration
+	CacheEntries    int
 	Executor        string
 	JWTSecret       string
 	TokenTTL        time.Duration
@@ -133,6 +135,16 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	c.TokenTTL = dur("GADGET_TOKEN_TTL", 30*time.Minute)
 	c.RootPassword = getenv("GADGET_ROOT_PASSWORD")
 	c.ShutdownTimeout = dur("GADGET_SHUTDOWN_TIMEOUT", 25*time.Second)
+	c.LookupDeadline = dur("GADGET_LOOKUP_DEADLINE", 20*time.Second)
+	c.CacheEntries = 100_000
+	if v := getenv("GADGET_CACHE_ENTRIES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 100 {
+			c.problems = append(c.problems, fmt.Sprintf("GADGET_CACHE_ENTRIES=%q: want a number ≥ 100", v))
+		} else {
+			c.CacheEntries = n
+		}
+	}
 	if tp, err := clientinfo.ParseTrusted(getenv("GADGET_TRUSTED_PROXIES")); err != nil {
 		c.problems = append(c.problems, "GADGET_TRUSTED_PROXIES: "+err.Error())
 	} else {

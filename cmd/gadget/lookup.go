@@ -3,14 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
+
+	"github.com/inspector-gadget/gadget/internal/enrich"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -76,10 +76,11 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	} else if ind, err = indicator.Parse(fs.Arg(0)); err != nil {
 		return err
 	}
-	if err := indicator.NewPolicy(cfg.InternalDomains).Check(ind); err != nil {
+	if err := indicator.NewPolicy(cfg.InternalDomains).Check(ind); err != nil { // refuse outright: nothing to show
 		return fmt.Errorf("%w; nothing was sent", err)
 	}
-	reg, err := buildProviders(cfg, newLogger(stderr, cfg.LogLevel))
+	log := newLogger(stderr, cfg.LogLevel)
+	reg, err := buildProviders(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -87,9 +88,19 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	out := lookupOutput{Value: ind.Value, Kind: string(ind.Kind), Results: lookupAll(ctx, ps, ind)}
+	cfg.LookupDeadline = *timeout
+	engine, err := buildEngine(cfg, log, reg, nil, nil, nil)
+	if err != nil {
+		return err
+	}
+	var selected []string
+	for _, p := range ps {
+		selected = append(selected, p.Descriptor().Name)
+	}
+	out := lookupOutput{Value: ind.Value, Kind: string(ind.Kind)}
+	for _, r := range engine.Begin(ind, enrich.Options{}).All(ctx, selected) {
+		out.Results = append(out.Results, lineOf(r))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -153,60 +164,12 @@ func knownProviders() []string {
 	return out
 }
 
-// lookupAll asks every provider at once and returns their answers in
-// provider order.
-func lookupAll(ctx context.Context, ps []provider.Provider, ind indicator.Indicator) []lookupLine {
-	lines := make([]lookupLine, len(ps))
-	var wg sync.WaitGroup
-	for i, p := range ps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start := time.Now()
-			var (
-				res *provider.Result
-				err error
-			)
-			if p.Configured() {
-				res, err = p.Lookup(ctx, ind)
-			} else {
-				err = &provider.Error{Provider: p.Descriptor().Name, Kind: provider.ErrNotConfigured, Message: "no API key configured"}
-			}
-			lines[i] = lineOf(p.Descriptor().Name, res, err, time.Since(start))
-		}()
-	}
-	wg.Wait()
-	return lines
-}
-
-// lineOf maps a provider answer to the contract's status and error codes.
-func lineOf(name string, res *provider.Result, err error, took time.Duration) lookupLine {
-	l := lookupLine{Provider: name, LatencyMs: took.Milliseconds(), Level: indicator.Unknown.String()}
-	if err == nil {
-		l.Status, l.Level, l.Score, l.Reason, l.Summary, l.Data = "OK", res.Verdict.Level.String(), res.Verdict.Score, res.Verdict.Reason, res.Summary, res.Raw
-		return l
-	}
-	status, code := "ERROR", "UPSTREAM_ERROR"
-	switch {
-	case errors.Is(err, provider.ErrNotFound):
-		status, code = "NOT_FOUND", ""
-		l.Reason = "no record at " + name
-		var pe *provider.Error
-		if errors.As(err, &pe) && json.Valid(pe.Raw) {
-			l.Data = pe.Raw
-		}
-	case errors.Is(err, provider.ErrRateLimited):
-		status, code = "RATE_LIMITED", "RATE_LIMITED"
-	case errors.Is(err, provider.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		status, code = "TIMEOUT", "TIMEOUT"
-	case errors.Is(err, provider.ErrNotConfigured):
-		status, code = "NOT_CONFIGURED", "NOT_CONFIGURED"
-	case errors.Is(err, context.Canceled):
-		status, code = "ERROR", "TIMEOUT"
-	}
-	l.Status = status
-	if code != "" {
-		l.Error = &lookupError{Code: code, Message: err.Error()}
+// lineOf maps an engine result to a printed line.
+func lineOf(r *enrich.Result) lookupLine {
+	l := lookupLine{Provider: r.Provider, Status: string(r.Status), Level: r.Verdict.Level.String(), Score: r.Verdict.Score,
+		Reason: r.Verdict.Reason, LatencyMs: r.Latency.Milliseconds(), Summary: r.Summary, Data: r.Data}
+	if r.Err != nil {
+		l.Error = &lookupError{Code: string(r.Err.Code), Message: r.Err.Message}
 	}
 	return l
 }

@@ -3,8 +3,18 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+
 	"github.com/inspector-gadget/gadget/internal/accounting"
 )
+
+type IndicatorError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
 
 type Mutation struct {
 }
@@ -14,12 +24,25 @@ type PageInfo struct {
 	EndCursor   *string `json:"endCursor,omitempty"`
 }
 
+type ProviderError struct {
+	Code              string `json:"code"`
+	Message           string `json:"message"`
+	RetryAfterSeconds *int64 `json:"retryAfterSeconds,omitempty"`
+}
+
 type ProviderStatus struct {
 	Name    string `json:"name"`
 	Enabled bool   `json:"enabled"`
 	// Has the API key it needs (always true for keyless providers).
 	Configured bool     `json:"configured"`
 	Kinds      []string `json:"kinds"`
+}
+
+// One provider's verdict.
+type ProviderVerdict struct {
+	Level  VerdictLevel `json:"level"`
+	Score  int64        `json:"score"`
+	Reason string       `json:"reason"`
 }
 
 type Query struct {
@@ -39,4 +62,203 @@ type UsageLogConnection struct {
 type UsageLogEdge struct {
 	Cursor string             `json:"cursor"`
 	Node   *accounting.Record `json:"node"`
+}
+
+// The combined verdict of every provider asked (see the README for the rules).
+type Verdict struct {
+	Level VerdictLevel `json:"level"`
+	// 0–100, how bad it looks.
+	Score   int64    `json:"score"`
+	Reasons []string `json:"reasons"`
+}
+
+type IndicatorKind string
+
+const (
+	IndicatorKindIPV4   IndicatorKind = "IPV4"
+	IndicatorKindIPV6   IndicatorKind = "IPV6"
+	IndicatorKindDomain IndicatorKind = "DOMAIN"
+	IndicatorKindURL    IndicatorKind = "URL"
+	IndicatorKindMd5    IndicatorKind = "MD5"
+	IndicatorKindSha1   IndicatorKind = "SHA1"
+	IndicatorKindSha256 IndicatorKind = "SHA256"
+)
+
+var AllIndicatorKind = []IndicatorKind{
+	IndicatorKindIPV4,
+	IndicatorKindIPV6,
+	IndicatorKindDomain,
+	IndicatorKindURL,
+	IndicatorKindMd5,
+	IndicatorKindSha1,
+	IndicatorKindSha256,
+}
+
+func (e IndicatorKind) IsValid() bool {
+	switch e {
+	case IndicatorKindIPV4, IndicatorKindIPV6, IndicatorKindDomain, IndicatorKindURL, IndicatorKindMd5, IndicatorKindSha1, IndicatorKindSha256:
+		return true
+	}
+	return false
+}
+
+func (e IndicatorKind) String() string {
+	return string(e)
+}
+
+func (e *IndicatorKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = IndicatorKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid IndicatorKind", str)
+	}
+	return nil
+}
+
+func (e IndicatorKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *IndicatorKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e IndicatorKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type ResultStatus string
+
+const (
+	ResultStatusOk            ResultStatus = "OK"
+	ResultStatusNotFound      ResultStatus = "NOT_FOUND"
+	ResultStatusError         ResultStatus = "ERROR"
+	ResultStatusRateLimited   ResultStatus = "RATE_LIMITED"
+	ResultStatusTimeout       ResultStatus = "TIMEOUT"
+	ResultStatusPending       ResultStatus = "PENDING"
+	ResultStatusNotConfigured ResultStatus = "NOT_CONFIGURED"
+	ResultStatusSkipped       ResultStatus = "SKIPPED"
+)
+
+var AllResultStatus = []ResultStatus{
+	ResultStatusOk,
+	ResultStatusNotFound,
+	ResultStatusError,
+	ResultStatusRateLimited,
+	ResultStatusTimeout,
+	ResultStatusPending,
+	ResultStatusNotConfigured,
+	ResultStatusSkipped,
+}
+
+func (e ResultStatus) IsValid() bool {
+	switch e {
+	case ResultStatusOk, ResultStatusNotFound, ResultStatusError, ResultStatusRateLimited, ResultStatusTimeout, ResultStatusPending, ResultStatusNotConfigured, ResultStatusSkipped:
+		return true
+	}
+	return false
+}
+
+func (e ResultStatus) String() string {
+	return string(e)
+}
+
+func (e *ResultStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ResultStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ResultStatus", str)
+	}
+	return nil
+}
+
+func (e ResultStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ResultStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ResultStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type VerdictLevel string
+
+const (
+	VerdictLevelUnknown    VerdictLevel = "UNKNOWN"
+	VerdictLevelBenign     VerdictLevel = "BENIGN"
+	VerdictLevelSuspicious VerdictLevel = "SUSPICIOUS"
+	VerdictLevelMalicious  VerdictLevel = "MALICIOUS"
+)
+
+var AllVerdictLevel = []VerdictLevel{
+	VerdictLevelUnknown,
+	VerdictLevelBenign,
+	VerdictLevelSuspicious,
+	VerdictLevelMalicious,
+}
+
+func (e VerdictLevel) IsValid() bool {
+	switch e {
+	case VerdictLevelUnknown, VerdictLevelBenign, VerdictLevelSuspicious, VerdictLevelMalicious:
+		return true
+	}
+	return false
+}
+
+func (e VerdictLevel) String() string {
+	return string(e)
+}
+
+func (e *VerdictLevel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerdictLevel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VerdictLevel", str)
+	}
+	return nil
+}
+
+func (e VerdictLevel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerdictLevel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerdictLevel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
