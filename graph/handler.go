@@ -77,8 +77,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 
 var scopeOf = map[model.Scope]auth.Scope{model.ScopeUsers: auth.ScopeUsers, model.ScopeTasks: auth.ScopeTasks, model.ScopeMon: auth.ScopeMon}
 
-// unaccounted root fields: frequent reads with no cost worth a usage row.
-var unaccounted = map[string]bool{"me": true}
+// unaccounted root fields: frequent reads with no cost worth a usage row,
+// and lookups, whose provider results the engine accounts one by one.
+var unaccounted = map[string]bool{"me": true, "indicator": true, "indicators": true}
 
 func hasScope(o Options) func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
 	return func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
