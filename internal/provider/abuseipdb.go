@@ -142,15 +142,9 @@ func (a *abuseIPDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	if len(sum.Hostnames) == 0 {
 		sum.Hostnames = nil
 	}
-	return &Result{
-		Provider:   a.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    abuseIPDBVerdict(sum),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-		Quota:      abuseIPDBQuota(resp.Header),
-	}, nil
+	r := a.OK(resp, sum, abuseIPDBVerdict(sum))
+	r.Quota = abuseIPDBQuota(resp.Header)
+	return r, nil
 }
 
 func abuseIPDBTrim(s string) string {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -190,4 +191,17 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	return 0
+}
+
+// OK builds the Result of a successful lookup from the upstream answer:
+// the raw JSON, the typed summary, the verdict and the byte count.
+func (b *Base) OK(resp *Response, summary any, verdict Assessment) *Result {
+	return &Result{
+		Provider:   b.desc.Name,
+		Raw:        json.RawMessage(resp.Body),
+		Summary:    summary,
+		Verdict:    verdict,
+		Bytes:      int64(len(resp.Body)),
+		StatusCode: resp.Status,
+	}
 }

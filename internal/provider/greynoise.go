@@ -105,14 +105,7 @@ func (g *greyNoise) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		LastSeen:       greyNoiseDate(body.LastSeen),
 		Link:           body.Link,
 	}
-	return &Result{
-		Provider:   g.Descriptor().Name,
-		Raw:        resp.Body,
-		Summary:    s,
-		Verdict:    greyNoiseVerdict(s),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return g.OK(resp, s, greyNoiseVerdict(s)), nil
 }
 
 // greyNoiseVerdict maps a GreyNoise answer to a verdict. The first matching

@@ -73,14 +73,7 @@ func (i *internetDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 	if sum.IP == "" {
 		return nil, i.Fail(ErrUpstream, resp, "response has no ip")
 	}
-	return &Result{
-		Provider:   i.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    &sum,
-		Verdict:    internetDBVerdict(&sum),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return i.OK(resp, &sum, internetDBVerdict(&sum)), nil
 }
 
 // internetDBBadTags are Shodan tags that say the host itself is hostile or

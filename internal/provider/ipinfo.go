@@ -112,14 +112,7 @@ func (p *ipinfo) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 		ContinentCode: body.ContinentCode,
 		Continent:     body.Continent,
 	}
-	return &Result{
-		Provider:   p.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    ipinfoVerdict(sum),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return p.OK(resp, sum, ipinfoVerdict(sum)), nil
 }
 
 // ipinfoVerdict maps an IPinfo Lite answer to a verdict. IPinfo is context

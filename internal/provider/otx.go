@@ -177,14 +177,7 @@ func (o *otx) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, err
 		return nil, o.Fail(ErrUpstream, resp, "malformed JSON answer")
 	}
 	s := otxSummarize(&body)
-	return &Result{
-		Provider:   o.Descriptor().Name,
-		Raw:        resp.Body,
-		Summary:    s,
-		Verdict:    otxVerdict(s),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return o.OK(resp, s, otxVerdict(s)), nil
 }
 
 func otxSummarize(b *otxBody) *OTXSummary {

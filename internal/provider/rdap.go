@@ -177,14 +177,7 @@ func (p *rdap) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, er
 		return nil, p.Fail(ErrUpstream, resp, "answer is not an RDAP object")
 	}
 	sum := rdapSummary(obj)
-	return &Result{
-		Provider:   p.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    rdapVerdict(sum, p.now()),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return p.OK(resp, sum, rdapVerdict(sum, p.now())), nil
 }
 
 func rdapSummary(o rdapObject) *RDAPSummary {

@@ -133,14 +133,7 @@ func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 	if t, err := time.Parse("2006-01-02T15:04:05.999999", host.LastUpdate); err == nil {
 		sum.LastUpdate = t.UTC()
 	}
-	return &Result{
-		Provider:   s.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    shodanVerdict(sum),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return s.OK(resp, sum, shodanVerdict(sum)), nil
 }
 
 // classify maps Shodan's error statuses and {"error": "..."} texts.

@@ -163,14 +163,7 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	slices.SortStableFunc(s.IOCs, func(a, b ThreatFoxIOC) int { return cmp.Compare(b.ConfidenceLevel, a.ConfidenceLevel) })
 	s.IOCs = s.IOCs[:min(len(s.IOCs), threatFoxMaxIOCs)]
 	s.Malware = malware.list
-	return &Result{
-		Provider:   f.Descriptor().Name,
-		Raw:        resp.Body,
-		Summary:    s,
-		Verdict:    threatFoxVerdict(s),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return f.OK(resp, s, threatFoxVerdict(s)), nil
 }
 
 // threatFoxVerdict maps ThreatFox matches to a verdict by the highest

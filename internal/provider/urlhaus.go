@@ -1,14 +1,12 @@
 package provider
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -198,14 +196,7 @@ func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 		return nil, u.Fail(ErrUpstream, resp, "malformed JSON answer")
 	}
 	s := urlhausSummarize(lookup, &body)
-	return &Result{
-		Provider:   u.Descriptor().Name,
-		Raw:        resp.Body,
-		Summary:    s,
-		Verdict:    urlhausVerdict(s),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return u.OK(resp, s, urlhausVerdict(s)), nil
 }
 
 func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
@@ -320,68 +311,4 @@ func urlhausVerdict(s *URLhausSummary) Assessment {
 			Reason: fmt.Sprintf("URLhaus: %s served by %d malware URLs", what, max(p.URLCount, len(p.URLs)))}
 	}
 	return Assessment{Level: indicator.Unknown, Score: 0, Reason: "URLhaus answer without data"}
-}
-
-// abuseCHOutcome judges an answer from URLhaus or ThreatFox. abuse.ch
-// reports most outcomes in the body's query_status, so that is read before
-// the HTTP status:
-//
-//	query_status                                   error
-//	illegal_auth_key, unknown_auth_key (any HTTP)  ErrAuth
-//	no_results, no_result                          ErrNotFound (body kept)
-//	invalid_*, illegal_*, missing_*                ErrBadInput
-//	none, with a non-2xx status                    Classify (401 without body → ErrAuth, 429 → ErrRateLimited, …)
-//	ok, with a 2xx status                          nil: decode the answer
-//	anything else                                  ErrUpstream
-func abuseCHOutcome(b *Base, resp *Response) *Error {
-	var s struct {
-		QueryStatus string `json:"query_status"`
-	}
-	_ = json.Unmarshal(resp.Body, &s) // a body without query_status is judged by its HTTP status
-	q := s.QueryStatus
-	switch {
-	case q == "illegal_auth_key" || q == "unknown_auth_key":
-		return b.Fail(ErrAuth, resp, "the provider refused the Auth-Key ("+q+")")
-	case q == "no_results" || q == "no_result":
-		return b.Fail(ErrNotFound, resp, "")
-	case strings.HasPrefix(q, "invalid_") || strings.HasPrefix(q, "illegal_") || strings.HasPrefix(q, "missing_"):
-		return b.Fail(ErrBadInput, resp, "query_status "+clipDetail(q))
-	}
-	if e := b.Classify(resp); e != nil {
-		return e
-	}
-	switch q {
-	case "ok":
-		return nil
-	case "":
-		return b.Fail(ErrUpstream, resp, "malformed answer without query_status")
-	default:
-		return b.Fail(ErrUpstream, resp, "unexpected query_status "+strconv.Quote(clipDetail(q)))
-	}
-}
-
-// abuseCHInt reads the numbers abuse.ch sends either as JSON numbers or as
-// strings ("10"). null, "" and anything unreadable read as 0: a count is not
-// worth failing the whole answer for.
-type abuseCHInt int64
-
-func (n *abuseCHInt) UnmarshalJSON(b []byte) error {
-	*n = 0
-	if v, err := strconv.ParseInt(string(bytes.Trim(b, `"`)), 10, 64); err == nil {
-		*n = abuseCHInt(v)
-	}
-	return nil
-}
-
-// abuseCHTime reads abuse.ch timestamps, all UTC: "2006-01-02 15:04:05 UTC"
-// (the suffix is sometimes missing) or a bare day, "2006-01-02", as URLhaus
-// sends for payloads. Empty or unreadable values give the zero time.
-func abuseCHTime(s string) time.Time {
-	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "UTC"))
-	for _, layout := range []string{time.DateTime, time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t
-		}
-	}
-	return time.Time{}
 }

@@ -166,15 +166,9 @@ func (p *urlscan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 		return nil, p.Fail(ErrNotFound, resp, "")
 	}
 	sum := urlscanSummary(q, body)
-	return &Result{
-		Provider:   p.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    urlscanVerdict(sum),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-		Quota:      quota,
-	}, nil
+	r := p.OK(resp, sum, urlscanVerdict(sum))
+	r.Quota = quota
+	return r, nil
 }
 
 // urlscanQuota reads X-Rate-Limit-Limit, -Remaining and -Reset (RFC 3339).

@@ -192,14 +192,7 @@ func (v *virusTotal) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 		return nil, v.Fail(ErrUpstream, resp, "response has no data object")
 	}
 	sum := vtSummary(&obj, gui)
-	return &Result{
-		Provider:   v.Descriptor().Name,
-		Raw:        json.RawMessage(resp.Body),
-		Summary:    sum,
-		Verdict:    vtVerdict(sum.Stats),
-		Bytes:      int64(len(resp.Body)),
-		StatusCode: resp.Status,
-	}, nil
+	return v.OK(resp, sum, vtVerdict(sum.Stats)), nil
 }
 
 // classify reads VirusTotal's error code before the shared status mapping.
