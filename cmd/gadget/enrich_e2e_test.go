@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/fakeintel"
+	"github.com/inspector-gadget/gadget/internal/provider"
+)
+
+// withFake points every provider at a fake intel server and gives each a key.
+func withFake(t *testing.T, env map[string]string) *fakeintel.Server {
+	t.Helper()
+	fake := fakeintel.New(os.DirFS("../../internal/provider/testdata"), fakeintel.Options{Seed: 1})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	for _, d := range provider.Descriptors() {
+		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
+		env[p+"BASE_URL"] = srv.URL + "/" + d.Name
+		env[p+"API_KEY"] = "demo-key"
+		env[p+"RATE"] = "1000/s"
+	}
+	return fake
+}
+
+func totalCalls(fake *fakeintel.Server) int {
+	n := 0
+	for _, d := range provider.Descriptors() {
+		n += fake.Calls(d.Name)
+	}
+	return n
+}
+
+func TestEnrichEndToEnd(t *testing.T) {
+	t.Parallel()
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			env := be.env(t)
+			env["GADGET_ROOT_PASSWORD"] = rootPW
+			env["GADGET_LOOKUP_DEADLINE"] = "1500ms"
+			fake := withFake(t, env)
+			in := start(t, env)
+			tok := in.token("root", rootPW, "")
+
+			// laziness: nothing selected, nothing called; one field, one provider
+			field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.20") { value kind } }`, nil), "indicator")
+			if n := totalCalls(fake); n != 0 {
+				t.Fatalf("a query without provider fields made %d upstream calls", n)
+			}
+			got := field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.21") { ... on IPAddress { abuseipdb { status cached abuseConfidenceScore totalReports verdict { level reason } } } } }`, nil), "indicator")
+			ab := got["abuseipdb"].(map[string]any)
+			if ab["status"] != "OK" || ab["abuseConfidenceScore"] == nil || fake.Calls("abuseipdb") != 1 || totalCalls(fake) != 1 {
+				t.Fatalf("abuseipdb field: %v (calls %d, total %d)", ab, fake.Calls("abuseipdb"), totalCalls(fake))
+			}
+
+			// verdict and results together ask each provider once
+			fake.Reset()
+			q := `{ indicator(value: "hxxp://evil[.]example/payload") { value kind verdict { level score reasons }
+				results { provider status cached error { code } }
+				... on URL { urlhaus { status lookup reference } virustotal { status stats { malicious } } } } }`
+			got = field[map[string]any](t, in.gql(tok, q, nil), "indicator")
+			if got["value"] != "http://evil.example/payload" || got["kind"] != "URL" {
+				t.Errorf("indicator = %v", got)
+			}
+			for _, d := range provider.Descriptors() {
+				want := 0
+				if d.Serves("url") {
+					want = 1
+				}
+				if n := fake.Calls(d.Name); n != want {
+					t.Errorf("%s called %d times, want %d", d.Name, n, want)
+				}
+			}
+			v := got["verdict"].(map[string]any)
+			if v["level"] == "UNKNOWN" || len(v["reasons"].([]any)) == 0 {
+				t.Errorf("verdict = %v", v)
+			}
+
+			// the cache answers the second time; fresh bypasses it
+			got = field[map[string]any](t, in.gql(tok, q, nil), "indicator")
+			for _, r := range got["results"].([]any) {
+				if r.(map[string]any)["cached"] != true {
+					t.Errorf("second lookup not cached: %v", r)
+				}
+			}
+			field[map[string]any](t, in.gql(tok, `{ indicator(value: "http://evil.example/payload", fresh: true) { ... on URL { urlhaus { cached } } } }`, nil), "indicator")
+			if fake.Calls("urlhaus") != 2 {
+				t.Errorf("fresh lookup: urlhaus calls %d, want 2", fake.Calls("urlhaus"))
+			}
+
+			// policy: a private address never reaches a provider
+			fake.Reset()
+			got = field[map[string]any](t, in.gql(tok, `{ indicator(value: "10.1.2.3") { results { status error { code } } } }`, nil), "indicator")
+			for _, r := range got["results"].([]any) {
+				if r.(map[string]any)["status"] != "SKIPPED" {
+					t.Errorf("private address result: %v", r)
+				}
+			}
+			if n := totalCalls(fake); n != 0 {
+				t.Fatalf("a private address made %d upstream calls", n)
+			}
+
+			// an upstream 429 and a slow provider answer in their own fields
+			fake.SetFailure("virustotal", 429, time.Hour)
+			fake.SetLatency("otx", 5*time.Second)
+			got = field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.22") { ... on IPAddress {
+				virustotal { status error { code retryAfterSeconds } } otx { status error { code } } internetdb { status } } } }`, nil), "indicator")
+			vt, otx, idb := got["virustotal"].(map[string]any), got["otx"].(map[string]any), got["internetdb"].(map[string]any)
+			if vt["status"] != "RATE_LIMITED" || vt["error"].(map[string]any)["retryAfterSeconds"] != float64(3600) {
+				t.Errorf("virustotal after 429: %v", vt)
+			}
+			if otx["status"] != "TIMEOUT" || idb["status"] != "OK" {
+				t.Errorf("otx %v, internetdb %v", otx, idb)
+			}
+			fake.ClearFailure("virustotal")
+			fake.ClearLatency("otx")
+
+			// batches: invalid entries get their own error, the rest answer, in order
+			list := field[[]map[string]any](t, in.gql(tok, `{ indicators(values: ["198.51.100.23", "not an indicator", "EVIL[.]example"]) {
+				value kind error { code message } ... on Domain { rdap { status } } } }`, nil), "indicators")
+			if len(list) != 3 || list[0]["value"] != "198.51.100.23" || list[1]["error"] == nil || list[2]["value"] != "evil.example" {
+				t.Fatalf("batch = %v", list)
+			}
+			if list[1]["error"].(map[string]any)["code"] != "BAD_INDICATOR" || list[1]["kind"] != nil {
+				t.Errorf("invalid entry = %v", list[1])
+			}
+			if list[2]["rdap"].(map[string]any)["status"] != "OK" {
+				t.Errorf("domain in batch: %v", list[2])
+			}
+			big := make([]string, 1001)
+			for i := range big {
+				big[i] = fmt.Sprintf("%q", "198.51.100.1")
+			}
+			mustCode(t, in.gql(tok, `{ indicators(values: [`+strings.Join(big, ",")+`]) { value } }`, nil), "BAD_REQUEST")
+			bad := in.gql(tok, `{ indicator(value: "not an indicator") { value } }`, nil)
+			mustCode(t, bad, "BAD_INDICATOR")
+
+			// scopes: a users-only token cannot look up
+			usersOnly := in.token("root", rootPW, "users")
+			mustCode(t, in.gql(usersOnly, `{ indicator(value: "198.51.100.1") { value } }`, nil), "FORBIDDEN")
+
+			// usage: every delivered provider result is a row with upstream bytes
+			time.Sleep(400 * time.Millisecond)
+			rep := field[map[string]any](t, in.gql(tok, `{ myUsage { rows { api calls bytes } } }`, nil), "myUsage")
+			byAPI := map[string][2]float64{}
+			for _, r := range rep["rows"].([]any) {
+				m := r.(map[string]any)
+				byAPI[m["api"].(string)] = [2]float64{m["calls"].(float64), m["bytes"].(float64)}
+			}
+			if c := byAPI["abuseipdb"]; c[0] < 2 || c[1] <= 0 {
+				t.Errorf("abuseipdb usage = %v (all rows %v)", c, byAPI)
+			}
+			if c := byAPI["urlhaus"]; c[0] < 3 {
+				t.Errorf("urlhaus usage = %v, want at least the three lookups", c)
+			}
+			logRows := field[map[string]any](t, in.gql(tok, `{ auditLog(api: "urlhaus", first: 10) { edges { node { parameters cached status dataSize endpoint } } } }`, nil), "auditLog")
+			var fetched, cached, skipped int
+			for _, e := range logRows["edges"].([]any) {
+				n := e.(map[string]any)["node"].(map[string]any)
+				switch {
+				case n["status"] == "skipped" && n["dataSize"] == float64(0):
+					skipped++
+				case n["status"] == "ok" && n["cached"] == true && n["dataSize"].(float64) > 0:
+					cached++
+				case n["status"] == "ok" && n["endpoint"] == "POST /graphql indicator" && strings.Contains(n["parameters"].(string), `"kind":"url"`):
+					fetched++
+				}
+			}
+			if fetched != 2 || cached != 1 || skipped != 1 {
+				t.Errorf("urlhaus audit rows: %d fetched, %d cached, %d skipped; want 2, 1, 1 (%v)", fetched, cached, skipped, logRows)
+			}
+		})
+	}
+}
+
+// TestSharedCacheAndQuotaAcrossInstances runs two API processes on one
+// PostgreSQL and Redis: the second is answered from the first's cache, and
+// they share one provider budget.
+func TestSharedCacheAndQuotaAcrossInstances(t *testing.T) {
+	t.Parallel()
+	env := backends[1].env(t)
+	env["GADGET_ROOT_PASSWORD"] = rootPW
+	fake := withFake(t, env)
+	env["GADGET_VIRUSTOTAL_RATE"] = "2/h"
+	envB := map[string]string{}
+	for k, v := range env {
+		envB[k] = v
+	}
+	a, b := start(t, env), start(t, envB)
+	ta, tb := a.token("root", rootPW, ""), b.token("root", rootPW, "")
+	q := `{ indicator(value: "198.51.100.30") { ... on IPAddress { internetdb { status cached } } } }`
+	if r := field[map[string]any](t, a.gql(ta, q, nil), "indicator")["internetdb"].(map[string]any); r["cached"] != false {
+		t.Fatalf("first lookup on A: %v", r)
+	}
+	if r := field[map[string]any](t, b.gql(tb, q, nil), "indicator")["internetdb"].(map[string]any); r["cached"] != true || r["status"] != "OK" {
+		t.Fatalf("same lookup on B: %v, want A's answer from the shared cache", r)
+	}
+	if n := fake.Calls("internetdb"); n != 1 {
+		t.Errorf("internetdb calls = %d, want 1 for both instances", n)
+	}
+	vt := func(in *instance, tok, ip string) string {
+		r := field[map[string]any](t, in.gql(tok, `{ indicator(value: "`+ip+`") { ... on IPAddress { virustotal { status } } } }`, nil), "indicator")
+		return r["virustotal"].(map[string]any)["status"].(string)
+	}
+	got := []string{vt(a, ta, "198.51.100.31"), vt(b, tb, "198.51.100.32"), vt(a, ta, "198.51.100.33"), vt(b, tb, "198.51.100.34")}
+	if strings.Join(got, " ") != "OK OK RATE_LIMITED RATE_LIMITED" {
+		t.Errorf("virustotal at 2/h across two instances: %v", got)
+	}
+	if n := fake.Calls("virustotal"); n != 2 {
+		t.Errorf("virustotal calls = %d, want 2 (one shared budget)", n)
+	}
+}
