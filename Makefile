@@ -4,11 +4,20 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/gadget
 
-.PHONY: run build test test-short generate check-generated migrations lint fuzz clean
+.PHONY: run demo bench build test test-short generate check-generated migrations lint fuzz clean
 
 ## run: build and start `gadget serve` on the embedded default (SQLite under ./data/)
 run: build
 	./$(BIN) serve
+
+## demo: the fake intel server plus gadget pointed at it (offline, real-looking answers)
+demo:
+	./scripts/demo.sh
+
+## bench: enrichment benchmarks against the fake intel server; prints the figures
+bench:
+	$(GO) test -run '^$$' -bench 'BenchmarkFanOut|BenchmarkCachedThroughput|BenchmarkColdCoalescing' -benchtime 1x -count 1 ./cmd/gadget
+	$(GO) test -run '^$$' -bench 'BenchmarkBatch1000' -benchtime 1x -count 1 ./cmd/gadget
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget

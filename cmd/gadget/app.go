@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -106,7 +107,7 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (_
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost})
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, AccountCacheTTL: cfg.AccountCacheTTL})
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +150,16 @@ func buildEngine(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 // buildProviders makes the live providers once, from configuration.
 func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 	var live []provider.Provider
+	// one pooled transport: keeps connections to each provider alive
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	tr.MaxIdleConns = 512
 	for _, d := range provider.Descriptors() {
 		s := cfg.Providers[d.Name]
 		if !s.Enabled {
 			continue
 		}
-		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Logger: log.With("provider", d.Name)})
+		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name)})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", d.Name, err)
 		}

@@ -29,6 +29,7 @@ type Config struct {
 	RedisPrefix     string
 	BcryptCost      int
 	LookupDeadline  time.Duration
+	AccountCacheTTL time.Duration
 	CacheEntries    int
 	Executor        string
 	JWTSecret       string
@@ -136,6 +137,15 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	c.RootPassword = getenv("GADGET_ROOT_PASSWORD")
 	c.ShutdownTimeout = dur("GADGET_SHUTDOWN_TIMEOUT", 25*time.Second)
 	c.LookupDeadline = dur("GADGET_LOOKUP_DEADLINE", 20*time.Second)
+	c.AccountCacheTTL = time.Second
+	if v := getenv("GADGET_ACCOUNT_CACHE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > time.Minute {
+			c.problems = append(c.problems, fmt.Sprintf("GADGET_ACCOUNT_CACHE_TTL=%q: want 0 to 1m", v))
+		} else {
+			c.AccountCacheTTL = d
+		}
+	}
 	c.CacheEntries = 100_000
 	if v := getenv("GADGET_CACHE_ENTRIES"); v != "" {
 		n, err := strconv.Atoi(v)

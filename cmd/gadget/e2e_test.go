@@ -39,7 +39,7 @@ func (b *syncBuffer) String() string {
 
 // instance is a running `gadget serve` started through run().
 type instance struct {
-	t      *testing.T
+	t      testing.TB
 	base   string
 	stdout *syncBuffer
 	stderr *syncBuffer
@@ -68,7 +68,7 @@ var backends = []backend{
 	}},
 }
 
-func start(t *testing.T, env map[string]string) *instance {
+func start(t testing.TB, env map[string]string) *instance {
 	t.Helper()
 	env["GADGET_ADDR"] = "127.0.0.1:0"
 	env["GADGET_BCRYPT_COST"] = "10" // the minimum: keeps the suite fast

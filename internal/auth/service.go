@@ -36,6 +36,11 @@ type Config struct {
 	OnLogin  func(outcome string) // metrics hook: "ok", "denied", "throttled"
 	// BcryptCost is the work factor of new hashes (default 12, at least 10).
 	BcryptCost int
+	// AccountCacheTTL is how long a request may trust another request's
+	// reading of an account (0: read it on every request). Changes made
+	// through this process drop the entry at once; other replicas see them
+	// within the TTL.
+	AccountCacheTTL time.Duration
 }
 
 // Service is the account service: sign-in, token verification and user
@@ -51,7 +56,8 @@ type Service struct {
 	cost     int
 	// dummy is compared against when a username does not exist, so a failed
 	// sign-in takes as long whether or not the account exists.
-	dummy string
+	dummy    string
+	accounts *accountCache
 }
 
 // NewService returns a Service.
@@ -73,7 +79,7 @@ func NewService(c Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
-		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy)}, nil
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newAccountCache(c.AccountCacheTTL, c.Now)}, nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -176,7 +182,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 	if err != nil {
 		return nil, errcode.New(errcode.Unauthenticated, "invalid or expired token")
 	}
-	u, err := s.store.UserByUsername(ctx, c.Subject)
+	u, err := s.accounts.get(ctx, c.Subject, s.store.UserByUsername)
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, errcode.New(errcode.Unauthenticated, "invalid or expired token")
 	}
@@ -266,6 +272,7 @@ func (s *Service) SetUserPassword(ctx context.Context, username, password string
 }
 
 func (s *Service) setPassword(ctx context.Context, username, hash string) (*User, error) {
+	defer s.accounts.drop(username)
 	u, err := s.store.SetPassword(ctx, username, hash, s.now())
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}
@@ -303,6 +310,7 @@ func (s *Service) SetUserActive(ctx context.Context, p *Principal, username stri
 	if !active && p != nil && p.Username == username {
 		return nil, errcode.Field("username", "you cannot disable your own account")
 	}
+	defer s.accounts.drop(username)
 	u, err := s.store.SetActive(ctx, username, active)
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}

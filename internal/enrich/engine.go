@@ -64,7 +64,10 @@ type Config struct {
 	Metrics  *Metrics            // optional
 	Logger   *slog.Logger
 	Deadline time.Duration // per lookup (default 20s)
-	Now      func() time.Time
+	// MaxInFlight bounds the upstream calls in flight from this process
+	// (default 64), so a large batch cannot open thousands of connections.
+	MaxInFlight int
+	Now         func() time.Time
 }
 
 // Engine is the one enrichment path used by GraphQL, REST and the CLI:
@@ -72,6 +75,7 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	flight singleflight.Group
+	slots  chan struct{}
 }
 
 // New returns an Engine.
@@ -91,7 +95,10 @@ func New(c Config) (*Engine, error) {
 	if c.Settings == nil {
 		c.Settings = map[string]Settings{}
 	}
-	return &Engine{cfg: c}, nil
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 64
+	}
+	return &Engine{cfg: c, slots: make(chan struct{}, c.MaxInFlight)}, nil
 }
 
 // Deadline is the per-lookup deadline.
@@ -329,8 +336,14 @@ func (e *Engine) fetch(ctx context.Context, p provider.Provider, ind indicator.I
 			}
 			continue
 		}
+		select {
+		case e.slots <- struct{}{}:
+		case <-ctx.Done():
+			return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed while waiting for a free upstream slot")
+		}
 		started := e.cfg.Now()
 		res, err := p.Lookup(ctx, ind)
+		<-e.slots
 		e.cfg.Metrics.upstream(name, e.cfg.Now().Sub(started), res, err)
 		var pe *provider.Error
 		if errors.Is(err, provider.ErrRateLimited) && errors.As(err, &pe) {

@@ -19,20 +19,25 @@ import (
 
 var _ accounting.Store = (*Store)(nil)
 
-// InsertUsage writes records in one statement per chunk, in one transaction.
+// InsertUsage writes records with multi-row INSERTs (no RETURNING), in one
+// transaction; a record whose id already exists is skipped, so a retried
+// batch is not written twice.
 func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	tx, err := s.client.Tx(ctx)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	const chunk = 200
+	defer tx.Rollback()
+	const chunk = 200 // 12 columns: well under every placeholder limit
 	for start := 0; start < len(recs); start += chunk {
-		end := min(start+chunk, len(recs))
-		builders := make([]*ent.UsageLogCreate, 0, end-start)
-		for _, r := range recs[start:end] {
+		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
+			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
+			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
+			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs)
+		for _, r := range recs[start:min(start+chunk, len(recs))] {
 			id := uuid.New()
 			if r.ID != "" {
 				if parsed, err := uuid.Parse(r.ID); err == nil {
@@ -47,15 +52,12 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 			if status == "" {
 				status = "ok"
 			}
-			builders = append(builders, tx.UsageLog.Create().
-				SetID(id).SetUsername(truncate(orDash(r.Username), 64)).SetAPI(truncate(r.API, 128)).
-				SetDataSize(max(r.DataSize, 0)).SetEndpoint(truncate(r.Endpoint, 2048)).
-				SetParameters(r.Parameters).SetUserAgent(truncate(r.UserAgent, 512)).
-				SetIPAddress(truncate(r.IP, 64)).SetQueryDate(ts(at)).SetStatus(truncate(status, 32)).
-				SetCached(r.Cached).SetLatencyMs(max(r.Latency.Milliseconds(), 0)))
+			ins.Values(id, truncate(orDash(r.Username), 64), truncate(r.API, 128), max(r.DataSize, 0), truncate(r.Endpoint, 2048),
+				r.Parameters, truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(at), truncate(status, 32), r.Cached,
+				max(r.Latency.Milliseconds(), 0))
 		}
-		if err := tx.UsageLog.CreateBulk(builders...).OnConflict(sql.DoNothing()).Exec(ctx); err != nil {
-			tx.Rollback()
+		query, args := ins.OnConflict(sql.DoNothing()).Query()
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("insert usage: %w", err)
 		}
 	}

@@ -160,6 +160,16 @@ func testUsage(t *testing.T, s *store.Store) {
 	if err := s.InsertUsage(ctx, recs); err != nil {
 		t.Fatal(err)
 	}
+	// a retried batch (same ids) writes nothing twice
+	dup := accounting.Record{ID: "6b1f0c1e-0000-4000-8000-000000000001", Username: "carol", API: "x", At: day.Add(-48 * time.Hour)}
+	for range 2 {
+		if err := s.InsertUsage(ctx, []accounting.Record{dup}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.AuditLog(ctx, accounting.AuditFilter{Username: "carol"}, 10, nil); len(got) != 1 {
+		t.Errorf("retried record written %d times", len(got))
+	}
 	rows, err := s.UsageRows(ctx, day, day.Add(24*time.Hour), "")
 	if err != nil {
 		t.Fatal(err)
