@@ -27,7 +27,7 @@ type Writer struct {
 // WriterConfig tunes a Writer. Zero values take defaults.
 type WriterConfig struct {
 	Buffer    int           // records buffered before Record waits (default 10,000)
-	BatchSize int           // records per insert (default 500)
+	BatchSize int           // records per insert (default 2000)
 	Interval  time.Duration // longest a record waits before its batch is written (default 200ms)
 	Logger    *slog.Logger
 }
@@ -38,7 +38,7 @@ func NewWriter(store Store, c WriterConfig) *Writer {
 		c.Buffer = 10_000
 	}
 	if c.BatchSize <= 0 {
-		c.BatchSize = 500
+		c.BatchSize = 2000
 	}
 	if c.Interval <= 0 {
 		c.Interval = 200 * time.Millisecond

@@ -58,6 +58,7 @@ type Service struct {
 	// sign-in takes as long whether or not the account exists.
 	dummy    string
 	accounts *accountCache
+	claims   *claimsCache
 }
 
 // NewService returns a Service.
@@ -79,7 +80,8 @@ func NewService(c Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
-		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newAccountCache(c.AccountCacheTTL, c.Now)}, nil
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newAccountCache(c.AccountCacheTTL, c.Now),
+		claims: newClaimsCache(c.AccountCacheTTL, c.Now)}, nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -178,7 +180,7 @@ func (s *Service) record(ctx context.Context, username, api, params, status stri
 // exist, be active, and have had no password change since the token was
 // issued. Scopes the account is no longer allowed are dropped.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	c, err := s.tokens.Parse(token)
+	c, err := s.claims.parse(token, s.tokens.Parse)
 	if err != nil {
 		return nil, errcode.New(errcode.Unauthenticated, "invalid or expired token")
 	}

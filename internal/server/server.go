@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -179,11 +180,15 @@ func securityHeaders(h http.Handler) http.Handler {
 
 type requestIDKey struct{}
 
+// requestID tags each request with a process-unique id: a random prefix
+// chosen at start and a counter (no system call per request).
 func requestID(h http.Handler) http.Handler {
+	var b [6]byte
+	rand.Read(b[:])
+	prefix := hex.EncodeToString(b[:]) + "-"
+	var n atomic.Uint64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var b [8]byte
-		rand.Read(b[:])
-		id := hex.EncodeToString(b[:])
+		id := prefix + strconv.FormatUint(n.Add(1), 36)
 		w.Header().Set("X-Request-Id", id)
 		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
 	})

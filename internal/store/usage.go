@@ -31,7 +31,7 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 		return err
 	}
 	defer tx.Rollback()
-	const chunk = 200 // 12 columns: well under every placeholder limit
+	const chunk = 1000 // 12,000 placeholders: under SQLite's 32,766 and PostgreSQL's 65,535
 	for start := 0; start < len(recs); start += chunk {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
 			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
