@@ -44,8 +44,12 @@ func connectionOf(p *accounting.AuditPage) *model.UsageLogConnection {
 	return c
 }
 
-// MaxBatch is the most values one indicators query may ask for.
-const MaxBatch = 1000
+// MaxBatch is the most values one indicators query may ask for;
+// BatchConcurrency is how many of them are looked up at once.
+const (
+	MaxBatch         = 1000
+	BatchConcurrency = 16
+)
 
 func parseIndicator(value string, kind *model.IndicatorKind) (indicator.Indicator, error) {
 	var (

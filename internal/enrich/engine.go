@@ -119,6 +119,35 @@ type Caller struct {
 type Options struct {
 	Fresh  bool // bypass the cache read (the answer still refreshes it)
 	Caller Caller
+	// Batch, when set, is shared by the lookups of one batch request and
+	// bounds how many of them work at once, so a thousand indicators do not
+	// hold a thousand fan-outs (goroutines, buffers) at the same time.
+	Batch *Batch
+}
+
+// Batch bounds the lookups of one batch request that work at once.
+type Batch struct{ slots chan struct{} }
+
+// NewBatch allows n lookups of a batch to work at once.
+func NewBatch(n int) *Batch { return &Batch{slots: make(chan struct{}, max(n, 1))} }
+
+// enter takes a slot; false when ctx ended first.
+func (b *Batch) enter(ctx context.Context) bool {
+	if b == nil {
+		return true
+	}
+	select {
+	case b.slots <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (b *Batch) leave() {
+	if b != nil {
+		<-b.slots
+	}
 }
 
 // Lookup is one indicator's enrichment within one request: each provider is
@@ -158,6 +187,14 @@ func (l *Lookup) Providers() []string {
 
 // Get returns provider name's answer, asking it the first time.
 func (l *Lookup) Get(ctx context.Context, name string) *Result {
+	if !l.opts.Batch.enter(ctx) {
+		return failed(name, StatusTimeout, errcode.Timeout, "the request ended before this lookup's turn")
+	}
+	defer l.opts.Batch.leave()
+	return l.get(ctx, name)
+}
+
+func (l *Lookup) get(ctx context.Context, name string) *Result {
 	l.mu.Lock()
 	c, ok := l.calls[name]
 	if !ok {
@@ -179,12 +216,19 @@ func (l *Lookup) All(ctx context.Context, names []string) []*Result {
 		names = l.Providers()
 	}
 	out := make([]*Result, len(names))
+	if !l.opts.Batch.enter(ctx) {
+		for i, n := range names {
+			out[i] = failed(n, StatusTimeout, errcode.Timeout, "the request ended before this lookup's turn")
+		}
+		return out
+	}
+	defer l.opts.Batch.leave()
 	var wg sync.WaitGroup
 	for i, n := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = l.Get(ctx, n)
+			out[i] = l.get(ctx, n)
 		}()
 	}
 	wg.Wait()

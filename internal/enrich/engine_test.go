@@ -3,6 +3,7 @@ package enrich_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -356,5 +357,33 @@ func TestCombine(t *testing.T) {
 				t.Errorf("Combine = %s %d, want %s %d (reasons %v)", v.Level, v.Score, tt.level, tt.score, v.Reasons)
 			}
 		})
+	}
+}
+
+func TestBatchBoundsConcurrentLookups(t *testing.T) {
+	t.Parallel()
+	a := &fake{name: "a", kinds: ipKinds, latency: 20 * time.Millisecond}
+	b := &fake{name: "b", kinds: ipKinds, latency: 20 * time.Millisecond}
+	e, _ := newEngine(t, 5*time.Second, nil, a, b)
+	batch := enrich.NewBatch(2)
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lk := e.Begin(mustParse(t, fmt.Sprintf("198.51.100.%d", 100+i)), enrich.Options{Batch: batch})
+			if i%2 == 0 {
+				lk.All(context.Background(), nil)
+			} else {
+				lk.Get(context.Background(), "a")
+			}
+		}()
+	}
+	wg.Wait()
+	if a.calls.Load() != 10 || b.calls.Load() != 5 {
+		t.Fatalf("calls a=%d b=%d", a.calls.Load(), b.calls.Load())
+	}
+	if pa, pb := a.peak.Load(), b.peak.Load(); pa > 2 || pb > 2 {
+		t.Errorf("peak in-flight per provider a=%d b=%d, want at most the batch's 2 lookups", pa, pb)
 	}
 }
