@@ -137,7 +137,7 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	c.RootPassword = getenv("GADGET_ROOT_PASSWORD")
 	c.ShutdownTimeout = dur("GADGET_SHUTDOWN_TIMEOUT", 25*time.Second)
 	c.LookupDeadline = dur("GADGET_LOOKUP_DEADLINE", 20*time.Second)
-	c.AccountCacheTTL = time.Second
+	c.AccountCacheTTL = 0 // strict by default: every request reads the account
 	if v := getenv("GADGET_ACCOUNT_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Minute {
