@@ -6,99 +6,71 @@ import (
 	"time"
 )
 
-// accountCache keeps account readings for a short TTL, so that a burst of
-// requests with one token reads the account once.
-type accountCache struct {
+// ttlCache keeps values for a short time (each with its own expiry), so a
+// burst of requests with one token verifies it and reads its account once.
+// A zero TTL disables it.
+type ttlCache[V any] struct {
 	ttl time.Duration
 	now func() time.Time
 	mu  sync.Mutex
-	m   map[string]cachedAccount
+	m   map[string]ttlEntry[V]
 }
 
-type cachedAccount struct {
-	u     *User
+type ttlEntry[V any] struct {
+	v     V
 	until time.Time
 }
 
-func newAccountCache(ttl time.Duration, now func() time.Time) *accountCache {
-	return &accountCache{ttl: ttl, now: now, m: map[string]cachedAccount{}}
+func newTTLCache[V any](ttl time.Duration, now func() time.Time) *ttlCache[V] {
+	return &ttlCache[V]{ttl: ttl, now: now, m: map[string]ttlEntry[V]{}}
 }
 
-// get returns the account, reading it with load when not cached.
-func (c *accountCache) get(ctx context.Context, username string, load func(context.Context, string) (*User, error)) (*User, error) {
+// get returns key's value, computing it with load when absent or expired.
+// expiry, when not nil, may shorten an entry's life (a token's exp).
+func (c *ttlCache[V]) get(key string, load func() (V, error), expiry func(V) time.Time) (V, error) {
 	if c.ttl <= 0 {
-		return load(ctx, username)
+		return load()
 	}
 	now := c.now()
 	c.mu.Lock()
-	e, ok := c.m[username]
+	e, ok := c.m[key]
 	c.mu.Unlock()
 	if ok && now.Before(e.until) {
-		return e.u, nil
+		return e.v, nil
 	}
-	u, err := load(ctx, username)
+	v, err := load()
 	if err != nil {
-		return nil, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.m) >= 10_000 {
-		clear(c.m)
-	}
-	c.m[username] = cachedAccount{u: u, until: now.Add(c.ttl)}
-	return u, nil
-}
-
-// drop forgets username, after a change to its account.
-func (c *accountCache) drop(username string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.m, username)
-}
-
-// claimsCache keeps verified token claims for a short TTL (never past the
-// token's expiry), so a burst of requests with one token verifies it once.
-type claimsCache struct {
-	ttl time.Duration
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]cachedClaims
-}
-
-type cachedClaims struct {
-	c     *Claims
-	until time.Time
-}
-
-func newClaimsCache(ttl time.Duration, now func() time.Time) *claimsCache {
-	return &claimsCache{ttl: ttl, now: now, m: map[string]cachedClaims{}}
-}
-
-// parse returns the token's claims, verifying it with verify when not cached.
-func (c *claimsCache) parse(token string, verify func(string) (*Claims, error)) (*Claims, error) {
-	if c.ttl <= 0 {
-		return verify(token)
-	}
-	now := c.now()
-	c.mu.Lock()
-	e, ok := c.m[token]
-	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.c, nil
-	}
-	cl, err := verify(token)
-	if err != nil {
-		return nil, err
+		return v, err
 	}
 	until := now.Add(c.ttl)
-	if exp := cl.ExpiresAt.Time; exp.Before(until) {
-		until = exp
+	if expiry != nil {
+		if exp := expiry(v); exp.Before(until) {
+			until = exp
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= 10_000 {
 		clear(c.m)
 	}
-	c.m[token] = cachedClaims{c: cl, until: until}
-	return cl, nil
+	c.m[key] = ttlEntry[V]{v: v, until: until}
+	return v, nil
+}
+
+// drop forgets key, after a change behind it.
+func (c *ttlCache[V]) drop(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, key)
+}
+
+// account reads a user through the account cache.
+func (s *Service) account(ctx context.Context, username string) (*User, error) {
+	return s.accounts.get(username, func() (*User, error) { return s.store.UserByUsername(ctx, username) }, nil)
+}
+
+// verify checks a token through the claims cache, never past its expiry.
+func (s *Service) verify(token string) (*Claims, error) {
+	return s.claims.get(token, func() (*Claims, error) { return s.tokens.Parse(token) },
+		func(c *Claims) time.Time { return c.ExpiresAt.Time })
 }

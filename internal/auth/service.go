@@ -57,8 +57,8 @@ type Service struct {
 	// dummy is compared against when a username does not exist, so a failed
 	// sign-in takes as long whether or not the account exists.
 	dummy    string
-	accounts *accountCache
-	claims   *claimsCache
+	accounts *ttlCache[*User]
+	claims   *ttlCache[*Claims]
 }
 
 // NewService returns a Service.
@@ -80,8 +80,8 @@ func NewService(c Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
-		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newAccountCache(c.AccountCacheTTL, c.Now),
-		claims: newClaimsCache(c.AccountCacheTTL, c.Now)}, nil
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newTTLCache[*User](c.AccountCacheTTL, c.Now),
+		claims: newTTLCache[*Claims](c.AccountCacheTTL, c.Now)}, nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -180,11 +180,11 @@ func (s *Service) record(ctx context.Context, username, api, params, status stri
 // exist, be active, and have had no password change since the token was
 // issued. Scopes the account is no longer allowed are dropped.
 func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, error) {
-	c, err := s.claims.parse(token, s.tokens.Parse)
+	c, err := s.verify(token)
 	if err != nil {
 		return nil, errcode.New(errcode.Unauthenticated, "invalid or expired token")
 	}
-	u, err := s.accounts.get(ctx, c.Subject, s.store.UserByUsername)
+	u, err := s.account(ctx, c.Subject)
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, errcode.New(errcode.Unauthenticated, "invalid or expired token")
 	}
