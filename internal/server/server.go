@@ -85,9 +85,6 @@ func New(c Config, m *Metrics) http.Handler {
 		route("GET /{$}", "graphiql", c.Playground)
 		route("GET /graphiql/", "graphiql", c.Playground)
 	}
-	for pattern, h := range c.Extra {
-		route(pattern, pattern, c.Auth(h))
-	}
 	return c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux))))
 }
 
