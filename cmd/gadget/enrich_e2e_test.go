@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -213,5 +214,45 @@ func TestSharedCacheAndQuotaAcrossInstances(t *testing.T) {
 	}
 	if n := fake.Calls("virustotal"); n != 2 {
 		t.Errorf("virustotal calls = %d, want 2 (one shared budget)", n)
+	}
+}
+
+// TestCoalescingAcrossInstances: concurrent identical cold lookups on two API
+// processes sharing Redis make one upstream call.
+func TestCoalescingAcrossInstances(t *testing.T) {
+	t.Parallel()
+	env := backends[1].env(t)
+	env["GADGET_ROOT_PASSWORD"] = rootPW
+	fake := withFake(t, env)
+	fake.SetLatency("internetdb", 300*time.Millisecond)
+	envB := map[string]string{}
+	for k, v := range env {
+		envB[k] = v
+	}
+	a, b := start(t, env), start(t, envB)
+	ta, tb := a.token("root", rootPW, ""), b.token("root", rootPW, "")
+	q := `{ indicator(value: "198.51.100.50") { ... on IPAddress { internetdb { status } } } }`
+	var wg sync.WaitGroup
+	statuses := make([]string, 40)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in, tok := a, ta
+			if i%2 == 1 {
+				in, tok = b, tb
+			}
+			r := field[map[string]any](t, in.gql(tok, q, nil), "indicator")
+			statuses[i] = r["internetdb"].(map[string]any)["status"].(string)
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != "OK" {
+			t.Errorf("lookup %d: %s", i, s)
+		}
+	}
+	if n := fake.Calls("internetdb"); n != 1 {
+		t.Errorf("40 concurrent identical lookups on two instances made %d upstream calls, want 1", n)
 	}
 }
