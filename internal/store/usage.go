@@ -38,7 +38,10 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
 			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs)
 		for _, r := range recs[start:min(start+chunk, len(recs))] {
-			id := uuid.New()
+			id, err := uuid.NewV7() // time-ordered: appends to the index instead of random inserts
+			if err != nil {
+				id = uuid.New()
+			}
 			if r.ID != "" {
 				if parsed, err := uuid.Parse(r.ID); err == nil {
 					id = parsed
