@@ -69,13 +69,15 @@ for _ in $(seq 1 100); do
 	fi
 	sleep 0.1
 done
-if ! grep -q '^GADGET_.*_BASE_URL=' "$env_file"; then
+if ! grep -q '^export GADGET_.*_BASE_URL=' "$env_file"; then
 	echo "demo: fakeintel printed no base URLs; see $fake_log" >&2
 	exit 1
 fi
 
-# Every provider: base URL at the fake, API key "demo-key".
+# Every provider: base URL at the fake (the "export GADGET_<P>_BASE_URL=…"
+# lines fakeintel printed), API key "demo-key".
 while IFS='=' read -r name value; do
+	name=${name#export }
 	[[ $name == GADGET_*_BASE_URL ]] || continue
 	export "$name=$value"
 	export "${name%_BASE_URL}_API_KEY=demo-key"
@@ -93,9 +95,15 @@ Inspector Gadget demo on $base  (GraphiQL at $base/, portal at $base/portal/)
   sign in as root, password $password_note
   fake intel at $fake (log $fake_log); every provider points there with key demo-key
 
+  sign in (GraphiQL and the portal ask for it), or get a token with curl:
   TOKEN=\$(curl -s -d username=root -d $password_arg $base/api/authenticate | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+
+  example query (paste into GraphiQL at $base/):
+    { indicator(value: "hxxp://evil[.]example/payload") { value verdict { level score reasons } } }
+
+  or with curl:
   curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
-    -d '{"query":"{ indicator(value: \"evil.example\") { kind verdict { level score reasons } results { provider status latencyMs } } }"}' $base/graphql
+    -d '{"query":"{ indicator(value: \\"hxxp://evil[.]example/payload\\") { value verdict { level score reasons } } }"}' $base/graphql
 
   values to try: evil.example, hxxp://malicious[.]example/drop.exe, 203.0.113.45 (malicious-looking),
                  8.8.8.8, example.org (ordinary), notfound.example, 192.0.2.1 (not found),

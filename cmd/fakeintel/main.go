@@ -4,8 +4,9 @@
 //
 //	fakeintel [--addr 127.0.0.1:9000] [--data internal/provider/testdata] [--latency 150ms] …
 //
-// On start it prints one GADGET_<P>_BASE_URL=… line per provider, ready to be
-// exported. See package internal/fakeintel for the routes and the value
+// On start it prints one "export GADGET_<P>_BASE_URL=http://ADDR/<p>" line
+// per provider, ready for a shell to eval. SIGINT or SIGTERM shuts it down
+// gracefully; a usage error exits with status 2. See package internal/fakeintel for the routes and the value
 // conventions (notfound.example, 192.0.2.0/24, evil.example, 203.0.113.0/24).
 package main
 
@@ -65,8 +66,8 @@ func exitCode(err error) int {
 const usage = `Usage: fakeintel [flags]
 
 Serves recorded answers of every threat-intelligence provider under
-http://ADDR/<provider>, so gadget can run offline. On start it prints the
-GADGET_<P>_BASE_URL lines to export. Controls: GET /_fakeintel/stats,
+http://ADDR/<provider>, so gadget can run offline. On start it prints
+"export GADGET_<P>_BASE_URL=..." lines for a shell to eval. Controls: GET /_fakeintel/stats,
 POST /_fakeintel/reset, POST /_fakeintel/fail?provider=x&status=429&retry_after=5,
 POST /_fakeintel/latency?provider=x&d=200ms.
 
@@ -84,7 +85,7 @@ type config struct {
 	latency    time.Duration
 	jitter     time.Duration
 	errorRate  float64
-	seed       uint64
+	seed       int64
 	logLevel   slog.Level
 	fail       map[string]fakeintel.Failure
 	latencyFor map[string]time.Duration
@@ -99,8 +100,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.data, "data", "internal/provider/testdata", "`directory` of <provider>/<name>.json recordings")
 	fs.DurationVar(&c.latency, "latency", 0, "latency added to every answer, e.g. 150ms")
 	fs.DurationVar(&c.jitter, "jitter", 0, "up to this much more latency, uniformly random")
-	fs.Float64Var(&c.errorRate, "error-rate", 0, "share (0–1) of answers replaced by a random 500/502/503")
-	fs.Uint64Var(&c.seed, "seed", 0, "random `seed` for jitter and errors (0: random)")
+	fs.Float64Var(&c.errorRate, "error-rate", 0, "share (0–1) of answers replaced by a 503, at random")
+	fs.Int64Var(&c.seed, "seed", 0, "random `seed` for jitter and errors (0: random)")
 	logLevel := fs.String("log-level", "info", "`level`: debug (one line per request), info, warn or error")
 	fail := fs.String("fail", "", "forced failures, `provider=status[:retryAfter],…` e.g. virustotal=429:30s,otx=503")
 	latencyFor := fs.String("latency-for", "", "per-provider latency, `provider=duration,…` e.g. otx=2s")
@@ -225,9 +226,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	base := "http://" + displayAddr(ln.Addr())
-	fmt.Fprintf(stdout, "# fakeintel on %s (stats: %s/_fakeintel/stats); export these:\n", base, base)
+	fmt.Fprintf(stdout, "# fakeintel on %s (stats: %s/_fakeintel/stats); eval these lines in a shell:\n", base, base)
 	for _, name := range fakeintel.Providers() {
-		fmt.Fprintf(stdout, "GADGET_%s_BASE_URL=%s/%s\n", strings.ToUpper(name), base, name)
+		fmt.Fprintf(stdout, "export GADGET_%s_BASE_URL=%s/%s\n", strings.ToUpper(name), base, name)
 	}
 	log.Info("fakeintel listening", "addr", ln.Addr().String(), "data", c.data, "latency", c.latency.String(),
 		"jitter", c.jitter.String(), "error_rate", c.errorRate, "forced_failures", len(c.fail))

@@ -166,14 +166,19 @@ func TestRun(t *testing.T) {
 			t.Fatalf("no base URLs printed; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 		}
 		for line := range strings.SplitSeq(stdout.String(), "\n") {
-			if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "GADGET_") {
+			line, exported := strings.CutPrefix(line, "export ")
+			if k, v, ok := strings.Cut(line, "="); ok && exported && strings.HasPrefix(k, "GADGET_") {
 				env[k] = v
 			}
 		}
 	}
+	base := strings.TrimSuffix(env["GADGET_VIRUSTOTAL_BASE_URL"], "/virustotal")
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || strings.HasSuffix(base, ":0") {
+		t.Errorf("base URL %q: want http://127.0.0.1:<the port picked>", base)
+	}
 	for _, name := range fakeintel.Providers() {
-		if _, ok := env["GADGET_"+strings.ToUpper(name)+"_BASE_URL"]; !ok {
-			t.Errorf("no GADGET_%s_BASE_URL line", strings.ToUpper(name))
+		if got, want := env["GADGET_"+strings.ToUpper(name)+"_BASE_URL"], base+"/"+name; got != want {
+			t.Errorf("export GADGET_%s_BASE_URL=%q, want %q", strings.ToUpper(name), got, want)
 		}
 	}
 
@@ -190,18 +195,17 @@ func TestRun(t *testing.T) {
 		_, err = p.Lookup(context.Background(), ind)
 		return err
 	}
-	if err := lookup("virustotal", "8.8.4.4"); err != nil {
+	if err := lookup("virustotal", "198.51.100.14"); err != nil {
 		t.Errorf("virustotal lookup through the printed base URL: %v", err)
 	}
-	if err := lookup("rdap", "8.8.4.4"); err != nil {
+	if err := lookup("rdap", "198.51.100.14"); err != nil {
 		t.Errorf("rdap lookup through the printed base URL: %v", err)
 	}
 	var pe *provider.Error
-	if err := lookup("shodan", "8.8.4.4"); !errors.As(err, &pe) || !errors.Is(err, provider.ErrRateLimited) || pe.RetryAfter != 9*time.Second {
+	if err := lookup("shodan", "198.51.100.14"); !errors.As(err, &pe) || !errors.Is(err, provider.ErrRateLimited) || pe.RetryAfter != 9*time.Second {
 		t.Errorf("shodan with --fail shodan=429:9: error = %v, want ErrRateLimited after 9s", err)
 	}
 
-	base := strings.TrimSuffix(env["GADGET_VIRUSTOTAL_BASE_URL"], "/virustotal")
 	res, err := http.Get(base + "/_fakeintel/stats")
 	if err != nil {
 		t.Fatalf("GET stats: %v", err)

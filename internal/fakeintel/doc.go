@@ -76,7 +76,7 @@
 // # Run-time controls
 //
 // Options set a base latency (per provider too), jitter and a rate of random
-// 500/502/503 answers. SetLatency, SetFailure (a forced status with an
+// 503 answers (Seed makes them repeatable). SetLatency, SetFailure (a forced status with an
 // optional Retry-After, answered with the provider's recorded rate-limit or
 // auth body where it has one) and their Clear counterparts change them while
 // serving; all methods are safe for concurrent use. Injected latency ends

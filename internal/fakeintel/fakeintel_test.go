@@ -28,10 +28,11 @@ const demoKey = "demo-key"
 // testdata is the provider recordings the fake serves.
 var testdata = os.DirFS("../provider/testdata")
 
-// ordinaryValues get each provider's ordinary answer.
+// ordinaryValues get each provider's ordinary answer: documentation
+// addresses outside the not-found and malicious ranges, example domains.
 var ordinaryValues = map[indicator.Kind]string{
-	indicator.IPv4:   "8.8.4.4",
-	indicator.IPv6:   "2001:4860:4860::8844",
+	indicator.IPv4:   "198.51.100.14",
+	indicator.IPv6:   "2001:db8::14",
 	indicator.Domain: "example.org",
 	indicator.URL:    "https://example.org/download/setup.exe",
 	indicator.MD5:    "5d41402abc4b2a76b9719d911017c592",
@@ -79,7 +80,7 @@ func fake(t *testing.T, o fakeintel.Options) (*fakeintel.Server, *httptest.Serve
 // client builds the real provider client against the fake's prefix.
 func client(t *testing.T, d provider.Descriptor, hs *httptest.Server, mod func(*provider.Config)) provider.Provider {
 	t.Helper()
-	cfg := provider.Config{BaseURL: hs.URL + "/" + d.Name, APIKey: demoKey, Timeout: 5 * time.Second}
+	cfg := provider.Config{BaseURL: hs.URL + "/" + d.Name, APIKey: demoKey, Timeout: 2 * time.Second}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -219,10 +220,17 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		srv, hs := fake(t, fakeintel.Options{})
 		switch d.Key {
 		case provider.KeyRequired:
+			// The real client refuses without calling (the raw request
+			// without the header is TestAuthFailure); with the header
+			// stripped on the wire it reads the fake's refusal as ErrAuth.
+			_, err := client(t, d, hs, func(c *provider.Config) { c.APIKey = "" }).Lookup(ctx, ordinary)
+			if !errors.Is(err, provider.ErrNotConfigured) {
+				t.Errorf("Lookup with APIKey \"\": error = %v, want ErrNotConfigured", err)
+			}
+			wantCalls(t, srv, d.Name, 0)
 			p := client(t, d, hs, func(c *provider.Config) { c.Transport = stripAuth{http.DefaultTransport} })
-			_, err := p.Lookup(ctx, ordinary)
-			if !errors.Is(err, provider.ErrAuth) {
-				t.Fatalf("Lookup without the key: error = %v, want ErrAuth", err)
+			if _, err := p.Lookup(ctx, ordinary); !errors.Is(err, provider.ErrAuth) {
+				t.Fatalf("Lookup without the key on the wire: error = %v, want ErrAuth", err)
 			}
 		default: // keyless or optional: the fake answers without a key
 			p := client(t, d, hs, func(c *provider.Config) { c.APIKey = "" })
@@ -235,8 +243,8 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 	t.Run("timeout", func(t *testing.T) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
-		srv.SetLatency(d.Name, time.Minute) // ends when the client gives up, or hs.Close would hang
-		p := client(t, d, hs, func(c *provider.Config) { c.Timeout = 50 * time.Millisecond })
+		srv.SetLatency(d.Name, 500*time.Millisecond) // ends early when the client gives up
+		p := client(t, d, hs, func(c *provider.Config) { c.Timeout = 100 * time.Millisecond })
 		_, err := p.Lookup(ctx, ordinary)
 		if !errors.Is(err, provider.ErrTimeout) {
 			t.Fatalf("Lookup error = %v, want ErrTimeout", err)
@@ -254,18 +262,18 @@ func TestRequests(t *testing.T) {
 		value    string
 		want     fakeintel.RecordedRequest
 	}{
-		{"virustotal", indicator.IPv4, "8.8.4.4", fakeintel.RecordedRequest{Method: "GET", Path: "/ip_addresses/8.8.4.4"}},
+		{"virustotal", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/ip_addresses/198.51.100.14"}},
 		{"virustotal", indicator.URL, "https://example.org/a?b=~c", fakeintel.RecordedRequest{Method: "GET", Path: "/urls/aHR0cHM6Ly9leGFtcGxlLm9yZy9hP2I9fmM"}},
 		{"abuseipdb", indicator.IPv6, "2001:db8::1", fakeintel.RecordedRequest{Method: "GET", Path: "/check", Query: url.Values{"ipAddress": {"2001:db8::1"}, "maxAgeInDays": {"90"}}}},
-		{"internetdb", indicator.IPv4, "8.8.4.4", fakeintel.RecordedRequest{Method: "GET", Path: "/8.8.4.4"}},
-		{"shodan", indicator.IPv4, "8.8.4.4", fakeintel.RecordedRequest{Method: "GET", Path: "/shodan/host/8.8.4.4", Query: url.Values{"key": {"REDACTED"}, "minify": {"true"}}}},
-		{"greynoise", indicator.IPv4, "8.8.4.4", fakeintel.RecordedRequest{Method: "GET", Path: "/v3/community/8.8.4.4"}},
+		{"internetdb", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/198.51.100.14"}},
+		{"shodan", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/shodan/host/198.51.100.14", Query: url.Values{"key": {"REDACTED"}, "minify": {"true"}}}},
+		{"greynoise", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/v3/community/198.51.100.14"}},
 		{"otx", indicator.URL, "http://example.org/x?y=1", fakeintel.RecordedRequest{Method: "GET", Path: "/indicators/url/http:%2F%2Fexample.org%2Fx%3Fy=1/general"}},
 		{"urlhaus", indicator.MD5, ordinaryValues[indicator.MD5], fakeintel.RecordedRequest{Method: "POST", Path: "/payload/", Body: "md5_hash=" + ordinaryValues[indicator.MD5]}},
 		{"urlhaus", indicator.URL, "http://example.org/x", fakeintel.RecordedRequest{Method: "POST", Path: "/url/", Body: "url=http%3A%2F%2Fexample.org%2Fx"}},
 		{"threatfox", indicator.Domain, "example.org", fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: `{"query":"search_ioc","search_term":"example.org","exact_match":true}`}},
 		{"malwarebazaar", indicator.SHA1, ordinaryValues[indicator.SHA1], fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: "hash=" + ordinaryValues[indicator.SHA1] + "&query=get_info"}},
-		{"urlscan", indicator.IPv4, "8.8.4.4", fakeintel.RecordedRequest{Method: "GET", Path: "/search/", Query: url.Values{"q": {`ip:"8.8.4.4"`}, "size": {"100"}}}},
+		{"urlscan", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/search/", Query: url.Values{"q": {`ip:"198.51.100.14"`}, "size": {"100"}}}},
 		{"ipinfo", indicator.IPv6, "2001:db8::1", fakeintel.RecordedRequest{Method: "GET", Path: "/lite/2001:db8::1"}},
 		{"rdap", indicator.Domain, "example.org", fakeintel.RecordedRequest{Method: "GET", Path: "/domain/example.org"}},
 	}
@@ -299,9 +307,9 @@ func TestConventions(t *testing.T) {
 		check    func(t *testing.T, r *provider.Result)
 	}{
 		{name: "greynoise malicious", provider: "greynoise", kind: indicator.IPv4, value: "203.0.113.7", level: indicator.Malicious},
-		{name: "greynoise ordinary", provider: "greynoise", kind: indicator.IPv4, value: "8.8.4.4", level: indicator.Benign},
+		{name: "greynoise ordinary", provider: "greynoise", kind: indicator.IPv4, value: "198.51.100.14", level: indicator.Benign},
 		{name: "abuseipdb malicious", provider: "abuseipdb", kind: indicator.IPv4, value: "203.0.113.7", level: indicator.Malicious},
-		{name: "abuseipdb ordinary", provider: "abuseipdb", kind: indicator.IPv4, value: "8.8.4.4", level: indicator.Benign},
+		{name: "abuseipdb ordinary", provider: "abuseipdb", kind: indicator.IPv4, value: "198.51.100.14", level: indicator.Benign},
 		{name: "internetdb malicious", provider: "internetdb", kind: indicator.IPv4, value: "203.0.113.7", level: indicator.Malicious},
 		{name: "shodan malicious", provider: "shodan", kind: indicator.IPv4, value: "203.0.113.7", level: indicator.Malicious,
 			check: func(t *testing.T, r *provider.Result) {
@@ -314,7 +322,7 @@ func TestConventions(t *testing.T) {
 				}
 			}},
 		{name: "otx malicious ip", provider: "otx", kind: indicator.IPv4, value: "203.0.113.7", level: indicator.Malicious},
-		{name: "otx ordinary ip", provider: "otx", kind: indicator.IPv4, value: "8.8.4.4", level: indicator.Benign},
+		{name: "otx ordinary ip", provider: "otx", kind: indicator.IPv4, value: "198.51.100.14", level: indicator.Benign},
 		{name: "otx evil domain", provider: "otx", kind: indicator.Domain, value: "evil-login.example", level: indicator.Suspicious},
 		{name: "otx ordinary domain", provider: "otx", kind: indicator.Domain, value: "example.org", level: indicator.Benign},
 		{name: "otx not found", provider: "otx", kind: indicator.SHA256, value: notFoundValues[indicator.SHA256], level: indicator.Unknown,
@@ -429,8 +437,8 @@ func TestErrorRate(t *testing.T) {
 		d, _ := provider.Lookup(name)
 		_, err := client(t, d, hs, nil).Lookup(context.Background(), mustParse(t, d.Kinds[0], ordinaryValues[d.Kinds[0]]))
 		var pe *provider.Error
-		if !errors.Is(err, provider.ErrUpstream) || !errors.As(err, &pe) || pe.StatusCode < 500 {
-			t.Errorf("%s: error = %v, want ErrUpstream with a 5xx", name, err)
+		if !errors.Is(err, provider.ErrUpstream) || !errors.As(err, &pe) || pe.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("%s: error = %v, want ErrUpstream with a 503", name, err)
 		}
 		wantCalls(t, srv, name, 1)
 	}
@@ -449,7 +457,7 @@ func TestLatencyHonoursCancellation(t *testing.T) {
 	t.Cleanup(hs.Close)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/internetdb/8.8.4.4", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/internetdb/198.51.100.14", nil)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
 		t.Fatalf("request answered with %s during an hour of latency", res.Status)
@@ -467,7 +475,7 @@ func TestControlEndpoints(t *testing.T) {
 	srv, hs := fake(t, fakeintel.Options{})
 	vt, _ := provider.Lookup("virustotal")
 	shodan, _ := provider.Lookup("shodan")
-	ip := mustParse(t, indicator.IPv4, "8.8.4.4")
+	ip := mustParse(t, indicator.IPv4, "198.51.100.14")
 	ctx := context.Background()
 
 	do := func(method, path string) (int, string) {
@@ -564,5 +572,100 @@ func TestControlEndpoints(t *testing.T) {
 	}
 	if st := stats(); st.Total != 0 {
 		t.Errorf("control requests were counted as provider calls: %v", st.Calls)
+	}
+}
+
+// TestAuthFailure sends, for every provider that requires a key, the request
+// its client sends but without the key, as a raw request (the real client
+// refuses to call without one), and checks the provider's own refusal. With
+// any key the same request succeeds.
+func TestAuthFailure(t *testing.T) {
+	t.Parallel()
+	type rawRequest struct {
+		method, path, contentType, body string
+		keyHeader, keyQuery             string // how the key is sent
+		status                          int    // without the key
+		bodyHas                         string // in the refusal; "" means an empty body
+	}
+	const md5 = "5d41402abc4b2a76b9719d911017c592"
+	tests := map[string]rawRequest{
+		"virustotal": {method: "GET", path: "/ip_addresses/198.51.100.14", keyHeader: "x-apikey",
+			status: http.StatusUnauthorized, bodyHas: "AuthenticationRequiredError"},
+		"abuseipdb": {method: "GET", path: "/check?ipAddress=198.51.100.14&maxAgeInDays=90", keyHeader: "Key",
+			status: http.StatusUnauthorized, bodyHas: "Authentication failed"},
+		"shodan": {method: "GET", path: "/shodan/host/198.51.100.14?minify=true", keyQuery: "key",
+			status: http.StatusUnauthorized, bodyHas: "API key"},
+		"ipinfo": {method: "GET", path: "/lite/198.51.100.14", keyHeader: "Authorization",
+			status: http.StatusForbidden, bodyHas: "Unknown token"},
+		"urlhaus": {method: "POST", path: "/host/", contentType: "application/x-www-form-urlencoded", body: "host=example.org",
+			keyHeader: "Auth-Key", status: http.StatusUnauthorized},
+		"threatfox": {method: "POST", path: "/", contentType: "application/json",
+			body: `{"query":"search_ioc","search_term":"example.org","exact_match":true}`, keyHeader: "Auth-Key", status: http.StatusUnauthorized},
+		"malwarebazaar": {method: "POST", path: "/", contentType: "application/x-www-form-urlencoded", body: "query=get_info&hash=" + md5,
+			keyHeader: "Auth-Key", status: http.StatusUnauthorized},
+	}
+	for _, d := range provider.Descriptors() {
+		if d.Key != provider.KeyRequired {
+			if _, ok := tests[d.Name]; ok {
+				t.Errorf("%s does not require a key but has an auth-failure case", d.Name)
+			}
+			continue
+		}
+		tt, ok := tests[d.Name]
+		if !ok {
+			t.Errorf("%s requires a key but has no auth-failure case", d.Name)
+			continue
+		}
+		t.Run(d.Name, func(t *testing.T) {
+			t.Parallel()
+			srv, hs := fake(t, fakeintel.Options{})
+			send := func(withKey bool) (int, string) {
+				t.Helper()
+				u := hs.URL + "/" + d.Name + tt.path
+				if withKey && tt.keyQuery != "" {
+					sep := "?"
+					if strings.Contains(u, "?") {
+						sep = "&"
+					}
+					u += sep + tt.keyQuery + "=" + demoKey
+				}
+				req, err := http.NewRequest(tt.method, u, strings.NewReader(tt.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.contentType != "" {
+					req.Header.Set("Content-Type", tt.contentType)
+				}
+				if withKey && tt.keyHeader != "" {
+					v := demoKey
+					if tt.keyHeader == "Authorization" {
+						v = "Bearer " + demoKey
+					}
+					req.Header.Set(tt.keyHeader, v)
+				}
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatalf("%s %s: %v", tt.method, u, err)
+				}
+				defer res.Body.Close()
+				b, _ := io.ReadAll(res.Body)
+				return res.StatusCode, string(b)
+			}
+
+			code, body := send(false)
+			if code != tt.status {
+				t.Errorf("without the key: status %d, want %d; body %s", code, tt.status, body)
+			}
+			if tt.bodyHas == "" && body != "" {
+				t.Errorf("without the key: body %q, want none", body)
+			}
+			if tt.bodyHas != "" && !strings.Contains(body, tt.bodyHas) {
+				t.Errorf("without the key: body %s, want it to contain %q", body, tt.bodyHas)
+			}
+			if code, body := send(true); code != http.StatusOK {
+				t.Errorf("with key %q: status %d, want 200; body %s", demoKey, code, body)
+			}
+			wantCalls(t, srv, d.Name, 2)
+		})
 	}
 }

@@ -30,10 +30,12 @@ type Options struct {
 	// Jitter adds a uniformly random 0–Jitter on top of the latency.
 	Jitter time.Duration
 	// ErrorRate is the share (0–1) of provider requests answered with a
-	// random 500, 502 or 503 instead of the recorded answer.
+	// 503 Service Unavailable instead of the recorded answer, chosen at
+	// random.
 	ErrorRate float64
-	// Seed seeds jitter and random errors; 0 picks a random seed.
-	Seed uint64
+	// Seed seeds jitter and random errors, so a run can be repeated; 0 picks
+	// a random seed.
+	Seed int64
 	// Now is the clock for recordings whose dates must look recent; nil
 	// means time.Now.
 	Now func() time.Time
@@ -123,7 +125,7 @@ func New(fsys fs.FS, o Options) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	seed := o.Seed
+	seed := uint64(o.Seed)
 	if seed == 0 {
 		seed = rand.Uint64()
 	}
@@ -289,10 +291,6 @@ func (s *Server) answer(svc *service, r *http.Request, rest string, body []byte)
 	s.mu.Lock()
 	f, failing := s.failures[svc.name]
 	random := !failing && s.errorRate > 0 && s.rng.Float64() < s.errorRate
-	var randomStatus int
-	if random {
-		randomStatus = []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable}[s.rng.IntN(3)]
-	}
 	s.mu.Unlock()
 
 	var rep reply
@@ -301,7 +299,7 @@ func (s *Server) answer(svc *service, r *http.Request, rest string, body []byte)
 	case failing:
 		rep, retryAfter = s.injected(svc, f.Status), f.RetryAfter
 	case random:
-		rep = s.injected(svc, randomStatus)
+		rep = s.injected(svc, http.StatusServiceUnavailable)
 	case svc.authorized != nil && !svc.authorized(r):
 		rep = svc.denied(s)
 	default:
