@@ -1,4 +1,6 @@
-// Package rediscache is the shared cache of provider answers in Redis.
+// Package rediscache is the cache of provider answers shared by every replica
+// through Redis. It has the method set of the enrichment engine's Cache (see
+// package cache).
 package rediscache
 
 import (
@@ -10,44 +12,56 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Cache stores values under prefix+key with PX expiry.
+// Cache stores values under prefix+key, each with its own expiry. It is safe
+// for concurrent use, and caches sharing a Redis and a prefix share their
+// entries.
 type Cache struct {
 	rdb    redis.UniversalClient
 	prefix string
 }
 
-// New returns a Redis cache.
-func New(rdb redis.UniversalClient, prefix string) *Cache { return &Cache{rdb: rdb, prefix: prefix} }
+// New returns a cache storing its keys under prefix in rdb.
+func New(rdb redis.UniversalClient, prefix string) *Cache {
+	return &Cache{rdb: rdb, prefix: prefix}
+}
 
-// Get returns the value and its remaining lifetime (one round trip).
+// Get returns key's value and its remaining lifetime (from PTTL), reading
+// both in one round trip. A key without an expiry, which Set never writes,
+// reads as a miss.
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, time.Duration, bool, error) {
+	k := c.prefix + key
 	pipe := c.rdb.Pipeline()
-	get := pipe.Get(ctx, c.prefix+key)
-	ttl := pipe.PTTL(ctx, c.prefix+key)
-	_, err := pipe.Exec(ctx)
+	get := pipe.Get(ctx, k)
+	pttl := pipe.PTTL(ctx, k)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, 0, false, fmt.Errorf("redis cache get: %w", err)
+	}
+	v, err := get.Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, 0, false, nil
 	}
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("redis cache get: %w", err)
 	}
-	v, err := get.Bytes()
+	left, err := pttl.Result()
 	if err != nil {
-		return nil, 0, false, nil
+		return nil, 0, false, fmt.Errorf("redis cache get: %w", err)
 	}
-	left := ttl.Val()
+	// PTTL answers -2 when the key expired since the GET, -1 without expiry.
 	if left <= 0 {
 		return nil, 0, false, nil
 	}
 	return v, left, true, nil
 }
 
-// Set stores val for ttl.
+// Set stores val under key for ttl (at least a millisecond, Redis's
+// resolution), replacing any earlier value and expiry. A non-positive ttl
+// removes key.
 func (c *Cache) Set(ctx context.Context, key string, val []byte, ttl time.Duration) error {
 	if ttl <= 0 {
-		return nil
+		return c.Delete(ctx, key)
 	}
-	if err := c.rdb.Set(ctx, c.prefix+key, val, ttl).Err(); err != nil {
+	if err := c.rdb.Set(ctx, c.prefix+key, val, max(ttl, time.Millisecond)).Err(); err != nil {
 		return fmt.Errorf("redis cache set: %w", err)
 	}
 	return nil

@@ -2,8 +2,7 @@ package redislimit
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,7 +12,12 @@ import (
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
-// Buckets are token buckets in Redis (GCRA), one budget for every replica.
+// Buckets are token buckets in Redis, one per key and one budget for every
+// replica sharing the Redis and the prefix: Rate.Events tokens per Rate.Per,
+// burst Rate.Events, refilled continuously (GCRA, by redis_rate).
+//
+// Keys: the bucket of key lives at "rate:"+prefix+key (redis_rate adds
+// "rate:"), a drain at prefix+key+":drain". Both expire by themselves.
 type Buckets struct {
 	rdb    redis.UniversalClient
 	lim    *redis_rate.Limiter
@@ -25,65 +29,68 @@ func NewBuckets(rdb redis.UniversalClient, prefix string) *Buckets {
 	return &Buckets{rdb: rdb, lim: redis_rate.NewLimiter(rdb), prefix: prefix}
 }
 
-// Take consumes a token and returns 0, or returns how long until one is
-// available without consuming.
+// limit is rate as redis_rate reads it; rate is not zero.
+func limit(rate provider.Rate) redis_rate.Limit {
+	return redis_rate.Limit{Rate: rate.Events, Burst: rate.Events, Period: rate.Per}
+}
+
+// Take consumes one token of key's bucket when one is available now and
+// returns 0; otherwise it consumes nothing and returns how long until a
+// token will be available: the rest of a drain, or else redis_rate's
+// RetryAfter. A zero rate is unlimited: Take returns 0 without asking Redis.
+// It makes two round trips: the drain first, then the bucket.
 func (b *Buckets) Take(ctx context.Context, key string, rate provider.Rate) (time.Duration, error) {
 	if rate.IsZero() {
 		return 0, nil
 	}
-	if left, err := b.rdb.PTTL(ctx, b.prefix+key+":drain").Result(); err != nil {
-		return 0, fmt.Errorf("redis bucket: %w", err)
-	} else if left > 0 {
+	left, err := b.rdb.PTTL(ctx, b.prefix+key+":drain").Result()
+	if err != nil {
+		return 0, fmt.Errorf("redis bucket %s: drain: %w", key, err)
+	}
+	if left > 0 {
 		return left, nil
 	}
-	res, err := b.lim.Allow(ctx, b.prefix+key, redis_rate.Limit{Rate: rate.Events, Burst: max(rate.Events, 1), Period: rate.Per})
+	res, err := b.lim.AllowN(ctx, b.prefix+key, limit(rate), 1)
 	if err != nil {
-		return 0, fmt.Errorf("redis bucket: %w", err)
+		return 0, fmt.Errorf("redis bucket %s: %w", key, err)
 	}
 	if res.Allowed > 0 {
 		return 0, nil
 	}
+	// A refusal always waits: 0 would read as a granted token.
 	return max(res.RetryAfter, time.Millisecond), nil
 }
 
-// Drain blocks key for d for every replica.
-func (b *Buckets) Drain(ctx context.Context, key string, _ provider.Rate, d time.Duration) error {
-	if d <= 0 {
+// extendDrain sets KEYS[1] to expire in ARGV[1] milliseconds unless it
+// already lives longer: a later drain never shortens an earlier one.
+var extendDrain = redis.NewScript(`
+local ms = tonumber(ARGV[1])
+if redis.call("PTTL", KEYS[1]) < ms then
+	redis.call("SET", KEYS[1], "1", "PX", ms)
+end
+return 0
+`)
+
+// Drain empties key's bucket and makes no token available for d, for every
+// replica, as after an upstream 429 with Retry-After d: Take answers the
+// rest of the drain until it ends. The bucket refills as usual meanwhile, so
+// when the drain ends it holds what it refilled since (at most the burst).
+// A later drain never shortens an earlier one. A zero rate is unlimited and
+// is not drained.
+func (b *Buckets) Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error {
+	if rate.IsZero() {
 		return nil
 	}
-	if err := b.rdb.Set(ctx, b.prefix+key+":drain", "1", d).Err(); err != nil {
-		return fmt.Errorf("redis bucket drain: %w", err)
+	var errs []error
+	if d > 0 {
+		ms := max(d.Milliseconds(), 1)
+		if err := extendDrain.Run(ctx, b.rdb, []string{b.prefix + key + ":drain"}, ms).Err(); err != nil {
+			errs = append(errs, fmt.Errorf("redis bucket %s: drain: %w", key, err))
+		}
 	}
-	return nil
-}
-
-// Locker hands one process at a time the right to call upstream for a key.
-type Locker struct {
-	rdb    redis.UniversalClient
-	prefix string
-}
-
-// NewLocker returns a Redis locker under prefix.
-func NewLocker(rdb redis.UniversalClient, prefix string) *Locker {
-	return &Locker{rdb: rdb, prefix: prefix}
-}
-
-var unlockScript = redis.NewScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`)
-
-// TryLock takes key for at most ttl. unlock releases it only while we still
-// hold it.
-func (l *Locker) TryLock(ctx context.Context, key string, ttl time.Duration) (func(), bool, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, false, err
+	// Taking up to the whole burst takes whatever the bucket holds.
+	if _, err := b.lim.AllowAtMost(ctx, b.prefix+key, limit(rate), rate.Events); err != nil {
+		errs = append(errs, fmt.Errorf("redis bucket %s: empty: %w", key, err))
 	}
-	token := hex.EncodeToString(b[:])
-	ok, err := l.rdb.SetNX(ctx, l.prefix+key, token, ttl).Result()
-	if err != nil {
-		return nil, false, fmt.Errorf("redis lock: %w", err)
-	}
-	if !ok {
-		return nil, false, nil
-	}
-	return func() { unlockScript.Run(context.WithoutCancel(ctx), l.rdb, []string{l.prefix + key}, token) }, true, nil
+	return errors.Join(errs...)
 }
