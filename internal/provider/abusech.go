@@ -1,23 +1,48 @@
 package provider
 
-// What URLhaus, ThreatFox and MalwareBazaar (abuse.ch) share: the
-// query_status outcome and their number and time formats.
+// What URLhaus, ThreatFox and MalwareBazaar (abuse.ch) share: the POST with
+// the Auth-Key header, the query_status outcome and their number and time
+// formats.
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// abuseCHOutcome judges an answer from URLhaus or ThreatFox. abuse.ch
-// reports most outcomes in the body's query_status, so that is read before
-// the HTTP status:
+// abuseCHPost sends an abuse.ch API call: a POST of body (of contentType) to
+// path with the Auth-Key header. The answer comes back only when
+// abuseCHOutcome finds query_status "ok" with a 2xx status.
+func abuseCHPost(ctx context.Context, b *Base, path, contentType string, body io.Reader) (*Response, error) {
+	req, err := b.NewRequest(ctx, http.MethodPost, b.URL(path), body, "")
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Auth-Key", b.APIKey())
+	resp, err := b.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if e := abuseCHOutcome(b, resp); e != nil {
+		return nil, e
+	}
+	return resp, nil
+}
+
+// abuseCHOutcome judges an answer from URLhaus, ThreatFox or MalwareBazaar.
+// abuse.ch reports most outcomes in the body's query_status, so that is read
+// before the HTTP status:
 //
 //	query_status                                   error
 //	illegal_auth_key, unknown_auth_key (any HTTP)  ErrAuth
-//	no_results, no_result                          ErrNotFound (body kept)
-//	invalid_*, illegal_*, missing_*                ErrBadInput
+//	no_results, no_result, hash_not_found          ErrNotFound (body kept)
+//	invalid_*, illegal_*, missing_*,
+//	no_hash_provided                               ErrBadInput
 //	none, with a non-2xx status                    Classify (401 without body → ErrAuth, 429 → ErrRateLimited, …)
 //	ok, with a 2xx status                          nil: decode the answer
 //	anything else                                  ErrUpstream

@@ -95,7 +95,7 @@ func (a *abuseIPDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Key", a.APIKey())
+	a.setKeyHeader(req, "Key")
 	resp, err := a.Do(req)
 	if err != nil {
 		return nil, err
@@ -113,8 +113,8 @@ func (a *abuseIPDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		return nil, e
 	}
 	var check abuseIPDBCheck
-	if err := json.Unmarshal(resp.Body, &check); err != nil {
-		return nil, a.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := a.decode(resp, &check, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if check.Data == nil {
 		return nil, a.Fail(ErrUpstream, resp, "response has no data object")
@@ -135,9 +135,7 @@ func (a *abuseIPDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		Hostnames:            d.Hostnames,
 	}
 	if d.LastReportedAt != nil {
-		if t, err := time.Parse(time.RFC3339, *d.LastReportedAt); err == nil {
-			sum.LastReportedAt = t.UTC()
-		}
+		sum.LastReportedAt = parseTime(*d.LastReportedAt, time.RFC3339)
 	}
 	if len(sum.Hostnames) == 0 {
 		sum.Hostnames = nil
@@ -158,14 +156,14 @@ func abuseIPDBTrim(s string) string {
 // abuseIPDBQuota reads X-RateLimit-Limit, -Remaining and -Reset (Unix
 // seconds). Nil when the headers are absent.
 func abuseIPDBQuota(h http.Header) *Quota {
-	limit, errL := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Limit")))
-	remaining, errR := strconv.Atoi(strings.TrimSpace(h.Get("X-RateLimit-Remaining")))
+	limit, errL := headerInt(h, "X-RateLimit-Limit")
+	remaining, errR := headerInt(h, "X-RateLimit-Remaining")
 	if errL != nil && errR != nil {
 		return nil
 	}
 	q := &Quota{Limit: limit, Remaining: remaining}
-	if sec, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil && sec > 0 {
-		q.Reset = time.Unix(sec, 0).UTC()
+	if sec, err := strconv.ParseInt(strings.TrimSpace(h.Get("X-RateLimit-Reset")), 10, 64); err == nil {
+		q.Reset = unixTime(sec)
 	}
 	return q
 }

@@ -82,6 +82,14 @@ func (b *Base) Fail(kind error, resp *Response, msg string) *Error {
 	return e
 }
 
+// setKeyHeader sends the configured API key in the header name; without a
+// key the header is left out.
+func (b *Base) setKeyHeader(req *http.Request, name string) {
+	if b.cfg.APIKey != "" {
+		req.Header.Set(name, b.cfg.APIKey)
+	}
+}
+
 // Response is an upstream answer with its body read (up to the size cap).
 type Response struct {
 	Status int
@@ -186,7 +194,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 		}
 	}
 	for _, k := range []string{"X-Rate-Limit-Reset-After", "X-RateLimit-Reset-After"} {
-		if n, err := strconv.Atoi(strings.TrimSpace(h.Get(k))); err == nil && n >= 0 {
+		if n, err := headerInt(h, k); err == nil && n >= 0 {
 			return time.Duration(n) * time.Second
 		}
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,15 +65,13 @@ func (g *greyNoise) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if key := g.APIKey(); key != "" {
-		req.Header.Set("key", key)
-	}
+	g.setKeyHeader(req, "key")
 	resp, err := g.Do(req)
 	if err != nil {
 		return nil, err
 	}
 	var body greyNoiseBody
-	jsonErr := json.Unmarshal(resp.Body, &body)
+	jsonErr := g.decode(resp, &body, "malformed JSON answer")
 	switch {
 	case resp.Status == http.StatusNotFound:
 		// "IP not observed scanning the internet or contained in RIOT data
@@ -94,7 +91,7 @@ func (g *greyNoise) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		return nil, e
 	}
 	if jsonErr != nil {
-		return nil, g.Fail(ErrUpstream, resp, "malformed JSON answer")
+		return nil, jsonErr
 	}
 	s := &GreyNoiseSummary{
 		IP:             body.IP,
@@ -102,7 +99,7 @@ func (g *greyNoise) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		RIOT:           body.RIOT,
 		Classification: body.Classification,
 		Name:           body.Name,
-		LastSeen:       greyNoiseDate(body.LastSeen),
+		LastSeen:       parseTime(body.LastSeen, time.DateOnly),
 		Link:           body.Link,
 	}
 	return g.OK(resp, s, greyNoiseVerdict(s)), nil
@@ -145,16 +142,6 @@ func greyNoiseVerdict(s *GreyNoiseSummary) Assessment {
 	default:
 		return Assessment{Level: indicator.Unknown, Score: 0, Reason: "GreyNoise has no classification for it"}
 	}
-}
-
-// greyNoiseDate reads GreyNoise's last_seen day ("2006-01-02", UTC); an empty
-// or unreadable value gives the zero time.
-func greyNoiseDate(s string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, s, time.UTC)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // clipDetail shortens upstream text put into error messages.

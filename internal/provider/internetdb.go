@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -67,8 +66,8 @@ func (i *internetDB) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 		return nil, e
 	}
 	var sum InternetDBSummary
-	if err := json.Unmarshal(resp.Body, &sum); err != nil {
-		return nil, i.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := i.decode(resp, &sum, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if sum.IP == "" {
 		return nil, i.Fail(ErrUpstream, resp, "response has no ip")

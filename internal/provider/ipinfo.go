@@ -83,7 +83,7 @@ func (p *ipinfo) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 	}
 
 	var body ipinfoResponse
-	jsonErr := json.Unmarshal(resp.Body, &body)
+	jsonErr := p.decode(resp, &body, "malformed JSON")
 	// IPinfo answers an invalid address with 404 and an error object
 	// ("Wrong ip"): that is bad input, not an address without data.
 	if resp.Status == http.StatusNotFound && jsonErr == nil && len(body.Error) > 0 && string(body.Error) != "null" {
@@ -93,7 +93,7 @@ func (p *ipinfo) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 		return nil, e
 	}
 	if jsonErr != nil {
-		return nil, p.Fail(ErrUpstream, resp, "malformed JSON")
+		return nil, jsonErr
 	}
 	if body.Bogon {
 		// Private, reserved and documentation ranges: IPinfo has no data.

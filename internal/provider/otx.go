@@ -160,9 +160,7 @@ func (o *otx) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	if key := o.APIKey(); key != "" {
-		req.Header.Set("X-OTX-API-KEY", key)
-	}
+	o.setKeyHeader(req, "X-OTX-API-KEY")
 	resp, err := o.Do(req)
 	if err != nil {
 		return nil, err
@@ -173,8 +171,8 @@ func (o *otx) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, err
 		return nil, e
 	}
 	var body otxBody
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, o.Fail(ErrUpstream, resp, "malformed JSON answer")
+	if e := o.decode(resp, &body, "malformed JSON answer"); e != nil {
+		return nil, e
 	}
 	s := otxSummarize(&body)
 	return o.OK(resp, s, otxVerdict(s)), nil
@@ -214,12 +212,7 @@ func otxSummarize(b *otxBody) *OTXSummary {
 		}
 	}
 	s.Tags, s.MalwareFamilies, s.Adversaries = tags.list, families.list, adversaries.list
-	if s.Pulses == nil {
-		s.Pulses = []string{}
-	}
-	if s.Validation == nil {
-		s.Validation = []OTXValidation{}
-	}
+	s.Pulses, s.Validation = orEmpty(s.Pulses), orEmpty(s.Validation)
 	return s
 }
 

@@ -164,8 +164,8 @@ func (p *rdap) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, er
 		return nil, e
 	}
 	var obj rdapObject
-	if err := json.Unmarshal(resp.Body, &obj); err != nil {
-		return nil, p.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := p.decode(resp, &obj, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if obj.ErrorCode == http.StatusNotFound {
 		return nil, p.Fail(ErrNotFound, resp, "")
@@ -184,7 +184,7 @@ func rdapSummary(o rdapObject) *RDAPSummary {
 	s := &RDAPSummary{
 		ObjectClass:  o.ObjectClassName,
 		Handle:       o.Handle,
-		Status:       o.Status,
+		Status:       orEmpty(o.Status),
 		Name:         o.Name,
 		Type:         o.Type,
 		StartAddress: o.StartAddress,
@@ -195,9 +195,6 @@ func rdapSummary(o rdapObject) *RDAPSummary {
 		LDHName:      strings.ToLower(o.LDHName),
 		UnicodeName:  o.UnicodeName,
 		Port43:       o.Port43,
-	}
-	if s.Status == nil {
-		s.Status = []string{}
 	}
 	for _, c := range o.CIDR0 {
 		prefix := c.V4Prefix
@@ -218,7 +215,7 @@ func rdapSummary(o rdapObject) *RDAPSummary {
 		s.DNSSEC = o.SecureDNS.DelegationSigned
 	}
 	for _, e := range o.Events {
-		t := rdapTime(e.Date)
+		t := parseTime(strings.TrimSpace(e.Date), time.RFC3339)
 		if t.IsZero() {
 			continue
 		}
@@ -235,14 +232,6 @@ func rdapSummary(o rdapObject) *RDAPSummary {
 	s.Registrar = rdapFindContact(o.Entities, "registrar")
 	s.Abuse = rdapFindContact(o.Entities, "abuse")
 	return s
-}
-
-func rdapTime(s string) time.Time {
-	t, err := time.Parse(time.RFC3339, strings.TrimSpace(s))
-	if err != nil {
-		return time.Time{}
-	}
-	return t.UTC()
 }
 
 // rdapFindContact returns the first entity with role that says anything

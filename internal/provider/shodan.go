@@ -103,8 +103,8 @@ func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 		return nil, s.classify(resp)
 	}
 	var host shodanHost
-	if err := json.Unmarshal(resp.Body, &host); err != nil {
-		return nil, s.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := s.decode(resp, &host, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if host.IPStr == "" {
 		var body shodanError
@@ -121,18 +121,16 @@ func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 		Country:     host.CountryCode,
 		CountryName: host.CountryName,
 		City:        host.City,
-		Ports:       shodanOrEmpty(host.Ports),
-		Hostnames:   shodanOrEmpty(host.Hostnames),
+		Ports:       orEmpty(host.Ports),
+		Hostnames:   orEmpty(host.Hostnames),
 		Domains:     host.Domains,
-		Vulns:       shodanOrEmpty(host.Vulns),
-		Tags:        shodanOrEmpty(host.Tags),
+		Vulns:       orEmpty(host.Vulns),
+		Tags:        orEmpty(host.Tags),
 	}
 	if host.OS != nil {
 		sum.OS = *host.OS
 	}
-	if t, err := time.Parse("2006-01-02T15:04:05.999999", host.LastUpdate); err == nil {
-		sum.LastUpdate = t.UTC()
-	}
+	sum.LastUpdate = parseTime(host.LastUpdate, "2006-01-02T15:04:05.999999")
 	return s.OK(resp, sum, shodanVerdict(sum)), nil
 }
 
@@ -172,13 +170,6 @@ func (s *shodan) classifyText(resp *Response, text string) error {
 		return e
 	}
 	return s.Fail(ErrUpstream, resp, "unexpected error body")
-}
-
-func shodanOrEmpty[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // shodanVerdict judges the host record like InternetDB's (the same tags and

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -116,18 +115,9 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	if err != nil {
 		return nil, f.Fail(ErrBadInput, nil, "cannot encode the query")
 	}
-	req, err := f.NewRequest(ctx, http.MethodPost, f.URL("/"), bytes.NewReader(payload), "")
+	resp, err := abuseCHPost(ctx, &f.Base, "/", "application/json", bytes.NewReader(payload))
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Auth-Key", f.APIKey())
-	resp, err := f.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if e := abuseCHOutcome(&f.Base, resp); e != nil {
-		return nil, e
 	}
 	var body threatFoxBody
 	if err := json.Unmarshal(resp.Body, &body); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -178,18 +177,9 @@ func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 	default:
 		return nil, u.Fail(ErrBadInput, nil, fmt.Sprintf("%s lookups are not served", ind.Kind))
 	}
-	req, err := u.NewRequest(ctx, http.MethodPost, u.URL(path), strings.NewReader(form.Encode()), "")
+	resp, err := abuseCHPost(ctx, &u.Base, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Auth-Key", u.APIKey())
-	resp, err := u.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if e := abuseCHOutcome(&u.Base, resp); e != nil {
-		return nil, e
 	}
 	var body urlhausBody
 	if err := json.Unmarshal(resp.Body, &body); err != nil {

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -142,9 +141,7 @@ func (p *urlscan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 	if err != nil {
 		return nil, err
 	}
-	if key := p.APIKey(); key != "" {
-		req.Header.Set("API-Key", key)
-	}
+	p.setKeyHeader(req, "API-Key")
 	resp, err := p.Do(req)
 	if err != nil {
 		return nil, err
@@ -159,8 +156,8 @@ func (p *urlscan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 		return nil, e
 	}
 	var body urlscanResponse
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, p.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := p.decode(resp, &body, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if body.Total == 0 && len(body.Results) == 0 {
 		return nil, p.Fail(ErrNotFound, resp, "")
@@ -174,16 +171,12 @@ func (p *urlscan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 // urlscanQuota reads X-Rate-Limit-Limit, -Remaining and -Reset (RFC 3339).
 // It returns nil when the headers are absent.
 func urlscanQuota(h http.Header) *Quota {
-	limit, errL := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit")))
-	remaining, errR := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")))
+	limit, errL := headerInt(h, "X-Rate-Limit-Limit")
+	remaining, errR := headerInt(h, "X-Rate-Limit-Remaining")
 	if errL != nil || errR != nil {
 		return nil
 	}
-	q := &Quota{Limit: limit, Remaining: remaining}
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(h.Get("X-Rate-Limit-Reset"))); err == nil {
-		q.Reset = t.UTC()
-	}
-	return q
+	return &Quota{Limit: limit, Remaining: remaining, Reset: parseTime(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), time.RFC3339)}
 }
 
 func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
@@ -196,9 +189,8 @@ func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
 	}
 	tags, flagged := map[string]bool{}, map[string]bool{}
 	for _, r := range body.Results {
-		t, _ := time.Parse(time.RFC3339, r.Task.Time)
+		t := parseTime(r.Task.Time, time.RFC3339)
 		if !t.IsZero() {
-			t = t.UTC()
 			if s.FirstSeen.IsZero() || t.Before(s.FirstSeen) {
 				s.FirstSeen = t
 			}

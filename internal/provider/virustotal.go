@@ -176,7 +176,7 @@ func (v *virusTotal) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("x-apikey", v.APIKey())
+	v.setKeyHeader(req, "x-apikey")
 	resp, err := v.Do(req)
 	if err != nil {
 		return nil, err
@@ -185,8 +185,8 @@ func (v *virusTotal) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 		return nil, v.classify(resp)
 	}
 	var obj vtObject
-	if err := json.Unmarshal(resp.Body, &obj); err != nil {
-		return nil, v.Fail(ErrUpstream, resp, "malformed JSON")
+	if e := v.decode(resp, &obj, "malformed JSON"); e != nil {
+		return nil, e
 	}
 	if obj.Data == nil {
 		return nil, v.Fail(ErrUpstream, resp, "response has no data object")
@@ -231,7 +231,7 @@ func vtSummary(obj *vtObject, gui string) *VirusTotalSummary {
 		VotesHarmless:    a.TotalVotes.Harmless,
 		VotesMalicious:   a.TotalVotes.Malicious,
 		Tags:             a.Tags,
-		LastAnalysisDate: vtTime(a.LastAnalysisDate),
+		LastAnalysisDate: unixTime(a.LastAnalysisDate),
 
 		ASOwner: a.ASOwner,
 		ASN:     a.ASN,
@@ -240,7 +240,7 @@ func vtSummary(obj *vtObject, gui string) *VirusTotalSummary {
 
 		Registrar:    a.Registrar,
 		Categories:   a.Categories,
-		CreationDate: vtTime(a.CreationDate),
+		CreationDate: unixTime(a.CreationDate),
 
 		MD5:                 a.MD5,
 		SHA1:                a.SHA1,
@@ -252,7 +252,7 @@ func vtSummary(obj *vtObject, gui string) *VirusTotalSummary {
 		Size:                a.Size,
 		ThreatLabel:         a.Threat.Label,
 		TimesSubmitted:      a.TimesSubmitted,
-		FirstSubmissionDate: vtTime(a.FirstSubmissionDate),
+		FirstSubmissionDate: unixTime(a.FirstSubmissionDate),
 
 		URL:                  a.URL,
 		FinalURL:             a.FinalURL,
@@ -266,14 +266,6 @@ func vtSummary(obj *vtObject, gui string) *VirusTotalSummary {
 		s.Categories = nil
 	}
 	return s
-}
-
-// vtTime converts VirusTotal's Unix seconds; 0 stays the zero time.
-func vtTime(sec int64) time.Time {
-	if sec <= 0 {
-		return time.Time{}
-	}
-	return time.Unix(sec, 0).UTC()
 }
 
 // vtVerdict maps the last analysis to a verdict. Engines counts the

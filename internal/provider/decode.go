@@ -1,0 +1,55 @@
+package provider
+
+// What provider files share when they read an upstream answer: the JSON
+// body, timestamps, numbers in headers and the lists a summary shows as [].
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// decode unmarshals the answer's JSON body into v. A body that does not
+// decode is ErrUpstream with msg, the provider's wording for it.
+func (b *Base) decode(resp *Response, v any, msg string) *Error {
+	if err := json.Unmarshal(resp.Body, v); err != nil {
+		return b.Fail(ErrUpstream, resp, msg)
+	}
+	return nil
+}
+
+// parseTime reads s with the first layout that fits and returns it in UTC;
+// layouts without a zone read as UTC. Empty or unreadable values give the
+// zero time.
+func parseTime(s string, layouts ...string) time.Time {
+	for _, layout := range layouts {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// unixTime converts Unix seconds to UTC; 0 and below give the zero time.
+func unixTime(sec int64) time.Time {
+	if sec <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// headerInt reads an integer header, ignoring surrounding space.
+func headerInt(h http.Header, key string) (int, error) {
+	return strconv.Atoi(strings.TrimSpace(h.Get(key)))
+}
+
+// orEmpty returns s, or an empty slice for nil, so that a summary lists []
+// rather than null.
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
