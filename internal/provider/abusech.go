@@ -23,7 +23,7 @@ func abuseCHPost(ctx context.Context, b *Base, path, contentType string, body io
 		return nil, err
 	}
 	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Auth-Key", b.APIKey())
+	b.setKeyHeader(req, "Auth-Key")
 	resp, err := b.Do(req)
 	if err != nil {
 		return nil, err
@@ -95,13 +95,5 @@ func (n *abuseCHInt) UnmarshalJSON(b []byte) error {
 // zero time.
 func abuseCHTime(s string) time.Time {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "UTC"))
-	for _, layout := range []string{time.DateTime, time.DateOnly} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			return t
-		}
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC()
-	}
-	return time.Time{}
+	return parseTime(s, time.DateTime, time.DateOnly, time.RFC3339)
 }

@@ -120,8 +120,8 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		return nil, err
 	}
 	var body threatFoxBody
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, f.Fail(ErrUpstream, resp, "malformed JSON answer")
+	if e := f.decode(resp, &body, "malformed JSON answer"); e != nil {
+		return nil, e
 	}
 	s := &ThreatFoxSummary{Malware: []string{}, IOCs: []ThreatFoxIOC{}}
 	malware := newNameSet(threatFoxMaxIOCs)
@@ -132,14 +132,10 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 		s.Matches++
 		s.MaxConfidence = max(s.MaxConfidence, int(d.ConfidenceLevel))
 		malware.add(d.MalwarePrintable)
-		tags := d.Tags
-		if tags == nil {
-			tags = []string{}
-		}
 		s.IOCs = append(s.IOCs, ThreatFoxIOC{
 			ID: int64(d.ID), IOC: d.IOC, IOCType: d.IOCType, ThreatType: d.ThreatType, Malware: d.MalwarePrintable,
 			ConfidenceLevel: int(d.ConfidenceLevel), FirstSeen: abuseCHTime(d.FirstSeen), LastSeen: abuseCHTime(d.LastSeen),
-			Tags: tags, Reporter: d.Reporter, Reference: d.Reference,
+			Tags: orEmpty(d.Tags), Reporter: d.Reporter, Reference: d.Reference,
 		})
 	}
 	if s.Matches == 0 {

@@ -3,7 +3,6 @@ package provider
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -182,8 +181,8 @@ func (u *urlhaus) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 		return nil, err
 	}
 	var body urlhausBody
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return nil, u.Fail(ErrUpstream, resp, "malformed JSON answer")
+	if e := u.decode(resp, &body, "malformed JSON answer"); e != nil {
+		return nil, e
 	}
 	s := urlhausSummarize(lookup, &body)
 	return u.OK(resp, s, urlhausVerdict(s)), nil
@@ -221,10 +220,7 @@ func urlhausSummarize(lookup string, b *urlhausBody) *URLhausSummary {
 	case "url":
 		v := &URLhausURL{
 			URL: b.URL, Status: b.URLStatus, Host: b.Host, Threat: b.Threat, DateAdded: abuseCHTime(b.DateAdded),
-			LastOnline: abuseCHTime(b.LastOnline), Tags: b.Tags, Blacklists: b.Blacklists, Payloads: []URLhausURLPayload{},
-		}
-		if v.Tags == nil {
-			v.Tags = []string{}
+			LastOnline: abuseCHTime(b.LastOnline), Tags: orEmpty(b.Tags), Blacklists: b.Blacklists, Payloads: []URLhausURLPayload{},
 		}
 		for _, p := range b.Payloads[:min(len(b.Payloads), urlhausMaxList)] {
 			v.Payloads = append(v.Payloads, URLhausURLPayload{Filename: p.Filename, FileType: p.FileType, SHA256: p.SHA256, Signature: p.Signature, FirstSeen: abuseCHTime(p.FirstSeen)})
