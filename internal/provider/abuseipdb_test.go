@@ -52,10 +52,10 @@ func TestAbuseIPDB(t *testing.T) {
 						ISP:                  "Acme, Inc.",
 						Domain:               "example.com",
 					}
-					if d := cmp.Diff(want, abuseIPDBSummary(t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.AbuseIPDBSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "AbuseIPDB confidence 100 (567 reports from 123 users in 90 days)"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "AbuseIPDB confidence 100 (567 reports from 123 users in 90 days)"})
 					wantQuota := &provider.Quota{Limit: 1000, Remaining: 998, Reset: time.Unix(1704153600, 0).UTC()}
 					if d := cmp.Diff(wantQuota, r.Quota); d != "" {
 						t.Errorf("quota (-want +got):\n%s", d)
@@ -69,14 +69,14 @@ func TestAbuseIPDB(t *testing.T) {
 				File:      "abuseipdb/ip_clean.json",
 				Want:      check("203.0.113.9"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := abuseIPDBSummary(t, r)
+					s := summaryOf[provider.AbuseIPDBSummary](t, r)
 					if !s.LastReportedAt.IsZero() || s.IsWhitelisted || s.TotalReports != 0 {
 						t.Errorf("lastReportedAt/isWhitelisted/totalReports = %s/%t/%d, want zero/false/0", s.LastReportedAt, s.IsWhitelisted, s.TotalReports)
 					}
 					if d := cmp.Diff([]string{"host-9.example.net"}, s.Hostnames); d != "" {
 						t.Errorf("hostnames (-want +got):\n%s", d)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "AbuseIPDB confidence 0, no reports in 90 days"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "AbuseIPDB confidence 0, no reports in 90 days"})
 					if r.Quota != nil {
 						t.Errorf("quota = %+v without quota headers, want nil", r.Quota)
 					}
@@ -88,7 +88,7 @@ func TestAbuseIPDB(t *testing.T) {
 				File:      "abuseipdb/ip_whitelisted.json",
 				Want:      check("8.8.8.8"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "AbuseIPDB confidence 0 (41 reports from 18 users in 90 days), whitelisted"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "AbuseIPDB confidence 0 (41 reports from 18 users in 90 days), whitelisted"})
 				},
 			},
 			{
@@ -97,10 +97,10 @@ func TestAbuseIPDB(t *testing.T) {
 				File:      "abuseipdb/ipv6_ok.json",
 				Want:      check("2001:db8::bad"),
 				Check: func(t *testing.T, r *provider.Result) {
-					if s := abuseIPDBSummary(t, r); !s.IsTor {
+					if s := summaryOf[provider.AbuseIPDBSummary](t, r); !s.IsTor {
 						t.Error("isTor = false, want true")
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40, Reason: "AbuseIPDB confidence 40 (12 reports from 5 users in 90 days), Tor exit node"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40, Reason: "AbuseIPDB confidence 40 (12 reports from 5 users in 90 days), Tor exit node"})
 				},
 			},
 			{
@@ -143,13 +143,4 @@ func TestAbuseIPDB(t *testing.T) {
 			},
 		},
 	})
-}
-
-func abuseIPDBSummary(t *testing.T, r *provider.Result) *provider.AbuseIPDBSummary {
-	t.Helper()
-	s, ok := r.Summary.(*provider.AbuseIPDBSummary)
-	if !ok {
-		t.Fatalf("Summary is %T, want *provider.AbuseIPDBSummary", r.Summary)
-	}
-	return s
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -45,13 +44,13 @@ func TestGreyNoise(t *testing.T) {
 						RIOT:           true,
 						Classification: "benign",
 						Name:           "Cloudflare Public DNS",
-						LastSeen:       p2UTC(2023, 2, 18, 0, 0, 0),
+						LastSeen:       utc(2023, 2, 18, 0, 0, 0),
 						Link:           "https://viz.greynoise.io/riot/1.1.1.1",
 					}
-					if d := cmp.Diff(want, p2Summary[provider.GreyNoiseSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.GreyNoiseSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
 						Reason: "GreyNoise RIOT: Cloudflare Public DNS, a common business service"})
 				},
 			},
@@ -66,13 +65,13 @@ func TestGreyNoise(t *testing.T) {
 						Noise:          true,
 						Classification: "malicious",
 						Name:           "unknown",
-						LastSeen:       p2UTC(2023, 2, 17, 0, 0, 0),
+						LastSeen:       utc(2023, 2, 17, 0, 0, 0),
 						Link:           "https://viz.greynoise.io/ip/203.0.113.45",
 					}
-					if d := cmp.Diff(want, p2Summary[provider.GreyNoiseSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.GreyNoiseSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 85,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 85,
 						Reason: "GreyNoise classifies it malicious (scanning the internet)"})
 				},
 			},
@@ -82,11 +81,11 @@ func TestGreyNoise(t *testing.T) {
 				File:      "greynoise/ip_noise_unknown.json",
 				Want:      community("198.51.100.77"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.GreyNoiseSummary](t, r)
+					s := summaryOf[provider.GreyNoiseSummary](t, r)
 					if !s.Noise || s.RIOT || s.Classification != "unknown" {
 						t.Errorf("noise/riot/classification = %t/%t/%q, want true/false/unknown", s.Noise, s.RIOT, s.Classification)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30,
 						Reason: "GreyNoise saw it scanning the internet, intent unknown"})
 				},
 			},
@@ -96,7 +95,7 @@ func TestGreyNoise(t *testing.T) {
 				File:      "greynoise/ip_benign_scanner.json",
 				Want:      community("203.0.113.9"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 10,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 10,
 						Reason: "GreyNoise classifies it benign: Example Research Scanner"})
 				},
 			},
@@ -168,7 +167,7 @@ func TestGreyNoiseWithoutKey(t *testing.T) {
 				_, _ = w.Write(body)
 			}))
 			defer srv.Close()
-			p := p2New(t, "greynoise", provider.Config{BaseURL: srv.URL})
+			p := newProvider(t, "greynoise", provider.Config{BaseURL: srv.URL})
 			if !p.Configured() {
 				t.Error("Configured() = false without a key; the key is optional")
 			}
@@ -184,41 +183,4 @@ func TestGreyNoiseWithoutKey(t *testing.T) {
 			}
 		})
 	}
-}
-
-// p2New builds a live provider from its registered descriptor.
-func p2New(t *testing.T, name string, cfg provider.Config) provider.Provider {
-	t.Helper()
-	d, ok := provider.Lookup(name)
-	if !ok {
-		t.Fatalf("no provider %q registered", name)
-	}
-	p, err := d.New(cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	return p
-}
-
-// p2Summary returns the result's summary as a *T.
-func p2Summary[T any](t *testing.T, r *provider.Result) *T {
-	t.Helper()
-	s, ok := r.Summary.(*T)
-	if !ok {
-		t.Fatalf("Summary is a %T, want *%T", r.Summary, *new(T))
-	}
-	return s
-}
-
-// p2Verdict compares the result's verdict with want.
-func p2Verdict(t *testing.T, r *provider.Result, want provider.Assessment) {
-	t.Helper()
-	if d := cmp.Diff(want, r.Verdict); d != "" {
-		t.Errorf("verdict (-want +got):\n%s", d)
-	}
-}
-
-// p2UTC is a UTC time to the second.
-func p2UTC(y int, mo time.Month, d, h, mi, s int) time.Time {
-	return time.Date(y, mo, d, h, mi, s, 0, time.UTC)
 }

@@ -38,7 +38,7 @@ func TestInternetDB(t *testing.T) {
 					if d := cmp.Diff(want, r.Summary); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "InternetDB: 2 open ports (53, 443), no risky tags or known vulnerabilities"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "InternetDB: 2 open ports (53, 443), no risky tags or known vulnerabilities"})
 				},
 			},
 			{
@@ -47,7 +47,7 @@ func TestInternetDB(t *testing.T) {
 				File:      "internetdb/ip_malware.json",
 				Want:      get("203.0.113.66"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 80, Reason: "InternetDB tags it malware; 1 known vulnerability"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 80, Reason: "InternetDB tags it malware; 1 known vulnerability"})
 				},
 			},
 			{
@@ -56,7 +56,7 @@ func TestInternetDB(t *testing.T) {
 				File:      "internetdb/ip_vpn.json",
 				Want:      get("198.51.100.77"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40, Reason: "InternetDB tags it vpn"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40, Reason: "InternetDB tags it vpn"})
 				},
 			},
 			{
@@ -65,7 +65,7 @@ func TestInternetDB(t *testing.T) {
 				File:      "internetdb/ip_vulns.json",
 				Want:      get("198.51.100.80"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30, Reason: "InternetDB lists 4 known vulnerabilities (CVE-2021-41773, CVE-2021-42013, CVE-2016-6210, …)"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30, Reason: "InternetDB lists 4 known vulnerabilities (CVE-2021-41773, CVE-2021-42013, CVE-2016-6210, …)"})
 				},
 			},
 			{

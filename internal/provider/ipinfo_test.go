@@ -44,19 +44,13 @@ func TestIPinfo(t *testing.T) {
 					if diff := cmp.Diff(wantSum, r.Summary); diff != "" {
 						t.Errorf("summary (-want +got):\n%s", diff)
 					}
-					wantVerdict := provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "AS15169 Google LLC, US"}
-					if diff := cmp.Diff(wantVerdict, r.Verdict); diff != "" {
-						t.Errorf("verdict (-want +got):\n%s", diff)
-					}
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "AS15169 Google LLC, US"})
 				},
 			},
 			{
 				Name: "ipv6_ok", Indicator: v6, File: "ipinfo/ipv6_ok.json", Want: want("/lite/2606:4700:4700::1111"),
 				Check: func(t *testing.T, r *provider.Result) {
-					wantVerdict := provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "AS13335 Cloudflare, Inc., US"}
-					if diff := cmp.Diff(wantVerdict, r.Verdict); diff != "" {
-						t.Errorf("verdict (-want +got):\n%s", diff)
-					}
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "AS13335 Cloudflare, Inc., US"})
 				},
 			},
 			{Name: "bogon", Indicator: bogon, File: "ipinfo/bogon.json", Want: want("/lite/192.0.2.10"), WantErr: provider.ErrNotFound},
@@ -84,11 +78,7 @@ func TestIPinfoSparseReason(t *testing.T) {
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			d, _ := provider.Lookup("ipinfo")
-			p, err := d.New(provider.Config{BaseURL: srv.URL, APIKey: "k"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := newProvider(t, "ipinfo", provider.Config{BaseURL: srv.URL, APIKey: "k"})
 			res, err := p.Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "192.0.2.1"})
 			if err != nil {
 				t.Fatal(err)

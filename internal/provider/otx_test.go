@@ -55,10 +55,10 @@ func TestOTX(t *testing.T) {
 						Whitelisted:     true,
 						Validation:      []provider.OTXValidation{{Source: "whitelist", Name: "Whitelisted IP", Message: "contained in whitelisted prefix"}},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.OTXSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.OTXSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
 						Reason: "OTX validation: Whitelisted IP (2 OTX pulses mention it)"})
 				},
 			},
@@ -82,10 +82,10 @@ func TestOTX(t *testing.T) {
 						ASN:             "AS64500 example hosting",
 						Validation:      []provider.OTXValidation{},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.OTXSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.OTXSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
 						Reason: "6 OTX pulses mention it (malware: Emotet, IcedID)"})
 				},
 			},
@@ -96,11 +96,11 @@ func TestOTX(t *testing.T) {
 				File:      "otx/ipv6_no_pulses.json",
 				Want:      general("/indicators/IPv6/2001:db8::1/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.OTXSummary](t, r)
+					s := summaryOf[provider.OTXSummary](t, r)
 					if s.PulseCount != 0 || s.Whitelisted || s.ASN != "" || len(s.Pulses) != 0 {
 						t.Errorf("summary = %+v, want no pulses, no whitelist, no ASN", s)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no OTX pulse mentions it"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no OTX pulse mentions it"})
 				},
 			},
 			{
@@ -109,11 +109,11 @@ func TestOTX(t *testing.T) {
 				File:      "otx/domain_ok.json",
 				Want:      general("/indicators/domain/evil.example/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.OTXSummary](t, r)
+					s := summaryOf[provider.OTXSummary](t, r)
 					if d := cmp.Diff([]string{"phishing", "credential-theft"}, s.Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40,
 						Reason: `1 OTX pulse mentions it: "Phishing kit hosting, March"`})
 				},
 			},
@@ -125,7 +125,7 @@ func TestOTX(t *testing.T) {
 				File:      "otx/domain_whitelisted.json",
 				Want:      general("/indicators/domain/example.com/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 5,
 						Reason: "OTX validation: Akamai Popular Domain (4 OTX pulses mention it)"})
 				},
 			},
@@ -136,11 +136,11 @@ func TestOTX(t *testing.T) {
 				File:      "otx/url_ok.json",
 				Want:      general("/indicators/url/http:%2F%2Fevil.example%2Fdl%2Fget.php%3Fid=1/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.OTXSummary](t, r)
+					s := summaryOf[provider.OTXSummary](t, r)
 					if d := cmp.Diff([]string{"Qakbot"}, s.MalwareFamilies); d != "" {
 						t.Errorf("malware families (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 65,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 65,
 						Reason: "1 OTX pulse mentions it (malware: Qakbot)"})
 				},
 			},
@@ -150,11 +150,11 @@ func TestOTX(t *testing.T) {
 				File:      "otx/file_ok.json",
 				Want:      general("/indicators/file/" + sha256 + "/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.OTXSummary](t, r)
+					s := summaryOf[provider.OTXSummary](t, r)
 					if s.Type != "FileHash-SHA256" || s.PulseCount != 3 {
 						t.Errorf("type/pulseCount = %q/%d, want FileHash-SHA256/3", s.Type, s.PulseCount)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 75,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 75,
 						Reason: "3 OTX pulses mention it (malware: AgentTesla)"})
 				},
 			},
@@ -164,7 +164,7 @@ func TestOTX(t *testing.T) {
 				File:      "otx/file_md5_ok.json",
 				Want:      general("/indicators/file/" + md5 + "/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
 						Reason: `2 OTX pulses mention it: "Suspicious attachments"`})
 				},
 			},
@@ -174,7 +174,7 @@ func TestOTX(t *testing.T) {
 				File:      "otx/file_sha1_no_pulses.json",
 				Want:      general("/indicators/file/" + sha1 + "/general"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no OTX pulse mentions it"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no OTX pulse mentions it"})
 				},
 			},
 			{
@@ -207,7 +207,7 @@ func TestOTXWithoutKey(t *testing.T) {
 		_, _ = w.Write([]byte(`{"indicator":"8.8.8.8","type":"IPv4","validation":[],"pulse_info":{"count":0,"pulses":[]}}`))
 	}))
 	defer srv.Close()
-	p := p2New(t, "otx", provider.Config{BaseURL: srv.URL})
+	p := newProvider(t, "otx", provider.Config{BaseURL: srv.URL})
 	if !p.Configured() {
 		t.Error("Configured() = false without a key; the key is optional")
 	}

@@ -44,10 +44,7 @@ func TestRDAP(t *testing.T) {
 			if reason == "" {
 				return
 			}
-			wantVerdict := provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: reason}
-			if diff := cmp.Diff(wantVerdict, r.Verdict); diff != "" {
-				t.Errorf("verdict (-want +got):\n%s", diff)
-			}
+			checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: reason})
 		}
 	}
 	ptrue, pfalse := true, false
@@ -79,7 +76,7 @@ func TestRDAP(t *testing.T) {
 			{
 				Name: "ip_ok_apnic", Indicator: apnic, File: "rdap/ip_apnic_ok.json", Header: rdapJSON, Want: want("/ip/1.1.1.1"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := r.Summary.(*provider.RDAPSummary)
+					s := summaryOf[provider.RDAPSummary](t, r)
 					wantAbuse := &provider.RDAPContact{Handle: "IRT-APNICRANDNET-AU", Name: "IRT-APNICRANDNET-AU", Email: "helpdesk@apnic.net"}
 					if diff := cmp.Diff(wantAbuse, s.Abuse); diff != "" {
 						t.Errorf("abuse (-want +got):\n%s", diff)
@@ -92,7 +89,7 @@ func TestRDAP(t *testing.T) {
 			{
 				Name: "ipv6_ok", Indicator: v6, File: "rdap/ipv6_ok.json", Header: rdapJSON, Want: want("/ip/2001:db8::1"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := r.Summary.(*provider.RDAPSummary)
+					s := summaryOf[provider.RDAPSummary](t, r)
 					if !cmp.Equal(s.CIDRs, []string{"2001:db8::/32"}) || s.Country != "NL" {
 						t.Errorf("CIDRs/Country = %v/%q, want [2001:db8::/32]/NL", s.CIDRs, s.Country)
 					}
@@ -154,15 +151,7 @@ func TestRDAP(t *testing.T) {
 
 func newRDAP(t *testing.T, baseURL string) provider.Provider {
 	t.Helper()
-	d, ok := provider.Lookup("rdap")
-	if !ok {
-		t.Fatal("rdap is not registered")
-	}
-	p, err := d.New(provider.Config{BaseURL: baseURL, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return newProvider(t, "rdap", provider.Config{BaseURL: baseURL, Timeout: 5 * time.Second})
 }
 
 func readRDAPFixture(t *testing.T, name string) []byte {
@@ -205,9 +194,7 @@ func TestRDAPDomainAge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, res.Verdict); diff != "" {
-				t.Errorf("verdict (-want +got):\n%s", diff)
-			}
+			checkVerdict(t, res, tt.want)
 		})
 	}
 }
@@ -257,7 +244,7 @@ func TestRDAPFollowsRedirects(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Bytes != int64(len(body)) {
 		t.Errorf("StatusCode/Bytes = %d/%d, want 200/%d (the final answer's)", res.StatusCode, res.Bytes, len(body))
 	}
-	if s := res.Summary.(*provider.RDAPSummary); s.Handle != "NET-8-8-8-0-2" {
+	if s := summaryOf[provider.RDAPSummary](t, res); s.Handle != "NET-8-8-8-0-2" {
 		t.Errorf("Handle = %q, want NET-8-8-8-0-2", s.Handle)
 	}
 	mu.Lock()

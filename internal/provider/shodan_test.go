@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -59,7 +58,7 @@ func TestShodan(t *testing.T) {
 					if d := cmp.Diff(want, r.Summary); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30, Reason: "Shodan lists 1 known vulnerability (CVE-2021-0000)"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 30, Reason: "Shodan lists 1 known vulnerability (CVE-2021-0000)"})
 				},
 			},
 			{
@@ -69,14 +68,11 @@ func TestShodan(t *testing.T) {
 				File:      "shodan/ipv6_ok.json",
 				Want:      host("2001:4860:4860::8888"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s, ok := r.Summary.(*provider.ShodanSummary)
-					if !ok {
-						t.Fatalf("Summary is %T", r.Summary)
-					}
+					s := summaryOf[provider.ShodanSummary](t, r)
 					if s.Vulns == nil || len(s.Vulns) != 0 || s.ASN != "AS15169" {
 						t.Errorf("vulns/asn = %#v/%q, want []string{}/AS15169", s.Vulns, s.ASN)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "Shodan: 2 open ports (53, 443), no risky tags or known vulnerabilities"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "Shodan: 2 open ports (53, 443), no risky tags or known vulnerabilities"})
 				},
 			},
 			{
@@ -85,10 +81,10 @@ func TestShodan(t *testing.T) {
 				File:      "shodan/ip_malware.json",
 				Want:      host("203.0.113.66"),
 				Check: func(t *testing.T, r *provider.Result) {
-					if s := r.Summary.(*provider.ShodanSummary); s.OS != "Linux" {
+					if s := summaryOf[provider.ShodanSummary](t, r); s.OS != "Linux" {
 						t.Errorf("os = %q, want Linux", s.OS)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 80, Reason: "Shodan tags it malware"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 80, Reason: "Shodan tags it malware"})
 				},
 			},
 			{
@@ -140,17 +136,8 @@ func TestShodanForbiddenSaysPaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = w.Write(body)
-	}))
-	defer srv.Close()
-	d, _ := provider.Lookup("shodan")
-	p, err := d.New(provider.Config{BaseURL: srv.URL, APIKey: shodanTestKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := fixtureServer(t, http.StatusForbidden, nil, string(body), nil)
+	p := newProvider(t, "shodan", provider.Config{BaseURL: srv.URL, APIKey: shodanTestKey})
 	_, err = p.Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "1.1.1.1"})
 	var pe *provider.Error
 	if !errors.As(err, &pe) || !errors.Is(err, provider.ErrAuth) {

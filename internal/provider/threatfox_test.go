@@ -50,15 +50,15 @@ func TestThreatFox(t *testing.T) {
 							ThreatType:      "payload_delivery",
 							Malware:         "Emotet",
 							ConfidenceLevel: 90,
-							FirstSeen:       p2UTC(2022, 1, 13, 20, 16, 2),
+							FirstSeen:       utc(2022, 1, 13, 20, 16, 2),
 							Tags:            []string{},
 							Reporter:        "Cryptolaemus1",
 						}},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.ThreatFoxSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.ThreatFoxSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
 						Reason: "ThreatFox: Emotet payload_delivery IOC, confidence 90"})
 				},
 			},
@@ -68,11 +68,11 @@ func TestThreatFox(t *testing.T) {
 				File:      "threatfox/domain_ok.json",
 				Want:      post(`{"query":"search_ioc","search_term":"evil.example","exact_match":true}`),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.ThreatFoxSummary](t, r)
-					if len(s.IOCs) != 1 || !s.IOCs[0].LastSeen.Equal(p2UTC(2024, 3, 5, 8, 0, 0)) || s.IOCs[0].Reference != "https://example.test/cs-beacons" {
+					s := summaryOf[provider.ThreatFoxSummary](t, r)
+					if len(s.IOCs) != 1 || !s.IOCs[0].LastSeen.Equal(utc(2024, 3, 5, 8, 0, 0)) || s.IOCs[0].Reference != "https://example.test/cs-beacons" {
 						t.Errorf("iocs = %+v, want one with lastSeen 2024-03-05 08:00 and its reference", s.IOCs)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
 						Reason: "ThreatFox: Cobalt Strike botnet_cc IOC, confidence 50"})
 				},
 			},
@@ -85,7 +85,7 @@ func TestThreatFox(t *testing.T) {
 				File:      "threatfox/ip_ok.json",
 				Want:      ipQuery,
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.ThreatFoxSummary](t, r)
+					s := summaryOf[provider.ThreatFoxSummary](t, r)
 					var iocs []string
 					for _, x := range s.IOCs {
 						iocs = append(iocs, x.IOC)
@@ -99,7 +99,7 @@ func TestThreatFox(t *testing.T) {
 					if s.Matches != 2 || s.MaxConfidence != 100 {
 						t.Errorf("matches/maxConfidence = %d/%d, want 2/100", s.Matches, s.MaxConfidence)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
 						Reason: "ThreatFox: Sliver botnet_cc IOC, confidence 100 (2 records)"})
 				},
 			},
@@ -116,11 +116,11 @@ func TestThreatFox(t *testing.T) {
 				File:      "threatfox/hash_ok.json",
 				Want:      post(`{"query":"search_hash","hash":"` + sha256 + `"}`),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.ThreatFoxSummary](t, r)
+					s := summaryOf[provider.ThreatFoxSummary](t, r)
 					if d := cmp.Diff([]string{"AgentTesla", "exe"}, s.IOCs[0].Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
 						Reason: "ThreatFox: Agent Tesla botnet_cc IOC, confidence 100"})
 				},
 			},

@@ -43,7 +43,7 @@ func TestURLhaus(t *testing.T) {
 						Reference: "https://urlhaus.abuse.ch/host/1.1.1.1/",
 						Host: &provider.URLhausHost{
 							Host:       "1.1.1.1",
-							FirstSeen:  p2UTC(2024, 2, 9, 13, 41, 5),
+							FirstSeen:  utc(2024, 2, 9, 13, 41, 5),
 							URLCount:   10,
 							OnlineURLs: 1,
 							Blacklists: map[string]string{"spamhaus_dbl": "not listed", "surbl": "not listed"},
@@ -51,16 +51,16 @@ func TestURLhaus(t *testing.T) {
 							Tags:       []string{"elf", "arm", "mirai", "mips"},
 							URLs: []provider.URLhausHostURL{
 								{URL: "http://1.1.1.1/linux_arm7", Status: "online", Threat: "malware_download",
-									DateAdded: p2UTC(2024, 2, 9, 13, 43, 19), Tags: []string{"elf", "arm", "mirai"}},
+									DateAdded: utc(2024, 2, 9, 13, 43, 19), Tags: []string{"elf", "arm", "mirai"}},
 								{URL: "http://1.1.1.1/linux_mips", Status: "offline", Threat: "malware_download",
-									DateAdded: p2UTC(2024, 2, 9, 13, 43, 18), Tags: []string{"elf", "mips", "mirai"}},
+									DateAdded: utc(2024, 2, 9, 13, 43, 18), Tags: []string{"elf", "mips", "mirai"}},
 							},
 						},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.URLhausSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.URLhausSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 85,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 85,
 						Reason: "URLhaus: 1 of 10 malware URLs on this host are online"})
 				},
 			},
@@ -70,14 +70,14 @@ func TestURLhaus(t *testing.T) {
 				File:      "urlhaus/host_domain_ok.json",
 				Want:      post("/host/", "host", "evil.example"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.URLhausSummary](t, r)
+					s := summaryOf[provider.URLhausSummary](t, r)
 					if s.Host == nil || s.URL != nil || s.Payload != nil {
 						t.Fatalf("summary sections host/url/payload = %v/%v/%v, want only host", s.Host != nil, s.URL != nil, s.Payload != nil)
 					}
 					if d := cmp.Diff([]string{"zip", "qakbot", "exe"}, s.Host.Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
 						Reason: "URLhaus: 3 malware URLs on this host, none online"})
 				},
 			},
@@ -95,7 +95,7 @@ func TestURLhaus(t *testing.T) {
 							Status:     "online",
 							Host:       "198.51.100.10",
 							Threat:     "malware_download",
-							DateAdded:  p2UTC(2024, 2, 9, 13, 43, 19),
+							DateAdded:  utc(2024, 2, 9, 13, 43, 19),
 							Tags:       []string{"elf", "mirai", "sora"},
 							Blacklists: map[string]string{"spamhaus_dbl": "not listed", "surbl": "not listed"},
 							Payloads: []provider.URLhausURLPayload{{
@@ -103,14 +103,14 @@ func TestURLhaus(t *testing.T) {
 								FileType:  "elf",
 								SHA256:    "5a9d0cd2dcc2b1a41e3da4d1bcd0b4f1f11c1f2f3c3b0c2d5e1a4c6b7d8e9f00",
 								Signature: "Mirai",
-								FirstSeen: p2UTC(2024, 2, 9, 0, 0, 0),
+								FirstSeen: utc(2024, 2, 9, 0, 0, 0),
 							}},
 						},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.URLhausSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.URLhausSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 95,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 95,
 						Reason: "URLhaus: online malware_download URL (elf, mirai, sora)"})
 				},
 			},
@@ -120,11 +120,11 @@ func TestURLhaus(t *testing.T) {
 				File:      "urlhaus/url_offline.json",
 				Want:      post("/url/", "url", "https://evil.example/wp-content/upd.zip"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := p2Summary[provider.URLhausSummary](t, r)
-					if s.URL == nil || len(s.URL.Tags) != 0 || len(s.URL.Payloads) != 0 || !s.URL.LastOnline.Equal(p2UTC(2023, 11, 2, 12, 12, 0)) {
+					s := summaryOf[provider.URLhausSummary](t, r)
+					if s.URL == nil || len(s.URL.Tags) != 0 || len(s.URL.Payloads) != 0 || !s.URL.LastOnline.Equal(utc(2023, 11, 2, 12, 12, 0)) {
 						t.Errorf("url summary = %+v, want no tags, no payloads, lastOnline 2023-11-02 12:12", s.URL)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 60,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 60,
 						Reason: "URLhaus: malware_download URL, offline since 2023-11-02"})
 				},
 			},
@@ -142,21 +142,21 @@ func TestURLhaus(t *testing.T) {
 							FileType:   "exe",
 							FileSize:   270017,
 							Signature:  "AgentTesla",
-							FirstSeen:  p2UTC(2022, 5, 5, 15, 17, 50),
-							LastSeen:   p2UTC(2022, 5, 6, 9, 2, 11),
+							FirstSeen:  utc(2022, 5, 5, 15, 17, 50),
+							LastSeen:   utc(2022, 5, 6, 9, 2, 11),
 							URLCount:   2,
 							OnlineURLs: 1,
 							URLs: []provider.URLhausPayloadURL{
-								{URL: "http://203.0.113.77/inv/Invoice.exe", Status: "online", Filename: "Invoice.exe", FirstSeen: p2UTC(2022, 5, 6, 0, 0, 0)},
+								{URL: "http://203.0.113.77/inv/Invoice.exe", Status: "online", Filename: "Invoice.exe", FirstSeen: utc(2022, 5, 6, 0, 0, 0)},
 								{URL: "http://evil.example/files/Invoice.exe", Status: "offline", Filename: "Invoice.exe",
-									FirstSeen: p2UTC(2022, 5, 5, 0, 0, 0), LastSeen: p2UTC(2022, 5, 5, 0, 0, 0)},
+									FirstSeen: utc(2022, 5, 5, 0, 0, 0), LastSeen: utc(2022, 5, 5, 0, 0, 0)},
 							},
 						},
 					}
-					if d := cmp.Diff(want, p2Summary[provider.URLhausSummary](t, r)); d != "" {
+					if d := cmp.Diff(want, summaryOf[provider.URLhausSummary](t, r)); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p2Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 90,
 						Reason: "URLhaus: AgentTesla payload served by 2 malware URLs"})
 				},
 			},
@@ -166,7 +166,7 @@ func TestURLhaus(t *testing.T) {
 				File:      "urlhaus/payload_ok.json",
 				Want:      post("/payload/", "md5_hash", md5),
 				Check: func(t *testing.T, r *provider.Result) {
-					if s := p2Summary[provider.URLhausSummary](t, r); s.Payload == nil || s.Payload.MD5 != md5 {
+					if s := summaryOf[provider.URLhausSummary](t, r); s.Payload == nil || s.Payload.MD5 != md5 {
 						t.Errorf("payload summary = %+v, want md5 %s", s.Payload, md5)
 					}
 				},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -50,10 +49,7 @@ func TestURLScan(t *testing.T) {
 				Name: "domain_ok", Indicator: domain, File: "urlscan/domain_ok.json", Header: quotaHeaders,
 				Want: want("domain:example.com"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s, ok := r.Summary.(*provider.URLScanSummary)
-					if !ok {
-						t.Fatalf("Summary is %T, want *provider.URLScanSummary", r.Summary)
-					}
+					s := summaryOf[provider.URLScanSummary](t, r)
 					if s.Query != "domain:example.com" || s.Total != 3 || s.HasMore || len(s.Scans) != 3 {
 						t.Errorf("query/total/hasMore/scans = %q/%d/%t/%d, want domain:example.com/3/false/3", s.Query, s.Total, s.HasMore, len(s.Scans))
 					}
@@ -69,10 +65,7 @@ func TestURLScan(t *testing.T) {
 					if s.FlaggedScans != 0 || len(s.FlaggedTags) != 0 {
 						t.Errorf("FlaggedScans/FlaggedTags = %d/%v, want none", s.FlaggedScans, s.FlaggedTags)
 					}
-					wantVerdict := provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "seen in 3 urlscan scans"}
-					if diff := cmp.Diff(wantVerdict, r.Verdict); diff != "" {
-						t.Errorf("verdict (-want +got):\n%s", diff)
-					}
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "seen in 3 urlscan scans"})
 					wantQuota := &provider.Quota{Limit: 30, Remaining: 24, Reset: time.Date(2025, 5, 18, 20, 19, 0, 0, time.UTC)}
 					if diff := cmp.Diff(wantQuota, r.Quota); diff != "" {
 						t.Errorf("quota (-want +got):\n%s", diff)
@@ -123,17 +116,14 @@ func TestURLScan(t *testing.T) {
 				Name: "url_ok_tagged_phishing", Indicator: phish, File: "urlscan/url_ok.json",
 				Want: want(`page.url:"http://login.evil.example/account/verify?id=42"`),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := r.Summary.(*provider.URLScanSummary)
+					s := summaryOf[provider.URLScanSummary](t, r)
 					if s.FlaggedScans != 1 || !cmp.Equal(s.FlaggedTags, []string{"phishing"}) {
 						t.Errorf("FlaggedScans/FlaggedTags = %d/%v, want 1/[phishing]", s.FlaggedScans, s.FlaggedTags)
 					}
 					if s.Scans[0].UUID != "a3f1c2d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d" || s.Scans[0].Title != "Sign in to your account" {
 						t.Errorf("most recent scan = %+v", s.Scans[0])
 					}
-					wantVerdict := provider.Assessment{Level: indicator.Suspicious, Score: 50, Reason: "seen in 2 urlscan scans; 1 tagged phishing"}
-					if diff := cmp.Diff(wantVerdict, r.Verdict); diff != "" {
-						t.Errorf("verdict (-want +got):\n%s", diff)
-					}
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50, Reason: "seen in 2 urlscan scans; 1 tagged phishing"})
 				},
 			},
 			{
@@ -154,43 +144,16 @@ func TestURLScan(t *testing.T) {
 	})
 }
 
-// urlscanServer answers every request with a fixture and hands the request
-// to seen.
-func urlscanServer(t *testing.T, status int, header http.Header, body string, seen chan<- *http.Request) *httptest.Server {
-	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if seen != nil {
-			seen <- r.Clone(context.Background())
-		}
-		for k, vs := range header {
-			w.Header()[k] = vs
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-	}))
-	t.Cleanup(srv.Close)
-	return srv
-}
-
 func newURLScan(t *testing.T, baseURL, key string) provider.Provider {
 	t.Helper()
-	d, ok := provider.Lookup("urlscan")
-	if !ok {
-		t.Fatal("urlscan is not registered")
-	}
-	p, err := d.New(provider.Config{BaseURL: baseURL, APIKey: key, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return newProvider(t, "urlscan", provider.Config{BaseURL: baseURL, APIKey: key, Timeout: 5 * time.Second})
 }
 
 // The key is optional: without one, no API-Key header is sent at all.
 func TestURLScanWithoutKey(t *testing.T) {
 	t.Parallel()
 	seen := make(chan *http.Request, 1)
-	srv := urlscanServer(t, http.StatusOK, nil, `{"results":[],"total":0,"has_more":false}`, seen)
+	srv := fixtureServer(t, http.StatusOK, nil, `{"results":[],"total":0,"has_more":false}`, seen)
 	p := newURLScan(t, srv.URL, "")
 	if !p.Configured() {
 		t.Error("Configured() = false without a key; the key is optional")
@@ -210,7 +173,7 @@ func TestURLScanWithoutKey(t *testing.T) {
 func TestURLScanRetryAfterFromReset(t *testing.T) {
 	t.Parallel()
 	reset := time.Now().Add(42 * time.Second).UTC().Format("2006-01-02T15:04:05.000Z")
-	srv := urlscanServer(t, http.StatusTooManyRequests, http.Header{
+	srv := fixtureServer(t, http.StatusTooManyRequests, http.Header{
 		"X-Rate-Limit-Limit": {"30"}, "X-Rate-Limit-Remaining": {"0"}, "X-Rate-Limit-Reset": {reset},
 	}, `{"status":429,"message":"Rate limit exceeded"}`, nil)
 	p := newURLScan(t, srv.URL, "k")
@@ -227,7 +190,7 @@ func TestURLScanRetryAfterFromReset(t *testing.T) {
 // X-Rate-Limit-Reset-After wins over the reset time on a 429.
 func TestURLScanRetryAfterFromResetAfter(t *testing.T) {
 	t.Parallel()
-	srv := urlscanServer(t, http.StatusTooManyRequests, http.Header{
+	srv := fixtureServer(t, http.StatusTooManyRequests, http.Header{
 		"X-Rate-Limit-Reset":       {time.Now().Add(time.Hour).UTC().Format(time.RFC3339)},
 		"X-Rate-Limit-Reset-After": {"17"},
 	}, `{"status":429}`, nil)
@@ -249,12 +212,12 @@ func TestURLScanManyScans(t *testing.T) {
 		results = append(results, fmt.Sprintf(`{"task":{"time":%q,"uuid":"u%02d","url":"http://example.com/"},"page":{"domain":"example.com"}}`, ts, i))
 	}
 	body := `{"results":[` + strings.Join(results, ",") + `],"total":10000,"has_more":true}`
-	srv := urlscanServer(t, http.StatusOK, nil, body, nil)
+	srv := fixtureServer(t, http.StatusOK, nil, body, nil)
 	res, err := newURLScan(t, srv.URL, "").Lookup(context.Background(), indicator.Indicator{Kind: indicator.Domain, Value: "example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := res.Summary.(*provider.URLScanSummary)
+	s := summaryOf[provider.URLScanSummary](t, res)
 	if len(s.Scans) != 10 || s.Scans[0].UUID != "u11" || s.Scans[9].UUID != "u02" {
 		t.Errorf("scans: %d, first %q, last %q; want 10 from u11 down to u02", len(s.Scans), s.Scans[0].UUID, s.Scans[len(s.Scans)-1].UUID)
 	}

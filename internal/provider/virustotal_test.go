@@ -23,7 +23,7 @@ func TestVirusTotal(t *testing.T) {
 		sha256 = "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f"
 	)
 	file := func(t *testing.T, r *provider.Result) {
-		s := vtSummary(t, r)
+		s := summaryOf[provider.VirusTotalSummary](t, r)
 		want := &provider.VirusTotalSummary{
 			Type: "file", ID: sha256,
 			Link:                "https://www.virustotal.com/gui/file/" + sha256,
@@ -47,7 +47,7 @@ func TestVirusTotal(t *testing.T) {
 		if d := cmp.Diff(want, s); d != "" {
 			t.Errorf("summary (-want +got):\n%s", d)
 		}
-		p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "58/68 VirusTotal engines flag it malicious"})
+		checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "58/68 VirusTotal engines flag it malicious"})
 	}
 	providertest.Run(t, providertest.Suite{
 		Provider: "virustotal",
@@ -60,7 +60,7 @@ func TestVirusTotal(t *testing.T) {
 				File:      "virustotal/ip_ok.json",
 				Want:      vtGet("/ip_addresses/1.1.1.1"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := vtSummary(t, r)
+					s := summaryOf[provider.VirusTotalSummary](t, r)
 					want := &provider.VirusTotalSummary{
 						Type: "ip_address", ID: "1.1.1.1",
 						Link:             "https://www.virustotal.com/gui/ip-address/1.1.1.1",
@@ -78,7 +78,7 @@ func TestVirusTotal(t *testing.T) {
 					if d := cmp.Diff(want, s); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50, Reason: "4/94 VirusTotal engines flag it malicious"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50, Reason: "4/94 VirusTotal engines flag it malicious"})
 				},
 			},
 			{
@@ -87,11 +87,11 @@ func TestVirusTotal(t *testing.T) {
 				File:      "virustotal/ipv6_ok.json",
 				Want:      vtGet("/ip_addresses/2001:4860:4860::8888"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := vtSummary(t, r)
+					s := summaryOf[provider.VirusTotalSummary](t, r)
 					if s.ASN != 15169 || s.ASOwner != "GOOGLE" || s.Country != "US" {
 						t.Errorf("asn/owner/country = %d/%q/%q, want 15169/GOOGLE/US", s.ASN, s.ASOwner, s.Country)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "0/90 VirusTotal engines flag it malicious"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0, Reason: "0/90 VirusTotal engines flag it malicious"})
 				},
 			},
 			{
@@ -100,7 +100,7 @@ func TestVirusTotal(t *testing.T) {
 				File:      "virustotal/domain_ok.json",
 				Want:      vtGet("/domains/evil.example"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := vtSummary(t, r)
+					s := summaryOf[provider.VirusTotalSummary](t, r)
 					if s.Registrar != "Example Registrar, LLC" {
 						t.Errorf("registrar = %q", s.Registrar)
 					}
@@ -113,7 +113,7 @@ func TestVirusTotal(t *testing.T) {
 					if s.Reputation != -42 {
 						t.Errorf("reputation = %d, want -42", s.Reputation)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "12/92 VirusTotal engines flag it malicious, 2 suspicious"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100, Reason: "12/92 VirusTotal engines flag it malicious, 2 suspicious"})
 				},
 			},
 			{
@@ -143,7 +143,7 @@ func TestVirusTotal(t *testing.T) {
 				File:      "virustotal/file_not_analysed.json",
 				Want:      vtGet("/files/275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"),
 				Check: func(t *testing.T, r *provider.Result) {
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no VirusTotal engine has analysed it"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0, Reason: "no VirusTotal engine has analysed it"})
 				},
 			},
 			{
@@ -153,14 +153,14 @@ func TestVirusTotal(t *testing.T) {
 				File:      "virustotal/url_ok.json",
 				Want:      vtGet("/urls/aHR0cHM6Ly9ldmlsLmV4YW1wbGUvZGw_Zj1-cGF5bG9hZC5leGU"),
 				Check: func(t *testing.T, r *provider.Result) {
-					s := vtSummary(t, r)
+					s := summaryOf[provider.VirusTotalSummary](t, r)
 					if s.URL != "https://evil.example/dl?f=~payload.exe" || s.LastHTTPResponseCode != 200 {
 						t.Errorf("url/status = %q/%d", s.URL, s.LastHTTPResponseCode)
 					}
 					if want := "https://www.virustotal.com/gui/url/49c4b36cf89166f5b6ba07de01076a844b75d8f6970cae1d106e652540f48817"; s.Link != want {
 						t.Errorf("link = %q, want %q", s.Link, want)
 					}
-					p1Verdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 42, Reason: "2/93 VirusTotal engines flag it malicious, 1 suspicious"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 42, Reason: "2/93 VirusTotal engines flag it malicious, 1 suspicious"})
 				},
 			},
 			{
@@ -205,21 +205,4 @@ func TestVirusTotal(t *testing.T) {
 			},
 		},
 	})
-}
-
-func vtSummary(t *testing.T, r *provider.Result) *provider.VirusTotalSummary {
-	t.Helper()
-	s, ok := r.Summary.(*provider.VirusTotalSummary)
-	if !ok {
-		t.Fatalf("Summary is %T, want *provider.VirusTotalSummary", r.Summary)
-	}
-	return s
-}
-
-// p1Verdict compares a result's verdict with want (shared by the part-1 provider tests).
-func p1Verdict(t *testing.T, r *provider.Result, want provider.Assessment) {
-	t.Helper()
-	if d := cmp.Diff(want, r.Verdict); d != "" {
-		t.Errorf("verdict (-want +got):\n%s", d)
-	}
 }
