@@ -159,6 +159,15 @@ func (b *Base) redact(s string) string {
 	return s
 }
 
+// clipDetail shortens upstream text put into error messages.
+func clipDetail(s string) string {
+	const limit = 160
+	if r := []rune(s); len(r) > limit {
+		return string(r[:limit]) + "…"
+	}
+	return s
+}
+
 // Classify maps the statuses every provider shares: 401/403 → ErrAuth,
 // 429 → ErrRateLimited (with Retry-After), 404 → ErrNotFound (keeping the
 // body), 400/422 → ErrBadInput, 5xx and other unexpected statuses →

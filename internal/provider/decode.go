@@ -1,7 +1,8 @@
 package provider
 
 // What provider files share when they read an upstream answer: the JSON
-// body, timestamps, numbers in headers and the lists a summary shows as [].
+// body, timestamps, numbers in headers, and the lists a summary shows:
+// never null, distinct names capped.
 
 import (
 	"encoding/json"
@@ -52,4 +53,28 @@ func orEmpty[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// nameSet collects distinct non-empty names, case-insensitively, in order of
+// first appearance, up to a limit.
+type nameSet struct {
+	seen  map[string]bool
+	list  []string
+	limit int
+}
+
+func newNameSet(limit int) *nameSet {
+	return &nameSet{seen: map[string]bool{}, list: []string{}, limit: limit}
+}
+
+func (n *nameSet) add(names ...string) {
+	for _, v := range names {
+		v = strings.TrimSpace(v)
+		k := strings.ToLower(v)
+		if v == "" || n.seen[k] || len(n.list) >= n.limit {
+			continue
+		}
+		n.seen[k] = true
+		n.list = append(n.list, v)
+	}
 }

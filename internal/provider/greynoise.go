@@ -143,12 +143,3 @@ func greyNoiseVerdict(s *GreyNoiseSummary) Assessment {
 		return Assessment{Level: indicator.Unknown, Score: 0, Reason: "GreyNoise has no classification for it"}
 	}
 }
-
-// clipDetail shortens upstream text put into error messages.
-func clipDetail(s string) string {
-	const limit = 160
-	if r := []rune(s); len(r) > limit {
-		return string(r[:limit]) + "…"
-	}
-	return s
-}

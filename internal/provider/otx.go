@@ -216,30 +216,6 @@ func otxSummarize(b *otxBody) *OTXSummary {
 	return s
 }
 
-// nameSet collects distinct non-empty names, case-insensitively, in order of
-// first appearance, up to a limit.
-type nameSet struct {
-	seen  map[string]bool
-	list  []string
-	limit int
-}
-
-func newNameSet(limit int) *nameSet {
-	return &nameSet{seen: map[string]bool{}, list: []string{}, limit: limit}
-}
-
-func (n *nameSet) add(names ...string) {
-	for _, v := range names {
-		v = strings.TrimSpace(v)
-		k := strings.ToLower(v)
-		if v == "" || n.seen[k] || len(n.list) >= n.limit {
-			continue
-		}
-		n.seen[k] = true
-		n.list = append(n.list, v)
-	}
-}
-
 // otxVerdict maps an OTX answer to a verdict. The first matching row wins:
 //
 //	signal                                          level       score            reason
