@@ -120,6 +120,7 @@ func (a *app) handler() http.Handler {
 		GraphQL:      graph.NewHandler(resolver, graph.Options{Logger: a.log, Usage: a.writer}),
 		Playground:   playground.Handler(playgroundOptions()),
 		Ready:        checks,
+		Extra:        a.extraRoutes(),
 	}, a.metrics)
 }
 
@@ -143,6 +144,18 @@ func (s statusSource) Providers() []graph.ProviderInfo {
 			info.Kinds = append(info.Kinds, string(k))
 		}
 		out = append(out, info)
+	}
+	return out
+}
+
+// extraRoutes gathers the routes of the REST layer, the portal and the
+// admin mounts; each lives in its own file (routes_*.go).
+func (a *app) extraRoutes() map[string]http.Handler {
+	out := map[string]http.Handler{}
+	for _, part := range []map[string]http.Handler{a.restRoutes(), a.portalRoutes(), a.adminRoutes()} {
+		for pattern, h := range part {
+			out[pattern] = h
+		}
 	}
 	return out
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,9 @@ func New(c Config, m *Metrics) http.Handler {
 	if c.Playground != nil {
 		route("GET /{$}", "graphiql", c.Playground)
 		route("GET /graphiql/", "graphiql", c.Playground)
+	}
+	for pattern, h := range c.Extra {
+		route(pattern, routeName(pattern), h)
 	}
 	return c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux))))
 }
@@ -213,4 +217,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
+}
+
+// routeName is the metrics label of an extra route: its path up to the
+// first wildcard, without the method (bounded cardinality).
+func routeName(pattern string) string {
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		pattern = pattern[i+1:]
+	}
+	if i := strings.IndexByte(pattern, '{'); i >= 0 {
+		pattern = pattern[:i]
+	}
+	return pattern
 }
