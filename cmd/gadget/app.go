@@ -19,6 +19,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/cache/rediscache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
@@ -42,7 +43,9 @@ type app struct {
 	auth      *auth.Service
 	acct      *accounting.Service
 	providers *provider.Registry
-	engine    *enrich.Engine
+	engine    *enrich.Engine // what lookups use: inline, or through River jobs
+	inline    *enrich.Engine // calls providers itself: River workers and the CLI
+	jobs      *jobs.Runtime  // nil with the inline executor
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
@@ -66,7 +69,13 @@ func loadConfig(getenv envFunc) (*Config, error) {
 
 // newApp opens the database (migrating it when migrate is set) and Redis,
 // and wires the services.
-func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (_ *app, err error) {
+func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*app, error) {
+	return newAppWith(ctx, cfg, log, migrate, nil)
+}
+
+// newAppWith is newApp whose River runtime works queues (nil: the process
+// only inserts jobs and waits for them).
+func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool, pickQueues func(*provider.Registry) (map[string]int, error)) (_ *app, err error) {
 	a := &app{cfg: cfg, log: log, started: time.Now(), registry: prometheus.NewRegistry()}
 	defer func() {
 		if err != nil {
@@ -86,6 +95,15 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (_
 		}
 		for _, m := range applied {
 			log.Info("migration applied", "file", m)
+		}
+		if cfg.IsPostgres() {
+			n, err := jobs.Migrate(ctx, a.store.Pool())
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				log.Info("river migrations applied", "count", n)
+			}
 		}
 	}
 	var throttle auth.Throttle = ratelimit.NewFailures(loginFailures, loginWindow)
@@ -116,16 +134,66 @@ func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (_
 	if err != nil {
 		return nil, err
 	}
-	a.engine, err = buildEngine(cfg, log, a.providers, a.redis, a.writer, enrich.NewMetrics(a.registry))
-	if err != nil {
+	var queues map[string]int
+	if pickQueues != nil && cfg.Executor == "river" {
+		if queues, err = pickQueues(a.providers); err != nil {
+			return nil, err
+		}
+	}
+	ec := engineConfig(cfg, log, a.providers, a.redis, a.writer, enrich.NewMetrics(a.registry))
+	if a.inline, err = enrich.New(ec); err != nil {
 		return nil, err
+	}
+	a.engine = a.inline
+	if cfg.Executor == "river" {
+		jc := jobs.Config{Pool: a.store.Pool(), Engine: a.inline, Usage: a.store, JobTimeout: cfg.JobTimeout,
+			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: log}
+		if a.redis == nil { // answers of jobs worked elsewhere reach this process's cache through their notices
+			jc.Fill = a.inline.Fill
+		}
+		if a.jobs, err = jobs.New(ctx, jc); err != nil {
+			return nil, err
+		}
+		ec.Executor = a.jobs.Executor
+		if a.engine, err = enrich.New(ec); err != nil {
+			return nil, err
+		}
 	}
 	return a, nil
 }
 
-// buildEngine wires the enrichment engine: in-process cache and quotas, or
+// workQueues are the River queues a process works: every live provider's
+// with its configured concurrency (perQueue > 0 overrides it), or only the
+// named ones.
+func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue int) (map[string]int, error) {
+	out := map[string]int{}
+	for _, n := range names {
+		if _, ok := reg.Get(n); !ok {
+			if _, known := provider.Lookup(n); known {
+				return nil, usagef("--queues: provider %q is disabled", n)
+			}
+			return nil, usagef("--queues: unknown provider %q", n)
+		}
+		out[n] = cfg.Providers[n].Workers
+	}
+	if len(names) == 0 {
+		for _, d := range provider.Descriptors() {
+			if _, ok := reg.Get(d.Name); ok {
+				out[d.Name] = cfg.Providers[d.Name].Workers
+			}
+		}
+	}
+	if perQueue > 0 {
+		for n := range out {
+			out[n] = perQueue
+		}
+	}
+	return out, nil
+}
+
+// engineConfig wires the enrichment engine: in-process cache and quotas, or
 // Redis-backed ones shared by every replica when Redis is configured.
-func buildEngine(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, usage enrich.Recorder, m *enrich.Metrics) (*enrich.Engine, error) {
+func engineConfig(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, usage enrich.Recorder, m *enrich.Metrics) enrich.Config {
 	settings := map[string]enrich.Settings{}
 	for _, d := range provider.Descriptors() {
 		s := cfg.Providers[d.Name]
@@ -144,7 +212,7 @@ func buildEngine(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 		ec.Cache = mem
 		ec.Limiter = ratelimit.NewBuckets(time.Now)
 	}
-	return enrich.New(ec)
+	return ec
 }
 
 // buildProviders makes the live providers once, from configuration.
@@ -168,8 +236,14 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 	return provider.NewRegistry(live...)
 }
 
-// close flushes usage records and closes connections.
+// close stops the job runtime, flushes usage records and closes
+// connections.
 func (a *app) close(ctx context.Context) {
+	if a.jobs != nil {
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.log.Error("stop job workers", "err", err)
+		}
+	}
 	if a.writer != nil {
 		if err := a.writer.Close(ctx); err != nil {
 			a.log.Error("usage flush", "err", err)

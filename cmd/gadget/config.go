@@ -31,7 +31,10 @@ type Config struct {
 	LookupDeadline  time.Duration
 	AccountCacheTTL time.Duration
 	CacheEntries    int
-	Executor        string
+	Executor        string // "inline" or "river" after Validate
+	JobTimeout      time.Duration
+	JobRescueAfter  time.Duration
+	JobMaxAttempts  int
 	JWTSecret       string
 	TokenTTL        time.Duration
 	RootPassword    string
@@ -52,6 +55,7 @@ type ProviderSettings struct {
 	Rate     provider.Rate
 	CacheTTL time.Duration
 	Timeout  time.Duration
+	Workers  int // River workers per process for this provider's queue
 }
 
 // envFunc reads a variable; "" when unset.
@@ -132,6 +136,17 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 		}
 	}
 	c.Executor = str("GADGET_EXECUTOR", "")
+	c.JobTimeout = dur("GADGET_JOB_TIMEOUT", 30*time.Second)
+	c.JobRescueAfter = dur("GADGET_JOB_RESCUE_AFTER", time.Minute)
+	c.JobMaxAttempts = 5
+	if v := getenv("GADGET_JOB_MAX_ATTEMPTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 25 {
+			c.problems = append(c.problems, fmt.Sprintf("GADGET_JOB_MAX_ATTEMPTS=%q: want 1 to 25", v))
+		} else {
+			c.JobMaxAttempts = n
+		}
+	}
 	c.JWTSecret = getenv("GADGET_JWT_SECRET")
 	c.TokenTTL = dur("GADGET_TOKEN_TTL", 30*time.Minute)
 	c.RootPassword = getenv("GADGET_ROOT_PASSWORD")
@@ -170,7 +185,15 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	for _, d := range provider.Descriptors() {
 		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 		s := ProviderSettings{Enabled: true, APIKey: strings.TrimSpace(getenv(p + "API_KEY")), BaseURL: str(p+"BASE_URL", d.BaseURL),
-			Rate: d.Rate, CacheTTL: dur(p+"CACHE_TTL", d.CacheTTL), Timeout: dur(p+"TIMEOUT", d.Timeout)}
+			Rate: d.Rate, CacheTTL: dur(p+"CACHE_TTL", d.CacheTTL), Timeout: dur(p+"TIMEOUT", d.Timeout), Workers: 10}
+		if v := getenv(p + "WORKERS"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				c.problems = append(c.problems, fmt.Sprintf("%sWORKERS=%q: want 1 to 1000", p, v))
+			} else {
+				s.Workers = n
+			}
+		}
 		if v := getenv(p + "ENABLED"); v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -208,9 +231,21 @@ func (c *Config) Validate() error {
 		problems = append(problems, "GADGET_REDIS_URL: want redis:// or rediss://")
 	}
 	switch c.Executor {
-	case "", "inline", "river":
+	case "":
+		c.Executor = "inline"
+		if c.IsPostgres() {
+			c.Executor = "river"
+		}
+	case "inline":
+	case "river":
+		if !c.IsPostgres() {
+			problems = append(problems, "GADGET_EXECUTOR=river: needs PostgreSQL (GADGET_DATABASE_URL=postgres://…)")
+		}
 	default:
 		problems = append(problems, "GADGET_EXECUTOR: want inline or river")
+	}
+	if c.JobRescueAfter < c.JobTimeout {
+		problems = append(problems, "GADGET_JOB_RESCUE_AFTER: must be at least GADGET_JOB_TIMEOUT")
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < auth.MinSecretBytes {
 		problems = append(problems, fmt.Sprintf("GADGET_JWT_SECRET: must be at least %d bytes", auth.MinSecretBytes))

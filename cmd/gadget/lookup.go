@@ -89,7 +89,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 		return err
 	}
 	cfg.LookupDeadline = *timeout
-	engine, err := buildEngine(cfg, log, reg, nil, nil, nil)
+	engine, err := enrich.New(engineConfig(cfg, log, reg, nil, nil, nil))
 	if err != nil {
 		return err
 	}

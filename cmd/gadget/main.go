@@ -45,7 +45,8 @@ var errHelp = errors.New("help shown")
 const topUsage = `Inspector Gadget: threat-intelligence enrichment API.
 
 Usage:
-  gadget serve   [--workers N]         run the API (GraphQL, REST, GraphiQL)
+  gadget serve   [--workers N]         run the API (GraphQL, REST, GraphiQL) and River workers
+  gadget worker  [--queues a,b]        run River workers only (provider calls as jobs)
   gadget migrate                       apply database migrations
   gadget user create|passwd|enable|disable|list
   gadget lookup VALUE [--providers a,b] [--json]   enrich one indicator, no server
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch cmd {
 	case "serve":
 		return cmdServe(ctx, rest, getenv, stdout, stderr)
+	case "worker":
+		return cmdWorker(ctx, rest, getenv, stdout, stderr)
 	case "migrate":
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "user":

@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/store"
 )
 
 const migrateUsage = `Usage: gadget migrate
 
-Applies pending database migrations (GADGET_DATABASE_URL). Idempotent, and
-safe when several processes run it at once. "gadget serve" also runs it.`
+Applies pending database migrations (GADGET_DATABASE_URL), and on
+PostgreSQL River's job tables. Idempotent, and safe when several processes
+run it at once. "gadget serve" and "gadget worker" also run it.`
 
 func cmdMigrate(ctx context.Context, args []string, getenv envFunc, stdout, stderr io.Writer) error {
 	fs := newFlags("migrate", migrateUsage, stdout)
@@ -37,11 +39,20 @@ func cmdMigrate(ctx context.Context, args []string, getenv envFunc, stdout, stde
 	if err != nil {
 		return err
 	}
-	if len(applied) == 0 {
+	river := 0
+	if cfg.IsPostgres() {
+		if river, err = jobs.Migrate(ctx, s.Pool()); err != nil {
+			return err
+		}
+	}
+	if len(applied) == 0 && river == 0 {
 		fmt.Fprintln(stdout, "database is up to date")
 	}
 	for _, m := range applied {
 		fmt.Fprintln(stdout, "applied", m)
+	}
+	if river > 0 {
+		fmt.Fprintf(stdout, "applied %d River migrations\n", river)
 	}
 	return nil
 }

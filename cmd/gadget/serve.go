@@ -23,11 +23,16 @@ const serveUsage = `Usage: gadget serve [flags]
 Runs the API: GraphQL at /graphql, GraphiQL at /, POST /api/authenticate,
 /healthz, /readyz and /metrics. Migrates the database and, on an empty one,
 creates the root administrator (GADGET_ROOT_PASSWORD, or a random password
-printed once). Stops gracefully on SIGTERM, finishing requests in flight.`
+printed once). Stops gracefully on SIGTERM, finishing requests in flight.
+
+With the River executor (the default on PostgreSQL) it also works every
+provider's job queue in-process, GADGET_<P>_WORKERS at a time; --workers N
+sets N per queue, and --workers=0 leaves the jobs to "gadget worker".`
 
 func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", serveUsage, stdout)
 	addr := fs.String("addr", "", "listen address (overrides GADGET_ADDR)")
+	workers := fs.Int("workers", -1, "River workers per provider queue in this process (0: none; default GADGET_<P>_WORKERS)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -42,7 +47,13 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		cfg.Addr = *addr
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	a, err := newApp(ctx, cfg, log, true)
+	var pick func(*provider.Registry) (map[string]int, error)
+	if *workers != 0 {
+		pick = func(reg *provider.Registry) (map[string]int, error) {
+			return workQueues(cfg, reg, nil, max(*workers, 0))
+		}
+	}
+	a, err := newAppWith(ctx, cfg, log, true, pick)
 	if err != nil {
 		return err
 	}
@@ -61,6 +72,11 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		log.Info("created the administrator root from GADGET_ROOT_PASSWORD")
 	}
 
+	if a.jobs != nil {
+		if err := a.jobs.Start(ctx); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -40,6 +40,25 @@ type Locker interface {
 	TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error)
 }
 
+// Executor runs the upstream part of a cache-missing lookup somewhere else
+// (as a River job on another process, say) and waits for its answer. nil in
+// Config means inline: this process calls the provider itself.
+type Executor interface {
+	// Execute returns the answer, or a PENDING result with the job's id
+	// when c.Deadline comes first. A result whose Accounted is set was
+	// already written to the usage log by whoever made the call.
+	Execute(ctx context.Context, c Call) *Result
+}
+
+// Call is one cache-missing provider call handed to an Executor.
+type Call struct {
+	Provider  string
+	Indicator indicator.Indicator
+	Fresh     bool
+	Caller    Caller
+	Deadline  time.Time
+}
+
 // Recorder takes usage records (the accounting writer).
 type Recorder interface {
 	Record(ctx context.Context, r accounting.Record)
@@ -61,6 +80,7 @@ type Config struct {
 	Limiter  Limiter             // required
 	Locker   Locker              // optional: cross-process coalescing
 	Usage    Recorder            // optional
+	Executor Executor            // optional: nil runs provider calls inline
 	Metrics  *Metrics            // optional
 	Logger   *slog.Logger
 	Deadline time.Duration // per lookup (default 20s)
@@ -255,6 +275,18 @@ func (e *Engine) settings(d provider.Descriptor) Settings {
 	return s
 }
 
+// settingsOf is a provider's settings by name: the live provider's, else
+// the registered descriptor's.
+func (e *Engine) settingsOf(name string) (Settings, bool) {
+	if p, ok := e.cfg.Registry.Get(name); ok {
+		return e.settings(p.Descriptor()), true
+	}
+	if d, ok := provider.Lookup(name); ok {
+		return e.settings(d), true
+	}
+	return Settings{}, false
+}
+
 func failed(name string, status Status, code errcode.Code, msg string) *Result {
 	return &Result{Provider: name, Status: status, Err: &errcode.Error{Code: code, Message: msg}}
 }
@@ -301,8 +333,14 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *Result {
 	// coalesce: one upstream call per key in this process; waiters keep
 	// their own context, the call keeps the lookup's deadline.
 	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.deadline)
+	ran := false // set only by the caller whose function runs
 	ch := e.flight.DoChan(key, func() (any, error) {
 		defer cancel()
+		ran = true
+		if e.cfg.Executor != nil {
+			return e.cfg.Executor.Execute(callCtx, Call{Provider: name, Indicator: l.ind, Fresh: l.opts.Fresh,
+				Caller: l.opts.Caller, Deadline: l.deadline}), nil
+		}
 		return e.fetch(callCtx, p, l.ind, key, set, l.opts.Fresh), nil
 	})
 	select {
@@ -311,6 +349,9 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *Result {
 			e.cfg.Metrics.coalesced(name)
 		}
 		res := *r.Val.(*Result) // each caller gets its own copy
+		if !ran {
+			res.Accounted = false // the job accounted its inserter, not this waiter
+		}
 		return &res
 	case <-ctx.Done():
 		return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed before the provider answered")
@@ -361,60 +402,122 @@ func (e *Engine) fetch(ctx context.Context, p provider.Provider, ind indicator.I
 		}
 	}
 	for {
-		wait, err := e.cfg.Limiter.Take(ctx, "rate:"+name, set.Rate)
-		if err != nil {
-			e.cfg.Logger.WarnContext(ctx, "rate limiter failed; refusing to call upstream blind", "provider", name, "err", err)
-			return failed(name, StatusError, errcode.Internal, "rate limiter unavailable")
+		if r := e.awaitToken(ctx, name, set); r != nil {
+			return r
 		}
-		if wait > 0 {
+		r := e.upstream(ctx, p, ind, key, set)
+		if r.Status == StatusRateLimited && r.RetryAfter > 0 {
 			dl, _ := ctx.Deadline()
-			if e.cfg.Now().Add(wait).After(dl) {
-				e.cfg.Metrics.rateLimited(name, "rejected")
-				r := failed(name, StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Rate, wait.Round(time.Second)))
-				r.RetryAfter, r.Err.RetryAfter = wait, wait
-				return r
-			}
-			e.cfg.Metrics.rateLimited(name, "waited")
-			if !sleep(ctx, wait) {
-				return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed")
-			}
-			continue
-		}
-		select {
-		case e.slots <- struct{}{}:
-		case <-ctx.Done():
-			return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed while waiting for a free upstream slot")
-		}
-		started := e.cfg.Now()
-		res, err := p.Lookup(ctx, ind)
-		<-e.slots
-		e.cfg.Metrics.upstream(name, e.cfg.Now().Sub(started), res, err)
-		var pe *provider.Error
-		if errors.Is(err, provider.ErrRateLimited) && errors.As(err, &pe) {
-			retry := pe.RetryAfter
-			if retry <= 0 {
-				retry = time.Minute
-			}
-			// no replica keeps hammering: the whole shared budget waits
-			if derr := e.cfg.Limiter.Drain(ctx, "rate:"+name, set.Rate, retry); derr != nil {
-				e.cfg.Logger.WarnContext(ctx, "rate limiter drain failed", "provider", name, "err", derr)
-			}
-			dl, _ := ctx.Deadline()
-			if e.cfg.Now().Add(retry).Before(dl) {
+			if e.cfg.Now().Add(r.RetryAfter).Before(dl) {
 				e.cfg.Metrics.rateLimited(name, "upstream_retry")
-				if sleep(ctx, retry) {
+				if sleep(ctx, r.RetryAfter) {
 					continue
 				}
 			}
-			r := failed(name, StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s answered 429; retry in %s", name, retry.Round(time.Second)))
-			r.RetryAfter, r.Err.RetryAfter, r.Bytes = retry, retry, pe.Bytes
-			return r
 		}
-		r := e.outcome(name, res, err)
-		r.FetchedAt = started
-		e.store(ctx, key, r, set)
 		return r
 	}
+}
+
+// awaitToken takes a token from the provider's budget, waiting while ctx's
+// deadline allows; a non-nil result is the refusal.
+func (e *Engine) awaitToken(ctx context.Context, name string, set Settings) *Result {
+	for {
+		wait, err := e.TakeToken(ctx, name)
+		if err != nil {
+			return failed(name, StatusError, errcode.Internal, "rate limiter unavailable")
+		}
+		if wait <= 0 {
+			return nil
+		}
+		dl, _ := ctx.Deadline()
+		if e.cfg.Now().Add(wait).After(dl) {
+			e.cfg.Metrics.rateLimited(name, "rejected")
+			return e.spent(name, set, wait)
+		}
+		e.cfg.Metrics.rateLimited(name, "waited")
+		if !sleep(ctx, wait) {
+			return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed")
+		}
+	}
+}
+
+// spent is the RATE_LIMITED answer when the budget has no token for wait.
+func (e *Engine) spent(name string, set Settings, wait time.Duration) *Result {
+	r := failed(name, StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Rate, wait.Round(time.Second)))
+	r.RetryAfter, r.Err.RetryAfter = wait, wait
+	return r
+}
+
+// TakeToken consumes a token of provider name's budget and returns 0, or
+// consumes nothing and returns how long until one is available. Job workers
+// use it to snooze instead of waiting.
+func (e *Engine) TakeToken(ctx context.Context, name string) (time.Duration, error) {
+	set, ok := e.settingsOf(name)
+	if !ok {
+		return 0, fmt.Errorf("enrich: unknown provider %q", name)
+	}
+	wait, err := e.cfg.Limiter.Take(ctx, "rate:"+name, set.Rate)
+	if err != nil {
+		e.cfg.Logger.WarnContext(ctx, "rate limiter failed; refusing to call upstream blind", "provider", name, "err", err)
+		return 0, err
+	}
+	return wait, nil
+}
+
+// RateLimitedResult is the RATE_LIMITED answer for a budget that has no
+// token for wait (for job workers that snooze).
+func (e *Engine) RateLimitedResult(name string, wait time.Duration) *Result {
+	set, _ := e.settingsOf(name)
+	return e.spent(name, set, wait)
+}
+
+// Cached returns the cached answer of provider name about ind, or nil.
+func (e *Engine) Cached(ctx context.Context, name string, ind indicator.Indicator) *Result {
+	return e.cached(ctx, name, CacheKey(name, ind))
+}
+
+// Upstream makes one upstream call to provider name about ind, now, under
+// this process's in-flight bound, and caches what may be cached. The caller
+// has taken a token (TakeToken). A 429 drains the shared budget and gives a
+// RATE_LIMITED result with RetryAfter; no retry is made here.
+func (e *Engine) Upstream(ctx context.Context, name string, ind indicator.Indicator) *Result {
+	p, ok := e.cfg.Registry.Get(name)
+	if !ok {
+		return failed(name, StatusSkipped, errcode.NotConfigured, "provider is disabled")
+	}
+	return e.upstream(ctx, p, ind, CacheKey(name, ind), e.settings(p.Descriptor()))
+}
+
+func (e *Engine) upstream(ctx context.Context, p provider.Provider, ind indicator.Indicator, key string, set Settings) *Result {
+	name := p.Descriptor().Name
+	select {
+	case e.slots <- struct{}{}:
+	case <-ctx.Done():
+		return failed(name, StatusTimeout, errcode.Timeout, "the lookup's deadline passed while waiting for a free upstream slot")
+	}
+	started := e.cfg.Now()
+	res, err := p.Lookup(ctx, ind)
+	<-e.slots
+	e.cfg.Metrics.upstream(name, e.cfg.Now().Sub(started), res, err)
+	var pe *provider.Error
+	if errors.Is(err, provider.ErrRateLimited) && errors.As(err, &pe) {
+		retry := pe.RetryAfter
+		if retry <= 0 {
+			retry = time.Minute
+		}
+		// no replica keeps hammering: the whole shared budget waits
+		if derr := e.cfg.Limiter.Drain(ctx, "rate:"+name, set.Rate, retry); derr != nil {
+			e.cfg.Logger.WarnContext(ctx, "rate limiter drain failed", "provider", name, "err", derr)
+		}
+		r := failed(name, StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s answered 429; retry in %s", name, retry.Round(time.Second)))
+		r.RetryAfter, r.Err.RetryAfter, r.Bytes, r.FetchedAt = retry, retry, pe.Bytes, started
+		return r
+	}
+	r := e.outcome(name, res, err)
+	r.FetchedAt = started
+	e.store(ctx, key, r, set)
+	return r
 }
 
 // awaitOther polls the cache while another process holds the call.
@@ -457,7 +560,7 @@ func (e *Engine) outcome(name string, res *provider.Result, err error) *Result {
 		return r
 	case errors.Is(err, provider.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		r := failed(name, StatusTimeout, errcode.Timeout, name+" did not answer in time")
-		r.Bytes = bytes
+		r.Bytes, r.transient = bytes, true
 		return r
 	case errors.Is(err, provider.ErrNotConfigured):
 		return failed(name, StatusNotConfigured, errcode.NotConfigured, "no API key configured")
@@ -465,9 +568,13 @@ func (e *Engine) outcome(name string, res *provider.Result, err error) *Result {
 		r := failed(name, StatusError, errcode.UpstreamError, safeMessage(err))
 		r.Bytes = bytes
 		return r
-	default:
+	case errors.Is(err, provider.ErrBadInput):
 		r := failed(name, StatusError, errcode.UpstreamError, safeMessage(err))
 		r.Bytes = bytes
+		return r
+	default: // 5xx, malformed answers, connection failures: worth retrying
+		r := failed(name, StatusError, errcode.UpstreamError, safeMessage(err))
+		r.Bytes, r.transient = bytes, true
 		return r
 	}
 }
@@ -507,15 +614,28 @@ func (e *Engine) store(ctx context.Context, key string, r *Result, set Settings)
 // account writes one usage row per delivered provider result.
 func (e *Engine) account(ctx context.Context, l *Lookup, r *Result) {
 	c := l.opts.Caller
-	if e.cfg.Usage == nil || c.Username == "" || r.Status == StatusSkipped && r.Err != nil && r.Err.Code == errcode.BadRequest {
+	if e.cfg.Usage == nil || c.Username == "" || r.Accounted || r.Status == StatusSkipped && r.Err != nil && r.Err.Code == errcode.BadRequest {
 		return
 	}
-	params, _ := json.Marshal(map[string]string{"kind": string(l.ind.Kind), "value": l.ind.Value})
-	e.cfg.Usage.Record(ctx, accounting.Record{
+	e.cfg.Usage.Record(ctx, UsageRecord(c, l.ind, r, e.cfg.Now()))
+}
+
+// UsageRecord is the usage row of result r about ind delivered to c.
+func UsageRecord(c Caller, ind indicator.Indicator, r *Result, at time.Time) accounting.Record {
+	params, _ := json.Marshal(map[string]string{"kind": string(ind.Kind), "value": ind.Value})
+	return accounting.Record{
 		Username: c.Username, API: r.Provider, Endpoint: c.Endpoint, Parameters: string(params),
 		UserAgent: c.UserAgent, IP: c.IP, Status: statusWord(r.Status), DataSize: r.Bytes,
-		Cached: r.Cached, Latency: r.Latency, At: e.cfg.Now(),
-	})
+		Cached: r.Cached, Latency: r.Latency, At: at,
+	}
+}
+
+// Fill caches r, an answer about the value behind key that another
+// process fetched, when it may be cached.
+func (e *Engine) Fill(ctx context.Context, key string, r *Result) {
+	if set, ok := e.settingsOf(r.Provider); ok {
+		e.store(ctx, key, r, set)
+	}
 }
 
 func statusWord(s Status) string {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -40,6 +41,53 @@ type Result struct {
 	Err         *errcode.Error      // for ERROR, RATE_LIMITED, TIMEOUT, NOT_CONFIGURED, SKIPPED
 	RetryAfter  time.Duration
 	Bytes       int64 // upstream body bytes behind this answer
+	// JobID is the job that made (or is making) the call, in the River
+	// executor; with PENDING, the job to ask about again.
+	JobID int64
+	// Accounted is set when the usage row for this delivery was already
+	// written (by the job that made the upstream call for this caller).
+	Accounted bool
+	transient bool // an upstream failure worth retrying (5xx, timeout)
+}
+
+// Transient reports an upstream failure worth retrying later: a 5xx, a
+// malformed answer, a connection failure or a timeout. Authentication
+// failures and refused input are permanent.
+func (r *Result) Transient() bool { return r.transient }
+
+// wire is a Result as a job hands it to its waiters.
+type wire struct {
+	entry
+	Provider   string        `json:"p"`
+	Code       errcode.Code  `json:"e,omitempty"`
+	Message    string        `json:"em,omitempty"`
+	RetryAfter time.Duration `json:"ra,omitempty"`
+}
+
+// MarshalResult encodes r for another process (a job's output).
+func MarshalResult(r *Result) ([]byte, error) {
+	w := wire{entry: entry{Status: r.Status, Data: r.Data, Summary: r.SummaryJSON, Level: int(r.Verdict.Level),
+		Score: r.Verdict.Score, Reason: r.Verdict.Reason, Bytes: r.Bytes, FetchedAt: r.FetchedAt},
+		Provider: r.Provider, RetryAfter: r.RetryAfter}
+	if r.Err != nil {
+		w.Code, w.Message = r.Err.Code, r.Err.Message
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalResult decodes what MarshalResult wrote.
+func UnmarshalResult(b []byte) (*Result, error) {
+	var w wire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return nil, err
+	}
+	r := &Result{Provider: w.Provider, Status: w.Status, FetchedAt: w.FetchedAt, Data: w.Data, SummaryJSON: w.Summary,
+		Bytes: w.Bytes, RetryAfter: w.RetryAfter,
+		Verdict: provider.Assessment{Level: indicator.Level(w.Level), Score: w.Score, Reason: w.Reason}}
+	if w.Code != "" {
+		r.Err = &errcode.Error{Code: w.Code, Message: w.Message, RetryAfter: w.RetryAfter}
+	}
+	return r, nil
 }
 
 // DecodeSummary returns the typed summary as a *T: the in-memory one when

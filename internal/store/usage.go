@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/predicate"
@@ -31,6 +32,33 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 		return err
 	}
 	defer tx.Rollback()
+	for _, q := range s.usageInserts(recs) {
+		if _, err := tx.ExecContext(ctx, q.query, q.args...); err != nil {
+			return fmt.Errorf("insert usage: %w", err)
+		}
+	}
+	return tx.Commit()
+}
+
+// InsertUsageTx writes records inside tx, a pgx transaction on this
+// PostgreSQL store (a job worker's completing transaction).
+func (s *Store) InsertUsageTx(ctx context.Context, tx pgx.Tx, recs []accounting.Record) error {
+	for _, q := range s.usageInserts(recs) {
+		if _, err := tx.Exec(ctx, q.query, q.args...); err != nil {
+			return fmt.Errorf("insert usage: %w", err)
+		}
+	}
+	return nil
+}
+
+type statement struct {
+	query string
+	args  []any
+}
+
+// usageInserts are the multi-row INSERTs of recs, skipping existing ids.
+func (s *Store) usageInserts(recs []accounting.Record) []statement {
+	var out []statement
 	const chunk = 1000 // 12,000 placeholders: under SQLite's 32,766 and PostgreSQL's 65,535
 	for start := 0; start < len(recs); start += chunk {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
@@ -60,11 +88,9 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 				max(r.Latency.Milliseconds(), 0))
 		}
 		query, args := ins.OnConflict(sql.DoNothing()).Query()
-		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
-			return fmt.Errorf("insert usage: %w", err)
-		}
+		out = append(out, statement{query, args})
 	}
-	return tx.Commit()
+	return out
 }
 
 func orDash(s string) string {

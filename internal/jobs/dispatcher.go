@@ -1,0 +1,153 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Channel is the NOTIFY channel of job results for the database schema the
+// pool works in: tests and tenants in other schemas of the same database
+// do not hear each other's jobs.
+func Channel(ctx context.Context, pool *pgxpool.Pool) (string, error) {
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(schema))
+	return "gadget_job_" + hex.EncodeToString(sum[:6]), nil
+}
+
+// Dispatcher is the one LISTEN connection of a process: it hands each job
+// notice to the callers waiting on that job.
+type Dispatcher struct {
+	pool    *pgxpool.Pool
+	channel string
+	log     *slog.Logger
+	// unclaimed, when set, is given the final notices nobody here waits for
+	// (to fill a process-local cache).
+	unclaimed func(ctx context.Context, n *Notice)
+
+	mu      sync.Mutex
+	waiters map[int64]map[*waiter]struct{}
+	ready   chan struct{} // closed once the first LISTEN is in place
+	once    sync.Once
+}
+
+type waiter struct {
+	id int64
+	c  chan *Notice
+}
+
+// NewDispatcher returns a dispatcher for channel; Run starts it.
+func NewDispatcher(pool *pgxpool.Pool, channel string, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{pool: pool, channel: channel, log: log, waiters: map[int64]map[*waiter]struct{}{}, ready: make(chan struct{})}
+}
+
+// Ready is closed once the dispatcher listens.
+func (d *Dispatcher) Ready() <-chan struct{} { return d.ready }
+
+// register starts a wait on job id; call it before the job's insert commits.
+func (d *Dispatcher) register(id int64) *waiter {
+	w := &waiter{id: id, c: make(chan *Notice, 8)}
+	d.mu.Lock()
+	if d.waiters[id] == nil {
+		d.waiters[id] = map[*waiter]struct{}{}
+	}
+	d.waiters[id][w] = struct{}{}
+	d.mu.Unlock()
+	return w
+}
+
+func (d *Dispatcher) unregister(w *waiter) {
+	d.mu.Lock()
+	delete(d.waiters[w.id], w)
+	if len(d.waiters[w.id]) == 0 {
+		delete(d.waiters, w.id)
+	}
+	d.mu.Unlock()
+}
+
+// Run listens until ctx ends, reconnecting after failures. After a
+// reconnect, waiters re-read their jobs (a notice may have been missed).
+func (d *Dispatcher) Run(ctx context.Context) {
+	delay := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := d.listen(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		d.log.WarnContext(ctx, "job result listener lost its connection; reconnecting", "err", err, "in", delay.String())
+		d.wakeAll()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 5*time.Second)
+	}
+}
+
+func (d *Dispatcher) listen(ctx context.Context) error {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	// the connection is LISTENing: never hand it back to the pool
+	pc := conn.Hijack()
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{d.channel}.Sanitize()); err != nil {
+		return err
+	}
+	d.once.Do(func() { close(d.ready) })
+	d.wakeAll() // anything finished while we were away
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		var notice Notice
+		if err := json.Unmarshal([]byte(n.Payload), &notice); err != nil {
+			d.log.WarnContext(ctx, "unreadable job notice dropped", "err", err)
+			continue
+		}
+		d.deliver(ctx, &notice)
+	}
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
+	d.mu.Lock()
+	ws := d.waiters[n.JobID]
+	for w := range ws {
+		select {
+		case w.c <- n:
+		default: // full: the waiter re-reads the job on its safety tick
+		}
+	}
+	claimed := len(ws) > 0
+	d.mu.Unlock()
+	if !claimed && n.Final && d.unclaimed != nil {
+		d.unclaimed(ctx, n)
+	}
+}
+
+// wakeAll sends every waiter an empty notice: re-read your job.
+func (d *Dispatcher) wakeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, ws := range d.waiters {
+		for w := range ws {
+			select {
+			case w.c <- &Notice{JobID: id}:
+			default:
+			}
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/errcode"
+)
+
+// safetyTick is how often a waiter re-reads its job in case a notice was
+// lost; notices normally arrive within milliseconds.
+const safetyTick = time.Second
+
+// pendingMargin is kept back from the lookup's deadline to answer PENDING
+// in time.
+const pendingMargin = 25 * time.Millisecond
+
+// Executor runs cache-missing provider calls as River jobs and waits for
+// their answers (enrich.Executor).
+type Executor struct {
+	client *river.Client[pgx.Tx]
+	pool   *pgxpool.Pool
+	disp   *Dispatcher
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+var _ enrich.Executor = (*Executor)(nil)
+
+// Execute inserts the job (or joins the identical one in flight), then
+// waits for its notice until the call's deadline; a wait that runs out
+// answers PENDING with the job's id.
+func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
+	args := LookupArgs{Provider: c.Provider, IndKind: string(c.Indicator.Kind), Value: c.Indicator.Value, Fresh: c.Fresh,
+		Username: c.Caller.Username, Endpoint: c.Caller.Endpoint, IP: c.Caller.IP, UserAgent: c.Caller.UserAgent}
+	ctx, cancel := context.WithDeadline(ctx, c.Deadline.Add(-pendingMargin))
+	defer cancel()
+	id, w, owner, err := x.insert(ctx, args)
+	if err != nil {
+		if ctx.Err() != nil {
+			return failure(c.Provider, enrich.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
+		}
+		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
+		return failure(c.Provider, enrich.StatusError, errcode.Internal, "the provider call could not be queued", 0)
+	}
+	defer x.disp.unregister(w)
+	var last *enrich.Result // the latest attempt's failure, while the job retries
+	recheck := !owner       // a joined job may have finished before we registered
+	tick := time.NewTicker(safetyTick)
+	defer tick.Stop()
+	for {
+		if recheck {
+			recheck = false
+			if r, done := x.read(ctx, id, owner); done {
+				return r
+			}
+		}
+		select {
+		case n := <-w.c:
+			if !n.Final && n.RetryAt.IsZero() && len(n.Result) == 0 { // wake-up after a reconnect
+				recheck = true
+				continue
+			}
+			r := n.decode()
+			if r == nil { // too large for the notice
+				if r, done := x.read(ctx, id, owner); done {
+					return r
+				}
+				continue
+			}
+			r.Accounted = owner && n.Upstream
+			if n.Final {
+				return r
+			}
+			// a 429, a spent budget or a failed attempt: wait for the next
+			// attempt when it comes before the deadline, else answer now
+			if dl, _ := ctx.Deadline(); n.RetryAt.After(dl) {
+				if r.Status == enrich.StatusError || r.Status == enrich.StatusTimeout {
+					r.Err.Message += fmt.Sprintf("; job %d retries at %s", id, n.RetryAt.UTC().Format(time.RFC3339))
+				}
+				return r
+			}
+			last = r
+		case <-tick.C:
+			recheck = true
+		case <-ctx.Done():
+			if last != nil {
+				return last
+			}
+			r := failure(c.Provider, enrich.StatusPending, errcode.Timeout,
+				fmt.Sprintf("the call is still running as job %d; ask again for its answer", id), 0)
+			r.JobID = id
+			return r
+		}
+	}
+}
+
+// insert enqueues args, registering the wait before the insert commits so
+// no notice is missed; owner is false when an identical job was in flight.
+func (x *Executor) insert(ctx context.Context, args LookupArgs) (int64, *waiter, bool, error) {
+	tx, err := x.pool.Begin(ctx)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	res, err := x.client.InsertTx(ctx, tx, args, nil)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	w := x.disp.register(res.Job.ID)
+	if err := tx.Commit(ctx); err != nil {
+		x.disp.unregister(w)
+		return 0, nil, false, err
+	}
+	return res.Job.ID, w, !res.UniqueSkippedAsDuplicate, nil
+}
+
+// read looks at the job itself: done with its answer when it has finished.
+func (x *Executor) read(ctx context.Context, id int64, owner bool) (*enrich.Result, bool) {
+	job, err := x.client.JobGet(ctx, id)
+	if err != nil {
+		return nil, false
+	}
+	return finished(job, owner)
+}
+
+// finished is a finished job's answer.
+func finished(job *rivertype.JobRow, owner bool) (*enrich.Result, bool) {
+	switch job.State {
+	case rivertype.JobStateCompleted:
+		var n Notice
+		if out := job.Output(); len(out) > 0 && json.Unmarshal(out, &n) == nil {
+			n.JobID = job.ID
+			if r := n.decode(); r != nil {
+				r.Accounted = owner && n.Upstream
+				return r, true
+			}
+		}
+		return failure(provider(job), enrich.StatusError, errcode.Internal, fmt.Sprintf("job %d completed without an answer", job.ID), job.ID), true
+	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+		msg := fmt.Sprintf("job %d failed", job.ID)
+		if len(job.Errors) > 0 {
+			msg = job.Errors[len(job.Errors)-1].Error
+		}
+		// the worker accounted its calls; this waiter learns the outcome
+		r := failure(provider(job), enrich.StatusError, errcode.UpstreamError, msg, job.ID)
+		r.Accounted = owner
+		return r, true
+	}
+	return nil, false
+}
+
+func provider(job *rivertype.JobRow) string { return job.Queue }
+
+func failure(name string, status enrich.Status, code errcode.Code, msg string, id int64) *enrich.Result {
+	return &enrich.Result{Provider: name, Status: status, Err: &errcode.Error{Code: code, Message: msg}, JobID: id}
+}

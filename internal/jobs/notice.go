@@ -1,0 +1,43 @@
+package jobs
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/enrich"
+)
+
+// notifyLimit keeps a NOTIFY payload under PostgreSQL's 8000-byte cap; a
+// larger answer is read from the job's recorded output instead.
+const notifyLimit = 7000
+
+// Notice is what a worker tells the waiters of a job, through pg_notify,
+// and records as the job's output when it completes.
+type Notice struct {
+	JobID int64 `json:"id"`
+	// Final: the job is done (completed, cancelled or out of attempts).
+	// Otherwise it will run again at RetryAt (a snooze or a retry).
+	Final   bool      `json:"f,omitempty"`
+	RetryAt time.Time `json:"at,omitzero"`
+	// Upstream: this attempt called the provider, and wrote the usage row
+	// of that call for the job's inserter.
+	Upstream bool `json:"u,omitempty"`
+	// Key is the answer's cache key, so listeners can fill their cache.
+	Key string `json:"k,omitempty"`
+	// Result is the answer (enrich.MarshalResult); empty when too large for
+	// a notification: read the job's output.
+	Result json.RawMessage `json:"r,omitempty"`
+}
+
+// decode returns the notice's result, or nil when it must be read elsewhere.
+func (n *Notice) decode() *enrich.Result {
+	if len(n.Result) == 0 {
+		return nil
+	}
+	r, err := enrich.UnmarshalResult(n.Result)
+	if err != nil {
+		return nil
+	}
+	r.JobID = n.JobID
+	return r
+}

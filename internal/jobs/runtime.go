@@ -1,0 +1,182 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/inspector-gadget/gadget/internal/enrich"
+)
+
+// Latency settings. River's defaults (100 ms fetch cooldown, 1 s poll, and
+// batched completion) add about 250 ms before a waiter sees an answer; a
+// 1 ms cooldown wakes a worker on each insert's NOTIFY at once, and a 50 ms
+// poll caps the delay when a NOTIFY was merged away. The worker completes
+// its job itself (JobCompleteTx), bypassing the batched completer.
+const (
+	FetchCooldown     = time.Millisecond
+	FetchPollInterval = 50 * time.Millisecond
+)
+
+// Config wires the job runtime of one process.
+type Config struct {
+	Pool   *pgxpool.Pool
+	Engine Engine
+	Usage  UsageStore
+	// Queues are the provider queues this process works, with their
+	// concurrency; empty: this process only inserts and waits (--workers=0).
+	Queues      map[string]int
+	JobTimeout  time.Duration // one attempt (default 30 s)
+	RescueAfter time.Duration // a running job whose worker vanished is retried after this (default 1 min)
+	MaxAttempts int           // default 5
+	// Fill, when set, caches the final answers of jobs nobody in this
+	// process waited for (when the cache is not shared through Redis).
+	Fill   func(ctx context.Context, key string, r *enrich.Result)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Runtime is the River client, the result dispatcher and the executor of
+// one process.
+type Runtime struct {
+	Client   *river.Client[pgx.Tx]
+	Executor *Executor
+	disp     *Dispatcher
+	cancel   context.CancelFunc
+	done     chan struct{}
+	working  bool
+}
+
+// New builds the runtime; Start runs it.
+func New(ctx context.Context, c Config) (*Runtime, error) {
+	if c.Pool == nil || c.Engine == nil || c.Usage == nil {
+		return nil, errors.New("jobs: pool, engine and usage store are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 30 * time.Second
+	}
+	if c.RescueAfter < c.JobTimeout {
+		c.RescueAfter = max(c.JobTimeout+30*time.Second, time.Minute)
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	channel, err := Channel(ctx, c.Pool)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	w := &Worker{pool: c.Pool, engine: c.Engine, usage: c.Usage, channel: channel, timeout: c.JobTimeout,
+		log: c.Logger, now: c.Now}
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, w); err != nil {
+		return nil, err
+	}
+	rc := &river.Config{
+		FetchCooldown:        FetchCooldown,
+		FetchPollInterval:    FetchPollInterval,
+		JobTimeout:           c.JobTimeout,
+		RescueStuckJobsAfter: c.RescueAfter,
+		MaxAttempts:          c.MaxAttempts,
+		Workers:              workers,
+		Logger:               c.Logger.With("component", "river"),
+	}
+	if len(c.Queues) > 0 {
+		rc.Queues = map[string]river.QueueConfig{}
+		for q, n := range c.Queues {
+			rc.Queues[q] = river.QueueConfig{MaxWorkers: max(n, 1)}
+		}
+	}
+	client, err := river.NewClient(riverpgxv5.New(c.Pool), rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	disp := NewDispatcher(c.Pool, channel, c.Logger)
+	if c.Fill != nil {
+		disp.unclaimed = func(ctx context.Context, n *Notice) {
+			if r := n.decode(); r != nil && n.Key != "" {
+				c.Fill(ctx, n.Key, r)
+			}
+		}
+	}
+	return &Runtime{Client: client, disp: disp, working: len(c.Queues) > 0,
+		Executor: &Executor{client: client, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
+}
+
+// Start runs the dispatcher and, when this process works queues, the
+// workers. It returns once the dispatcher listens.
+func (r *Runtime) Start(ctx context.Context) error {
+	ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.done = make(chan struct{})
+	go func() {
+		defer close(r.done)
+		r.disp.Run(ctx)
+	}()
+	select {
+	case <-r.disp.Ready():
+	case <-time.After(10 * time.Second):
+		r.cancel()
+		return errors.New("jobs: the result listener did not start")
+	}
+	if r.working {
+		if err := r.Client.Start(ctx); err != nil {
+			r.cancel()
+			return fmt.Errorf("jobs: start workers: %w", err)
+		}
+	}
+	return nil
+}
+
+// Stop lets running jobs finish (until ctx ends, then cancels them) and
+// stops the dispatcher.
+func (r *Runtime) Stop(ctx context.Context) error {
+	var err error
+	if r.working {
+		err = r.Client.Stop(ctx)
+		if ctx.Err() != nil {
+			err = r.Client.StopAndCancel(context.Background())
+		}
+	}
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+	}
+	return err
+}
+
+// Migrate applies River's migrations, serialised across processes by an
+// advisory lock.
+func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Release()
+	const lockID = 0x6761646765747276 // "gadgetrv"
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(lockID)); err != nil {
+		return 0, err
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(lockID))
+	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+	if err != nil {
+		return 0, err
+	}
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return 0, fmt.Errorf("river migrations: %w", err)
+	}
+	return len(res.Versions), nil
+}

@@ -1,0 +1,274 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+// UsageStore writes usage rows inside a worker's transaction.
+type UsageStore interface {
+	InsertUsageTx(ctx context.Context, tx pgx.Tx, recs []accounting.Record) error
+}
+
+// Engine is the part of the enrichment engine a worker uses.
+type Engine interface {
+	Cached(ctx context.Context, name string, ind indicator.Indicator) *enrich.Result
+	TakeToken(ctx context.Context, name string) (time.Duration, error)
+	RateLimitedResult(name string, wait time.Duration) *enrich.Result
+	Upstream(ctx context.Context, name string, ind indicator.Indicator) *enrich.Result
+}
+
+// maxTokenSleep is how long a worker sleeps for a token before it snoozes
+// the job instead (a snooze frees the worker slot).
+const maxTokenSleep = time.Second
+
+// callsKey is the job metadata key listing attempts that started an
+// upstream call whose usage row is not written yet; an attempt killed
+// mid-call leaves its entry, and the next attempt writes the row for it.
+const callsKey = "gadget_calls"
+
+// Worker makes provider calls for LookupArgs jobs.
+type Worker struct {
+	river.WorkerDefaults[LookupArgs]
+	pool    *pgxpool.Pool
+	engine  Engine
+	usage   UsageStore
+	channel string
+	timeout time.Duration
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// Timeout bounds one attempt.
+func (w *Worker) Timeout(*river.Job[LookupArgs]) time.Duration { return w.timeout }
+
+// NextRetry backs off 1 s, 4 s, 16 s, 1 min, then 5 min, without jitter, so
+// waiters know when the next attempt runs.
+func (w *Worker) NextRetry(job *river.Job[LookupArgs]) time.Time {
+	return w.now().Add(backoff(job.Attempt))
+}
+
+func backoff(attempt int) time.Duration {
+	switch {
+	case attempt <= 1:
+		return time.Second
+	case attempt == 2:
+		return 4 * time.Second
+	case attempt == 3:
+		return 16 * time.Second
+	case attempt == 4:
+		return time.Minute
+	}
+	return 5 * time.Minute
+}
+
+// Work runs one attempt: cache check, provider budget, the upstream call,
+// then one transaction that writes the usage row, completes the job and
+// notifies its waiters.
+func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
+	a := job.Args
+	ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
+	key := enrich.CacheKey(a.Provider, ind)
+	if !a.Fresh { // filled meanwhile (another job, an inline call): no upstream call
+		if r := w.engine.Cached(ctx, a.Provider, ind); r != nil {
+			r.Cached = false
+			return w.complete(ctx, job, key, r, nil)
+		}
+	}
+	for {
+		wait, err := w.engine.TakeToken(ctx, a.Provider)
+		if err != nil {
+			return fmt.Errorf("%s: rate limiter: %w", a.Provider, err)
+		}
+		if wait <= 0 {
+			break
+		}
+		if wait > maxTokenSleep {
+			r := w.engine.RateLimitedResult(a.Provider, wait)
+			w.notify(ctx, w.pool, Notice{JobID: job.ID, RetryAt: w.now().Add(wait), Key: key}, r)
+			return river.JobSnooze(wait)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	if err := w.markCall(ctx, job.ID); err != nil {
+		return fmt.Errorf("%s: mark call: %w", a.Provider, err)
+	}
+	started := w.now()
+	r := w.engine.Upstream(ctx, a.Provider, ind)
+	r.Latency = w.now().Sub(started)
+	rec := w.record(a, ind, r)
+	switch {
+	case r.Status == enrich.StatusOK || r.Status == enrich.StatusNotFound:
+		return w.complete(ctx, job, key, r, &rec)
+	case r.Status == enrich.StatusRateLimited: // upstream 429: the budget is drained
+		retry := max(r.RetryAfter, time.Second)
+		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rec); err != nil {
+			return err
+		}
+		return river.JobSnooze(retry)
+	case r.Transient() && job.Attempt < job.MaxAttempts:
+		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.NextRetry(job), Key: key}, r, rec); err != nil {
+			return err
+		}
+		return errors.New(errMessage(r))
+	case r.Transient(): // out of attempts: River discards it
+		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rec); err != nil {
+			return err
+		}
+		return errors.New(errMessage(r))
+	default: // authentication, refused input: retrying cannot help
+		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rec); err != nil {
+			return err
+		}
+		return river.JobCancel(errors.New(errMessage(r)))
+	}
+}
+
+func errMessage(r *enrich.Result) string {
+	if r.Err != nil {
+		return string(r.Err.Code) + ": " + r.Err.Message
+	}
+	return string(r.Status)
+}
+
+// record is the usage row of this attempt's upstream call.
+func (w *Worker) record(a LookupArgs, ind indicator.Indicator, r *enrich.Result) accounting.Record {
+	return enrich.UsageRecord(enrich.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}, ind, r, w.now())
+}
+
+// markCall notes, before the upstream call, that this attempt is making one.
+func (w *Worker) markCall(ctx context.Context, id int64) error {
+	_, err := w.pool.Exec(ctx, `UPDATE river_job SET metadata = jsonb_set(metadata, '{`+callsKey+`}',
+		coalesce(metadata->'`+callsKey+`', '[]'::jsonb) || to_jsonb(now()::text)) WHERE id = $1`, id)
+	return err
+}
+
+// rows are rec (when this attempt called upstream) plus one "interrupted"
+// row per earlier attempt that started a call and died before writing it.
+func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record) []accounting.Record {
+	var out []accounting.Record
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(job.Metadata, &meta) == nil {
+		var started []string
+		json.Unmarshal(meta[callsKey], &started)
+		a := job.Args
+		ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
+		for range started {
+			lost := &enrich.Result{Provider: a.Provider, Status: enrich.StatusError}
+			r := w.record(a, ind, lost)
+			r.Status = "interrupted"
+			out = append(out, r)
+		}
+	}
+	if rec != nil {
+		out = append(out, *rec)
+	}
+	if job.Args.Username == "" { // not a user's lookup (the CLI): not accounted
+		return nil
+	}
+	return out
+}
+
+// complete writes the usage rows, records the answer as the job's output,
+// completes the job and notifies the waiters, in one transaction: a waiter
+// never sees an answer whose job could still roll back, and a duplicate
+// delivery (the job no longer running) writes nothing.
+func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rec *accounting.Record) error {
+	b, err := enrich.MarshalResult(r)
+	if err != nil {
+		return err
+	}
+	n := Notice{JobID: job.ID, Final: true, Upstream: rec != nil, Key: key, Result: b}
+	if err := river.RecordOutput(ctx, n); err != nil {
+		return err
+	}
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := w.writeRows(ctx, tx, job, rec); err != nil {
+		return err
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	if err := w.notify(ctx, tx, n, nil); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// finishAttempt writes this attempt's usage rows and tells the waiters how
+// it ended, in one transaction; River then snoozes, retries or cancels.
+func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rec accounting.Record) error {
+	n.JobID, n.Upstream = job.ID, true
+	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := w.writeRows(ctx, tx, job, &rec); err != nil {
+		return err
+	}
+	if err := w.notify(ctx, tx, n, r); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func (w *Worker) writeRows(ctx context.Context, tx pgx.Tx, job *river.Job[LookupArgs], rec *accounting.Record) error {
+	if rows := w.rows(job, rec); len(rows) > 0 {
+		if err := w.usage.InsertUsageTx(ctx, tx, rows); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE river_job SET metadata = metadata - '`+callsKey+`' WHERE id = $1`, job.ID)
+	return err
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// notify sends n (with r as its result when given and small enough).
+func (w *Worker) notify(ctx context.Context, db execer, n Notice, r *enrich.Result) error {
+	if r != nil {
+		if b, err := enrich.MarshalResult(r); err == nil {
+			n.Result = b
+		}
+	}
+	if len(n.Result) > notifyLimit {
+		n.Result = nil
+	}
+	payload, err := json.Marshal(n)
+	if err != nil {
+		return err
+	}
+	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, string(payload)); err != nil {
+		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
+		return err
+	}
+	return nil
+}
