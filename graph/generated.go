@@ -65,6 +65,7 @@ type ComplexityRoot struct {
 		IsPublic             func(childComplexity int) int
 		IsTor                func(childComplexity int) int
 		IsWhitelisted        func(childComplexity int) int
+		JobID                func(childComplexity int) int
 		LastReportedAt       func(childComplexity int) int
 		LatencyMs            func(childComplexity int) int
 		NumDistinctUsers     func(childComplexity int) int
@@ -109,6 +110,7 @@ type ComplexityRoot struct {
 		Error          func(childComplexity int) int
 		FetchedAt      func(childComplexity int) int
 		IP             func(childComplexity int) int
+		JobID          func(childComplexity int) int
 		LastSeen       func(childComplexity int) int
 		LatencyMs      func(childComplexity int) int
 		Link           func(childComplexity int) int
@@ -152,6 +154,7 @@ type ComplexityRoot struct {
 		Error         func(childComplexity int) int
 		FetchedAt     func(childComplexity int) int
 		IP            func(childComplexity int) int
+		JobID         func(childComplexity int) int
 		LatencyMs     func(childComplexity int) int
 		Provider      func(childComplexity int) int
 		Status        func(childComplexity int) int
@@ -171,6 +174,7 @@ type ComplexityRoot struct {
 		FetchedAt func(childComplexity int) int
 		Hostnames func(childComplexity int) int
 		IP        func(childComplexity int) int
+		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
 		Ports     func(childComplexity int) int
 		Provider  func(childComplexity int) int
@@ -201,6 +205,7 @@ type ComplexityRoot struct {
 		FileType       func(childComplexity int) int
 		FileTypeMIME   func(childComplexity int) int
 		FirstSeen      func(childComplexity int) int
+		JobID          func(childComplexity int) int
 		LastSeen       func(childComplexity int) int
 		LatencyMs      func(childComplexity int) int
 		Link           func(childComplexity int) int
@@ -233,6 +238,7 @@ type ComplexityRoot struct {
 		Error           func(childComplexity int) int
 		FetchedAt       func(childComplexity int) int
 		Indicator       func(childComplexity int) int
+		JobID           func(childComplexity int) int
 		LatencyMs       func(childComplexity int) int
 		MalwareFamilies func(childComplexity int) int
 		Provider        func(childComplexity int) int
@@ -269,6 +275,7 @@ type ComplexityRoot struct {
 		Data      func(childComplexity int) int
 		Error     func(childComplexity int) int
 		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
 		Provider  func(childComplexity int) int
 		Status    func(childComplexity int) int
@@ -312,6 +319,7 @@ type ComplexityRoot struct {
 		FetchedAt    func(childComplexity int) int
 		Handle       func(childComplexity int) int
 		IPVersion    func(childComplexity int) int
+		JobID        func(childComplexity int) int
 		LDHName      func(childComplexity int) int
 		LastChanged  func(childComplexity int) int
 		LatencyMs    func(childComplexity int) int
@@ -352,6 +360,7 @@ type ComplexityRoot struct {
 		Hostnames   func(childComplexity int) int
 		IP          func(childComplexity int) int
 		ISP         func(childComplexity int) int
+		JobID       func(childComplexity int) int
 		LastUpdate  func(childComplexity int) int
 		LatencyMs   func(childComplexity int) int
 		OS          func(childComplexity int) int
@@ -376,6 +385,7 @@ type ComplexityRoot struct {
 		Error         func(childComplexity int) int
 		FetchedAt     func(childComplexity int) int
 		IOCs          func(childComplexity int) int
+		JobID         func(childComplexity int) int
 		LatencyMs     func(childComplexity int) int
 		Malware       func(childComplexity int) int
 		Matches       func(childComplexity int) int
@@ -421,6 +431,7 @@ type ComplexityRoot struct {
 		FlaggedScans func(childComplexity int) int
 		FlaggedTags  func(childComplexity int) int
 		HasMore      func(childComplexity int) int
+		JobID        func(childComplexity int) int
 		LastSeen     func(childComplexity int) int
 		LatencyMs    func(childComplexity int) int
 		Provider     func(childComplexity int) int
@@ -457,6 +468,7 @@ type ComplexityRoot struct {
 		Error     func(childComplexity int) int
 		FetchedAt func(childComplexity int) int
 		Host      func(childComplexity int) int
+		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
 		Lookup    func(childComplexity int) int
 		Payload   func(childComplexity int) int
@@ -597,6 +609,7 @@ type ComplexityRoot struct {
 		FinalURL             func(childComplexity int) int
 		FirstSubmissionDate  func(childComplexity int) int
 		ID                   func(childComplexity int) int
+		JobID                func(childComplexity int) int
 		LastAnalysisDate     func(childComplexity int) int
 		LastHTTPResponseCode func(childComplexity int) int
 		LatencyMs            func(childComplexity int) int
@@ -802,6 +815,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AbuseIPDB.IsWhitelisted(childComplexity), true
+	case "AbuseIPDB.jobId":
+		if e.ComplexityRoot.AbuseIPDB.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.JobID(childComplexity), true
 	case "AbuseIPDB.lastReportedAt":
 		if e.ComplexityRoot.AbuseIPDB.LastReportedAt == nil {
 			break
@@ -1025,6 +1044,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GreyNoise.IP(childComplexity), true
+	case "GreyNoise.jobId":
+		if e.ComplexityRoot.GreyNoise.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreyNoise.JobID(childComplexity), true
 	case "GreyNoise.lastSeen":
 		if e.ComplexityRoot.GreyNoise.LastSeen == nil {
 			break
@@ -1254,6 +1279,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPinfo.IP(childComplexity), true
+	case "IPinfo.jobId":
+		if e.ComplexityRoot.IPinfo.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.JobID(childComplexity), true
 	case "IPinfo.latencyMs":
 		if e.ComplexityRoot.IPinfo.LatencyMs == nil {
 			break
@@ -1334,6 +1365,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InternetDB.IP(childComplexity), true
+	case "InternetDB.jobId":
+		if e.ComplexityRoot.InternetDB.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.JobID(childComplexity), true
 	case "InternetDB.latencyMs":
 		if e.ComplexityRoot.InternetDB.LatencyMs == nil {
 			break
@@ -1485,6 +1522,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MalwareBazaar.FirstSeen(childComplexity), true
+	case "MalwareBazaar.jobId":
+		if e.ComplexityRoot.MalwareBazaar.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MalwareBazaar.JobID(childComplexity), true
 	case "MalwareBazaar.lastSeen":
 		if e.ComplexityRoot.MalwareBazaar.LastSeen == nil {
 			break
@@ -1663,6 +1706,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OTX.Indicator(childComplexity), true
+	case "OTX.jobId":
+		if e.ComplexityRoot.OTX.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.JobID(childComplexity), true
 	case "OTX.latencyMs":
 		if e.ComplexityRoot.OTX.LatencyMs == nil {
 			break
@@ -1811,6 +1860,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderResult.FetchedAt(childComplexity), true
+	case "ProviderResult.jobId":
+		if e.ComplexityRoot.ProviderResult.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.JobID(childComplexity), true
 	case "ProviderResult.latencyMs":
 		if e.ComplexityRoot.ProviderResult.LatencyMs == nil {
 			break
@@ -2027,6 +2082,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RDAP.IPVersion(childComplexity), true
+	case "RDAP.jobId":
+		if e.ComplexityRoot.RDAP.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.JobID(childComplexity), true
 	case "RDAP.ldhName":
 		if e.ComplexityRoot.RDAP.LDHName == nil {
 			break
@@ -2233,6 +2294,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shodan.ISP(childComplexity), true
+	case "Shodan.jobId":
+		if e.ComplexityRoot.Shodan.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.JobID(childComplexity), true
 	case "Shodan.lastUpdate":
 		if e.ComplexityRoot.Shodan.LastUpdate == nil {
 			break
@@ -2343,6 +2410,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ThreatFox.IOCs(childComplexity), true
+	case "ThreatFox.jobId":
+		if e.ComplexityRoot.ThreatFox.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.JobID(childComplexity), true
 	case "ThreatFox.latencyMs":
 		if e.ComplexityRoot.ThreatFox.LatencyMs == nil {
 			break
@@ -2567,6 +2640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScan.HasMore(childComplexity), true
+	case "URLScan.jobId":
+		if e.ComplexityRoot.URLScan.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.JobID(childComplexity), true
 	case "URLScan.lastSeen":
 		if e.ComplexityRoot.URLScan.LastSeen == nil {
 			break
@@ -2749,6 +2828,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLhaus.Host(childComplexity), true
+	case "URLhaus.jobId":
+		if e.ComplexityRoot.URLhaus.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.JobID(childComplexity), true
 	case "URLhaus.latencyMs":
 		if e.ComplexityRoot.URLhaus.LatencyMs == nil {
 			break
@@ -3351,6 +3436,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VirusTotal.ID(childComplexity), true
+	case "VirusTotal.jobId":
+		if e.ComplexityRoot.VirusTotal.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VirusTotal.JobID(childComplexity), true
 	case "VirusTotal.lastAnalysisDate":
 		if e.ComplexityRoot.VirusTotal.LastAnalysisDate == nil {
 			break
@@ -3862,6 +3953,8 @@ type ProviderResult {
   data: JSON
   error: ProviderError
   verdict: ProviderVerdict
+  "The River job that made or is making the call (with PENDING: ask again for its answer)."
+  jobId: ID
 }
 `, BuiltIn: false},
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
@@ -3890,6 +3983,8 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_AbuseIPDB_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_AbuseIPDB_jobId(ctx, field)
 	case "ipAddress":
 		return ec.fieldContext_AbuseIPDB_ipAddress(ctx, field)
 	case "abuseConfidenceScore":
@@ -3938,6 +4033,8 @@ func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field gra
 		return ec.fieldContext_GreyNoise_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_GreyNoise_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_GreyNoise_jobId(ctx, field)
 	case "ip":
 		return ec.fieldContext_GreyNoise_ip(ctx, field)
 	case "noise":
@@ -3974,6 +4071,8 @@ func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphq
 		return ec.fieldContext_IPinfo_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_IPinfo_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_IPinfo_jobId(ctx, field)
 	case "ip":
 		return ec.fieldContext_IPinfo_ip(ctx, field)
 	case "asn":
@@ -4022,6 +4121,8 @@ func (ec *executionContext) childFields_InternetDB(ctx context.Context, field gr
 		return ec.fieldContext_InternetDB_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_InternetDB_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_InternetDB_jobId(ctx, field)
 	case "ip":
 		return ec.fieldContext_InternetDB_ip(ctx, field)
 	case "ports":
@@ -4056,6 +4157,8 @@ func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field
 		return ec.fieldContext_MalwareBazaar_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_MalwareBazaar_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_MalwareBazaar_jobId(ctx, field)
 	case "sha256":
 		return ec.fieldContext_MalwareBazaar_sha256(ctx, field)
 	case "sha1":
@@ -4112,6 +4215,8 @@ func (ec *executionContext) childFields_OTX(ctx context.Context, field graphql.C
 		return ec.fieldContext_OTX_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_OTX_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_OTX_jobId(ctx, field)
 	case "indicator":
 		return ec.fieldContext_OTX_indicator(ctx, field)
 	case "type":
@@ -4194,6 +4299,8 @@ func (ec *executionContext) childFields_ProviderResult(ctx context.Context, fiel
 		return ec.fieldContext_ProviderResult_error(ctx, field)
 	case "verdict":
 		return ec.fieldContext_ProviderResult_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_ProviderResult_jobId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderResult", field.Name)
 }
@@ -4242,6 +4349,8 @@ func (ec *executionContext) childFields_RDAP(ctx context.Context, field graphql.
 		return ec.fieldContext_RDAP_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_RDAP_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_RDAP_jobId(ctx, field)
 	case "objectClassName":
 		return ec.fieldContext_RDAP_objectClassName(ctx, field)
 	case "handle":
@@ -4322,6 +4431,8 @@ func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphq
 		return ec.fieldContext_Shodan_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_Shodan_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Shodan_jobId(ctx, field)
 	case "ip":
 		return ec.fieldContext_Shodan_ip(ctx, field)
 	case "org":
@@ -4384,6 +4495,8 @@ func (ec *executionContext) childFields_ThreatFox(ctx context.Context, field gra
 		return ec.fieldContext_ThreatFox_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_ThreatFox_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_ThreatFox_jobId(ctx, field)
 	case "matches":
 		return ec.fieldContext_ThreatFox_matches(ctx, field)
 	case "maxConfidence":
@@ -4442,6 +4555,8 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_URLScan_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_URLScan_jobId(ctx, field)
 	case "query":
 		return ec.fieldContext_URLScan_query(ctx, field)
 	case "total":
@@ -4520,6 +4635,8 @@ func (ec *executionContext) childFields_URLhaus(ctx context.Context, field graph
 		return ec.fieldContext_URLhaus_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_URLhaus_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_URLhaus_jobId(ctx, field)
 	case "lookup":
 		return ec.fieldContext_URLhaus_lookup(ctx, field)
 	case "reference":
@@ -4786,6 +4903,8 @@ func (ec *executionContext) childFields_VirusTotal(ctx context.Context, field gr
 		return ec.fieldContext_VirusTotal_data(ctx, field)
 	case "verdict":
 		return ec.fieldContext_VirusTotal_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_VirusTotal_jobId(ctx, field)
 	case "type":
 		return ec.fieldContext_VirusTotal_type(ctx, field)
 	case "id":
@@ -5626,6 +5745,29 @@ func (ec *executionContext) fieldContext_AbuseIPDB_verdict(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _AbuseIPDB_jobId(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "ID")
 }
 
 func (ec *executionContext) _AbuseIPDB_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
@@ -6789,6 +6931,29 @@ func (ec *executionContext) fieldContext_GreyNoise_verdict(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _GreyNoise_jobId(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "ID")
+}
+
 func (ec *executionContext) _GreyNoise_ip(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7658,6 +7823,29 @@ func (ec *executionContext) fieldContext_IPinfo_verdict(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _IPinfo_jobId(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "ID")
+}
+
 func (ec *executionContext) _IPinfo_ip(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8088,6 +8276,29 @@ func (ec *executionContext) fieldContext_InternetDB_verdict(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InternetDB_jobId(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "ID")
 }
 
 func (ec *executionContext) _InternetDB_ip(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
@@ -8582,6 +8793,29 @@ func (ec *executionContext) fieldContext_MalwareBazaar_verdict(_ context.Context
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _MalwareBazaar_jobId(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "ID")
 }
 
 func (ec *executionContext) _MalwareBazaar_sha256(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
@@ -9425,6 +9659,29 @@ func (ec *executionContext) fieldContext_OTX_verdict(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _OTX_jobId(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "ID")
+}
+
 func (ec *executionContext) _OTX_indicator(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10117,6 +10374,29 @@ func (ec *executionContext) fieldContext_ProviderResult_verdict(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ProviderResult_jobId(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ProviderStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
@@ -11000,6 +11280,29 @@ func (ec *executionContext) fieldContext_RDAP_verdict(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _RDAP_jobId(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "ID")
+}
+
 func (ec *executionContext) _RDAP_objectClassName(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11827,6 +12130,29 @@ func (ec *executionContext) fieldContext_Shodan_verdict(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Shodan_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Shodan_ip(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12427,6 +12753,29 @@ func (ec *executionContext) fieldContext_ThreatFox_verdict(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ThreatFox_jobId(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ThreatFox_matches(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
@@ -13299,6 +13648,29 @@ func (ec *executionContext) fieldContext_URLScan_verdict(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _URLScan_jobId(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "ID")
+}
+
 func (ec *executionContext) _URLScan_query(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14083,6 +14455,29 @@ func (ec *executionContext) fieldContext_URLhaus_verdict(_ context.Context, fiel
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _URLhaus_jobId(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "ID")
 }
 
 func (ec *executionContext) _URLhaus_lookup(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
@@ -16286,6 +16681,29 @@ func (ec *executionContext) fieldContext_VirusTotal_verdict(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _VirusTotal_jobId(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "ID")
+}
+
 func (ec *executionContext) _VirusTotal_type(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18293,6 +18711,11 @@ func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._AbuseIPDB_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ipAddress":
 			out.Values[i] = ec._AbuseIPDB_ipAddress(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18602,6 +19025,11 @@ func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._GreyNoise_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._GreyNoise_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18826,6 +19254,11 @@ func (ec *executionContext) _IPinfo(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._IPinfo_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._IPinfo_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -18969,6 +19402,11 @@ func (ec *executionContext) _InternetDB(ctx context.Context, sel ast.SelectionSe
 			}
 		case "verdict":
 			out.Values[i] = ec._InternetDB_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._InternetDB_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19122,6 +19560,11 @@ func (ec *executionContext) _MalwareBazaar(ctx context.Context, sel ast.Selectio
 			}
 		case "verdict":
 			out.Values[i] = ec._MalwareBazaar_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._MalwareBazaar_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19339,6 +19782,11 @@ func (ec *executionContext) _OTX(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "verdict":
 			out.Values[i] = ec._OTX_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._OTX_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19599,6 +20047,11 @@ func (ec *executionContext) _ProviderResult(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._ProviderResult_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19856,6 +20309,11 @@ func (ec *executionContext) _RDAP(ctx context.Context, sel ast.SelectionSet, obj
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._RDAP_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "objectClassName":
 			out.Values[i] = ec._RDAP_objectClassName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20082,6 +20540,11 @@ func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._Shodan_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._Shodan_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20260,6 +20723,11 @@ func (ec *executionContext) _ThreatFox(ctx context.Context, sel ast.SelectionSet
 			}
 		case "verdict":
 			out.Values[i] = ec._ThreatFox_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._ThreatFox_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20519,6 +20987,11 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "jobId":
+			out.Values[i] = ec._URLScan_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "query":
 			out.Values[i] = ec._URLScan_query(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20737,6 +21210,11 @@ func (ec *executionContext) _URLhaus(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "verdict":
 			out.Values[i] = ec._URLhaus_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._URLhaus_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21588,6 +22066,11 @@ func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSe
 			}
 		case "verdict":
 			out.Values[i] = ec._VirusTotal_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "jobId":
+			out.Values[i] = ec._VirusTotal_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
@@ -22813,6 +23296,24 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalID(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.SelectionSet, v *string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalID(*v)
 	return res
 }
 

@@ -46,6 +46,7 @@ type app struct {
 	engine    *enrich.Engine // what lookups use: inline, or through River jobs
 	inline    *enrich.Engine // calls providers itself: River workers and the CLI
 	jobs      *jobs.Runtime  // nil with the inline executor
+	riverUI   http.Handler   // River UI, when jobs run
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time

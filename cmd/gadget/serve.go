@@ -76,6 +76,9 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		if err := a.jobs.Start(ctx); err != nil {
 			return err
 		}
+		if err := a.startRiverUI(ctx); err != nil {
+			return fmt.Errorf("river ui: %w", err)
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -47,7 +47,7 @@ var indicatorTypes = []struct {
 }
 
 // meta are the result fields every provider type has.
-var meta = map[string]bool{"provider": true, "status": true, "cached": true, "fetchedAt": true, "latencyMs": true, "error": true, "data": true, "verdict": true}
+var meta = map[string]bool{"provider": true, "status": true, "cached": true, "fetchedAt": true, "latencyMs": true, "error": true, "data": true, "verdict": true, "jobId": true}
 
 var timeType = reflect.TypeOf(time.Time{})
 
@@ -195,7 +195,7 @@ func (g *gen) provider(name string, t reflect.Type) error {
 	tn := typeName(t)
 	d, _ := provider.Lookup(name)
 	fmt.Fprintf(&g.schema, "%q\ntype %s {\n", d.Title+"'s answer: the result fields, then its summary's fields (null unless status is OK).", tn)
-	g.schema.WriteString("  provider: String!\n  status: ResultStatus!\n  cached: Boolean!\n  fetchedAt: Time\n  latencyMs: Int!\n  error: ProviderError\n  data: JSON\n  verdict: ProviderVerdict\n")
+	g.schema.WriteString("  provider: String!\n  status: ResultStatus!\n  cached: Boolean!\n  fetchedAt: Time\n  latencyMs: Int!\n  error: ProviderError\n  data: JSON\n  verdict: ProviderVerdict\n  \"The River job that made or is making the call (with PENDING: ask again).\"\n  jobId: ID\n")
 	fmt.Fprintf(&g.models, "// %s is %s's GraphQL result: the result fields and the summary's.\ntype %s struct {\n\tResultMeta\n", tn, d.Title, tn)
 	var copies bytes.Buffer
 	for _, f := range fields(t) {

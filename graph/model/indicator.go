@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ type ResultMeta struct {
 	Data      any              `json:"data"`
 	Error     *ProviderError   `json:"error"`
 	Verdict   *ProviderVerdict `json:"verdict"`
+	JobID     *string          `json:"jobId"`
 }
 
 // NewResultMeta maps an engine result.
@@ -38,6 +40,10 @@ func NewResultMeta(r *enrich.Result) ResultMeta {
 			s := int64((r.RetryAfter + time.Second - 1) / time.Second)
 			m.Error.RetryAfterSeconds = &s
 		}
+	}
+	if r.JobID != 0 {
+		id := strconv.FormatInt(r.JobID, 10)
+		m.JobID = &id
 	}
 	if r.Status == enrich.StatusOK {
 		m.Verdict = &ProviderVerdict{Level: VerdictLevel(r.Verdict.Level.String()), Score: int64(r.Verdict.Score), Reason: r.Verdict.Reason}

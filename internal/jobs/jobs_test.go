@@ -1,0 +1,316 @@
+package jobs_test
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/inspector-gadget/gadget/internal/cache"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/fakeintel"
+	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
+	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/testenv"
+)
+
+// rig is one process's job runtime on a fresh PostgreSQL schema, its
+// providers pointed at a fake intel server.
+type rig struct {
+	fake    *fakeintel.Server
+	store   *store.Store
+	pool    *pgxpool.Pool
+	inline  *enrich.Engine
+	rt      *jobs.Runtime
+	timeout time.Duration
+}
+
+func newRig(t *testing.T, queues map[string]int) *rig {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, testenv.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jobs.Migrate(ctx, st.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	fake := fakeintel.New(os.DirFS("../provider/testdata"), fakeintel.Options{Seed: 1})
+	hs := httptest.NewServer(fake)
+	t.Cleanup(hs.Close)
+	var live []provider.Provider
+	for _, d := range provider.Descriptors() {
+		p, err := d.New(provider.Config{BaseURL: hs.URL + "/" + d.Name, APIKey: "demo-key", Timeout: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = append(live, p)
+	}
+	reg, err := provider.NewRegistry(live...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := map[string]enrich.Settings{}
+	for _, d := range provider.Descriptors() {
+		settings[d.Name] = enrich.Settings{Rate: provider.Rate{Events: 1000, Per: time.Second}, CacheTTL: time.Hour, NotFoundTTL: time.Minute}
+	}
+	ec := enrich.Config{Registry: reg, Settings: settings, Cache: cache.NewMemory(1000), Limiter: ratelimit.NewBuckets(time.Now),
+		Policy: indicator.NewPolicy(nil)}
+	inline, err := enrich.New(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Engine: inline, Usage: st, Queues: queues,
+		JobTimeout: 4 * time.Second, RescueAfter: 5 * time.Second, MaxAttempts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rt.Stop(ctx)
+	})
+	return &rig{fake: fake, store: st, pool: st.Pool(), inline: inline, rt: rt}
+}
+
+func allQueues() map[string]int {
+	q := map[string]int{}
+	for _, d := range provider.Descriptors() {
+		q[d.Name] = 4
+	}
+	return q
+}
+
+var caller = enrich.Caller{Username: "analyst", Endpoint: "POST /graphql indicator", IP: "192.0.2.9", UserAgent: "test"}
+
+func (r *rig) call(name, value string, within time.Duration) *enrich.Result {
+	ind, err := indicator.Parse(value)
+	if err != nil {
+		panic(err)
+	}
+	return r.rt.Executor.Execute(context.Background(), enrich.Call{Provider: name, Indicator: ind, Caller: caller,
+		Deadline: time.Now().Add(within)})
+}
+
+// usage counts the usage rows of provider name by status.
+func (r *rig) usage(t *testing.T, name string) map[string]int {
+	t.Helper()
+	rows, err := r.pool.Query(context.Background(), `SELECT status, count(*) FROM logging WHERE api = $1 GROUP BY status`, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = n
+	}
+	return out
+}
+
+func (r *rig) jobStates(t *testing.T, queue string) map[string]int {
+	t.Helper()
+	rows, err := r.pool.Query(context.Background(), `SELECT state::text, count(*) FROM river_job WHERE queue = $1 GROUP BY state`, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[s] = n
+	}
+	return out
+}
+
+func (r *rig) eventually(t *testing.T, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting until %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRoundTripAccountsInTheCompletingTransaction(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	res := r.call("abuseipdb", "198.51.100.7", 5*time.Second)
+	if res.Status != enrich.StatusOK || res.JobID == 0 || !res.Accounted || res.Bytes <= 0 {
+		t.Fatalf("result = %+v", res)
+	}
+	if got := r.usage(t, "abuseipdb"); got["ok"] != 1 || len(got) != 1 {
+		t.Errorf("usage rows = %v, want one ok row", got)
+	}
+	if got := r.jobStates(t, "abuseipdb"); got["completed"] != 1 {
+		t.Errorf("jobs = %v", got)
+	}
+	// the answer filled the cache: the next ask needs no job
+	if c := r.inline.Cached(context.Background(), "abuseipdb", indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.7"}); c == nil || c.Status != enrich.StatusOK {
+		t.Errorf("cache after the job: %+v", c)
+	}
+	// a not-found answer is final too
+	nf := r.call("malwarebazaar", "00000000000000000000000000000000", 5*time.Second)
+	if nf.Status != enrich.StatusNotFound {
+		t.Errorf("not found = %+v", nf)
+	}
+}
+
+func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	r.fake.SetLatency("virustotal", 300*time.Millisecond)
+	const n = 20
+	results := make([]*enrich.Result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = r.call("virustotal", "198.51.100.8", 5*time.Second)
+		}()
+	}
+	wg.Wait()
+	accounted := 0
+	for _, res := range results {
+		if res.Status != enrich.StatusOK || res.JobID != results[0].JobID {
+			t.Fatalf("result = %+v (first job %d)", res, results[0].JobID)
+		}
+		if res.Accounted {
+			accounted++
+		}
+	}
+	if c := r.fake.Calls("virustotal"); c != 1 {
+		t.Errorf("upstream calls = %d, want 1", c)
+	}
+	if got := r.jobStates(t, "virustotal"); got["completed"] != 1 || len(got) != 1 {
+		t.Errorf("jobs = %v, want one completed", got)
+	}
+	if accounted != 1 || r.usage(t, "virustotal")["ok"] != 1 {
+		t.Errorf("accounted by the job: %d results, rows %v; want the inserter's one", accounted, r.usage(t, "virustotal"))
+	}
+}
+
+// failOnce makes provider answer status until its first call, then heals.
+func failOnce(r *rig, name string, status int, retryAfter time.Duration) {
+	r.fake.SetFailure(name, status, retryAfter)
+	go func() {
+		for r.fake.Calls(name) == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		r.fake.ClearFailure(name)
+	}()
+}
+
+func TestUpstream429SnoozesAndSucceedsLater(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	failOnce(r, "otx", 429, time.Second)
+	start := time.Now()
+	res := r.call("otx", "198.51.100.9", 8*time.Second)
+	if res.Status != enrich.StatusOK || time.Since(start) < 900*time.Millisecond {
+		t.Fatalf("after a 429: %+v in %s", res, time.Since(start))
+	}
+	if c := r.fake.Calls("otx"); c != 2 {
+		t.Errorf("upstream calls = %d, want 2", c)
+	}
+	if got := r.usage(t, "otx"); got["rate_limited"] != 1 || got["ok"] != 1 {
+		t.Errorf("usage rows = %v, want one per upstream call", got)
+	}
+	var snoozes int
+	if err := r.pool.QueryRow(context.Background(), `SELECT (metadata->>'snoozes')::int FROM river_job WHERE id = $1`, res.JobID).Scan(&snoozes); err != nil || snoozes != 1 {
+		t.Errorf("snoozes = %d (%v)", snoozes, err)
+	}
+}
+
+func TestServerErrorRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	failOnce(r, "shodan", 503, 0)
+	res := r.call("shodan", "198.51.100.10", 8*time.Second)
+	if res.Status != enrich.StatusOK {
+		t.Fatalf("after a 503: %+v", res)
+	}
+	if got := r.usage(t, "shodan"); got["error"] != 1 || got["ok"] != 1 {
+		t.Errorf("usage rows = %v, want the failed and the good call", got)
+	}
+	var attempt int
+	r.pool.QueryRow(context.Background(), `SELECT attempt FROM river_job WHERE id = $1`, res.JobID).Scan(&attempt)
+	if attempt != 2 {
+		t.Errorf("attempts = %d, want 2", attempt)
+	}
+}
+
+func TestAuthFailureCancelsAndTellsTheWaiter(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	r.fake.SetFailure("ipinfo", 401, 0)
+	start := time.Now()
+	res := r.call("ipinfo", "198.51.100.11", 8*time.Second)
+	if res.Status != enrich.StatusError || res.Err == nil || res.Err.Code != "UPSTREAM_ERROR" || time.Since(start) > 2*time.Second {
+		t.Fatalf("after a 401: %+v in %s", res, time.Since(start))
+	}
+	// River records the cancellation just after the worker told the waiter
+	r.eventually(t, func() bool { return r.jobStates(t, "ipinfo")["cancelled"] == 1 }, "the job is cancelled")
+	if c := r.fake.Calls("ipinfo"); c != 1 {
+		t.Errorf("upstream calls = %d, want 1 (no retry of a permanent failure)", c)
+	}
+	if got := r.usage(t, "ipinfo"); got["error"] != 1 {
+		t.Errorf("usage rows = %v", got)
+	}
+}
+
+func TestWaitRunsOutPendingThenCached(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	r.fake.SetLatency("greynoise", 700*time.Millisecond)
+	res := r.call("greynoise", "198.51.100.12", 200*time.Millisecond)
+	if res.Status != enrich.StatusPending || res.JobID == 0 || res.Err == nil {
+		t.Fatalf("short wait: %+v", res)
+	}
+	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.12"}
+	r.eventually(t, func() bool { return r.inline.Cached(context.Background(), "greynoise", ind) != nil }, "the finished job fills the cache")
+	r.eventually(t, func() bool { return r.usage(t, "greynoise")["ok"] == 1 }, "the job accounts its call")
+}
+
+func TestRestrictedWorkerLeavesOtherQueuesAlone(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, map[string]int{"rdap": 2})
+	if res := r.call("rdap", "198.51.100.13", 5*time.Second); res.Status != enrich.StatusOK {
+		t.Fatalf("rdap = %+v", res)
+	}
+	res := r.call("urlscan", "198.51.100.13", 400*time.Millisecond)
+	if res.Status != enrich.StatusPending {
+		t.Fatalf("urlscan with no worker = %+v", res)
+	}
+	if c := r.fake.Calls("urlscan"); c != 0 {
+		t.Errorf("urlscan called %d times by a worker not on its queue", c)
+	}
+	if got := r.jobStates(t, "urlscan"); got["available"] != 1 {
+		t.Errorf("urlscan jobs = %v, want one waiting", got)
+	}
+}
