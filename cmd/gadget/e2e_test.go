@@ -68,7 +68,8 @@ var backends = []backend{
 	}},
 }
 
-func start(t testing.TB, env map[string]string) *instance {
+// start runs `gadget serve` (with extra flags) through run().
+func start(t testing.TB, env map[string]string, flags ...string) *instance {
 	t.Helper()
 	env["GADGET_ADDR"] = "127.0.0.1:0"
 	env["GADGET_BCRYPT_COST"] = "10" // the minimum: keeps the suite fast
@@ -78,7 +79,7 @@ func start(t testing.TB, env map[string]string) *instance {
 	getenv := func(k string) string { return env[k] }
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{t: t, stdout: &syncBuffer{}, stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- run(ctx, []string{"serve"}, getenv, nil, in.stdout, in.stderr) }()
+	go func() { in.done <- run(ctx, append([]string{"serve"}, flags...), getenv, nil, in.stdout, in.stderr) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		sc := bufio.NewScanner(strings.NewReader(in.stdout.String()))

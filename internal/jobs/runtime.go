@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,7 +41,10 @@ type Config struct {
 	MaxAttempts int           // default 5
 	// Fill, when set, caches the final answers of jobs nobody in this
 	// process waited for (when the cache is not shared through Redis).
-	Fill   func(ctx context.Context, key string, r *enrich.Result)
+	Fill func(ctx context.Context, key string, r *enrich.Result)
+	// ID names this River client (attempted_by, River UI); default
+	// gadget-<pid>-<random>@<host>, unique per client.
+	ID     string
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -75,6 +80,12 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 5
 	}
+	if c.ID == "" {
+		host, _ := os.Hostname()
+		var b [3]byte
+		rand.Read(b[:])
+		c.ID = fmt.Sprintf("gadget-%d-%x@%s", os.Getpid(), b, host)
+	}
 	channel, err := Channel(ctx, c.Pool)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
@@ -86,6 +97,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		return nil, err
 	}
 	rc := &river.Config{
+		ID:                   c.ID,
 		FetchCooldown:        FetchCooldown,
 		FetchPollInterval:    FetchPollInterval,
 		JobTimeout:           c.JobTimeout,
