@@ -147,7 +147,11 @@ func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool
 	}
 	a.engine = a.inline
 	if cfg.Executor == "river" {
-		jc := jobs.Config{Pool: a.store.Pool(), Engine: a.inline, Usage: a.store, JobTimeout: cfg.JobTimeout,
+		qp, err := a.store.QueuePool(ctx)
+		if err != nil {
+			return nil, err
+		}
+		jc := jobs.Config{Pool: qp, Engine: a.inline, Usage: a.store, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: log}
 		if a.redis == nil { // answers of jobs worked elsewhere reach this process's cache through their notices
 			jc.Fill = a.inline.Fill

@@ -26,6 +26,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/testenv"
 )
 
 func benchInstance(b *testing.B) (*instance, *fakeintel.Server, string) {
@@ -286,4 +287,63 @@ func peakRSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkRiverOverhead: the same cold lookups (one provider at 50 ms
+// upstream latency, 20 concurrent callers) through the inline executor and
+// through River jobs worked in-process, on PostgreSQL + Redis; the figure
+// is River's latency minus inline's, at p50 and p99.
+func BenchmarkRiverOverhead(b *testing.B) {
+	measure := func(executor string) []time.Duration {
+		env := map[string]string{
+			"GADGET_DATABASE_URL": testenv.Postgres(b), "GADGET_REDIS_URL": testenv.RedisURL(),
+			"GADGET_REDIS_PREFIX": testenv.Name("bench:") + ":", "GADGET_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
+			"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOG_LEVEL": "error", "GADGET_EXECUTOR": executor,
+			"GADGET_ACCOUNT_CACHE_TTL": "1s",
+		}
+		fake := fakeintel.New(os.DirFS("../../internal/provider/testdata"), fakeintel.Options{Seed: 1})
+		srv := httptest.NewServer(fake)
+		defer srv.Close()
+		for _, d := range provider.Descriptors() {
+			p := "GADGET_" + strings.ToUpper(d.Name) + "_"
+			env[p+"BASE_URL"], env[p+"API_KEY"], env[p+"RATE"] = srv.URL+"/"+d.Name, "demo-key", "1000000/s"
+		}
+		fake.SetLatency("abuseipdb", 50*time.Millisecond)
+		in := start(b, env)
+		defer in.stop()
+		tok := in.token("root", rootPW, "")
+		q := `{ indicator(value: "%s") { ... on IPAddress { abuseipdb { status } } } }`
+		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+		post(b, client, in.base, tok, fmt.Sprintf(q, "198.51.100.250")) // warm up
+		const callers, each = 20, 20
+		var mu sync.Mutex
+		var lat []time.Duration
+		var wg sync.WaitGroup
+		for c := range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range each {
+					start := time.Now()
+					raw := post(b, client, in.base, tok, fmt.Sprintf(q, fmt.Sprintf("45.%d.%d.%d", 100+c, i, len(executor))))
+					took := time.Since(start)
+					if !bytes.Contains(raw, []byte(`"OK"`)) {
+						panic(fmt.Sprintf("%s: %s", executor, raw))
+					}
+					mu.Lock()
+					lat = append(lat, took)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		return lat
+	}
+	inline, river := measure("inline"), measure("river")
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	i50, i99, r50, r99 := pct(inline, .50), pct(inline, .99), pct(river, .50), pct(river, .99)
+	b.ReportMetric(ms(r50-i50), "p50-overhead-ms")
+	b.ReportMetric(ms(r99-i99), "p99-overhead-ms")
+	fmt.Printf("river vs inline, 50 ms provider, 20 concurrent callers, %d lookups each: inline p50 %.1f / p99 %.1f ms, river p50 %.1f / p99 %.1f ms; overhead p50 %.1f ms, p99 %.1f ms\n",
+		len(river), ms(i50), ms(i99), ms(r50), ms(r99), ms(r50-i50), ms(r99-i99))
 }

@@ -185,7 +185,7 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	for _, d := range provider.Descriptors() {
 		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 		s := ProviderSettings{Enabled: true, APIKey: strings.TrimSpace(getenv(p + "API_KEY")), BaseURL: str(p+"BASE_URL", d.BaseURL),
-			Rate: d.Rate, CacheTTL: dur(p+"CACHE_TTL", d.CacheTTL), Timeout: dur(p+"TIMEOUT", d.Timeout), Workers: 10}
+			Rate: d.Rate, CacheTTL: dur(p+"CACHE_TTL", d.CacheTTL), Timeout: dur(p+"TIMEOUT", d.Timeout), Workers: 20}
 		if v := getenv(p + "WORKERS"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1000 {

@@ -36,41 +36,42 @@ type Dispatcher struct {
 	unclaimed func(ctx context.Context, n *Notice)
 
 	mu      sync.Mutex
-	waiters map[int64]map[*waiter]struct{}
-	ready   chan struct{} // closed once the first LISTEN is in place
+	waiters map[string]map[*waiter]struct{} // by cache key
+	ready   chan struct{}                   // closed once the first LISTEN is in place
 	once    sync.Once
 }
 
 type waiter struct {
-	id int64
-	c  chan *Notice
+	key string
+	c   chan *Notice
 }
 
 // NewDispatcher returns a dispatcher for channel; Run starts it.
 func NewDispatcher(pool *pgxpool.Pool, channel string, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{pool: pool, channel: channel, log: log, waiters: map[int64]map[*waiter]struct{}{}, ready: make(chan struct{})}
+	return &Dispatcher{pool: pool, channel: channel, log: log, waiters: map[string]map[*waiter]struct{}{}, ready: make(chan struct{})}
 }
 
 // Ready is closed once the dispatcher listens.
 func (d *Dispatcher) Ready() <-chan struct{} { return d.ready }
 
-// register starts a wait on job id; call it before the job's insert commits.
-func (d *Dispatcher) register(id int64) *waiter {
-	w := &waiter{id: id, c: make(chan *Notice, 8)}
+// register starts a wait for the answer under a cache key; call it before
+// inserting the job, so no notice can be missed.
+func (d *Dispatcher) register(key string) *waiter {
+	w := &waiter{key: key, c: make(chan *Notice, 8)}
 	d.mu.Lock()
-	if d.waiters[id] == nil {
-		d.waiters[id] = map[*waiter]struct{}{}
+	if d.waiters[key] == nil {
+		d.waiters[key] = map[*waiter]struct{}{}
 	}
-	d.waiters[id][w] = struct{}{}
+	d.waiters[key][w] = struct{}{}
 	d.mu.Unlock()
 	return w
 }
 
 func (d *Dispatcher) unregister(w *waiter) {
 	d.mu.Lock()
-	delete(d.waiters[w.id], w)
-	if len(d.waiters[w.id]) == 0 {
-		delete(d.waiters, w.id)
+	delete(d.waiters[w.key], w)
+	if len(d.waiters[w.key]) == 0 {
+		delete(d.waiters, w.key)
 	}
 	d.mu.Unlock()
 }
@@ -124,7 +125,7 @@ func (d *Dispatcher) listen(ctx context.Context) error {
 
 func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
 	d.mu.Lock()
-	ws := d.waiters[n.JobID]
+	ws := d.waiters[n.Key]
 	for w := range ws {
 		select {
 		case w.c <- n:
@@ -142,10 +143,10 @@ func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
 func (d *Dispatcher) wakeAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for id, ws := range d.waiters {
+	for key, ws := range d.waiters {
 		for w := range ws {
 			select {
-			case w.c <- &Notice{JobID: id}:
+			case w.c <- &Notice{Key: key}:
 			default:
 			}
 		}

@@ -44,7 +44,10 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 		Username: c.Caller.Username, Endpoint: c.Caller.Endpoint, IP: c.Caller.IP, UserAgent: c.Caller.UserAgent}
 	ctx, cancel := context.WithDeadline(ctx, c.Deadline.Add(-pendingMargin))
 	defer cancel()
-	id, w, owner, err := x.insert(ctx, args)
+	key := enrich.CacheKey(c.Provider, c.Indicator)
+	w := x.disp.register(key)
+	defer x.disp.unregister(w)
+	res, err := x.client.Insert(ctx, args, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return failure(c.Provider, enrich.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
@@ -52,7 +55,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
 		return failure(c.Provider, enrich.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
-	defer x.disp.unregister(w)
+	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
 	var last *enrich.Result // the latest attempt's failure, while the job retries
 	recheck := !owner       // a joined job may have finished before we registered
 	tick := time.NewTicker(safetyTick)
@@ -70,15 +73,24 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 				recheck = true
 				continue
 			}
+			if n.JobID != id && !n.Final {
+				continue // an earlier job under the same key, retrying
+			}
 			r := n.decode()
 			if r == nil { // too large for the notice
-				if r, done := x.read(ctx, id, owner); done {
+				if r, done := x.read(ctx, n.JobID, owner && n.JobID == id); done {
 					return r
 				}
 				continue
 			}
-			r.Accounted = owner && n.Upstream
+			// the job wrote the usage row of its call for its inserter
+			r.Accounted = owner && n.Upstream && n.JobID == id
 			if n.Final {
+				if owner && n.JobID != id {
+					// an earlier job under this key answered between our
+					// cache miss and our insert: ours is redundant
+					x.cancelRedundant(id)
+				}
 				return r
 			}
 			// a 429, a spent budget or a failed attempt: wait for the next
@@ -104,24 +116,16 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 	}
 }
 
-// insert enqueues args, registering the wait before the insert commits so
-// no notice is missed; owner is false when an identical job was in flight.
-func (x *Executor) insert(ctx context.Context, args LookupArgs) (int64, *waiter, bool, error) {
-	tx, err := x.pool.Begin(ctx)
-	if err != nil {
-		return 0, nil, false, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	res, err := x.client.InsertTx(ctx, tx, args, nil)
-	if err != nil {
-		return 0, nil, false, err
-	}
-	w := x.disp.register(res.Job.ID)
-	if err := tx.Commit(ctx); err != nil {
-		x.disp.unregister(w)
-		return 0, nil, false, err
-	}
-	return res.Job.ID, w, !res.UniqueSkippedAsDuplicate, nil
+// cancelRedundant cancels a job whose answer arrived from another one (it
+// would only find the answer in the cache, but it need not run at all).
+func (x *Executor) cancelRedundant(id int64) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := x.client.JobCancel(ctx, id); err != nil {
+			x.log.DebugContext(ctx, "redundant job not cancelled", "job_id", id, "err", err)
+		}
+	}()
 }
 
 // read looks at the job itself: done with its answer when it has finished.

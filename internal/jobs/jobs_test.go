@@ -207,8 +207,14 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 	if c := r.fake.Calls("virustotal"); c != 1 {
 		t.Errorf("upstream calls = %d, want 1", c)
 	}
-	if got := r.jobStates(t, "virustotal"); got["completed"] != 1 || len(got) != 1 {
-		t.Errorf("jobs = %v, want one completed", got)
+	// one job made the call (under heavy load an insert racing the first
+	// job's completion makes a redundant job, cancelled or answered from
+	// the cache without a call)
+	var called int
+	r.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE queue = 'virustotal'
+		AND state = 'completed' AND (metadata->'output'->>'u')::bool`).Scan(&called)
+	if called != 1 {
+		t.Errorf("jobs that called upstream = %d (%v), want 1", called, r.jobStates(t, "virustotal"))
 	}
 	if accounted != 1 || r.usage(t, "virustotal")["ok"] != 1 {
 		t.Errorf("accounted by the job: %d results, rows %v; want the inserter's one", accounted, r.usage(t, "virustotal"))
@@ -287,8 +293,8 @@ func TestAuthFailureCancelsAndTellsTheWaiter(t *testing.T) {
 func TestWaitRunsOutPendingThenCached(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, allQueues())
-	r.fake.SetLatency("greynoise", 700*time.Millisecond)
-	res := r.call("greynoise", "198.51.100.12", 200*time.Millisecond)
+	r.fake.SetLatency("greynoise", 1500*time.Millisecond)
+	res := r.call("greynoise", "198.51.100.12", 600*time.Millisecond)
 	if res.Status != enrich.StatusPending || res.JobID == 0 || res.Err == nil {
 		t.Fatalf("short wait: %+v", res)
 	}

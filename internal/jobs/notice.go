@@ -22,8 +22,10 @@ type Notice struct {
 	// Upstream: this attempt called the provider, and wrote the usage row
 	// of that call for the job's inserter.
 	Upstream bool `json:"u,omitempty"`
-	// Key is the answer's cache key, so listeners can fill their cache.
-	Key string `json:"k,omitempty"`
+	// Key is the answer's cache key: waiters wait on it (registered before
+	// the insert, whatever job id the insert returns), and listeners with
+	// no waiter may fill their cache with the answer.
+	Key string `json:"k"`
 	// Result is the answer (enrich.MarshalResult); empty when too large for
 	// a notification: read the job's output.
 	Result json.RawMessage `json:"r,omitempty"`

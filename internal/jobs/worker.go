@@ -19,9 +19,10 @@ import (
 	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
-// UsageStore writes usage rows inside a worker's transaction.
+// UsageStore queues the statements that write usage rows, for a worker's
+// completing transaction.
 type UsageStore interface {
-	InsertUsageTx(ctx context.Context, tx pgx.Tx, recs []accounting.Record) error
+	QueueUsage(b *pgx.Batch, recs []accounting.Record)
 }
 
 // Engine is the part of the enrichment engine a worker uses.
@@ -202,58 +203,59 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	if err := river.RecordOutput(ctx, n); err != nil {
 		return err
 	}
+	batch, err := w.attemptBatch(job, rec, n, nil)
+	if err != nil {
+		return err
+	}
 	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := w.writeRows(ctx, tx, job, rec); err != nil {
-		return err
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("record job %d: %w", job.ID, err)
 	}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	if err := w.notify(ctx, tx, n, nil); err != nil {
-		return err
 	}
 	return tx.Commit(ctx)
 }
 
 // finishAttempt writes this attempt's usage rows and tells the waiters how
-// it ended, in one transaction; River then snoozes, retries or cancels.
+// it ended, atomically (one pipelined batch is one implicit transaction);
+// River then snoozes, retries or cancels the job.
 func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rec accounting.Record) error {
 	n.JobID, n.Upstream = job.ID, true
 	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
-	tx, err := w.pool.Begin(ctx)
+	batch, err := w.attemptBatch(job, &rec, n, r)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
-	if err := w.writeRows(ctx, tx, job, &rec); err != nil {
-		return err
+	if err := w.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
-	if err := w.notify(ctx, tx, n, r); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
+	return nil
 }
 
-func (w *Worker) writeRows(ctx context.Context, tx pgx.Tx, job *river.Job[LookupArgs], rec *accounting.Record) error {
+// attemptBatch is an attempt's writes: its usage rows (and those of killed
+// earlier attempts), clearing the call marks, and the notice to waiters.
+func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rec *accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, error) {
+	b := &pgx.Batch{}
 	if rows := w.rows(job, rec); len(rows) > 0 {
-		if err := w.usage.InsertUsageTx(ctx, tx, rows); err != nil {
-			return err
-		}
+		w.usage.QueueUsage(b, rows)
 	}
-	_, err := tx.Exec(ctx, `UPDATE river_job SET metadata = metadata - '`+callsKey+`' WHERE id = $1`, job.ID)
-	return err
+	b.Queue(`UPDATE river_job SET metadata = metadata - '`+callsKey+`' WHERE id = $1`, job.ID)
+	payload, err := w.payload(n, r)
+	if err != nil {
+		return nil, err
+	}
+	b.Queue(`SELECT pg_notify($1, $2)`, w.channel, payload)
+	return b, nil
 }
 
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-}
-
-// notify sends n (with r as its result when given and small enough).
-func (w *Worker) notify(ctx context.Context, db execer, n Notice, r *enrich.Result) error {
+// payload is n as a notification (with r as its result when given, and
+// without a result too large for a notification).
+func (w *Worker) payload(n Notice, r *enrich.Result) (string, error) {
 	if r != nil {
 		if b, err := enrich.MarshalResult(r); err == nil {
 			n.Result = b
@@ -262,13 +264,23 @@ func (w *Worker) notify(ctx context.Context, db execer, n Notice, r *enrich.Resu
 	if len(n.Result) > notifyLimit {
 		n.Result = nil
 	}
-	payload, err := json.Marshal(n)
+	b, err := json.Marshal(n)
+	return string(b), err
+}
+
+// notify sends n (with r as its result when given and small enough).
+func (w *Worker) notify(ctx context.Context, db execer, n Notice, r *enrich.Result) error {
+	payload, err := w.payload(n, r)
 	if err != nil {
 		return err
 	}
-	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, string(payload)); err != nil {
+	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload); err != nil {
 		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
 		return err
 	}
 	return nil
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }

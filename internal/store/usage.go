@@ -40,15 +40,12 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 	return tx.Commit()
 }
 
-// InsertUsageTx writes records inside tx, a pgx transaction on this
-// PostgreSQL store (a job worker's completing transaction).
-func (s *Store) InsertUsageTx(ctx context.Context, tx pgx.Tx, recs []accounting.Record) error {
+// QueueUsage adds the INSERTs of recs to b, a pgx batch a job worker sends
+// inside its completing transaction (PostgreSQL).
+func (s *Store) QueueUsage(b *pgx.Batch, recs []accounting.Record) {
 	for _, q := range s.usageInserts(recs) {
-		if _, err := tx.Exec(ctx, q.query, q.args...); err != nil {
-			return fmt.Errorf("insert usage: %w", err)
-		}
+		b.Queue(q.query, q.args...)
 	}
-	return nil
 }
 
 type statement struct {
