@@ -32,7 +32,9 @@ type rig struct {
 	timeout time.Duration
 }
 
-func newRig(t *testing.T, queues map[string]int) *rig {
+func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }
+
+func newRigTB(t testing.TB, queues map[string]int) *rig {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, testenv.Postgres(t))
