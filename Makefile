@@ -14,10 +14,12 @@ run: build
 demo:
 	./scripts/demo.sh
 
-## bench: enrichment benchmarks against the fake intel server; prints the figures
+## bench: enrichment and River benchmarks against the fake intel server (PostgreSQL and Redis for River); prints the figures
 bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkFanOut|BenchmarkCachedThroughput|BenchmarkColdCoalescing' -benchtime 1x -count 1 ./cmd/gadget
 	$(GO) test -run '^$$' -bench 'BenchmarkBatch1000' -benchtime 1x -count 1 ./cmd/gadget
+	$(GO) test -run '^$$' -bench 'BenchmarkRiverOverhead' -benchtime 1x -count 1 ./cmd/gadget
+	$(GO) test -run '^$$' -bench 'BenchmarkRoundTrip' -benchtime 1x -count 1 ./internal/jobs
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget

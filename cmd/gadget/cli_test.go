@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inspector-gadget/gadget/internal/testenv"
 )
 
 func TestBootstrapPrintsRandomPasswordOnce(t *testing.T) {
@@ -99,7 +101,11 @@ func TestCLI(t *testing.T) {
 	if _, err := cli("", "user", "create"); !errors.As(err, &ue) {
 		t.Errorf("user create without name: err = %v", err)
 	}
-	for _, args := range [][]string{{"serve", "--help"}, {"migrate", "--help"}, {"user", "--help"}, {"version", "--help"}, {"--help"}} {
+	// the River executor needs PostgreSQL: the worker refuses SQLite
+	if _, err := cli("", "worker"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "River executor") {
+		t.Errorf("worker on SQLite: err = %v, want a usage error", err)
+	}
+	for _, args := range [][]string{{"serve", "--help"}, {"worker", "--help"}, {"migrate", "--help"}, {"user", "--help"}, {"version", "--help"}, {"--help"}} {
 		out, err := cli("", args...)
 		if (err != nil && !errors.Is(err, errHelp)) || !strings.Contains(out, "Usage") {
 			t.Errorf("%v: err %v out %q", args, err, out)
@@ -156,6 +162,36 @@ func TestConfigValidateReportsEverything(t *testing.T) {
 	for _, want := range []string{"GADGET_TOKEN_TTL", "GADGET_TRUSTED_PROXIES", "GADGET_EXECUTOR", "GADGET_JWT_SECRET", "GADGET_ROOT_PASSWORD"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() does not mention %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestExecutorDefaultsAndWorkerQueues(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ db, executor, want string }{
+		{"sqlite://x.db", "", "inline"},
+		{"postgres://x@127.0.0.1/db", "", "river"},
+		{"postgres://x@127.0.0.1/db", "inline", "inline"},
+	} {
+		env := map[string]string{"GADGET_DATABASE_URL": tc.db, "GADGET_EXECUTOR": tc.executor, "GADGET_JWT_SECRET": strings.Repeat("k", 32)}
+		cfg, _ := LoadConfig(func(k string) string { return env[k] })
+		if err := cfg.Validate(); err != nil || cfg.Executor != tc.want {
+			t.Errorf("%s with %q: executor %q (%v), want %s", tc.db, tc.executor, cfg.Executor, err, tc.want)
+		}
+	}
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://x.db", "GADGET_EXECUTOR": "river"}
+	cfg, _ := LoadConfig(func(k string) string { return env[k] })
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "needs PostgreSQL") {
+		t.Errorf("river on SQLite: %v", err)
+	}
+	// --queues names providers: unknown or disabled ones are usage errors
+	env = map[string]string{"GADGET_DATABASE_URL": testenv.Postgres(t), "GADGET_JWT_SECRET": strings.Repeat("k", 32), "GADGET_SHODAN_ENABLED": "false"}
+	var ue *usageError
+	for _, q := range []string{"nosuch", "virustotal,shodan"} {
+		var out, errb bytes.Buffer
+		err := run(context.Background(), []string{"worker", "--queues", q}, func(k string) string { return env[k] }, nil, &out, &errb)
+		if !errors.As(err, &ue) {
+			t.Errorf("worker --queues %s: err = %v, want a usage error", q, err)
 		}
 	}
 }
