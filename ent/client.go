@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 
@@ -26,6 +27,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// JobCall is the client for interacting with the JobCall builders.
+	JobCall *JobCallClient
 	// UsageLog is the client for interacting with the UsageLog builders.
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
@@ -41,6 +44,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.JobCall = NewJobCallClient(c.config)
 	c.UsageLog = NewUsageLogClient(c.config)
 	c.User = NewUserClient(c.config)
 }
@@ -135,6 +139,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:      ctx,
 		config:   cfg,
+		JobCall:  NewJobCallClient(cfg),
 		UsageLog: NewUsageLogClient(cfg),
 		User:     NewUserClient(cfg),
 	}, nil
@@ -156,6 +161,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:      ctx,
 		config:   cfg,
+		JobCall:  NewJobCallClient(cfg),
 		UsageLog: NewUsageLogClient(cfg),
 		User:     NewUserClient(cfg),
 	}, nil
@@ -164,7 +170,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		UsageLog.
+//		JobCall.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -186,6 +192,7 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
+	c.JobCall.Use(hooks...)
 	c.UsageLog.Use(hooks...)
 	c.User.Use(hooks...)
 }
@@ -193,6 +200,7 @@ func (c *Client) Use(hooks ...Hook) {
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
+	c.JobCall.Intercept(interceptors...)
 	c.UsageLog.Intercept(interceptors...)
 	c.User.Intercept(interceptors...)
 }
@@ -200,12 +208,147 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *JobCallMutation:
+		return c.JobCall.mutate(ctx, m)
 	case *UsageLogMutation:
 		return c.UsageLog.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// JobCallClient is a client for the JobCall schema.
+type JobCallClient struct {
+	config
+}
+
+// NewJobCallClient returns a client for the JobCall from the given config.
+func NewJobCallClient(c config) *JobCallClient {
+	return &JobCallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jobcall.Hooks(f(g(h())))`.
+func (c *JobCallClient) Use(hooks ...Hook) {
+	c.hooks.JobCall = append(c.hooks.JobCall, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jobcall.Intercept(f(g(h())))`.
+func (c *JobCallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobCall = append(c.inters.JobCall, interceptors...)
+}
+
+// Create returns a builder for creating a JobCall entity.
+func (c *JobCallClient) Create() *JobCallCreate {
+	mutation := newJobCallMutation(c.config, OpCreate)
+	return &JobCallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobCall entities.
+func (c *JobCallClient) CreateBulk(builders ...*JobCallCreate) *JobCallCreateBulk {
+	return &JobCallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobCallClient) MapCreateBulk(slice any, setFunc func(*JobCallCreate, int)) *JobCallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobCallCreateBulk{err: fmt.Errorf("calling to JobCallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobCallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobCallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobCall.
+func (c *JobCallClient) Update() *JobCallUpdate {
+	mutation := newJobCallMutation(c.config, OpUpdate)
+	return &JobCallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobCallClient) UpdateOne(_m *JobCall) *JobCallUpdateOne {
+	mutation := newJobCallMutation(c.config, OpUpdateOne, withJobCall(_m))
+	return &JobCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobCallClient) UpdateOneID(id int) *JobCallUpdateOne {
+	mutation := newJobCallMutation(c.config, OpUpdateOne, withJobCallID(id))
+	return &JobCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobCall.
+func (c *JobCallClient) Delete() *JobCallDelete {
+	mutation := newJobCallMutation(c.config, OpDelete)
+	return &JobCallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobCallClient) DeleteOne(_m *JobCall) *JobCallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobCallClient) DeleteOneID(id int) *JobCallDeleteOne {
+	builder := c.Delete().Where(jobcall.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobCallDeleteOne{builder}
+}
+
+// Query returns a query builder for JobCall.
+func (c *JobCallClient) Query() *JobCallQuery {
+	return &JobCallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobCall entity by its id.
+func (c *JobCallClient) Get(ctx context.Context, id int) (*JobCall, error) {
+	return c.Query().Where(jobcall.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobCallClient) GetX(ctx context.Context, id int) *JobCall {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobCallClient) Hooks() []Hook {
+	return c.hooks.JobCall
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobCallClient) Interceptors() []Interceptor {
+	return c.inters.JobCall
+}
+
+func (c *JobCallClient) mutate(ctx context.Context, m *JobCallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobCallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobCallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobCall mutation op: %q", m.Op())
 	}
 }
 
@@ -478,10 +621,10 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		UsageLog, User []ent.Hook
+		JobCall, UsageLog, User []ent.Hook
 	}
 	inters struct {
-		UsageLog, User []ent.Interceptor
+		JobCall, UsageLog, User []ent.Interceptor
 	}
 )
 

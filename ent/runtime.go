@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/schema"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
@@ -15,6 +16,12 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	jobcallFields := schema.JobCall{}.Fields()
+	_ = jobcallFields
+	// jobcallDescStartedAt is the schema descriptor for started_at field.
+	jobcallDescStartedAt := jobcallFields[1].Descriptor()
+	// jobcall.DefaultStartedAt holds the default value on creation for the started_at field.
+	jobcall.DefaultStartedAt = jobcallDescStartedAt.Default.(func() time.Time)
 	usagelogFields := schema.UsageLog{}.Fields()
 	_ = usagelogFields
 	// usagelogDescUsername is the schema descriptor for username field.

@@ -9,6 +9,18 @@ import (
 	"github.com/inspector-gadget/gadget/ent"
 )
 
+// The JobCallFunc type is an adapter to allow the use of ordinary
+// function as JobCall mutator.
+type JobCallFunc func(context.Context, *ent.JobCallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f JobCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.JobCallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.JobCallMutation", m)
+}
+
 // The UsageLogFunc type is an adapter to allow the use of ordinary
 // function as UsageLog mutator.
 type UsageLogFunc func(context.Context, *ent.UsageLogMutation) (ent.Value, error)

@@ -9,6 +9,25 @@ import (
 )
 
 var (
+	// JobCallColumns holds the columns for the "job_call" table.
+	JobCallColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "job_id", Type: field.TypeInt64},
+		{Name: "started_at", Type: field.TypeTime},
+	}
+	// JobCallTable holds the schema information for the "job_call" table.
+	JobCallTable = &schema.Table{
+		Name:       "job_call",
+		Columns:    JobCallColumns,
+		PrimaryKey: []*schema.Column{JobCallColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "jobcall_job_id",
+				Unique:  false,
+				Columns: []*schema.Column{JobCallColumns[1]},
+			},
+		},
+	}
 	// LoggingColumns holds the columns for the "logging" table.
 	LoggingColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -75,12 +94,16 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		JobCallTable,
 		LoggingTable,
 		AuthTable,
 	}
 )
 
 func init() {
+	JobCallTable.Annotation = &entsql.Annotation{
+		Table: "job_call",
+	}
 	LoggingTable.Annotation = &entsql.Annotation{
 		Table: "logging",
 	}

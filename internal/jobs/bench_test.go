@@ -21,7 +21,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	if n, err := strconv.Atoi(os.Getenv("BENCH_CALLERS")); err == nil && n > 0 {
 		callers = n
 	}
-	r := newRigTB(b, allQueues())
+	r := newRigTB(b, map[string]int{"abuseipdb": 20})
 	const each = 100
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -45,6 +45,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	p := func(q float64) float64 { return float64(lat[min(len(lat)-1, int(float64(len(lat))*q))].Microseconds()) / 1000 }
+	p := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(float64(len(lat))*q))].Microseconds()) / 1000
+	}
 	fmt.Printf("river round trip, %d callers × %d: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n", callers, each, p(.5), p(.9), p(.99))
 }

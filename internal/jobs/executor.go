@@ -28,6 +28,7 @@ const pendingMargin = 25 * time.Millisecond
 // their answers (enrich.Executor).
 type Executor struct {
 	client *river.Client[pgx.Tx]
+	engine Engine // reads the cache when a job finished without a notice reaching us
 	pool   *pgxpool.Pool
 	disp   *Dispatcher
 	log    *slog.Logger
@@ -63,7 +64,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 	for {
 		if recheck {
 			recheck = false
-			if r, done := x.read(ctx, id, owner); done {
+			if r, done := x.read(ctx, id, owner, c); done {
 				return r
 			}
 		}
@@ -78,7 +79,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 			}
 			r := n.decode()
 			if r == nil { // too large for the notice
-				if r, done := x.read(ctx, n.JobID, owner && n.JobID == id); done {
+				if r, done := x.read(ctx, n.JobID, owner && n.JobID == id, c); done {
 					return r
 				}
 				continue
@@ -86,11 +87,9 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 			// the job wrote the usage row of its call for its inserter
 			r.Accounted = owner && n.Upstream && n.JobID == id
 			if n.Final {
-				if owner && n.JobID != id {
-					// an earlier job under this key answered between our
-					// cache miss and our insert: ours is redundant
-					x.cancelRedundant(id)
-				}
+				// (an earlier job under this key may answer between our
+				// cache miss and our insert: ours then finds the answer in
+				// the cache and completes without a call)
 				return r
 			}
 			// a 429, a spent budget or a failed attempt: wait for the next
@@ -116,25 +115,21 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 	}
 }
 
-// cancelRedundant cancels a job whose answer arrived from another one (it
-// would only find the answer in the cache, but it need not run at all).
-func (x *Executor) cancelRedundant(id int64) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if _, err := x.client.JobCancel(ctx, id); err != nil {
-			x.log.DebugContext(ctx, "redundant job not cancelled", "job_id", id, "err", err)
-		}
-	}()
-}
-
-// read looks at the job itself: done with its answer when it has finished.
-func (x *Executor) read(ctx context.Context, id int64, owner bool) (*enrich.Result, bool) {
+// read looks at the job itself: done with its answer when it has finished
+// (from its output when it recorded one, else from the cache it filled).
+func (x *Executor) read(ctx context.Context, id int64, owner bool, c enrich.Call) (*enrich.Result, bool) {
 	job, err := x.client.JobGet(ctx, id)
 	if err != nil {
 		return nil, false
 	}
-	return finished(job, owner)
+	r, done := finished(job, owner)
+	if done && r.Status == enrich.StatusError { // cancelled, discarded or without output: the cache may hold the answer
+		if cached := x.engine.Cached(ctx, c.Provider, c.Indicator); cached != nil {
+			cached.Cached, cached.JobID = false, id
+			return cached, true
+		}
+	}
+	return r, done
 }
 
 // finished is a finished job's answer.

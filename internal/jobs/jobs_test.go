@@ -199,8 +199,8 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 	wg.Wait()
 	accounted := 0
 	for _, res := range results {
-		if res.Status != enrich.StatusOK || res.JobID != results[0].JobID {
-			t.Fatalf("result = %+v (first job %d)", res, results[0].JobID)
+		if res.Status != enrich.StatusOK || res.JobID == 0 {
+			t.Fatalf("result: status %s, job %d", res.Status, res.JobID)
 		}
 		if res.Accounted {
 			accounted++
@@ -209,15 +209,13 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 	if c := r.fake.Calls("virustotal"); c != 1 {
 		t.Errorf("upstream calls = %d, want 1", c)
 	}
-	// one job made the call (under heavy load an insert racing the first
-	// job's completion makes a redundant job, cancelled or answered from
-	// the cache without a call)
-	var called int
-	r.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE queue = 'virustotal'
-		AND state = 'completed' AND (metadata->'output'->>'u')::bool`).Scan(&called)
-	if called != 1 {
-		t.Errorf("jobs that called upstream = %d (%v), want 1", called, r.jobStates(t, "virustotal"))
-	}
+	// one job made the call (the upstream count above, and one usage row
+	// below); under heavy load an insert racing the first job's completion
+	// makes a second job, which finds the answer in the cache
+	r.eventually(t, func() bool {
+		got := r.jobStates(t, "virustotal")
+		return got["completed"] >= 1 && got["completed"] == sum(got)
+	}, "every job is finished")
 	if accounted != 1 || r.usage(t, "virustotal")["ok"] != 1 {
 		t.Errorf("accounted by the job: %d results, rows %v; want the inserter's one", accounted, r.usage(t, "virustotal"))
 	}
@@ -321,4 +319,12 @@ func TestRestrictedWorkerLeavesOtherQueuesAlone(t *testing.T) {
 	if got := r.jobStates(t, "urlscan"); got["available"] != 1 {
 		t.Errorf("urlscan jobs = %v, want one waiting", got)
 	}
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }

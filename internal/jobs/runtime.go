@@ -125,7 +125,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		}
 	}
 	return &Runtime{Client: client, disp: disp, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
+		Executor: &Executor{client: client, engine: c.Engine, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the

@@ -37,11 +37,6 @@ type Engine interface {
 // the job instead (a snooze frees the worker slot).
 const maxTokenSleep = time.Second
 
-// callsKey is the job metadata key listing attempts that started an
-// upstream call whose usage row is not written yet; an attempt killed
-// mid-call leaves its entry, and the next attempt writes the row for it.
-const callsKey = "gadget_calls"
-
 // Worker makes provider calls for LookupArgs jobs.
 type Worker struct {
 	river.WorkerDefaults[LookupArgs]
@@ -111,34 +106,49 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 		case <-t.C:
 		}
 	}
-	if err := w.markCall(ctx, job.ID); err != nil {
-		return fmt.Errorf("%s: mark call: %w", a.Provider, err)
+	// the mark is written alongside the call, not before it (one round
+	// trip less on every lookup's path), and is in place before the answer
+	// is recorded; a kill within its first millisecond may go unaccounted
+	type mark struct {
+		lost int
+		err  error
 	}
+	marked := make(chan mark, 1)
+	go func() {
+		lost, err := w.markCall(ctx, job.ID)
+		marked <- mark{lost, err}
+	}()
 	started := w.now()
 	r := w.engine.Upstream(ctx, a.Provider, ind)
 	r.Latency = w.now().Sub(started)
+	m := <-marked
+	if m.err != nil {
+		w.log.WarnContext(ctx, "job call mark failed", "job_id", job.ID, "err", m.err)
+	}
+	lost := m.lost
 	rec := w.record(a, ind, r)
+	rows := w.rows(job, &rec, lost)
 	switch {
 	case r.Status == enrich.StatusOK || r.Status == enrich.StatusNotFound:
-		return w.complete(ctx, job, key, r, &rec)
+		return w.complete(ctx, job, key, r, rows)
 	case r.Status == enrich.StatusRateLimited: // upstream 429: the budget is drained
 		retry := max(r.RetryAfter, time.Second)
-		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rec); err != nil {
+		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rows); err != nil {
 			return err
 		}
 		return river.JobSnooze(retry)
 	case r.Transient() && job.Attempt < job.MaxAttempts:
-		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.NextRetry(job), Key: key}, r, rec); err != nil {
+		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.NextRetry(job), Key: key}, r, rows); err != nil {
 			return err
 		}
 		return errors.New(errMessage(r))
 	case r.Transient(): // out of attempts: River discards it
-		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rec); err != nil {
+		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rows); err != nil {
 			return err
 		}
 		return errors.New(errMessage(r))
 	default: // authentication, refused input: retrying cannot help
-		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rec); err != nil {
+		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rows); err != nil {
 			return err
 		}
 		return river.JobCancel(errors.New(errMessage(r)))
@@ -157,53 +167,52 @@ func (w *Worker) record(a LookupArgs, ind indicator.Indicator, r *enrich.Result)
 	return enrich.UsageRecord(enrich.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}, ind, r, w.now())
 }
 
-// markCall notes, before the upstream call, that this attempt is making one.
-func (w *Worker) markCall(ctx context.Context, id int64) error {
-	_, err := w.pool.Exec(ctx, `UPDATE river_job SET metadata = jsonb_set(metadata, '{`+callsKey+`}',
-		coalesce(metadata->'`+callsKey+`', '[]'::jsonb) || to_jsonb(now()::text)) WHERE id = $1`, id)
-	return err
+// markCall notes, alongside the upstream call, that this attempt is making
+// one, and returns how many earlier attempts started a call and died
+// before recording it.
+func (w *Worker) markCall(ctx context.Context, id int64) (int, error) {
+	var lost int
+	err := w.pool.QueryRow(ctx, `WITH mark AS (INSERT INTO job_call (job_id, started_at) VALUES ($1, now()))
+		SELECT count(*) FROM job_call WHERE job_id = $1`, id).Scan(&lost)
+	return lost, err
 }
 
-// rows are rec (when this attempt called upstream) plus one "interrupted"
-// row per earlier attempt that started a call and died before writing it.
-func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record) []accounting.Record {
-	var out []accounting.Record
-	var meta map[string]json.RawMessage
-	if json.Unmarshal(job.Metadata, &meta) == nil {
-		var started []string
-		json.Unmarshal(meta[callsKey], &started)
-		a := job.Args
-		ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
-		for range started {
-			lost := &enrich.Result{Provider: a.Provider, Status: enrich.StatusError}
-			r := w.record(a, ind, lost)
-			r.Status = "interrupted"
-			out = append(out, r)
-		}
-	}
-	if rec != nil {
-		out = append(out, *rec)
-	}
-	if job.Args.Username == "" { // not a user's lookup (the CLI): not accounted
+// rows are rec, this attempt's call, plus one "interrupted" row per earlier
+// attempt that started a call and died before recording it.
+func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record, lost int) []accounting.Record {
+	a := job.Args
+	if a.Username == "" { // not a user's lookup (the CLI): not accounted
 		return nil
 	}
-	return out
+	var out []accounting.Record
+	ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
+	for range lost {
+		r := w.record(a, ind, &enrich.Result{Provider: a.Provider, Status: enrich.StatusError})
+		r.Status = "interrupted"
+		out = append(out, r)
+	}
+	return append(out, *rec)
 }
 
 // complete writes the usage rows, records the answer as the job's output,
 // completes the job and notifies the waiters, in one transaction: a waiter
 // never sees an answer whose job could still roll back, and a duplicate
 // delivery (the job no longer running) writes nothing.
-func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rec *accounting.Record) error {
+func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rows []accounting.Record) error {
 	b, err := enrich.MarshalResult(r)
 	if err != nil {
 		return err
 	}
-	n := Notice{JobID: job.ID, Final: true, Upstream: rec != nil, Key: key, Result: b}
-	if err := river.RecordOutput(ctx, n); err != nil {
-		return err
+	n := Notice{JobID: job.ID, Final: true, Upstream: rows != nil, Key: key, Result: b}
+	if len(b) > notifyLimit {
+		// too large for the notice: kept as the job's output for waiters
+		// to read (small answers are not, sparing a rewrite of
+		// river_job's metadata index)
+		if err := river.RecordOutput(ctx, n); err != nil {
+			return err
+		}
 	}
-	batch, err := w.attemptBatch(job, rec, n, nil)
+	batch, err := w.attemptBatch(job, rows, n, nil)
 	if err != nil {
 		return err
 	}
@@ -224,10 +233,10 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 // finishAttempt writes this attempt's usage rows and tells the waiters how
 // it ended, atomically (one pipelined batch is one implicit transaction);
 // River then snoozes, retries or cancels the job.
-func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rec accounting.Record) error {
+func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rows []accounting.Record) error {
 	n.JobID, n.Upstream = job.ID, true
 	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
-	batch, err := w.attemptBatch(job, &rec, n, r)
+	batch, err := w.attemptBatch(job, rows, n, r)
 	if err != nil {
 		return err
 	}
@@ -239,12 +248,12 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 
 // attemptBatch is an attempt's writes: its usage rows (and those of killed
 // earlier attempts), clearing the call marks, and the notice to waiters.
-func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rec *accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, error) {
+func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, error) {
 	b := &pgx.Batch{}
-	if rows := w.rows(job, rec); len(rows) > 0 {
+	if len(rows) > 0 {
 		w.usage.QueueUsage(b, rows)
+		b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
 	}
-	b.Queue(`UPDATE river_job SET metadata = metadata - '`+callsKey+`' WHERE id = $1`, job.ID)
 	payload, err := w.payload(n, r)
 	if err != nil {
 		return nil, err
