@@ -87,6 +87,9 @@ type Config struct {
 	// MaxInFlight bounds the upstream calls in flight from this process
 	// (default 64), so a large batch cannot open thousands of connections.
 	MaxInFlight int
+	// MemoEntries bounds the decoded cache entries kept beside an
+	// in-process cache (default 10,000; see memo).
+	MemoEntries int
 	Now         func() time.Time
 }
 
@@ -96,6 +99,7 @@ type Engine struct {
 	cfg    Config
 	flight singleflight.Group
 	slots  chan struct{}
+	memo   *memo
 }
 
 // New returns an Engine.
@@ -118,7 +122,7 @@ func New(c Config) (*Engine, error) {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 64
 	}
-	return &Engine{cfg: c, slots: make(chan struct{}, c.MaxInFlight)}, nil
+	return &Engine{cfg: c, slots: make(chan struct{}, c.MaxInFlight), memo: newMemo(c.MemoEntries)}, nil
 }
 
 // Deadline is the per-lookup deadline.
@@ -368,6 +372,11 @@ func (e *Engine) cached(ctx context.Context, name, key string) *Result {
 		e.cfg.Metrics.cache(name, false)
 		return nil
 	}
+	if d := e.memo.get(key, b); d != nil { // the same bytes as last time: decoded already
+		e.cfg.Metrics.cache(name, true)
+		r := d.res
+		return &r
+	}
 	var en entry
 	if err := json.Unmarshal(b, &en); err != nil {
 		e.cfg.Logger.WarnContext(ctx, "unreadable cache entry dropped", "provider", name, "err", err)
@@ -376,10 +385,11 @@ func (e *Engine) cached(ctx context.Context, name, key string) *Result {
 		return nil
 	}
 	e.cfg.Metrics.cache(name, true)
-	r := &Result{Provider: name, Status: en.Status, Cached: true, FetchedAt: en.FetchedAt, Data: en.Data,
-		SummaryJSON: en.Summary, Bytes: en.Bytes,
+	r := Result{Provider: name, Status: en.Status, Cached: true, FetchedAt: en.FetchedAt, Data: en.Data,
+		SummaryJSON: en.Summary, Bytes: en.Bytes, summary: &summaryMemo{},
 		Verdict: provider.Assessment{Level: indicator.Level(en.Level), Score: en.Score, Reason: en.Reason}}
-	return r
+	e.memo.put(key, b, r)
+	return &r
 }
 
 // fetch makes the upstream call under the rate limit, with cross-process

@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"encoding/json"
+	"sync/atomic"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -47,8 +48,13 @@ type Result struct {
 	// Accounted is set when the usage row for this delivery was already
 	// written (by the job that made the upstream call for this caller).
 	Accounted bool
-	transient bool // an upstream failure worth retrying (5xx, timeout)
+	transient bool         // an upstream failure worth retrying (5xx, timeout)
+	summary   *summaryMemo // shared by the results decoded from one cache entry
 }
+
+// summaryMemo holds the typed summary decoded from a cache entry, shared
+// (read-only) by every result served from those same bytes.
+type summaryMemo struct{ v atomic.Value }
 
 // Transient reports an upstream failure worth retrying later: a 5xx, a
 // malformed answer, a connection failure or a timeout. Authentication
@@ -91,7 +97,9 @@ func UnmarshalResult(b []byte) (*Result, error) {
 }
 
 // DecodeSummary returns the typed summary as a *T: the in-memory one when
-// present, else decoded from SummaryJSON. nil when there is none.
+// present, else decoded from SummaryJSON (once per cache entry: results
+// served from the same cached bytes share it). nil when there is none. The
+// returned value is shared: read it, never change it.
 func DecodeSummary[T any](r *Result) (*T, error) {
 	if r == nil {
 		return nil, nil
@@ -102,9 +110,17 @@ func DecodeSummary[T any](r *Result) (*T, error) {
 	if len(r.SummaryJSON) == 0 || string(r.SummaryJSON) == "null" {
 		return nil, nil
 	}
+	if r.summary != nil {
+		if s, ok := r.summary.v.Load().(*T); ok {
+			return s, nil
+		}
+	}
 	v := new(T)
 	if err := json.Unmarshal(r.SummaryJSON, v); err != nil {
 		return nil, err
+	}
+	if r.summary != nil {
+		r.summary.v.Store(v)
 	}
 	return v, nil
 }
