@@ -110,27 +110,18 @@ func (r *rig) call(name, value string, within time.Duration) *enrich.Result {
 
 // usage counts the usage rows of provider name by status.
 func (r *rig) usage(t *testing.T, name string) map[string]int {
-	t.Helper()
-	rows, err := r.pool.Query(context.Background(), `SELECT status, count(*) FROM logging WHERE api = $1 GROUP BY status`, name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			t.Fatal(err)
-		}
-		out[s] = n
-	}
-	return out
+	return r.countBy(t, `SELECT status, count(*) FROM logging WHERE api = $1 GROUP BY status`, name)
 }
 
+// jobStates counts the jobs of a queue by state.
 func (r *rig) jobStates(t *testing.T, queue string) map[string]int {
+	return r.countBy(t, `SELECT state::text, count(*) FROM river_job WHERE queue = $1 GROUP BY state`, queue)
+}
+
+// countBy runs a (label, count) query.
+func (r *rig) countBy(t *testing.T, query string, arg string) map[string]int {
 	t.Helper()
-	rows, err := r.pool.Query(context.Background(), `SELECT state::text, count(*) FROM river_job WHERE queue = $1 GROUP BY state`, queue)
+	rows, err := r.pool.Query(context.Background(), query, arg)
 	if err != nil {
 		t.Fatal(err)
 	}
