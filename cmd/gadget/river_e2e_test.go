@@ -115,6 +115,25 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 	a, b := start(t, env, "--workers=0"), start(t, envB, "--workers=0")
 	ta, tb := a.token("root", rootPW, ""), b.token("root", rootPW, "")
+	// River UI: MON only
+	for _, tc := range []struct {
+		tok  string
+		want int
+	}{{"", 401}, {a.token("root", rootPW, "users tasks"), 403}, {ta, 200}} {
+		req, _ := http.NewRequest("GET", a.base+"/admin/river/", nil)
+		if tc.tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.want || (tc.want == 200 && !bytes.Contains(body, []byte("<title>River</title>"))) {
+			t.Errorf("GET /admin/river/ = %d, want %d", res.StatusCode, tc.want)
+		}
+	}
 	w1 := startWorker(t, bin, env)
 	w2 := startWorker(t, bin, env, "--queues", "virustotal,otx,abuseipdb")
 	db, err := pgx.Connect(context.Background(), env["GADGET_DATABASE_URL"])
