@@ -632,12 +632,19 @@ func (e *Engine) account(ctx context.Context, l *Lookup, r *Result) {
 
 // UsageRecord is the usage row of result r about ind delivered to c.
 func UsageRecord(c Caller, ind indicator.Indicator, r *Result, at time.Time) accounting.Record {
-	params, _ := json.Marshal(map[string]string{"kind": string(ind.Kind), "value": ind.Value})
 	return accounting.Record{
-		Username: c.Username, API: r.Provider, Endpoint: c.Endpoint, Parameters: string(params),
+		Username: c.Username, API: r.Provider, Endpoint: c.Endpoint, Parameters: usageParams(ind),
 		UserAgent: c.UserAgent, IP: c.IP, Status: statusWord(r.Status), DataSize: r.Bytes,
 		Cached: r.Cached, Latency: r.Latency, At: at,
 	}
+}
+
+// usageParams is {"kind":…,"value":…}, as json.Marshal of a map writes it,
+// without the map.
+func usageParams(ind indicator.Indicator) string {
+	kind, _ := json.Marshal(string(ind.Kind))
+	value, _ := json.Marshal(ind.Value)
+	return `{"kind":` + string(kind) + `,"value":` + string(value) + `}`
 }
 
 // Fill caches r, an answer about the value behind key that another

@@ -2,7 +2,10 @@ package enrich
 
 import (
 	"bytes"
+	"encoding/json"
 	"testing"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
 func TestMemoServesOnlyTheSameBytes(t *testing.T) {
@@ -40,5 +43,14 @@ func TestDecodeSummaryOncePerEntry(t *testing.T) {
 	}
 	if s, _ := DecodeSummary[sum](&Result{SummaryJSON: []byte(`{"N":8}`)}); s == nil || s.N != 8 {
 		t.Errorf("a result without a memo: %v", s)
+	}
+}
+
+func TestUsageParamsMatchesAMarshalledMap(t *testing.T) {
+	for _, ind := range []indicator.Indicator{{Kind: indicator.IPv4, Value: "198.51.100.1"}, {Kind: indicator.URL, Value: `http://x.example/"a"<b>&c`}} {
+		want, _ := json.Marshal(map[string]string{"kind": string(ind.Kind), "value": ind.Value})
+		if got := usageParams(ind); got != string(want) {
+			t.Errorf("usageParams = %s, want %s", got, want)
+		}
 	}
 }
