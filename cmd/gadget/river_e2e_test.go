@@ -196,6 +196,24 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		t.Errorf("urlscan job attempted by %v, want only worker 1 (pid %d)", by, w1.cmd.Process.Pid)
 	}
 
+	// an upstream 429 snoozes the job until Retry-After; it succeeds later
+	fake.SetFailure("abuseipdb", 429, time.Second)
+	go func() {
+		for fake.Calls("abuseipdb") == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		fake.ClearFailure("abuseipdb")
+	}()
+	if s, err := lookup(b.base, tb, "198.51.100.63", "abuseipdb"); err != nil || s != "OK" {
+		t.Errorf("after a 429: %q %v", s, err)
+	}
+	if c := fake.Calls("abuseipdb"); c != 2 {
+		t.Errorf("abuseipdb calls = %d, want the 429 and the retry", c)
+	}
+	if n := count(`SELECT (metadata->>'snoozes')::int FROM river_job WHERE queue = 'abuseipdb'`); n != 1 {
+		t.Errorf("snoozes = %d, want 1", n)
+	}
+
 	// a worker killed mid-call: the job is rescued and retried by the other
 	// worker; the caller gets PENDING; every upstream call has one usage row
 	fake.SetLatency("otx", 2*time.Second)
