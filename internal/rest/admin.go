@@ -14,11 +14,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	username, err := in.required("username")
-	if err != nil {
-		return err
-	}
-	password, err := in.required("password")
+	username, password, err := in.credentials()
 	if err != nil {
 		return err
 	}
@@ -44,11 +40,7 @@ func (a *API) setUserPassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	username, err := in.required("username")
-	if err != nil {
-		return err
-	}
-	password, err := in.required("password")
+	username, password, err := in.credentials()
 	if err != nil {
 		return err
 	}

@@ -205,3 +205,21 @@ func safeParams(r *http.Request) string {
 	b, _ := json.Marshal(m) // keys sorted
 	return string(b)
 }
+
+// Operation describes one REST route: what the OpenAPI document and the
+// scope checks are tested against.
+type Operation struct {
+	Method string
+	Path   string     // as in OpenAPI: "/api/indicator/url/{url}"
+	Scope  auth.Scope // "" for public routes
+}
+
+// Operations lists the REST routes (not /api/authenticate, which
+// internal/server mounts).
+func Operations() []Operation {
+	var out []Operation
+	for _, rt := range (&API{}).routes() {
+		out = append(out, Operation{Method: rt.method, Path: strings.ReplaceAll(rt.path, "...}", "}"), Scope: rt.scope})
+	}
+	return out
+}

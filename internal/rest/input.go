@@ -53,13 +53,7 @@ func readInput(r *http.Request, allowed ...string) (input, error) {
 				in[k] = v
 			}
 		case "application/x-www-form-urlencoded", "multipart/form-data":
-			var err error
-			if ct == "multipart/form-data" {
-				err = r.ParseMultipartForm(maxFormBytes)
-			} else {
-				err = r.ParseForm()
-			}
-			if err != nil {
+			if err := parseForm(r, ct); err != nil {
 				return nil, bodyError(err, "malformed form")
 			}
 			if err := add(r.PostForm); err != nil {
@@ -75,6 +69,15 @@ func readInput(r *http.Request, allowed ...string) (input, error) {
 		}
 	}
 	return in, nil
+}
+
+// parseForm parses a form body of content type ct (url-encoded or
+// multipart) into r.PostForm.
+func parseForm(r *http.Request, ct string) error {
+	if ct == "multipart/form-data" {
+		return r.ParseMultipartForm(maxFormBytes)
+	}
+	return r.ParseForm()
 }
 
 func bodyError(err error, msg string) error {
@@ -119,6 +122,15 @@ func (in input) required(name string) (string, error) {
 		err = errcode.Field(name, name+" is required")
 	}
 	return s, err
+}
+
+// credentials returns the required username and password.
+func (in input) credentials() (username, password string, err error) {
+	if username, err = in.required("username"); err != nil {
+		return "", "", err
+	}
+	password, err = in.required("password")
+	return username, password, err
 }
 
 // boolean returns a boolean parameter, def when absent.
