@@ -123,7 +123,11 @@ func (s *Service) run(ctx context.Context, t Task, work Work) {
 	}
 	res, err := work(ctx, t.ID.String())
 	status, msg := Success, ""
-	if err != nil {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil && errcode.CodeOf(err) == errcode.Internal:
+		status, msg, res = Failure, errDeadline, nil
+	default:
 		status, msg, res = Failure, errcode.Of(err).Message, nil
 		if errcode.CodeOf(err) == errcode.Internal {
 			s.cfg.Logger.ErrorContext(ctx, "task failed", "task_id", t.ID.String(), "err", err)
@@ -150,6 +154,8 @@ func (s *Service) Wait(ctx context.Context) error {
 	}
 }
 
+const errDeadline = "the task did not finish before its deadline"
+
 // errNoTask answers every id that is unknown, expired or another user's,
 // so an answer never tells whether someone else's task exists.
 var errNoTask = &errcode.Error{Code: errcode.NotFound, Field: "task_id", Message: "no such task"}
@@ -173,7 +179,7 @@ func (s *Service) Get(ctx context.Context, username, id string) (*Task, error) {
 		return nil, errNoTask
 	}
 	if (t.Status == Pending || t.Status == Started) && now.After(t.Deadline.Add(time.Second)) {
-		t.Status, t.Error = Failure, "the task did not finish before its deadline"
+		t.Status, t.Error = Failure, errDeadline
 	}
 	return t, nil
 }
