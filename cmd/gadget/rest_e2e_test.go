@@ -10,8 +10,8 @@ import (
 )
 
 // rest sends a REST request with a bearer token and decodes the JSON answer
-// into out (when not nil).
-func (in *instance) rest(token, method, path, body string, out any) *http.Response {
+// into out (when not nil); it returns the response and its body.
+func (in *instance) rest(token, method, path, body string, out any) (*http.Response, string) {
 	in.t.Helper()
 	req, _ := http.NewRequest(method, in.base+path, strings.NewReader(body))
 	if body != "" {
@@ -31,7 +31,7 @@ func (in *instance) rest(token, method, path, body string, out any) *http.Respon
 			in.t.Fatalf("%s %s: %d, not JSON: %s", method, path, res.StatusCode, raw)
 		}
 	}
-	return res
+	return res, string(raw)
 }
 
 type restLog struct {
@@ -58,7 +58,7 @@ func TestRESTEndToEnd(t *testing.T) {
 			withFake(t, env)
 			in := start(t, env)
 			root := in.token("root", rootPW, "")
-			if res := in.rest(root, "POST", "/api/admin/user", `{"username":"sam","password":"sam-password-123"}`, nil); res.StatusCode != 200 {
+			if res, _ := in.rest(root, "POST", "/api/admin/user", `{"username":"sam","password":"sam-password-123"}`, nil); res.StatusCode != 200 {
 				t.Fatalf("create sam: %d", res.StatusCode)
 			}
 			sam := in.token("sam", "sam-password-123", "")
@@ -68,7 +68,7 @@ func TestRESTEndToEnd(t *testing.T) {
 				TaskID     string `json:"task_id"`
 				TaskStatus string `json:"task_status"`
 			}
-			if res := in.rest(sam, "POST", "/api/indicator/ipv4", `{"indicator":"203.0.113.44"}`, &sub); res.StatusCode != 200 || sub.TaskID == "" {
+			if res, _ := in.rest(sam, "POST", "/api/indicator/ipv4", `{"indicator":"203.0.113.44"}`, &sub); res.StatusCode != 200 || sub.TaskID == "" {
 				t.Fatalf("submit: %d %+v", res.StatusCode, sub)
 			}
 			var env2 struct {
@@ -93,7 +93,7 @@ func TestRESTEndToEnd(t *testing.T) {
 			if env2.Status != "SUCCESS" || env2.TaskID != sub.TaskID || env2.Indicator != "ipv4" || env2.Count == 0 || env2.Count != len(env2.Results) || env2.Verdict.Level != "MALICIOUS" {
 				t.Fatalf("polled task: %+v", env2)
 			}
-			if res := in.rest(root, "GET", "/api/indicator/ipv4/"+sub.TaskID, "", nil); res.StatusCode != 404 {
+			if res, _ := in.rest(root, "GET", "/api/indicator/ipv4/"+sub.TaskID, "", nil); res.StatusCode != 404 {
 				t.Errorf("another user's task: %d, want 404", res.StatusCode)
 			}
 
@@ -103,7 +103,7 @@ func TestRESTEndToEnd(t *testing.T) {
 			field[map[string]any](t, in.gql(sam, `{ indicator(value: "198.51.100.62") { results(providers: ["abuseipdb", "internetdb"]) { status } } }`, nil), "indicator")
 			time.Sleep(400 * time.Millisecond)
 			var logs []restLog
-			if res := in.rest(root, "GET", "/api/admin/log/sam?limit=100", "", &logs); res.StatusCode != 200 {
+			if res, _ := in.rest(root, "GET", "/api/admin/log/sam?limit=100", "", &logs); res.StatusCode != 200 {
 				t.Fatalf("logs: %d", res.StatusCode)
 			}
 			byEndpoint := map[string]map[string]restLog{}
@@ -130,7 +130,7 @@ func TestRESTEndToEnd(t *testing.T) {
 			}
 
 			// reports as CSV
-			res, body := getWith(t, in.base+"/api/me/usage?format=csv", sam)
+			res, body := in.rest(sam, "GET", "/api/me/usage?format=csv", "", nil)
 			if res.StatusCode != 200 || !strings.HasPrefix(body, "username,page,api_calls,data_total\n") || !strings.Contains(body, "sam,abuseipdb,") {
 				t.Errorf("usage CSV: %d %q", res.StatusCode, body)
 			}
@@ -140,7 +140,7 @@ func TestRESTEndToEnd(t *testing.T) {
 				OpenAPI string         `json:"openapi"`
 				Paths   map[string]any `json:"paths"`
 			}
-			if res := in.rest("", "GET", "/openapi.json", "", &doc); res.StatusCode != 200 || !strings.HasPrefix(doc.OpenAPI, "3.") || doc.Paths["/api/indicator/ipv4/{ipv4}"] == nil {
+			if res, _ := in.rest("", "GET", "/openapi.json", "", &doc); res.StatusCode != 200 || !strings.HasPrefix(doc.OpenAPI, "3.") || doc.Paths["/api/indicator/ipv4/{ipv4}"] == nil {
 				t.Errorf("openapi.json: %d %s", res.StatusCode, doc.OpenAPI)
 			}
 			res, body = get(t, in.base+"/docs")
@@ -155,17 +155,4 @@ func TestRESTEndToEnd(t *testing.T) {
 			}
 		})
 	}
-}
-
-func getWith(t *testing.T, url, token string) (*http.Response, string) {
-	t.Helper()
-	req, _ := http.NewRequest("GET", url, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, string(b)
 }

@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -152,11 +153,13 @@ func (a *API) handle(rt route) http.Handler {
 		}
 		start := a.cfg.Now()
 		cw := &countingWriter{ResponseWriter: w}
+		var params input // what the handler read, for the usage row
+		r = r.WithContext(context.WithValue(r.Context(), paramsKey{}, &params))
 		err := rt.serve(cw, r)
 		if err != nil {
 			writeError(cw, r, a.cfg.Logger, err, "")
 		}
-		if rt.op == "" || a.cfg.Usage == nil || p == nil || errcode.CodeOf(err) == errcode.BadRequest && err != nil {
+		if rt.op == "" || a.cfg.Usage == nil || p == nil || err != nil && statusOf[errcode.CodeOf(err)] == http.StatusBadRequest {
 			return
 		}
 		status := "ok"
@@ -165,7 +168,7 @@ func (a *API) handle(rt route) http.Handler {
 		}
 		info := clientinfo.From(r.Context())
 		a.cfg.Usage.Record(r.Context(), accounting.Record{
-			Username: p.Username, API: rt.op, Endpoint: rt.pattern(), Parameters: safeParams(r),
+			Username: p.Username, API: rt.op, Endpoint: rt.pattern(), Parameters: safeParams(r, params),
 			UserAgent: info.UserAgent, IP: info.IP, Status: status, DataSize: cw.n,
 			Latency: a.cfg.Now().Sub(start), At: start,
 		})
@@ -188,13 +191,19 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// paramsKey carries a *input that readInput fills, so the wrapper can
+// write the parameters a handler read into the usage row.
+type paramsKey struct{}
+
+// sensitive parameters are never written to the usage log.
+var sensitive = map[string]bool{"password": true, "current": true, "new": true}
+
 // safeParams is the usage-log parameters of a request: its path values and
-// query, never a password (bodies are not logged).
-func safeParams(r *http.Request) string {
-	m := map[string]string{}
-	for k, vs := range r.URL.Query() {
-		v := strings.Join(vs, ",")
-		if strings.Contains(strings.ToLower(k), "password") || k == "current" || k == "new" {
+// the parameters the handler read, passwords written as [REDACTED].
+func safeParams(r *http.Request, read input) string {
+	m := map[string]any{}
+	for k, v := range read {
+		if sensitive[k] {
 			v = "[REDACTED]"
 		}
 		m[k] = v
@@ -202,7 +211,10 @@ func safeParams(r *http.Request) string {
 	if u := r.PathValue("username"); u != "" {
 		m["username"] = u
 	}
-	b, _ := json.Marshal(m) // keys sorted
+	b, err := json.Marshal(m) // keys sorted
+	if err != nil {
+		return "{}"
+	}
 	return string(b)
 }
 

@@ -110,11 +110,13 @@ func TestGolden(t *testing.T) {
 	h := newHarness(t)
 	h.user("carol", "carol-password-1", false)
 	h.user("dave", "dave-password-1", false)
+	h.user("ed", "ed-password-001", false)
 	root := h.token("root", "")
 	carol := h.token("carol", "")
 	carolUsers := h.token("carol", "users")
 	carolTasks := h.token("carol", "tasks")
 	dave := h.token("dave", "")
+	ed := h.token("ed", "")
 
 	type step struct {
 		name, token, method, path, ctype, body string
@@ -123,6 +125,7 @@ func TestGolden(t *testing.T) {
 		// public
 		{"status", "", "GET", "/api/status", "", ""},
 		{"status_signed_in", carol, "GET", "/api/status", "", ""},
+		{"status_bad_token", "not-a-token", "GET", "/api/status", "", ""},
 		{"uptime", "", "GET", "/api/uptime", "", ""},
 		// account
 		{"verify", carol, "GET", "/api/verify", "", ""},
@@ -134,6 +137,7 @@ func TestGolden(t *testing.T) {
 		{"me_password_missing_new", dave, "PATCH", "/api/me/password", jsonCT, `{"current":"dave-password-1"}`},
 		{"me_password", dave, "PATCH", "/api/me/password", jsonCT, `{"current":"dave-password-1","new":"dave-password-2"}`},
 		{"me_password_old_token", dave, "GET", "/api/me", "", ""},
+		{"me_password_query", ed, "PATCH", "/api/me/password?current=ed-password-001&password=ed-password-002", "", ""},
 		// indicators by value
 		{"ipv4", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,virustotal,internetdb", "", ""},
 		{"ipv4_cached", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb", "", ""},
@@ -144,6 +148,11 @@ func TestGolden(t *testing.T) {
 		{"ipv4_users_scope_only", carolUsers, "GET", "/api/indicator/ipv4/198.51.100.7", "", ""},
 		{"ipv4_no_token", "", "GET", "/api/indicator/ipv4/198.51.100.7", "", ""},
 		{"ipv4_unknown_param", carol, "GET", "/api/indicator/ipv4/198.51.100.7?provider=abuseipdb", "", ""},
+		{"ipv6_invalid", carol, "GET", "/api/indicator/ipv6/1.2.3.4", "", ""},
+		{"domain_invalid", carol, "GET", "/api/indicator/domain/not_a_domain!", "", ""},
+		{"url_invalid", carol, "GET", "/api/indicator/url/not%20a%20url", "", ""},
+		{"sha256_invalid", carol, "GET", "/api/indicator/sha256/abc", "", ""},
+		{"providers_too_many", carol, "GET", "/api/indicator/ipv4/198.51.100.7?providers=" + strings.Repeat("a,", 33), "", ""},
 		{"ipv6", carol, "GET", "/api/indicator/ipv6/2001:db8::1?providers=abuseipdb", "", ""},
 		{"domain", carol, "GET", "/api/indicator/domain/evil[.]example?providers=urlhaus,virustotal", "", ""},
 		{"url", carol, "GET", "/api/indicator/url/hxxp%3A%2F%2Fevil.example%2Fpayload?providers=urlhaus", "", ""},
@@ -181,6 +190,8 @@ func TestGolden(t *testing.T) {
 		// usage, once the usage writer has caught up
 		{"", "", "", "", "", ""},
 		{"my_usage", carol, "GET", "/api/me/usage", "", ""},
+		{"my_usage_bad_limit", carol, "GET", "/api/me/usage?limit=0", "", ""},
+		{"logs_bad_limit", root, "GET", "/api/admin/logs?limit=abc", "", ""},
 		{"reports_bad_date", root, "GET", "/api/admin/reports?start_date=2026-13-01", "", ""},
 		{"reports_reversed", root, "GET", "/api/admin/reports?start_date=2026-03-02&end_date=2026-03-01", "", ""},
 		{"reports_bad_format", root, "GET", "/api/admin/reports?format=xml", "", ""},

@@ -68,6 +68,9 @@ func readInput(r *http.Request, allowed ...string) (input, error) {
 			return nil, errcode.Field(k, "unknown parameter "+quoteShort(k))
 		}
 	}
+	if read, ok := r.Context().Value(paramsKey{}).(*input); ok {
+		*read = in
+	}
 	return in, nil
 }
 
