@@ -24,6 +24,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
 // Login throttling: the original allowed 5 attempts a minute per client.
@@ -43,6 +44,7 @@ type app struct {
 	acct      *accounting.Service
 	providers *provider.Registry
 	engine    *enrich.Engine
+	tasks     *tasks.Service // the REST layer's two-step lookups (routes_rest.go)
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
@@ -170,6 +172,9 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 
 // close flushes usage records and closes connections.
 func (a *app) close(ctx context.Context) {
+	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
+		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
+	}
 	if a.writer != nil {
 		if err := a.writer.Close(ctx); err != nil {
 			a.log.Error("usage flush", "err", err)

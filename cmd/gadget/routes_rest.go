@@ -11,6 +11,7 @@ import (
 
 // restRoutes returns the REST compatibility layer (/api/..., /openapi.json, /docs), pattern → handler.
 func (a *app) restRoutes() map[string]http.Handler {
+	a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second})
 	api := rest.New(rest.Config{
 		Auth:     a.auth,
 		Listings: accounting.NewListings(a.acct, a.store),
