@@ -26,6 +26,7 @@ const indicatorPaths = `  /api/indicator/%[1]s/{%[2]s}:
       operationId: lookup_%[1]s
       tags: [indicators]
       summary: Look up %[3]s with every provider serving it, or poll a task of POST /api/indicator/%[1]s (scope tasks).
+      security: [{oauth2: [tasks]}]
       description: |
         The value may be defanged (hxxp, [.], (.)). When it is a task id the answer is that task's
         envelope once done, else its state. Each provider result is accounted as in GraphQL.
@@ -43,6 +44,7 @@ const indicatorPaths = `  /api/indicator/%[1]s/{%[2]s}:
       operationId: submit_%[1]s
       tags: [indicators]
       summary: Submit %[3]s as a task, the original's two-step form (scope tasks).
+      security: [{oauth2: [tasks]}]
       requestBody:
         required: true
         content:

@@ -34,6 +34,16 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 	served := []string{"POST /api/authenticate"}
 	for _, op := range rest.Operations() {
 		served = append(served, op.Method+" "+op.Path)
+		// the document names the scope the route checks
+		if item := doc.Paths.Value(op.Path); item != nil && item.GetOperation(op.Method) != nil {
+			var scopes []string
+			for _, req := range *item.GetOperation(op.Method).Security {
+				scopes = append(scopes, req["oauth2"]...)
+			}
+			if want := string(op.Scope); (want == "" && len(scopes) != 0) || (want != "" && !slices.Equal(scopes, []string{want})) {
+				t.Errorf("%s %s: documented scopes %v, route checks %q", op.Method, op.Path, scopes, want)
+			}
+		}
 	}
 	slices.Sort(documented)
 	slices.Sort(served)
