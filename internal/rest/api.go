@@ -126,7 +126,7 @@ func (a *API) Routes() map[string]http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		writeJSON(w, http.StatusNotFound, errorBody{Detail: "no such path", Code: string(errcode.NotFound)})
+		writeError(w, r, a.cfg.Logger, errcode.New(errcode.NotFound, "no such path"), "")
 	})
 	out["GET /openapi.json"] = http.HandlerFunc(a.openAPI)
 	for p, h := range docsRoutes() {
