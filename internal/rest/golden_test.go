@@ -257,6 +257,24 @@ func TestGolden(t *testing.T) {
 		run(s)
 	}
 
+	// the other paths' errors, and submitting every kind (after the
+	// reports, which these tasks' usage rows would change)
+	for _, s := range []step{
+		{"log_user_bad_offset", root, "GET", "/api/admin/log/dave?offset=x", "", ""},
+		{"report_user_bad_date", root, "GET", "/api/admin/report/carol?end_date=yesterday", "", ""},
+		{"submit_ipv6", carol, "POST", "/api/indicator/ipv6", jsonCT, `{"indicator":"2001:db8::9","providers":"abuseipdb"}`},
+		{"submit_ipv6_invalid", carol, "POST", "/api/indicator/ipv6", jsonCT, `{"indicator":"2001:db8::zz"}`},
+		{"submit_domain", carol, "POST", "/api/indicator/domain", jsonCT, `{"indicator":"evil[.]example","providers":"urlhaus"}`},
+		{"submit_domain_invalid", carol, "POST", "/api/indicator/domain", formCT, "indicator=localhost"},
+		{"submit_url_invalid", carol, "POST", "/api/indicator/url", formCT, "indicator=not+a+url"},
+		{"submit_hash", carol, "POST", "/api/indicator/hash", jsonCT, `{"indicator":"44d88612fea8a8f36de82e1278abb02f","providers":"malwarebazaar"}`},
+		{"submit_hash_invalid", carol, "POST", "/api/indicator/hash", jsonCT, `{"indicator":"evil.example"}`},
+		{"submit_sha256", carol, "POST", "/api/indicator/sha256", jsonCT, `{"indicator":"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f","providers":"malwarebazaar"}`},
+		{"submit_users_scope_only", carolUsers, "POST", "/api/indicator/ipv4", jsonCT, `{"indicator":"198.51.100.7"}`},
+	} {
+		run(s)
+	}
+
 	// sign-in, and its throttling: 429 with Retry-After (two failures allowed here)
 	golden(t, "authenticate", h.do("", "POST", "/api/authenticate", formCT, "username=carol&password=carol-password-1&scope=tasks"))
 	var last answer

@@ -3,7 +3,6 @@ package rest
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -52,7 +51,7 @@ func (k kindRoute) parse(v, field string) (indicator.Indicator, error) {
 	if k.kind == "" {
 		ind, err = indicator.Parse(v)
 		if err == nil && !ind.Kind.IsHash() {
-			err = errors.New("not an MD5, SHA-1 or SHA-256 hash")
+			err = fmt.Errorf("invalid indicator %s: a %s, not an MD5, SHA-1 or SHA-256 hash", quoteShort(v), ind.Kind)
 		}
 	} else {
 		ind, err = indicator.ParseAs(v, k.kind)
