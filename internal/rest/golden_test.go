@@ -11,8 +11,13 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/inspector-gadget/gadget/internal/rest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden/*.golden from the answers")
@@ -52,6 +57,18 @@ func normalise(v any) any {
 	return v
 }
 
+// goldenDoc is the document every golden answer is checked against.
+func goldenDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := docOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+var docOnce = sync.OnceValues(rest.Document)
+
 // shownHeaders are the response headers a golden file records.
 var shownHeaders = []string{"Content-Type", "WWW-Authenticate", "Retry-After", "Allow", "X-Total-Count", "Content-Disposition"}
 
@@ -59,6 +76,7 @@ var shownHeaders = []string{"Content-Type", "WWW-Authenticate", "Retry-After", "
 // compares it with testdata/golden/name.golden, or rewrites it with -update.
 func golden(t *testing.T, name string, a answer) {
 	t.Helper()
+	documented(t, goldenDoc(t), a)
 	var b strings.Builder
 	fmt.Fprintf(&b, "HTTP %d\n", a.status)
 	for _, h := range shownHeaders {

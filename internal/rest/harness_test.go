@@ -163,9 +163,10 @@ func (h *harness) token(name, scope string) string {
 }
 
 type answer struct {
-	status int
-	header http.Header
-	body   []byte
+	method, path string // the request's
+	status       int
+	header       http.Header
+	body         []byte
 }
 
 // do sends a request; token "" sends none.
@@ -188,5 +189,5 @@ func (h *harness) do(token, method, path, ctype, body string) answer {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, header: res.Header, body: b}
+	return answer{method: method, path: path, status: res.StatusCode, header: res.Header, body: b}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -189,4 +190,39 @@ func TestScopes(t *testing.T) {
 			t.Errorf("%s %s without scope %s: %d %q, want 403 insufficient_scope", op.Method, op.Path, op.Scope, res.status, res.header.Get("WWW-Authenticate"))
 		}
 	}
+}
+
+// documented checks an answer against the operation the document gives
+// for its request; answers outside the document (the JSON 404 and 405 of
+// unknown paths and methods) are skipped.
+func documented(t *testing.T, doc *openapi3.T, a answer) {
+	t.Helper()
+	path, _, _ := strings.Cut(a.path, "?")
+	for tmpl, item := range doc.Paths.Map() {
+		op := item.GetOperation(a.method)
+		if op == nil || !templateRE(tmpl).MatchString(path) {
+			continue
+		}
+		req, _ := http.NewRequest(a.method, "http://gadget"+a.path, nil)
+		in := &openapi3filter.RequestValidationInput{Request: req, Route: &routers.Route{Spec: doc, Path: tmpl, PathItem: item, Method: a.method, Operation: op},
+			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
+		out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: a.status, Header: a.header,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true}}
+		out.SetBodyBytes(a.body)
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Errorf("%s %s: answer %d does not match the document: %v", a.method, a.path, a.status, err)
+		}
+		return
+	}
+	if a.status != http.StatusNotFound && a.status != http.StatusMethodNotAllowed {
+		t.Errorf("%s %s: no documented operation", a.method, a.path)
+	}
+}
+
+// templateRE matches a documented path; {url} takes the rest of the path.
+func templateRE(tmpl string) *regexp.Regexp {
+	re := regexp.QuoteMeta(tmpl)
+	re = strings.ReplaceAll(re, `\{url\}`, `.+`)
+	re = regexp.MustCompile(`\\\{[a-z0-9_]+\\\}`).ReplaceAllString(re, `[^/]+`)
+	return regexp.MustCompile("^" + re + "$")
 }
