@@ -101,18 +101,24 @@ func TestRESTEndToEnd(t *testing.T) {
 			// but for the endpoint
 			in.rest(sam, "GET", "/api/indicator/ipv4/198.51.100.61?providers=abuseipdb,internetdb", "", nil)
 			field[map[string]any](t, in.gql(sam, `{ indicator(value: "198.51.100.62") { results(providers: ["abuseipdb", "internetdb"]) { status } } }`, nil), "indicator")
-			time.Sleep(400 * time.Millisecond)
-			var logs []restLog
-			if res, _ := in.rest(root, "GET", "/api/admin/log/sam?limit=100", "", &logs); res.StatusCode != 200 {
-				t.Fatalf("logs: %d", res.StatusCode)
-			}
-			byEndpoint := map[string]map[string]restLog{}
-			for _, l := range logs {
-				if byEndpoint[l.Endpoint] == nil {
-					byEndpoint[l.Endpoint] = map[string]restLog{}
+			// the usage writer batches: wait until both lookups' rows are in
+			var byEndpoint map[string]map[string]restLog
+			for wait := time.Now().Add(10 * time.Second); time.Now().Before(wait); time.Sleep(100 * time.Millisecond) {
+				var logs []restLog
+				if res, _ := in.rest(root, "GET", "/api/admin/log/sam?limit=100", "", &logs); res.StatusCode != 200 {
+					t.Fatalf("logs: %d", res.StatusCode)
 				}
-				l.Parameters = strings.NewReplacer("198.51.100.61", "V", "198.51.100.62", "V").Replace(l.Parameters)
-				byEndpoint[l.Endpoint][l.Page] = l
+				byEndpoint = map[string]map[string]restLog{}
+				for _, l := range logs {
+					if byEndpoint[l.Endpoint] == nil {
+						byEndpoint[l.Endpoint] = map[string]restLog{}
+					}
+					l.Parameters = strings.NewReplacer("198.51.100.61", "V", "198.51.100.62", "V").Replace(l.Parameters)
+					byEndpoint[l.Endpoint][l.Page] = l
+				}
+				if len(byEndpoint["GET /api/indicator/ipv4/{ipv4}"]) == 2 && len(byEndpoint["POST /graphql indicator"]) == 2 {
+					break
+				}
 			}
 			restRows, gqlRows := byEndpoint["GET /api/indicator/ipv4/{ipv4}"], byEndpoint["POST /graphql indicator"]
 			if len(restRows) != 2 || len(gqlRows) != 2 {

@@ -217,8 +217,8 @@ func TestGolden(t *testing.T) {
 	}
 	run := func(s step) {
 		t.Helper()
-		if s.name == "" {
-			time.Sleep(100 * time.Millisecond)
+		if s.name == "" { // let the usage writer (5 ms batches) catch up
+			time.Sleep(250 * time.Millisecond)
 			return
 		}
 		start := time.Now()
