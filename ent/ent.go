@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 )
@@ -76,6 +77,7 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			jobcall.Table:  jobcall.ValidColumn,
+			task.Table:     task.ValidColumn,
 			usagelog.Table: usagelog.ValidColumn,
 			user.Table:     user.ValidColumn,
 		})

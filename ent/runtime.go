@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/schema"
+	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 )
@@ -22,6 +23,68 @@ func init() {
 	jobcallDescStartedAt := jobcallFields[1].Descriptor()
 	// jobcall.DefaultStartedAt holds the default value on creation for the started_at field.
 	jobcall.DefaultStartedAt = jobcallDescStartedAt.Default.(func() time.Time)
+	taskFields := schema.Task{}.Fields()
+	_ = taskFields
+	// taskDescUsername is the schema descriptor for username field.
+	taskDescUsername := taskFields[1].Descriptor()
+	// task.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	task.UsernameValidator = func() func(string) error {
+		validators := taskDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// taskDescKind is the schema descriptor for kind field.
+	taskDescKind := taskFields[2].Descriptor()
+	// task.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	task.KindValidator = func() func(string) error {
+		validators := taskDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// taskDescProviders is the schema descriptor for providers field.
+	taskDescProviders := taskFields[4].Descriptor()
+	// task.DefaultProviders holds the default value on creation for the providers field.
+	task.DefaultProviders = taskDescProviders.Default.(string)
+	// task.ProvidersValidator is a validator for the "providers" field. It is called by the builders before save.
+	task.ProvidersValidator = taskDescProviders.Validators[0].(func(string) error)
+	// taskDescStatus is the schema descriptor for status field.
+	taskDescStatus := taskFields[5].Descriptor()
+	// task.DefaultStatus holds the default value on creation for the status field.
+	task.DefaultStatus = taskDescStatus.Default.(string)
+	// task.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	task.StatusValidator = taskDescStatus.Validators[0].(func(string) error)
+	// taskDescError is the schema descriptor for error field.
+	taskDescError := taskFields[7].Descriptor()
+	// task.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	task.ErrorValidator = taskDescError.Validators[0].(func(string) error)
+	// taskDescCreatedAt is the schema descriptor for created_at field.
+	taskDescCreatedAt := taskFields[8].Descriptor()
+	// task.DefaultCreatedAt holds the default value on creation for the created_at field.
+	task.DefaultCreatedAt = taskDescCreatedAt.Default.(func() time.Time)
+	// taskDescID is the schema descriptor for id field.
+	taskDescID := taskFields[0].Descriptor()
+	// task.DefaultID holds the default value on creation for the id field.
+	task.DefaultID = taskDescID.Default.(func() uuid.UUID)
 	usagelogFields := schema.UsageLog{}.Fields()
 	_ = usagelogFields
 	// usagelogDescUsername is the schema descriptor for username field.

@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
+	// Task is the client for interacting with the Task builders.
+	Task *TaskClient
 	// UsageLog is the client for interacting with the UsageLog builders.
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
@@ -152,6 +154,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.JobCall = NewJobCallClient(tx.config)
+	tx.Task = NewTaskClient(tx.config)
 	tx.UsageLog = NewUsageLogClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }

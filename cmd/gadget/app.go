@@ -25,6 +25,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
 // Login throttling: the original allowed 5 attempts a minute per client.
@@ -47,6 +48,7 @@ type app struct {
 	inline    *enrich.Engine // calls providers itself: River workers and the CLI
 	jobs      *jobs.Runtime  // nil with the inline executor
 	riverUI   http.Handler   // River UI, when jobs run
+	tasks     *tasks.Service // the REST layer's two-step lookups (routes_rest.go)
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
@@ -244,6 +246,9 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 // close stops the job runtime, flushes usage records and closes
 // connections.
 func (a *app) close(ctx context.Context) {
+	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
+		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
+	}
 	if a.jobs != nil {
 		if err := a.jobs.Stop(ctx); err != nil {
 			a.log.Error("stop job workers", "err", err)

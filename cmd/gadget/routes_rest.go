@@ -1,8 +1,33 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/rest"
+	"github.com/inspector-gadget/gadget/internal/tasks"
+)
 
 // restRoutes returns the REST compatibility layer (/api/..., /openapi.json, /docs), pattern → handler.
 func (a *app) restRoutes() map[string]http.Handler {
-	return nil
+	a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second})
+	api := rest.New(rest.Config{
+		Auth:     a.auth,
+		Listings: accounting.NewListings(a.acct, a.store),
+		Engine:   a.engine,
+		Tasks:    tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
+		Usage:    a.writer,
+		Logger:   a.log,
+		Version:  version,
+		Started:  a.started,
+		Providers: func() []rest.ProviderStatus {
+			var out []rest.ProviderStatus
+			for _, p := range (statusSource{a}).Providers() {
+				out = append(out, rest.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds})
+			}
+			return out
+		},
+	})
+	return api.Routes()
 }

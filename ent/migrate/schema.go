@@ -28,6 +28,39 @@ var (
 			},
 		},
 	}
+	// TasksColumns holds the columns for the "tasks" table.
+	TasksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "providers", Type: field.TypeString, Size: 1024, Default: ""},
+		{Name: "status", Type: field.TypeString, Size: 16, Default: "PENDING"},
+		{Name: "result", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "deadline", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+	}
+	// TasksTable holds the schema information for the "tasks" table.
+	TasksTable = &schema.Table{
+		Name:       "tasks",
+		Columns:    TasksColumns,
+		PrimaryKey: []*schema.Column{TasksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "task_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[10]},
+			},
+			{
+				Name:    "task_username_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[1], TasksColumns[8]},
+			},
+		},
+	}
 	// LoggingColumns holds the columns for the "logging" table.
 	LoggingColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -95,6 +128,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		JobCallTable,
+		TasksTable,
 		LoggingTable,
 		AuthTable,
 	}
@@ -103,6 +137,9 @@ var (
 func init() {
 	JobCallTable.Annotation = &entsql.Annotation{
 		Table: "job_call",
+	}
+	TasksTable.Annotation = &entsql.Annotation{
+		Table: "tasks",
 	}
 	LoggingTable.Annotation = &entsql.Annotation{
 		Table: "logging",

@@ -9,6 +9,9 @@ import (
 // JobCall is the predicate function for jobcall builders.
 type JobCall func(*sql.Selector)
 
+// Task is the predicate function for task builders.
+type Task func(*sql.Selector)
+
 // UsageLog is the predicate function for usagelog builders.
 type UsageLog func(*sql.Selector)
 

@@ -36,13 +36,7 @@ func Authenticate(svc *auth.Service, log *slog.Logger) http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		var err error
-		if ct == "multipart/form-data" {
-			err = r.ParseMultipartForm(maxFormBytes)
-		} else {
-			err = r.ParseForm()
-		}
-		if err != nil {
+		if err := parseForm(r, ct); err != nil {
 			var mbe *http.MaxBytesError
 			if errors.As(err, &mbe) {
 				writeError(w, r, log, errcode.Field("body", "form is too large"), "invalid_request")
