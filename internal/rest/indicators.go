@@ -84,6 +84,7 @@ type sourceResult struct {
 	FetchedAt *time.Time      `json:"fetched_at"`
 	LatencyMs int64           `json:"latency_ms"`
 	Error     *sourceError    `json:"error"`
+	JobID     int64           `json:"job_id,omitempty"` // the River job (with PENDING: ask again)
 }
 
 type sourceError struct {
@@ -107,7 +108,7 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
-		s := sourceResult{Source: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds()}
+		s := sourceResult{Source: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID}
 		if len(s.Results) == 0 {
 			s.Results = json.RawMessage("null")
 		}
