@@ -64,8 +64,9 @@ func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
 	}
 	if !strings.Contains(rawURL, "pool_max_conns") {
 		// pgx's default (4 on 2 cores) starves a process whose requests,
-		// River workers and two LISTEN connections share the pool
-		cfg.MaxConns = 40
+		// River workers and two LISTEN connections share the pool; 20 here
+		// and 20 for the job queue's pool (QueuePool), at most, per process
+		cfg.MaxConns = 20
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
