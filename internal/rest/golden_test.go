@@ -239,7 +239,7 @@ func TestGolden(t *testing.T) {
 	}
 	json.Unmarshal(sub.body, &task)
 	var polled answer
-	for range 200 {
+	for range 1000 { // up to 10 s
 		polled = h.do(carol, "GET", "/api/indicator/ipv4/"+task.TaskID, "", "")
 		if bytes.Contains(polled.body, []byte(`"SUCCESS"`)) {
 			break
@@ -252,7 +252,7 @@ func TestGolden(t *testing.T) {
 	form := h.do(carol, "POST", "/api/indicator/url", formCT, "indicator=hxxp%3A%2F%2Fevil%5B.%5Dexample%2Fx&providers=urlhaus")
 	golden(t, "submit_form", form)
 	json.Unmarshal(form.body, &task)
-	for range 200 {
+	for range 1000 { // up to 10 s
 		if polled = h.do(carol, "GET", "/api/indicator/url/"+task.TaskID, "", ""); bytes.Contains(polled.body, []byte(`"SUCCESS"`)) {
 			break
 		}
