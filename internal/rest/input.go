@@ -198,7 +198,8 @@ func (in input) date(name string) (*time.Time, error) {
 	return &t, nil
 }
 
-// list returns a comma-separated parameter's non-empty items.
+// list returns a comma-separated parameter's distinct non-empty items,
+// lower-cased, in order.
 func (in input) list(name string, maxItems int) ([]string, error) {
 	s, err := in.str(name)
 	if err != nil || s == "" {
@@ -206,8 +207,8 @@ func (in input) list(name string, maxItems int) ([]string, error) {
 	}
 	var out []string
 	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, strings.ToLower(f))
+		if f = strings.ToLower(strings.TrimSpace(f)); f != "" && !contains(out, f) {
+			out = append(out, f)
 		}
 	}
 	if len(out) > maxItems {
