@@ -151,7 +151,9 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 
 	// identical concurrent lookups on both APIs: one job, one upstream call
-	fake.SetLatency("virustotal", 300*time.Millisecond)
+	// long enough that every request is in flight before the call ends, even
+	// under the race detector on a loaded machine
+	fake.SetLatency("virustotal", 1500*time.Millisecond)
 	var wg sync.WaitGroup
 	statuses := make(chan string, 20)
 	for i := range 20 {
