@@ -36,7 +36,7 @@ type env struct {
 	acct *accounting.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	t.Helper()
 	st := storetest.Open(t, storetest.SQLiteURL(t))
 	tokens, err := auth.NewTokens([]byte("portal-test-secret-portal-test-secret-0123"), 30*time.Minute, nil)
@@ -54,7 +54,10 @@ func newEnv(t *testing.T) *env {
 	if _, err := as.CreateUser(ctx, "alice", alicePW, false, true); err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := provider.NewRegistry()
+	reg, err := provider.NewRegistry(ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	eng, err := enrich.New(enrich.Config{Registry: reg, Cache: cache.NewMemory(100), Limiter: ratelimit.NewBuckets(time.Now)})
 	if err != nil {
 		t.Fatal(err)
