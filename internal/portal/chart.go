@@ -43,7 +43,7 @@ const (
 	chartW, chartH = 760, 240
 	chartLeft      = 48
 	chartBottom    = 24
-	chartColours   = 8
+	chartColours   = 12 // one per provider: .c0 … .c11 in portal.css
 )
 
 // newChart draws value(series) for each series over days.
