@@ -12,10 +12,13 @@
 # To upgrade a package: change its version below, run with -f, read the
 # mismatch report, review the new upstream files, then pin the new hashes.
 # Stay on graphiql 4.x: graphiql 5 ships no UMD build.
+#
+# Other asset sets (scripts/vendor-portal-assets.sh) run this script with
+# VENDOR_DEST, VENDOR_MANIFEST, VENDOR_NOTE and VENDOR_SCRIPT set.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-dest="$root/internal/playground/assets"
+dest="${VENDOR_DEST:-$root/internal/playground/assets}"
 
 force=0
 case "${1:-}" in
@@ -31,7 +34,7 @@ esac
 #   local name | package@version | path inside the npm tarball | sha256
 # The sha256 of the four core files equals the SRI that gqlgen's playground
 # pins for the same versions on the CDN.
-manifest='
+manifest=${VENDOR_MANIFEST:-'
 graphiql.min.js|graphiql@4.1.2|package/graphiql.min.js|867226ba8af5ce7949903fc53932f78dac9f4bfc6cc8da0fd3869b8bc6c5256b
 graphiql.min.css|graphiql@4.1.2|package/graphiql.min.css|30487e07635d312a63f647b140d37740a73c53332b0975bf4b1fe985ca6ec885
 LICENSE.graphiql|graphiql@4.1.2|package/LICENSE|4b18fbe55c4e8f9169cb702be138f4d858a2dad920c39857204ffdc9c1c9fdc4
@@ -40,7 +43,8 @@ LICENSE.react|react@18.2.0|package/LICENSE|52412d7bc7ce4157ea628bbaacb8829e0a9cb
 react-dom.production.min.js|react-dom@18.2.0|package/umd/react-dom.production.min.js|21758ed084cd0e37e735722ee4f3957ea960628a29dfa6c3ce1a1d47a2d6e4f7
 graphiql-plugin-explorer.umd.js|@graphiql/plugin-explorer@4.0.6|package/dist/index.umd.js|50cf2c58e4b45daf722d8f39aba0a5874a45e2aa715fe4ce709e357e5102a81b
 graphiql-plugin-explorer.css|@graphiql/plugin-explorer@4.0.6|package/dist/style.css|68909a4ae23bfadfc4591acb4e2b3c8d4f44153b9ae7fa3b7e7c319eba310ef1
-'
+'}
+note=${VENDOR_NOTE-"# @graphiql/plugin-explorer ships no LICENSE file; its package.json declares MIT."}
 
 sha256() {
 	if command -v sha256sum >/dev/null 2>&1; then
@@ -55,8 +59,8 @@ entries() { printf '%s\n' "$manifest" | sed '/^$/d'; }
 # write_versions DIR: the VERSIONS file describing the pinned files.
 write_versions() {
 	{
-		echo "# Vendored by scripts/vendor-assets.sh from the npm registry; do not edit by hand."
-		echo "# @graphiql/plugin-explorer ships no LICENSE file; its package.json declares MIT."
+		echo "# Vendored by scripts/${VENDOR_SCRIPT:-vendor-assets.sh} from the npm registry; do not edit by hand."
+		[[ -z "$note" ]] || echo "$note"
 		echo "# file	package@version	path in tarball	sha256"
 		entries | while IFS='|' read -r name pkg path sum; do
 			printf '%s\t%s\t%s\t%s\n' "$name" "$pkg" "$path" "$sum"

@@ -1,8 +1,38 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/portal"
+	"github.com/inspector-gadget/gadget/internal/provider"
+)
 
 // portalRoutes returns the web portal (/portal/), pattern → handler.
 func (a *app) portalRoutes() map[string]http.Handler {
-	return nil
+	riverUI := ""
+	if a.cfg.Executor == "river" || a.cfg.Executor == "" && a.cfg.IsPostgres() {
+		riverUI = "/admin/river/"
+	}
+	p, err := portal.New(portal.Config{
+		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
+		Providers: a.portalProviders, RiverUI: riverUI, Logger: a.log,
+	})
+	if err != nil {
+		// the embedded templates and assets are broken: a build defect
+		a.log.Error("portal unavailable", "err", err)
+		return nil
+	}
+	return map[string]http.Handler{portal.Prefix: p}
+}
+
+// portalProviders is each provider's state for the portal's overview.
+func (a *app) portalProviders() []portal.ProviderInfo {
+	var out []portal.ProviderInfo
+	for _, info := range (statusSource{a}).Providers() {
+		d, _ := provider.Lookup(info.Name)
+		out = append(out, portal.ProviderInfo{Name: info.Name, Enabled: info.Enabled, Configured: info.Configured,
+			Keyless: d.Key != provider.KeyRequired, Kinds: info.Kinds, Rate: a.cfg.Providers[info.Name].Rate.String()})
+	}
+	return out
 }

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds a Chromium or Chrome binary; "" when there is none.
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// screenshotDirs are where page screenshots go: artifacts/screenshots
+// always (gitignored), and docs/screenshots (the README's) when
+// GADGET_UPDATE_SCREENSHOTS is set.
+func screenshotDirs(t *testing.T) []string {
+	dirs := []string{filepath.Join("..", "..", "artifacts", "screenshots")}
+	if os.Getenv("GADGET_UPDATE_SCREENSHOTS") != "" {
+		dirs = append(dirs, filepath.Join("..", "..", "docs", "screenshots"))
+	}
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dirs
+}
+
+// TestPortalInBrowser drives the portal in headless Chromium: sign in, look
+// up indicators against the fake intel server and see the verdict badges,
+// create a user, and check the overview's chart drew data, saving a
+// screenshot of each page. It skips only when no Chromium exists and CI is
+// unset; in CI it fails instead.
+func TestPortalInBrowser(t *testing.T) {
+	bin := chromiumPath()
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI is set but no chromium binary was found (apt-get install -y chromium)")
+		}
+		t.Skip("no chromium binary: install Debian's chromium to run the portal's browser test")
+	}
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"),
+		"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOOKUP_DEADLINE": "5s"}
+	withFake(t, env)
+	in := start(t, env)
+	dirs := screenshotDirs(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelTimeout()
+
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			png, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			for _, d := range dirs {
+				if err := os.WriteFile(filepath.Join(d, name+".png"), png, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+
+	run("sign in",
+		chromedp.Navigate(in.base+"/portal/login"),
+		chromedp.WaitVisible(chromedp.ID("username")),
+		shot("login"),
+		chromedp.SetValue(chromedp.ID("username"), "root"),
+		chromedp.SetValue(chromedp.ID("password"), rootPW),
+		chromedp.Click(chromedp.CSS(`form.login button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("lookup-form")),
+	)
+
+	values := "Seen today: 203.0.113.7 and hxxp://evil[.]example/payload\n192.0.2.44\nnot-an-indicator!\n"
+	run("lookup",
+		chromedp.SetValue(chromedp.ID("values"), values),
+		chromedp.Click(chromedp.ID("lookup-submit")),
+		chromedp.WaitVisible(chromedp.CSS(`#lookup-form[data-done="true"]`)),
+	)
+	levels := evalAs[[]string](t, ctx, "read verdicts", `[...document.querySelectorAll("#lookup-results tbody tr")].map(tr => tr.dataset.value + "=" + tr.querySelector(".badge").dataset.level)`)
+	want := map[string]string{"203.0.113.7": "MALICIOUS", "192.0.2.44": "BENIGN"} // not found by the reputation providers; context providers answer
+	got := map[string]string{}
+	for _, l := range levels {
+		k, v, _ := strings.Cut(l, "=")
+		got[k] = v
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("verdict of %s = %q, want %q (all: %v)", k, got[k], v, levels)
+		}
+	}
+	if len(levels) != 3 || got["http://evil.example/payload"] != "MALICIOUS" {
+		t.Errorf("rows = %v, want three with the defanged URL malicious", levels)
+	}
+	invalid := evalAs[string](t, ctx, "invalid lines", `document.getElementById("lookup-invalid").textContent`)
+	if !strings.Contains(invalid, "not-an-indicator!") {
+		t.Errorf("the invalid line is not reported: %q", invalid)
+	}
+	run("expand a provider", chromedp.Click(chromedp.CSS("#lookup-results tbody tr:first-child details summary")), shot("lookup"))
+
+	run("create a user",
+		chromedp.Navigate(in.base+"/portal/admin/users"),
+		chromedp.WaitVisible(chromedp.ID("new-username")),
+		chromedp.SetValue(chromedp.ID("new-username"), "carol"),
+		chromedp.SetValue(chromedp.ID("new-password"), "carol-password-123"),
+		chromedp.Click(chromedp.CSS(`form.inline button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+		shot("users"),
+	)
+	users := evalAs[string](t, ctx, "users table", `document.getElementById("users").textContent`)
+	if !strings.Contains(users, "carol") {
+		t.Errorf("carol is not listed after creating her")
+	}
+
+	run("overview", chromedp.Navigate(in.base+"/portal/admin/"), chromedp.WaitVisible(chromedp.CSS("figure.chart svg")), shot("overview"))
+	drawn := evalAs[int](t, ctx, "chart bars", `[...document.querySelectorAll("figure.chart svg rect.bar")].filter(r => r.getBBox().height > 0 && r.getBBox().width > 0).length`)
+	if drawn == 0 {
+		t.Error("the overview's chart drew no bars")
+	}
+
+	for _, p := range []struct{ path, name string }{{"/portal/usage", "usage"}, {"/portal/admin/audit", "audit"}, {"/portal/admin/reports", "reports"}} {
+		run(p.name, chromedp.Navigate(in.base+p.path), chromedp.WaitVisible(chromedp.CSS("main h1")), shot(p.name))
+	}
+
+	// a narrow screen: no page-wide horizontal scrolling
+	run("narrow", chromedp.EmulateViewport(390, 844), chromedp.Navigate(in.base+"/portal/admin/users"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	overflow := evalAs[bool](t, ctx, "narrow overflow", `document.documentElement.scrollWidth > window.innerWidth + 1`)
+	if overflow {
+		wide := evalAs[string](t, ctx, "wide elements", `[...document.querySelectorAll("body *")].filter(e => !e.closest("table") && e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + "." + e.className).join(" ")`)
+		t.Errorf("the users page scrolls sideways at 390 px (wide: %s)", wide)
+	}
+	run("narrow screenshot", shot("users-narrow"))
+}
+
+// evalAs evaluates js in the page and returns its value.
+func evalAs[T any](t *testing.T, ctx context.Context, step, js string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+	return v
+}

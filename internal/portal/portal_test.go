@@ -1,0 +1,441 @@
+package portal_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/cache"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/portal"
+	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
+	"github.com/inspector-gadget/gadget/internal/store/storetest"
+)
+
+const (
+	rootPW  = "root-password-1234"
+	alicePW = "alice-password-1234"
+)
+
+type env struct {
+	t    *testing.T
+	srv  *httptest.Server
+	auth *auth.Service
+	acct *accounting.Service
+}
+
+func newEnv(t *testing.T, ps ...provider.Provider) *env {
+	t.Helper()
+	st := storetest.Open(t, storetest.SQLiteURL(t))
+	tokens, err := auth.NewTokens([]byte("portal-test-secret-portal-test-secret-0123"), 30*time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := auth.NewService(auth.Config{Store: st, Tokens: tokens, Throttle: ratelimit.NewFailures(50, time.Minute), BcryptCost: auth.MinBcryptCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := as.Bootstrap(ctx, rootPW); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.CreateUser(ctx, "alice", alicePW, false, true); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := provider.NewRegistry(ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := enrich.New(enrich.Config{Registry: reg, Cache: cache.NewMemory(100), Limiter: ratelimit.NewBuckets(time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct := accounting.NewService(st, nil)
+	if err := st.InsertUsage(ctx, []accounting.Record{
+		{Username: "alice", API: "virustotal", Status: "ok", DataSize: 900, At: time.Now().Add(-time.Hour), Latency: 30 * time.Millisecond},
+		{Username: "alice", API: "virustotal", Status: "ok", Cached: true, At: time.Now().Add(-time.Hour)},
+		{Username: "root", API: "abuseipdb", Status: "rate_limited", At: time.Now().Add(-26 * time.Hour)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng,
+		Providers: func() []portal.ProviderInfo {
+			return []portal.ProviderInfo{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(portal.Prefix, p)
+	mux.Handle("GET /admin/river/", portal.SessionAuth(as, auth.ScopeMon, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "river for "+auth.FromContext(r.Context()).Username)
+	})))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &env{t: t, srv: srv, auth: as, acct: acct}
+}
+
+// browser is a cookie-keeping client that does not follow redirects.
+type browser struct {
+	e *env
+	c *http.Client
+}
+
+func (e *env) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (b *browser) do(method, path string, form url.Values, header map[string]string) page {
+	b.e.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.e.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return page{status: res.StatusCode, header: res.Header, body: string(raw)}
+}
+
+func (b *browser) get(path string) page { return b.do("GET", path, nil, nil) }
+
+// submit posts a form with the session's CSRF token and pairs of field
+// names and values, and reports an answer other than want.
+func (b *browser) submit(csrf, path string, want int, kv ...string) page {
+	b.e.t.Helper()
+	form := url.Values{"csrf": {csrf}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		form.Set(kv[i], kv[i+1])
+	}
+	res := b.do("POST", path, form, nil)
+	if res.status != want {
+		b.e.t.Errorf("POST %s: HTTP %d, want %d: %.300s", path, res.status, want, res.body)
+	}
+	return res
+}
+
+// ended reports a session that still works, and returns where it is sent.
+func (b *browser) ended(why string) string {
+	b.e.t.Helper()
+	res := b.get("/portal/usage")
+	if res.status != http.StatusSeeOther {
+		b.e.t.Errorf("the session survived %s: HTTP %d", why, res.status)
+	}
+	return res.header.Get("Location")
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, p page) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no csrf field in page (HTTP %d): %.300s", p.status, p.body)
+	}
+	return m[1]
+}
+
+// signIn signs in through the form and returns the session's CSRF token.
+func (b *browser) signIn(user, pw string) string {
+	b.e.t.Helper()
+	form := b.get("/portal/login")
+	res := b.do("POST", "/portal/login", url.Values{"csrf": {csrfOf(b.e.t, form)}, "username": {user}, "password": {pw}}, nil)
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/portal/" {
+		b.e.t.Fatalf("sign-in %s: HTTP %d %s", user, res.status, res.body)
+	}
+	return csrfOf(b.e.t, b.get("/portal/usage"))
+}
+
+func TestSignIn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.browser()
+	login := b.get("/portal/login")
+	if login.status != 200 || !strings.Contains(login.body, `name="username"`) || !strings.Contains(login.body, `name="password"`) {
+		t.Fatalf("login page: %d %s", login.status, login.body)
+	}
+	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP = %q", csp)
+	}
+	tok := csrfOf(t, login)
+
+	// no CSRF token: refused, no session
+	res := b.do("POST", "/portal/login", url.Values{"username": {"root"}, "password": {rootPW}}, nil)
+	if res.status != http.StatusForbidden || strings.Contains(res.body, rootPW) {
+		t.Fatalf("login without csrf: %d", res.status)
+	}
+	// wrong password: the one message, the password not echoed
+	tok = csrfOf(t, res)
+	res = b.do("POST", "/portal/login", url.Values{"csrf": {tok}, "username": {"root"}, "password": {"wrong-guess-xyz"}}, nil)
+	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "Incorrect username or password") || strings.Contains(res.body, "wrong-guess-xyz") {
+		t.Fatalf("bad password: %d %s", res.status, res.body)
+	}
+	// success: the cookie's attributes
+	tok = csrfOf(t, res)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/portal/login", strings.NewReader(url.Values{"csrf": {tok}, "username": {"root"}, "password": {rootPW}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range b.c.Jar.Cookies(req.URL) {
+		req.AddCookie(c)
+	}
+	raw, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw.Body.Close()
+	var session *http.Cookie
+	for _, c := range raw.Cookies() {
+		if c.Name == portal.SessionCookie {
+			session = c
+		}
+	}
+	if raw.StatusCode != http.StatusSeeOther || session == nil || !session.HttpOnly || session.SameSite != http.SameSiteStrictMode || session.Path != "/" || session.MaxAge <= 0 {
+		t.Fatalf("sign-in: HTTP %d, cookie %+v", raw.StatusCode, session)
+	}
+	if _, err := e.auth.Authenticate(context.Background(), session.Value); err != nil {
+		t.Errorf("the session cookie is not an access token of the auth service: %v", err)
+	}
+}
+
+func TestPagesNeedSessionAndScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	anon := e.browser()
+	for _, path := range []string{"/portal/", "/portal/lookup", "/portal/usage", "/portal/admin/", "/portal/admin/users", "/portal/admin/audit", "/portal/admin/reports", "/portal/admin/jobs", "/admin/river/"} {
+		if res := anon.get(path); res.status != http.StatusSeeOther || !strings.HasPrefix(res.header.Get("Location"), "/portal/login") {
+			t.Errorf("anonymous GET %s: %d %s", path, res.status, res.header.Get("Location"))
+		}
+	}
+	if res := anon.do("POST", "/portal/lookup", url.Values{"values": {"1.2.3.4"}}, nil); res.status != http.StatusUnauthorized {
+		t.Errorf("anonymous lookup: %d", res.status)
+	}
+	alice := e.browser()
+	alice.signIn("alice", alicePW)
+	for path, want := range map[string]int{
+		"/portal/lookup": 200, "/portal/usage": 200, "/portal/admin/": 403, "/portal/admin/users": 403,
+		"/portal/admin/audit": 403, "/portal/admin/reports": 403, "/portal/admin/jobs": 403, "/admin/river/": 403, "/portal/nope": 404,
+	} {
+		res := alice.get(path)
+		if res.status != want {
+			t.Errorf("alice GET %s: %d, want %d", path, res.status, want)
+		}
+		if want == 200 && strings.Contains(res.body, "/portal/admin/users") {
+			t.Errorf("alice's %s links to the admin pages", path)
+		}
+	}
+	if res := alice.get("/portal/"); res.header.Get("Location") != "/portal/lookup" {
+		t.Errorf("home redirects to %q", res.header.Get("Location"))
+	}
+	root := e.browser()
+	root.signIn("root", rootPW)
+	for _, path := range []string{"/portal/admin/", "/portal/admin/users", "/portal/admin/audit", "/portal/admin/reports", "/portal/admin/jobs"} {
+		if res := root.get(path); res.status != 200 {
+			t.Errorf("root GET %s: %d", path, res.status)
+		}
+	}
+	if res := root.get("/admin/river/"); res.status != 200 || res.body != "river for root" {
+		t.Errorf("SessionAuth GET: %d %q", res.status, res.body)
+	}
+	if res := root.do("POST", "/admin/river/", url.Values{}, nil); res.status != http.StatusMethodNotAllowed {
+		t.Errorf("SessionAuth POST: %d", res.status)
+	}
+	// signing out ends the session
+	root.submit(csrfOf(t, root.get("/portal/usage")), "/portal/logout", http.StatusSeeOther)
+	root.ended("signing out")
+}
+
+func TestUserForms(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root := e.browser()
+	csrf := root.signIn("root", rootPW)
+	alice := e.browser()
+	alice.signIn("alice", alicePW)
+	users := func() []*auth.User {
+		us, err := e.auth.ListUsers(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return us
+	}
+	n := len(users())
+
+	// CSRF refusal changes nothing
+	for name, hdr := range map[string]map[string]string{"missing token": nil, "foreign origin": {"Origin": "https://evil.example"}} {
+		form := url.Values{"username": {"mallory"}, "password": {"mallory-password-1"}}
+		if hdr != nil {
+			form.Set("csrf", csrf)
+		}
+		if res := root.do("POST", "/portal/admin/users", form, hdr); res.status != http.StatusForbidden {
+			t.Errorf("%s: %d", name, res.status)
+		}
+	}
+	if got := len(users()); got != n {
+		t.Fatalf("a refused form created a user (%d → %d)", n, got)
+	}
+	// alice (no mon) cannot create users even with her own token
+	aliceCSRF := csrfOf(t, alice.get("/portal/usage"))
+	if res := alice.do("POST", "/portal/admin/users", url.Values{"csrf": {aliceCSRF}, "username": {"x"}, "password": {"x-password-1234"}}, nil); res.status != http.StatusForbidden {
+		t.Errorf("alice creates a user: %d", res.status)
+	}
+
+	// bad input: a clear message, nothing stored, no password echoed
+	cases := []struct {
+		name, user, pw string
+		status         int
+		msg            string
+	}{
+		{"bad username", "bad name!", "good-password-123", 400, "username may hold only"},
+		{"short password", "bob", "short", 400, "password"},
+		{"duplicate", "alice", "good-password-123", 409, "already exists"},
+	}
+	for _, c := range cases {
+		res := root.do("POST", "/portal/admin/users", url.Values{"csrf": {csrf}, "username": {c.user}, "password": {c.pw}}, nil)
+		if res.status != c.status || !strings.Contains(res.body, c.msg) || strings.Contains(res.body, c.pw) {
+			t.Errorf("%s: HTTP %d, want %d with %q: %.400s", c.name, res.status, c.status, c.msg, res.body)
+		}
+	}
+	if got := len(users()); got != n {
+		t.Fatalf("bad input created a user (%d → %d)", n, got)
+	}
+
+	res := root.do("POST", "/portal/admin/users", url.Values{"csrf": {csrf}, "username": {"bob"}, "password": {"bob-password-1234"}}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("create bob: %d %s", res.status, res.body)
+	}
+	list := root.get(res.header.Get("Location"))
+	if !strings.Contains(list.body, "Created bob.") || !strings.Contains(list.body, "<td>bob</td>") {
+		t.Errorf("users page after create: %.600s", list.body)
+	}
+
+	// disabling alice ends her session
+	root.submit(csrf, "/portal/admin/users/alice/active", http.StatusSeeOther, "active", "false")
+	if loc := alice.ended("disabling the account"); loc != "/portal/login?ended=1" {
+		t.Errorf("a disabled account's session is sent to %q", loc)
+	}
+	root.submit(csrf, "/portal/admin/users/alice/active", 400, "active", "maybe")
+	if res := root.submit(csrf, "/portal/admin/users/root/active", 400, "active", "false"); !strings.Contains(res.body, "cannot disable your own") {
+		t.Errorf("disable self: %.300s", res.body)
+	}
+	root.submit(csrf, "/portal/admin/users/alice/active", http.StatusSeeOther, "active", "true")
+
+	// a password reset ends the sessions of that user
+	alice.signIn("alice", alicePW)
+	root.submit(csrf, "/portal/admin/users/alice/password", 400, "password", "x")
+	root.submit(csrf, "/portal/admin/users/nobody/password", 404, "password", "new-password-12345")
+	time.Sleep(1100 * time.Millisecond) // password stamps have second resolution
+	root.submit(csrf, "/portal/admin/users/alice/password", http.StatusSeeOther, "password", "new-password-12345")
+	alice.ended("a password reset")
+}
+
+func TestReportPages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root := e.browser()
+	root.signIn("root", rootPW)
+	for _, path := range []string{"/portal/usage?from=yesterday", "/portal/admin/?to=2026-13-01", "/portal/admin/audit?from=x", "/portal/admin/reports?from=2026-03-10&to=2026-03-01"} {
+		if res := root.get(path); res.status != 400 || !strings.Contains(res.body, `class="error"`) {
+			t.Errorf("GET %s: %d", path, res.status)
+		}
+	}
+	ov := root.get("/portal/admin/")
+	if ov.status != 200 || !regexp.MustCompile(`<rect class="bar c\d"`).MatchString(ov.body) || !strings.Contains(ov.body, "33.3%") {
+		t.Errorf("overview has no bars or ratio: %.2000s", ov.body)
+	}
+	if !strings.Contains(ov.body, "4/m") || !strings.Contains(ov.body, "alice: 2 provider answers") {
+		t.Errorf("overview lacks provider rate or top users")
+	}
+	alice := e.browser()
+	alice.signIn("alice", alicePW)
+	mine := alice.get("/portal/usage?format=csv")
+	if mine.status != 200 || !strings.HasPrefix(mine.header.Get("Content-Type"), "text/csv") || !strings.Contains(mine.body, ",virustotal,2,900") || strings.Contains(mine.body, "abuseipdb") {
+		t.Errorf("alice's usage CSV: %d %s", mine.status, mine.body)
+	}
+	rep := root.get("/portal/admin/reports?format=csv&username=alice")
+	if !strings.Contains(rep.body, "username,api,calls,bytes") || !strings.Contains(rep.body, "alice,virustotal,2,900") {
+		t.Errorf("report CSV: %s", rep.body)
+	}
+	audit := root.get("/portal/admin/audit?api=abuseipdb")
+	if !strings.Contains(audit.body, "rate_limited") || strings.Contains(audit.body, "<td>alice</td>") {
+		t.Errorf("filtered audit: %.1500s", audit.body)
+	}
+	csv := root.get("/portal/admin/audit?username=alice&format=csv")
+	if strings.Count(csv.body, "\n") != 3 || !strings.Contains(csv.header.Get("Content-Disposition"), "audit.csv") {
+		t.Errorf("audit CSV: %s", csv.body)
+	}
+}
+
+func TestLookupInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := e.browser()
+	csrf := alice.signIn("alice", alicePW)
+	post := func(form url.Values, hdr map[string]string) page {
+		return alice.do("POST", "/portal/lookup", form, hdr)
+	}
+	many := ""
+	for i := range 101 {
+		many += fmt.Sprintf("10.0.%d.%d\n", i/200, i%200+1)
+	}
+	for name, c := range map[string]struct {
+		form   url.Values
+		status int
+		msg    string
+	}{
+		"no csrf":          {url.Values{"values": {"1.2.3.4"}}, 403, "form has expired"},
+		"empty":            {url.Values{"csrf": {csrf}, "values": {"  "}}, 400, "paste at least one indicator"},
+		"unknown provider": {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "providers": {"nosuch"}}, 400, "unknown provider"},
+		"unknown preset":   {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "preset": {"nosuch"}}, 400, "unknown preset"},
+		"too many":         {url.Values{"csrf": {csrf}, "values": {many}}, 400, "at most 100 indicators"},
+	} {
+		res := post(c.form, nil)
+		if res.status != c.status || !strings.Contains(res.body, c.msg) {
+			t.Errorf("%s: %d %s", name, res.status, res.body)
+		}
+	}
+	res := post(url.Values{"values": {"see hxxp://evil[.]example/x and 203.0.113.9, then\nnot_an_indicator\n203.0.113.9"}}, map[string]string{"X-CSRF-Token": csrf})
+	if res.status != 200 || res.header.Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("lookup: %d %s", res.status, res.body)
+	}
+	lines := strings.Split(strings.TrimSpace(res.body), "\n")
+	var plan struct {
+		Type    string
+		Rows    []struct{ Value, Kind string }
+		Invalid []struct{ Input, Error string }
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.Type != "plan" || len(plan.Rows) != 2 || plan.Rows[0].Kind != "url" || plan.Rows[1].Value != "203.0.113.9" ||
+		len(plan.Invalid) != 1 || plan.Invalid[0].Input != "not_an_indicator" || lines[len(lines)-1] != `{"type":"done","row":0}` {
+		t.Errorf("stream: %s", res.body)
+	}
+}

@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/store/storetest"
+	"github.com/inspector-gadget/gadget/internal/testenv"
+)
+
+func TestUsageStatsSQLite(t *testing.T) {
+	t.Parallel()
+	testUsageStats(t, storetest.Open(t, storetest.SQLiteURL(t)))
+}
+
+func TestUsageStatsPostgres(t *testing.T) {
+	t.Parallel()
+	testUsageStats(t, storetest.Open(t, testenv.Postgres(t)))
+}
+
+func testUsageStats(t *testing.T, s interface {
+	accounting.Store
+	accounting.StatsStore
+}) {
+	ctx := context.Background()
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	recs := []accounting.Record{
+		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(time.Hour), Status: "ok", Latency: 40 * time.Millisecond},
+		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(2 * time.Hour), Status: "ok", Cached: true},
+		{Username: "bob", API: "virustotal", At: day.Add(25 * time.Hour), Status: "rate_limited"},
+		{Username: "bob", API: "abuseipdb", DataSize: 7, At: day.Add(47 * time.Hour), Status: "error", Latency: 20 * time.Millisecond},
+		{Username: "bob", API: "abuseipdb", At: day.Add(-time.Second), Status: "ok"},     // the day before: outside
+		{Username: "bob", API: "authenticate", At: day.Add(3 * time.Hour), Status: "ok"}, // not a provider
+	}
+	if err := s.InsertUsage(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	svc := accounting.NewStatsService(s, nil)
+	from, to := day, day.Add(48*time.Hour)
+	st, err := svc.Stats(ctx, &from, &to, "", []string{"virustotal", "abuseipdb"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Days) != 3 || !st.Days[0].Equal(day) {
+		t.Fatalf("days = %v", st.Days)
+	}
+	wantSeries := []accounting.Series{
+		{API: "abuseipdb", Calls: []int64{0, 1, 0}, Bytes: []int64{0, 7, 0}, Upstream: []int64{0, 1, 0}},
+		{API: "virustotal", Calls: []int64{2, 1, 0}, Bytes: []int64{200, 0, 0}, Upstream: []int64{1, 0, 0}},
+	}
+	if diff := cmp.Diff(wantSeries, st.Series); diff != "" {
+		t.Errorf("series (-want +got):\n%s", diff)
+	}
+	wantAPIs := []accounting.APIStats{
+		{API: "abuseipdb", Calls: 1, Bytes: 7, Failed: 1, Upstream: 1, AvgLatencyMs: 20},
+		{API: "virustotal", Calls: 3, Bytes: 200, CacheHits: 1, RateLimited: 1, Upstream: 1, AvgLatencyMs: 40},
+	}
+	if diff := cmp.Diff(wantAPIs, st.APIs); diff != "" {
+		t.Errorf("apis (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]accounting.UserCalls{{Username: "alice", Calls: 2}, {Username: "bob", Calls: 2}}, st.TopUsers); diff != "" {
+		t.Errorf("top users (-want +got):\n%s", diff)
+	}
+	if st.Calls != 4 || st.CacheHits != 1 || st.RateLimited != 1 || st.Failed != 1 || st.CacheHitRatio() != 0.25 {
+		t.Errorf("totals = %d calls, %d hits, %d limited, %d failed", st.Calls, st.CacheHits, st.RateLimited, st.Failed)
+	}
+	mine, err := svc.Stats(ctx, &from, &to, "bob", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(mine.Series) != 3 || mine.Calls != 3 || len(mine.TopUsers) != 1 {
+		t.Errorf("bob's stats = %+v", mine)
+	}
+	bad := to.AddDate(0, 0, 1)
+	if _, err := svc.Stats(ctx, &bad, &to, "", nil); err == nil {
+		t.Error("from after to: no error")
+	}
+}
