@@ -134,6 +134,23 @@ func TestRiverAcrossProcesses(t *testing.T) {
 			t.Errorf("GET /admin/river/ = %d, want %d", res.StatusCode, tc.want)
 		}
 	}
+	// …or, to read, a portal session holding MON (the cookie carries the token)
+	usersOnly := a.token("root", rootPW, "users tasks")
+	for _, tc := range []struct {
+		method, cookie string
+		want           int
+	}{{"GET", ta, 200}, {"POST", ta, 405}, {"GET", usersOnly, 403}} {
+		req, _ := http.NewRequest(tc.method, a.base+"/admin/river/", nil)
+		req.AddCookie(&http.Cookie{Name: "gadget_session", Value: tc.cookie})
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("%s /admin/river/ with a session = %d, want %d", tc.method, res.StatusCode, tc.want)
+		}
+	}
 	w1 := startWorker(t, bin, env)
 	w2 := startWorker(t, bin, env, "--queues", "virustotal,otx,abuseipdb")
 	db, err := pgx.Connect(context.Background(), env["GADGET_DATABASE_URL"])
