@@ -314,12 +314,16 @@ func peakRSS(pid int) int64 {
 // through River jobs worked in-process, on PostgreSQL + Redis; the figure
 // is River's latency minus inline's, at p50 and p99.
 func BenchmarkRiverOverhead(b *testing.B) {
+	callers := 20 // BENCH_CALLERS overrides
+	if n, err := strconv.Atoi(os.Getenv("BENCH_CALLERS")); err == nil && n > 0 {
+		callers = n
+	}
 	measure := func(executor string) []time.Duration {
 		env := map[string]string{
 			"GADGET_DATABASE_URL": testenv.Postgres(b), "GADGET_REDIS_URL": testenv.RedisURL(),
 			"GADGET_REDIS_PREFIX": testenv.Name("bench:") + ":", "GADGET_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
 			"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOG_LEVEL": "error", "GADGET_EXECUTOR": executor,
-			"GADGET_ACCOUNT_CACHE_TTL": "1s",
+			"GADGET_ACCOUNT_CACHE_TTL": "1s", "GADGET_ABUSEIPDB_WORKERS": os.Getenv("BENCH_WORKERS"),
 		}
 		fake := fakeintel.New(os.DirFS("../../internal/provider/testdata"), fakeintel.Options{Seed: 1})
 		srv := httptest.NewServer(fake)
@@ -335,10 +339,7 @@ func BenchmarkRiverOverhead(b *testing.B) {
 		q := `{ indicator(value: "%s") { ... on IPAddress { abuseipdb { status } } } }`
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 		post(b, client, in.base, tok, fmt.Sprintf(q, "198.51.100.250")) // warm up
-		callers, each := 20, 20
-		if n, err := strconv.Atoi(os.Getenv("BENCH_CALLERS")); err == nil && n > 0 {
-			callers = n
-		}
+		const each = 20
 		var mu sync.Mutex
 		var lat []time.Duration
 		var wg sync.WaitGroup
@@ -367,6 +368,6 @@ func BenchmarkRiverOverhead(b *testing.B) {
 	i50, i99, r50, r99 := pct(inline, .50), pct(inline, .99), pct(river, .50), pct(river, .99)
 	b.ReportMetric(ms(r50-i50), "p50-overhead-ms")
 	b.ReportMetric(ms(r99-i99), "p99-overhead-ms")
-	fmt.Printf("river vs inline, 50 ms provider, 20 concurrent callers (BENCH_CALLERS), %d lookups each: inline p50 %.1f / p99 %.1f ms, river p50 %.1f / p99 %.1f ms; overhead p50 %.1f ms, p99 %.1f ms\n",
-		len(river), ms(i50), ms(i99), ms(r50), ms(r99), ms(r50-i50), ms(r99-i99))
+	fmt.Printf("river vs inline, 50 ms provider, %d concurrent callers, %d lookups: inline p50 %.1f / p99 %.1f ms, river p50 %.1f / p99 %.1f ms; overhead p50 %.1f ms, p99 %.1f ms\n",
+		callers, len(river), ms(i50), ms(i99), ms(r50), ms(r99), ms(r50-i50), ms(r99-i99))
 }

@@ -47,6 +47,7 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		cfg.Addr = *addr
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	tuneGC(getenv)
 	var pick func(*provider.Registry) (map[string]int, error)
 	if *workers != 0 {
 		pick = func(reg *provider.Registry) (map[string]int, error) {

@@ -25,7 +25,7 @@ import (
 // its job itself (JobCompleteTx), bypassing the batched completer.
 const (
 	FetchCooldown     = time.Millisecond
-	FetchPollInterval = 50 * time.Millisecond
+	FetchPollInterval = 100 * time.Millisecond
 )
 
 // Config wires the job runtime of one process.
