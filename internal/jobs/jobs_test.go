@@ -319,3 +319,39 @@ func sum(m map[string]int) int {
 	}
 	return n
 }
+
+// A worker killed mid-call leaves its mark; an attempt that then finds the
+// answer in the cache (no call of its own) still writes the lost call's row.
+func TestLostCallRecordedOnACacheHit(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, map[string]int{"abuseipdb": 1}) // nobody works rdap yet
+	res := r.call("rdap", "198.51.100.14", 300*time.Millisecond)
+	if res.Status != enrich.StatusPending {
+		t.Fatalf("rdap with no worker = %+v", res)
+	}
+	ctx := context.Background()
+	if _, err := r.pool.Exec(ctx, `INSERT INTO job_call (job_id, started_at) VALUES ($1, now())`, res.JobID); err != nil {
+		t.Fatal(err)
+	}
+	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.14"}
+	if up := r.inline.Upstream(ctx, "rdap", ind); up.Status != enrich.StatusOK { // fills the cache
+		t.Fatalf("upstream = %+v", up)
+	}
+	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Engine: r.inline, Usage: r.store, Queues: map[string]int{"rdap": 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Stop(context.Background()) })
+	r.eventually(t, func() bool { return r.jobStates(t, "rdap")["completed"] == 1 }, "the job completes from the cache")
+	if got := r.usage(t, "rdap"); got["interrupted"] != 1 || len(got) != 1 {
+		t.Errorf("usage rows = %v, want the lost call's interrupted row only", got)
+	}
+	var marks int
+	r.pool.QueryRow(ctx, `SELECT count(*) FROM job_call`).Scan(&marks)
+	if marks != 0 || r.fake.Calls("rdap") != 1 {
+		t.Errorf("marks left %d, rdap calls %d (want 0 and the one that filled the cache)", marks, r.fake.Calls("rdap"))
+	}
+}

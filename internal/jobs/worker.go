@@ -82,7 +82,12 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	if !a.Fresh { // filled meanwhile (another job, an inline call): no upstream call
 		if r := w.engine.Cached(ctx, a.Provider, ind); r != nil {
 			r.Cached = false
-			return w.complete(ctx, job, key, r, nil)
+			// an earlier attempt may have called and died before recording
+			lost, err := w.marks(ctx, job.ID)
+			if err != nil {
+				return fmt.Errorf("%s: read call marks: %w", a.Provider, err)
+			}
+			return w.complete(ctx, job, key, r, w.rows(job, nil, lost), false)
 		}
 	}
 	for {
@@ -130,7 +135,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	rows := w.rows(job, &rec, lost)
 	switch {
 	case r.Status == enrich.StatusOK || r.Status == enrich.StatusNotFound:
-		return w.complete(ctx, job, key, r, rows)
+		return w.complete(ctx, job, key, r, rows, true)
 	case r.Status == enrich.StatusRateLimited: // upstream 429: the budget is drained
 		retry := max(r.RetryAfter, time.Second)
 		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rows); err != nil {
@@ -191,19 +196,29 @@ func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record, lost i
 		r.Status = "interrupted"
 		out = append(out, r)
 	}
-	return append(out, *rec)
+	if rec != nil {
+		out = append(out, *rec)
+	}
+	return out
+}
+
+// marks counts the call marks earlier attempts left.
+func (w *Worker) marks(ctx context.Context, id int64) (int, error) {
+	var n int
+	err := w.pool.QueryRow(ctx, `SELECT count(*) FROM job_call WHERE job_id = $1`, id).Scan(&n)
+	return n, err
 }
 
 // complete writes the usage rows, records the answer as the job's output,
 // completes the job and notifies the waiters, in one transaction: a waiter
 // never sees an answer whose job could still roll back, and a duplicate
 // delivery (the job no longer running) writes nothing.
-func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rows []accounting.Record) error {
+func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rows []accounting.Record, upstream bool) error {
 	b, err := enrich.MarshalResult(r)
 	if err != nil {
 		return err
 	}
-	n := Notice{JobID: job.ID, Final: true, Upstream: rows != nil, Key: key, Result: b}
+	n := Notice{JobID: job.ID, Final: true, Upstream: upstream, Key: key, Result: b}
 	if len(b) > notifyLimit {
 		// too large for the notice: kept as the job's output for waiters
 		// to read (small answers are not, sparing a rewrite of
@@ -216,11 +231,14 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	if err != nil {
 		return err
 	}
+	// the call was made: record it even when the attempt's time ran out
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	tx, err := w.pool.Begin(ctx)
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
+	defer tx.Rollback(ctx)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("record job %d: %w", job.ID, err)
 	}
@@ -252,8 +270,8 @@ func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Reco
 	b := &pgx.Batch{}
 	if len(rows) > 0 {
 		w.usage.QueueUsage(b, rows)
-		b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
 	}
+	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
 	payload, err := w.payload(n, r)
 	if err != nil {
 		return nil, err
