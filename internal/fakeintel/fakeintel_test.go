@@ -243,8 +243,10 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 	t.Run("timeout", func(t *testing.T) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
-		srv.SetLatency(d.Name, 500*time.Millisecond) // ends early when the client gives up
-		p := client(t, d, hs, func(c *provider.Config) { c.Timeout = 100 * time.Millisecond })
+		srv.SetLatency(d.Name, 5*time.Second) // ends early when the client gives up
+		// long enough for the request to reach the fake on a loaded machine
+		// (at 100 ms the client sometimes gave up before sending it)
+		p := client(t, d, hs, func(c *provider.Config) { c.Timeout = 400 * time.Millisecond })
 		_, err := p.Lookup(ctx, ordinary)
 		if !errors.Is(err, provider.ErrTimeout) {
 			t.Fatalf("Lookup error = %v, want ErrTimeout", err)
