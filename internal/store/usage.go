@@ -164,6 +164,11 @@ func (s *Store) AuditLog(ctx context.Context, f accounting.AuditFilter, limit in
 	if err != nil {
 		return nil, err
 	}
+	return toRecords(logs), nil
+}
+
+// toRecords maps stored usage logs to accounting records.
+func toRecords(logs []*ent.UsageLog) []accounting.Record {
 	out := make([]accounting.Record, len(logs))
 	for i, l := range logs {
 		out[i] = accounting.Record{
@@ -172,5 +177,5 @@ func (s *Store) AuditLog(ctx context.Context, f accounting.AuditFilter, limit in
 			Latency: time.Duration(l.LatencyMs) * time.Millisecond, At: l.QueryDate.UTC(),
 		}
 	}
-	return out, nil
+	return out
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"time"
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
@@ -23,11 +22,5 @@ func (s *Store) UsageLogPage(ctx context.Context, username string, offset, limit
 	if err != nil {
 		return nil, err
 	}
-	out := make([]accounting.Record, len(logs))
-	for i, l := range logs {
-		out[i] = accounting.Record{ID: l.ID.String(), Username: l.Username, API: l.API, Endpoint: l.Endpoint,
-			Parameters: l.Parameters, UserAgent: l.UserAgent, IP: l.IPAddress, Status: l.Status, DataSize: l.DataSize,
-			Cached: l.Cached, Latency: time.Duration(l.LatencyMs) * time.Millisecond, At: l.QueryDate.UTC()}
-	}
-	return out, nil
+	return toRecords(logs), nil
 }
