@@ -1,7 +1,6 @@
 package portal
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/spreadsheet"
 )
 
 // dateRange reads the optional from and to fields (YYYY-MM-DD).
@@ -38,21 +38,11 @@ func dateRange(q url.Values) (from, to *time.Time, err error) {
 func wantsCSV(r *http.Request) bool { return r.URL.Query().Get("format") == "csv" }
 
 // writeCSV sends rows as an attachment; cells that a spreadsheet would run
-// as a formula are quoted with a leading apostrophe.
+// as a formula are quoted with a leading apostrophe (spreadsheet.Write).
 func writeCSV(w http.ResponseWriter, name string, header []string, rows [][]string) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	cw := csv.NewWriter(w)
-	cw.Write(header)
-	for _, row := range rows {
-		for i, c := range row {
-			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-				row[i] = "'" + c
-			}
-		}
-		cw.Write(row)
-	}
-	cw.Flush()
+	spreadsheet.Write(w, header, rows)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,14 +1,13 @@
 package rest
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/spreadsheet"
 )
 
 // reportRow is a usage-report line, in the original's names.
@@ -71,21 +70,12 @@ func (a *API) writeReport(w http.ResponseWriter, r *http.Request, username strin
 	h.Set("Content-Type", "text/csv; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="usage-%s-%s.csv"`, page.From.Format(time.DateOnly), last.Format(time.DateOnly)))
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"username", "page", "api_calls", "data_total"})
-	for _, row := range rows {
-		cw.Write([]string{cell(row.Username), cell(row.Page), strconv.FormatInt(row.APICalls, 10), strconv.FormatInt(row.DataTotal, 10)})
+	cells := make([][]string, len(rows))
+	for i, row := range rows {
+		cells[i] = []string{row.Username, row.Page, strconv.FormatInt(row.APICalls, 10), strconv.FormatInt(row.DataTotal, 10)}
 	}
-	cw.Flush()
+	spreadsheet.Write(w, []string{"username", "page", "api_calls", "data_total"}, cells)
 	return nil
-}
-
-// cell keeps a spreadsheet from reading a value as a formula.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // logJSON is a usage-log entry, in the original's names plus ours.
