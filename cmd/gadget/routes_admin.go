@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"riverqueue.com/riverui"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/portal"
+	"github.com/inspector-gadget/gadget/internal/rest"
 )
 
 // riverUIPrefix is where River UI is mounted (MON scope).
@@ -43,7 +42,7 @@ func (a *app) adminRoutes() map[string]http.Handler {
 	if a.riverUI == nil {
 		return nil
 	}
-	bearer := a.auth.Middleware(requireScope(auth.ScopeMon, a.riverUI))
+	bearer := a.auth.Middleware(rest.RequireScope(a.log, auth.ScopeMon, a.riverUI))
 	session := portal.SessionAuth(a.auth, auth.ScopeMon, a.riverUI)
 	// API clients send a Bearer token; a browser signed in to the portal
 	// brings its session cookie, good for reading only (River UI's actions
@@ -61,27 +60,4 @@ func (a *app) adminRoutes() map[string]http.Handler {
 		riverUIPrefix + "/":    h,
 		"GET " + riverUIPrefix: http.RedirectHandler(riverUIPrefix+"/", http.StatusMovedPermanently),
 	}
-}
-
-// requireScope answers 401 (with WWW-Authenticate) or 403 unless the
-// request's principal holds scope.
-func requireScope(scope auth.Scope, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, err := auth.Require(r.Context(), scope); err != nil {
-			e := errcode.Of(err)
-			status := http.StatusForbidden
-			if e.Code == errcode.Unauthenticated {
-				status = http.StatusUnauthorized
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gadget"`)
-			} else {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="gadget", error="insufficient_scope", scope="`+string(scope)+`"`)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(status)
-			json.NewEncoder(w).Encode(map[string]string{"detail": e.Message, "code": string(e.Code)})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 )
 
@@ -66,4 +67,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false) // URLs stay readable; the type is JSON and nosniff is set
 	enc.Encode(v)
+}
+
+// RequireScope answers 401 (WWW-Authenticate: Bearer) or 403
+// (error="insufficient_scope") through writeError unless the request's
+// principal holds scope, as every REST route does; for other mounts such
+// as the River UI. Put it behind the auth middleware.
+func RequireScope(log *slog.Logger, scope auth.Scope, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := auth.Require(r.Context(), scope); err != nil {
+			writeError(w, r, log, err, "")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
