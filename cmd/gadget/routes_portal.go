@@ -11,8 +11,8 @@ import (
 // portalRoutes returns the web portal (/portal/), pattern → handler.
 func (a *app) portalRoutes() map[string]http.Handler {
 	riverUI := ""
-	if a.cfg.Executor == "river" || a.cfg.Executor == "" && a.cfg.IsPostgres() {
-		riverUI = "/admin/river/"
+	if a.riverUI != nil { // mounted by adminRoutes
+		riverUI = riverUIPrefix + "/"
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
