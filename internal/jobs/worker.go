@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -100,7 +99,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 		}
 		if wait > maxTokenSleep {
 			r := w.engine.RateLimitedResult(a.Provider, wait)
-			w.notify(ctx, w.pool, Notice{JobID: job.ID, RetryAt: w.now().Add(wait), Key: key}, r)
+			w.notify(ctx, Notice{JobID: job.ID, RetryAt: w.now().Add(wait), Key: key}, r)
 			return river.JobSnooze(wait)
 		}
 		t := time.NewTimer(wait)
@@ -295,19 +294,15 @@ func (w *Worker) payload(n Notice, r *enrich.Result) (string, error) {
 	return string(b), err
 }
 
-// notify sends n (with r as its result when given and small enough).
-func (w *Worker) notify(ctx context.Context, db execer, n Notice, r *enrich.Result) error {
+// notify tells the waiters about an attempt that ends without a
+// transaction of its own (a snooze for a spent budget); a lost notice only
+// costs them a wait until their one-second re-read.
+func (w *Worker) notify(ctx context.Context, n Notice, r *enrich.Result) {
 	payload, err := w.payload(n, r)
+	if err == nil {
+		_, err = w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload)
+	}
 	if err != nil {
-		return err
-	}
-	if _, err := db.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload); err != nil {
 		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
-		return err
 	}
-	return nil
-}
-
-type execer interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
