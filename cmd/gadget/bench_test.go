@@ -7,6 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +24,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -65,6 +68,66 @@ func post(b testing.TB, client *http.Client, base, tok, query string) []byte {
 		b.Fatalf("HTTP %d: %s", res.StatusCode, raw)
 	}
 	return raw
+}
+
+// riverStages prints where a River lookup's time went, from the jobs'
+// timestamps: before the insert committed, waiting for a worker, the
+// attempt (upstream call and completion), and from completion to answer.
+func riverStages(b *testing.B, dsn string, spans map[string][2]time.Time) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT args->>'value', created_at, attempted_at, finalized_at FROM river_job WHERE state = 'completed'`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var before, queued, attempt, after []time.Duration
+	for rows.Next() {
+		var v string
+		var c, a, f time.Time
+		if err := rows.Scan(&v, &c, &a, &f); err != nil {
+			b.Fatal(err)
+		}
+		sp, ok := spans[v]
+		if !ok {
+			continue
+		}
+		before, queued, attempt, after = append(before, c.Sub(sp[0])), append(queued, a.Sub(c)), append(attempt, f.Sub(a)), append(after, sp[1].Sub(f))
+	}
+	if rows.Err() != nil || len(before) == 0 {
+		b.Fatalf("no jobs matched: %v", rows.Err())
+	}
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	for _, s := range []struct {
+		name string
+		ds   []time.Duration
+	}{{"request to insert", before}, {"insert to fetch", queued}, {"fetch to complete", attempt}, {"complete to answer", after}} {
+		fmt.Printf("  %-20s p50 %6.1f ms  p99 %6.1f ms  max %6.1f ms\n", s.name, ms(pct(s.ds, .5)), ms(pct(s.ds, .99)), ms(pct(s.ds, 1)))
+	}
+}
+
+// cpuTicks reads the machine's busy time and this process's CPU time, in
+// clock ticks (10 ms), from /proc; zeros where /proc is missing.
+func cpuTicks() (machine, self int64) {
+	if raw, err := os.ReadFile("/proc/stat"); err == nil {
+		f := strings.Fields(strings.SplitN(string(raw), "\n", 2)[0])
+		for i, v := range f[1:] {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil && i != 3 && i != 4 { // idle, iowait
+				machine += n
+			}
+		}
+	}
+	if raw, err := os.ReadFile("/proc/self/stat"); err == nil {
+		s := string(raw)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		u, _ := strconv.ParseInt(f[11], 10, 64)
+		k, _ := strconv.ParseInt(f[12], 10, 64)
+		self = u + k
+	}
+	return machine, self
 }
 
 func pct(ds []time.Duration, p float64) time.Duration {
@@ -312,62 +375,105 @@ func peakRSS(pid int) int64 {
 // BenchmarkRiverOverhead: the same cold lookups (one provider at 50 ms
 // upstream latency, 20 concurrent callers) through the inline executor and
 // through River jobs worked in-process, on PostgreSQL + Redis; the figure
-// is River's latency minus inline's, at p50 and p99.
+// is River's latency minus inline's, at p50 and p99. Both instances stay
+// up and take turns, round by round (BENCH_ROUNDS, default 5, of
+// BENCH_EACH lookups per caller, default 20), so load from elsewhere on
+// the machine weighs on both alike; percentiles are over all rounds.
 func BenchmarkRiverOverhead(b *testing.B) {
-	callers := 20 // BENCH_CALLERS overrides
-	if n, err := strconv.Atoi(os.Getenv("BENCH_CALLERS")); err == nil && n > 0 {
-		callers = n
+	envInt := func(name string, def int) int {
+		if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+			return n
+		}
+		return def
 	}
-	measure := func(executor string) []time.Duration {
+	callers, rounds, each := envInt("BENCH_CALLERS", 20), envInt("BENCH_ROUNDS", 5), envInt("BENCH_EACH", 20)
+	fake := fakeintel.New(os.DirFS("../../internal/provider/testdata"), fakeintel.Options{Seed: 1})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	fake.SetLatency("abuseipdb", 50*time.Millisecond)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	q := `{ indicator(value: "%s") { ... on IPAddress { abuseipdb { status } } } }`
+	type side struct {
+		name, dsn, tok string
+		in             *instance
+		lat            []time.Duration
+		spans          map[string][2]time.Time
+		cpu, self      int64
+	}
+	boot := func(executor string) *side {
 		env := map[string]string{
 			"GADGET_DATABASE_URL": testenv.Postgres(b), "GADGET_REDIS_URL": testenv.RedisURL(),
 			"GADGET_REDIS_PREFIX": testenv.Name("bench:") + ":", "GADGET_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
 			"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOG_LEVEL": "error", "GADGET_EXECUTOR": executor,
 			"GADGET_ACCOUNT_CACHE_TTL": "1s", "GADGET_ABUSEIPDB_WORKERS": os.Getenv("BENCH_WORKERS"),
 		}
-		fake := fakeintel.New(os.DirFS("../../internal/provider/testdata"), fakeintel.Options{Seed: 1})
-		srv := httptest.NewServer(fake)
-		defer srv.Close()
 		for _, d := range provider.Descriptors() {
 			p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 			env[p+"BASE_URL"], env[p+"API_KEY"], env[p+"RATE"] = srv.URL+"/"+d.Name, "demo-key", "1000000/s"
 		}
-		fake.SetLatency("abuseipdb", 50*time.Millisecond)
 		in := start(b, env)
-		defer in.stop()
-		tok := in.token("root", rootPW, "")
-		q := `{ indicator(value: "%s") { ... on IPAddress { abuseipdb { status } } } }`
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
-		post(b, client, in.base, tok, fmt.Sprintf(q, "198.51.100.250")) // warm up
-		const each = 20
-		var mu sync.Mutex
-		var lat []time.Duration
-		var wg sync.WaitGroup
+		s := &side{name: executor, dsn: env["GADGET_DATABASE_URL"], in: in, tok: in.token("root", rootPW, ""), spans: map[string][2]time.Time{}}
+		// warm up with one concurrent round: connections, workers and
+		// caches are up before timing starts
+		var warm sync.WaitGroup
 		for c := range callers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			warm.Go(func() {
+				post(b, client, in.base, s.tok, fmt.Sprintf(q, fmt.Sprintf("198.51.%d.%d", 100+c, len(executor))))
+			})
+		}
+		warm.Wait()
+		return s
+	}
+	run := func(s *side, round int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		cpu0, self0 := cpuTicks()
+		for c := range callers {
+			wg.Go(func() {
 				for i := range each {
+					value := fmt.Sprintf("45.%d.%d.%d", 100+c, round, i%256) // public, distinct per round
 					start := time.Now()
-					raw := post(b, client, in.base, tok, fmt.Sprintf(q, fmt.Sprintf("45.%d.%d.%d", 100+c, i, len(executor))))
+					raw := post(b, client, s.in.base, s.tok, fmt.Sprintf(q, value))
 					took := time.Since(start)
 					if !bytes.Contains(raw, []byte(`"OK"`)) {
-						panic(fmt.Sprintf("%s: %s", executor, raw))
+						panic(fmt.Sprintf("%s: %s", s.name, raw))
 					}
 					mu.Lock()
-					lat = append(lat, took)
+					s.lat = append(s.lat, took)
+					s.spans[value] = [2]time.Time{start, start.Add(took)}
 					mu.Unlock()
 				}
-			}()
+			})
 		}
 		wg.Wait()
-		return lat
+		cpu1, self1 := cpuTicks()
+		s.cpu, s.self = s.cpu+cpu1-cpu0, s.self+self1-self0
 	}
-	inline, river := measure("inline"), measure("river")
+	inline, river := boot("inline"), boot("river")
+	defer inline.in.stop()
+	defer river.in.stop()
+	var rounds50 []time.Duration
+	for r := range rounds {
+		n := len(inline.lat)
+		run(inline, r)
+		run(river, r)
+		rounds50 = append(rounds50, pct(river.lat[n:], .5)-pct(inline.lat[n:], .5))
+	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	i50, i99, r50, r99 := pct(inline, .50), pct(inline, .99), pct(river, .50), pct(river, .99)
+	for _, s := range []*side{inline, river} {
+		n := float64(len(s.lat))
+		fmt.Printf("%s: CPU per lookup %.2f ms (this process %.2f ms, the rest of the machine %.2f ms)\n", s.name,
+			float64(s.cpu)*10/n, float64(s.self)*10/n, float64(s.cpu-s.self)*10/n)
+	}
+	riverStages(b, river.dsn, river.spans)
+	i50, i99, r50, r99 := pct(inline.lat, .50), pct(inline.lat, .99), pct(river.lat, .50), pct(river.lat, .99)
 	b.ReportMetric(ms(r50-i50), "p50-overhead-ms")
 	b.ReportMetric(ms(r99-i99), "p99-overhead-ms")
-	fmt.Printf("river vs inline, 50 ms provider, %d concurrent callers, %d lookups: inline p50 %.1f / p99 %.1f ms, river p50 %.1f / p99 %.1f ms; overhead p50 %.1f ms, p99 %.1f ms\n",
-		callers, len(river), ms(i50), ms(i99), ms(r50), ms(r99), ms(r50-i50), ms(r99-i99))
+	fmt.Printf("p50 overhead by round (ms):")
+	for _, d := range rounds50 {
+		fmt.Printf(" %.1f", ms(d))
+	}
+	fmt.Println()
+	fmt.Printf("river vs inline, 50 ms provider, %d concurrent callers, %d rounds, %d lookups each: inline p50 %.1f / p99 %.1f ms, river p50 %.1f / p99 %.1f ms; overhead p50 %.1f ms, p99 %.1f ms\n",
+		callers, rounds, len(river.lat), ms(i50), ms(i99), ms(r50), ms(r99), ms(r50-i50), ms(r99-i99))
 }

@@ -48,7 +48,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 	key := enrich.CacheKey(c.Provider, c.Indicator)
 	w := x.disp.register(key)
 	defer x.disp.unregister(w)
-	res, err := x.client.Insert(ctx, args, nil)
+	res, err := x.client.InsertTx(ctx, autoTx{x.pool}, args, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return failure(c.Provider, enrich.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)

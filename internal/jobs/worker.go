@@ -233,18 +233,16 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	// the call was made: record it even when the attempt's time ran out
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	tx, err := w.pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("record job %d: %w", job.ID, err)
-	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+	// one pipeline, one implicit transaction: the batch, then River's
+	// completing update
+	tx := &pipelineTx{pool: w.pool, batch: batch}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, pgx.Tx(tx), job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("complete job %d: %w", job.ID, err)
+	}
+	return nil
 }
 
 // finishAttempt writes this attempt's usage rows and tells the waiters how

@@ -143,6 +143,12 @@ func (s *Store) QueuePool(ctx context.Context) (*pgxpool.Pool, error) {
 	}
 	cfg := s.pool.Config()
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	// River's statements are planned once per connection instead of on
+	// every execution (planning its completing update cost twice its
+	// execution); without sequential scans, a plan made while river_job is
+	// still small stays an index plan as the table grows.
+	cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	cfg.ConnConfig.RuntimeParams["enable_seqscan"] = "off"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: queue pool: %w", err)
