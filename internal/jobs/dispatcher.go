@@ -123,6 +123,22 @@ func (d *Dispatcher) listen(ctx context.Context) error {
 	}
 }
 
+// handOff delivers a notice committed by a worker of this process to
+// its waiters, without waiting for the NOTIFY to come back (which then
+// delivers it again: a waiter returns on the first final notice, and a
+// retry notice read twice says the same). Nobody waiting: the NOTIFY
+// deals with it.
+func (d *Dispatcher) handOff(n *Notice) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for w := range d.waiters[n.Key] {
+		select {
+		case w.c <- n:
+		default:
+		}
+	}
+}
+
 func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
 	d.mu.Lock()
 	ws := d.waiters[n.Key]

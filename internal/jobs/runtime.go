@@ -117,6 +117,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	disp := NewDispatcher(c.Pool, channel, c.Logger)
+	w.local = disp.handOff
 	if c.Fill != nil {
 		disp.unclaimed = func(ctx context.Context, n *Notice) {
 			if r := n.decode(); r != nil && n.Key != "" {

@@ -46,6 +46,10 @@ type Worker struct {
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
+	// local hands a committed notice to this process's waiters at once;
+	// the NOTIFY still reaches every process (this one again: a waiter
+	// ignores what it has already had)
+	local func(*Notice)
 }
 
 // Timeout bounds one attempt.
@@ -226,7 +230,7 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 			return err
 		}
 	}
-	batch, err := w.attemptBatch(job, rows, n, nil)
+	batch, sent, err := w.attemptBatch(job, rows, n, nil)
 	if err != nil {
 		return err
 	}
@@ -242,7 +246,15 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
+	w.handOff(sent)
 	return nil
+}
+
+// handOff gives a committed notice to this process's waiters.
+func (w *Worker) handOff(n *Notice) {
+	if w.local != nil {
+		w.local(n)
+	}
 }
 
 // finishAttempt writes this attempt's usage rows and tells the waiters how
@@ -251,35 +263,37 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rows []accounting.Record) error {
 	n.JobID, n.Upstream = job.ID, true
 	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
-	batch, err := w.attemptBatch(job, rows, n, r)
+	batch, sent, err := w.attemptBatch(job, rows, n, r)
 	if err != nil {
 		return err
 	}
 	if err := w.pool.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
+	w.handOff(sent)
 	return nil
 }
 
 // attemptBatch is an attempt's writes: its usage rows (and those of killed
 // earlier attempts), clearing the call marks, and the notice to waiters.
-func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, error) {
+// It also returns the notice as sent.
+func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, *Notice, error) {
 	b := &pgx.Batch{}
 	if len(rows) > 0 {
 		w.usage.QueueUsage(b, rows)
 	}
 	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
-	payload, err := w.payload(n, r)
+	sent, payload, err := w.payload(n, r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b.Queue(`SELECT pg_notify($1, $2)`, w.channel, payload)
-	return b, nil
+	return b, sent, nil
 }
 
 // payload is n as a notification (with r as its result when given, and
-// without a result too large for a notification).
-func (w *Worker) payload(n Notice, r *enrich.Result) (string, error) {
+// without a result too large for a notification), and the notice it says.
+func (w *Worker) payload(n Notice, r *enrich.Result) (*Notice, string, error) {
 	if r != nil {
 		if b, err := enrich.MarshalResult(r); err == nil {
 			n.Result = b
@@ -289,14 +303,14 @@ func (w *Worker) payload(n Notice, r *enrich.Result) (string, error) {
 		n.Result = nil
 	}
 	b, err := json.Marshal(n)
-	return string(b), err
+	return &n, string(b), err
 }
 
 // notify tells the waiters about an attempt that ends without a
 // transaction of its own (a snooze for a spent budget); a lost notice only
 // costs them a wait until their one-second re-read.
 func (w *Worker) notify(ctx context.Context, n Notice, r *enrich.Result) {
-	payload, err := w.payload(n, r)
+	_, payload, err := w.payload(n, r)
 	if err == nil {
 		_, err = w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload)
 	}
