@@ -379,6 +379,8 @@ func peakRSS(pid int) int64 {
 // up and take turns, round by round (BENCH_ROUNDS, default 5, of
 // BENCH_EACH lookups per caller, default 20), so load from elsewhere on
 // the machine weighs on both alike; percentiles are over all rounds.
+// BENCH_DSN_EXTRA is appended to the River instance's database URL (e.g.
+// &pool_max_conns=8).
 func BenchmarkRiverOverhead(b *testing.B) {
 	envInt := func(name string, def int) int {
 		if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
@@ -411,8 +413,12 @@ func BenchmarkRiverOverhead(b *testing.B) {
 			p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 			env[p+"BASE_URL"], env[p+"API_KEY"], env[p+"RATE"] = srv.URL+"/"+d.Name, "demo-key", "1000000/s"
 		}
+		dsn := env["GADGET_DATABASE_URL"]
+		if executor == "river" {
+			env["GADGET_DATABASE_URL"] += os.Getenv("BENCH_DSN_EXTRA")
+		}
 		in := start(b, env)
-		s := &side{name: executor, dsn: env["GADGET_DATABASE_URL"], in: in, tok: in.token("root", rootPW, ""), spans: map[string][2]time.Time{}}
+		s := &side{name: executor, dsn: dsn, in: in, tok: in.token("root", rootPW, ""), spans: map[string][2]time.Time{}}
 		// warm up with one concurrent round: connections, workers and
 		// caches are up before timing starts
 		var warm sync.WaitGroup
