@@ -46,6 +46,8 @@ type Worker struct {
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
+	// gate lets one notifying commit at a time leave this process
+	gate *notifyGate
 	// local hands a committed notice to this process's waiters at once;
 	// the NOTIFY still reaches every process (this one again: a waiter
 	// ignores what it has already had)
@@ -239,7 +241,7 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	defer cancel()
 	// one pipeline, one implicit transaction: the batch, then River's
 	// completing update
-	tx := &pipelineTx{pool: w.pool, batch: batch}
+	tx := &pipelineTx{pool: w.pool, batch: batch, gate: w.gate}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, pgx.Tx(tx), job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
@@ -267,7 +269,13 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 	if err != nil {
 		return err
 	}
-	if err := w.pool.SendBatch(ctx, batch).Close(); err != nil {
+	leave, err := w.gate.enter(ctx)
+	if err != nil {
+		return err
+	}
+	err = w.pool.SendBatch(ctx, batch).Close()
+	leave()
+	if err != nil {
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
 	w.handOff(sent)
@@ -312,7 +320,11 @@ func (w *Worker) payload(n Notice, r *enrich.Result) (*Notice, string, error) {
 func (w *Worker) notify(ctx context.Context, n Notice, r *enrich.Result) {
 	_, payload, err := w.payload(n, r)
 	if err == nil {
-		_, err = w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload)
+		var leave func()
+		if leave, err = w.gate.enter(ctx); err == nil {
+			_, err = w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload)
+			leave()
+		}
 	}
 	if err != nil {
 		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
