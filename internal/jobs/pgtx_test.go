@@ -2,7 +2,9 @@ package jobs
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,7 +62,7 @@ func TestPipelineTxCommitsBatchAndQueryTogether(t *testing.T) {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO t VALUES (1)`)
 	b.Queue(`INSERT INTO t VALUES (2)`)
-	tx := &pipelineTx{pool: pool, batch: b}
+	tx := &pipelineTx{committer: newCommitter(pool), batch: b}
 	got, err := query(tx, `INSERT INTO t VALUES (3) RETURNING v`)
 	if err != nil || len(got) != 1 || got[0] != 3 {
 		t.Fatalf("query = %v, %v", got, err)
@@ -83,7 +85,7 @@ func TestPipelineTxFailingQueryRollsBackTheBatch(t *testing.T) {
 	pool := txPool(t)
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO t VALUES (1)`)
-	tx := &pipelineTx{pool: pool, batch: b}
+	tx := &pipelineTx{committer: newCommitter(pool), batch: b}
 	if _, err := query(tx, `SELECT v / 0 FROM t`); err == nil {
 		t.Fatal("division by zero did not fail")
 	}
@@ -100,7 +102,7 @@ func TestPipelineTxFailingBatchStatementSkipsTheQuery(t *testing.T) {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO t VALUES (1)`)
 	b.Queue(`INSERT INTO t VALUES (1)`) // duplicate key
-	tx := &pipelineTx{pool: pool, batch: b}
+	tx := &pipelineTx{committer: newCommitter(pool), batch: b}
 	if _, err := query(tx, `INSERT INTO t VALUES (2) RETURNING v`); err == nil || !strings.Contains(err.Error(), "duplicate") {
 		t.Fatalf("err = %v, want the duplicate key", err)
 	}
@@ -119,7 +121,7 @@ func TestPipelineTxReportsAFailedCommit(t *testing.T) {
 	b := &pgx.Batch{}
 	b.Queue(`INSERT INTO d VALUES (1)`)
 	b.Queue(`INSERT INTO t VALUES (1)`)
-	tx := &pipelineTx{pool: pool, batch: b}
+	tx := &pipelineTx{committer: newCommitter(pool), batch: b}
 	if got, err := query(tx, `INSERT INTO d VALUES (1) RETURNING v`); err != nil || len(got) != 1 {
 		t.Fatalf("query = %v, %v (the deferred check runs at commit)", got, err)
 	}
@@ -149,7 +151,7 @@ func TestPipelineTxNotifiesOnlyOnCommit(t *testing.T) {
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO t VALUES ($1)`, i+1)
 		b.Queue(`SELECT pg_notify('pipeline_test', $1)`, final)
-		tx := &pipelineTx{pool: pool, batch: b}
+		tx := &pipelineTx{committer: newCommitter(pool), batch: b}
 		query(tx, final)
 	}
 	n, err := conn.Conn().WaitForNotification(ctx)
@@ -184,5 +186,60 @@ func TestAutoTxCommitsEachStatement(t *testing.T) {
 	}
 	if _, err := tx.Begin(ctx); err == nil {
 		t.Fatal("Begin (a savepoint) was accepted")
+	}
+}
+
+// Transactions that go out together stay apart: one failing (in its
+// batch, in its query, or at COMMIT) costs only itself; those sent behind
+// it in the same pipeline are sent again and commit.
+func TestCommitterIsolatesTransactionsInOnePipeline(t *testing.T) {
+	pool := txPool(t)
+	c := newCommitter(pool)
+	const n = 30
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			b := &pgx.Batch{}
+			b.Queue(`INSERT INTO t VALUES ($1)`, 100+i)
+			final := `SELECT v FROM t WHERE v = $1`
+			switch i {
+			case 7: // fails in its batch
+				b.Queue(`INSERT INTO t VALUES ($1)`, 100+i)
+			case 13: // fails in its query
+				final = `SELECT v / 0 FROM t WHERE v = $1`
+			case 21: // fails at COMMIT
+				b.Queue(`INSERT INTO d VALUES (1), (1)`)
+			}
+			tx := &pipelineTx{committer: c, batch: b}
+			if _, err := query(tx, final, 100+i); err != nil {
+				errs[i] = err
+			}
+			if err := tx.Commit(context.Background()); err != nil && errs[i] == nil {
+				errs[i] = err
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if failing := i == 7 || i == 13 || i == 21; failing != (err != nil) {
+			t.Errorf("transaction %d: err = %v", i, err)
+		}
+	}
+	var got []int
+	rows, err := pool.Query(context.Background(), `SELECT v - 100 FROM t ORDER BY v`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var v int
+		rows.Scan(&v)
+		got = append(got, v)
+	}
+	if len(got) != n-3 || slices.Contains(got, 7) || slices.Contains(got, 13) || slices.Contains(got, 21) {
+		t.Fatalf("committed %v: want every transaction but 7, 13 and 21", got)
+	}
+	if k := count(t, pool, "d"); k != 0 {
+		t.Fatalf("d has %d rows from the transaction that failed at COMMIT", k)
 	}
 }

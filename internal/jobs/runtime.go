@@ -91,7 +91,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	w := &Worker{pool: c.Pool, engine: c.Engine, usage: c.Usage, channel: channel, timeout: c.JobTimeout,
-		log: c.Logger, now: c.Now, gate: newNotifyGate()}
+		log: c.Logger, now: c.Now, committer: newCommitter(c.Pool)}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, err

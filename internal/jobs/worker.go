@@ -46,8 +46,8 @@ type Worker struct {
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
-	// gate lets one notifying commit at a time leave this process
-	gate *notifyGate
+	// committer sends this process's notifying transactions
+	committer *committer
 	// local hands a committed notice to this process's waiters at once;
 	// the NOTIFY still reaches every process (this one again: a waiter
 	// ignores what it has already had)
@@ -239,9 +239,9 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 	// the call was made: record it even when the attempt's time ran out
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	// one pipeline, one implicit transaction: the batch, then River's
-	// completing update
-	tx := &pipelineTx{pool: w.pool, batch: batch, gate: w.gate}
+	// one transaction: the batch, River's completing update and COMMIT, in
+	// one round trip through the committer
+	tx := &pipelineTx{committer: w.committer, batch: batch}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, pgx.Tx(tx), job); err != nil {
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
@@ -260,8 +260,8 @@ func (w *Worker) handOff(n *Notice) {
 }
 
 // finishAttempt writes this attempt's usage rows and tells the waiters how
-// it ended, atomically (one pipelined batch is one implicit transaction);
-// River then snoozes, retries or cancels the job.
+// it ended, in one transaction through the committer; River then
+// snoozes, retries or cancels the job.
 func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rows []accounting.Record) error {
 	n.JobID, n.Upstream = job.ID, true
 	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
@@ -269,13 +269,7 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 	if err != nil {
 		return err
 	}
-	leave, err := w.gate.enter(ctx)
-	if err != nil {
-		return err
-	}
-	err = w.pool.SendBatch(ctx, batch).Close()
-	leave()
-	if err != nil {
+	if err := w.committer.commitBatch(batch); err != nil {
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
 	w.handOff(sent)
@@ -320,11 +314,9 @@ func (w *Worker) payload(n Notice, r *enrich.Result) (*Notice, string, error) {
 func (w *Worker) notify(ctx context.Context, n Notice, r *enrich.Result) {
 	_, payload, err := w.payload(n, r)
 	if err == nil {
-		var leave func()
-		if leave, err = w.gate.enter(ctx); err == nil {
-			_, err = w.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, w.channel, payload)
-			leave()
-		}
+		b := &pgx.Batch{}
+		b.Queue(`SELECT pg_notify($1, $2)`, w.channel, payload)
+		err = w.committer.commitBatch(b)
 	}
 	if err != nil {
 		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
