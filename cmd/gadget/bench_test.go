@@ -403,9 +403,10 @@ func BenchmarkRiverOverhead(b *testing.B) {
 		cpu, self      int64
 	}
 	boot := func(executor string) *side {
+		_, prefix := testenv.Redis(b) // its keys go when the benchmark ends
 		env := map[string]string{
 			"GADGET_DATABASE_URL": testenv.Postgres(b), "GADGET_REDIS_URL": testenv.RedisURL(),
-			"GADGET_REDIS_PREFIX": testenv.Name("bench:") + ":", "GADGET_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
+			"GADGET_REDIS_PREFIX": prefix, "GADGET_JWT_SECRET": "bench-secret-bench-secret-bench-secret-0123",
 			"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOG_LEVEL": "error", "GADGET_EXECUTOR": executor,
 			"GADGET_ACCOUNT_CACHE_TTL": "1s", "GADGET_ABUSEIPDB_WORKERS": os.Getenv("BENCH_WORKERS"),
 		}
