@@ -264,7 +264,8 @@ func (w *Worker) handOff(n *Notice) {
 // snoozes, retries or cancels the job.
 func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rows []accounting.Record) error {
 	n.JobID, n.Upstream = job.ID, true
-	ctx = context.WithoutCancel(ctx) // a timed-out attempt still records its call
+	// (the committer works under its own timeout: a timed-out attempt
+	// still records its call)
 	batch, sent, err := w.attemptBatch(job, rows, n, r)
 	if err != nil {
 		return err
