@@ -59,8 +59,8 @@ type gen struct {
 	schema    bytes.Buffer
 	models    bytes.Buffer
 	resolvers bytes.Buffer // the indicator types' provider field methods
-	nested map[reflect.Type]bool
-	order  []reflect.Type
+	nested    map[reflect.Type]bool
+	order     []reflect.Type
 }
 
 // goField is the Go method name gqlgen binds a GraphQL field name to
