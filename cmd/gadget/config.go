@@ -33,7 +33,7 @@ type Config struct {
 	// Server (loadServer).
 	Addr            string         // GADGET_ADDR: listen address, host:port (default ":8080")
 	TrustedProxies  []netip.Prefix // GADGET_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed (default none)
-	LogLevel        slog.Level     // GADGET_LOG_LEVEL: debug, info, warn or error (default info)
+	LogLevel        slog.Level     // GADGET_LOG_LEVEL: debug, info, warn or error (default info; debug also logs every HTTP request, info only slow ones and warn failed ones)
 	ShutdownTimeout time.Duration  // GADGET_SHUTDOWN_TIMEOUT: how long requests and tasks in flight may finish after SIGTERM (default 25s)
 
 	// Storage (loadStorage).
