@@ -4,6 +4,31 @@
 //
 // A provider file registers a stateless Descriptor in init(); main builds the
 // live providers once with New and keeps them in a Registry.
+//
+// # Adding a provider
+//
+// A provider is one file plus its testdata; nothing else names it
+// (TestProviderIsOneFile checks):
+//
+//   - internal/provider/<name>.go: the client, its typed <Type>Summary
+//     struct and its verdict function, and an init() that registers the
+//     Descriptor: name, kinds, key need, base URL, default rate and cache
+//     lifetimes, Summary (a zero <Type>Summary{}), Tags (the portal's
+//     presets, e.g. "reputation" or "context"), a one-sentence Description
+//     and the VerdictRules as text (docs/providers.md is generated from
+//     them by `gadget docs providers`).
+//   - internal/provider/testdata/<name>/*.json: real responses, scrubbed,
+//     and fake.json, the fake intel server's routes and answers for it
+//     (see internal/fakeintel): the documentation it follows, where the key
+//     goes, and which recording answers a listed, an ordinary and a
+//     not-found value of each kind.
+//   - internal/provider/<name>_test.go: the conformance suite
+//     (providertest) against the recordings.
+//
+// Then `make generate` writes the provider's GraphQL type, its field on
+// each indicator type that serves its kinds, and the field's resolver
+// (graph/gen). Configuration (GADGET_<NAME>_API_KEY, _BASE_URL, _RATE, …),
+// status, REST, River queues and the portal pick it up from the registry.
 package provider
 
 import (
@@ -204,7 +229,7 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
 	}
 	if t := reflect.TypeOf(d.Summary); t == nil || t.Kind() != reflect.Struct || !strings.HasSuffix(t.Name(), "Summary") {
