@@ -232,6 +232,11 @@ func Register(d Descriptor) {
 	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
 	}
+	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue
+		if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			panic("provider: descriptor name " + strconv.Quote(d.Name) + ": want lower-case letters and digits")
+		}
+	}
 	if t := reflect.TypeOf(d.Summary); t == nil || t.Kind() != reflect.Struct || !strings.HasSuffix(t.Name(), "Summary") {
 		panic("provider: descriptor " + d.Name + ": Summary must be a struct value named <Type>Summary")
 	}
