@@ -464,6 +464,9 @@ func (sc *scanner) hash(i, j int) {
 // other than a file hash, or "".
 func (sc *scanner) notFileHash(i int) string {
 	key := sc.keyBefore(i)
+	if key == "" {
+		key = sc.keyBefore(sc.valueStart(i))
+	}
 	for _, k := range []string{"md5", "sha1", "sha256", "sha-1", "sha-256", "filehash"} {
 		if strings.Contains(key, k) {
 			return ""
@@ -474,9 +477,12 @@ func (sc *scanner) notFileHash(i int) string {
 	}
 	// A generic label ("hash", "value") may sit inside an object named for
 	// what it is: "ja3": {"hash": "…"}.
-	if key == "hash" || key == "value" {
-		from := max(0, i-48)
-		return hashLabelReason(strings.ToLower(sc.s[from:i]))
+	switch key {
+	case "hash", "value":
+		return hashLabelReason(strings.ToLower(sc.s[max(0, i-48):i]))
+	case "":
+		// Prose: "a JA3 of e7d705a3…".
+		return hashLabelReason(strings.ToLower(sc.s[max(0, i-16):i]))
 	}
 	return ""
 }
@@ -493,7 +499,29 @@ func hashLabelReason(label string) string {
 			return "labelled " + k + ": an identifier, not a file hash"
 		}
 	}
+	if strings.HasSuffix(label, "id") {
+		return "labelled " + label + ": an identifier, not a file hash"
+	}
 	return ""
+}
+
+// valueStart returns where the value holding s[i] starts: after the
+// quote, "=" or ":" before it, looking back at most 128 bytes.
+func (sc *scanner) valueStart(i int) int {
+	s := sc.s
+	k := i
+	for k > 0 && i-k < 128 {
+		switch c := s[k-1]; c {
+		case '"', '\'', '=', ' ', '\t', '\n', ',', '>':
+			return k
+		case ':':
+			if k < 2 || s[k-2] != ':' && (k >= len(s) || s[k] != ':') {
+				return k
+			}
+		}
+		k--
+	}
+	return k
 }
 
 // keyBefore returns the lower-cased label written just before s[i] as
@@ -667,6 +695,10 @@ var fileExts = map[string]bool{
 // hostKeys are labels whose value is a host.
 var hostKeys = []string{"host", "domain", "fqdn", "query", "qname", "rrname", "sni", "servername", "server_name", "dns", "hostname", "dhost", "shost", "url", "uri", "referer", "referrer", "origin", "mx", "ns", "cname", "ptr", "helo", "ehlo", "sender", "from", "to", "reply"}
 
+// notHostKeys are labels whose dotted values are names of things other
+// than hosts: "dataset": "endpoint.events.network", "process.name".
+var notHostKeys = []string{"dataset", "module", "action", "category", "type", "kind", "provider", "channel", "rule", "signature", "file", "image", "executable", "process", "path", "class", "method", "function", "package", "namespace", "product", "description", "company"}
+
 // hostResult is a parsed domain candidate, cached by its text.
 type hostResult struct {
 	ind    Indicator
@@ -687,6 +719,10 @@ func (sc *scanner) host(i, j int) bool {
 	}
 	last := w[strings.LastIndexByte(w, '.')+1:]
 	lastLower := lowerASCII(last)
+	if ind, ok := reverseDNS(w); ok {
+		sc.add(ind, i, j, "")
+		return true
+	}
 	if i > 0 && (s[i-1] == '\\' || s[i-1] == '/') {
 		// A component of a file path: C:\Users\bob\inv.exe, /tmp/x.sh.
 		if fileExts[lastLower] || fileExtTLDs[lastLower] {
@@ -700,6 +736,10 @@ func (sc *scanner) host(i, j int) bool {
 			sc.ignore(i, j, "file name: ."+lastLower+" is not a top-level domain")
 		}
 		return false
+	}
+	if sc.e.x.Policy.Check(r.ind) != nil {
+		sc.add(r.ind, i, portEnd(s, j), "") // internal, whatever its suffix
+		return true
 	}
 	email := ""
 	written := false // written as a host rather than a bare word
@@ -718,12 +758,20 @@ func (sc *scanner) host(i, j int) bool {
 	if !written {
 		written = hasPrefixFold(w, "www.") || pathAfter || port > j || sc.t.defanged(i, j) || sc.outer != nil
 	}
-	if !written {
-		key := sc.keyBefore(i)
+	key := sc.keyBefore(i)
+	if !written && key != "" {
 		for _, k := range hostKeys {
-			if key != "" && strings.Contains(key, k) {
+			if strings.Contains(key, k) {
 				written = true
 				break
+			}
+		}
+		if !written {
+			for _, k := range notHostKeys {
+				if strings.Contains(key, k) {
+					sc.ignore(i, j, "labelled "+key+": a name, not a host")
+					return true
+				}
 			}
 		}
 	}
@@ -871,6 +919,10 @@ func (sc *scanner) url(i, j int) {
 	if !web && !hostSchemes[scheme] {
 		return
 	}
+	if key := sc.keyBefore(i); strings.HasPrefix(key, "xmlns") || strings.Contains(key, "schemalocation") {
+		sc.ignore(i, end, "xml namespace name, not a resource")
+		return
+	}
 	// Authority: [userinfo@]host[:port]
 	a := j + 3
 	authEnd := a
@@ -973,3 +1025,18 @@ func (sc *scanner) encodedURLs(i, j int) {
 // rawOf returns the original text of a span of the text given to Extract.
 // Nested scans (decoded URLs) report the encoded text as the raw form.
 func (e *extraction) rawOf(sp Span) string { return e.orig[sp.Start:sp.End] }
+
+// reverseDNS reads "d.c.b.a.in-addr.arpa", the name a PTR query asks
+// about, as the IPv4 address a.b.c.d.
+func reverseDNS(w string) (Indicator, bool) {
+	const suffix = ".in-addr.arpa"
+	if len(w) <= len(suffix) || !strings.EqualFold(w[len(w)-len(suffix):], suffix) {
+		return Indicator{}, false
+	}
+	parts := strings.Split(w[:len(w)-len(suffix)], ".")
+	if len(parts) != 4 {
+		return Indicator{}, false
+	}
+	ind, err := parseIPv4(parts[3] + "." + parts[2] + "." + parts[1] + "." + parts[0])
+	return ind, err == nil
+}

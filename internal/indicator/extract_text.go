@@ -1,5 +1,7 @@
 package indicator
 
+import "strings"
+
 // refangedText is a copy of pasted text with defanging and a few escapes
 // undone, and a map from each of its bytes back to the original text, so
 // that what the scanner finds can be reported with the spans and the raw
@@ -62,7 +64,8 @@ var bracketFangs = []struct {
 // one pass and allocates the offset map only if something changed.
 func refangText(text string) *refangedText {
 	t := &refangedText{orig: text, s: text}
-	first := firstFang(text)
+	qp := strings.Contains(text, "uoted-printable") || strings.Contains(text, "UOTED-PRINTABLE")
+	first := firstFang(text, qp)
 	if first < 0 {
 		return t
 	}
@@ -82,7 +85,7 @@ func refangText(text string) *refangedText {
 		to = append(to, int32(k+1))
 	}
 	for i := first; i < len(text); {
-		real, n, eat := fangAt(text, i)
+		real, n, eat := fangAt(text, i, qp)
 		if n == 0 {
 			out = append(out, text[i])
 			from = append(from, int32(i))
@@ -108,9 +111,9 @@ func refangText(text string) *refangedText {
 }
 
 // firstFang returns the offset of the first defanged form in text, or -1.
-func firstFang(text string) int {
+func firstFang(text string, qp bool) int {
 	for i := 0; i < len(text); i++ {
-		if _, n, _ := fangAt(text, i); n > 0 {
+		if _, n, _ := fangAt(text, i, qp); n > 0 {
 			return i
 		}
 	}
@@ -119,9 +122,24 @@ func firstFang(text string) int {
 
 // fangAt reports the defanged form starting at text[i]: what it stands
 // for, its length, and whether spaces around it are dropped. n is 0 if
-// there is none.
-func fangAt(text string, i int) (real string, n int, eatSpaces bool) {
+// there is none. qp says the text is a quoted-printable e-mail, whose
+// "=3D" is "=" and whose "=" at the end of a line joins it to the next.
+func fangAt(text string, i int, qp bool) (real string, n int, eatSpaces bool) {
 	switch c := text[i]; c {
+	case '=':
+		switch rest := text[i+1:]; {
+		case !qp:
+		case hasPrefixFold(rest, "3d"):
+			return "=", 3, false
+		case strings.HasPrefix(rest, "\r\n"):
+			return "", 3, false
+		case strings.HasPrefix(rest, "\n"):
+			return "", 2, false
+		}
+	case '&':
+		if strings.HasPrefix(text[i:], "&amp;") {
+			return "&", 5, false
+		}
 	case '[', '(', '{':
 		for _, f := range bracketFangs {
 			if hasPrefixFold(text[i:], f.fang) {
