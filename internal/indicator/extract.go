@@ -19,6 +19,7 @@ const (
 	maxIgnored  = 500 // ignored tokens listed; IgnoredOmitted counts the rest
 	maxContext  = 20  // e-mail addresses kept per domain
 	maxURLDepth = 2   // levels of percent-encoded URLs inside URLs
+	maxNested   = 8   // URLs taken inside one URL
 )
 
 // ErrTextTooLong is returned by Extract for text longer than MaxTextLen.
@@ -118,9 +119,13 @@ func (x Extractor) Extract(text string) (Extraction, error) {
 	if len(text) > MaxTextLen {
 		return Extraction{}, ErrTextTooLong
 	}
-	e := &extraction{x: x, orig: text, seen: map[Indicator]int{}, internal: map[Indicator]int{}, ignored: map[string]bool{}, hosts: map[string]hostResult{}}
+	e := newExtraction(x, text)
 	e.scan(refangText(text), 0, nil)
 	return e.out, nil
+}
+
+func newExtraction(x Extractor, text string) *extraction {
+	return &extraction{x: x, orig: text, seen: map[Indicator]int{}, internal: map[Indicator]int{}, ignored: map[string]bool{}, hosts: map[string]hostResult{}, parsed: map[string]parsed{}}
 }
 
 // extraction accumulates one Extract call's results.
@@ -132,6 +137,10 @@ type extraction struct {
 	internal map[Indicator]int // index in out.Internal
 	ignored  map[string]bool
 	hosts    map[string]hostResult // parsed domain candidates, by text
+	parsed   map[string]parsed     // Parse's answers, by input
+	// steps counts the bytes the scanner looks at, for the test that
+	// checks that extraction is linear in the size of the text.
+	steps int
 }
 
 // mapper maps spans of a nested text (a decoded URL) to the outer text;
@@ -139,24 +148,19 @@ type extraction struct {
 type mapper func(Span) Span
 
 func (e *extraction) add(ind Indicator, raw string, sp Span, email string) {
-	if err := e.x.Policy.Check(ind); err != nil {
-		reason := err.Error()
-		var pe *PolicyError
-		if errors.As(err, &pe) {
-			reason = pe.Reason
+	if k, ok := e.internal[ind]; ok {
+		if w := &e.out.Internal[k]; len(w.Spans) < maxSpans {
+			w.Spans = append(w.Spans, sp)
 		}
-		if k, ok := e.internal[ind]; ok {
-			if w := &e.out.Internal[k]; len(w.Spans) < maxSpans {
-				w.Spans = append(w.Spans, sp)
-			}
-			return
-		}
-		e.internal[ind] = len(e.out.Internal)
-		e.out.Internal = append(e.out.Internal, Withheld{Indicator: ind, Reason: reason, Spans: []Span{sp}})
 		return
 	}
 	k, ok := e.seen[ind]
 	if !ok {
+		if reason := e.internalReason(ind); reason != "" {
+			e.internal[ind] = len(e.out.Internal)
+			e.out.Internal = append(e.out.Internal, Withheld{Indicator: ind, Reason: reason, Spans: []Span{sp}})
+			return
+		}
 		k = len(e.out.Indicators)
 		e.seen[ind] = k
 		e.out.Indicators = append(e.out.Indicators, Found{Indicator: ind, Raw: raw})
@@ -169,6 +173,48 @@ func (e *extraction) add(ind Indicator, raw string, sp Span, email string) {
 	if email != "" && len(f.Context) < maxContext && !contains(f.Context, email) {
 		f.Context = append(f.Context, email)
 	}
+}
+
+// internalReason says why policy keeps ind in, or "".
+func (e *extraction) internalReason(ind Indicator) string {
+	err := e.x.Policy.Check(ind)
+	if err == nil {
+		return ""
+	}
+	var pe *PolicyError
+	if errors.As(err, &pe) {
+		return pe.Reason
+	}
+	return err.Error()
+}
+
+// isInternal reports whether policy keeps ind in, remembering the answer.
+func (e *extraction) isInternal(ind Indicator) bool {
+	if _, ok := e.internal[ind]; ok {
+		return true
+	}
+	if _, ok := e.seen[ind]; ok {
+		return false
+	}
+	return e.internalReason(ind) != ""
+}
+
+// parse is Parse, remembering answers: logs repeat their URLs.
+func (e *extraction) parse(s string) (Indicator, error) {
+	e.steps += len(s)
+	if r, ok := e.parsed[s]; ok {
+		return r.ind, r.err
+	}
+	ind, err := Parse(s)
+	if len(e.parsed) < 10000 {
+		e.parsed[s] = parsed{ind, err}
+	}
+	return ind, err
+}
+
+type parsed struct {
+	ind Indicator
+	err error
 }
 
 func contains(list []string, s string) bool {
@@ -202,10 +248,13 @@ type scanner struct {
 	// inURL is the end of the URL being scanned: inside it only embedded
 	// URLs are taken, not the words of its path and query.
 	inURL int
+	// nested counts the URLs taken inside the current one.
+	nested int
 }
 
 func (e *extraction) scan(t *refangedText, depth int, outer mapper) {
 	sc := &scanner{e: e, t: t, s: t.s, depth: depth, outer: outer}
+	e.steps += len(t.orig)
 	sc.run()
 }
 
@@ -237,6 +286,7 @@ func (sc *scanner) ignore(i, j int, reason string) {
 func (sc *scanner) run() {
 	s := sc.s
 	for i := 0; i < len(s); {
+		sc.e.steps++
 		c := s[i]
 		switch {
 		case c == ':' && i+1 < len(s) && s[i+1] == ':' && (i == 0 || !isV6Byte(s[i-1])) && i >= sc.inURL:
@@ -281,6 +331,8 @@ func isV6Byte(c byte) bool { return isHexDigit(c) || c == ':' }
 // wordEnd returns the end of the run of word characters at i.
 func (sc *scanner) wordEnd(i int) int {
 	s := sc.s
+	start := i
+	defer func() { sc.e.steps += i - start }()
 	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if !isWordByte(c) {
@@ -302,6 +354,7 @@ func (sc *scanner) wordEnd(i int) int {
 func (sc *scanner) ipv6(i int) int {
 	s := sc.s
 	j, colons := i, 0
+	defer func() { sc.e.steps += j - i }()
 	for j < len(s) && j-i <= 45 && (isV6Byte(s[j]) || s[j] == '.') {
 		if s[j] == ':' {
 			colons++
@@ -387,7 +440,7 @@ func (sc *scanner) word(i, j int) {
 	}
 	w := s[i:j]
 	switch {
-	case j < len(s) && s[j] == '@' && j+1 < len(s) && isWordByte(s[j+1]):
+	case j < len(s) && s[j] == '@':
 		return // the local part of an e-mail address
 	case sc.isKey(i, j):
 		return
@@ -510,6 +563,7 @@ func hashLabelReason(label string) string {
 func (sc *scanner) valueStart(i int) int {
 	s := sc.s
 	k := i
+	defer func() { sc.e.steps += i - k }()
 	for k > 0 && i-k < 128 {
 		switch c := s[k-1]; c {
 		case '"', '\'', '=', ' ', '\t', '\n', ',', '>':
@@ -529,6 +583,7 @@ func (sc *scanner) valueStart(i int) int {
 func (sc *scanner) keyBefore(i int) string {
 	s := sc.s
 	k := i
+	defer func() { sc.e.steps += i - k }()
 	for n := 0; n < 3 && k > 0 && (s[k-1] == '"' || s[k-1] == '\'' || s[k-1] == ' '); n++ {
 		k--
 	}
@@ -701,10 +756,10 @@ var notHostKeys = []string{"dataset", "module", "action", "category", "type", "k
 
 // hostResult is a parsed domain candidate, cached by its text.
 type hostResult struct {
-	ind    Indicator
-	err    error
-	reason string // why a valid domain is not taken bare; "" if it is
-	fileTL bool   // the top-level domain is also a file extension
+	ind        Indicator
+	err        error
+	reason     string // why a valid domain is not a host at all; "" if it may be
+	bareReason string // why it is taken only when written as a host; "" if not
 }
 
 // host handles a word with a dot that is not all digits: a domain (maybe
@@ -737,7 +792,7 @@ func (sc *scanner) host(i, j int) bool {
 		}
 		return false
 	}
-	if sc.e.x.Policy.Check(r.ind) != nil {
+	if sc.e.isInternal(r.ind) {
 		sc.add(r.ind, i, portEnd(s, j), "") // internal, whatever its suffix
 		return true
 	}
@@ -775,13 +830,16 @@ func (sc *scanner) host(i, j int) bool {
 			}
 		}
 	}
-	if r.reason != "" && (!written || !r.fileTL) {
+	if reason := r.reason; reason != "" || !written && r.bareReason != "" {
+		if reason == "" {
+			reason = r.bareReason
+		}
 		if fileExts[lastLower] {
 			sc.ignore(i, j, "file name: ."+lastLower+" is not a top-level domain")
 			return false
 		}
-		if r.fileTL || written || hasLowerUpper(w) {
-			sc.ignore(i, j, r.reason)
+		if r.bareReason != "" || written || hasLowerUpper(w) {
+			sc.ignore(i, j, reason)
 		}
 		return false
 	}
@@ -814,6 +872,7 @@ func hasLowerUpper(s string) bool {
 // parseHostWord parses a word as a domain and decides whether it may be
 // taken bare, caching the answer.
 func (e *extraction) parseHostWord(w string) hostResult {
+	e.steps += len(w)
 	if r, ok := e.hosts[w]; ok {
 		return r
 	}
@@ -821,14 +880,13 @@ func (e *extraction) parseHostWord(w string) hostResult {
 	r.ind, r.err = parseHost(w, Domain)
 	if r.err == nil {
 		tld := r.ind.Value[strings.LastIndexByte(r.ind.Value, '.')+1:]
-		r.fileTL = fileExtTLDs[tld]
 		switch {
-		case r.fileTL:
-			r.reason = "file name: ." + tld + " is also a top-level domain, taken only when written as a host (scheme, www., port, path or label)"
+		case fileExtTLDs[tld]:
+			r.bareReason = "file name: ." + tld + " is also a top-level domain, taken only when written as a host (scheme, www., port, path or label)"
 		case tld == "example":
 			// RFC 2606's documentation names: real hosts in examples.
 		case e.x.PublicSuffix == nil:
-			r.reason = "no public suffix list to tell a domain from a file name; write it as a host"
+			r.bareReason = "no public suffix list to tell a domain from a file name; write it as a host"
 		default:
 			suffix, icann := e.x.PublicSuffix(r.ind.Value)
 			switch {
@@ -871,20 +929,36 @@ func (sc *scanner) urlEnd(i int) int {
 		}
 		j++
 	}
+	sc.e.steps += 2 * (j - i) // this scan and the bracket count
+	// Brackets are balanced over the whole URL once, then kept balanced
+	// while trimming, so that trimming stays linear.
+	paren, bracket := 0, 0
+	for k := i; k < j; k++ {
+		switch s[k] {
+		case '(':
+			paren++
+		case ')':
+			paren--
+		case '[':
+			bracket++
+		case ']':
+			bracket--
+		}
+	}
 	for j > i {
 		c := s[j-1]
 		switch {
 		case c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == '*':
-			j--
-			continue
-		case c == ')' && strings.Count(s[i:j], "(") < strings.Count(s[i:j], ")"):
-			j--
-			continue
-		case c == ']' && strings.Count(s[i:j], "[") < strings.Count(s[i:j], "]"):
-			j--
-			continue
+		case c == ')' && paren < 0:
+			paren++
+		case c == ']' && bracket < 0:
+			bracket++
+		case c == '(' && paren > 0:
+			paren--
+		default:
+			return j
 		}
-		break
+		j--
 	}
 	return j
 }
@@ -911,6 +985,16 @@ func (sc *scanner) url(i, j int) {
 		i++
 	}
 	scheme := lowerASCII(s[i:j])
+	if i < sc.inURL {
+		// A URL inside a URL: a few are worth taking; thousands are an
+		// attack on the scanner's time.
+		if sc.nested >= maxNested {
+			return
+		}
+		sc.nested++
+	} else {
+		sc.nested = 0
+	}
 	end := sc.urlEnd(j + 3)
 	if end > sc.inURL {
 		sc.inURL = end
@@ -960,7 +1044,7 @@ func (sc *scanner) url(i, j int) {
 		sc.ignore(i, i+64, fmt.Sprintf("url longer than %d bytes", MaxInputLen))
 		return
 	}
-	ind, err := Parse(s[i:end])
+	ind, err := sc.e.parse(s[i:end])
 	if err != nil {
 		var pe *ParseError
 		reason := err.Error()
@@ -979,7 +1063,7 @@ func (sc *scanner) url(i, j int) {
 // reports whether it took them.
 func (sc *scanner) schemeless(i, j int, host Indicator) bool {
 	end := sc.urlEnd(j)
-	ind, err := Parse("http://" + sc.s[i:end])
+	ind, err := sc.e.parse("http://" + sc.s[i:end])
 	if err != nil {
 		return false
 	}
@@ -1001,6 +1085,7 @@ func (sc *scanner) encodedURLs(i, j int) {
 	}
 	s := sc.s
 	const marker = "%3a%2f%2f"
+	sc.e.steps += j - i
 	for k := i; k+len(marker) <= j; k++ {
 		if s[k] != '%' || !hasPrefixFold(s[k:], marker) {
 			continue

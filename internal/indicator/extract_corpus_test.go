@@ -2,7 +2,6 @@ package indicator_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,8 +214,6 @@ func TestExtractCorpusComparison(t *testing.T) {
 		t.Logf("%-28s %.3f / %.3f            %.3f / %.3f", f.name, s1.precision(), s1.recall(), s2.precision(), s2.recall())
 	}
 	t.Logf("%-28s %.3f / %.3f            %.3f / %.3f", "OVERALL", ours.precision(), ours.recall(), other.precision(), other.recall())
-	fmt.Fprintf(os.Stderr, "corpus: Extract precision %.3f recall %.3f; ioc-extractor precision %.3f recall %.3f\n",
-		ours.precision(), ours.recall(), other.precision(), other.recall())
 	if ours.precision() < other.precision() || ours.recall() < other.recall() {
 		t.Errorf("Extract (%.3f / %.3f) does worse than ioc-extractor (%.3f / %.3f)", ours.precision(), ours.recall(), other.precision(), other.recall())
 	}

@@ -3,23 +3,66 @@ package indicator
 import "strings"
 
 // refangedText is a copy of pasted text with defanging and a few escapes
-// undone, and a map from each of its bytes back to the original text, so
-// that what the scanner finds can be reported with the spans and the raw
-// form the analyst pasted.
+// undone, and a map from it back to the original text, so that what the
+// scanner finds can be reported with the spans and the raw form the
+// analyst pasted.
 type refangedText struct {
-	orig string
-	s    string  // the refanged text that is scanned
-	from []int32 // from[i]: start in orig of the token that produced s[i]; nil when s == orig
-	to   []int32 // to[i]: end in orig of that token
+	orig  string
+	s     string // the refanged text that is scanned
+	edits []edit // in order; none when s == orig
+}
+
+// edit records that s[out:out+outLen] stands for orig[in:in+inLen].
+type edit struct{ out, outLen, in, inLen int }
+
+// origStart and origEnd map a position of s to orig: the start of the
+// token that produced s[p], and the end of the one that produced s[p-1].
+func (t *refangedText) origStart(p int) int {
+	k := t.lastEdit(p)
+	if k < 0 {
+		return p
+	}
+	e := t.edits[k]
+	if p < e.out+e.outLen {
+		return e.in
+	}
+	return e.in + e.inLen + p - (e.out + e.outLen)
+}
+
+func (t *refangedText) origEnd(p int) int {
+	k := t.lastEdit(p - 1)
+	if k < 0 {
+		return p
+	}
+	e := t.edits[k]
+	if p-1 < e.out+e.outLen {
+		return e.in + e.inLen
+	}
+	return e.in + e.inLen + p - (e.out + e.outLen)
+}
+
+// lastEdit returns the index of the last edit that starts at or before
+// p in s, or -1.
+func (t *refangedText) lastEdit(p int) int {
+	lo, hi := 0, len(t.edits)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if t.edits[m].out <= p {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
 }
 
 // span maps the half-open range [i, j) of the refanged text to the
 // original text.
 func (t *refangedText) span(i, j int) Span {
-	if t.from == nil || i >= j {
+	if len(t.edits) == 0 || i >= j {
 		return Span{Start: i, End: j}
 	}
-	return Span{Start: int(t.from[i]), End: int(t.to[j-1])}
+	return Span{Start: t.origStart(i), End: t.origEnd(j)}
 }
 
 // raw returns the original text behind [i, j) of the refanged text.
@@ -70,43 +113,35 @@ func refangText(text string) *refangedText {
 		return t
 	}
 	out := make([]byte, 0, len(text))
-	from := make([]int32, 0, len(text))
-	to := make([]int32, 0, len(text))
-	emit := func(b string, start, end int) {
-		for k := 0; k < len(b); k++ {
-			out = append(out, b[k])
-			from = append(from, int32(start))
-			to = append(to, int32(end))
-		}
-	}
-	for k := 0; k < first; k++ {
-		out = append(out, text[k])
-		from = append(from, int32(k))
-		to = append(to, int32(k+1))
-	}
+	out = append(out, text[:first]...)
+	copied := first // text[copied:i] is still to be copied to out
 	for i := first; i < len(text); {
 		real, n, eat := fangAt(text, i, qp)
 		if n == 0 {
-			out = append(out, text[i])
-			from = append(from, int32(i))
-			to = append(to, int32(i+1))
 			i++
 			continue
 		}
+		out = append(out, text[copied:i]...)
+		start := i
 		if eat {
-			for k := 0; k < 3 && len(out) > 0 && out[len(out)-1] == ' '; k++ {
-				out, from, to = out[:len(out)-1], from[:len(from)-1], to[:len(to)-1]
+			// Drop up to three spaces before the token ("evil [.] example").
+			for k := 0; k < 3 && len(out) > 0 && out[len(out)-1] == ' ' && start > 0 && text[start-1] == ' '; k++ {
+				out = out[:len(out)-1]
+				start--
 			}
 		}
-		emit(real, i, i+n)
 		i += n
 		if eat {
 			for k := 0; k < 3 && i < len(text) && text[i] == ' '; k++ {
 				i++
 			}
 		}
+		t.edits = append(t.edits, edit{out: len(out), outLen: len(real), in: start, inLen: i - start})
+		out = append(out, real...)
+		copied = i
 	}
-	t.s, t.from, t.to = string(out), from, to
+	out = append(out, text[copied:]...)
+	t.s = string(out)
 	return t
 }
 
