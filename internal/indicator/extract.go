@@ -1,6 +1,7 @@
 package indicator
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -1124,4 +1125,56 @@ func reverseDNS(w string) (Indicator, bool) {
 	}
 	ind, err := parseIPv4(parts[3] + "." + parts[2] + "." + parts[1] + "." + parts[0])
 	return ind, err == nil
+}
+
+// foundJSON is the JSON form of a Found, shared by the REST API and the CLI.
+type foundJSON struct {
+	Value   string   `json:"value"`
+	Kind    Kind     `json:"kind"`
+	Raw     string   `json:"raw"`
+	Spans   []Span   `json:"spans"`
+	Count   int      `json:"count"`
+	Context []string `json:"context,omitempty"`
+}
+
+// MarshalJSON writes {"value","kind","raw","spans","count","context"}.
+func (f Found) MarshalJSON() ([]byte, error) {
+	return json.Marshal(foundJSON{Value: f.Value, Kind: f.Kind, Raw: f.Raw, Spans: f.Spans, Count: f.Count, Context: f.Context})
+}
+
+// MarshalJSON writes {"value","kind","reason","spans"}.
+func (w Withheld) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Value  string `json:"value"`
+		Kind   Kind   `json:"kind"`
+		Reason string `json:"reason"`
+		Spans  []Span `json:"spans"`
+	}{w.Value, w.Kind, w.Reason, w.Spans})
+}
+
+// MarshalJSON writes {"text","reason","span"}.
+func (ig Ignored) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Text   string `json:"text"`
+		Reason string `json:"reason"`
+		Span   Span   `json:"span"`
+	}{ig.Text, ig.Reason, ig.Span})
+}
+
+// MarshalJSON writes {"indicators","internal","ignored","ignoredOmitted"},
+// with empty lists as [].
+func (x Extraction) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Indicators     []Found    `json:"indicators"`
+		Internal       []Withheld `json:"internal"`
+		Ignored        []Ignored  `json:"ignored"`
+		IgnoredOmitted int        `json:"ignoredOmitted"`
+	}{nonNil(x.Indicators), nonNil(x.Internal), nonNil(x.Ignored), x.IgnoredOmitted})
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

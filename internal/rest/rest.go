@@ -45,6 +45,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !ok {
 		status = http.StatusInternalServerError
 	}
+	if isTooLarge(err) {
+		status = http.StatusRequestEntityTooLarge
+	}
 	if e.Code == errcode.Internal {
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
