@@ -13,14 +13,15 @@ import (
 func (a *app) restRoutes() map[string]http.Handler {
 	a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second})
 	api := rest.New(rest.Config{
-		Auth:     a.auth,
-		Listings: accounting.NewListings(a.acct, a.store),
-		Engine:   a.engine,
-		Tasks:    tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
-		Usage:    a.writer,
-		Logger:   a.log,
-		Version:  version,
-		Started:  a.started,
+		Auth:      a.auth,
+		Listings:  accounting.NewListings(a.acct, a.store),
+		Engine:    a.engine,
+		Tasks:     tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
+		Usage:     a.writer,
+		Extractor: newExtractor(a.cfg),
+		Logger:    a.log,
+		Version:   version,
+		Started:   a.started,
 		Providers: func() []rest.ProviderStatus {
 			var out []rest.ProviderStatus
 			for _, p := range (statusSource{a}).Providers() {

@@ -126,7 +126,7 @@ func displayAddr(a net.Addr) string {
 
 // handler wires the HTTP surface.
 func (a *app) handler() http.Handler {
-	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.engine}
+	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.engine, Extractor: newExtractor(a.cfg)}
 	checks := []server.Checker{{Name: "database", Check: a.store.Ping}}
 	if a.redis != nil {
 		checks = append(checks, server.Checker{Name: "redis", Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})

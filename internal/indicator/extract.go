@@ -1034,29 +1034,32 @@ func (sc *scanner) url(i, j int) {
 		}
 		hostInd, hostErr = parseHost(s[h:hostEnd], "")
 	}
-	if hostErr == nil && hostEnd > h {
-		sc.add(hostInd, h, authEnd, "")
+	// The URL first, then its host (also when the URL is refused).
+	addHost := func() {
+		if hostErr == nil && hostEnd > h {
+			sc.add(hostInd, h, authEnd, "")
+		}
 	}
-	if !web {
+	switch ind, err := sc.e.parse(s[i:min(end, i+MaxInputLen+1)]); {
+	case !web:
+		addHost()
 		sc.ignore(i, end, scheme+" url: only http and https urls are looked up (its host is taken)")
-		return
-	}
-	if end-i > MaxInputLen {
+	case end-i > MaxInputLen:
+		addHost()
 		sc.ignore(i, i+64, fmt.Sprintf("url longer than %d bytes", MaxInputLen))
-		return
-	}
-	ind, err := sc.e.parse(s[i:end])
-	if err != nil {
+	case err != nil:
+		addHost()
 		var pe *ParseError
 		reason := err.Error()
 		if errors.As(err, &pe) {
 			reason = pe.Reason
 		}
 		sc.ignore(i, end, reason)
-		return
+	default:
+		sc.add(ind, i, end, "")
+		addHost()
+		sc.encodedURLs(authEnd, end)
 	}
-	sc.add(ind, i, end, "")
-	sc.encodedURLs(authEnd, end)
 }
 
 // schemeless handles a host followed by a path, "www.evil.example/x.php",
@@ -1068,8 +1071,8 @@ func (sc *scanner) schemeless(i, j int, host Indicator) bool {
 	if err != nil {
 		return false
 	}
-	sc.add(host, i, j, "")
 	sc.add(ind, i, end, "")
+	sc.add(host, i, j, "")
 	if end > sc.inURL {
 		sc.inURL = end
 	}

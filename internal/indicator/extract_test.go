@@ -47,41 +47,41 @@ func TestExtract(t *testing.T) {
 		{"src_ip", "src_ip=198.51.100.7 dst=192.0.2.8", []found{
 			{indicator.IPv4, "198.51.100.7", "198.51.100.7"}, {indicator.IPv4, "192.0.2.8", "192.0.2.8"}}},
 		{"json value", `{"src_ip": "198.51.100.7", "url": "https:\/\/evil.example\/a"}`, []found{
-			{indicator.IPv4, "198.51.100.7", "198.51.100.7"}, {indicator.Domain, "evil.example", "evil.example"},
-			{indicator.URL, "https://evil.example/a", `https:\/\/evil.example\/a`}}},
+			{indicator.IPv4, "198.51.100.7", "198.51.100.7"}, {indicator.URL, "https://evil.example/a", `https:\/\/evil.example\/a`},
+			{indicator.Domain, "evil.example", "evil.example"}}},
 		{"key quoted", `url="hxxps://evil[.]example/x"`, []found{
-			{indicator.Domain, "evil.example", "evil[.]example"}, {indicator.URL, "https://evil.example/x", "hxxps://evil[.]example/x"}}},
+			{indicator.URL, "https://evil.example/x", "hxxps://evil[.]example/x"}, {indicator.Domain, "evil.example", "evil[.]example"}}},
 		{"defanged host with port", "evil[.]example:8443", []found{{indicator.Domain, "evil.example", "evil[.]example:8443"}}},
 		{"email domain", "from attacker@evil[.]example", []found{{indicator.Domain, "evil.example", "evil[.]example"}}},
 		{"email [at]", "attacker[at]evil[.]example attacker(at)evil2[.]example attacker[@]evil3.example", []found{
 			{indicator.Domain, "evil.example", "evil[.]example"}, {indicator.Domain, "evil2.example", "evil2[.]example"},
 			{indicator.Domain, "evil3.example", "evil3.example"}}},
 		{"schemeless url", "www.evil.example/path/x.php", []found{
-			{indicator.Domain, "www.evil.example", "www.evil.example"},
-			{indicator.URL, "http://www.evil.example/path/x.php", "www.evil.example/path/x.php"}}},
+			{indicator.URL, "http://www.evil.example/path/x.php", "www.evil.example/path/x.php"},
+			{indicator.Domain, "www.evil.example", "www.evil.example"}}},
 		{"fxp", "fxp://files.evil.example/a", []found{{indicator.Domain, "files.evil.example", "files.evil.example"}}},
 		{"hxxx", "hxxx://evil.example/a", []found{
-			{indicator.Domain, "evil.example", "evil.example"}, {indicator.URL, "http://evil.example/a", "hxxx://evil.example/a"}}},
+			{indicator.URL, "http://evil.example/a", "hxxx://evil.example/a"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"[:]//", "http[:]//evil.example/a", []found{
-			{indicator.Domain, "evil.example", "evil.example"}, {indicator.URL, "http://evil.example/a", "http[:]//evil.example/a"}}},
+			{indicator.URL, "http://evil.example/a", "http[:]//evil.example/a"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"regex dot", `evil\.example\.com`, []found{{indicator.Domain, "evil.example.com", `evil\.example\.com`}}},
 		{"defanged ip", "203.0.113[.]45 and 198[.]51[.]100[.]7", []found{
 			{indicator.IPv4, "203.0.113.45", "203.0.113[.]45"}, {indicator.IPv4, "198.51.100.7", "198[.]51[.]100[.]7"}}},
 		{"percent-encoded url", "https://r.example.com/?u=https%3A%2F%2Fevil.example%2Fx&t=1", []found{
-			{indicator.Domain, "r.example.com", "r.example.com"},
 			{indicator.URL, "https://r.example.com/?u=https%3A%2F%2Fevil.example%2Fx&t=1", "https://r.example.com/?u=https%3A%2F%2Fevil.example%2Fx&t=1"},
-			{indicator.Domain, "evil.example", "https%3A%2F%2Fevil.example%2Fx"},
-			{indicator.URL, "https://evil.example/x", "https%3A%2F%2Fevil.example%2Fx"}}},
+			{indicator.Domain, "r.example.com", "r.example.com"},
+			{indicator.URL, "https://evil.example/x", "https%3A%2F%2Fevil.example%2Fx"},
+			{indicator.Domain, "evil.example", "https%3A%2F%2Fevil.example%2Fx"}}},
 		{"cef", `CEF:0|V|P|1.0|100|n|5|src=198.51.100.7 dst=203.0.113.5 request=http://evil.example/a?b\=c fileHash=` + md5, []found{
 			{indicator.IPv4, "198.51.100.7", "198.51.100.7"}, {indicator.IPv4, "203.0.113.5", "203.0.113.5"},
-			{indicator.Domain, "evil.example", "evil.example"}, {indicator.URL, "http://evil.example/a?b=c", `http://evil.example/a?b\=c`},
+			{indicator.URL, "http://evil.example/a?b=c", `http://evil.example/a?b\=c`}, {indicator.Domain, "evil.example", "evil.example"},
 			{indicator.MD5, md5, md5}}},
 		{"url in parentheses", "(see https://evil.example/a_(b)), then", []found{
-			{indicator.Domain, "evil.example", "evil.example"}, {indicator.URL, "https://evil.example/a_(b)", "https://evil.example/a_(b)"}}},
+			{indicator.URL, "https://evil.example/a_(b)", "https://evil.example/a_(b)"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"hash as file name", md5 + ".exe", []found{{indicator.MD5, md5, md5}}},
 		{"zip as host", "domain=invoice.zip and https://files.zip/x", []found{
-			{indicator.Domain, "invoice.zip", "invoice.zip"}, {indicator.Domain, "files.zip", "files.zip"},
-			{indicator.URL, "https://files.zip/x", "https://files.zip/x"}}},
+			{indicator.Domain, "invoice.zip", "invoice.zip"}, {indicator.URL, "https://files.zip/x", "https://files.zip/x"},
+			{indicator.Domain, "files.zip", "files.zip"}}},
 		{"reverse dns", "PTR 7.100.51.198.in-addr.arpa", []found{{indicator.IPv4, "198.51.100.7", "7.100.51.198.in-addr.arpa"}}},
 		{"folded", "evil.example EVIL[.]example evil(.)example", []found{{indicator.Domain, "evil.example", "evil.example"}}},
 		{"idn", "bücher.example", []found{{indicator.Domain, "xn--bcher-kva.example", "bücher.example"}}},
@@ -198,7 +198,7 @@ func TestExtractInternal(t *testing.T) {
 		}
 		internal = append(internal, w.Value)
 	}
-	want := []string{"10.1.2.3", "wiki.example.org", "dc01.corp.internal", "192.168.1.1", "http://192.168.1.1/admin"}
+	want := []string{"10.1.2.3", "wiki.example.org", "dc01.corp.internal", "http://192.168.1.1/admin", "192.168.1.1"}
 	if diff := cmp.Diff(want, internal); diff != "" {
 		t.Errorf("internal (-want +got):\n%s", diff)
 	}
@@ -264,7 +264,7 @@ func TestExtractWithoutSuffixList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"evil.net", "https://evil.net/x", "evil.org"}, ex.Values()); diff != "" {
+	if diff := cmp.Diff([]string{"https://evil.net/x", "evil.net", "evil.org"}, ex.Values()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
