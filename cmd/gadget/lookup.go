@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
 
@@ -52,7 +51,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	kind := fs.String("kind", "", "indicator kind: "+kindNames()+" (detected when empty)")
 	names := fs.String("providers", "", "comma-separated providers to ask (default: every enabled one serving the kind)")
 	asJSON := fs.Bool("json", false, "print JSON (with each provider's data)")
-	timeout := fs.Duration("timeout", 20*time.Second, "deadline for the whole lookup")
+	timeout := fs.Duration("timeout", enrich.DefaultDeadline, "deadline for the whole lookup")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -196,7 +196,7 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(statusOf(errcode.CodeOf(err)))
+		w.WriteHeader(errcode.HTTPStatus(errcode.CodeOf(err)))
 		json.NewEncoder(w).Encode(map[string]string{"error": errcode.Of(err).Message})
 		return
 	}
