@@ -517,6 +517,9 @@ func (sc *scanner) hash(i, j int) {
 // notFileHash says why the hash-shaped value at i is labelled as something
 // other than a file hash, or "".
 func (sc *scanner) notFileHash(i int) string {
+	if sc.inARN(i) {
+		return "part of an AWS resource name (arn:): an identifier, not a file hash"
+	}
 	key := sc.keyBefore(i)
 	if key == "" {
 		key = sc.keyBefore(sc.valueStart(i))
@@ -557,6 +560,19 @@ func hashLabelReason(label string) string {
 		return "labelled " + label + ": an identifier, not a file hash"
 	}
 	return ""
+}
+
+// inARN reports whether s[i] is inside an Amazon Resource Name
+// ("arn:aws:guardduty:…:detector/<id>/finding/<id>"), whose hex parts are
+// resource ids.
+func (sc *scanner) inARN(i int) bool {
+	s := sc.s
+	k := i
+	for k > 0 && i-k < 256 && !strings.ContainsRune("\"' \t\n,=", rune(s[k-1])) {
+		k--
+	}
+	sc.e.steps += i - k
+	return hasPrefixFold(s[k:i], "arn:")
 }
 
 // valueStart returns where the value holding s[i] starts: after the

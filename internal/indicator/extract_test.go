@@ -134,6 +134,7 @@ func TestExtractRefuses(t *testing.T) {
 		{"imphash", "IMPHASH=F34D5F2D4577ED6D9CEEC516C1F5A744", "F34D5F2D4577ED6D9CEEC516C1F5A744", "imphash"},
 		{"ja3 object", `"ja3":{"hash":"72a589da586844d7f0818ce684948eea"}`, "72a589da586844d7f0818ce684948eea", "ja3"},
 		{"trace id", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736", "identifier"},
+		{"arn", `"arn": "arn:aws:guardduty:us-east-1:123456789012:detector/12abc34d567e8fa901bc2d34e56789f0/finding/x"`, "12abc34d567e8fa901bc2d34e56789f0", "resource name"},
 		{"cidr", "block 198.51.100.0/24", "198.51.100.0/24", "cidr"},
 		{"cidr v6", "block 2001:db8::/32", "2001:db8::/32", "cidr"},
 		{"leading zero", "010.1.1.1", "010.1.1.1", "leading zero"},
