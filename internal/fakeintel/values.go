@@ -47,6 +47,15 @@ var (
 // hashPrefixNotFound starts every hash that is reported as unknown.
 const hashPrefixNotFound = "00000000"
 
+// The malware sample the file recordings describe: its hashes, and any hash
+// starting with hashPrefixMalicious, are malicious; other hashes ordinary.
+const (
+	sampleMD5           = "ea372104f1e9f069068e3752b543c7b0"
+	sampleSHA1          = "9f057d94c9b77d6286073dc5b5c382bcba67a3b2"
+	sampleSHA256        = "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f"
+	hashPrefixMalicious = "badc0de"
+)
+
 // classify applies the conventions in the package documentation.
 func classify(k kind, v string) class {
 	switch {
@@ -63,8 +72,11 @@ func classify(k kind, v string) class {
 			return malicious
 		}
 	case k.isHash():
-		if strings.HasPrefix(strings.ToLower(v), hashPrefixNotFound) {
+		switch h := strings.ToLower(v); {
+		case strings.HasPrefix(h, hashPrefixNotFound):
 			return notFound
+		case h == sampleMD5 || h == sampleSHA1 || h == sampleSHA256 || strings.HasPrefix(h, hashPrefixMalicious):
+			return malicious
 		}
 	case k == kindDomain:
 		return classifyText(v, v)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,6 +57,20 @@ type Descriptor struct {
 	Timeout     time.Duration // default per-call timeout
 	FreeTier    string        // one line for the README: free-tier limits
 	New         func(Config) (Provider, error)
+
+	// Summary is a zero value of the provider's typed summary struct (the
+	// Summary a successful Result carries, e.g. VirusTotalSummary{}).
+	// graph/gen reads its fields to write the provider's GraphQL type.
+	Summary any
+	// Tags group providers for presets, e.g. "reputation" (says whether a
+	// value is bad) or "context" (who owns it, what runs there).
+	Tags []string
+	// Description says in one sentence what the provider tells about a
+	// value; it heads the provider's row in docs/providers.md.
+	Description string
+	// VerdictRules state, one line a rule and first match first, how the
+	// provider's answer becomes its verdict; docs/providers.md lists them.
+	VerdictRules []string
 }
 
 // Serves reports whether the provider can look up kind k.
@@ -189,8 +204,11 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
+	}
+	if t := reflect.TypeOf(d.Summary); t == nil || t.Kind() != reflect.Struct || !strings.HasSuffix(t.Name(), "Summary") {
+		panic("provider: descriptor " + d.Name + ": Summary must be a struct value named <Type>Summary")
 	}
 	if _, dup := descriptors[d.Name]; dup {
 		panic("provider: duplicate descriptor " + d.Name)
