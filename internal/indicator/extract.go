@@ -775,6 +775,7 @@ var notHostKeys = []string{"dataset", "module", "action", "category", "type", "k
 type hostResult struct {
 	ind        Indicator
 	err        error
+	internal   bool   // policy keeps it in
 	reason     string // why a valid domain is not a host at all; "" if it may be
 	bareReason string // why it is taken only when written as a host; "" if not
 }
@@ -809,7 +810,7 @@ func (sc *scanner) host(i, j int) bool {
 		}
 		return false
 	}
-	if sc.e.isInternal(r.ind) {
+	if r.internal {
 		sc.add(r.ind, i, portEnd(s, j), "") // internal, whatever its suffix
 		return true
 	}
@@ -896,6 +897,7 @@ func (e *extraction) parseHostWord(w string) hostResult {
 	var r hostResult
 	r.ind, r.err = parseHost(w, Domain)
 	if r.err == nil {
+		r.internal = e.isInternal(r.ind)
 		tld := r.ind.Value[strings.LastIndexByte(r.ind.Value, '.')+1:]
 		switch {
 		case fileExtTLDs[tld]:

@@ -196,9 +196,10 @@ func fangAt(text string, i int, qp bool) (real string, n int, eatSpaces bool) {
 		for j < len(text) && j-i < 6 && (isAlpha(text[j]) || text[j] == '*') {
 			j++
 		}
-		scheme, ok := schemeFangs[lowerASCII(text[i:j])]
-		if ok && schemeSeparatorAt(text, j) {
-			return scheme, j - i, false
+		if j < len(text) && (text[j] == ':' || text[j] == '[') && schemeSeparatorAt(text, j) {
+			if scheme, ok := schemeFangs[lowerASCII(text[i:j])]; ok {
+				return scheme, j - i, false
+			}
 		}
 	}
 	return "", 0, false
