@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -83,7 +84,7 @@ type invalidInput struct {
 func (p *Portal) extract(text string) ([]indicator.Indicator, []invalidInput, error) {
 	ex, err := p.cfg.Extractor.Extract(text)
 	if err != nil {
-		return nil, nil, errcode.Field("values", err.Error())
+		return nil, nil, &errcode.Error{Code: errcode.BadRequest, Field: "values", Message: err.Error(), Err: err}
 	}
 	var (
 		out     []indicator.Indicator
@@ -220,8 +221,12 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 		err = errcode.Field("values", fmt.Sprintf("at most %d indicators per lookup (found %d)", MaxLookup, len(inds)))
 	}
 	if err != nil {
+		status := errcode.HTTPStatus(errcode.CodeOf(err))
+		if errors.Is(err, indicator.ErrTextTooLong) {
+			status = http.StatusRequestEntityTooLarge
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(errcode.HTTPStatus(errcode.CodeOf(err)))
+		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"error": errcode.Of(err).Message})
 		return
 	}

@@ -415,6 +415,7 @@ func TestLookupInput(t *testing.T) {
 		"unknown provider": {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "providers": {"nosuch"}}, 400, "unknown provider"},
 		"unknown preset":   {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "preset": {"nosuch"}}, 400, "unknown preset"},
 		"too many":         {url.Values{"csrf": {csrf}, "values": {many}}, 400, "at most 100 indicators"},
+		"over 1 MiB":       {url.Values{"csrf": {csrf}, "values": {strings.Repeat("a", 1<<20+1)}}, 413, "longer than"},
 	} {
 		res := post(c.form, nil)
 		if res.status != c.status || !strings.Contains(res.body, c.msg) {
