@@ -84,12 +84,13 @@ func TestExtractEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var rest struct{ Indicators []struct{ Value, Kind string } }
+	var rest struct {
+		Indicators []struct{ Value, Kind string }
+	}
 	if err := json.NewDecoder(res.Body).Decode(&rest); err != nil || res.StatusCode != 200 || len(rest.Indicators) != 4 || rest.Indicators[3].Kind != "url" {
 		t.Errorf("POST /api/extract: %d %+v %v", res.StatusCode, rest, err)
 	}
 }
-
 
 // TestExtractCommand: gadget extract prints one value per line, reasons on
 // stderr, the whole extraction with --json, and reads a file.
