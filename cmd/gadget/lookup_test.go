@@ -28,7 +28,7 @@ func TestLookupCommand(t *testing.T) {
 	if fake.Calls("urlhaus") != 1 || fake.Calls("otx") != 0 {
 		t.Errorf("calls urlhaus=%d otx=%d", fake.Calls("urlhaus"), fake.Calls("otx"))
 	}
-	out, err = lookup("--json", "198.51.100.40")
+	out, err = lookup("--json", "203.0.113.40") // listed: every provider has an answer
 	if err != nil {
 		t.Fatal(err)
 	}
