@@ -33,9 +33,9 @@ type Options struct {
 	// MaxTokens bounds the lexical tokens of one document, so a huge query
 	// is refused while it is parsed (default DefaultMaxTokens).
 	MaxTokens int
-	Logger        *slog.Logger
-	Usage         auth.Recorder // accounts every scoped operation; nil: none
-	Now           func() time.Time
+	Logger    *slog.Logger
+	Usage     auth.Recorder // accounts every scoped operation; nil: none
+	Now       func() time.Time
 }
 
 // DefaultMaxTokens is the parser's token limit. The standard introspection
