@@ -73,8 +73,8 @@ POST /_fakeintel/latency?provider=x&d=200ms.
 
 Values: 192.0.2.0/24, 3fff::/20, hosts containing "notfound" and hashes
 starting with 00000000 are not found; 203.0.113.0/24, values containing
-"evil" or "malicious", the recorded sample's hashes and hashes starting with
-badc0de are listed (malicious-looking answers); anything else (8.8.8.8,
+"evil" or "malicious", the recorded sample's and EICAR's hashes and hashes
+starting with badc0de are listed (malicious-looking answers); anything else (8.8.8.8,
 example.org) is ordinary and gets unlisted, clean answers. Each provider's
 routes and answers are in <data>/<provider>/fake.json.
 

@@ -35,8 +35,8 @@
 //	            "notfound" (e.g. notfound.example), or a hash starting with "00000000"
 //	malicious   an IPv4 address in 203.0.113.0/24, a domain or URL containing "malicious" or
 //	            "evil", the recorded malware sample's hashes (MD5 ea372104f1e9f069068e3752b543c7b0,
-//	            SHA-1 9f057d94c9b77d6286073dc5b5c382bcba67a3b2, SHA-256 110a91b1…f1ee1f) and any
-//	            hash starting with "badc0de"
+//	            SHA-1 9f057d94c9b77d6286073dc5b5c382bcba67a3b2, SHA-256 110a91b1…f1ee1f), the EICAR
+//	            test file's (MD5 44d88612fea8a8f36de82e1278abb02f) and any hash starting with "badc0de"
 //	ordinary    anything else (8.8.8.8, 1.1.1.1, 198.51.100.14, example.org, other hashes)
 //
 // A malicious value is listed: it gets the provider's malicious-looking

@@ -145,3 +145,41 @@ func withoutComments(rel string, b []byte) string {
 	}
 	return out.String()
 }
+
+// TestRegisterRefusesIncompleteDescriptors: a descriptor must carry what
+// graph/gen, the portal presets and the generated docs read from it.
+func TestRegisterRefusesIncompleteDescriptors(t *testing.T) {
+	t.Parallel()
+	ok := func() provider.Descriptor {
+		d, _ := provider.Lookup("greynoise")
+		d.Name = "zzcomplete"
+		return d
+	}
+	tests := map[string]func(*provider.Descriptor){
+		"no summary":           func(d *provider.Descriptor) { d.Summary = nil },
+		"summary pointer":      func(d *provider.Descriptor) { d.Summary = &provider.GreyNoiseSummary{} },
+		"summary not *Summary": func(d *provider.Descriptor) { d.Summary = provider.Quota{} },
+		"no tags":              func(d *provider.Descriptor) { d.Tags = nil },
+		"no description":       func(d *provider.Descriptor) { d.Description = "" },
+		"no verdict rules":     func(d *provider.Descriptor) { d.VerdictRules = nil },
+		"upper-case name":      func(d *provider.Descriptor) { d.Name = "ZZ" },
+		"name with dash":       func(d *provider.Descriptor) { d.Name = "zz-x" },
+		"duplicate":            func(d *provider.Descriptor) { d.Name = "greynoise" },
+	}
+	for name, breakIt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			d := ok()
+			breakIt(&d)
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Register accepted a descriptor with %s", name)
+				}
+				if _, found := provider.Lookup(d.Name); found && d.Name != "greynoise" {
+					t.Errorf("Register kept the refused descriptor %q", d.Name)
+				}
+			}()
+			provider.Register(d)
+		})
+	}
+}

@@ -4,6 +4,31 @@
 //
 // A provider file registers a stateless Descriptor in init(); main builds the
 // live providers once with New and keeps them in a Registry.
+//
+// # Adding a provider
+//
+// A provider is one file plus its testdata; nothing else names it
+// (TestProviderIsOneFile checks):
+//
+//   - internal/provider/<name>.go: the client, its typed <Type>Summary
+//     struct and its verdict function, and an init() that registers the
+//     Descriptor: name, kinds, key need, base URL, default rate and cache
+//     lifetimes, Summary (a zero <Type>Summary{}), Tags (the portal's
+//     presets, e.g. "reputation" or "context"), a one-sentence Description
+//     and the VerdictRules as text (docs/providers.md is generated from
+//     them by `gadget docs providers`).
+//   - internal/provider/testdata/<name>/*.json: real responses, scrubbed,
+//     and fake.json, the fake intel server's routes and answers for it
+//     (see internal/fakeintel): the documentation it follows, where the key
+//     goes, and which recording answers a listed, an ordinary and a
+//     not-found value of each kind.
+//   - internal/provider/<name>_test.go: the conformance suite
+//     (providertest) against the recordings.
+//
+// Then `make generate` writes the provider's GraphQL type, its field on
+// each indicator type that serves its kinds, and the field's resolver
+// (graph/gen). Configuration (GADGET_<NAME>_API_KEY, _BASE_URL, _RATE, …),
+// status, REST, River queues and the portal pick it up from the registry.
 package provider
 
 import (
@@ -13,6 +38,7 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -156,8 +182,13 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
+	}
+	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue
+		if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			panic("provider: descriptor name " + strconv.Quote(d.Name) + ": want lower-case letters and digits")
+		}
 	}
 	if t := reflect.TypeOf(d.Summary); t == nil || t.Kind() != reflect.Struct || !strings.HasSuffix(t.Name(), "Summary") {
 		panic("provider: descriptor " + d.Name + ": Summary must be a struct value named <Type>Summary")
