@@ -43,7 +43,7 @@ func startWorker(t *testing.T, bin string, env map[string]string, args ...string
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"), "PGAPPNAME="+os.Getenv("PGAPPNAME")) // PGAPPNAME: counting a run's connections
 	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, _ := cmd.StdoutPipe()
