@@ -65,6 +65,16 @@ func TestExtract(t *testing.T) {
 		{"[:]//", "http[:]//evil.example/a", []found{
 			{indicator.URL, "http://evil.example/a", "http[:]//evil.example/a"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"regex dot", `evil\.example\.com`, []found{{indicator.Domain, "evil.example.com", `evil\.example\.com`}}},
+		{"spaced dots", "evil [.] example and evil2 [dot] example", []found{
+			{indicator.Domain, "evil.example", "evil [.] example"}, {indicator.Domain, "evil2.example", "evil2 [dot] example"}}},
+		{"hXXps[:]//", "hXXps[:]//login[.]example[.]org/o365", []found{
+			{indicator.URL, "https://login.example.org/o365", "hXXps[:]//login[.]example[.]org/o365"},
+			{indicator.Domain, "login.example.org", "login[.]example[.]org"}}},
+		{"[/] and [://]", "hxxp[://]evil[.]example[/]a", []found{
+			{indicator.URL, "http://evil.example/a", "hxxp[://]evil[.]example[/]a"}, {indicator.Domain, "evil.example", "evil[.]example"}}},
+		{"ldap in jndi", "${jndi:ldap://jndi.example.com:1389/a}", []found{{indicator.Domain, "jndi.example.com", "jndi.example.com:1389"}}},
+		{"quoted-printable", "Content-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://evil.example/a?b=3Dc&amp;d=3De=\n\">", []found{
+			{indicator.URL, "https://evil.example/a?b=c&d=e", "https://evil.example/a?b=3Dc&amp;d=3De"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"defanged ip", "203.0.113[.]45 and 198[.]51[.]100[.]7", []found{
 			{indicator.IPv4, "203.0.113.45", "203.0.113[.]45"}, {indicator.IPv4, "198.51.100.7", "198[.]51[.]100[.]7"}}},
 		{"percent-encoded url", "https://r.example.com/?u=https%3A%2F%2Fevil.example%2Fx&t=1", []found{
