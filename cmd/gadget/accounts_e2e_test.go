@@ -54,8 +54,10 @@ func TestAccountChangesReachEveryProcess(t *testing.T) {
 			t.Fatalf("create sam: %d %s", res.StatusCode, body)
 		}
 		sam := b.token("sam", "sam-password-123", "")
-		if !accepted(b, sam) || !accepted(b, sam) { // the second is answered from B's memory
-			t.Fatal("B refuses sam's fresh token")
+		for range 2 { // the second is answered from B's memory
+			if !accepted(b, sam) {
+				t.Fatal("B refuses sam's fresh token")
+			}
 		}
 		a.rest(root, "PATCH", "/api/admin/user/status", `{"username":"sam","account_active":false}`, nil)
 		within(t, b, sam, false, "disabled on A, refused on B")
