@@ -46,8 +46,9 @@ var layers = map[string]int{
 	"internal/fakeintel":             2, // serves the descriptors' fixtures
 	"internal/auth":                  2,
 
-	"internal/enrich": 3,
-	"internal/store":  3,
+	"internal/enrich":           3,
+	"internal/auth/redisevents": 3,
+	"internal/store":            3,
 
 	"internal/jobs":            4, // River as a transport of enrich's calls
 	"internal/jobs/pgpipe":     4,
@@ -83,7 +84,7 @@ var restricted = []struct {
 	{"ent", []string{"entgo.io/ent", module + "/ent"}, []string{"ent", "internal/store", "graph", "internal/jobs", "cmd/"}},
 	{"River", []string{"github.com/riverqueue/", "riverqueue.com/"}, []string{"internal/jobs", "cmd/"}},
 	{"go-redis", []string{"github.com/redis/go-redis/", "github.com/go-redis/"},
-		[]string{"internal/cache/rediscache", "internal/ratelimit/redislimit", "internal/testenv", "cmd/"}},
+		[]string{"internal/cache/rediscache", "internal/ratelimit/redislimit", "internal/auth/redisevents", "internal/testenv", "cmd/"}},
 }
 
 // apart are transports that never import each other, even indirectly.
@@ -144,7 +145,7 @@ func TestLayeringCheck(t *testing.T) {
 	got := check(pkgs)
 	want := []string{
 		"internal/enrich imports River (github.com/riverqueue/river); only internal/jobs, cmd/ may",
-		"internal/errcode imports go-redis (github.com/redis/go-redis/v9); only internal/cache/rediscache, internal/ratelimit/redislimit, internal/testenv, cmd/ may",
+		"internal/errcode imports go-redis (github.com/redis/go-redis/v9); only internal/cache/rediscache, internal/ratelimit/redislimit, internal/auth/redisevents, internal/testenv, cmd/ may",
 		"internal/errcode must import only the standard library, but depends on github.com/redis/go-redis/v9",
 		"internal/newthing has no place in the layer table of layering_test.go: give it one",
 		"internal/ratelimit (layer 0) imports internal/provider (layer 1): dependencies point downward",

@@ -35,37 +35,42 @@ func within(t *testing.T, in *instance, tok string, want bool, what string) {
 
 // TestAccountChangesReachEveryProcess: accounts are kept in memory by each
 // process, and a change made anywhere reaches the others within a second:
-// through PostgreSQL LISTEN/NOTIFY between two API processes, and through
-// the account poll on SQLite when the CLI changes an account under a
-// running server.
+// between two API processes through PostgreSQL LISTEN/NOTIFY, or Redis
+// pub/sub when Redis is configured, and through the account poll on SQLite
+// when the CLI changes an account under a running server.
 func TestAccountChangesReachEveryProcess(t *testing.T) {
 	t.Parallel()
-	t.Run("postgres, two instances", func(t *testing.T) {
-		t.Parallel()
-		env := backends[1].env(t)
-		env["GADGET_ROOT_PASSWORD"] = rootPW
-		envB := map[string]string{}
-		for k, v := range env {
-			envB[k] = v
-		}
-		a, b := start(t, env), start(t, envB)
-		root := a.token("root", rootPW, "")
-		if res, body := a.rest(root, "POST", "/api/admin/user", `{"username":"sam","password":"sam-password-123"}`, nil); res.StatusCode != 200 {
-			t.Fatalf("create sam: %d %s", res.StatusCode, body)
-		}
-		sam := b.token("sam", "sam-password-123", "")
-		for range 2 { // the second is answered from B's memory
-			if !accepted(b, sam) {
-				t.Fatal("B refuses sam's fresh token")
+	for _, channel := range []string{"postgres notify", "redis pub/sub"} {
+		t.Run(channel+", two instances", func(t *testing.T) {
+			t.Parallel()
+			env := backends[1].env(t)
+			if channel == "postgres notify" { // without Redis, changes go through LISTEN/NOTIFY
+				delete(env, "GADGET_REDIS_URL")
 			}
-		}
-		a.rest(root, "PATCH", "/api/admin/user/status", `{"username":"sam","account_active":false}`, nil)
-		within(t, b, sam, false, "disabled on A, refused on B")
-		a.rest(root, "PATCH", "/api/admin/user/status", `{"username":"sam","account_active":true}`, nil)
-		within(t, b, sam, true, "enabled again on A, accepted on B")
-		a.rest(root, "PATCH", "/api/admin/user/password", `{"username":"sam","password":"sam-password-456"}`, nil)
-		within(t, b, sam, false, "password reset on A, old token refused on B")
-	})
+			env["GADGET_ROOT_PASSWORD"] = rootPW
+			envB := map[string]string{}
+			for k, v := range env {
+				envB[k] = v
+			}
+			a, b := start(t, env), start(t, envB)
+			root := a.token("root", rootPW, "")
+			if res, body := a.rest(root, "POST", "/api/admin/user", `{"username":"sam","password":"sam-password-123"}`, nil); res.StatusCode != 200 {
+				t.Fatalf("create sam: %d %s", res.StatusCode, body)
+			}
+			sam := b.token("sam", "sam-password-123", "")
+			for range 2 { // the second is answered from B's memory
+				if !accepted(b, sam) {
+					t.Fatal("B refuses sam's fresh token")
+				}
+			}
+			a.rest(root, "PATCH", "/api/admin/user/status", `{"username":"sam","account_active":false}`, nil)
+			within(t, b, sam, false, "disabled on A, refused on B")
+			a.rest(root, "PATCH", "/api/admin/user/status", `{"username":"sam","account_active":true}`, nil)
+			within(t, b, sam, true, "enabled again on A, accepted on B")
+			a.rest(root, "PATCH", "/api/admin/user/password", `{"username":"sam","password":"sam-password-456"}`, nil)
+			within(t, b, sam, false, "password reset on A, old token refused on B")
+		})
+	}
 	t.Run("sqlite, the CLI beside a server", func(t *testing.T) {
 		t.Parallel()
 		env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"), "GADGET_ROOT_PASSWORD": rootPW}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/auth/redisevents"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -83,8 +84,12 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if err != nil {
 		return nil, err
 	}
-	events, err := a.store.AccountEvents(ctx)
-	if err != nil {
+	// account changes reach the other processes through Redis when it is
+	// configured, else through the database
+	var events auth.AccountEvents
+	if a.redis != nil {
+		events = redisevents.New(a.redis, cfg.RedisPrefix+"accounts")
+	} else if events, err = a.store.AccountEvents(ctx); err != nil {
 		return nil, err
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
