@@ -47,10 +47,12 @@ check-generated: generate
 migrations:
 	$(GO) run ./internal/store/migrategen -name $(or $(NAME),change)
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, staticcheck (pinned in go.mod's tool block) and the layering test
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'); exit 1)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 -run '^TestLayering' .
 
 ## fuzz: fuzz the indicator parser for a while
 fuzz:

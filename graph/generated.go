@@ -33,17 +33,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Domain() DomainResolver
-	FileHash() FileHashResolver
-	IPAddress() IPAddressResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
-	URL() URLResolver
-	URLhausHost() URLhausHostResolver
-	URLhausURL() URLhausURLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
-	VirusTotal() VirusTotalResolver
 }
 
 type DirectiveRoot struct {
@@ -652,34 +645,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type DomainResolver interface {
-	Otx(ctx context.Context, obj *model.Domain) (*model.OTX, error)
-	Rdap(ctx context.Context, obj *model.Domain) (*model.RDAP, error)
-	Threatfox(ctx context.Context, obj *model.Domain) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.Domain) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.Domain) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.Domain) (*model.VirusTotal, error)
-}
-type FileHashResolver interface {
-	Malwarebazaar(ctx context.Context, obj *model.FileHash) (*model.MalwareBazaar, error)
-	Otx(ctx context.Context, obj *model.FileHash) (*model.OTX, error)
-	Threatfox(ctx context.Context, obj *model.FileHash) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.FileHash) (*model.URLhaus, error)
-	Virustotal(ctx context.Context, obj *model.FileHash) (*model.VirusTotal, error)
-}
-type IPAddressResolver interface {
-	Abuseipdb(ctx context.Context, obj *model.IPAddress) (*model.AbuseIPDB, error)
-	Greynoise(ctx context.Context, obj *model.IPAddress) (*model.GreyNoise, error)
-	Internetdb(ctx context.Context, obj *model.IPAddress) (*model.InternetDB, error)
-	Ipinfo(ctx context.Context, obj *model.IPAddress) (*model.IPinfo, error)
-	Otx(ctx context.Context, obj *model.IPAddress) (*model.OTX, error)
-	Rdap(ctx context.Context, obj *model.IPAddress) (*model.RDAP, error)
-	Shodan(ctx context.Context, obj *model.IPAddress) (*model.Shodan, error)
-	Threatfox(ctx context.Context, obj *model.IPAddress) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.IPAddress) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.IPAddress) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.IPAddress) (*model.VirusTotal, error)
-}
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
@@ -696,27 +661,11 @@ type QueryResolver interface {
 	UsageReport(ctx context.Context, from *time.Time, to *time.Time, username *string) (*accounting.Report, error)
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
 }
-type URLResolver interface {
-	Otx(ctx context.Context, obj *model.URL) (*model.OTX, error)
-	Threatfox(ctx context.Context, obj *model.URL) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.URL) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.URL) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.URL) (*model.VirusTotal, error)
-}
-type URLhausHostResolver interface {
-	Blacklists(ctx context.Context, obj *provider.URLhausHost) (any, error)
-}
-type URLhausURLResolver interface {
-	Blacklists(ctx context.Context, obj *provider.URLhausURL) (any, error)
-}
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *auth.User) (string, error)
-}
-type VirusTotalResolver interface {
-	Categories(ctx context.Context, obj *model.VirusTotal) (any, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -6232,7 +6181,7 @@ func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Domain_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -6247,7 +6196,7 @@ func (ec *executionContext) fieldContext_Domain_otx(_ context.Context, field gra
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -6264,7 +6213,7 @@ func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Domain_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Rdap(ctx, obj)
+			return obj.Rdap(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -6279,7 +6228,7 @@ func (ec *executionContext) fieldContext_Domain_rdap(_ context.Context, field gr
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
 		},
@@ -6296,7 +6245,7 @@ func (ec *executionContext) _Domain_threatfox(ctx context.Context, field graphql
 			return ec.fieldContext_Domain_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -6311,7 +6260,7 @@ func (ec *executionContext) fieldContext_Domain_threatfox(_ context.Context, fie
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -6328,7 +6277,7 @@ func (ec *executionContext) _Domain_urlhaus(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -6343,7 +6292,7 @@ func (ec *executionContext) fieldContext_Domain_urlhaus(_ context.Context, field
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -6360,7 +6309,7 @@ func (ec *executionContext) _Domain_urlscan(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -6375,7 +6324,7 @@ func (ec *executionContext) fieldContext_Domain_urlscan(_ context.Context, field
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -6392,7 +6341,7 @@ func (ec *executionContext) _Domain_virustotal(ctx context.Context, field graphq
 			return ec.fieldContext_Domain_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -6407,7 +6356,7 @@ func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, fi
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -6578,7 +6527,7 @@ func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field g
 			return ec.fieldContext_FileHash_malwarebazaar(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Malwarebazaar(ctx, obj)
+			return obj.Malwarebazaar(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
@@ -6593,7 +6542,7 @@ func (ec *executionContext) fieldContext_FileHash_malwarebazaar(_ context.Contex
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MalwareBazaar(ctx, field)
 		},
@@ -6610,7 +6559,7 @@ func (ec *executionContext) _FileHash_otx(ctx context.Context, field graphql.Col
 			return ec.fieldContext_FileHash_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -6625,7 +6574,7 @@ func (ec *executionContext) fieldContext_FileHash_otx(_ context.Context, field g
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -6642,7 +6591,7 @@ func (ec *executionContext) _FileHash_threatfox(ctx context.Context, field graph
 			return ec.fieldContext_FileHash_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -6657,7 +6606,7 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -6674,7 +6623,7 @@ func (ec *executionContext) _FileHash_urlhaus(ctx context.Context, field graphql
 			return ec.fieldContext_FileHash_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -6689,7 +6638,7 @@ func (ec *executionContext) fieldContext_FileHash_urlhaus(_ context.Context, fie
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -6706,7 +6655,7 @@ func (ec *executionContext) _FileHash_virustotal(ctx context.Context, field grap
 			return ec.fieldContext_FileHash_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -6721,7 +6670,7 @@ func (ec *executionContext) fieldContext_FileHash_virustotal(_ context.Context, 
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -7278,7 +7227,7 @@ func (ec *executionContext) _IPAddress_abuseipdb(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_abuseipdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Abuseipdb(ctx, obj)
+			return obj.Abuseipdb(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AbuseIPDB) graphql.Marshaler {
@@ -7293,7 +7242,7 @@ func (ec *executionContext) fieldContext_IPAddress_abuseipdb(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AbuseIPDB(ctx, field)
 		},
@@ -7310,7 +7259,7 @@ func (ec *executionContext) _IPAddress_greynoise(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_greynoise(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Greynoise(ctx, obj)
+			return obj.Greynoise(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GreyNoise) graphql.Marshaler {
@@ -7325,7 +7274,7 @@ func (ec *executionContext) fieldContext_IPAddress_greynoise(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GreyNoise(ctx, field)
 		},
@@ -7342,7 +7291,7 @@ func (ec *executionContext) _IPAddress_internetdb(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_internetdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Internetdb(ctx, obj)
+			return obj.Internetdb(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
@@ -7357,7 +7306,7 @@ func (ec *executionContext) fieldContext_IPAddress_internetdb(_ context.Context,
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InternetDB(ctx, field)
 		},
@@ -7374,7 +7323,7 @@ func (ec *executionContext) _IPAddress_ipinfo(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_ipinfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Ipinfo(ctx, obj)
+			return obj.Ipinfo(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IPinfo) graphql.Marshaler {
@@ -7389,7 +7338,7 @@ func (ec *executionContext) fieldContext_IPAddress_ipinfo(_ context.Context, fie
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IPinfo(ctx, field)
 		},
@@ -7406,7 +7355,7 @@ func (ec *executionContext) _IPAddress_otx(ctx context.Context, field graphql.Co
 			return ec.fieldContext_IPAddress_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -7421,7 +7370,7 @@ func (ec *executionContext) fieldContext_IPAddress_otx(_ context.Context, field 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -7438,7 +7387,7 @@ func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.C
 			return ec.fieldContext_IPAddress_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Rdap(ctx, obj)
+			return obj.Rdap(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -7453,7 +7402,7 @@ func (ec *executionContext) fieldContext_IPAddress_rdap(_ context.Context, field
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
 		},
@@ -7470,7 +7419,7 @@ func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_shodan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Shodan(ctx, obj)
+			return obj.Shodan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
@@ -7485,7 +7434,7 @@ func (ec *executionContext) fieldContext_IPAddress_shodan(_ context.Context, fie
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Shodan(ctx, field)
 		},
@@ -7502,7 +7451,7 @@ func (ec *executionContext) _IPAddress_threatfox(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -7517,7 +7466,7 @@ func (ec *executionContext) fieldContext_IPAddress_threatfox(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -7534,7 +7483,7 @@ func (ec *executionContext) _IPAddress_urlhaus(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -7549,7 +7498,7 @@ func (ec *executionContext) fieldContext_IPAddress_urlhaus(_ context.Context, fi
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -7566,7 +7515,7 @@ func (ec *executionContext) _IPAddress_urlscan(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -7581,7 +7530,7 @@ func (ec *executionContext) fieldContext_IPAddress_urlscan(_ context.Context, fi
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -7598,7 +7547,7 @@ func (ec *executionContext) _IPAddress_virustotal(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -7613,7 +7562,7 @@ func (ec *executionContext) fieldContext_IPAddress_virustotal(_ context.Context,
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -13295,7 +13244,7 @@ func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_URL_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -13310,7 +13259,7 @@ func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphq
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -13327,7 +13276,7 @@ func (ec *executionContext) _URL_threatfox(ctx context.Context, field graphql.Co
 			return ec.fieldContext_URL_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -13342,7 +13291,7 @@ func (ec *executionContext) fieldContext_URL_threatfox(_ context.Context, field 
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -13359,7 +13308,7 @@ func (ec *executionContext) _URL_urlhaus(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -13374,7 +13323,7 @@ func (ec *executionContext) fieldContext_URL_urlhaus(_ context.Context, field gr
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -13391,7 +13340,7 @@ func (ec *executionContext) _URL_urlscan(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -13406,7 +13355,7 @@ func (ec *executionContext) fieldContext_URL_urlscan(_ context.Context, field gr
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -13423,7 +13372,7 @@ func (ec *executionContext) _URL_virustotal(ctx context.Context, field graphql.C
 			return ec.fieldContext_URL_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -13438,7 +13387,7 @@ func (ec *executionContext) fieldContext_URL_virustotal(_ context.Context, field
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -14723,18 +14672,18 @@ func (ec *executionContext) _URLhausHost_blacklists(ctx context.Context, field g
 			return ec.fieldContext_URLhausHost_blacklists(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URLhausHost().Blacklists(ctx, obj)
+			return obj.Blacklists, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_URLhausHost_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("URLhausHost", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _URLhausHost_threats(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
@@ -15454,18 +15403,18 @@ func (ec *executionContext) _URLhausURL_blacklists(ctx context.Context, field gr
 			return ec.fieldContext_URLhausURL_blacklists(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URLhausURL().Blacklists(ctx, obj)
+			return obj.Blacklists, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_URLhausURL_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("URLhausURL", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _URLhausURL_payloads(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
@@ -17044,18 +16993,18 @@ func (ec *executionContext) _VirusTotal_categories(ctx context.Context, field gr
 			return ec.fieldContext_VirusTotal_categories(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.VirusTotal().Categories(ctx, obj)
+			return obj.Categories, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_VirusTotal_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VirusTotal", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _VirusTotal_creationDate(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
@@ -21274,43 +21223,42 @@ func (ec *executionContext) _URLhausHost(ctx context.Context, sel ast.SelectionS
 		case "host":
 			out.Values[i] = ec._URLhausHost_host(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstSeen":
 			out.Values[i] = ec._URLhausHost_firstSeen(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "urlCount":
 			out.Values[i] = ec._URLhausHost_urlCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "onlineUrls":
 			out.Values[i] = ec._URLhausHost_onlineUrls(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "blacklists":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URLhausHost_blacklists(ctx, field, obj)
-				})
+			out.Values[i] = ec._URLhausHost_blacklists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "threats":
 			out.Values[i] = ec._URLhausHost_threats(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._URLhausHost_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "urls":
 			out.Values[i] = ec._URLhausHost_urls(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21527,48 +21475,47 @@ func (ec *executionContext) _URLhausURL(ctx context.Context, sel ast.SelectionSe
 		case "url":
 			out.Values[i] = ec._URLhausURL_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._URLhausURL_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "host":
 			out.Values[i] = ec._URLhausURL_host(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "threat":
 			out.Values[i] = ec._URLhausURL_threat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "dateAdded":
 			out.Values[i] = ec._URLhausURL_dateAdded(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastOnline":
 			out.Values[i] = ec._URLhausURL_lastOnline(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._URLhausURL_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "blacklists":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URLhausURL_blacklists(ctx, field, obj)
-				})
+			out.Values[i] = ec._URLhausURL_blacklists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "payloads":
 			out.Values[i] = ec._URLhausURL_payloads(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22032,203 +21979,202 @@ func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSe
 		case "provider":
 			out.Values[i] = ec._VirusTotal_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._VirusTotal_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "cached":
 			out.Values[i] = ec._VirusTotal_cached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "fetchedAt":
 			out.Values[i] = ec._VirusTotal_fetchedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "latencyMs":
 			out.Values[i] = ec._VirusTotal_latencyMs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
 			out.Values[i] = ec._VirusTotal_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "data":
 			out.Values[i] = ec._VirusTotal_data(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "verdict":
 			out.Values[i] = ec._VirusTotal_verdict(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "jobId":
 			out.Values[i] = ec._VirusTotal_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "type":
 			out.Values[i] = ec._VirusTotal_type(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "id":
 			out.Values[i] = ec._VirusTotal_id(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "link":
 			out.Values[i] = ec._VirusTotal_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "stats":
 			out.Values[i] = ec._VirusTotal_stats(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "reputation":
 			out.Values[i] = ec._VirusTotal_reputation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "votesHarmless":
 			out.Values[i] = ec._VirusTotal_votesHarmless(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "votesMalicious":
 			out.Values[i] = ec._VirusTotal_votesMalicious(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._VirusTotal_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastAnalysisDate":
 			out.Values[i] = ec._VirusTotal_lastAnalysisDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "asOwner":
 			out.Values[i] = ec._VirusTotal_asOwner(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "asn":
 			out.Values[i] = ec._VirusTotal_asn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "country":
 			out.Values[i] = ec._VirusTotal_country(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "network":
 			out.Values[i] = ec._VirusTotal_network(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "registrar":
 			out.Values[i] = ec._VirusTotal_registrar(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "categories":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._VirusTotal_categories(ctx, field, obj)
-				})
+			out.Values[i] = ec._VirusTotal_categories(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "creationDate":
 			out.Values[i] = ec._VirusTotal_creationDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "md5":
 			out.Values[i] = ec._VirusTotal_md5(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sha1":
 			out.Values[i] = ec._VirusTotal_sha1(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sha256":
 			out.Values[i] = ec._VirusTotal_sha256(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "meaningfulName":
 			out.Values[i] = ec._VirusTotal_meaningfulName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "names":
 			out.Values[i] = ec._VirusTotal_names(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "typeDescription":
 			out.Values[i] = ec._VirusTotal_typeDescription(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "typeTag":
 			out.Values[i] = ec._VirusTotal_typeTag(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "size":
 			out.Values[i] = ec._VirusTotal_size(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "threatLabel":
 			out.Values[i] = ec._VirusTotal_threatLabel(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timesSubmitted":
 			out.Values[i] = ec._VirusTotal_timesSubmitted(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstSubmissionDate":
 			out.Values[i] = ec._VirusTotal_firstSubmissionDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "url":
 			out.Values[i] = ec._VirusTotal_url(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "finalUrl":
 			out.Values[i] = ec._VirusTotal_finalUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "title":
 			out.Values[i] = ec._VirusTotal_title(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastHttpResponseCode":
 			out.Values[i] = ec._VirusTotal_lastHttpResponseCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -23426,6 +23372,24 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalAny(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalStringMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalStringMap(v)
 	return res
 }
 

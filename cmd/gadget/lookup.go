@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -83,7 +82,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	kind := fs.String("kind", "", "indicator kind of every value: "+kindNames()+" (detected when empty)")
 	names := fs.String("providers", "", "comma-separated providers to ask (default: every enabled one serving the kind)")
 	asJSON := fs.Bool("json", false, "print one JSON object per value and line, with each provider's data")
-	timeout := fs.Duration("timeout", 20*time.Second, "deadline of each value's lookup")
+	timeout := fs.Duration("timeout", enrich.DefaultDeadline, "deadline of each value's lookup")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
@@ -9,7 +10,7 @@ import (
 )
 
 // portalRoutes returns the web portal (/portal/), pattern → handler.
-func (a *app) portalRoutes() map[string]http.Handler {
+func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	riverUI := ""
 	if a.riverUI != nil { // mounted by adminRoutes
 		riverUI = riverUIPrefix + "/"
@@ -18,12 +19,10 @@ func (a *app) portalRoutes() map[string]http.Handler {
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
 		Providers: a.portalProviders, RiverUI: riverUI, Logger: a.log,
 	})
-	if err != nil {
-		// the embedded templates and assets are broken: a build defect
-		a.log.Error("portal unavailable", "err", err)
-		return nil
+	if err != nil { // the embedded templates and assets are broken: a build defect
+		return nil, fmt.Errorf("portal: %w", err)
 	}
-	return map[string]http.Handler{portal.Prefix: p}
+	return map[string]http.Handler{portal.Prefix: p}, nil
 }
 
 // portalProviders is each provider's state for the portal's overview.

@@ -73,7 +73,7 @@ func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, newLogger(stderr, cfg.LogLevel), true)
+	a, err := build(ctx, cfg, newLogger(stderr, cfg.LogLevel), buildOptions{migrate: true})
 	if err != nil {
 		return err
 	}

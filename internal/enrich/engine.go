@@ -71,6 +71,10 @@ type Settings struct {
 	NotFoundTTL time.Duration
 }
 
+// DefaultDeadline is how long a lookup waits for its providers unless
+// Config.Deadline says otherwise.
+const DefaultDeadline = 20 * time.Second
+
 // Config wires an Engine.
 type Config struct {
 	Registry *provider.Registry
@@ -83,7 +87,7 @@ type Config struct {
 	Executor Executor            // optional: nil runs provider calls inline
 	Metrics  *Metrics            // optional
 	Logger   *slog.Logger
-	Deadline time.Duration // per lookup (default 20s)
+	Deadline time.Duration // per lookup (default DefaultDeadline)
 	// MaxInFlight bounds the upstream calls in flight from this process
 	// (default 64), so a large batch cannot open thousands of connections.
 	MaxInFlight int
@@ -108,7 +112,7 @@ func New(c Config) (*Engine, error) {
 		return nil, errors.New("enrich: registry, cache and limiter are required")
 	}
 	if c.Deadline <= 0 {
-		c.Deadline = 20 * time.Second
+		c.Deadline = DefaultDeadline
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -24,12 +24,11 @@ import (
 // rig is one process's job runtime on a fresh PostgreSQL schema, its
 // providers pointed at a fake intel server.
 type rig struct {
-	fake    *fakeintel.Server
-	store   *store.Store
-	pool    *pgxpool.Pool
-	inline  *enrich.Engine
-	rt      *jobs.Runtime
-	timeout time.Duration
+	fake   *fakeintel.Server
+	store  *store.Store
+	pool   *pgxpool.Pool
+	inline *enrich.Engine
+	rt     *jobs.Runtime
 }
 
 func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }

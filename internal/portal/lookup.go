@@ -16,6 +16,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // MaxLookup is the most indicators one portal lookup may hold; lookupWorkers
@@ -25,11 +26,35 @@ const (
 	lookupWorkers = 8
 )
 
-// presets name provider groups offered on the lookup page; "keyless" is
-// every provider that needs no key, "all" every one serving the kind.
-var presets = map[string][]string{
-	"reputation": {"virustotal", "abuseipdb", "greynoise", "otx", "urlhaus", "threatfox", "malwarebazaar", "urlscan"},
-	"context":    {"rdap", "ipinfo", "internetdb", "shodan"},
+// presets name the provider groups offered on the lookup page: "all" (every
+// provider serving the kind), one per tag the provider descriptors carry
+// (e.g. "reputation", "context"), and "keyless" (every provider that needs
+// no key). A provider joins a tag's preset by listing the tag in its
+// descriptor.
+func presets() []string {
+	seen := map[string]bool{}
+	var tags []string
+	for _, d := range provider.Descriptors() {
+		for _, t := range d.Tags {
+			if !seen[t] && t != "all" && t != "keyless" {
+				seen[t] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	slices.Sort(tags)
+	return append(append([]string{"all"}, tags...), "keyless")
+}
+
+// tagged lists the registered providers whose descriptor carries tag.
+func tagged(tag string) []string {
+	var out []string
+	for _, d := range provider.Descriptors() {
+		if slices.Contains(d.Tags, tag) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
 }
 
 // lookupPage is the data of the lookup page.
@@ -40,7 +65,7 @@ type lookupPage struct {
 
 func (p *Portal) lookupPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "lookup", view{Title: "Lookup", Data: lookupPage{Providers: p.cfg.Providers(),
-		Presets: []string{"all", "reputation", "context", "keyless"}}})
+		Presets: presets()}})
 }
 
 // invalidInput is an input line that holds no indicator.
@@ -152,7 +177,7 @@ func (p *Portal) selectProviders(r *http.Request) ([]string, error) {
 		}
 		return out, nil
 	default:
-		if ps, ok := presets[preset]; ok {
+		if ps := tagged(preset); len(ps) > 0 {
 			return ps, nil
 		}
 		return nil, errcode.Field("preset", "unknown preset "+clip(preset, 32))
@@ -173,7 +198,7 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(statusOf(errcode.CodeOf(err)))
+		w.WriteHeader(errcode.HTTPStatus(errcode.CodeOf(err)))
 		json.NewEncoder(w).Encode(map[string]string{"error": errcode.Of(err).Message})
 		return
 	}

@@ -186,7 +186,7 @@ func TestSignIn(t *testing.T) {
 	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP = %q", csp)
 	}
-	tok := csrfOf(t, login)
+	csrfOf(t, login) // the page carries a CSRF field
 
 	// no CSRF token: refused, no session
 	res := b.do("POST", "/portal/login", url.Values{"username": {"root"}, "password": {rootPW}}, nil)
@@ -194,7 +194,7 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("login without csrf: %d", res.status)
 	}
 	// wrong password: the one message, the password not echoed
-	tok = csrfOf(t, res)
+	tok := csrfOf(t, res)
 	res = b.do("POST", "/portal/login", url.Values{"csrf": {tok}, "username": {"root"}, "password": {"wrong-guess-xyz"}}, nil)
 	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "Incorrect username or password") || strings.Contains(res.body, "wrong-guess-xyz") {
 		t.Fatalf("bad password: %d %s", res.status, res.body)

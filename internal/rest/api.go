@@ -159,7 +159,7 @@ func (a *API) handle(rt route) http.Handler {
 		if err != nil {
 			writeError(cw, r, a.cfg.Logger, err, "")
 		}
-		if rt.op == "" || a.cfg.Usage == nil || p == nil || err != nil && statusOf[errcode.CodeOf(err)] == http.StatusBadRequest {
+		if rt.op == "" || a.cfg.Usage == nil || p == nil || err != nil && errcode.HTTPStatus(errcode.CodeOf(err)) == http.StatusBadRequest {
 			return
 		}
 		status := "ok"
