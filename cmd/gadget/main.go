@@ -59,6 +59,7 @@ Usage:
   gadget user create|passwd|enable|disable|list
   gadget lookup [--providers a,b] [--json] VALUE... | -
                                        enrich indicators from the command line, no server
+  gadget docs providers                write docs/providers.md from the provider descriptors
   gadget version                       print the version
 
 Configuration is read from the environment (see docs/configuration.md);
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "lookup":
 		return cmdLookup(ctx, rest, getenv, stdin, stdout, stderr)
+	case "docs":
+		return cmdDocs(ctx, rest, stdout)
 	case "version":
 		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
 			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")
