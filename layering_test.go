@@ -33,7 +33,6 @@ var layers = map[string]int{
 	"internal/spreadsheet": 0,
 	"internal/apidocs":     0,
 	"internal/playground":  0,
-	"internal/fakeintel":   0,
 
 	"internal/provider":             1, // the plug-in host; uses ratelimit.Rate
 	"internal/accounting":           1,
@@ -45,6 +44,7 @@ var layers = map[string]int{
 	"internal/lookup":                2, // the answer's vocabulary (issue 13): indicator, provider, errcode
 	"internal/provider/providertest": 2,
 	"internal/auth":                  2,
+	"internal/fakeintel":             2, // routes from the provider descriptors' fixtures
 
 	"internal/enrich": 3,
 	"internal/store":  3,

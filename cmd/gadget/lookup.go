@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -22,7 +21,9 @@ const lookupUsage = `Usage: gadget lookup [flags] VALUE... | -
 Enriches indicators from the command line, without a server, with the
 configured providers (GADGET_<P>_API_KEY, GADGET_<P>_BASE_URL, ...). Values
 may be defanged (hxxp://evil[.]example). "-" reads more values from standard
-input, one per line (blank lines and lines starting with # are skipped).
+input: a list, one per line (blank lines and lines starting with # are
+skipped), or free text such as an alert or a log, whose indicators are
+extracted as "gadget extract" does (what was left out is named on stderr).
 Internal indicators (private addresses, internal domains) are never sent
 anywhere: they are refused like invalid values.
 
@@ -96,7 +97,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 			return usagef("lookup: --kind: %v", err)
 		}
 	}
-	values, err := lookupValues(fs.Args(), stdin)
+	extract := func(text string) (indicator.Extraction, error) { return extractText(getenv, strings.NewReader(text)) }
+	values, err := lookupValues(fs.Args(), stdin, extract, stderr)
 	if err != nil {
 		return err
 	}
@@ -159,8 +161,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 }
 
 // lookupValues gathers the values: the arguments in order, with "-"
-// replaced by the values read from stdin.
-func lookupValues(args []string, stdin io.Reader) ([]string, error) {
+// replaced by the values read from stdin (see readValues).
+func lookupValues(args []string, stdin io.Reader, extract func(string) (indicator.Extraction, error), stderr io.Writer) ([]string, error) {
 	var out []string
 	readStdin := false
 	for _, a := range args {
@@ -175,7 +177,7 @@ func lookupValues(args []string, stdin io.Reader) ([]string, error) {
 		if stdin == nil {
 			stdin = strings.NewReader("")
 		}
-		vs, err := readValues(stdin)
+		vs, err := readValues(stdin, extract, stderr)
 		if err != nil {
 			return nil, fmt.Errorf("lookup: reading standard input: %w", err)
 		}
@@ -187,21 +189,43 @@ func lookupValues(args []string, stdin io.Reader) ([]string, error) {
 	return out, nil
 }
 
-// readValues turns standard input into values: one per line, surrounding
-// space trimmed, blank lines and # comments skipped. It is the one place
-// that reads the list, so free-text extraction can replace it.
-func readValues(r io.Reader) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+// readValues turns standard input into values. A list (every line one
+// word; blank lines and # comments skipped) is taken line by line, so an
+// invalid line is reported as such; anything else is free text (an alert, a
+// log, an e-mail) whose indicators are extracted, with what was left out and
+// why written to stderr.
+func readValues(r io.Reader, extract func(string) (indicator.Extraction, error), stderr io.Writer) ([]string, error) {
+	text, err := io.ReadAll(io.LimitReader(r, indicator.MaxTextLen+1))
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	free := false
+	for line := range strings.Lines(string(text)) {
+		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		out = append(out, line)
+		if strings.ContainsAny(line, " \t") {
+			free = true
+			break
+		}
+		list = append(list, line)
 	}
-	return out, sc.Err()
+	if !free {
+		return list, nil
+	}
+	ex, err := extract(string(text))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ex.Internal {
+		fmt.Fprintf(stderr, "internal %s: %s; not looked up\n", w.Value, w.Reason)
+	}
+	for _, ig := range ex.Ignored {
+		fmt.Fprintf(stderr, "ignored %s: %s\n", ig.Text, ig.Reason)
+	}
+	return ex.Values(), nil
 }
 
 func parseValue(raw string, k indicator.Kind) (indicator.Indicator, error) {

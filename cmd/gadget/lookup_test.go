@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -161,14 +162,39 @@ func TestLookupNobodyAnswered(t *testing.T) {
 
 func TestReadValues(t *testing.T) {
 	t.Parallel()
-	got, err := readValues(strings.NewReader("a\r\n\n # comment\n  b  \n#x\nc"))
+	got, err := readValues(strings.NewReader("a\r\n\n # comment\n  b  \n#x\nc"), nil, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"a", "b", "c"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if _, err := lookupValues([]string{"-"}, strings.NewReader("\n# nothing\n")); !errors.As(err, new(*usageError)) {
+	if _, err := lookupValues([]string{"-"}, strings.NewReader("\n# nothing\n"), nil, io.Discard); !errors.As(err, new(*usageError)) {
 		t.Errorf("empty stdin: %v, want a usage error", err)
+	}
+}
+
+// TestLookupFreeText: alert text on standard input is not a list, so its
+// indicators are extracted (an IP with a port, a labelled hash) and what was
+// left out is named on stderr.
+func TestLookupFreeText(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{}
+	withFake(t, env)
+	alert := "EDR alert: host 10.0.0.5 connected to C2 203.0.113.7:443\nfile dropped md5=ea372104f1e9f069068e3752b543c7b0\n"
+	r := lookupCLI(t, env, alert, "--json", "--providers", "abuseipdb,urlhaus", "-")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stderr)
+	}
+	var got []string
+	for _, o := range jsonLines(t, r.stdout) {
+		got = append(got, o.Value+" "+o.Kind)
+	}
+	want := []string{"203.0.113.7 ipv4", "ea372104f1e9f069068e3752b543c7b0 md5"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("values (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(r.stderr, "internal 10.0.0.5") {
+		t.Errorf("stderr does not name the internal address: %q", r.stderr)
 	}
 }

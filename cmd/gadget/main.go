@@ -60,6 +60,7 @@ Usage:
   gadget lookup [--providers a,b] [--json] VALUE... | -
                                        enrich indicators from the command line, no server
   gadget docs providers                write docs/providers.md from the provider descriptors
+  gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
 Configuration is read from the environment (see docs/configuration.md);
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdLookup(ctx, rest, getenv, stdin, stdout, stderr)
 	case "docs":
 		return cmdDocs(ctx, rest, stdout)
+	case "extract":
+		return cmdExtract(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version":
 		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
 			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")
