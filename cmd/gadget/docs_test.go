@@ -188,3 +188,57 @@ func TestDocExamples(t *testing.T) {
 		t.Error("no example ran")
 	}
 }
+
+// TestDemoBannerMatchesDemoTable: every value the demo's banner
+// (scripts/demo.sh) promises a verdict for has that verdict in docs/demo.md's
+// table, which TestDemoValues checks against the fake intel server.
+func TestDemoBannerMatchesDemoTable(t *testing.T) {
+	t.Parallel()
+	table := map[string]string{}
+	demo, err := os.ReadFile("../../docs/demo.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(demo), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) > 4 && strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			table[strings.Trim(strings.TrimSpace(cells[1]), "`")] = strings.TrimSpace(cells[3])
+		}
+	}
+	script, err := os.ReadFile("../../scripts/demo.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	level, checked := "", 0
+	for _, line := range strings.Split(string(script), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		switch f[0] {
+		case "MALICIOUS", "SUSPICIOUS", "BENIGN", "UNKNOWN":
+			level, f = f[0], f[1:]
+		default:
+			if level == "" || !strings.HasPrefix(line, "               ") {
+				level = ""
+				continue
+			}
+		}
+		for _, w := range f {
+			if strings.HasPrefix(w, "(") {
+				break // the rest is a comment
+			}
+			v := strings.TrimSuffix(w, ",")
+			got, ok := table[v]
+			if !ok {
+				t.Errorf("the demo banner names %s, which docs/demo.md's table does not list", v)
+			} else if got != level {
+				t.Errorf("the demo banner says %s is %s; docs/demo.md says %s", v, level, got)
+			}
+			checked++
+		}
+	}
+	if checked < 6 {
+		t.Errorf("found %d values in the demo banner", checked)
+	}
+}
