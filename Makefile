@@ -33,17 +33,18 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed)
+## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed) and docs/providers.md
 generate:
 	$(GO) generate ./ent/...
 	$(GO) run ./graph/gen
 	$(GO) tool gqlgen generate
 	$(GO) run ./internal/store/migrategen -name change
 	gofmt -w graph ent
+	$(GO) run ./cmd/gadget docs providers
 
 ## check-generated: fail if `make generate` changes any committed file
 check-generated: generate
-	@git status --porcelain -- ent graph internal/store/migrations | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@git status --porcelain -- ent graph internal/store/migrations docs/providers.md | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
 
 ## migrations: write a new migration named NAME after changing ent/schema
 migrations:
