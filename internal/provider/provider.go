@@ -38,6 +38,8 @@ import (
 	"net/http"
 	"reflect"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
