@@ -33,7 +33,6 @@ var layers = map[string]int{
 	"internal/spreadsheet": 0,
 	"internal/apidocs":     0,
 	"internal/playground":  0,
-	"internal/fakeintel":   0,
 
 	"internal/provider":             1, // the plug-in host; uses ratelimit.Rate
 	"internal/accounting":           1,
@@ -44,6 +43,7 @@ var layers = map[string]int{
 
 	"internal/lookup":                2, // the answer's vocabulary (issue 13): indicator, provider, errcode
 	"internal/provider/providertest": 2,
+	"internal/fakeintel":             2, // serves every registered provider from its testdata manifest
 	"internal/auth":                  2,
 
 	"internal/enrich": 3,
