@@ -45,6 +45,7 @@ var layers = map[string]int{
 	"internal/provider/providertest": 2,
 	"internal/fakeintel":             2, // serves every registered provider from its testdata manifest
 	"internal/auth":                  2,
+	"internal/fakeintel":             2, // routes from the provider descriptors' fixtures
 
 	"internal/enrich": 3,
 	"internal/store":  3,

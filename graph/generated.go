@@ -83,6 +83,22 @@ type ComplexityRoot struct {
 		Virustotal func(childComplexity int) int
 	}
 
+	ExtractedIndicator struct {
+		Context func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Raw     func(childComplexity int) int
+		Spans   func(childComplexity int) int
+		Value   func(childComplexity int) int
+	}
+
+	Extraction struct {
+		Ignored        func(childComplexity int) int
+		IgnoredOmitted func(childComplexity int) int
+		Indicators     func(childComplexity int) int
+		Internal       func(childComplexity int) int
+	}
+
 	FileHash struct {
 		Err           func(childComplexity int) int
 		Kind          func(childComplexity int) int
@@ -154,9 +170,20 @@ type ComplexityRoot struct {
 		Verdict       func(childComplexity int) int
 	}
 
+	IgnoredToken struct {
+		Reason func(childComplexity int) int
+		Text   func(childComplexity int) int
+	}
+
 	IndicatorError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	InternalValue struct {
+		Kind   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Value  func(childComplexity int) int
 	}
 
 	InternetDB struct {
@@ -290,6 +317,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
+		Extract     func(childComplexity int, text string) int
 		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool) int
 		Indicators  func(childComplexity int, values []string, fresh *bool) int
 		Me          func(childComplexity int) int
@@ -370,6 +398,11 @@ type ComplexityRoot struct {
 		Providers     func(childComplexity int) int
 		UptimeSeconds func(childComplexity int) int
 		Version       func(childComplexity int) int
+	}
+
+	TextSpan struct {
+		End   func(childComplexity int) int
+		Start func(childComplexity int) int
 	}
 
 	ThreatFox struct {
@@ -660,6 +693,7 @@ type QueryResolver interface {
 	Users(ctx context.Context) ([]*auth.User, error)
 	UsageReport(ctx context.Context, from *time.Time, to *time.Time, username *string) (*accounting.Report, error)
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
+	Extract(ctx context.Context, text string) (*model.Extraction, error)
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
@@ -890,6 +924,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Virustotal(childComplexity), true
+
+	case "ExtractedIndicator.context":
+		if e.ComplexityRoot.ExtractedIndicator.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Context(childComplexity), true
+	case "ExtractedIndicator.count":
+		if e.ComplexityRoot.ExtractedIndicator.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Count(childComplexity), true
+	case "ExtractedIndicator.kind":
+		if e.ComplexityRoot.ExtractedIndicator.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Kind(childComplexity), true
+	case "ExtractedIndicator.raw":
+		if e.ComplexityRoot.ExtractedIndicator.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Raw(childComplexity), true
+	case "ExtractedIndicator.spans":
+		if e.ComplexityRoot.ExtractedIndicator.Spans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Spans(childComplexity), true
+	case "ExtractedIndicator.value":
+		if e.ComplexityRoot.ExtractedIndicator.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Value(childComplexity), true
+
+	case "Extraction.ignored":
+		if e.ComplexityRoot.Extraction.Ignored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Ignored(childComplexity), true
+	case "Extraction.ignoredOmitted":
+		if e.ComplexityRoot.Extraction.IgnoredOmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.IgnoredOmitted(childComplexity), true
+	case "Extraction.indicators":
+		if e.ComplexityRoot.Extraction.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Indicators(childComplexity), true
+	case "Extraction.internal":
+		if e.ComplexityRoot.Extraction.Internal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Internal(childComplexity), true
 
 	case "FileHash.error":
 		if e.ComplexityRoot.FileHash.Err == nil {
@@ -1259,6 +1355,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IPinfo.Verdict(childComplexity), true
 
+	case "IgnoredToken.reason":
+		if e.ComplexityRoot.IgnoredToken.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IgnoredToken.Reason(childComplexity), true
+	case "IgnoredToken.text":
+		if e.ComplexityRoot.IgnoredToken.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IgnoredToken.Text(childComplexity), true
+
 	case "IndicatorError.code":
 		if e.ComplexityRoot.IndicatorError.Code == nil {
 			break
@@ -1271,6 +1380,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndicatorError.Message(childComplexity), true
+
+	case "InternalValue.kind":
+		if e.ComplexityRoot.InternalValue.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Kind(childComplexity), true
+	case "InternalValue.reason":
+		if e.ComplexityRoot.InternalValue.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Reason(childComplexity), true
+	case "InternalValue.value":
+		if e.ComplexityRoot.InternalValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Value(childComplexity), true
 
 	case "InternetDB.cpes":
 		if e.ComplexityRoot.InternetDB.CPEs == nil {
@@ -1895,6 +2023,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["username"].(*string), args["api"].(*string), args["status"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int64), args["after"].(*string)), true
+	case "Query.extract":
+		if e.ComplexityRoot.Query.Extract == nil {
+			break
+		}
+
+		args, err := ec.field_Query_extract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Extract(childComplexity, args["text"].(string)), true
 	case "Query.indicator":
 		if e.ComplexityRoot.Query.Indicator == nil {
 			break
@@ -2328,6 +2467,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.Version(childComplexity), true
+
+	case "TextSpan.end":
+		if e.ComplexityRoot.TextSpan.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TextSpan.End(childComplexity), true
+	case "TextSpan.start":
+		if e.ComplexityRoot.TextSpan.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TextSpan.Start(childComplexity), true
 
 	case "ThreatFox.cached":
 		if e.ComplexityRoot.ThreatFox.Cached == nil {
@@ -3668,7 +3820,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql"
+//go:embed "providers.graphql" "extract.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3907,6 +4059,7 @@ type ProviderResult {
 }
 `, BuiltIn: false},
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
+	{Name: "extract.graphql", Input: sourceData("extract.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3962,6 +4115,38 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
+}
+
+func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ExtractedIndicator_value(ctx, field)
+	case "kind":
+		return ec.fieldContext_ExtractedIndicator_kind(ctx, field)
+	case "raw":
+		return ec.fieldContext_ExtractedIndicator_raw(ctx, field)
+	case "spans":
+		return ec.fieldContext_ExtractedIndicator_spans(ctx, field)
+	case "count":
+		return ec.fieldContext_ExtractedIndicator_count(ctx, field)
+	case "context":
+		return ec.fieldContext_ExtractedIndicator_context(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExtractedIndicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Extraction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicators":
+		return ec.fieldContext_Extraction_indicators(ctx, field)
+	case "internal":
+		return ec.fieldContext_Extraction_internal(ctx, field)
+	case "ignored":
+		return ec.fieldContext_Extraction_ignored(ctx, field)
+	case "ignoredOmitted":
+		return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Extraction", field.Name)
 }
 
 func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4042,6 +4227,16 @@ func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type IPinfo", field.Name)
 }
 
+func (ec *executionContext) childFields_IgnoredToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_IgnoredToken_text(ctx, field)
+	case "reason":
+		return ec.fieldContext_IgnoredToken_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IgnoredToken", field.Name)
+}
+
 func (ec *executionContext) childFields_IndicatorError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -4050,6 +4245,18 @@ func (ec *executionContext) childFields_IndicatorError(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorError", field.Name)
+}
+
+func (ec *executionContext) childFields_InternalValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_InternalValue_value(ctx, field)
+	case "kind":
+		return ec.fieldContext_InternalValue_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_InternalValue_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InternalValue", field.Name)
 }
 
 func (ec *executionContext) childFields_InternetDB(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4424,6 +4631,16 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_providers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Status", field.Name)
+}
+
+func (ec *executionContext) childFields_TextSpan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_TextSpan_start(ctx, field)
+	case "end":
+		return ec.fieldContext_TextSpan_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TextSpan", field.Name)
 }
 
 func (ec *executionContext) childFields_ThreatFox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5299,6 +5516,20 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_extract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
 	return args, nil
 }
 
@@ -6362,6 +6593,272 @@ func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ExtractedIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtractedIndicator_kind(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _ExtractedIndicator_raw(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtractedIndicator_spans(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_spans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TextSpan) graphql.Marshaler {
+			return ec.marshalNTextSpan2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_spans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExtractedIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TextSpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExtractedIndicator_count(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExtractedIndicator_context(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Extraction_indicators(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
+			return ec.marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExtractedIndicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_internal(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_internal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Internal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
+			return ec.marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_internal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InternalValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_ignored(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_ignored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ignored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.IgnoredToken) graphql.Marshaler {
+			return ec.marshalNIgnoredToken2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredTokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_ignored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IgnoredToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_ignoredOmitted(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IgnoredOmitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_ignoredOmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Extraction", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FileHash_value(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
@@ -7979,6 +8476,52 @@ func (ec *executionContext) fieldContext_IPinfo_continent(_ context.Context, fie
 	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _IgnoredToken_text(ctx context.Context, field graphql.CollectedField, obj *model.IgnoredToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IgnoredToken_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IgnoredToken_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IgnoredToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _IgnoredToken_reason(ctx context.Context, field graphql.CollectedField, obj *model.IgnoredToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IgnoredToken_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IgnoredToken_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IgnoredToken", field, false, false, "String")
+}
+
 func (ec *executionContext) _IndicatorError_code(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8023,6 +8566,75 @@ func (ec *executionContext) _IndicatorError_message(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_IndicatorError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternalValue_value(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternalValue_kind(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _InternalValue_reason(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _InternetDB_provider(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
@@ -10951,6 +11563,68 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_extract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_extract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Extract(ctx, fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal *model.Extraction
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.Extraction
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Extraction) graphql.Marshaler {
+			return ec.marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtraction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_extract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Extraction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_extract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12500,6 +13174,52 @@ func (ec *executionContext) fieldContext_Status_providers(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _TextSpan_start(ctx context.Context, field graphql.CollectedField, obj *model.TextSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TextSpan_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TextSpan_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TextSpan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TextSpan_end(ctx context.Context, field graphql.CollectedField, obj *model.TextSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TextSpan_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TextSpan_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TextSpan", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ThreatFox_provider(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
@@ -18838,6 +19558,112 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var extractedIndicatorImplementors = []string{"ExtractedIndicator"}
+
+func (ec *executionContext) _ExtractedIndicator(ctx context.Context, sel ast.SelectionSet, obj *model.ExtractedIndicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, extractedIndicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExtractedIndicator")
+		case "value":
+			out.Values[i] = ec._ExtractedIndicator_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._ExtractedIndicator_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._ExtractedIndicator_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spans":
+			out.Values[i] = ec._ExtractedIndicator_spans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ExtractedIndicator_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "context":
+			out.Values[i] = ec._ExtractedIndicator_context(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var extractionImplementors = []string{"Extraction"}
+
+func (ec *executionContext) _Extraction(ctx context.Context, sel ast.SelectionSet, obj *model.Extraction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, extractionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Extraction")
+		case "indicators":
+			out.Values[i] = ec._Extraction_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "internal":
+			out.Values[i] = ec._Extraction_internal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignored":
+			out.Values[i] = ec._Extraction_ignored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignoredOmitted":
+			out.Values[i] = ec._Extraction_ignoredOmitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fileHashImplementors = []string{"FileHash", "Indicator"}
 
 func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet, obj *model.FileHash) graphql.Marshaler {
@@ -19265,6 +20091,44 @@ func (ec *executionContext) _IPinfo(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var ignoredTokenImplementors = []string{"IgnoredToken"}
+
+func (ec *executionContext) _IgnoredToken(ctx context.Context, sel ast.SelectionSet, obj *model.IgnoredToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ignoredTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IgnoredToken")
+		case "text":
+			out.Values[i] = ec._IgnoredToken_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._IgnoredToken_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var indicatorErrorImplementors = []string{"IndicatorError"}
 
 func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorError) graphql.Marshaler {
@@ -19283,6 +20147,49 @@ func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.Selecti
 			}
 		case "message":
 			out.Values[i] = ec._IndicatorError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var internalValueImplementors = []string{"InternalValue"}
+
+func (ec *executionContext) _InternalValue(ctx context.Context, sel ast.SelectionSet, obj *model.InternalValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, internalValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InternalValue")
+		case "value":
+			out.Values[i] = ec._InternalValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._InternalValue_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._InternalValue_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20176,6 +21083,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "extract":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_extract(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -20604,6 +21517,44 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "providers":
 			out.Values[i] = ec._Status_providers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var textSpanImplementors = []string{"TextSpan"}
+
+func (ec *executionContext) _TextSpan(ctx context.Context, sel ast.SelectionSet, obj *model.TextSpan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, textSpanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TextSpan")
+		case "start":
+			out.Values[i] = ec._TextSpan_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._TextSpan_end(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22630,6 +23581,38 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExtractedIndicator2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExtractedIndicator2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicator(ctx context.Context, sel ast.SelectionSet, v *model.ExtractedIndicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExtractedIndicator!")
+		return graphql.Null
+	}
+	return ec._ExtractedIndicator(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtraction(ctx context.Context, sel ast.SelectionSet, v *model.Extraction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Extraction!")
+		return graphql.Null
+	}
+	return ec._Extraction(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22674,6 +23657,30 @@ func (ec *executionContext) marshalNIPinfo2ᚖgithubᚗcomᚋinspectorᚑgadget�
 	return ec._IPinfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNIgnoredToken2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IgnoredToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIgnoredToken2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIgnoredToken2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredToken(ctx context.Context, sel ast.SelectionSet, v *model.IgnoredToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IgnoredToken!")
+		return graphql.Null
+	}
+	return ec._IgnoredToken(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx context.Context, sel ast.SelectionSet, v model.Indicator) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Indicator!")
@@ -22696,6 +23703,16 @@ func (ec *executionContext) marshalNIndicator2ᚕgithubᚗcomᚋinspectorᚑgadg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, v any) (model.IndicatorKind, error) {
+	var res model.IndicatorKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, sel ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -22724,6 +23741,30 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInternalValue2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInternalValue2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValue(ctx context.Context, sel ast.SelectionSet, v *model.InternalValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InternalValue!")
+		return graphql.Null
+	}
+	return ec._InternalValue(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInternetDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternetDB(ctx context.Context, sel ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
@@ -22895,6 +23936,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNTextSpan2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TextSpan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTextSpan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTextSpan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpan(ctx context.Context, sel ast.SelectionSet, v *model.TextSpan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TextSpan!")
+		return graphql.Null
+	}
+	return ec._TextSpan(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx context.Context, sel ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {

@@ -10,6 +10,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -18,6 +19,7 @@ type Resolver struct {
 	Accounting *accounting.Service
 	StatusInfo StatusSource
 	Engine     *enrich.Engine
+	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
 }
 
 // StatusSource answers the public status query.

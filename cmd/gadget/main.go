@@ -50,6 +50,7 @@ Usage:
   gadget migrate                       apply database migrations
   gadget user create|passwd|enable|disable|list
   gadget lookup VALUE [--providers a,b] [--json]   enrich one indicator, no server
+  gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
 Configuration is read from the environment (see README.md); "gadget <command> --help" for details.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "lookup":
 		return cmdLookup(ctx, rest, getenv, stdout, stderr)
+	case "extract":
+		return cmdExtract(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version":
 		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
 			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")

@@ -17,7 +17,7 @@ func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
-		Providers: a.portalProviders, RiverUI: riverUI, Logger: a.log,
+		Providers: a.portalProviders, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg),
 	})
 	if err != nil { // the embedded templates and assets are broken: a build defect
 		return nil, fmt.Errorf("portal: %w", err)

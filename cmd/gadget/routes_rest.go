@@ -12,14 +12,15 @@ import (
 // service close waits for.
 func (a *app) restRoutes() map[string]http.Handler {
 	api := rest.New(rest.Config{
-		Auth:     a.auth,
-		Listings: accounting.NewListings(a.acct, a.store),
-		Engine:   a.engine,
-		Tasks:    a.tasks,
-		Usage:    a.writer,
-		Logger:   a.log,
-		Version:  version,
-		Started:  a.started,
+		Auth:      a.auth,
+		Listings:  accounting.NewListings(a.acct, a.store),
+		Engine:    a.engine,
+		Tasks:     a.tasks,
+		Usage:     a.writer,
+		Extractor: newExtractor(a.cfg),
+		Logger:    a.log,
+		Version:   version,
+		Started:   a.started,
 		Providers: func() []rest.ProviderStatus {
 			var out []rest.ProviderStatus
 			for _, p := range (statusSource{a}).Providers() {

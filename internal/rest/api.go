@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
@@ -36,8 +37,11 @@ type Config struct {
 	Started   time.Time
 	Providers func() []ProviderStatus
 	Now       func() time.Time
-	// MaxBodyBytes bounds request bodies (default 64 KiB).
+	// MaxBodyBytes bounds request bodies (default 64 KiB; POST /api/extract
+	// takes up to 1 MiB of text).
 	MaxBodyBytes int64
+	// Extractor finds indicators in pasted text (POST /api/extract).
+	Extractor indicator.Extractor
 }
 
 // API is the REST compatibility layer.
@@ -95,6 +99,7 @@ func (a *API) routes() []route {
 		{"GET", "/api/admin/log/{username}", auth.ScopeMon, "auditLog", a.logs},
 		{"GET", "/api/admin/reports", auth.ScopeMon, "usageReport", a.report},
 		{"GET", "/api/admin/report/{username}", auth.ScopeMon, "usageReport", a.report},
+		{"POST", "/api/extract", auth.ScopeTasks, "extract", a.extract},
 	}
 	for _, k := range kindRoutes {
 		rs = append(rs,
@@ -149,7 +154,11 @@ func (a *API) handle(rt route) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+			limit := a.cfg.MaxBodyBytes
+			if rt.path == "/api/extract" {
+				limit = max(limit, maxExtractBody)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		start := a.cfg.Now()
 		cw := &countingWriter{ResponseWriter: w}

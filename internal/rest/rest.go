@@ -26,6 +26,9 @@ type errorBody struct {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, oauth string) {
 	e := errcode.Of(err)
 	status := errcode.HTTPStatus(e.Code)
+	if isTooLarge(err) {
+		status = http.StatusRequestEntityTooLarge
+	}
 	if e.Code == errcode.Internal {
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
