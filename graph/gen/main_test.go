@@ -26,7 +26,7 @@ func TestNewProviderNeedsNoEdit(t *testing.T) {
 		Name: "zznew", Title: "ZZ New", Kinds: []indicator.Kind{indicator.IPv4, indicator.Domain},
 		Summary: ZZNewSummary{}, Tags: []string{"reputation"}, Description: "A test-only provider.",
 		VerdictRules: []string{"always UNKNOWN"},
-		New: func(provider.Config) (provider.Provider, error) { return nil, context.Canceled },
+		New:          func(provider.Config) (provider.Provider, error) { return nil, context.Canceled },
 	})
 	schema, models, err := generate()
 	if err != nil {
