@@ -43,7 +43,6 @@ var layers = map[string]int{
 
 	"internal/lookup":                2, // the answer's vocabulary (issue 13): indicator, provider, errcode
 	"internal/provider/providertest": 2,
-	"internal/fakeintel":             2, // serves every registered provider from its testdata manifest
 	"internal/auth":                  2,
 	"internal/fakeintel":             2, // routes from the provider descriptors' fixtures
 
