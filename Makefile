@@ -24,8 +24,10 @@ bench:
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget
 
-## test: the whole suite, including PostgreSQL and Redis integration tests
+## test: the whole suite, including PostgreSQL and Redis integration tests (starts the installed servers when they are stopped)
 test:
+	./scripts/test-services.sh
+	./scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
