@@ -43,8 +43,8 @@ var layers = map[string]int{
 
 	"internal/lookup":                2, // the answer's vocabulary (issue 13): indicator, provider, errcode
 	"internal/provider/providertest": 2,
+	"internal/fakeintel":             2, // serves the descriptors' fixtures
 	"internal/auth":                  2,
-	"internal/fakeintel":             2, // routes from the provider descriptors' fixtures
 
 	"internal/enrich": 3,
 	"internal/store":  3,

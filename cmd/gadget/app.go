@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -46,7 +45,9 @@ type app struct {
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
-	stopUI    context.CancelFunc // stops River UI's background services
+	// stopBackground stops what start began besides the jobs: the account
+	// change listener and River UI.
+	stopBackground func()
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {

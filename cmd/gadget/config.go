@@ -33,7 +33,7 @@ type Config struct {
 	// Server (loadServer).
 	Addr            string         // GADGET_ADDR: listen address, host:port (default ":8080")
 	TrustedProxies  []netip.Prefix // GADGET_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed (default none)
-	LogLevel        slog.Level     // GADGET_LOG_LEVEL: debug, info, warn or error (default info)
+	LogLevel        slog.Level     // GADGET_LOG_LEVEL: debug, info, warn or error (default info; debug also logs every HTTP request, info only slow ones and warn failed ones)
 	ShutdownTimeout time.Duration  // GADGET_SHUTDOWN_TIMEOUT: how long requests and tasks in flight may finish after SIGTERM (default 25s)
 
 	// Storage (loadStorage).
@@ -42,11 +42,15 @@ type Config struct {
 	RedisPrefix string // GADGET_REDIS_PREFIX: prefix of every Redis key (default "gadget:")
 
 	// Accounts and tokens (loadAuth).
-	BcryptCost      int           // GADGET_BCRYPT_COST: work factor of new password hashes, auth.MinBcryptCost to 16 (default auth.DefaultBcryptCost)
-	JWTSecret       string        // GADGET_JWT_SECRET: HS256 key, ≥ auth.MinSecretBytes; required on PostgreSQL (default on SQLite: generated once under the data folder)
-	TokenTTL        time.Duration // GADGET_TOKEN_TTL: access token lifetime (default auth.DefaultTokenTTL)
-	RootPassword    string        // GADGET_ROOT_PASSWORD: the password of "root" when an empty database creates it (default: random, printed once)
-	AccountCacheTTL time.Duration // GADGET_ACCOUNT_CACHE_TTL: how long a request may trust another's reading of an account, 0 to 1m (default 0)
+	BcryptCost   int           // GADGET_BCRYPT_COST: work factor of new password hashes, auth.MinBcryptCost to 16 (default auth.DefaultBcryptCost)
+	JWTSecret    string        // GADGET_JWT_SECRET: HS256 key, ≥ auth.MinSecretBytes; required on PostgreSQL (default on SQLite: generated once under the data folder)
+	TokenTTL     time.Duration // GADGET_TOKEN_TTL: access token lifetime (default auth.DefaultTokenTTL)
+	RootPassword string        // GADGET_ROOT_PASSWORD: the password of "root" when an empty database creates it (default: random, printed once)
+	// GADGET_ACCOUNT_CACHE_TTL (obsolete name, kept): verified accounts are
+	// kept in memory until a change to them is seen by any process (within
+	// a second); when set, also at most this long, as a safety net, 0 to 24h
+	// (default 0: no limit)
+	AccountMaxAge time.Duration
 
 	// Lookups (loadLookups).
 	LookupDeadline  time.Duration // GADGET_LOOKUP_DEADLINE: how long a lookup waits for its providers (default enrich.DefaultDeadline)
@@ -167,13 +171,12 @@ func (c *Config) loadAuth(e *envReader) {
 	c.JWTSecret = e.get("GADGET_JWT_SECRET")
 	c.TokenTTL = e.dur("GADGET_TOKEN_TTL", auth.DefaultTokenTTL)
 	c.RootPassword = e.get("GADGET_ROOT_PASSWORD")
-	c.AccountCacheTTL = 0 // strict by default: every request reads the account
-	if v := e.get("GADGET_ACCOUNT_CACHE_TTL"); v != "" {
+	if v := strings.TrimSpace(e.get("GADGET_ACCOUNT_CACHE_TTL")); v != "" {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 || d > time.Minute {
-			e.problem(fmt.Sprintf("GADGET_ACCOUNT_CACHE_TTL=%q: want 0 to 1m", v))
+		if err != nil || d < 0 || d > 24*time.Hour {
+			e.problem(fmt.Sprintf("GADGET_ACCOUNT_CACHE_TTL=%q: want 0 to 24h", v))
 		} else {
-			c.AccountCacheTTL = d
+			c.AccountMaxAge = d
 		}
 	}
 }

@@ -39,11 +39,11 @@ func TestConfigDefaults(t *testing.T) {
 	type defaults struct {
 		Addr, DatabaseURL, Executor                             string
 		LookupDeadline, TokenTTL, JobTimeout, JobRescueAfter    time.Duration
-		ShutdownTimeout, AccountCacheTTL                        time.Duration
+		ShutdownTimeout, AccountMaxAge                          time.Duration
 		CacheEntries, BcryptCost, JobMaxAttempts, VirusTotalWkr int
 	}
 	got := defaults{cfg.Addr, cfg.DatabaseURL, cfg.Executor, cfg.LookupDeadline, cfg.TokenTTL, cfg.JobTimeout, cfg.JobRescueAfter,
-		cfg.ShutdownTimeout, cfg.AccountCacheTTL, cfg.CacheEntries, cfg.BcryptCost, cfg.JobMaxAttempts, cfg.Providers["virustotal"].Workers}
+		cfg.ShutdownTimeout, cfg.AccountMaxAge, cfg.CacheEntries, cfg.BcryptCost, cfg.JobMaxAttempts, cfg.Providers["virustotal"].Workers}
 	want := defaults{":8080", "sqlite://./data/gadget.db", "inline", enrich.DefaultDeadline, auth.DefaultTokenTTL, jobs.DefaultJobTimeout,
 		jobs.DefaultRescueAfter, 25 * time.Second, 0, cache.DefaultMaxEntries, auth.DefaultBcryptCost, jobs.DefaultMaxAttempts, jobs.DefaultWorkers}
 	if diff := cmp.Diff(want, got); diff != "" {

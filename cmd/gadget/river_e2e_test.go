@@ -43,7 +43,7 @@ func startWorker(t *testing.T, bin string, env map[string]string, args ...string
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"))
+	cmd.Env = append(cmd.Env, "PATH="+os.Getenv("PATH"), "PGAPPNAME="+os.Getenv("PGAPPNAME")) // PGAPPNAME: counting a run's connections
 	p := &proc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	stdout, _ := cmd.StdoutPipe()
@@ -97,9 +97,10 @@ func lookup(base, token, value, prov string) (string, error) {
 }
 
 // TestRiverAcrossProcesses: two API processes that only queue jobs and
-// two worker processes, on one PostgreSQL and Redis.
+// two worker processes, on one PostgreSQL and Redis. Not parallel: with
+// four processes it is the one test whose connections, beside another
+// test's, would pass testenv.PoolConns' budget.
 func TestRiverAcrossProcesses(t *testing.T) {
-	t.Parallel()
 	bin := buildGadget(t)
 	env := backends[1].env(t)
 	env["GADGET_ROOT_PASSWORD"] = rootPW

@@ -83,9 +83,13 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if err != nil {
 		return nil, err
 	}
+	events, err := a.store.AccountEvents(ctx)
+	if err != nil {
+		return nil, err
+	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, AccountCacheTTL: cfg.AccountCacheTTL})
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge})
 	if err != nil {
 		return nil, err
 	}
@@ -188,23 +192,28 @@ func newRiverUI(rt *jobs.Runtime, log *slog.Logger) (*riverui.Handler, error) {
 	})
 }
 
-// start runs the background parts: the River runtime (dispatcher, and
-// workers when this process works queues) and River UI. They run until
-// close, not until ctx ends, so requests and tasks in flight at SIGTERM can
-// still finish.
+// start runs the background parts: the account change listener, the
+// River runtime (dispatcher, and workers when this process works queues)
+// and River UI. They run until close, not until ctx ends, so requests and
+// tasks in flight at SIGTERM can still finish. Without start (the user
+// command) accounts are read from storage on every use.
 func (a *app) start(ctx context.Context) error {
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		a.auth.Listen(bg)
+	}()
+	a.stopBackground = func() { cancel(); <-listening }
 	if a.jobs != nil {
 		if err := a.jobs.Start(ctx); err != nil {
 			return err
 		}
 	}
 	if a.riverUI != nil {
-		uiCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		if err := a.riverUI.Start(uiCtx); err != nil {
-			cancel()
+		if err := a.riverUI.Start(bg); err != nil {
 			return fmt.Errorf("river ui: %w", err)
 		}
-		a.stopUI = cancel
 	}
 	return nil
 }
@@ -216,13 +225,13 @@ func (a *app) close(ctx context.Context) {
 	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
 		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
 	}
-	if a.stopUI != nil {
-		a.stopUI()
-	}
 	if a.jobs != nil {
 		if err := a.jobs.Stop(ctx); err != nil {
 			a.log.Error("stop job workers", "err", err)
 		}
+	}
+	if a.stopBackground != nil { // the account listener and River UI
+		a.stopBackground()
 	}
 	if a.writer != nil {
 		if err := a.writer.Close(ctx); err != nil {

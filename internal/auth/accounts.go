@@ -3,74 +3,183 @@ package auth
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// ttlCache keeps values for a short time (each with its own expiry), so a
-// burst of requests with one token verifies it and reads its account once.
-// A zero TTL disables it.
-type ttlCache[V any] struct {
-	ttl time.Duration
-	now func() time.Time
-	mu  sync.Mutex
-	m   map[string]ttlEntry[V]
+// AccountEvents carries "this account changed" between the processes that
+// share a database (PostgreSQL LISTEN/NOTIFY, Redis pub/sub), so that each
+// can keep verified accounts in memory and still see a change made
+// anywhere within a second.
+type AccountEvents interface {
+	// Publish tells every process listening that username's account changed.
+	Publish(ctx context.Context, username string) error
+	// Listen delivers the changes published by any process (this one
+	// included) until ctx ends. It calls synced(true) each time it starts
+	// listening, and synced(false) when it stops or loses its connection:
+	// changes in between are missed.
+	Listen(ctx context.Context, changed func(username string), synced func(ok bool)) error
 }
 
-type ttlEntry[V any] struct {
-	v     V
-	until time.Time
+// maxCachedAccounts bounds the account and token caches; past it they are
+// emptied (a burst of distinct tokens cannot grow memory without bound).
+const maxCachedAccounts = 10_000
+
+// accountCache keeps accounts and verified tokens in memory so that a
+// request costs no database read. An entry lives until a change to its
+// account is seen (Service.invalidate), the cache is reset, or maxAge
+// passes (when set: a safety net, not the means of consistency).
+//
+// A reading that began before an invalidation is not kept: every
+// invalidation bumps the epoch, and a load stores its value only if the
+// epoch it started under is still current. Without that, a request that read
+// an account just before it was disabled could cache the stale account
+// after the change's notice had already been handled.
+type accountCache struct {
+	maxAge time.Duration // 0: no age limit
+	now    func() time.Time
+	// on is false while changes made elsewhere could be missed (the
+	// notification listener is not connected): every request then reads
+	// storage.
+	on    atomic.Bool
+	epoch atomic.Uint64
+	mu    sync.Mutex
+	users map[string]cachedUser
 }
 
-func newTTLCache[V any](ttl time.Duration, now func() time.Time) *ttlCache[V] {
-	return &ttlCache[V]{ttl: ttl, now: now, m: map[string]ttlEntry[V]{}}
+type cachedUser struct {
+	u  *User
+	at time.Time
 }
 
-// get returns key's value, computing it with load when absent or expired.
-// expiry, when not nil, may shorten an entry's life (a token's exp).
-func (c *ttlCache[V]) get(key string, load func() (V, error), expiry func(V) time.Time) (V, error) {
-	if c.ttl <= 0 {
+func newAccountCache(maxAge time.Duration, now func() time.Time, on bool) *accountCache {
+	c := &accountCache{maxAge: maxAge, now: now, users: map[string]cachedUser{}}
+	c.on.Store(on)
+	return c
+}
+
+// get returns username's account, loading it on a miss.
+func (c *accountCache) get(username string, load func() (*User, error)) (*User, error) {
+	if !c.on.Load() {
 		return load()
 	}
 	now := c.now()
 	c.mu.Lock()
-	e, ok := c.m[key]
+	e, ok := c.users[username]
 	c.mu.Unlock()
-	if ok && now.Before(e.until) {
-		return e.v, nil
+	if ok && (c.maxAge <= 0 || now.Sub(e.at) < c.maxAge) {
+		return e.u, nil
 	}
-	v, err := load()
+	epoch := c.epoch.Load()
+	u, err := load()
 	if err != nil {
-		return v, err
-	}
-	until := now.Add(c.ttl)
-	if expiry != nil {
-		if exp := expiry(v); exp.Before(until) {
-			until = exp
-		}
+		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.m) >= 10_000 {
-		clear(c.m)
+	if c.epoch.Load() == epoch && c.on.Load() {
+		if len(c.users) >= maxCachedAccounts {
+			clear(c.users)
+		}
+		c.users[username] = cachedUser{u: u, at: now}
 	}
-	c.m[key] = ttlEntry[V]{v: v, until: until}
-	return v, nil
+	return u, nil
 }
 
-// drop forgets key, after a change behind it.
-func (c *ttlCache[V]) drop(key string) {
+// drop forgets username's account.
+func (c *accountCache) drop(username string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.m, key)
+	c.epoch.Add(1)
+	delete(c.users, username)
+}
+
+// reset forgets every account and turns the cache on or off.
+func (c *accountCache) reset(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch.Add(1)
+	clear(c.users)
+	c.on.Store(on)
+}
+
+// tokenCache keeps verified token claims until the token expires: a
+// signature check per request is avoided, and the claims of a token never
+// change (the account behind it is checked through accountCache).
+type tokenCache struct {
+	now func() time.Time
+	mu  sync.Mutex
+	m   map[string]*Claims
+}
+
+func (c *tokenCache) get(token string, parse func() (*Claims, error)) (*Claims, error) {
+	c.mu.Lock()
+	cl, ok := c.m[token]
+	c.mu.Unlock()
+	if ok && c.now().Before(cl.ExpiresAt.Time) {
+		return cl, nil
+	}
+	cl, err := parse()
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxCachedAccounts {
+		clear(c.m)
+	}
+	c.m[token] = cl
+	return cl, nil
 }
 
 // account reads a user through the account cache.
 func (s *Service) account(ctx context.Context, username string) (*User, error) {
-	return s.accounts.get(username, func() (*User, error) { return s.store.UserByUsername(ctx, username) }, nil)
+	return s.accounts.get(username, func() (*User, error) { return s.store.UserByUsername(ctx, username) })
 }
 
-// verify checks a token through the claims cache, never past its expiry.
+// verify checks a token through the token cache, never past its expiry.
 func (s *Service) verify(token string) (*Claims, error) {
-	return s.claims.get(token, func() (*Claims, error) { return s.tokens.Parse(token) },
-		func(c *Claims) time.Time { return c.ExpiresAt.Time })
+	return s.claims.get(token, func() (*Claims, error) { return s.tokens.Parse(token) })
+}
+
+// changed forgets username's account here at once and tells the other
+// processes. A lost notice is logged: other processes then see the change
+// when their cache is next reset (or after the safety-net age, when set).
+func (s *Service) changed(ctx context.Context, username string) {
+	s.accounts.drop(username)
+	if s.events == nil {
+		return
+	}
+	if err := s.events.Publish(context.WithoutCancel(ctx), username); err != nil {
+		s.log.ErrorContext(ctx, "account change not published to other processes", "username", username, "err", err)
+	}
+}
+
+// Listen applies account changes published by other processes to this
+// one's cache until ctx ends, reconnecting after a failure; while it is not
+// listening, every request reads the account from storage. Without
+// AccountEvents (one process on SQLite) it returns at once. Run it in its
+// own goroutine.
+func (s *Service) Listen(ctx context.Context) {
+	if s.events == nil {
+		return
+	}
+	for wait := 100 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
+		err := s.events.Listen(ctx, s.accounts.drop, func(ok bool) {
+			s.accounts.reset(ok)
+			if ok {
+				wait = 100 * time.Millisecond
+			}
+		})
+		s.accounts.reset(false)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.WarnContext(ctx, "account change listener stopped; reading accounts from storage until it is back", "err", err, "retry_in", wait.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }

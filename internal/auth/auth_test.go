@@ -159,38 +159,3 @@ func TestTokens(t *testing.T) {
 		t.Error("expired token accepted")
 	}
 }
-
-func TestTTLCache(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	c := newTTLCache[int](time.Second, func() time.Time { return now })
-	loads := 0
-	load := func() (int, error) { loads++; return loads, nil }
-	if v, _ := c.get("k", load, nil); v != 1 {
-		t.Fatalf("first get = %d", v)
-	}
-	if v, _ := c.get("k", load, nil); v != 1 || loads != 1 {
-		t.Fatalf("cached get = %d after %d loads", v, loads)
-	}
-	c.drop("k")
-	if v, _ := c.get("k", load, nil); v != 2 {
-		t.Fatalf("after drop = %d", v)
-	}
-	now = now.Add(time.Second)
-	if v, _ := c.get("k", load, nil); v != 3 {
-		t.Fatalf("after the TTL = %d", v)
-	}
-	// an entry never outlives its own expiry (a token's exp)
-	if v, _ := c.get("e", load, func(int) time.Time { return now.Add(10 * time.Millisecond) }); v != 4 {
-		t.Fatal(v)
-	}
-	now = now.Add(20 * time.Millisecond)
-	if v, _ := c.get("e", load, nil); v != 5 {
-		t.Fatalf("past its expiry = %d", v)
-	}
-	off := newTTLCache[int](0, time.Now)
-	off.get("k", load, nil)
-	if v, _ := off.get("k", load, nil); v != 7 {
-		t.Fatalf("zero TTL cached: %d", v)
-	}
-}

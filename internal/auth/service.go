@@ -36,11 +36,15 @@ type Config struct {
 	OnLogin  func(outcome string) // metrics hook: "ok", "denied", "throttled"
 	// BcryptCost is the work factor of new hashes (default 12, at least 10).
 	BcryptCost int
-	// AccountCacheTTL is how long a request may trust another request's
-	// reading of an account (0: read it on every request). Changes made
-	// through this process drop the entry at once; other replicas see them
-	// within the TTL.
-	AccountCacheTTL time.Duration
+	// Events carries account changes between processes sharing the
+	// database; verified accounts are kept in memory until a change to them
+	// is seen. Nil: this process is the only one that changes accounts.
+	// Service.Listen must run for changes made elsewhere to be seen.
+	Events AccountEvents
+	// AccountMaxAge, when positive, also limits how long an account read is
+	// trusted: a safety net should a change notice be lost, not the means
+	// of consistency (0: no limit).
+	AccountMaxAge time.Duration
 }
 
 // Service is the account service: sign-in, token verification and user
@@ -57,8 +61,9 @@ type Service struct {
 	// dummy is compared against when a username does not exist, so a failed
 	// sign-in takes as long whether or not the account exists.
 	dummy    string
-	accounts *ttlCache[*User]
-	claims   *ttlCache[*Claims]
+	events   AccountEvents
+	accounts *accountCache
+	claims   *tokenCache
 }
 
 // NewService returns a Service.
@@ -80,8 +85,10 @@ func NewService(c Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
-		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), accounts: newTTLCache[*User](c.AccountCacheTTL, c.Now),
-		claims: newTTLCache[*Claims](c.AccountCacheTTL, c.Now)}, nil
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), events: c.Events,
+		// with Events, the cache is off until Listen is connected
+		accounts: newAccountCache(c.AccountMaxAge, c.Now, c.Events == nil),
+		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}}, nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -274,7 +281,7 @@ func (s *Service) SetUserPassword(ctx context.Context, username, password string
 }
 
 func (s *Service) setPassword(ctx context.Context, username, hash string) (*User, error) {
-	defer s.accounts.drop(username)
+	defer s.changed(ctx, username)
 	u, err := s.store.SetPassword(ctx, username, hash, s.now())
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}
@@ -312,7 +319,7 @@ func (s *Service) SetUserActive(ctx context.Context, p *Principal, username stri
 	if !active && p != nil && p.Username == username {
 		return nil, errcode.Field("username", "you cannot disable your own account")
 	}
-	defer s.accounts.drop(username)
+	defer s.changed(ctx, username)
 	u, err := s.store.SetActive(ctx, username, active)
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}

@@ -195,19 +195,40 @@ func requestID(h http.Handler) http.Handler {
 	})
 }
 
+// SlowRequest is the duration past which a request is logged at info level.
+const SlowRequest = time.Second
+
+// accessLog logs each request: at debug level when it went well, at info
+// when it was slow, at warn when it failed on our side (5xx). Logging every
+// request at info cost as much as serving a cached lookup (a JSON record and
+// a write to stderr each); the counts by route, method and status are in
+// gadget_http_requests_total, and the per-user record of every API call is
+// the usage log.
 func accessLog(log *slog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !log.Enabled(r.Context(), slog.LevelInfo) {
+		ctx := r.Context()
+		if !log.Enabled(ctx, slog.LevelDebug) && !log.Enabled(ctx, slog.LevelWarn) {
 			h.ServeHTTP(w, r)
 			return
 		}
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		id, _ := r.Context().Value(requestIDKey{}).(string)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "http request",
+		took := time.Since(start)
+		level := slog.LevelDebug
+		switch {
+		case sw.status >= 500:
+			level = slog.LevelWarn
+		case took >= SlowRequest:
+			level = slog.LevelInfo
+		}
+		if !log.Enabled(ctx, level) {
+			return
+		}
+		id, _ := ctx.Value(requestIDKey{}).(string)
+		log.LogAttrs(ctx, level, "http request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)), slog.String("client_ip", clientinfo.From(r.Context()).IP),
+			slog.Duration("duration", took), slog.String("client_ip", clientinfo.From(ctx).IP),
 			slog.String("request_id", id))
 	})
 }

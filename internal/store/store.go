@@ -63,9 +63,10 @@ func openPostgres(ctx context.Context, rawURL string) (*Store, error) {
 		return nil, fmt.Errorf("postgres url: %s", redactURL(err.Error(), rawURL))
 	}
 	if !strings.Contains(rawURL, "pool_max_conns") {
-		// pgx's default (4 on 2 cores) starves a process whose requests,
-		// River workers and two LISTEN connections share the pool; 20 here
-		// and 20 for the job queue's pool (QueuePool), at most, per process
+		// pgx's default (4 on 2 cores) starves a process whose requests and
+		// River workers share the pool; 20 here and 20 for the job queue's
+		// pool (QueuePool, plus its two LISTEN connections), at most, per
+		// process; pool_max_conns in the URL sets both
 		cfg.MaxConns = 20
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
@@ -124,6 +125,10 @@ func (s *Store) Client() *ent.Client { return s.client }
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
+// queueListeners is how many connections of the queue pool are held by
+// LISTEN for as long as the process runs.
+const queueListeners = 2
+
 // QueuePool is a second pool on the same PostgreSQL database for the job
 // queue, whose transactions commit asynchronously (synchronous_commit
 // off): each one carries a NOTIFY, and PostgreSQL serialises committing
@@ -142,6 +147,10 @@ func (s *Store) QueuePool(ctx context.Context) (*pgxpool.Pool, error) {
 		return s.queue, nil
 	}
 	cfg := s.pool.Config()
+	// two of its connections are held for the process's life by LISTENs
+	// (River's and the job dispatcher's): as many as the main pool's are
+	// left for statements
+	cfg.MaxConns += queueListeners
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
 	// River's statements are planned once per connection instead of on
 	// every execution (planning its completing update cost twice its

@@ -42,17 +42,19 @@ func Name(prefix string) string {
 }
 
 // PoolConns bounds each pgx pool opened on a URL from Postgres in a test
-// (not a benchmark): the store's pool and its job-queue pool alike, so an
-// app in a test holds at most 2×PoolConns connections. The bound that
-// keeps go test ./... under PostgreSQL's default max_connections (100, 3
+// (not a benchmark). An app then holds at most 2×PoolConns+3 = 15
+// connections: its store pool, its job-queue pool (which adds 2 for its
+// LISTENs) and the account listener's own connection. The bound that keeps
+// go test ./... under PostgreSQL's default max_connections (100, 3
 // reserved): at default parallelism on 2 cores, 2 packages run at once and
-// each runs at most 2 tests at once; only cmd/gadget runs apps, at most 4
-// in one test (TestRiverAcrossProcesses) and 2 in any other, so
-// (4+2)×2×PoolConns = 48, plus a test's own pool and set-up connections
-// (≤ 8), plus the other package (internal/jobs: 2 tests × 2 pools ×
-// PoolConns = 16) = 72. Pools open connections on demand, so fewer are
-// used in practice.
-const PoolConns = 4
+// each runs at most 2 parallel tests at once. Only cmd/gadget runs apps: 2
+// in a parallel test, so 2 × 2 × 15 = 60, or 4 in TestRiverAcrossProcesses,
+// which therefore runs alone (not parallel): 60; plus the tests' own pools
+// and set-up connections (≤ 8); plus the other package (internal/jobs: 2
+// tests × 2 pools × PoolConns = 24): 92. Pools open connections on demand,
+// so fewer are used in practice. With 4, River-backed end-to-end tests
+// became flaky on a loaded machine (TestEnrichEndToEnd, 1 run in 3).
+const PoolConns = 6
 
 // Postgres creates a fresh schema, drops it when the test ends, and returns
 // a URL whose search_path is that schema, and (in a test) whose pools hold
