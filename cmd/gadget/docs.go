@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"fmt"
 	"io"
 	"os"
@@ -99,22 +100,8 @@ the keyless providers answer; ` + "`make demo`" + ` points every provider at the
 
 `
 
-const providersCombined = `
-## The combined verdict
-
-` + "`verdict { level score reasons }`" + ` combines the providers that answered ` + "`OK`" + `: the score is the
-highest score among providers that found the indicator SUSPICIOUS or MALICIOUS, plus 5 for every
-other provider that agrees, at most 100. The level is MALICIOUS from 70 and SUSPICIOUS from 30;
-below that BENIGN when at least one provider called it benign, else UNKNOWN. Reasons are the
-concerned providers' reasons, worst first, then the benign ones, each prefixed with the provider.
-Not-found answers, errors and skipped providers do not count. When no provider answered at all
-(none was OK or not found), the level is UNKNOWN and the one reason says why, e.g.
-` + "`no provider answered: 5 not configured, 6 errors`" + `.
-
-Why these thresholds: big resolvers and CDNs routinely collect a few VirusTotal detections, so a
-handful of engines is only SUSPICIOUS. AbuseIPDB's common blocking cut-off is 75. InternetDB,
-Shodan, IPinfo, RDAP and urlscan search describe exposure or context, not reputation: a quiet host
-is UNKNOWN, never BENIGN. OTX whitelists win over pulses because well-known infrastructure (8.8.8.8)
-appears in many pulses. Community-reported sources (ThreatFox confidence below 75, urlscan
-submitter tags, one or two OTX pulses) raise an indicator to SUSPICIOUS at most.
-`
+// providersCombined is the combined-verdict section of docs/providers.md:
+// prose that names providers, so it is kept as Markdown beside this file.
+//
+//go:embed docs_combined.md
+var providersCombined string
