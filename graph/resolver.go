@@ -9,7 +9,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -17,20 +17,12 @@ type Resolver struct {
 	Auth       *auth.Service
 	Accounting *accounting.Service
 	StatusInfo StatusSource
-	Engine     *enrich.Engine
+	Engine     lookup.Service
 }
 
 // StatusSource answers the public status query.
 type StatusSource interface {
 	Version() string
 	Uptime() time.Duration
-	Providers() []ProviderInfo
-}
-
-// ProviderInfo is one provider's line in the status.
-type ProviderInfo struct {
-	Name       string
-	Enabled    bool
-	Configured bool
-	Kinds      []string
+	Providers() []lookup.ProviderStatus
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
@@ -44,8 +45,7 @@ type app struct {
 	auth      *auth.Service
 	acct      *accounting.Service
 	providers *provider.Registry
-	engine    *enrich.Engine // what lookups use: inline, or through River jobs
-	inline    *enrich.Engine // calls providers itself: River workers and the CLI
+	engine    *enrich.Engine // the one engine: inline, or through River jobs
 	jobs      *jobs.Runtime  // nil with the inline executor
 	riverUI   http.Handler   // River UI, when jobs run
 	tasks     *tasks.Service // the REST layer's two-step lookups (routes_rest.go)
@@ -143,28 +143,24 @@ func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool
 			return nil, err
 		}
 	}
-	ec := engineConfig(cfg, log, a.providers, a.redis, a.writer, enrich.NewMetrics(a.registry))
-	if a.inline, err = enrich.New(ec); err != nil {
-		return nil, err
-	}
-	a.engine = a.inline
+	p := newPipeline(cfg, log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Usage: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)
 		if err != nil {
 			return nil, err
 		}
-		jc := jobs.Config{Pool: qp, Engine: a.inline, Usage: a.store, JobTimeout: cfg.JobTimeout,
-			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: log}
-		if a.redis == nil { // answers of jobs worked elsewhere reach this process's cache through their notices
-			jc.Fill = a.inline.Fill
-		}
-		if a.jobs, err = jobs.New(ctx, jc); err != nil {
+		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, JobTimeout: cfg.JobTimeout,
+			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: log,
+			// answers of jobs worked elsewhere reach a process-local cache through their notices
+			KeepUnclaimed: a.redis == nil})
+		if err != nil {
 			return nil, err
 		}
-		ec.Executor = a.jobs.Executor
-		if a.engine, err = enrich.New(ec); err != nil {
-			return nil, err
-		}
+		exec = a.jobs.Executor
+	}
+	if a.engine, err = p.engine(exec, a.writer); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -198,28 +194,46 @@ func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue in
 	return out, nil
 }
 
-// engineConfig wires the enrichment engine: in-process cache and quotas, or
-// Redis-backed ones shared by every replica when Redis is configured.
-func engineConfig(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, usage enrich.Recorder, m *enrich.Metrics) enrich.Config {
+// pipeline is the lookup machinery of a process before its executor is
+// chosen: in-process cache and quotas, or Redis-backed ones shared by every
+// replica when Redis is configured.
+type pipeline struct {
+	cfg     *Config
+	log     *slog.Logger
+	reg     *provider.Registry
+	cache   enrich.Cache
+	fetcher *enrich.Fetcher
+	locker  enrich.Locker // nil without Redis
+	metrics *enrich.Metrics
+}
+
+func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, m *enrich.Metrics) *pipeline {
 	settings := map[string]enrich.Settings{}
 	for _, d := range provider.Descriptors() {
 		s := cfg.Providers[d.Name]
 		settings[d.Name] = enrich.Settings{Rate: s.Rate, CacheTTL: s.CacheTTL, NotFoundTTL: min(d.NotFoundTTL, s.CacheTTL)}
 	}
-	ec := enrich.Config{
-		Registry: reg, Policy: indicator.NewPolicy(cfg.InternalDomains), Settings: settings,
-		Usage: usage, Metrics: m, Logger: log, Deadline: cfg.LookupDeadline,
-	}
-	mem := cache.NewMemory(cfg.CacheEntries)
+	p := &pipeline{cfg: cfg, log: log, reg: reg, metrics: m}
+	mem := cache.NewMemory[*lookup.Result](cfg.CacheEntries)
+	var limiter enrich.Limiter
 	if rdb != nil {
-		ec.Cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), time.Minute)
-		ec.Limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
-		ec.Locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
+		p.cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), lookup.Codec{}, time.Minute)
+		limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
+		p.locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
 	} else {
-		ec.Cache = mem
-		ec.Limiter = ratelimit.NewBuckets(time.Now)
+		p.cache = mem
+		limiter = ratelimit.NewBuckets(time.Now)
 	}
-	return ec
+	// the configuration is validated: the registry, cache and limiter are set
+	p.fetcher, _ = enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: p.cache, Limiter: limiter,
+		Metrics: m, Logger: log})
+	return p
+}
+
+// engine is the process's one engine over exec.
+func (p *pipeline) engine(exec enrich.Executor, usage enrich.Recorder) (*enrich.Engine, error) {
+	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Cache: p.cache,
+		Executor: exec, Usage: usage, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
 // buildProviders makes the live providers once, from configuration.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -89,7 +90,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 		return err
 	}
 	cfg.LookupDeadline = *timeout
-	engine, err := enrich.New(engineConfig(cfg, log, reg, nil, nil, nil))
+	p := newPipeline(cfg, log, reg, nil, nil)
+	engine, err := p.engine(&enrich.Inline{Fetcher: p.fetcher}, nil)
 	if err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 		selected = append(selected, p.Descriptor().Name)
 	}
 	out := lookupOutput{Value: ind.Value, Kind: string(ind.Kind)}
-	for _, r := range engine.Begin(ind, enrich.Options{}).All(ctx, selected) {
+	for _, r := range engine.Begin(ind, lookup.Options{}).All(ctx, selected) {
 		out.Results = append(out.Results, lineOf(r))
 	}
 	if *asJSON {
@@ -165,7 +167,7 @@ func knownProviders() []string {
 }
 
 // lineOf maps an engine result to a printed line.
-func lineOf(r *enrich.Result) lookupLine {
+func lineOf(r *lookup.Result) lookupLine {
 	l := lookupLine{Provider: r.Provider, Status: string(r.Status), Level: r.Verdict.Level.String(), Score: r.Verdict.Score,
 		Reason: r.Verdict.Reason, LatencyMs: r.Latency.Milliseconds(), Summary: r.Summary, Data: r.Data}
 	if r.Err != nil {

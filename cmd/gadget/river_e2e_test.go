@@ -71,9 +71,9 @@ func startWorker(t *testing.T, bin string, env map[string]string, args ...string
 	return nil
 }
 
-// lookup posts a query and returns the named provider field's status (safe
+// queryField posts a query and returns the named provider field's status (safe
 // from any goroutine).
-func lookup(base, token, value, prov string) (string, error) {
+func queryField(base, token, value, prov string) (string, error) {
 	q := fmt.Sprintf(`{ indicator(value: %q) { ... on IPAddress { %s { status cached jobId } } } }`, value, prov)
 	body, _ := json.Marshal(map[string]any{"query": q})
 	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
@@ -181,7 +181,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := lookup(base, tok, "198.51.100.60", "virustotal")
+			s, err := queryField(base, tok, "198.51.100.60", "virustotal")
 			if err != nil {
 				s = err.Error()
 			}
@@ -206,7 +206,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 
 	// a worker restricted to some queues leaves the others' jobs alone
-	if s, err := lookup(a.base, ta, "198.51.100.61", "urlscan"); err != nil || s != "OK" {
+	if s, err := queryField(a.base, ta, "198.51.100.61", "urlscan"); err != nil || s != "OK" {
 		t.Fatalf("urlscan: %q %v", s, err)
 	}
 	var by []string
@@ -223,7 +223,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		}
 		fake.ClearFailure("abuseipdb")
 	}()
-	if s, err := lookup(b.base, tb, "198.51.100.63", "abuseipdb"); err != nil || s != "OK" {
+	if s, err := queryField(b.base, tb, "198.51.100.63", "abuseipdb"); err != nil || s != "OK" {
 		t.Errorf("after a 429: %q %v", s, err)
 	}
 	if c := fake.Calls("abuseipdb"); c != 2 {
@@ -238,7 +238,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	fake.SetLatency("otx", 2*time.Second)
 	pending := make(chan string, 1)
 	go func() {
-		s, err := lookup(b.base, tb, "198.51.100.62", "otx")
+		s, err := queryField(b.base, tb, "198.51.100.62", "otx")
 		if err != nil {
 			s = err.Error()
 		}
@@ -276,7 +276,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 	// asking again returns the finished answer from the cache
 	fake.SetLatency("otx", 0)
-	if s, err := lookup(a.base, ta, "198.51.100.62", "otx"); err != nil || s != "OK" {
+	if s, err := queryField(a.base, ta, "198.51.100.62", "otx"); err != nil || s != "OK" {
 		t.Errorf("asking again: %q %v", s, err)
 	}
 	if c := fake.Calls("otx"); c != calls {

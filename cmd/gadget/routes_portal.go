@@ -5,7 +5,6 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/portal"
-	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // portalRoutes returns the web portal (/portal/), pattern → handler.
@@ -16,7 +15,7 @@ func (a *app) portalRoutes() map[string]http.Handler {
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
-		Providers: a.portalProviders, RiverUI: riverUI, Logger: a.log,
+		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log,
 	})
 	if err != nil {
 		// the embedded templates and assets are broken: a build defect
@@ -24,15 +23,4 @@ func (a *app) portalRoutes() map[string]http.Handler {
 		return nil
 	}
 	return map[string]http.Handler{portal.Prefix: p}
-}
-
-// portalProviders is each provider's state for the portal's overview.
-func (a *app) portalProviders() []portal.ProviderInfo {
-	var out []portal.ProviderInfo
-	for _, info := range (statusSource{a}).Providers() {
-		d, _ := provider.Lookup(info.Name)
-		out = append(out, portal.ProviderInfo{Name: info.Name, Enabled: info.Enabled, Configured: info.Configured,
-			Keyless: d.Key != provider.KeyRequired, Kinds: info.Kinds, Rate: a.cfg.Providers[info.Name].Rate.String()})
-	}
-	return out
 }

@@ -13,21 +13,15 @@ import (
 func (a *app) restRoutes() map[string]http.Handler {
 	a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second})
 	api := rest.New(rest.Config{
-		Auth:     a.auth,
-		Listings: accounting.NewListings(a.acct, a.store),
-		Engine:   a.engine,
-		Tasks:    tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
-		Usage:    a.writer,
-		Logger:   a.log,
-		Version:  version,
-		Started:  a.started,
-		Providers: func() []rest.ProviderStatus {
-			var out []rest.ProviderStatus
-			for _, p := range (statusSource{a}).Providers() {
-				out = append(out, rest.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds})
-			}
-			return out
-		},
+		Auth:      a.auth,
+		Listings:  accounting.NewListings(a.acct, a.store),
+		Engine:    a.engine,
+		Tasks:     tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
+		Usage:     a.writer,
+		Logger:    a.log,
+		Version:   version,
+		Started:   a.started,
+		Providers: statusSource{a}.Providers,
 	})
 	return api.Routes()
 }

@@ -13,9 +13,9 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // MaxLookup is the most indicators one portal lookup may hold; lookupWorkers
@@ -34,7 +34,7 @@ var presets = map[string][]string{
 
 // lookupPage is the data of the lookup page.
 type lookupPage struct {
-	Providers []ProviderInfo
+	Providers []lookup.ProviderStatus
 	Presets   []string
 }
 
@@ -128,7 +128,7 @@ type event struct {
 
 // selectProviders returns the providers a lookup form asks for, nil for all.
 func (p *Portal) selectProviders(r *http.Request) ([]string, error) {
-	known := map[string]ProviderInfo{}
+	known := map[string]lookup.ProviderStatus{}
 	for _, pi := range p.cfg.Providers() {
 		known[pi.Name] = pi
 	}
@@ -180,9 +180,9 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.Engine.Deadline()+5*time.Second)
 	defer cancel()
 	info := clientinfo.From(ctx)
-	opts := enrich.Options{Fresh: r.PostFormValue("fresh") == "on", Batch: enrich.NewBatch(lookupWorkers), Caller: enrich.Caller{
+	opts := lookup.Options{Fresh: r.PostFormValue("fresh") == "on", Batch: lookup.NewBatch(lookupWorkers), Caller: lookup.Caller{
 		Username: auth.FromContext(ctx).Username, Endpoint: "POST /portal/lookup", IP: info.IP, UserAgent: info.UserAgent}}
-	lookups := make([]*enrich.Lookup, len(inds))
+	lookups := make([]lookup.Session, len(inds))
 	plan := event{Type: "plan", Invalid: bad, Rows: make([]plannedRow, len(inds))}
 	for i, ind := range inds {
 		lookups[i] = p.cfg.Engine.Begin(ind, opts)
@@ -205,7 +205,7 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 
 	type answer struct {
 		row int
-		res *enrich.Result
+		res *lookup.Result
 	}
 	answers := make(chan answer)
 	var wg sync.WaitGroup
@@ -215,11 +215,11 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	go func() { wg.Wait(); close(answers) }()
-	got := make([][]*enrich.Result, len(lookups))
+	got := make([][]*lookup.Result, len(lookups))
 	now := p.cfg.Now()
 	for a := range answers {
 		got[a.row] = append(got[a.row], a.res)
-		v := enrich.Combine(got[a.row])
+		v := lookup.Combine(got[a.row])
 		send(event{Type: "result", Row: a.row, Result: resultOf(a.res, now),
 			Verdict: &streamVerdict{Level: v.Level.String(), Score: v.Score, Reasons: orEmpty(v.Reasons)}})
 	}
@@ -233,7 +233,7 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func resultOf(r *enrich.Result, now time.Time) *streamResult {
+func resultOf(r *lookup.Result, now time.Time) *streamResult {
 	out := &streamResult{Provider: r.Provider, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), Data: r.Data}
 	if !r.FetchedAt.IsZero() {
 		out.FetchedAt = r.FetchedAt.UTC().Format(time.RFC3339)

@@ -18,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/portal"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := enrich.New(enrich.Config{Registry: reg, Cache: cache.NewMemory(100), Limiter: ratelimit.NewBuckets(time.Now)})
+	eng, err := enrich.NewInlineEngine(enrich.FetcherConfig{Registry: reg, Cache: cache.NewMemory[*lookup.Result](100), Limiter: ratelimit.NewBuckets(time.Now)}, enrich.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +72,8 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 		t.Fatal(err)
 	}
 	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng,
-		Providers: func() []portal.ProviderInfo {
-			return []portal.ProviderInfo{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
+		Providers: func() []lookup.ProviderStatus {
+			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
 		}})
 	if err != nil {
 		t.Fatal(err)

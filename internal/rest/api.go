@@ -11,30 +11,22 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
-
-// ProviderStatus is one provider's line in /api/status.
-type ProviderStatus struct {
-	Name       string   `json:"name"`
-	Enabled    bool     `json:"enabled"`
-	Configured bool     `json:"configured"`
-	Kinds      []string `json:"kinds"`
-}
 
 // Config wires the REST layer. Every service is the one GraphQL uses.
 type Config struct {
 	Auth      *auth.Service
 	Listings  *accounting.Listings
-	Engine    *enrich.Engine
+	Engine    lookup.Service
 	Tasks     *tasks.Service
 	Usage     auth.Recorder // accounts scoped operations as GraphQL does; nil: none
 	Logger    *slog.Logger
 	Version   string
 	Started   time.Time
-	Providers func() []ProviderStatus
+	Providers func() []lookup.ProviderStatus
 	Now       func() time.Time
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
@@ -57,7 +49,7 @@ func New(c Config) *API {
 		c.MaxBodyBytes = 64 << 10
 	}
 	if c.Providers == nil {
-		c.Providers = func() []ProviderStatus { return nil }
+		c.Providers = func() []lookup.ProviderStatus { return nil }
 	}
 	return &API{cfg: c}
 }

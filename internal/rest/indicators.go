@@ -10,9 +10,9 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
@@ -101,10 +101,10 @@ type verdictJSON struct {
 
 // lookup asks the providers (all serving the kind when none are named)
 // through the engine and builds the envelope.
-func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller enrich.Caller) *envelope {
+func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, enrich.Options{Caller: caller}).All(ctx, providers)
-	v := enrich.Combine(rs)
+	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller}).All(ctx, providers)
+	v := lookup.Combine(rs)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
@@ -117,7 +117,7 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 			s.FetchedAt = &t
 		}
 		if r.Err != nil {
-			s.Error = &sourceError{Code: string(r.Err.Code), Message: r.Err.Message, RetryAfterSeconds: int64((r.RetryAfter + time.Second - 1) / time.Second)}
+			s.Error = &sourceError{Code: string(r.Err.Code), Message: r.Err.Message, RetryAfterSeconds: lookup.RetryAfterSeconds(r.RetryAfter)}
 		}
 		env.Results[i] = s
 	}
@@ -130,9 +130,9 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 
 // caller is the request's accounting identity; the endpoint is the route
 // pattern ("GET /api/indicator/ipv4/{ipv4}").
-func caller(r *http.Request) enrich.Caller {
+func caller(r *http.Request) lookup.Caller {
 	info := clientinfo.From(r.Context())
-	return enrich.Caller{Username: auth.FromContext(r.Context()).Username, Endpoint: r.Pattern, IP: info.IP, UserAgent: info.UserAgent}
+	return lookup.Caller{Username: auth.FromContext(r.Context()).Username, Endpoint: r.Pattern, IP: info.IP, UserAgent: info.UserAgent}
 }
 
 // maxProviders bounds ?providers=.
