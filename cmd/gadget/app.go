@@ -144,7 +144,7 @@ func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool
 		}
 	}
 	p := newPipeline(cfg, log, a.providers, a.redis, enrich.NewMetrics(a.registry))
-	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Usage: a.writer}
+	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)
 		if err != nil {
@@ -159,7 +159,7 @@ func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool
 		}
 		exec = a.jobs.Executor
 	}
-	if a.engine, err = p.engine(exec, a.writer); err != nil {
+	if a.engine, err = p.engine(exec); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -231,9 +231,9 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 }
 
 // engine is the process's one engine over exec.
-func (p *pipeline) engine(exec enrich.Executor, usage enrich.Recorder) (*enrich.Engine, error) {
+func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
 	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Cache: p.cache,
-		Executor: exec, Usage: usage, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
+		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
 // buildProviders makes the live providers once, from configuration.

@@ -91,7 +91,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	}
 	cfg.LookupDeadline = *timeout
 	p := newPipeline(cfg, log, reg, nil, nil)
-	engine, err := p.engine(&enrich.Inline{Fetcher: p.fetcher}, nil)
+	engine, err := p.engine(&enrich.Inline{Fetcher: p.fetcher})
 	if err != nil {
 		return err
 	}

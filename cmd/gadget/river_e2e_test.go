@@ -201,8 +201,8 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	if n := count(`SELECT count(*) FROM river_job WHERE queue = 'virustotal'`); n != 1 {
 		t.Errorf("virustotal jobs = %d, want 1", n)
 	}
-	if n := count(`SELECT count(*) FROM logging WHERE api = 'virustotal' AND cached = false AND status = 'ok'`); n < 1 {
-		t.Errorf("no usage row for the upstream call")
+	if n := count(`SELECT count(*) FROM upstream_call WHERE provider = 'virustotal' AND status = 'ok'`); n != 1 {
+		t.Errorf("ledger rows for the one upstream call = %d, want 1", n)
 	}
 
 	// a worker restricted to some queues leaves the others' jobs alone
@@ -234,7 +234,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 
 	// a worker killed mid-call: the job is rescued and retried by the other
-	// worker; the caller gets PENDING; every upstream call has one usage row
+	// worker; the caller gets PENDING; every upstream call has one ledger row
 	fake.SetLatency("otx", 2*time.Second)
 	pending := make(chan string, 1)
 	go func() {
@@ -267,11 +267,11 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	calls := fake.Calls("otx")
-	rows := count(`SELECT count(*) FROM logging WHERE api = 'otx' AND status IN ('ok', 'interrupted')`)
+	rows := count(`SELECT count(*) FROM upstream_call WHERE provider = 'otx' AND status IN ('ok', 'interrupted')`)
 	if calls != 2 || rows != calls {
-		t.Errorf("otx: %d upstream calls, %d usage rows for them; want 2 and 2", calls, rows)
+		t.Errorf("otx: %d upstream calls, %d ledger rows for them; want 2 and 2", calls, rows)
 	}
-	if n := count(`SELECT count(*) FROM logging WHERE api = 'otx' AND status = 'interrupted'`); n != 1 {
+	if n := count(`SELECT count(*) FROM upstream_call WHERE provider = 'otx' AND status = 'interrupted'`); n != 1 {
 		t.Errorf("interrupted rows = %d, want 1", n)
 	}
 	// asking again returns the finished answer from the cache

@@ -14,7 +14,7 @@ func (a *app) portalRoutes() map[string]http.Handler {
 		riverUI = riverUIPrefix + "/"
 	}
 	p, err := portal.New(portal.Config{
-		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine,
+		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine, Usage: a.writer,
 		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log,
 	})
 	if err != nil {

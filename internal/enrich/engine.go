@@ -29,12 +29,12 @@ type Cache interface {
 }
 
 // Executor makes (or waits for) the upstream call of a cache-missing
-// lookup: in this process (Inline) or as a River job (package jobs).
+// lookup: in this process (Inline) or as a River job (package jobs). Whoever
+// makes the call writes its ledger row.
 type Executor interface {
 	// Execute returns the answer, or a PENDING result with the job's id
-	// when c.Deadline comes first. recorded reports that the usage row of
-	// this delivery was written by whoever made the call for c.Caller.
-	Execute(ctx context.Context, c Call) (res *lookup.Result, recorded bool)
+	// when c.Deadline comes first.
+	Execute(ctx context.Context, c Call) *lookup.Result
 }
 
 // Call is one cache-missing provider call handed to an Executor.
@@ -46,11 +46,6 @@ type Call struct {
 	Deadline  time.Time
 }
 
-// Recorder takes usage records (the accounting writer).
-type Recorder interface {
-	Record(ctx context.Context, r accounting.Record)
-}
-
 // DefaultDeadline bounds a lookup when Config.Deadline is not set.
 const DefaultDeadline = 20 * time.Second
 
@@ -60,7 +55,6 @@ type Config struct {
 	Policy   indicator.Policy
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
-	Usage    Recorder // optional
 	Metrics  *Metrics // optional
 	Logger   *slog.Logger
 	Deadline time.Duration // per lookup (default DefaultDeadline)
@@ -97,7 +91,8 @@ func New(c Config) (*Engine, error) {
 func (e *Engine) Deadline() time.Duration { return e.cfg.Deadline }
 
 // Lookup is one indicator's enrichment within one request: each provider is
-// asked at most once and accounted once, however many fields select it.
+// asked at most once and noted once in the request's accounting, however
+// many fields select it.
 type Lookup struct {
 	e        *Engine
 	ind      indicator.Indicator
@@ -150,12 +145,10 @@ func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
 	l.mu.Unlock()
 	c.once.Do(func() {
 		start := l.e.cfg.Now()
-		res, recorded := l.e.pipeline(ctx, l, name)
+		res := l.e.pipeline(ctx, l, name)
 		res.Latency = l.e.cfg.Now().Sub(start)
 		l.e.cfg.Metrics.result(name, res)
-		if !recorded {
-			l.e.account(ctx, l, res)
-		}
+		note(ctx, res)
 		c.res = res
 	})
 	return c.res
@@ -196,61 +189,51 @@ func CacheKey(name string, ind indicator.Indicator) string {
 // pipeline plans, applies the policy, reads the cache and hands a miss to
 // the executor, one call per key at a time in this process. The result is
 // the caller's own copy.
-func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) (*lookup.Result, bool) {
+func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.Result {
 	ctx, cancelWait := context.WithDeadline(ctx, l.deadline) // nothing waits past the lookup's deadline
 	defer cancelWait()
 	// plan
 	p, ok := e.cfg.Registry.Get(name)
 	if !ok {
 		if _, known := provider.Lookup(name); known {
-			return lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled"), false
+			return lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")
 		}
-		return lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider"), false
+		return lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider")
 	}
 	if !p.Descriptor().Serves(l.ind.Kind) {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind)), false
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
 	}
 	if !p.Configured() {
-		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured"), false
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
 	}
 	// policy: internal indicators are never sent anywhere
 	if l.policy != nil {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error()), false
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error())
 	}
 	key := CacheKey(name, l.ind)
 	// cache
 	if !l.opts.Fresh {
 		if r := cached(ctx, e.cfg.Cache, e.cfg.Metrics, e.cfg.Logger, name, key); r != nil {
-			return r, false
+			return r
 		}
 	}
 	// coalesce: one call per key in this process; waiters keep their own
 	// context, the call keeps the lookup's deadline.
 	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.deadline)
-	type answer struct {
-		res      *lookup.Result
-		recorded bool
-	}
-	ran := false // set only by the caller whose function runs
 	ch := e.flight.DoChan(key, func() (any, error) {
 		defer cancel()
-		ran = true
-		res, recorded := e.cfg.Executor.Execute(callCtx, Call{Provider: name, Indicator: l.ind, Fresh: l.opts.Fresh,
-			Caller: l.opts.Caller, Deadline: l.deadline})
-		return answer{res, recorded}, nil
+		return e.cfg.Executor.Execute(callCtx, Call{Provider: name, Indicator: l.ind, Fresh: l.opts.Fresh,
+			Caller: l.opts.Caller, Deadline: l.deadline}), nil
 	})
 	select {
 	case r := <-ch:
 		if r.Shared {
 			e.cfg.Metrics.coalesced(name)
 		}
-		a := r.Val.(answer)
-		res := *a.res
-		// the executor wrote the row of its call for the caller that ran
-		// it; a joining caller's delivery is the engine's to record
-		return &res, ran && a.recorded
+		res := *r.Val.(*lookup.Result) // each caller gets its own copy
+		return &res
 	case <-ctx.Done():
-		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before the provider answered"), false
+		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before the provider answered")
 	}
 }
 
@@ -271,23 +254,20 @@ func cached(ctx context.Context, c Cache, m *Metrics, log *slog.Logger, name, ke
 	return &r
 }
 
-// account writes one usage row per delivered provider result that no
-// executor recorded.
-func (e *Engine) account(ctx context.Context, l *Lookup, r *lookup.Result) {
-	c := l.opts.Caller
-	if e.cfg.Usage == nil || c.Username == "" || r.Status == lookup.StatusSkipped && r.Err != nil && r.Err.Code == errcode.BadRequest {
+// note tells the request's accounting how a provider answered; a provider
+// that does not serve the kind was not asked.
+func note(ctx context.Context, r *lookup.Result) {
+	if r.Status == lookup.StatusSkipped && r.Err != nil && r.Err.Code == errcode.BadRequest {
 		return
 	}
-	e.cfg.Usage.Record(ctx, UsageRecord(c, l.ind, r, e.cfg.Now()))
+	accounting.Note(ctx, accounting.Answer{Provider: r.Provider, Status: StatusWord(r.Status), Cached: r.Cached, Bytes: r.Bytes})
 }
 
-// UsageRecord is the usage row of result r about ind delivered to c.
-func UsageRecord(c lookup.Caller, ind indicator.Indicator, r *lookup.Result, at time.Time) accounting.Record {
-	return accounting.Record{
-		Username: c.Username, API: r.Provider, Endpoint: c.Endpoint, Parameters: usageParams(ind),
-		UserAgent: c.UserAgent, IP: c.IP, Status: statusWord(r.Status), DataSize: r.Bytes,
-		Cached: r.Cached, Latency: r.Latency, At: at,
-	}
+// CallRow is the ledger row of r, an upstream call's answer about ind,
+// made for c.
+func CallRow(c lookup.Caller, ind indicator.Indicator, r *lookup.Result) accounting.Call {
+	return accounting.Call{Username: c.Username, Provider: r.Provider, Endpoint: c.Endpoint, Parameters: usageParams(ind),
+		Status: StatusWord(r.Status), Bytes: r.Bytes, Latency: r.Latency, At: r.FetchedAt}
 }
 
 // usageParams is {"kind":…,"value":…}, as json.Marshal of a map writes it,
@@ -298,7 +278,8 @@ func usageParams(ind indicator.Indicator) string {
 	return `{"kind":` + string(kind) + `,"value":` + string(value) + `}`
 }
 
-func statusWord(s lookup.Status) string {
+// StatusWord is the accounting form of a status: "ok", "not_found", …
+func StatusWord(s lookup.Status) string {
 	switch s {
 	case lookup.StatusOK:
 		return "ok"

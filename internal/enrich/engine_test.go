@@ -68,15 +68,16 @@ func ok(name string, level indicator.Level, score int) *provider.Result {
 		Verdict: provider.Assessment{Level: level, Score: score, Reason: name + " says so"}}
 }
 
+// recorder is the ledger: it keeps the calls it is given.
 type recorder struct {
-	mu   sync.Mutex
-	recs []accounting.Record
+	mu    sync.Mutex
+	calls []accounting.Call
 }
 
-func (r *recorder) Record(_ context.Context, rec accounting.Record) {
+func (r *recorder) Call(_ context.Context, c accounting.Call) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.recs = append(r.recs, rec)
+	r.calls = append(r.calls, c)
 }
 
 func newEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.Settings, ps ...provider.Provider) (lookup.Service, *recorder) {
@@ -92,7 +93,7 @@ func newEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.
 		t.Fatal(err)
 	}
 	e, err := enrich.New(enrich.Config{Registry: reg, Policy: indicator.NewPolicy(nil), Cache: c,
-		Executor: &enrich.Inline{Fetcher: f, Usage: rec}, Usage: rec, Deadline: deadline})
+		Executor: &enrich.Inline{Fetcher: f, Ledger: rec}, Deadline: deadline})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestLazyConcurrentAndAccountedOnce(t *testing.T) {
 	b := &fake{name: "b", kinds: ipKinds, latency: 50 * time.Millisecond}
 	c := &fake{name: "c", kinds: ipKinds, latency: 50 * time.Millisecond}
 	e, rec := newEngine(t, 5*time.Second, nil, a, b, c)
-	ctx := context.Background()
+	ctx, req := accounting.NewRequest(context.Background())
 	lk := e.Begin(mustParse(t, "198.51.100.7"), lookup.Options{Caller: lookup.Caller{Username: "alice", Endpoint: "POST /graphql indicator"}})
 	r := lk.Get(ctx, "a")
 	if r.Status != lookup.StatusOK || a.calls.Load() != 1 || b.calls.Load() != 0 || c.calls.Load() != 0 {
@@ -137,13 +138,26 @@ func TestLazyConcurrentAndAccountedOnce(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.recs) != 3 {
-		t.Fatalf("usage rows = %d, want one per provider delivered", len(rec.recs))
+	if len(rec.calls) != 3 {
+		t.Fatalf("ledger rows = %d, want one per upstream call", len(rec.calls))
 	}
-	for _, r := range rec.recs {
-		if r.Username != "alice" || r.DataSize != 7 || r.Status != "ok" || r.Parameters != `{"kind":"ipv4","value":"198.51.100.7"}` {
-			t.Errorf("usage row %+v", r)
+	for _, r := range rec.calls {
+		if r.Username != "alice" || r.Bytes != 7 || r.Status != "ok" || r.Parameters != `{"kind":"ipv4","value":"198.51.100.7"}` || r.At.IsZero() {
+			t.Errorf("ledger row %+v", r)
 		}
+	}
+	var audit accounting.Record
+	req.Fill(&audit)
+	if len(audit.Answers) != 3 || audit.DataSize != 21 || audit.Cached {
+		t.Errorf("the request's answers = %+v (bytes %d), want each provider once", audit.Answers, audit.DataSize)
+	}
+	// the same lookup again: answered from the cache, no ledger row
+	ctx2, req2 := accounting.NewRequest(context.Background())
+	e.Begin(mustParse(t, "198.51.100.7"), lookup.Options{Caller: lookup.Caller{Username: "alice"}}).All(ctx2, nil)
+	var again accounting.Record
+	req2.Fill(&again)
+	if len(rec.calls) != 3 || len(again.Answers) != 3 || !again.Cached {
+		t.Errorf("cached lookup: ledger rows %d, answers %+v", len(rec.calls), again.Answers)
 	}
 }
 
@@ -251,7 +265,7 @@ func TestPolicyPlanAndConfiguration(t *testing.T) {
 	v4only := &fake{name: "v4", kinds: []indicator.Kind{indicator.IPv4}}
 	nokey := &fake{name: "nokey", kinds: ipKinds, keyless: true}
 	e, rec := newEngine(t, time.Second, nil, a, v4only, nokey)
-	ctx := context.Background()
+	ctx, req := accounting.NewRequest(context.Background())
 	internal := e.Begin(mustParse(t, "10.1.2.3"), lookup.Options{Caller: lookup.Caller{Username: "u"}}).All(ctx, nil)
 	for _, r := range internal {
 		if r.Status != lookup.StatusSkipped && r.Status != lookup.StatusNotConfigured {
@@ -279,9 +293,14 @@ func TestPolicyPlanAndConfiguration(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	for _, r := range rec.recs {
-		if r.Status != "skipped" && r.Status != "not_configured" {
-			t.Errorf("usage row for an internal indicator: %+v", r)
+	if len(rec.calls) != 0 {
+		t.Errorf("ledger rows without a call: %+v", rec.calls)
+	}
+	var audit accounting.Record
+	req.Fill(&audit)
+	for _, a := range audit.Answers {
+		if a.Status != "skipped" && a.Status != "not_configured" && a.Provider != "nope" {
+			t.Errorf("answer noted for an internal indicator: %+v", a)
 		}
 	}
 }

@@ -78,9 +78,10 @@ func NewFetcher(c FetcherConfig) (*Fetcher, error) {
 // Fetch is the outcome of Fetcher.Fetch.
 type Fetch struct {
 	Result *lookup.Result
-	// Called: an upstream call was made (its usage row is due, written by
-	// whoever asked for the fetch).
-	Called bool
+	// Calls are the upstream calls made, one answer each (a 429 and the
+	// call after it are two): each is owed one ledger row, written by
+	// whoever asked for the fetch.
+	Calls []*lookup.Result
 	// Wait, when set, is how long until the provider's budget has a token:
 	// the fetch gave up waiting (Result is RATE_LIMITED). A job snoozes
 	// for it; an inline lookup answers RATE_LIMITED.
@@ -129,7 +130,7 @@ func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
 			continue
 		}
 		r := f.upstream(ctx, p, c.Indicator, set)
-		out.Called, out.Result = true, r
+		out.Calls, out.Result = append(out.Calls, r), r
 		if o.Retry429 && r.Status == lookup.StatusRateLimited && r.RetryAfter > 0 && f.fits(ctx, r.RetryAfter, maxWait) {
 			f.cfg.Metrics.rateLimited(name, "upstream_retry")
 			if sleep(ctx, r.RetryAfter) {
@@ -192,7 +193,8 @@ func (f *Fetcher) upstream(ctx context.Context, p provider.Provider, ind indicat
 	started := f.cfg.Now()
 	res, err := p.Lookup(ctx, ind)
 	<-f.slots
-	f.cfg.Metrics.upstream(name, f.cfg.Now().Sub(started), res, err)
+	took := f.cfg.Now().Sub(started)
+	f.cfg.Metrics.upstream(name, took, res, err)
 	var pe *provider.Error
 	if errors.Is(err, provider.ErrRateLimited) && errors.As(err, &pe) {
 		retry := pe.RetryAfter
@@ -204,11 +206,11 @@ func (f *Fetcher) upstream(ctx context.Context, p provider.Provider, ind indicat
 			f.cfg.Logger.WarnContext(ctx, "rate limiter drain failed", "provider", name, "err", derr)
 		}
 		r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s answered 429; retry in %s", name, retry.Round(time.Second)))
-		r.RetryAfter, r.Err.RetryAfter, r.Bytes, r.FetchedAt = retry, retry, pe.Bytes, started
+		r.RetryAfter, r.Err.RetryAfter, r.Bytes, r.FetchedAt, r.Latency = retry, retry, pe.Bytes, started, took
 		return r
 	}
 	r := outcome(name, res, err)
-	r.FetchedAt = started
+	r.FetchedAt, r.Latency = started, took
 	f.store(ctx, CacheKey(name, ind), r, set)
 	return r
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
@@ -13,20 +14,26 @@ type Locker interface {
 	TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error)
 }
 
+// Ledger takes the ledger row of each upstream call (the accounting
+// writer).
+type Ledger interface {
+	Call(ctx context.Context, c accounting.Call)
+}
+
 // Inline is the Executor that makes the call in this process: it fetches
-// with the Fetcher and writes the usage row of the call it made. With a
+// with the Fetcher and writes the ledger row of each call it made. With a
 // Locker (Redis), one process at a time calls for a key and the others
 // wait for its answer in the shared cache.
 type Inline struct {
 	Fetcher *Fetcher
-	Locker  Locker   // optional: cross-process coalescing
-	Usage   Recorder // optional
+	Locker  Locker // optional: cross-process coalescing
+	Ledger  Ledger // optional
 }
 
 var _ Executor = (*Inline)(nil)
 
 // Execute implements Executor.
-func (x *Inline) Execute(ctx context.Context, c Call) (*lookup.Result, bool) {
+func (x *Inline) Execute(ctx context.Context, c Call) *lookup.Result {
 	f := x.Fetcher
 	if x.Locker != nil {
 		key := CacheKey(c.Provider, c.Indicator)
@@ -40,19 +47,17 @@ func (x *Inline) Execute(ctx context.Context, c Call) (*lookup.Result, bool) {
 			// another process is calling: wait for its answer in the cache
 			f.cfg.Metrics.coalesced(c.Provider)
 			if r := x.awaitOther(ctx, c, key); r != nil {
-				return r, false
+				return r
 			}
 		}
 	}
-	started := f.cfg.Now()
 	out := f.Fetch(ctx, c, FetchOptions{MaxWait: math.MaxInt64, Retry429: true})
-	if out.Called && x.Usage != nil && c.Caller.Username != "" {
-		r := *out.Result
-		r.Latency = f.cfg.Now().Sub(started)
-		x.Usage.Record(ctx, UsageRecord(c.Caller, c.Indicator, &r, f.cfg.Now()))
-		return out.Result, true
+	if x.Ledger != nil && c.Caller.Username != "" {
+		for _, r := range out.Calls {
+			x.Ledger.Call(ctx, CallRow(c.Caller, c.Indicator, r))
+		}
 	}
-	return out.Result, false
+	return out.Result
 }
 
 // awaitOther polls the cache while another process holds the call; nil
@@ -74,13 +79,13 @@ func (x *Inline) awaitOther(ctx context.Context, c Call, key string) *lookup.Res
 }
 
 // NewInlineEngine is an Engine over an Inline executor: the fetcher is
-// built from fc, and the engine reads the cache fc fills (the CLI, tests).
-func NewInlineEngine(fc FetcherConfig, c Config) (*Engine, error) {
+// built from fc, and the engine reads the cache fc fills (tests).
+func NewInlineEngine(fc FetcherConfig, c Config, ledger Ledger) (*Engine, error) {
 	f, err := NewFetcher(fc)
 	if err != nil {
 		return nil, err
 	}
-	c.Cache, c.Executor = fc.Cache, &Inline{Fetcher: f, Usage: c.Usage}
+	c.Cache, c.Executor = fc.Cache, &Inline{Fetcher: f, Ledger: ledger}
 	if c.Registry == nil {
 		c.Registry = fc.Registry
 	}

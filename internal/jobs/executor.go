@@ -41,7 +41,7 @@ var _ enrich.Executor = (*Executor)(nil)
 // Execute inserts the job (or joins the identical one in flight), then
 // waits for its notice until the call's deadline; a wait that runs out
 // answers PENDING with the job's id.
-func (x *Executor) Execute(ctx context.Context, c enrich.Call) (*lookup.Result, bool) {
+func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	args := LookupArgs{Provider: c.Provider, IndKind: string(c.Indicator.Kind), Value: c.Indicator.Value, Fresh: c.Fresh,
 		Username: c.Caller.Username, Endpoint: c.Caller.Endpoint, IP: c.Caller.IP, UserAgent: c.Caller.UserAgent}
 	ctx, cancel := context.WithDeadline(ctx, c.Deadline.Add(-pendingMargin))
@@ -52,22 +52,21 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) (*lookup.Result, 
 	res, err := x.client.InsertTx(ctx, autoTx{x.pool}, args, nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0), false
+			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
 		}
 		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
-		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0), false
+		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
 	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
 	var last *lookup.Result // the latest attempt's failure, while the job retries
-	lastRecorded := false
-	recheck := !owner // a joined job may have finished before we registered
+	recheck := !owner       // a joined job may have finished before we registered
 	tick := time.NewTicker(safetyTick)
 	defer tick.Stop()
 	for {
 		if recheck {
 			recheck = false
-			if r, recorded, done := x.read(ctx, id, owner, c); done {
-				return r, recorded
+			if r, done := x.read(ctx, id, c); done {
+				return r
 			}
 		}
 		select {
@@ -81,18 +80,16 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) (*lookup.Result, 
 			}
 			r := n.decode()
 			if r == nil { // too large for the notice
-				if r, recorded, done := x.read(ctx, n.JobID, owner && n.JobID == id, c); done {
-					return r, recorded
+				if r, done := x.read(ctx, n.JobID, c); done {
+					return r
 				}
 				continue
 			}
-			// the job wrote the usage row of its call for its inserter
-			recorded := owner && n.Upstream && n.JobID == id
 			if n.Final {
 				// (an earlier job under this key may answer between our
 				// cache miss and our insert: ours then finds the answer in
 				// the cache and completes without a call)
-				return r, recorded
+				return r
 			}
 			// a 429, a spent budget or a failed attempt: wait for the next
 			// attempt when it comes before the deadline, else answer now
@@ -100,66 +97,63 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) (*lookup.Result, 
 				if r.Status == lookup.StatusError || r.Status == lookup.StatusTimeout {
 					r.Err.Message += fmt.Sprintf("; job %d retries at %s", id, n.RetryAt.UTC().Format(time.RFC3339))
 				}
-				return r, recorded
+				return r
 			}
-			last, lastRecorded = r, recorded
+			last = r
 		case <-tick.C:
 			recheck = true
 		case <-ctx.Done():
 			if last != nil {
-				return last, lastRecorded
+				return last
 			}
 			r := failure(c.Provider, lookup.StatusPending, errcode.Timeout,
 				fmt.Sprintf("the call is still running as job %d; ask again for its answer", id), 0)
 			r.JobID = id
-			return r, false
+			return r
 		}
 	}
 }
 
 // read looks at the job itself: done with its answer when it has finished
-// (from its output when it recorded one, else from the cache it filled);
-// recorded as Execute says.
-func (x *Executor) read(ctx context.Context, id int64, owner bool, c enrich.Call) (res *lookup.Result, recorded, done bool) {
+// (from its output when it recorded one, else from the cache it filled).
+func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.Result, bool) {
 	job, err := x.client.JobGet(ctx, id)
 	if err != nil {
 		if ctx.Err() == nil {
 			x.log.WarnContext(ctx, "job read failed", "job_id", id, "err", err)
 		}
-		return nil, false, false
+		return nil, false
 	}
-	r, recorded, done := finished(job, owner)
+	r, done := finished(job)
 	if done && r.Status == lookup.StatusError { // cancelled, discarded or without output: the cache may hold the answer
 		if cached := x.fetcher.Cached(ctx, c.Provider, c.Indicator); cached != nil {
 			cached.Cached, cached.JobID = false, id
-			return cached, recorded, true
+			return cached, true
 		}
 	}
-	return r, recorded, done
+	return r, done
 }
 
-// finished is a finished job's answer, and whether the job wrote its
-// inserter's usage row.
-func finished(job *rivertype.JobRow, owner bool) (*lookup.Result, bool, bool) {
+// finished is a finished job's answer.
+func finished(job *rivertype.JobRow) (*lookup.Result, bool) {
 	switch job.State {
 	case rivertype.JobStateCompleted:
 		var n Notice
 		if out := job.Output(); len(out) > 0 && json.Unmarshal(out, &n) == nil {
 			n.JobID = job.ID
 			if r := n.decode(); r != nil {
-				return r, owner && n.Upstream, true
+				return r, true
 			}
 		}
-		return failure(job.Queue, lookup.StatusError, errcode.Internal, fmt.Sprintf("job %d completed without an answer", job.ID), job.ID), false, true
+		return failure(job.Queue, lookup.StatusError, errcode.Internal, fmt.Sprintf("job %d completed without an answer", job.ID), job.ID), true
 	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 		msg := fmt.Sprintf("job %d failed", job.ID)
 		if len(job.Errors) > 0 {
 			msg = job.Errors[len(job.Errors)-1].Error
 		}
-		// the worker accounted its calls; this waiter learns the outcome
-		return failure(job.Queue, lookup.StatusError, errcode.UpstreamError, msg, job.ID), owner, true
+		return failure(job.Queue, lookup.StatusError, errcode.UpstreamError, msg, job.ID), true
 	}
-	return nil, false, false
+	return nil, false
 }
 
 func failure(name string, status lookup.Status, code errcode.Code, msg string, id int64) *lookup.Result {

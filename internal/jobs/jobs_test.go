@@ -99,25 +99,19 @@ func allQueues() map[string]int {
 
 var caller = lookup.Caller{Username: "analyst", Endpoint: "POST /graphql indicator", IP: "192.0.2.9", UserAgent: "test"}
 
-// answer is what Execute returns.
-type answer struct {
-	*lookup.Result
-	Recorded bool // the job wrote the caller's usage row
-}
-
-func (r *rig) call(name, value string, within time.Duration) answer {
+func (r *rig) call(name, value string, within time.Duration) *lookup.Result {
 	ind, err := indicator.Parse(value)
 	if err != nil {
 		panic(err)
 	}
-	res, recorded := r.rt.Executor.Execute(context.Background(), enrich.Call{Provider: name, Indicator: ind, Caller: caller,
+	return r.rt.Executor.Execute(context.Background(), enrich.Call{Provider: name, Indicator: ind, Caller: caller,
 		Deadline: time.Now().Add(within)})
-	return answer{res, recorded}
 }
 
 // usage counts the usage rows of provider name by status.
+// usage counts a provider's ledger rows by status.
 func (r *rig) usage(t *testing.T, name string) map[string]int {
-	return r.countBy(t, `SELECT status, count(*) FROM logging WHERE api = $1 GROUP BY status`, name)
+	return r.countBy(t, `SELECT status, count(*) FROM upstream_call WHERE provider = $1 GROUP BY status`, name)
 }
 
 // jobStates counts the jobs of a queue by state.
@@ -160,11 +154,16 @@ func TestRoundTripAccountsInTheCompletingTransaction(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, allQueues())
 	res := r.call("abuseipdb", "198.51.100.7", 5*time.Second)
-	if res.Status != lookup.StatusOK || res.JobID == 0 || !res.Recorded || res.Bytes <= 0 {
+	if res.Status != lookup.StatusOK || res.JobID == 0 || res.Bytes <= 0 {
 		t.Fatalf("result = %+v", res)
 	}
 	if got := r.usage(t, "abuseipdb"); got["ok"] != 1 || len(got) != 1 {
-		t.Errorf("usage rows = %v, want one ok row", got)
+		t.Errorf("ledger rows = %v, want one ok row", got)
+	}
+	var answers, calls int
+	if err := r.pool.QueryRow(context.Background(), `SELECT answers, calls FROM usage_counter WHERE username = $1 AND api = $2`,
+		caller.Username, "abuseipdb").Scan(&answers, &calls); err != nil || answers != 0 || calls != 1 {
+		t.Errorf("counter: answers %d calls %d (%v); want the call counted in the same transaction", answers, calls, err)
 	}
 	if got := r.jobStates(t, "abuseipdb"); got["completed"] != 1 {
 		t.Errorf("jobs = %v", got)
@@ -185,7 +184,7 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 	r := newRig(t, allQueues())
 	r.fake.SetLatency("virustotal", 300*time.Millisecond)
 	const n = 20
-	results := make([]answer, n)
+	results := make([]*lookup.Result, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -195,13 +194,9 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	accounted := 0
 	for _, res := range results {
 		if res.Status != lookup.StatusOK || res.JobID == 0 {
 			t.Fatalf("result: status %s, job %d", res.Status, res.JobID)
-		}
-		if res.Recorded {
-			accounted++
 		}
 	}
 	if c := r.fake.Calls("virustotal"); c != 1 {
@@ -214,8 +209,8 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 		got := r.jobStates(t, "virustotal")
 		return got["completed"] >= 1 && got["completed"] == sum(got)
 	}, "every job is finished")
-	if accounted != 1 || r.usage(t, "virustotal")["ok"] != 1 {
-		t.Errorf("accounted by the job: %d results, rows %v; want the inserter's one", accounted, r.usage(t, "virustotal"))
+	if got := r.usage(t, "virustotal"); got["ok"] != 1 || len(got) != 1 {
+		t.Errorf("ledger rows %v; want the one call's", got)
 	}
 }
 

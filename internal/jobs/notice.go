@@ -19,9 +19,6 @@ type Notice struct {
 	// Otherwise it will run again at RetryAt (a snooze or a retry).
 	Final   bool      `json:"f,omitempty"`
 	RetryAt time.Time `json:"at,omitzero"`
-	// Upstream: this attempt called the provider, and wrote the usage row
-	// of that call for the job's inserter.
-	Upstream bool `json:"u,omitempty"`
 	// Key is the answer's cache key: waiters wait on it (registered before
 	// the insert, whatever job id the insert returns), and listeners with
 	// no waiter may fill their cache with the answer.

@@ -19,10 +19,10 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// UsageStore queues the statements that write usage rows, for a worker's
-// completing transaction.
+// UsageStore queues the statements that write the ledger rows of a job's
+// calls (and their counters), for a worker's completing transaction.
 type UsageStore interface {
-	QueueUsage(b *pgx.Batch, recs []accounting.Record)
+	QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call)
 }
 
 // maxTokenSleep is how long a worker sleeps for a token before it snoozes
@@ -85,7 +85,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 			if err != nil {
 				return fmt.Errorf("%s: read call marks: %w", a.Provider, err)
 			}
-			return w.complete(ctx, job, key, r, w.rows(job, nil, lost), false)
+			return w.complete(ctx, job, key, r, w.calls(job, nil, lost))
 		}
 	}
 	// the mark is written alongside the call, not before it (one round
@@ -100,10 +100,9 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 		id, lost, err := w.markCall(ctx, job.ID)
 		marked <- mark{id, lost, err}
 	}()
-	started := w.now()
 	out := w.fetcher.Fetch(ctx, enrich.Call{Provider: a.Provider, Indicator: ind, Fresh: a.Fresh}, enrich.FetchOptions{MaxWait: maxTokenSleep})
 	m := <-marked
-	if !out.Called { // no call made: the budget is spent, or the wait for it failed
+	if len(out.Calls) == 0 { // no call made: the budget is spent, or the wait for it failed
 		if m.err == nil {
 			if _, err := w.pool.Exec(ctx, `DELETE FROM job_call WHERE id = $1`, m.id); err != nil {
 				w.log.WarnContext(ctx, "job call mark not cleared", "job_id", job.ID, "err", err)
@@ -116,16 +115,13 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 		return fmt.Errorf("%s: %s", a.Provider, errMessage(out.Result))
 	}
 	r := out.Result
-	r.Latency = w.now().Sub(started)
 	if m.err != nil {
 		w.log.WarnContext(ctx, "job call mark failed", "job_id", job.ID, "err", m.err)
 	}
-	lost := int(m.lost)
-	rec := w.record(a, ind, r)
-	rows := w.rows(job, &rec, lost)
+	rows := w.calls(job, out.Calls, int(m.lost))
 	switch {
 	case r.Status == lookup.StatusOK || r.Status == lookup.StatusNotFound:
-		return w.complete(ctx, job, key, r, rows, true)
+		return w.complete(ctx, job, key, r, rows)
 	case r.Status == lookup.StatusRateLimited: // upstream 429: the budget is drained
 		retry := max(r.RetryAfter, time.Second)
 		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rows); err != nil {
@@ -157,11 +153,6 @@ func errMessage(r *lookup.Result) string {
 	return string(r.Status)
 }
 
-// record is the usage row of this attempt's upstream call.
-func (w *Worker) record(a LookupArgs, ind indicator.Indicator, r *lookup.Result) accounting.Record {
-	return enrich.UsageRecord(lookup.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}, ind, r, w.now())
-}
-
 // markCall notes, alongside the upstream call, that this attempt is making
 // one; it returns the mark's id and how many earlier attempts started a
 // call and died before recording it.
@@ -171,22 +162,24 @@ func (w *Worker) markCall(ctx context.Context, jobID int64) (id, lost int64, err
 	return id, lost, err
 }
 
-// rows are rec, this attempt's call, plus one "interrupted" row per earlier
-// attempt that started a call and died before recording it.
-func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record, lost int) []accounting.Record {
+// calls are the ledger rows of this attempt's upstream calls, plus one
+// "interrupted" row per earlier attempt that started a call and died
+// before recording it. They are the inserter's.
+func (w *Worker) calls(job *river.Job[LookupArgs], made []*lookup.Result, lost int) []accounting.Call {
 	a := job.Args
 	if a.Username == "" { // not a user's lookup (the CLI): not accounted
 		return nil
 	}
-	var out []accounting.Record
+	c := lookup.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}
 	ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
+	var out []accounting.Call
 	for range lost {
-		r := w.record(a, ind, &lookup.Result{Provider: a.Provider, Status: lookup.StatusError})
-		r.Status = "interrupted"
-		out = append(out, r)
+		row := enrich.CallRow(c, ind, &lookup.Result{Provider: a.Provider, FetchedAt: w.now()})
+		row.Status = "interrupted"
+		out = append(out, row)
 	}
-	if rec != nil {
-		out = append(out, *rec)
+	for _, r := range made {
+		out = append(out, enrich.CallRow(c, ind, r))
 	}
 	return out
 }
@@ -202,12 +195,12 @@ func (w *Worker) marks(ctx context.Context, id int64) (int, error) {
 // completes the job and notifies the waiters, in one transaction: a waiter
 // never sees an answer whose job could still roll back, and a duplicate
 // delivery (the job no longer running) writes nothing.
-func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *lookup.Result, rows []accounting.Record, upstream bool) error {
+func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *lookup.Result, rows []accounting.Call) error {
 	b, err := lookup.Codec{}.Encode(r)
 	if err != nil {
 		return err
 	}
-	n := Notice{JobID: job.ID, Final: true, Upstream: upstream, Key: key, Result: b}
+	n := Notice{JobID: job.ID, Final: true, Key: key, Result: b}
 	if len(b) > notifyLimit {
 		// too large for the notice: kept as the job's output for waiters
 		// to read (small answers are not, sparing a rewrite of
@@ -246,8 +239,8 @@ func (w *Worker) handOff(n *Notice) {
 // finishAttempt writes this attempt's usage rows and tells the waiters how
 // it ended, in one transaction through the committer; River then
 // snoozes, retries or cancels the job.
-func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *lookup.Result, rows []accounting.Record) error {
-	n.JobID, n.Upstream = job.ID, true
+func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *lookup.Result, rows []accounting.Call) error {
+	n.JobID = job.ID
 	// (the committer works under its own timeout: a timed-out attempt
 	// still records its call)
 	batch, sent, err := w.attemptBatch(job, rows, n, r)
@@ -264,10 +257,10 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 // attemptBatch is an attempt's writes: its usage rows (and those of killed
 // earlier attempts), clearing the call marks, and the notice to waiters.
 // It also returns the notice as sent.
-func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Record, n Notice, r *lookup.Result) (*pgx.Batch, *Notice, error) {
+func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result) (*pgx.Batch, *Notice, error) {
 	b := &pgx.Batch{}
 	if len(rows) > 0 {
-		w.usage.QueueUsage(b, rows)
+		w.usage.QueueCalls(b, job.ID, rows)
 	}
 	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
 	sent, payload, err := w.payload(n, r)

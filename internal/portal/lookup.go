@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -179,6 +180,8 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.Engine.Deadline()+5*time.Second)
 	defer cancel()
+	ctx, req := accounting.NewRequest(ctx)
+	start := p.cfg.Now()
 	info := clientinfo.From(ctx)
 	opts := lookup.Options{Fresh: r.PostFormValue("fresh") == "on", Batch: lookup.NewBatch(lookupWorkers), Caller: lookup.Caller{
 		Username: auth.FromContext(ctx).Username, Endpoint: "POST /portal/lookup", IP: info.IP, UserAgent: info.UserAgent}}
@@ -224,6 +227,17 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 			Verdict: &streamVerdict{Level: v.Level.String(), Score: v.Score, Reasons: orEmpty(v.Reasons)}})
 	}
 	send(event{Type: "done"})
+	if p.cfg.Usage != nil {
+		values := make([]string, len(inds))
+		for i, ind := range inds {
+			values[i] = ind.Value
+		}
+		rec := accounting.Record{Username: opts.Caller.Username, API: "lookup", Endpoint: opts.Caller.Endpoint,
+			Parameters: accounting.Redact(map[string]any{"values": values, "providers": chosen}), UserAgent: info.UserAgent,
+			IP: info.IP, Status: "ok", Latency: p.cfg.Now().Sub(start), At: start}
+		req.Fill(&rec)
+		p.cfg.Usage.Record(ctx, rec)
+	}
 }
 
 func orEmpty(s []string) []string {

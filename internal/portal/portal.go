@@ -22,6 +22,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -32,12 +33,19 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
+// Recorder takes audit records (the accounting writer).
+type Recorder interface {
+	Record(ctx context.Context, r accounting.Record)
+}
+
 // Config wires a Portal.
 type Config struct {
 	Auth       *auth.Service
 	Accounting *accounting.Service
 	Stats      *accounting.StatsService
 	Engine     lookup.Service
+	// Usage, when set, takes each lookup's audit record.
+	Usage Recorder
 	// Providers lists every known provider with its state.
 	Providers func() []lookup.ProviderStatus
 	// RiverUI is the path of the River UI when the River executor is on

@@ -89,7 +89,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	eng, err := enrich.NewInlineEngine(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: cache.NewMemory[*lookup.Result](1000),
 		Limiter: ratelimit.NewBuckets(time.Now), Logger: log},
-		enrich.Config{Policy: indicator.NewPolicy(nil), Usage: writer, Logger: log, Deadline: 3 * time.Second})
+		enrich.Config{Policy: indicator.NewPolicy(nil), Logger: log, Deadline: 3 * time.Second}, writer)
 	if err != nil {
 		t.Fatal(err)
 	}

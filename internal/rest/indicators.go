@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -144,6 +145,7 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue(k.param)
 		if tasks.IsID(raw) {
+			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
 		in, err := readInput(r, "providers")
@@ -157,6 +159,9 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		ind, err := k.parse(raw, k.param)
 		if err != nil {
 			return err
+		}
+		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
+			(*read)["kind"], (*read)["value"] = k.path, ind.Value
 		}
 		writeJSON(w, http.StatusOK, a.lookup(r.Context(), ind, providers, caller(r)))
 		return nil
@@ -214,10 +219,23 @@ func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 			return err
 		}
 		c := caller(r)
+		read := input{"kind": k.path, "value": ind.Value}
+		if v, ok := in["providers"]; ok {
+			read["providers"] = v
+		}
+		params := safeParams(r, read)
 		t, err := a.cfg.Tasks.Submit(r.Context(), tasks.Task{Username: c.Username, Kind: k.path, Value: ind.Value, Providers: strings.Join(providers, ",")},
 			func(ctx context.Context, id string) (json.RawMessage, error) {
+				ctx, req := accounting.NewRequest(ctx)
+				start := a.cfg.Now()
 				env := a.lookup(ctx, ind, providers, c)
 				env.TaskID = id
+				if a.cfg.Usage != nil { // the submitting request's audit record, with the task's answers
+					rec := accounting.Record{Username: c.Username, API: "indicator", Endpoint: c.Endpoint, Parameters: params,
+						UserAgent: c.UserAgent, IP: c.IP, Status: "ok", Latency: a.cfg.Now().Sub(start), At: start}
+					req.Fill(&rec)
+					a.cfg.Usage.Record(ctx, rec)
+				}
 				return json.Marshal(env)
 			})
 		if err != nil {
