@@ -26,7 +26,7 @@ func (UsageCounter) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("username").NotEmpty().MaxLen(64),
 		field.String("api").NotEmpty().MaxLen(128),
-		field.String("day").MaxLen(10), // YYYY-MM-DD, UTC
+		field.String("day").MaxLen(10),         // YYYY-MM-DD, UTC
 		field.Int64("answers").Default(0),      // results delivered, operations run
 		field.Int64("cached").Default(0),       // answers from the cache
 		field.Int64("calls").Default(0),        // upstream calls made
