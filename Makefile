@@ -24,8 +24,10 @@ bench:
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget
 
-## test: the whole suite, including PostgreSQL and Redis integration tests
+## test: the whole suite, including PostgreSQL and Redis integration tests (starts the installed servers when they are stopped)
 test:
+	./scripts/test-services.sh
+	./scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
@@ -45,10 +47,12 @@ check-generated: generate
 migrations:
 	$(GO) run ./internal/store/migrategen -name $(or $(NAME),change)
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, staticcheck (pinned in go.mod's tool block) and the layering test
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^ent/'); exit 1)
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) test -count=1 -run '^TestLayering' .
 
 ## fuzz: fuzz the indicator parser for a while
 fuzz:

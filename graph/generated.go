@@ -33,17 +33,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
-	Domain() DomainResolver
-	FileHash() FileHashResolver
-	IPAddress() IPAddressResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
-	URL() URLResolver
-	URLhausHost() URLhausHostResolver
-	URLhausURL() URLhausURLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
-	VirusTotal() VirusTotalResolver
 }
 
 type DirectiveRoot struct {
@@ -88,6 +81,22 @@ type ComplexityRoot struct {
 		Value      func(childComplexity int) int
 		Verdict    func(childComplexity int) int
 		Virustotal func(childComplexity int) int
+	}
+
+	ExtractedIndicator struct {
+		Context func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Kind    func(childComplexity int) int
+		Raw     func(childComplexity int) int
+		Spans   func(childComplexity int) int
+		Value   func(childComplexity int) int
+	}
+
+	Extraction struct {
+		Ignored        func(childComplexity int) int
+		IgnoredOmitted func(childComplexity int) int
+		Indicators     func(childComplexity int) int
+		Internal       func(childComplexity int) int
 	}
 
 	FileHash struct {
@@ -161,9 +170,20 @@ type ComplexityRoot struct {
 		Verdict       func(childComplexity int) int
 	}
 
+	IgnoredToken struct {
+		Reason func(childComplexity int) int
+		Text   func(childComplexity int) int
+	}
+
 	IndicatorError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	InternalValue struct {
+		Kind   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Value  func(childComplexity int) int
 	}
 
 	InternetDB struct {
@@ -297,6 +317,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
+		Extract     func(childComplexity int, text string) int
 		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool) int
 		Indicators  func(childComplexity int, values []string, fresh *bool) int
 		Me          func(childComplexity int) int
@@ -377,6 +398,11 @@ type ComplexityRoot struct {
 		Providers     func(childComplexity int) int
 		UptimeSeconds func(childComplexity int) int
 		Version       func(childComplexity int) int
+	}
+
+	TextSpan struct {
+		End   func(childComplexity int) int
+		Start func(childComplexity int) int
 	}
 
 	ThreatFox struct {
@@ -653,34 +679,6 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
-type DomainResolver interface {
-	Otx(ctx context.Context, obj *model.Domain) (*model.OTX, error)
-	Rdap(ctx context.Context, obj *model.Domain) (*model.RDAP, error)
-	Threatfox(ctx context.Context, obj *model.Domain) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.Domain) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.Domain) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.Domain) (*model.VirusTotal, error)
-}
-type FileHashResolver interface {
-	Malwarebazaar(ctx context.Context, obj *model.FileHash) (*model.MalwareBazaar, error)
-	Otx(ctx context.Context, obj *model.FileHash) (*model.OTX, error)
-	Threatfox(ctx context.Context, obj *model.FileHash) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.FileHash) (*model.URLhaus, error)
-	Virustotal(ctx context.Context, obj *model.FileHash) (*model.VirusTotal, error)
-}
-type IPAddressResolver interface {
-	Abuseipdb(ctx context.Context, obj *model.IPAddress) (*model.AbuseIPDB, error)
-	Greynoise(ctx context.Context, obj *model.IPAddress) (*model.GreyNoise, error)
-	Internetdb(ctx context.Context, obj *model.IPAddress) (*model.InternetDB, error)
-	Ipinfo(ctx context.Context, obj *model.IPAddress) (*model.IPinfo, error)
-	Otx(ctx context.Context, obj *model.IPAddress) (*model.OTX, error)
-	Rdap(ctx context.Context, obj *model.IPAddress) (*model.RDAP, error)
-	Shodan(ctx context.Context, obj *model.IPAddress) (*model.Shodan, error)
-	Threatfox(ctx context.Context, obj *model.IPAddress) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.IPAddress) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.IPAddress) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.IPAddress) (*model.VirusTotal, error)
-}
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
@@ -696,28 +694,13 @@ type QueryResolver interface {
 	Users(ctx context.Context) ([]*auth.User, error)
 	UsageReport(ctx context.Context, from *time.Time, to *time.Time, username *string) (*accounting.Report, error)
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
-}
-type URLResolver interface {
-	Otx(ctx context.Context, obj *model.URL) (*model.OTX, error)
-	Threatfox(ctx context.Context, obj *model.URL) (*model.ThreatFox, error)
-	Urlhaus(ctx context.Context, obj *model.URL) (*model.URLhaus, error)
-	Urlscan(ctx context.Context, obj *model.URL) (*model.URLScan, error)
-	Virustotal(ctx context.Context, obj *model.URL) (*model.VirusTotal, error)
-}
-type URLhausHostResolver interface {
-	Blacklists(ctx context.Context, obj *provider.URLhausHost) (any, error)
-}
-type URLhausURLResolver interface {
-	Blacklists(ctx context.Context, obj *provider.URLhausURL) (any, error)
+	Extract(ctx context.Context, text string) (*model.Extraction, error)
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *auth.User) (string, error)
-}
-type VirusTotalResolver interface {
-	Categories(ctx context.Context, obj *model.VirusTotal) (any, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -942,6 +925,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Virustotal(childComplexity), true
+
+	case "ExtractedIndicator.context":
+		if e.ComplexityRoot.ExtractedIndicator.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Context(childComplexity), true
+	case "ExtractedIndicator.count":
+		if e.ComplexityRoot.ExtractedIndicator.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Count(childComplexity), true
+	case "ExtractedIndicator.kind":
+		if e.ComplexityRoot.ExtractedIndicator.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Kind(childComplexity), true
+	case "ExtractedIndicator.raw":
+		if e.ComplexityRoot.ExtractedIndicator.Raw == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Raw(childComplexity), true
+	case "ExtractedIndicator.spans":
+		if e.ComplexityRoot.ExtractedIndicator.Spans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Spans(childComplexity), true
+	case "ExtractedIndicator.value":
+		if e.ComplexityRoot.ExtractedIndicator.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtractedIndicator.Value(childComplexity), true
+
+	case "Extraction.ignored":
+		if e.ComplexityRoot.Extraction.Ignored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Ignored(childComplexity), true
+	case "Extraction.ignoredOmitted":
+		if e.ComplexityRoot.Extraction.IgnoredOmitted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.IgnoredOmitted(childComplexity), true
+	case "Extraction.indicators":
+		if e.ComplexityRoot.Extraction.Indicators == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Indicators(childComplexity), true
+	case "Extraction.internal":
+		if e.ComplexityRoot.Extraction.Internal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Extraction.Internal(childComplexity), true
 
 	case "FileHash.error":
 		if e.ComplexityRoot.FileHash.Err == nil {
@@ -1311,6 +1356,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IPinfo.Verdict(childComplexity), true
 
+	case "IgnoredToken.reason":
+		if e.ComplexityRoot.IgnoredToken.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IgnoredToken.Reason(childComplexity), true
+	case "IgnoredToken.text":
+		if e.ComplexityRoot.IgnoredToken.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IgnoredToken.Text(childComplexity), true
+
 	case "IndicatorError.code":
 		if e.ComplexityRoot.IndicatorError.Code == nil {
 			break
@@ -1323,6 +1381,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndicatorError.Message(childComplexity), true
+
+	case "InternalValue.kind":
+		if e.ComplexityRoot.InternalValue.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Kind(childComplexity), true
+	case "InternalValue.reason":
+		if e.ComplexityRoot.InternalValue.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Reason(childComplexity), true
+	case "InternalValue.value":
+		if e.ComplexityRoot.InternalValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternalValue.Value(childComplexity), true
 
 	case "InternetDB.cpes":
 		if e.ComplexityRoot.InternetDB.CPEs == nil {
@@ -1947,6 +2024,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["username"].(*string), args["api"].(*string), args["status"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int64), args["after"].(*string)), true
+	case "Query.extract":
+		if e.ComplexityRoot.Query.Extract == nil {
+			break
+		}
+
+		args, err := ec.field_Query_extract_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Extract(childComplexity, args["text"].(string)), true
 	case "Query.indicator":
 		if e.ComplexityRoot.Query.Indicator == nil {
 			break
@@ -2380,6 +2468,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Status.Version(childComplexity), true
+
+	case "TextSpan.end":
+		if e.ComplexityRoot.TextSpan.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TextSpan.End(childComplexity), true
+	case "TextSpan.start":
+		if e.ComplexityRoot.TextSpan.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TextSpan.Start(childComplexity), true
 
 	case "ThreatFox.cached":
 		if e.ComplexityRoot.ThreatFox.Cached == nil {
@@ -3726,7 +3827,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql"
+//go:embed "providers.graphql" "extract.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3967,6 +4068,7 @@ type ProviderResult {
 }
 `, BuiltIn: false},
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
+	{Name: "extract.graphql", Input: sourceData("extract.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4022,6 +4124,38 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
+}
+
+func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ExtractedIndicator_value(ctx, field)
+	case "kind":
+		return ec.fieldContext_ExtractedIndicator_kind(ctx, field)
+	case "raw":
+		return ec.fieldContext_ExtractedIndicator_raw(ctx, field)
+	case "spans":
+		return ec.fieldContext_ExtractedIndicator_spans(ctx, field)
+	case "count":
+		return ec.fieldContext_ExtractedIndicator_count(ctx, field)
+	case "context":
+		return ec.fieldContext_ExtractedIndicator_context(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExtractedIndicator", field.Name)
+}
+
+func (ec *executionContext) childFields_Extraction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "indicators":
+		return ec.fieldContext_Extraction_indicators(ctx, field)
+	case "internal":
+		return ec.fieldContext_Extraction_internal(ctx, field)
+	case "ignored":
+		return ec.fieldContext_Extraction_ignored(ctx, field)
+	case "ignoredOmitted":
+		return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Extraction", field.Name)
 }
 
 func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4102,6 +4236,16 @@ func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type IPinfo", field.Name)
 }
 
+func (ec *executionContext) childFields_IgnoredToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_IgnoredToken_text(ctx, field)
+	case "reason":
+		return ec.fieldContext_IgnoredToken_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IgnoredToken", field.Name)
+}
+
 func (ec *executionContext) childFields_IndicatorError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -4110,6 +4254,18 @@ func (ec *executionContext) childFields_IndicatorError(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorError", field.Name)
+}
+
+func (ec *executionContext) childFields_InternalValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_InternalValue_value(ctx, field)
+	case "kind":
+		return ec.fieldContext_InternalValue_kind(ctx, field)
+	case "reason":
+		return ec.fieldContext_InternalValue_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InternalValue", field.Name)
 }
 
 func (ec *executionContext) childFields_InternetDB(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4484,6 +4640,16 @@ func (ec *executionContext) childFields_Status(ctx context.Context, field graphq
 		return ec.fieldContext_Status_providers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Status", field.Name)
+}
+
+func (ec *executionContext) childFields_TextSpan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_TextSpan_start(ctx, field)
+	case "end":
+		return ec.fieldContext_TextSpan_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TextSpan", field.Name)
 }
 
 func (ec *executionContext) childFields_ThreatFox(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5361,6 +5527,20 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_extract_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg0
 	return args, nil
 }
 
@@ -6243,7 +6423,7 @@ func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Domain_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -6258,7 +6438,7 @@ func (ec *executionContext) fieldContext_Domain_otx(_ context.Context, field gra
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -6275,7 +6455,7 @@ func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Domain_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Rdap(ctx, obj)
+			return obj.Rdap(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -6290,7 +6470,7 @@ func (ec *executionContext) fieldContext_Domain_rdap(_ context.Context, field gr
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
 		},
@@ -6307,7 +6487,7 @@ func (ec *executionContext) _Domain_threatfox(ctx context.Context, field graphql
 			return ec.fieldContext_Domain_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -6322,7 +6502,7 @@ func (ec *executionContext) fieldContext_Domain_threatfox(_ context.Context, fie
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -6339,7 +6519,7 @@ func (ec *executionContext) _Domain_urlhaus(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -6354,7 +6534,7 @@ func (ec *executionContext) fieldContext_Domain_urlhaus(_ context.Context, field
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -6371,7 +6551,7 @@ func (ec *executionContext) _Domain_urlscan(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -6386,7 +6566,7 @@ func (ec *executionContext) fieldContext_Domain_urlscan(_ context.Context, field
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -6403,7 +6583,7 @@ func (ec *executionContext) _Domain_virustotal(ctx context.Context, field graphq
 			return ec.fieldContext_Domain_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Domain().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -6418,12 +6598,278 @@ func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, fi
 		Object:     "Domain",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ExtractedIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtractedIndicator_kind(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _ExtractedIndicator_raw(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_raw(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Raw, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_raw(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtractedIndicator_spans(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_spans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.TextSpan) graphql.Marshaler {
+			return ec.marshalNTextSpan2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpanᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_spans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ExtractedIndicator",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TextSpan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ExtractedIndicator_count(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ExtractedIndicator_context(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtractedIndicator_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtractedIndicator_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtractedIndicator", field, false, false, "String")
+}
+
+func (ec *executionContext) _Extraction_indicators(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_indicators(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicators, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
+			return ec.marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_indicators(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExtractedIndicator(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_internal(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_internal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Internal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
+			return ec.marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_internal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InternalValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_ignored(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_ignored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ignored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.IgnoredToken) graphql.Marshaler {
+			return ec.marshalNIgnoredToken2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredTokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_ignored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Extraction",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IgnoredToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Extraction_ignoredOmitted(ctx context.Context, field graphql.CollectedField, obj *model.Extraction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IgnoredOmitted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Extraction_ignoredOmitted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Extraction", field, false, false, "Int")
 }
 
 func (ec *executionContext) _FileHash_value(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
@@ -6589,7 +7035,7 @@ func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field g
 			return ec.fieldContext_FileHash_malwarebazaar(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Malwarebazaar(ctx, obj)
+			return obj.Malwarebazaar(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
@@ -6604,7 +7050,7 @@ func (ec *executionContext) fieldContext_FileHash_malwarebazaar(_ context.Contex
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MalwareBazaar(ctx, field)
 		},
@@ -6621,7 +7067,7 @@ func (ec *executionContext) _FileHash_otx(ctx context.Context, field graphql.Col
 			return ec.fieldContext_FileHash_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -6636,7 +7082,7 @@ func (ec *executionContext) fieldContext_FileHash_otx(_ context.Context, field g
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -6653,7 +7099,7 @@ func (ec *executionContext) _FileHash_threatfox(ctx context.Context, field graph
 			return ec.fieldContext_FileHash_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -6668,7 +7114,7 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -6685,7 +7131,7 @@ func (ec *executionContext) _FileHash_urlhaus(ctx context.Context, field graphql
 			return ec.fieldContext_FileHash_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -6700,7 +7146,7 @@ func (ec *executionContext) fieldContext_FileHash_urlhaus(_ context.Context, fie
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -6717,7 +7163,7 @@ func (ec *executionContext) _FileHash_virustotal(ctx context.Context, field grap
 			return ec.fieldContext_FileHash_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.FileHash().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -6732,7 +7178,7 @@ func (ec *executionContext) fieldContext_FileHash_virustotal(_ context.Context, 
 		Object:     "FileHash",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -7289,7 +7735,7 @@ func (ec *executionContext) _IPAddress_abuseipdb(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_abuseipdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Abuseipdb(ctx, obj)
+			return obj.Abuseipdb(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AbuseIPDB) graphql.Marshaler {
@@ -7304,7 +7750,7 @@ func (ec *executionContext) fieldContext_IPAddress_abuseipdb(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AbuseIPDB(ctx, field)
 		},
@@ -7321,7 +7767,7 @@ func (ec *executionContext) _IPAddress_greynoise(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_greynoise(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Greynoise(ctx, obj)
+			return obj.Greynoise(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GreyNoise) graphql.Marshaler {
@@ -7336,7 +7782,7 @@ func (ec *executionContext) fieldContext_IPAddress_greynoise(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GreyNoise(ctx, field)
 		},
@@ -7353,7 +7799,7 @@ func (ec *executionContext) _IPAddress_internetdb(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_internetdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Internetdb(ctx, obj)
+			return obj.Internetdb(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
@@ -7368,7 +7814,7 @@ func (ec *executionContext) fieldContext_IPAddress_internetdb(_ context.Context,
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_InternetDB(ctx, field)
 		},
@@ -7385,7 +7831,7 @@ func (ec *executionContext) _IPAddress_ipinfo(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_ipinfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Ipinfo(ctx, obj)
+			return obj.Ipinfo(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IPinfo) graphql.Marshaler {
@@ -7400,7 +7846,7 @@ func (ec *executionContext) fieldContext_IPAddress_ipinfo(_ context.Context, fie
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IPinfo(ctx, field)
 		},
@@ -7417,7 +7863,7 @@ func (ec *executionContext) _IPAddress_otx(ctx context.Context, field graphql.Co
 			return ec.fieldContext_IPAddress_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -7432,7 +7878,7 @@ func (ec *executionContext) fieldContext_IPAddress_otx(_ context.Context, field 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -7449,7 +7895,7 @@ func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.C
 			return ec.fieldContext_IPAddress_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Rdap(ctx, obj)
+			return obj.Rdap(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -7464,7 +7910,7 @@ func (ec *executionContext) fieldContext_IPAddress_rdap(_ context.Context, field
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
 		},
@@ -7481,7 +7927,7 @@ func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_shodan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Shodan(ctx, obj)
+			return obj.Shodan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
@@ -7496,7 +7942,7 @@ func (ec *executionContext) fieldContext_IPAddress_shodan(_ context.Context, fie
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Shodan(ctx, field)
 		},
@@ -7513,7 +7959,7 @@ func (ec *executionContext) _IPAddress_threatfox(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -7528,7 +7974,7 @@ func (ec *executionContext) fieldContext_IPAddress_threatfox(_ context.Context, 
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -7545,7 +7991,7 @@ func (ec *executionContext) _IPAddress_urlhaus(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -7560,7 +8006,7 @@ func (ec *executionContext) fieldContext_IPAddress_urlhaus(_ context.Context, fi
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -7577,7 +8023,7 @@ func (ec *executionContext) _IPAddress_urlscan(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -7592,7 +8038,7 @@ func (ec *executionContext) fieldContext_IPAddress_urlscan(_ context.Context, fi
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -7609,7 +8055,7 @@ func (ec *executionContext) _IPAddress_virustotal(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.IPAddress().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -7624,7 +8070,7 @@ func (ec *executionContext) fieldContext_IPAddress_virustotal(_ context.Context,
 		Object:     "IPAddress",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -8041,6 +8487,52 @@ func (ec *executionContext) fieldContext_IPinfo_continent(_ context.Context, fie
 	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _IgnoredToken_text(ctx context.Context, field graphql.CollectedField, obj *model.IgnoredToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IgnoredToken_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IgnoredToken_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IgnoredToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _IgnoredToken_reason(ctx context.Context, field graphql.CollectedField, obj *model.IgnoredToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IgnoredToken_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IgnoredToken_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IgnoredToken", field, false, false, "String")
+}
+
 func (ec *executionContext) _IndicatorError_code(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorError) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8085,6 +8577,75 @@ func (ec *executionContext) _IndicatorError_message(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_IndicatorError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternalValue_value(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _InternalValue_kind(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+			return ec.marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "IndicatorKind")
+}
+
+func (ec *executionContext) _InternalValue_reason(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternalValue_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InternalValue_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternalValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _InternetDB_provider(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
@@ -11013,6 +11574,68 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_extract(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_extract(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Extract(ctx, fc.Args["text"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal *model.Extraction
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.Extraction
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Extraction) graphql.Marshaler {
+			return ec.marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtraction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_extract(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Extraction(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_extract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12564,6 +13187,52 @@ func (ec *executionContext) fieldContext_Status_providers(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _TextSpan_start(ctx context.Context, field graphql.CollectedField, obj *model.TextSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TextSpan_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TextSpan_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TextSpan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TextSpan_end(ctx context.Context, field graphql.CollectedField, obj *model.TextSpan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TextSpan_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TextSpan_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TextSpan", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ThreatFox_provider(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13306,7 +13975,7 @@ func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_URL_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Otx(ctx, obj)
+			return obj.Otx(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -13321,7 +13990,7 @@ func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphq
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
 		},
@@ -13338,7 +14007,7 @@ func (ec *executionContext) _URL_threatfox(ctx context.Context, field graphql.Co
 			return ec.fieldContext_URL_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Threatfox(ctx, obj)
+			return obj.Threatfox(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -13353,7 +14022,7 @@ func (ec *executionContext) fieldContext_URL_threatfox(_ context.Context, field 
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
 		},
@@ -13370,7 +14039,7 @@ func (ec *executionContext) _URL_urlhaus(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Urlhaus(ctx, obj)
+			return obj.Urlhaus(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -13385,7 +14054,7 @@ func (ec *executionContext) fieldContext_URL_urlhaus(_ context.Context, field gr
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLhaus(ctx, field)
 		},
@@ -13402,7 +14071,7 @@ func (ec *executionContext) _URL_urlscan(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Urlscan(ctx, obj)
+			return obj.Urlscan(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -13417,7 +14086,7 @@ func (ec *executionContext) fieldContext_URL_urlscan(_ context.Context, field gr
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_URLScan(ctx, field)
 		},
@@ -13434,7 +14103,7 @@ func (ec *executionContext) _URL_virustotal(ctx context.Context, field graphql.C
 			return ec.fieldContext_URL_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URL().Virustotal(ctx, obj)
+			return obj.Virustotal(ctx)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -13449,7 +14118,7 @@ func (ec *executionContext) fieldContext_URL_virustotal(_ context.Context, field
 		Object:     "URL",
 		Field:      field,
 		IsMethod:   true,
-		IsResolver: true,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
@@ -14734,18 +15403,18 @@ func (ec *executionContext) _URLhausHost_blacklists(ctx context.Context, field g
 			return ec.fieldContext_URLhausHost_blacklists(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URLhausHost().Blacklists(ctx, obj)
+			return obj.Blacklists, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_URLhausHost_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("URLhausHost", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("URLhausHost", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _URLhausHost_threats(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausHost) (ret graphql.Marshaler) {
@@ -15465,18 +16134,18 @@ func (ec *executionContext) _URLhausURL_blacklists(ctx context.Context, field gr
 			return ec.fieldContext_URLhausURL_blacklists(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.URLhausURL().Blacklists(ctx, obj)
+			return obj.Blacklists, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_URLhausURL_blacklists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("URLhausURL", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("URLhausURL", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _URLhausURL_payloads(ctx context.Context, field graphql.CollectedField, obj *provider.URLhausURL) (ret graphql.Marshaler) {
@@ -17078,18 +17747,18 @@ func (ec *executionContext) _VirusTotal_categories(ctx context.Context, field gr
 			return ec.fieldContext_VirusTotal_categories(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.VirusTotal().Categories(ctx, obj)
+			return obj.Categories, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
-			return ec.marshalOJSON2interface(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]string) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_VirusTotal_categories(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VirusTotal", field, true, true, "JSON")
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "JSON")
 }
 
 func (ec *executionContext) _VirusTotal_creationDate(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
@@ -18923,6 +19592,112 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var extractedIndicatorImplementors = []string{"ExtractedIndicator"}
+
+func (ec *executionContext) _ExtractedIndicator(ctx context.Context, sel ast.SelectionSet, obj *model.ExtractedIndicator) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, extractedIndicatorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExtractedIndicator")
+		case "value":
+			out.Values[i] = ec._ExtractedIndicator_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._ExtractedIndicator_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "raw":
+			out.Values[i] = ec._ExtractedIndicator_raw(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "spans":
+			out.Values[i] = ec._ExtractedIndicator_spans(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ExtractedIndicator_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "context":
+			out.Values[i] = ec._ExtractedIndicator_context(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var extractionImplementors = []string{"Extraction"}
+
+func (ec *executionContext) _Extraction(ctx context.Context, sel ast.SelectionSet, obj *model.Extraction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, extractionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Extraction")
+		case "indicators":
+			out.Values[i] = ec._Extraction_indicators(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "internal":
+			out.Values[i] = ec._Extraction_internal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignored":
+			out.Values[i] = ec._Extraction_ignored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ignoredOmitted":
+			out.Values[i] = ec._Extraction_ignoredOmitted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fileHashImplementors = []string{"FileHash", "Indicator"}
 
 func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet, obj *model.FileHash) graphql.Marshaler {
@@ -19350,6 +20125,44 @@ func (ec *executionContext) _IPinfo(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var ignoredTokenImplementors = []string{"IgnoredToken"}
+
+func (ec *executionContext) _IgnoredToken(ctx context.Context, sel ast.SelectionSet, obj *model.IgnoredToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ignoredTokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IgnoredToken")
+		case "text":
+			out.Values[i] = ec._IgnoredToken_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._IgnoredToken_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var indicatorErrorImplementors = []string{"IndicatorError"}
 
 func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorError) graphql.Marshaler {
@@ -19368,6 +20181,49 @@ func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.Selecti
 			}
 		case "message":
 			out.Values[i] = ec._IndicatorError_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var internalValueImplementors = []string{"InternalValue"}
+
+func (ec *executionContext) _InternalValue(ctx context.Context, sel ast.SelectionSet, obj *model.InternalValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, internalValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InternalValue")
+		case "value":
+			out.Values[i] = ec._InternalValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._InternalValue_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._InternalValue_reason(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20261,6 +21117,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "extract":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_extract(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -20689,6 +21551,44 @@ func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "providers":
 			out.Values[i] = ec._Status_providers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var textSpanImplementors = []string{"TextSpan"}
+
+func (ec *executionContext) _TextSpan(ctx context.Context, sel ast.SelectionSet, obj *model.TextSpan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, textSpanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TextSpan")
+		case "start":
+			out.Values[i] = ec._TextSpan_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._TextSpan_end(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -21308,43 +22208,42 @@ func (ec *executionContext) _URLhausHost(ctx context.Context, sel ast.SelectionS
 		case "host":
 			out.Values[i] = ec._URLhausHost_host(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstSeen":
 			out.Values[i] = ec._URLhausHost_firstSeen(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "urlCount":
 			out.Values[i] = ec._URLhausHost_urlCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "onlineUrls":
 			out.Values[i] = ec._URLhausHost_onlineUrls(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "blacklists":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URLhausHost_blacklists(ctx, field, obj)
-				})
+			out.Values[i] = ec._URLhausHost_blacklists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "threats":
 			out.Values[i] = ec._URLhausHost_threats(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._URLhausHost_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "urls":
 			out.Values[i] = ec._URLhausHost_urls(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21561,48 +22460,47 @@ func (ec *executionContext) _URLhausURL(ctx context.Context, sel ast.SelectionSe
 		case "url":
 			out.Values[i] = ec._URLhausURL_url(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._URLhausURL_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "host":
 			out.Values[i] = ec._URLhausURL_host(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "threat":
 			out.Values[i] = ec._URLhausURL_threat(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "dateAdded":
 			out.Values[i] = ec._URLhausURL_dateAdded(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastOnline":
 			out.Values[i] = ec._URLhausURL_lastOnline(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._URLhausURL_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "blacklists":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URLhausURL_blacklists(ctx, field, obj)
-				})
+			out.Values[i] = ec._URLhausURL_blacklists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "payloads":
 			out.Values[i] = ec._URLhausURL_payloads(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22071,203 +22969,202 @@ func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSe
 		case "provider":
 			out.Values[i] = ec._VirusTotal_provider(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "status":
 			out.Values[i] = ec._VirusTotal_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "cached":
 			out.Values[i] = ec._VirusTotal_cached(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "fetchedAt":
 			out.Values[i] = ec._VirusTotal_fetchedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "latencyMs":
 			out.Values[i] = ec._VirusTotal_latencyMs(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "error":
 			out.Values[i] = ec._VirusTotal_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "data":
 			out.Values[i] = ec._VirusTotal_data(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "verdict":
 			out.Values[i] = ec._VirusTotal_verdict(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "jobId":
 			out.Values[i] = ec._VirusTotal_jobId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "type":
 			out.Values[i] = ec._VirusTotal_type(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "id":
 			out.Values[i] = ec._VirusTotal_id(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "link":
 			out.Values[i] = ec._VirusTotal_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "stats":
 			out.Values[i] = ec._VirusTotal_stats(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "reputation":
 			out.Values[i] = ec._VirusTotal_reputation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "votesHarmless":
 			out.Values[i] = ec._VirusTotal_votesHarmless(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "votesMalicious":
 			out.Values[i] = ec._VirusTotal_votesMalicious(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._VirusTotal_tags(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastAnalysisDate":
 			out.Values[i] = ec._VirusTotal_lastAnalysisDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "asOwner":
 			out.Values[i] = ec._VirusTotal_asOwner(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "asn":
 			out.Values[i] = ec._VirusTotal_asn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "country":
 			out.Values[i] = ec._VirusTotal_country(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "network":
 			out.Values[i] = ec._VirusTotal_network(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "registrar":
 			out.Values[i] = ec._VirusTotal_registrar(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "categories":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._VirusTotal_categories(ctx, field, obj)
-				})
+			out.Values[i] = ec._VirusTotal_categories(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "creationDate":
 			out.Values[i] = ec._VirusTotal_creationDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "md5":
 			out.Values[i] = ec._VirusTotal_md5(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sha1":
 			out.Values[i] = ec._VirusTotal_sha1(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "sha256":
 			out.Values[i] = ec._VirusTotal_sha256(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "meaningfulName":
 			out.Values[i] = ec._VirusTotal_meaningfulName(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "names":
 			out.Values[i] = ec._VirusTotal_names(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "typeDescription":
 			out.Values[i] = ec._VirusTotal_typeDescription(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "typeTag":
 			out.Values[i] = ec._VirusTotal_typeTag(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "size":
 			out.Values[i] = ec._VirusTotal_size(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "threatLabel":
 			out.Values[i] = ec._VirusTotal_threatLabel(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "timesSubmitted":
 			out.Values[i] = ec._VirusTotal_timesSubmitted(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "firstSubmissionDate":
 			out.Values[i] = ec._VirusTotal_firstSubmissionDate(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "url":
 			out.Values[i] = ec._VirusTotal_url(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "finalUrl":
 			out.Values[i] = ec._VirusTotal_finalUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "title":
 			out.Values[i] = ec._VirusTotal_title(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "lastHttpResponseCode":
 			out.Values[i] = ec._VirusTotal_lastHttpResponseCode(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -22723,6 +23620,38 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExtractedIndicator2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicator(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExtractedIndicator2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicator(ctx context.Context, sel ast.SelectionSet, v *model.ExtractedIndicator) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExtractedIndicator!")
+		return graphql.Null
+	}
+	return ec._ExtractedIndicator(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtraction(ctx context.Context, sel ast.SelectionSet, v *model.Extraction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Extraction!")
+		return graphql.Null
+	}
+	return ec._Extraction(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22767,6 +23696,30 @@ func (ec *executionContext) marshalNIPinfo2ᚖgithubᚗcomᚋinspectorᚑgadget�
 	return ec._IPinfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNIgnoredToken2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredTokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.IgnoredToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIgnoredToken2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIgnoredToken2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIgnoredToken(ctx context.Context, sel ast.SelectionSet, v *model.IgnoredToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IgnoredToken!")
+		return graphql.Null
+	}
+	return ec._IgnoredToken(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx context.Context, sel ast.SelectionSet, v model.Indicator) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Indicator!")
@@ -22789,6 +23742,16 @@ func (ec *executionContext) marshalNIndicator2ᚕgithubᚗcomᚋinspectorᚑgadg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, v any) (model.IndicatorKind, error) {
+	var res model.IndicatorKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, sel ast.SelectionSet, v model.IndicatorKind) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -22817,6 +23780,30 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNInternalValue2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNInternalValue2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValue(ctx context.Context, sel ast.SelectionSet, v *model.InternalValue) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InternalValue!")
+		return graphql.Null
+	}
+	return ec._InternalValue(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInternetDB2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternetDB(ctx context.Context, sel ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
@@ -22988,6 +23975,30 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNTextSpan2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TextSpan) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTextSpan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpan(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTextSpan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpan(ctx context.Context, sel ast.SelectionSet, v *model.TextSpan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TextSpan!")
+		return graphql.Null
+	}
+	return ec._TextSpan(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatFox(ctx context.Context, sel ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -23465,6 +24476,24 @@ func (ec *executionContext) marshalOJSON2interface(ctx context.Context, sel ast.
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalAny(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOJSON2map(ctx context.Context, v any) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := model.UnmarshalStringMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.SelectionSet, v map[string]string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := model.MarshalStringMap(v)
 	return res
 }
 

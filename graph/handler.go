@@ -23,12 +23,23 @@ import (
 
 // Options tunes the GraphQL handler.
 type Options struct {
-	MaxDepth      int // deepest selection allowed (default 12)
+	MaxDepth      int // deepest selection allowed outside introspection (default 12)
 	MaxComplexity int // largest total complexity allowed (default 5000)
-	Logger        *slog.Logger
-	Usage         Recorder // writes each operation's audit record; nil: none
-	Now           func() time.Time
+	// MaxIntrospectionDepth bounds __schema and __type subtrees (default
+	// DefaultMaxIntrospectionDepth); see DepthLimit.
+	MaxIntrospectionDepth int
+	// MaxTokens bounds the lexical tokens of one document, so a huge query
+	// is refused while it is parsed (default DefaultMaxTokens).
+	MaxTokens int
+	Logger    *slog.Logger
+	Usage     Recorder // writes each operation's audit record; nil: none
+	Now       func() time.Time
 }
+
+// DefaultMaxTokens is the parser's token limit. The standard introspection
+// query is about 300 tokens and a 1,000-value indicators batch about 1,050;
+// a thousand aliased indicator lookups with a few fields each stay under it.
+const DefaultMaxTokens = 15000
 
 // NewHandler returns the /graphql handler: GET and POST transports, the
 // @hasScope directive, the error presenter, depth and complexity limits,
@@ -39,6 +50,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	}
 	if o.MaxComplexity <= 0 {
 		o.MaxComplexity = 5000
+	}
+	if o.MaxTokens <= 0 {
+		o.MaxTokens = DefaultMaxTokens
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -63,8 +77,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(o.MaxTokens)
 	srv.Use(extension.Introspection{})
-	srv.Use(DepthLimit{Max: o.MaxDepth})
+	srv.Use(DepthLimit{Max: o.MaxDepth, MaxIntrospection: o.MaxIntrospectionDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
 	if o.Usage != nil {
 		srv.Use(auditLog{usage: o.Usage, now: o.Now})
@@ -103,7 +118,9 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 		if errors.As(err, &gerr) && gerr.Err == nil {
 			// parse, validation and limit errors raised by gqlgen itself
 			code := errcode.BadRequest
-			if c, ok := gerr.Extensions["code"].(string); ok {
+			if gerr.Rule == "MaxIntrospectionDepth" { // the list-nesting bound of introspection (see DepthLimit)
+				code = errcode.ComplexityLimit
+			} else if c, ok := gerr.Extensions["code"].(string); ok {
 				if mapped, ok := gqlgenCodes[c]; ok {
 					code = mapped
 				} else if c != "" {

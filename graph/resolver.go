@@ -9,6 +9,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
@@ -18,6 +19,7 @@ type Resolver struct {
 	Accounting *accounting.Service
 	StatusInfo StatusSource
 	Engine     lookup.Service
+	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
 }
 
 // StatusSource answers the public status query.

@@ -1,5 +1,5 @@
-// Command fakeintel serves recorded threat-intelligence answers for all
-// twelve providers, so gadget runs offline for demos, benchmarks and
+// Command fakeintel serves recorded threat-intelligence answers for every
+// registered provider, so gadget runs offline for demos, benchmarks and
 // end-to-end tests.
 //
 //	fakeintel [--addr 127.0.0.1:9000] [--data internal/provider/testdata] [--latency 150ms] …
@@ -72,8 +72,11 @@ POST /_fakeintel/reset, POST /_fakeintel/fail?provider=x&status=429&retry_after=
 POST /_fakeintel/latency?provider=x&d=200ms.
 
 Values: 192.0.2.0/24, 3fff::/20, hosts containing "notfound" and hashes
-starting with 00000000 are not found; 203.0.113.0/24 and values containing
-"evil" or "malicious" get malicious-looking answers.
+starting with 00000000 are not found; 203.0.113.0/24, values containing
+"evil" or "malicious", the recorded sample's and EICAR's hashes and hashes
+starting with badc0de are listed (malicious-looking answers); anything else (8.8.8.8,
+example.org) is ordinary and gets unlisted, clean answers. Each provider's
+routes and answers are in <data>/<provider>/fake.json.
 
 Flags:
 `

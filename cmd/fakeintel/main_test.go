@@ -108,7 +108,7 @@ func TestRunUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"missing data directory", []string{"--addr", "127.0.0.1:0", "--data", "no/such/dir"}, "not a directory"},
-		{"data without recordings", []string{"--addr", "127.0.0.1:0", "--data", "."}, "is missing"},
+		{"data without recordings", []string{"--addr", "127.0.0.1:0", "--data", "."}, "has no fake"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

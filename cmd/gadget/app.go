@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,8 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
+	"riverqueue.com/riverui"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
@@ -29,13 +28,8 @@ import (
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
-// Login throttling: the original allowed 5 attempts a minute per client.
-const (
-	loginFailures = 5
-	loginWindow   = time.Minute
-)
-
-// app holds the wired services of one process.
+// app holds the wired services of one process; build makes it, start runs
+// its background parts, close stops them.
 type app struct {
 	cfg       *Config
 	log       *slog.Logger
@@ -45,13 +39,15 @@ type app struct {
 	auth      *auth.Service
 	acct      *accounting.Service
 	providers *provider.Registry
-	engine    *enrich.Engine // the one engine: inline, or through River jobs
-	jobs      *jobs.Runtime  // nil with the inline executor
-	riverUI   http.Handler   // River UI, when jobs run
-	tasks     *tasks.Service // the REST layer's two-step lookups (routes_rest.go)
+	engine    *enrich.Engine   // the one engine: inline, or through River jobs
+	jobs      *jobs.Runtime    // nil with the inline executor
+	tasks     *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
+	riverUI   *riverui.Handler // River UI, when jobs run and HTTP is served
+	handler   http.Handler     // the whole HTTP surface; nil without HTTP
 	registry  *prometheus.Registry
 	metrics   *server.Metrics
 	started   time.Time
+	stopUI    context.CancelFunc // stops River UI's background services
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
@@ -68,101 +64,6 @@ func loadConfig(getenv envFunc) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
-}
-
-// newApp opens the database (migrating it when migrate is set) and Redis,
-// and wires the services.
-func newApp(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*app, error) {
-	return newAppWith(ctx, cfg, log, migrate, nil)
-}
-
-// newAppWith is newApp whose River runtime works queues (nil: the process
-// only inserts jobs and waits for them).
-func newAppWith(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool, pickQueues func(*provider.Registry) (map[string]int, error)) (_ *app, err error) {
-	a := &app{cfg: cfg, log: log, started: time.Now(), registry: prometheus.NewRegistry()}
-	defer func() {
-		if err != nil {
-			a.close(context.Background())
-		}
-	}()
-	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.metrics = server.NewMetrics(a.registry)
-	a.store, err = store.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if migrate {
-		applied, err := a.store.Migrate(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range applied {
-			log.Info("migration applied", "file", m)
-		}
-		if cfg.IsPostgres() {
-			n, err := jobs.Migrate(ctx, a.store.Pool())
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				log.Info("river migrations applied", "count", n)
-			}
-		}
-	}
-	var throttle auth.Throttle = ratelimit.NewFailures(loginFailures, loginWindow)
-	if cfg.RedisURL != "" {
-		opt, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, errors.New("GADGET_REDIS_URL: cannot parse")
-		}
-		a.redis = redis.NewClient(opt)
-		throttle = redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginFailures, loginWindow)
-	}
-	secret, err := cfg.secret()
-	if err != nil {
-		return nil, fmt.Errorf("jwt secret: %w", err)
-	}
-	tokens, err := auth.NewTokens(secret, cfg.TokenTTL, nil)
-	if err != nil {
-		return nil, err
-	}
-	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
-	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, AccountCacheTTL: cfg.AccountCacheTTL})
-	if err != nil {
-		return nil, err
-	}
-	a.acct = accounting.NewService(a.store, nil)
-	a.providers, err = buildProviders(cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	var queues map[string]int
-	if pickQueues != nil && cfg.Executor == "river" {
-		if queues, err = pickQueues(a.providers); err != nil {
-			return nil, err
-		}
-	}
-	p := newPipeline(cfg, log, a.providers, a.redis, enrich.NewMetrics(a.registry))
-	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
-	if cfg.Executor == "river" {
-		qp, err := a.store.QueuePool(ctx)
-		if err != nil {
-			return nil, err
-		}
-		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, JobTimeout: cfg.JobTimeout,
-			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: log,
-			// answers of jobs worked elsewhere reach a process-local cache through their notices
-			KeepUnclaimed: a.redis == nil})
-		if err != nil {
-			return nil, err
-		}
-		exec = a.jobs.Executor
-	}
-	if a.engine, err = p.engine(exec); err != nil {
-		return nil, err
-	}
-	return a, nil
 }
 
 // workQueues are the River queues a process works: every live provider's
@@ -255,28 +156,4 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 		live = append(live, p)
 	}
 	return provider.NewRegistry(live...)
-}
-
-// close stops the job runtime, flushes usage records and closes
-// connections.
-func (a *app) close(ctx context.Context) {
-	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
-		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
-	}
-	if a.jobs != nil {
-		if err := a.jobs.Stop(ctx); err != nil {
-			a.log.Error("stop job workers", "err", err)
-		}
-	}
-	if a.writer != nil {
-		if err := a.writer.Close(ctx); err != nil {
-			a.log.Error("usage flush", "err", err)
-		}
-	}
-	if a.redis != nil {
-		a.redis.Close()
-	}
-	if a.store != nil {
-		a.store.Close()
-	}
 }

@@ -105,11 +105,27 @@ func TestCLI(t *testing.T) {
 	if _, err := cli("", "worker"); !errors.As(err, &ue) || !strings.Contains(err.Error(), "River executor") {
 		t.Errorf("worker on SQLite: err = %v, want a usage error", err)
 	}
-	for _, args := range [][]string{{"serve", "--help"}, {"worker", "--help"}, {"migrate", "--help"}, {"user", "--help"}, {"version", "--help"}, {"--help"}} {
-		out, err := cli("", args...)
-		if (err != nil && !errors.Is(err, errHelp)) || !strings.Contains(out, "Usage") {
-			t.Errorf("%v: err %v out %q", args, err, out)
+	// --help prints the command's own usage, once, and exits 0
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--help"}, "gadget serve"}, {[]string{"worker", "--help"}, "gadget worker"},
+		{[]string{"migrate", "--help"}, "gadget migrate"}, {[]string{"lookup", "-h"}, "gadget lookup"},
+		{[]string{"user", "--help"}, "gadget user list"}, {[]string{"user", "create", "--help"}, "gadget user create USERNAME [--admin]"},
+		{[]string{"user", "passwd", "--help"}, "gadget user passwd USERNAME"}, {[]string{"user", "list", "-help"}, "gadget user list"},
+		{[]string{"version", "--help"}, "gadget version"}, {[]string{"--help"}, "gadget serve"},
+	} {
+		out, err := cli("", tc.args...)
+		if exitCode(err) != 0 || strings.Count(out, "Usage") != 1 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: err %v, printed:\n%s", tc.args, err, out)
 		}
+		if tc.args[0] == "user" && len(tc.args) == 3 && strings.Contains(out, "gadget user enable") {
+			t.Errorf("%v printed the whole user usage:\n%s", tc.args, out)
+		}
+	}
+	if _, err := cli("", "user", "list", "--admin"); exitCode(err) != 2 {
+		t.Errorf("user list --admin: %v, want a usage error", err)
 	}
 	if out, err := cli("", "migrate"); err != nil || !strings.Contains(out, "applied") {
 		t.Fatalf("migrate: %v %q", err, out)

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -15,48 +17,74 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // Config is everything the binary reads from the environment (and an
-// optional config file named by GADGET_CONFIG; the environment wins).
+// optional config file named by GADGET_CONFIG; the environment wins). Each
+// field names its variable and default; docs/configuration.md follows these
+// comments. LoadConfig fills it, Validate checks it; nothing else writes it.
 type Config struct {
-	Addr            string
-	DatabaseURL     string
-	RedisURL        string
-	RedisPrefix     string
-	BcryptCost      int
-	LookupDeadline  time.Duration
-	AccountCacheTTL time.Duration
-	CacheEntries    int
-	Executor        string // "inline" or "river" after Validate
-	JobTimeout      time.Duration
-	JobRescueAfter  time.Duration
-	JobMaxAttempts  int
-	JWTSecret       string
-	TokenTTL        time.Duration
-	RootPassword    string
-	TrustedProxies  []netip.Prefix
-	InternalDomains []string
-	LogLevel        slog.Level
-	ShutdownTimeout time.Duration
-	Providers       map[string]ProviderSettings
+	// Server (loadServer).
+	Addr            string         // GADGET_ADDR: listen address, host:port (default ":8080")
+	TrustedProxies  []netip.Prefix // GADGET_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed (default none)
+	LogLevel        slog.Level     // GADGET_LOG_LEVEL: debug, info, warn or error (default info)
+	ShutdownTimeout time.Duration  // GADGET_SHUTDOWN_TIMEOUT: how long requests and tasks in flight may finish after SIGTERM (default 25s)
 
-	problems []string
+	// Storage (loadStorage).
+	DatabaseURL string // GADGET_DATABASE_URL: sqlite://<path> or postgres://… (default sqlite://./data/gadget.db)
+	RedisURL    string // GADGET_REDIS_URL: redis:// or rediss://; shared cache, quotas and login throttle (default none)
+	RedisPrefix string // GADGET_REDIS_PREFIX: prefix of every Redis key (default "gadget:")
+
+	// Accounts and tokens (loadAuth).
+	BcryptCost      int           // GADGET_BCRYPT_COST: work factor of new password hashes, auth.MinBcryptCost to 16 (default auth.DefaultBcryptCost)
+	JWTSecret       string        // GADGET_JWT_SECRET: HS256 key, ≥ auth.MinSecretBytes; required on PostgreSQL (default on SQLite: generated once under the data folder)
+	TokenTTL        time.Duration // GADGET_TOKEN_TTL: access token lifetime (default auth.DefaultTokenTTL)
+	RootPassword    string        // GADGET_ROOT_PASSWORD: the password of "root" when an empty database creates it (default: random, printed once)
+	AccountCacheTTL time.Duration // GADGET_ACCOUNT_CACHE_TTL: how long a request may trust another's reading of an account, 0 to 1m (default 0)
+
+	// Lookups (loadLookups).
+	LookupDeadline  time.Duration // GADGET_LOOKUP_DEADLINE: how long a lookup waits for its providers (default enrich.DefaultDeadline)
+	CacheEntries    int           // GADGET_CACHE_ENTRIES: in-process cache size, ≥ 100 (default cache.DefaultMaxEntries)
+	InternalDomains []string      // GADGET_INTERNAL_DOMAINS: domain suffixes never sent to a provider, besides indicator.DefaultInternalDomains
+
+	// Jobs (loadJobs).
+	Executor       string        // GADGET_EXECUTOR: "inline" or "river" (default river on PostgreSQL, inline on SQLite)
+	JobTimeout     time.Duration // GADGET_JOB_TIMEOUT: one attempt of a provider-call job (default jobs.DefaultJobTimeout)
+	JobRescueAfter time.Duration // GADGET_JOB_RESCUE_AFTER: a job whose worker vanished is retried after this, ≥ GADGET_JOB_TIMEOUT (default jobs.DefaultRescueAfter)
+	JobMaxAttempts int           // GADGET_JOB_MAX_ATTEMPTS: 1 to 25 (default jobs.DefaultMaxAttempts)
+
+	// Providers (loadProviders), by descriptor name.
+	Providers map[string]ProviderSettings
+
+	problems []string // what LoadConfig could not read; Validate reports them
 }
 
-// ProviderSettings is one provider's configuration.
+// ProviderSettings is one provider's configuration; <P> is its name in
+// upper case, and the defaults come from its descriptor.
 type ProviderSettings struct {
-	Enabled  bool
-	APIKey   string
-	BaseURL  string
-	Rate     provider.Rate
-	CacheTTL time.Duration
-	Timeout  time.Duration
-	Workers  int // River workers per process for this provider's queue
+	Enabled  bool          // GADGET_<P>_ENABLED (default true)
+	APIKey   string        // GADGET_<P>_API_KEY (default none: keyless providers still answer)
+	BaseURL  string        // GADGET_<P>_BASE_URL: http:// or https:// (default the provider's public API)
+	Rate     provider.Rate // GADGET_<P>_RATE: e.g. 4/min (default the provider's free-tier budget)
+	CacheTTL time.Duration // GADGET_<P>_CACHE_TTL (default the descriptor's)
+	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
+	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
 }
+
+// Defaults owned by this command; the others are exported by the packages
+// that use them (enrich.DefaultDeadline, jobs.DefaultJobTimeout, …).
+const (
+	defaultAddr            = ":8080"
+	defaultDatabaseURL     = "sqlite://./data/gadget.db"
+	defaultRedisPrefix     = "gadget:"
+	defaultShutdownTimeout = 25 * time.Second
+)
 
 // envFunc reads a variable; "" when unset.
 type envFunc func(string) string
@@ -103,127 +131,184 @@ func LoadConfig(getenv envFunc) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Config{Providers: map[string]ProviderSettings{}}
-	str := func(k, def string) string {
-		if v := strings.TrimSpace(getenv(k)); v != "" {
-			return v
-		}
-		return def
+	e := &envReader{get: getenv}
+	c := &Config{}
+	c.loadServer(e)
+	c.loadStorage(e)
+	c.loadAuth(e)
+	c.loadLookups(e)
+	c.loadJobs(e)
+	c.loadProviders(e)
+	c.problems = e.problems
+	return c, nil
+}
+
+func (c *Config) loadServer(e *envReader) {
+	c.Addr = e.str("GADGET_ADDR", defaultAddr)
+	if tp, err := clientinfo.ParseTrusted(e.get("GADGET_TRUSTED_PROXIES")); err != nil {
+		e.problem("GADGET_TRUSTED_PROXIES: " + err.Error())
+	} else {
+		c.TrustedProxies = tp
 	}
-	dur := func(k string, def time.Duration) time.Duration {
-		v := getenv(k)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			c.problems = append(c.problems, fmt.Sprintf("%s=%q: want a positive duration like 30m", k, v))
-			return def
-		}
-		return d
+	if err := c.LogLevel.UnmarshalText([]byte(e.str("GADGET_LOG_LEVEL", "info"))); err != nil {
+		e.problem("GADGET_LOG_LEVEL: want debug, info, warn or error")
 	}
-	c.Addr = str("GADGET_ADDR", ":8080")
-	c.DatabaseURL = str("GADGET_DATABASE_URL", "sqlite://./data/gadget.db")
-	c.RedisURL = str("GADGET_REDIS_URL", "")
-	c.RedisPrefix = str("GADGET_REDIS_PREFIX", "gadget:")
-	c.BcryptCost = auth.DefaultBcryptCost
-	if v := getenv("GADGET_BCRYPT_COST"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < auth.MinBcryptCost || n > 16 {
-			c.problems = append(c.problems, fmt.Sprintf("GADGET_BCRYPT_COST=%q: want %d to 16", v, auth.MinBcryptCost))
-		} else {
-			c.BcryptCost = n
-		}
-	}
-	c.Executor = str("GADGET_EXECUTOR", "")
-	c.JobTimeout = dur("GADGET_JOB_TIMEOUT", 30*time.Second)
-	c.JobRescueAfter = dur("GADGET_JOB_RESCUE_AFTER", time.Minute)
-	c.JobMaxAttempts = 5
-	if v := getenv("GADGET_JOB_MAX_ATTEMPTS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 25 {
-			c.problems = append(c.problems, fmt.Sprintf("GADGET_JOB_MAX_ATTEMPTS=%q: want 1 to 25", v))
-		} else {
-			c.JobMaxAttempts = n
-		}
-	}
-	c.JWTSecret = getenv("GADGET_JWT_SECRET")
-	c.TokenTTL = dur("GADGET_TOKEN_TTL", 30*time.Minute)
-	c.RootPassword = getenv("GADGET_ROOT_PASSWORD")
-	c.ShutdownTimeout = dur("GADGET_SHUTDOWN_TIMEOUT", 25*time.Second)
-	c.LookupDeadline = dur("GADGET_LOOKUP_DEADLINE", 20*time.Second)
+	c.ShutdownTimeout = e.dur("GADGET_SHUTDOWN_TIMEOUT", defaultShutdownTimeout)
+}
+
+func (c *Config) loadStorage(e *envReader) {
+	c.DatabaseURL = e.str("GADGET_DATABASE_URL", defaultDatabaseURL)
+	c.RedisURL = e.str("GADGET_REDIS_URL", "")
+	c.RedisPrefix = e.str("GADGET_REDIS_PREFIX", defaultRedisPrefix)
+}
+
+func (c *Config) loadAuth(e *envReader) {
+	c.BcryptCost = e.intIn("GADGET_BCRYPT_COST", auth.DefaultBcryptCost, auth.MinBcryptCost, 16)
+	c.JWTSecret = e.get("GADGET_JWT_SECRET")
+	c.TokenTTL = e.dur("GADGET_TOKEN_TTL", auth.DefaultTokenTTL)
+	c.RootPassword = e.get("GADGET_ROOT_PASSWORD")
 	c.AccountCacheTTL = 0 // strict by default: every request reads the account
-	if v := getenv("GADGET_ACCOUNT_CACHE_TTL"); v != "" {
+	if v := e.get("GADGET_ACCOUNT_CACHE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > time.Minute {
-			c.problems = append(c.problems, fmt.Sprintf("GADGET_ACCOUNT_CACHE_TTL=%q: want 0 to 1m", v))
+			e.problem(fmt.Sprintf("GADGET_ACCOUNT_CACHE_TTL=%q: want 0 to 1m", v))
 		} else {
 			c.AccountCacheTTL = d
 		}
 	}
-	c.CacheEntries = 100_000
-	if v := getenv("GADGET_CACHE_ENTRIES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 100 {
-			c.problems = append(c.problems, fmt.Sprintf("GADGET_CACHE_ENTRIES=%q: want a number ≥ 100", v))
-		} else {
-			c.CacheEntries = n
-		}
-	}
-	if tp, err := clientinfo.ParseTrusted(getenv("GADGET_TRUSTED_PROXIES")); err != nil {
-		c.problems = append(c.problems, "GADGET_TRUSTED_PROXIES: "+err.Error())
-	} else {
-		c.TrustedProxies = tp
-	}
+}
+
+func (c *Config) loadLookups(e *envReader) {
+	c.LookupDeadline = e.dur("GADGET_LOOKUP_DEADLINE", enrich.DefaultDeadline)
+	c.CacheEntries = e.intIn("GADGET_CACHE_ENTRIES", cache.DefaultMaxEntries, 100, math.MaxInt32)
 	c.InternalDomains = indicator.DefaultInternalDomains
-	if v := getenv("GADGET_INTERNAL_DOMAINS"); v != "" {
+	if v := e.get("GADGET_INTERNAL_DOMAINS"); v != "" {
 		c.InternalDomains = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(str("GADGET_LOG_LEVEL", "info"))); err != nil {
-		c.problems = append(c.problems, "GADGET_LOG_LEVEL: want debug, info, warn or error")
+}
+
+// loadJobs reads the executor (River on PostgreSQL unless told otherwise)
+// and the River job settings.
+func (c *Config) loadJobs(e *envReader) {
+	c.Executor = e.str("GADGET_EXECUTOR", "")
+	if c.Executor == "" {
+		c.Executor = "inline"
+		if c.IsPostgres() {
+			c.Executor = "river"
+		}
 	}
+	c.JobTimeout = e.dur("GADGET_JOB_TIMEOUT", jobs.DefaultJobTimeout)
+	c.JobRescueAfter = e.dur("GADGET_JOB_RESCUE_AFTER", jobs.DefaultRescueAfter)
+	c.JobMaxAttempts = e.intIn("GADGET_JOB_MAX_ATTEMPTS", jobs.DefaultMaxAttempts, 1, 25)
+}
+
+// loadProviders reads GADGET_<P>_* for every registered provider.
+func (c *Config) loadProviders(e *envReader) {
+	c.Providers = map[string]ProviderSettings{}
 	for _, d := range provider.Descriptors() {
 		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
-		s := ProviderSettings{Enabled: true, APIKey: strings.TrimSpace(getenv(p + "API_KEY")), BaseURL: str(p+"BASE_URL", d.BaseURL),
-			Rate: d.Rate, CacheTTL: dur(p+"CACHE_TTL", d.CacheTTL), Timeout: dur(p+"TIMEOUT", d.Timeout), Workers: 20}
-		if v := getenv(p + "WORKERS"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				c.problems = append(c.problems, fmt.Sprintf("%sWORKERS=%q: want 1 to 1000", p, v))
-			} else {
-				s.Workers = n
-			}
+		s := ProviderSettings{
+			Enabled:  e.boolean(p+"ENABLED", true),
+			APIKey:   strings.TrimSpace(e.get(p + "API_KEY")),
+			BaseURL:  e.str(p+"BASE_URL", d.BaseURL),
+			Rate:     d.Rate,
+			CacheTTL: e.dur(p+"CACHE_TTL", d.CacheTTL),
+			Timeout:  e.dur(p+"TIMEOUT", d.Timeout),
+			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
 		}
-		if v := getenv(p + "ENABLED"); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				c.problems = append(c.problems, fmt.Sprintf("%sENABLED=%q: want true or false", p, v))
-			}
-			s.Enabled = b
-		}
-		if v := getenv(p + "RATE"); v != "" {
+		if v := e.get(p + "RATE"); v != "" {
 			r, err := provider.ParseRate(v)
 			if err != nil {
-				c.problems = append(c.problems, p+"RATE: "+err.Error())
+				e.problem(p + "RATE: " + err.Error())
+			} else {
+				s.Rate = r
 			}
-			s.Rate = r
 		}
 		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") {
-			c.problems = append(c.problems, p+"BASE_URL: want an http:// or https:// URL")
+			e.problem(p + "BASE_URL: want an http:// or https:// URL")
 		}
 		c.Providers[d.Name] = s
 	}
-	return c, nil
 }
 
+// envReader reads typed variables, collecting what it cannot read so that
 // IsPostgres reports whether the database is PostgreSQL.
 func (c *Config) IsPostgres() bool {
 	return strings.HasPrefix(c.DatabaseURL, "postgres://") || strings.HasPrefix(c.DatabaseURL, "postgresql://")
 }
 
-// Validate reports every configuration problem at once.
+// envReader reads typed variables, collecting what it cannot read so that
+// Validate can report every problem at once.
+type envReader struct {
+	get      envFunc
+	problems []string
+}
+
+func (e *envReader) problem(p string) { e.problems = append(e.problems, p) }
+
+// str is k's trimmed value, or def when unset.
+func (e *envReader) str(k, def string) string {
+	if v := strings.TrimSpace(e.get(k)); v != "" {
+		return v
+	}
+	return def
+}
+
+// dur is k as a positive duration, or def.
+func (e *envReader) dur(k string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(e.get(k))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		e.problem(fmt.Sprintf("%s=%q: want a positive duration like 30m", k, v))
+		return def
+	}
+	return d
+}
+
+// intIn is k as an integer from lo to hi, or def.
+func (e *envReader) intIn(k string, def, lo, hi int) int {
+	v := strings.TrimSpace(e.get(k))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		if hi == math.MaxInt32 {
+			e.problem(fmt.Sprintf("%s=%q: want a number ≥ %d", k, v, lo))
+		} else {
+			e.problem(fmt.Sprintf("%s=%q: want %d to %d", k, v, lo, hi))
+		}
+		return def
+	}
+	return n
+}
+
+// boolean is k as true or false, or def.
+func (e *envReader) boolean(k string, def bool) bool {
+	v := strings.TrimSpace(e.get(k))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.problem(fmt.Sprintf("%s=%q: want true or false", k, v))
+		return def
+	}
+	return b
+}
+
+// Validate reports every configuration problem at once. It only reads the
+// configuration: nothing is opened, created or printed.
 func (c *Config) Validate() error {
 	problems := append([]string(nil), c.problems...)
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil {
+		problems = append(problems, fmt.Sprintf("GADGET_ADDR=%q: want host:port, e.g. :8080 or 127.0.0.1:8080", c.Addr))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		problems = append(problems, fmt.Sprintf("GADGET_ADDR=%q: the port must be a number from 0 to 65535", c.Addr))
+	}
 	if !c.IsPostgres() && !strings.HasPrefix(c.DatabaseURL, "sqlite://") {
 		problems = append(problems, "GADGET_DATABASE_URL: want sqlite://<path> or postgres://…")
 	}
@@ -231,11 +316,6 @@ func (c *Config) Validate() error {
 		problems = append(problems, "GADGET_REDIS_URL: want redis:// or rediss://")
 	}
 	switch c.Executor {
-	case "":
-		c.Executor = "inline"
-		if c.IsPostgres() {
-			c.Executor = "river"
-		}
 	case "inline":
 	case "river":
 		if !c.IsPostgres() {

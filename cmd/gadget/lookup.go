@@ -5,24 +5,40 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
-	"github.com/inspector-gadget/gadget/internal/lookup"
-
+	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
-const lookupUsage = `Usage: gadget lookup VALUE [--kind K] [--providers a,b] [--json] [--timeout 20s]
+const lookupUsage = `Usage: gadget lookup [flags] VALUE... | -
 
-Enriches one indicator from the command line, without a server, with the
-configured providers (GADGET_<P>_API_KEY, GADGET_<P>_BASE_URL, ...). VALUE may
-be defanged (hxxp://evil[.]example). Internal indicators (private addresses,
-internal domains) are never sent anywhere. Prints a table, or JSON with --json.`
+Enriches indicators from the command line, without a server, with the
+configured providers (GADGET_<P>_API_KEY, GADGET_<P>_BASE_URL, ...). Values
+may be defanged (hxxp://evil[.]example). "-" reads more values from standard
+input: a list, one per line (blank lines and lines starting with # are
+skipped), or free text such as an alert or a log, whose indicators are
+extracted as "gadget extract" does (what was left out is named on stderr).
+Internal indicators (private addresses, internal domains) are never sent
+anywhere: they are refused like invalid values.
+
+Output: for one value, its combined verdict and one line per provider; for
+several, one line per value with its combined verdict. --json prints one JSON
+object per line and value (value, kind, verdict, results with each provider's
+data), in input order; a value that cannot be looked up is an object with
+"error".
+
+Exit status: 0 when every value was looked up (whatever the providers said),
+1 when a value was invalid or refused (the others are still looked up),
+2 on usage errors.
+
+Flags:`
 
 // lookupLine is one provider's answer, as printed.
 type lookupLine struct {
@@ -42,74 +58,291 @@ type lookupError struct {
 	Message string `json:"message"`
 }
 
-type lookupOutput struct {
-	Value   string       `json:"value"`
-	Kind    string       `json:"kind"`
-	Results []lookupLine `json:"results"`
+// lookupVerdict is the combined verdict of one value.
+type lookupVerdict struct {
+	Level   string   `json:"level"`
+	Score   int      `json:"score"`
+	Reasons []string `json:"reasons"`
 }
 
-func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdout, stderr io.Writer) error {
+// lookupOutput is one value's answer: one JSON line with --json.
+type lookupOutput struct {
+	Value   string         `json:"value"`
+	Kind    string         `json:"kind,omitempty"`
+	Verdict *lookupVerdict `json:"verdict,omitempty"`
+	Results []lookupLine   `json:"results,omitempty"`
+	Error   *lookupError   `json:"error,omitempty"` // the value could not be looked up
+}
+
+// lookupParallel is how many values are looked up at once; each asks its
+// providers concurrently, so this bounds the calls in flight to about
+// lookupParallel × providers.
+const lookupParallel = 4
+
+func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlags("lookup", lookupUsage, stdout)
-	kind := fs.String("kind", "", "indicator kind: "+kindNames()+" (detected when empty)")
+	kind := fs.String("kind", "", "indicator kind of every value: "+kindNames()+" (detected when empty)")
 	names := fs.String("providers", "", "comma-separated providers to ask (default: every enabled one serving the kind)")
-	asJSON := fs.Bool("json", false, "print JSON (with each provider's data)")
-	timeout := fs.Duration("timeout", 20*time.Second, "deadline for the whole lookup")
+	asJSON := fs.Bool("json", false, "print one JSON object per value and line, with each provider's data")
+	timeout := fs.Duration("timeout", enrich.DefaultDeadline, "deadline of each value's lookup")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		return usagef("lookup: want exactly one VALUE, got %d", fs.NArg())
+	if fs.NArg() == 0 {
+		return usagef("lookup: no VALUE given (\"-\" reads them from standard input)")
+	}
+	var k indicator.Kind
+	if *kind != "" {
+		var err error
+		if k, err = indicator.ParseKind(*kind); err != nil {
+			return usagef("lookup: --kind: %v", err)
+		}
+	}
+	extract := func(text string) (indicator.Extraction, error) { return extractText(getenv, strings.NewReader(text)) }
+	values, err := lookupValues(fs.Args(), stdin, extract, stderr)
+	if err != nil {
+		return err
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
-	}
-	var ind indicator.Indicator
-	if *kind != "" {
-		k, err := indicator.ParseKind(*kind)
-		if err != nil {
-			return usagef("lookup: --kind: %v", err)
-		}
-		ind, err = indicator.ParseAs(fs.Arg(0), k)
-		if err != nil {
-			return err
-		}
-	} else if ind, err = indicator.Parse(fs.Arg(0)); err != nil {
-		return err
-	}
-	if err := indicator.NewPolicy(cfg.InternalDomains).Check(ind); err != nil { // refuse outright: nothing to show
-		return fmt.Errorf("%w; nothing was sent", err)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	reg, err := buildProviders(cfg, log)
 	if err != nil {
 		return err
 	}
-	ps, err := selectProviders(reg, ind.Kind, *names)
+	named, err := namedProviders(reg, *names)
 	if err != nil {
 		return err
 	}
 	cfg.LookupDeadline = *timeout
-	p := newPipeline(cfg, log, reg, nil, nil)
-	engine, err := p.engine(&enrich.Inline{Fetcher: p.fetcher})
+	pl := newPipeline(cfg, log, reg, nil, nil)
+	engine, err := pl.engine(&enrich.Inline{Fetcher: pl.fetcher})
 	if err != nil {
 		return err
 	}
-	var selected []string
-	for _, p := range ps {
-		selected = append(selected, p.Descriptor().Name)
+	policy := indicator.NewPolicy(cfg.InternalDomains)
+	lookOne := func(raw string) lookupOutput {
+		ind, err := parseValue(raw, k)
+		if err == nil {
+			err = policy.Check(ind)
+		}
+		if err != nil {
+			// unparsable, or internal (refused by the policy)
+			return lookupOutput{Value: raw, Error: &lookupError{Code: string(errcode.BadIndicator), Message: err.Error() + "; nothing was sent"}}
+		}
+		out := lookupOutput{Value: ind.Value, Kind: string(ind.Kind)}
+		selected := providersFor(reg, named, ind.Kind)
+		if named != nil && len(selected) == 0 {
+			out.Error = &lookupError{Code: string(errcode.BadRequest), Message: fmt.Sprintf("none of the providers %s serves %s indicators", *names, ind.Kind)}
+			return out
+		}
+		rs := engine.Begin(ind, lookup.Options{}).All(ctx, selected)
+		v := lookup.Combine(rs)
+		out.Verdict = &lookupVerdict{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}
+		for _, r := range rs {
+			out.Results = append(out.Results, lineOf(r))
+		}
+		return out
 	}
-	out := lookupOutput{Value: ind.Value, Kind: string(ind.Kind)}
-	for _, r := range engine.Begin(ind, lookup.Options{}).All(ctx, selected) {
-		out.Results = append(out.Results, lineOf(r))
+
+	p := newLookupPrinter(stdout, stderr, *asJSON, len(values) == 1)
+	for _, out := range inOrder(values, lookupParallel, lookOne) {
+		if err := p.print(out); err != nil {
+			return err
+		}
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+	if err := p.flush(); err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "%s %s\n\n", out.Kind, out.Value)
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if p.failed > 0 {
+		return fmt.Errorf("lookup: %d of %d values could not be looked up", p.failed, len(values)) // exit status 1
+	}
+	return nil
+}
+
+// lookupValues gathers the values: the arguments in order, with "-"
+// replaced by the values read from stdin (see readValues).
+func lookupValues(args []string, stdin io.Reader, extract func(string) (indicator.Extraction, error), stderr io.Writer) ([]string, error) {
+	var out []string
+	readStdin := false
+	for _, a := range args {
+		if a != "-" {
+			out = append(out, a)
+			continue
+		}
+		if readStdin {
+			return nil, usagef("lookup: \"-\" given twice")
+		}
+		readStdin = true
+		if stdin == nil {
+			stdin = strings.NewReader("")
+		}
+		vs, err := readValues(stdin, extract, stderr)
+		if err != nil {
+			return nil, fmt.Errorf("lookup: reading standard input: %w", err)
+		}
+		out = append(out, vs...)
+	}
+	if len(out) == 0 {
+		return nil, usagef("lookup: no values on standard input")
+	}
+	return out, nil
+}
+
+// readValues turns standard input into values. A list (every line one
+// word; blank lines and # comments skipped) is taken line by line, so an
+// invalid line is reported as such; anything else is free text (an alert, a
+// log, an e-mail) whose indicators are extracted, with what was left out and
+// why written to stderr.
+func readValues(r io.Reader, extract func(string) (indicator.Extraction, error), stderr io.Writer) ([]string, error) {
+	text, err := io.ReadAll(io.LimitReader(r, indicator.MaxTextLen+1))
+	if err != nil {
+		return nil, err
+	}
+	var list []string
+	free := false
+	for line := range strings.Lines(string(text)) {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.ContainsAny(line, " \t") {
+			free = true
+			break
+		}
+		list = append(list, line)
+	}
+	if !free {
+		return list, nil
+	}
+	ex, err := extract(string(text))
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range ex.Internal {
+		fmt.Fprintf(stderr, "internal %s: %s; not looked up\n", w.Value, w.Reason)
+	}
+	for _, ig := range ex.Ignored {
+		fmt.Fprintf(stderr, "ignored %s: %s\n", ig.Text, ig.Reason)
+	}
+	return ex.Values(), nil
+}
+
+func parseValue(raw string, k indicator.Kind) (indicator.Indicator, error) {
+	if k != "" {
+		return indicator.ParseAs(raw, k)
+	}
+	return indicator.Parse(raw)
+}
+
+// inOrder applies f to every value, n at a time, and yields the answers in
+// input order as soon as each one and those before it are done.
+func inOrder[T any](values []string, n int, f func(string) T) iter.Seq2[int, T] {
+	return func(yield func(int, T) bool) {
+		done := make([]chan T, len(values))
+		for i := range done {
+			done[i] = make(chan T, 1)
+		}
+		slots := make(chan struct{}, n)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			for i, v := range values {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
+				}
+				go func() {
+					defer func() { <-slots }()
+					done[i] <- f(v)
+				}()
+			}
+		}()
+		for i := range values {
+			if !yield(i, <-done[i]) {
+				return
+			}
+		}
+	}
+}
+
+// lookupPrinter writes answers as they come: JSON lines, the detail of a
+// single value, or one table row per value.
+type lookupPrinter struct {
+	stdout, stderr io.Writer
+	json, single   bool
+	rows           *tabwriter.Writer
+	failed         int
+}
+
+func newLookupPrinter(stdout, stderr io.Writer, asJSON, single bool) *lookupPrinter {
+	p := &lookupPrinter{stdout: stdout, stderr: stderr, json: asJSON, single: single}
+	if !asJSON && !single {
+		p.rows = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(p.rows, "VALUE\tKIND\tVERDICT\tSCORE\tANSWERED\tREASON")
+	}
+	return p
+}
+
+func (p *lookupPrinter) print(out lookupOutput) error {
+	if out.Error != nil {
+		p.failed++
+		fmt.Fprintf(p.stderr, "gadget: %s: %s\n", out.Value, out.Error.Message)
+	}
+	switch {
+	case p.json:
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(p.stdout, "%s\n", b)
+		return err
+	case out.Error != nil:
+		return nil
+	case p.single:
+		return printDetail(p.stdout, out)
+	}
+	reason := "-"
+	if len(out.Verdict.Reasons) > 0 {
+		reason = out.Verdict.Reasons[0]
+		if more := len(out.Verdict.Reasons) - 1; more > 0 {
+			reason += fmt.Sprintf(" (+%d more)", more)
+		}
+	}
+	fmt.Fprintf(p.rows, "%s\t%s\t%s\t%d\t%s\t%s\n", out.Value, out.Kind, out.Verdict.Level, out.Verdict.Score, answered(out.Results), reason)
+	return nil
+}
+
+func (p *lookupPrinter) flush() error {
+	if p.rows == nil {
+		return nil
+	}
+	return p.rows.Flush()
+}
+
+// answered counts the providers that answered (OK or NOT_FOUND) of those asked: "7/11".
+func answered(ls []lookupLine) string {
+	n := 0
+	for _, l := range ls {
+		if l.Status == string(lookup.StatusOK) || l.Status == string(lookup.StatusNotFound) {
+			n++
+		}
+	}
+	return fmt.Sprintf("%d/%d", n, len(ls))
+}
+
+// printDetail prints one value: the combined verdict and its reasons, then a
+// line per provider.
+func printDetail(w io.Writer, out lookupOutput) error {
+	fmt.Fprintf(w, "%s %s\nverdict: %s %d\n", out.Kind, out.Value, out.Verdict.Level, out.Verdict.Score)
+	for _, r := range out.Verdict.Reasons {
+		fmt.Fprintf(w, "  %s\n", r)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tSTATUS\tVERDICT\tSCORE\tLATENCY\tDETAIL")
 	for _, l := range out.Results {
 		detail := l.Reason
@@ -129,13 +362,13 @@ func kindNames() string {
 	return strings.Join(s, ", ")
 }
 
-// selectProviders returns the live providers serving kind, limited to the
-// comma-separated names when given (an unknown or disabled name is an error).
-func selectProviders(reg *provider.Registry, kind indicator.Kind, names string) ([]provider.Provider, error) {
+// namedProviders checks the comma-separated provider names (an unknown or
+// disabled name is a usage error); nil when names is empty.
+func namedProviders(reg *provider.Registry, names string) ([]provider.Provider, error) {
 	if names == "" {
-		return reg.ForKind(kind), nil
+		return nil, nil
 	}
-	var out []provider.Provider
+	out := []provider.Provider{}
 	for _, n := range strings.Split(names, ",") {
 		n = strings.ToLower(strings.TrimSpace(n))
 		if n == "" {
@@ -148,14 +381,27 @@ func selectProviders(reg *provider.Registry, kind indicator.Kind, names string) 
 			}
 			return nil, usagef("lookup: unknown provider %q (known: %s)", n, strings.Join(knownProviders(), ", "))
 		}
-		if !p.Descriptor().Serves(kind) {
-			return nil, usagef("lookup: provider %q does not serve %s indicators", n, kind)
-		}
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// providersFor names the providers to ask about a kind: the named ones that
+// serve it, or (named nil) every live one that does.
+func providersFor(reg *provider.Registry, named []provider.Provider, kind indicator.Kind) []string {
+	ps := named
+	if ps == nil {
+		ps = reg.ForKind(kind)
+	}
+	out := []string{}
+	for _, p := range ps {
+		if p.Descriptor().Serves(kind) {
+			out = append(out, p.Descriptor().Name)
+		}
+	}
+	return out
 }
 
 func knownProviders() []string {

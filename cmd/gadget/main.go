@@ -20,16 +20,24 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, errHelp) {
+		fmt.Fprintln(os.Stderr, "gadget:", err)
+	}
+	stop()
+	os.Exit(exitCode(err))
+}
+
+// exitCode is the process's exit status for run's error: 0 for none (or
+// --help), 2 for a usage error, 1 for anything else.
+func exitCode(err error) int {
 	var ue *usageError
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
+		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintln(os.Stderr, "gadget:", err)
-		os.Exit(2)
-	case errors.Is(err, errHelp):
+		return 2
 	default:
-		fmt.Fprintln(os.Stderr, "gadget:", err)
-		os.Exit(1)
+		return 1
 	}
 }
 
@@ -49,10 +57,13 @@ Usage:
   gadget worker  [--queues a,b]        run River workers only (provider calls as jobs)
   gadget migrate                       apply database migrations
   gadget user create|passwd|enable|disable|list
-  gadget lookup VALUE [--providers a,b] [--json]   enrich one indicator, no server
+  gadget lookup [--providers a,b] [--json] VALUE... | -
+                                       enrich indicators from the command line, no server
+  gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
-Configuration is read from the environment (see README.md); "gadget <command> --help" for details.
+Configuration is read from the environment (see docs/configuration.md);
+"gadget <command> --help" for details. Exit status 2 means a usage error.
 `
 
 // run is the whole program; tests call it with their own environment.
@@ -72,7 +83,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	case "user":
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "lookup":
-		return cmdLookup(ctx, rest, getenv, stdout, stderr)
+		return cmdLookup(ctx, rest, getenv, stdin, stdout, stderr)
+	case "extract":
+		return cmdExtract(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version":
 		if len(rest) > 0 && (rest[0] == "--help" || rest[0] == "-h") {
 			fmt.Fprintln(stdout, "Usage: gadget version\n\nPrints the version.")

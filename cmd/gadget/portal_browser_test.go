@@ -118,8 +118,8 @@ func TestPortalInBrowser(t *testing.T) {
 			t.Errorf("verdict of %s = %q, want %q (all: %v)", k, got[k], v, levels)
 		}
 	}
-	if len(levels) != 3 || got["http://evil.example/payload"] != "MALICIOUS" {
-		t.Errorf("rows = %v, want three with the defanged URL malicious", levels)
+	if len(levels) != 4 || got["http://evil.example/payload"] != "MALICIOUS" || got["evil.example"] == "" {
+		t.Errorf("rows = %v, want four (the URL's host too) with the defanged URL malicious", levels)
 	}
 	invalid := evalAs[string](t, ctx, "invalid lines", `document.getElementById("lookup-invalid").textContent`)
 	if !strings.Contains(invalid, "not-an-indicator!") {

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // buildGadget builds the binary for tests that need real processes.
@@ -153,11 +153,11 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 	w1 := startWorker(t, bin, env)
 	w2 := startWorker(t, bin, env, "--queues", "virustotal,otx,abuseipdb")
-	db, err := pgx.Connect(context.Background(), env["GADGET_DATABASE_URL"])
+	db, err := pgxpool.New(context.Background(), env["GADGET_DATABASE_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close(context.Background())
+	defer db.Close()
 	count := func(q string, args ...any) int {
 		t.Helper()
 		var n int

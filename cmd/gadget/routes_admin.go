@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"net/http"
-
-	"riverqueue.com/riverui"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/portal"
@@ -13,27 +10,6 @@ import (
 
 // riverUIPrefix is where River UI is mounted (MON scope).
 const riverUIPrefix = "/admin/river"
-
-// startRiverUI builds River UI over this process's River client; it has no
-// authentication of its own, so adminRoutes puts it behind the MON scope.
-func (a *app) startRiverUI(ctx context.Context) error {
-	if a.jobs == nil {
-		return nil
-	}
-	ui, err := riverui.NewHandler(&riverui.HandlerOpts{
-		Endpoints: riverui.NewEndpoints(a.jobs.Client, nil),
-		Logger:    a.log.With("component", "riverui"),
-		Prefix:    riverUIPrefix,
-	})
-	if err != nil {
-		return err
-	}
-	if err := ui.Start(ctx); err != nil {
-		return err
-	}
-	a.riverUI = ui
-	return nil
-}
 
 // adminRoutes returns admin mounts: River UI under /admin/river/ when the
 // River executor is on, for Bearer tokens holding the MON scope, or (to

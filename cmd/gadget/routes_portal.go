@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
@@ -8,19 +9,17 @@ import (
 )
 
 // portalRoutes returns the web portal (/portal/), pattern → handler.
-func (a *app) portalRoutes() map[string]http.Handler {
+func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	riverUI := ""
 	if a.riverUI != nil { // mounted by adminRoutes
 		riverUI = riverUIPrefix + "/"
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine, Usage: a.writer,
-		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log,
+		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg),
 	})
-	if err != nil {
-		// the embedded templates and assets are broken: a build defect
-		a.log.Error("portal unavailable", "err", err)
-		return nil
+	if err != nil { // the embedded templates and assets are broken: a build defect
+		return nil, fmt.Errorf("portal: %w", err)
 	}
-	return map[string]http.Handler{portal.Prefix: p}
+	return map[string]http.Handler{portal.Prefix: p}, nil
 }

@@ -2,22 +2,22 @@ package main
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/rest"
-	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
-// restRoutes returns the REST compatibility layer (/api/..., /openapi.json, /docs), pattern → handler.
+// restRoutes returns the REST compatibility layer (/api/..., /openapi.json,
+// /docs), pattern → handler. Its two-step tasks run in a.tasks, the one
+// service close waits for.
 func (a *app) restRoutes() map[string]http.Handler {
-	a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second})
 	api := rest.New(rest.Config{
 		Auth:      a.auth,
 		Listings:  accounting.NewListings(a.acct, a.store),
 		Engine:    a.engine,
-		Tasks:     tasks.NewService(tasks.Config{Store: a.store, Logger: a.log, Timeout: a.engine.Deadline() + 5*time.Second}),
+		Tasks:     a.tasks,
 		Usage:     a.writer,
+		Extractor: newExtractor(a.cfg),
 		Logger:    a.log,
 		Version:   version,
 		Started:   a.started,

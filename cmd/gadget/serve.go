@@ -40,29 +40,45 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	cfg, err := loadConfig(getenv)
+	// the configuration is checked, and the address taken, before anything
+	// is created or printed (such as root's one-time password)
+	cfg, err := LoadConfig(getenv)
 	if err != nil {
 		return err
 	}
 	if *addr != "" {
 		cfg.Addr = *addr
 	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	log := newLogger(stderr, cfg.LogLevel)
 	tuneGC(getenv)
-	var pick func(*provider.Registry) (map[string]int, error)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("GADGET_ADDR: %w", err)
+	}
+	defer ln.Close() // after Serve, a no-op
+	opts := buildOptions{migrate: true, http: true}
 	if *workers != 0 {
-		pick = func(reg *provider.Registry) (map[string]int, error) {
+		opts.queues = func(reg *provider.Registry) (map[string]int, error) {
 			return workQueues(cfg, reg, nil, max(*workers, 0))
 		}
 	}
-	a, err := newAppWith(ctx, cfg, log, true, pick)
+	a, err := build(ctx, cfg, log, opts)
 	if err != nil {
 		return err
 	}
+	// One GADGET_SHUTDOWN_TIMEOUT covers the whole stop: requests in flight,
+	// then REST tasks in flight, jobs, the usage flush.
+	var stopBy time.Time
 	defer func() {
-		flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if stopBy.IsZero() { // stopped by an error, not by ctx
+			stopBy = time.Now().Add(cfg.ShutdownTimeout)
+		}
+		stopCtx, cancel := context.WithDeadline(context.Background(), stopBy)
 		defer cancel()
-		a.close(flushCtx)
+		a.close(stopCtx)
 	}()
 	created, generated, err := a.auth.Bootstrap(ctx, cfg.RootPassword)
 	if err != nil {
@@ -73,26 +89,15 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 	} else if created {
 		log.Info("created the administrator root from GADGET_ROOT_PASSWORD")
 	}
-
-	if a.jobs != nil {
-		if err := a.jobs.Start(ctx); err != nil {
-			return err
-		}
-		if err := a.startRiverUI(ctx); err != nil {
-			return fmt.Errorf("river ui: %w", err)
-		}
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
+	if err := a.start(ctx); err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           a.handler(),
+		Handler:           a.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          nil,
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
@@ -104,8 +109,9 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
-	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down: finishing requests and tasks in flight", "timeout", cfg.ShutdownTimeout.String())
+	stopBy = time.Now().Add(cfg.ShutdownTimeout)
+	shutCtx, cancel := context.WithDeadline(context.Background(), stopBy)
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
@@ -125,9 +131,10 @@ func displayAddr(a net.Addr) string {
 	return s
 }
 
-// handler wires the HTTP surface.
-func (a *app) handler() http.Handler {
-	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.engine}
+// serverHandler is the HTTP surface: GraphQL, GraphiQL, sign-in, health
+// and metrics, plus the extra routes (REST, portal, admin mounts).
+func (a *app) serverHandler(extra map[string]http.Handler) http.Handler {
+	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.engine, Extractor: newExtractor(a.cfg)}
 	checks := []server.Checker{{Name: "database", Check: a.store.Ping}}
 	if a.redis != nil {
 		checks = append(checks, server.Checker{Name: "redis", Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
@@ -141,7 +148,7 @@ func (a *app) handler() http.Handler {
 		GraphQL:      graph.NewHandler(resolver, graph.Options{Logger: a.log, Usage: a.writer}),
 		Playground:   playground.Handler(playgroundOptions()),
 		Ready:        checks,
-		Extra:        a.extraRoutes(),
+		Extra:        extra,
 	}, a.metrics)
 }
 
@@ -168,18 +175,6 @@ func (s statusSource) Providers() []lookup.ProviderStatus {
 			info.Kinds = append(info.Kinds, string(k))
 		}
 		out = append(out, info)
-	}
-	return out
-}
-
-// extraRoutes gathers the routes of the REST layer, the portal and the
-// admin mounts; each lives in its own file (routes_*.go).
-func (a *app) extraRoutes() map[string]http.Handler {
-	out := map[string]http.Handler{}
-	for _, part := range []map[string]http.Handler{a.restRoutes(), a.portalRoutes(), a.adminRoutes()} {
-		for pattern, h := range part {
-			out[pattern] = h
-		}
 	}
 	return out
 }

@@ -22,7 +22,22 @@ const userUsage = `Usage:
 create and passwd read the password from the first line of standard input
 (e.g. echo "$PW" | gadget user create alice); with nothing on
 standard input they generate a strong random password and print it once.
-Passwords are 12 to 72 bytes.`
+Passwords are 12 to 72 bytes. "gadget user SUBCOMMAND --help" for one.`
+
+const passwordNote = `
+
+The password is the first line of standard input (echo "$PW" | gadget user
+%[1]s %[2]s); with nothing on standard input a strong random password is
+generated and printed once. Passwords are 12 to 72 bytes.`
+
+// userSubUsage is each subcommand's own usage text.
+var userSubUsage = map[string]string{
+	"create":  "Usage: gadget user create USERNAME [--admin] [--inactive]\n\nCreates an account." + fmt.Sprintf(passwordNote, "create", "alice") + "\n\nFlags:",
+	"passwd":  "Usage: gadget user passwd USERNAME\n\nSets an account's password; the account's earlier tokens stop working." + fmt.Sprintf(passwordNote, "passwd", "alice"),
+	"enable":  "Usage: gadget user enable USERNAME\n\nLets a disabled account sign in again.",
+	"disable": "Usage: gadget user disable USERNAME\n\nDisables an account; its tokens and portal sessions stop working at once.",
+	"list":    "Usage: gadget user list\n\nLists every account with its last sign-in.",
+}
 
 func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
@@ -33,31 +48,32 @@ func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 		return errHelp
 	}
 	sub, rest := args[0], args[1:]
-	fs := newFlags("user "+sub, userUsage, stdout)
-	admin := fs.Bool("admin", false, "create: make the account an administrator")
-	inactive := fs.Bool("inactive", false, "create: create the account disabled")
+	usage, ok := userSubUsage[sub]
+	if !ok {
+		fmt.Fprint(stderr, userUsage+"\n")
+		return usagef("user: unknown subcommand %q", sub)
+	}
+	fs := newFlags("user "+sub, usage, stdout)
+	var admin, inactive *bool
+	if sub == "create" {
+		admin = fs.Bool("admin", false, "make the account an administrator")
+		inactive = fs.Bool("inactive", false, "create the account disabled")
+	}
 	if err := parseFlags(fs, rest); err != nil {
 		return err
 	}
 	wantArgs := 1
-	switch sub {
-	case "create", "passwd", "enable", "disable":
-	case "list":
+	if sub == "list" {
 		wantArgs = 0
-	default:
-		return usagef("user: unknown subcommand %q", sub)
 	}
 	if fs.NArg() != wantArgs {
-		return usagef("user %s: want %d argument(s), got %d", sub, wantArgs, fs.NArg())
-	}
-	if (*admin || *inactive) && sub != "create" {
-		return usagef("user %s: --admin and --inactive apply to create only", sub)
+		return usagef("user %s: want %d argument(s), got %d (see gadget user %s --help)", sub, wantArgs, fs.NArg(), sub)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
 	}
-	a, err := newApp(ctx, cfg, newLogger(stderr, cfg.LogLevel), true)
+	a, err := build(ctx, cfg, newLogger(stderr, cfg.LogLevel), buildOptions{migrate: true})
 	if err != nil {
 		return err
 	}
@@ -69,7 +85,7 @@ func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 		if err != nil {
 			return err
 		}
-		u, err := a.auth.CreateUser(ctx, name, pw, *admin, !*inactive)
+		u, err := a.auth.CreateUser(ctx, name, pw, *admin, !*inactive) // create defines both flags
 		if err != nil {
 			return err
 		}

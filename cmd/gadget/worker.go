@@ -46,9 +46,9 @@ func cmdWorker(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	tuneGC(getenv)
-	a, err := newAppWith(ctx, cfg, log, true, func(reg *provider.Registry) (map[string]int, error) {
+	a, err := build(ctx, cfg, log, buildOptions{migrate: true, queues: func(reg *provider.Registry) (map[string]int, error) {
 		return workQueues(cfg, reg, names, *workers)
-	})
+	}})
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func cmdWorker(ctx context.Context, args []string, getenv envFunc, stdout, stder
 		defer cancel()
 		a.close(stopCtx)
 	}()
-	if err := a.jobs.Start(ctx); err != nil {
+	if err := a.start(ctx); err != nil {
 		return err
 	}
 	var list []string

@@ -184,7 +184,7 @@ func startChild(cmd *exec.Cmd, env []string, prefix string) (*exec.Cmd, string, 
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				addr <- strings.TrimSpace(a)
+				addr <- strings.TrimPrefix(strings.TrimSpace(a), "http://")
 			}
 		}
 		close(addr)

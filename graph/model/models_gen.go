@@ -11,9 +11,49 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 )
 
+type ExtractedIndicator struct {
+	// The canonical value, as indicator() takes it.
+	Value string        `json:"value"`
+	Kind  IndicatorKind `json:"kind"`
+	// The value as first written in the text: defanged, with a port, percent-encoded.
+	Raw string `json:"raw"`
+	// Where it occurs: byte offsets into the text (UTF-8), end exclusive; the first 100.
+	Spans []*TextSpan `json:"spans"`
+	// How many times it occurs.
+	Count int64 `json:"count"`
+	// For a domain taken from e-mail addresses, the addresses.
+	Context []string `json:"context"`
+}
+
+// What extract found in a text; each list in order of first appearance, each value once.
+type Extraction struct {
+	// Indicators that may be looked up.
+	Indicators []*ExtractedIndicator `json:"indicators"`
+	// Indicators that policy keeps inside (private addresses, internal domains): never looked up.
+	Internal []*InternalValue `json:"internal"`
+	// Tokens that looked like indicators and were refused, with the reason (the first 500).
+	Ignored []*IgnoredToken `json:"ignored"`
+	// Ignored tokens beyond the 500 listed.
+	IgnoredOmitted int64 `json:"ignoredOmitted"`
+}
+
+type IgnoredToken struct {
+	// The token as written.
+	Text string `json:"text"`
+	// Why it is not an indicator, e.g. file name: .exe is not a top-level domain.
+	Reason string `json:"reason"`
+}
+
 type IndicatorError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+}
+
+type InternalValue struct {
+	Value string        `json:"value"`
+	Kind  IndicatorKind `json:"kind"`
+	// Why policy keeps it in, e.g. private address (RFC 1918).
+	Reason string `json:"reason"`
 }
 
 type Mutation struct {
@@ -52,6 +92,12 @@ type Status struct {
 	Version       string            `json:"version"`
 	UptimeSeconds float64           `json:"uptimeSeconds"`
 	Providers     []*ProviderStatus `json:"providers"`
+}
+
+// A byte range [start, end) of the text.
+type TextSpan struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
 }
 
 type UsageLogConnection struct {

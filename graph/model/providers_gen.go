@@ -3,6 +3,7 @@
 package model
 
 import (
+	"context"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/lookup"
@@ -511,4 +512,139 @@ func NewVirusTotal(r *lookup.Result) (*VirusTotal, error) {
 		m.LastHTTPResponseCode = &s.LastHTTPResponseCode
 	}
 	return m, nil
+}
+
+// Abuseipdb resolves IPAddress.abuseipdb: AbuseIPDB's answer, asked for when the field is selected.
+func (m *IPAddress) Abuseipdb(ctx context.Context) (*AbuseIPDB, error) {
+	return NewAbuseIPDB(m.Lookup.Get(ctx, "abuseipdb"))
+}
+
+// Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
+func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
+	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
+}
+
+// Internetdb resolves IPAddress.internetdb: Shodan InternetDB's answer, asked for when the field is selected.
+func (m *IPAddress) Internetdb(ctx context.Context) (*InternetDB, error) {
+	return NewInternetDB(m.Lookup.Get(ctx, "internetdb"))
+}
+
+// Ipinfo resolves IPAddress.ipinfo: IPinfo Lite's answer, asked for when the field is selected.
+func (m *IPAddress) Ipinfo(ctx context.Context) (*IPinfo, error) {
+	return NewIPinfo(m.Lookup.Get(ctx, "ipinfo"))
+}
+
+// Otx resolves IPAddress.otx: AlienVault OTX's answer, asked for when the field is selected.
+func (m *IPAddress) Otx(ctx context.Context) (*OTX, error) {
+	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Rdap resolves IPAddress.rdap: RDAP's answer, asked for when the field is selected.
+func (m *IPAddress) Rdap(ctx context.Context) (*RDAP, error) {
+	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+}
+
+// Shodan resolves IPAddress.shodan: Shodan's answer, asked for when the field is selected.
+func (m *IPAddress) Shodan(ctx context.Context) (*Shodan, error) {
+	return NewShodan(m.Lookup.Get(ctx, "shodan"))
+}
+
+// Threatfox resolves IPAddress.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
+func (m *IPAddress) Threatfox(ctx context.Context) (*ThreatFox, error) {
+	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Urlhaus resolves IPAddress.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
+func (m *IPAddress) Urlhaus(ctx context.Context) (*URLhaus, error) {
+	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+}
+
+// Urlscan resolves IPAddress.urlscan: urlscan.io's answer, asked for when the field is selected.
+func (m *IPAddress) Urlscan(ctx context.Context) (*URLScan, error) {
+	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+}
+
+// Virustotal resolves IPAddress.virustotal: VirusTotal's answer, asked for when the field is selected.
+func (m *IPAddress) Virustotal(ctx context.Context) (*VirusTotal, error) {
+	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
+func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
+	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Rdap resolves Domain.rdap: RDAP's answer, asked for when the field is selected.
+func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
+	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+}
+
+// Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
+func (m *Domain) Threatfox(ctx context.Context) (*ThreatFox, error) {
+	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Urlhaus resolves Domain.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
+func (m *Domain) Urlhaus(ctx context.Context) (*URLhaus, error) {
+	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+}
+
+// Urlscan resolves Domain.urlscan: urlscan.io's answer, asked for when the field is selected.
+func (m *Domain) Urlscan(ctx context.Context) (*URLScan, error) {
+	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+}
+
+// Virustotal resolves Domain.virustotal: VirusTotal's answer, asked for when the field is selected.
+func (m *Domain) Virustotal(ctx context.Context) (*VirusTotal, error) {
+	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
+func (m *URL) Otx(ctx context.Context) (*OTX, error) {
+	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
+func (m *URL) Threatfox(ctx context.Context) (*ThreatFox, error) {
+	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Urlhaus resolves URL.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
+func (m *URL) Urlhaus(ctx context.Context) (*URLhaus, error) {
+	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+}
+
+// Urlscan resolves URL.urlscan: urlscan.io's answer, asked for when the field is selected.
+func (m *URL) Urlscan(ctx context.Context) (*URLScan, error) {
+	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+}
+
+// Virustotal resolves URL.virustotal: VirusTotal's answer, asked for when the field is selected.
+func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
+	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Malwarebazaar resolves FileHash.malwarebazaar: MalwareBazaar's answer, asked for when the field is selected.
+func (m *FileHash) Malwarebazaar(ctx context.Context) (*MalwareBazaar, error) {
+	return NewMalwareBazaar(m.Lookup.Get(ctx, "malwarebazaar"))
+}
+
+// Otx resolves FileHash.otx: AlienVault OTX's answer, asked for when the field is selected.
+func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
+	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
+func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
+	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Urlhaus resolves FileHash.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
+func (m *FileHash) Urlhaus(ctx context.Context) (*URLhaus, error) {
+	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+}
+
+// Virustotal resolves FileHash.virustotal: VirusTotal's answer, asked for when the field is selected.
+func (m *FileHash) Virustotal(ctx context.Context) (*VirusTotal, error) {
+	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }

@@ -13,6 +13,9 @@ import (
 // MinSecretBytes is the shortest accepted HS256 signing key.
 const MinSecretBytes = 32
 
+// DefaultTokenTTL is how long an access token is valid unless configured.
+const DefaultTokenTTL = 30 * time.Minute
+
 const issuer = "inspector-gadget"
 
 // Claims are the JWT claims of an access token: sub (username), scopes, iat,

@@ -8,8 +8,9 @@ import (
 	"github.com/maypok86/otter/v2"
 )
 
-// defaultMaxEntries bounds a Memory built with a non-positive size.
-const defaultMaxEntries = 10_000
+// DefaultMaxEntries bounds a Memory built with a non-positive size, and is
+// the size gadget gives its in-process cache unless configured.
+const DefaultMaxEntries = 100_000
 
 // item is a cached value with the lifetime it was stored for; otter's
 // ExpiryCalculator reads the lifetime from it.
@@ -33,7 +34,7 @@ type Memory[V any] struct {
 }
 
 // NewMemory returns a cache holding at most maxEntries values; a
-// non-positive maxEntries means 10,000.
+// non-positive maxEntries means DefaultMaxEntries.
 func NewMemory[V any](maxEntries int) *Memory[V] {
 	return newMemory[V](maxEntries, nil)
 }
@@ -41,7 +42,7 @@ func NewMemory[V any](maxEntries int) *Memory[V] {
 // newMemory is NewMemory with otter's clock; nil means the real one.
 func newMemory[V any](maxEntries int, clock otter.Clock) *Memory[V] {
 	if maxEntries <= 0 {
-		maxEntries = defaultMaxEntries
+		maxEntries = DefaultMaxEntries
 	}
 	// The options are valid for every maxEntries > 0, so Must cannot panic.
 	return &Memory[V]{c: otter.Must(&otter.Options[string, item[V]]{

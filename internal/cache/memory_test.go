@@ -141,7 +141,7 @@ func TestMemoryIsBounded(t *testing.T) {
 	}{
 		{"below the bound keeps everything", 100, 50, 50},
 		{"far above the bound", 100, 5000, 100},
-		{"non-positive size uses the default", 0, 20_000, defaultMaxEntries},
+		{"non-positive size uses the default", 0, 20_000, DefaultMaxEntries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

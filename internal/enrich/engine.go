@@ -46,7 +46,8 @@ type Call struct {
 	Deadline  time.Time
 }
 
-// DefaultDeadline bounds a lookup when Config.Deadline is not set.
+// DefaultDeadline is how long a lookup waits for its providers unless
+// Config.Deadline says otherwise.
 const DefaultDeadline = 20 * time.Second
 
 // Config wires an Engine.

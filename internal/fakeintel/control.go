@@ -27,7 +27,7 @@ func (s *Server) Stats() Stats {
 		Calls: map[string]int{}, Failures: map[string]Failure{}, ProviderLatency: map[string]string{},
 		Latency: s.latency.String(), Jitter: s.jitter.String(), ErrorRate: s.errorRate,
 	}
-	for name := range s.services {
+	for name := range s.fakes {
 		st.Calls[name] = s.calls[name]
 		st.Total += s.calls[name]
 	}
@@ -58,7 +58,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, what string) {
 	}
 	provider := q.Get("provider")
 	known := func() bool {
-		if _, ok := s.services[provider]; ok {
+		if _, ok := s.fakes[provider]; ok {
 			return true
 		}
 		bad("provider %q: want one of %s", provider, strings.Join(Providers(), ", "))

@@ -1,71 +1,58 @@
-// Package fakeintel is an offline stand-in for the twelve threat-intelligence
+// Package fakeintel is an offline stand-in for the threat-intelligence
 // services Inspector Gadget talks to, so demos, benchmarks and end-to-end
 // tests run without the internet or real API keys.
 //
-// A *Server is an http.Handler. Every provider lives under its own prefix,
-// /<provider>, and answers the documented paths the real clients in
-// internal/provider send, with the responses recorded in
-// internal/provider/testdata/<provider>/*.json. Point a client's base URL at
-// the prefix:
+// A *Server is an http.Handler. Every registered provider (see
+// internal/provider) lives under its own prefix, /<provider>, and answers
+// the documented paths the real clients send, as its manifest says:
+// internal/provider/testdata/<provider>/fake.json, beside the recordings
+// it answers with. The server has no per-provider code: a manifest names
+// its documentation (source), where the key goes (header, query or
+// bearer) and the refusal without it, the answers to injected failures,
+// and its routes: method, path, where the value is (path segment, query,
+// form or JSON field, urlscan's field:"value" search), the kinds it may
+// be, and the answer for each kind and class of value (below), a recording
+// or an inline body, with the recorded value substituted by the one asked
+// for. New reports a provider without a manifest, a manifest that leaves a
+// kind and class without an answer, and missing recordings, through
+// Validate. Point a client's base URL at the prefix:
 //
 //	GADGET_VIRUSTOTAL_BASE_URL=http://127.0.0.1:9000/virustotal
 //
 // makes the real client's GET /virustotal/ip_addresses/1.2.3.4 land here.
-//
-// # Routes
-//
-//	provider       request                                          key (any non-empty value is accepted)
-//	virustotal     GET /ip_addresses/{ip} /domains/{d} /files/{hash}  header x-apikey
-//	               GET /urls/{unpadded base64url of the URL, or its SHA-256}
-//	abuseipdb      GET /check?ipAddress={ip}&maxAgeInDays=N           header Key
-//	internetdb     GET /{ip}                                          none
-//	shodan         GET /shodan/host/{ip}?key=K&minify=true            query key
-//	greynoise      GET /v3/community/{ip}                             header key, optional
-//	otx            GET /indicators/{IPv4|IPv6|domain|hostname|url|file}/{value}/general   X-OTX-API-KEY, optional
-//	urlhaus        POST /host/ /url/ /payload/ (form host=, url=, md5_hash= or sha256_hash=)   header Auth-Key
-//	threatfox      POST / (JSON {"query":"search_ioc","search_term":…} or {"query":"search_hash","hash":…})   header Auth-Key
-//	malwarebazaar  POST / (form query=get_info&hash=…)                header Auth-Key
-//	urlscan        GET /search/?q=domain:D | ip:"IP" | page.url:"URL"  header API-Key, optional
-//	ipinfo         GET /lite/{ip}                                     Authorization: Bearer T (or ?token=T)
-//	rdap           GET /ip/{ip} /domain/{d}                           none
-//
-// A request without a required key gets the provider's own refusal: 401
-// AuthenticationRequiredError from virustotal, 401 from abuseipdb and shodan,
-// 403 from ipinfo, and a 401 without a body from the abuse.ch services
-// (urlhaus, threatfox, malwarebazaar). Malformed values get the provider's
-// bad-input answer (VirusTotal 400, AbuseIPDB 422, GreyNoise and RDAP 400,
-// IPinfo 404 "Wrong ip", in-band invalid_*/illegal_* query statuses at
-// abuse.ch, urlscan 400 for a query it cannot parse).
+// A request without a required key gets the provider's own refusal (401
+// AuthenticationRequiredError from VirusTotal, 401 without a body from the
+// abuse.ch services, ...); a malformed value gets the provider's bad-input
+// answer (VirusTotal 400, AbuseIPDB 422, in-band invalid_* statuses at
+// abuse.ch, ...).
 //
 // # Which answer a value gets
 //
-// The answer depends on the value asked for:
+// The answer depends on the class of the value asked for:
 //
 //	not found   an IPv4 address in 192.0.2.0/24 or an IPv6 address in 3fff::/20 (documentation
 //	            ranges that gadget's egress policy lets through), a domain or URL host containing
 //	            "notfound" (e.g. notfound.example), or a hash starting with "00000000"
-//	malicious   an IPv4 address in 203.0.113.0/24, or a domain or URL containing "malicious" or "evil"
-//	ordinary    anything else
+//	malicious   an IPv4 address in 203.0.113.0/24, a domain or URL containing "malicious" or
+//	            "evil", the recorded malware sample's hashes (MD5 ea372104f1e9f069068e3752b543c7b0,
+//	            SHA-1 9f057d94c9b77d6286073dc5b5c382bcba67a3b2, SHA-256 110a91b1…f1ee1f), the EICAR
+//	            test file's (MD5 44d88612fea8a8f36de82e1278abb02f) and any hash starting with "badc0de"
+//	ordinary    anything else (8.8.8.8, 1.1.1.1, 198.51.100.14, example.org, other hashes)
 //
-// A not-found value gets the provider's real not-found answer: VirusTotal
-// 404 NotFoundError for domains, URLs and files; InternetDB, Shodan and
-// GreyNoise 404 with their JSON bodies; URLhaus 200 no_results (host, url)
-// or no_result (payload); ThreatFox 200 no_result; MalwareBazaar 200
-// hash_not_found; urlscan 200 with total 0; IPinfo 200 {"bogon":true}; RDAP
-// 404 errorCode. Three services have no not-found, and the fake answers as
-// they do: VirusTotal has a report for every IP address (here one without
-// engine verdicts), AbuseIPDB scores every address (0, here with isPublic
-// false) and OTX answers 200 with no pulses. IPv6 addresses also get
-// InternetDB's 404 and ThreatFox's and URLhaus's no_result.
-//
-// A malicious value picks the malicious-looking recording where the provider
-// has one (AbuseIPDB score 100, InternetDB and Shodan "malware" tags,
-// GreyNoise classification malicious, OTX six pulses for an IP and the
-// phishing domain, URLhaus an online malware URL, urlscan scans tagged
-// phishing, RDAP a domain registered five days ago); an ordinary value picks
-// the benign one where there is a choice (AbuseIPDB score 0, OTX whitelisted,
-// URLhaus an offline URL, urlscan scans without alarm tags). Providers with
-// one recording per kind answer it for every value.
+// A malicious value is listed: it gets the provider's malicious-looking
+// recording (VirusTotal detections, AbuseIPDB score 100, ThreatFox and
+// URLhaus entries, MalwareBazaar's sample, GreyNoise malicious, OTX
+// pulses, urlscan scans tagged phishing, RDAP a domain registered five days
+// ago). An ordinary value is unlisted: the listing services (ThreatFox,
+// URLhaus, MalwareBazaar, VirusTotal for files) answer their not-found, the
+// others their clean answer (VirusTotal without detections, AbuseIPDB score
+// 0, GreyNoise RIOT, OTX whitelisted or no pulses, urlscan scans without
+// alarm tags), so no provider calls it SUSPICIOUS or MALICIOUS. A not-found
+// value gets every provider's not-found answer; three services have none
+// and answer as they do: VirusTotal has a report for every IP address (here
+// one without engine verdicts), AbuseIPDB scores every address (0, here
+// with isPublic false) and OTX answers 200 with no pulses. docs/demo.md
+// lists values to try and the verdicts they get.
 //
 // The recorded indicator is rewritten to the one asked for (the IP address,
 // domain, URL or hash, and what follows from it: VirusTotal's URL id and

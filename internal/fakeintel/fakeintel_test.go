@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,8 +29,22 @@ const demoKey = "demo-key"
 // testdata is the provider recordings the fake serves.
 var testdata = os.DirFS("../provider/testdata")
 
-// ordinaryValues get each provider's ordinary answer: documentation
-// addresses outside the not-found and malicious ranges, example domains.
+// listedValues get each provider's listed (malicious-looking) answer where
+// it has one: the malicious range, "evil" hosts, the recorded sample's
+// hashes. IPv6 has no malicious convention; its value is ordinary.
+var listedValues = map[indicator.Kind]string{
+	indicator.IPv4:   "203.0.113.7",
+	indicator.IPv6:   "2001:db8::14",
+	indicator.Domain: "evil.example",
+	indicator.URL:    "http://evil.example/download/setup.exe",
+	indicator.MD5:    "ea372104f1e9f069068e3752b543c7b0",
+	indicator.SHA1:   "9f057d94c9b77d6286073dc5b5c382bcba67a3b2",
+	indicator.SHA256: "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f",
+}
+
+// ordinaryValues get each provider's unlisted answer: documentation
+// addresses outside the not-found and malicious ranges, example domains,
+// hashes of nothing in particular.
 var ordinaryValues = map[indicator.Kind]string{
 	indicator.IPv4:   "198.51.100.14",
 	indicator.IPv6:   "2001:db8::14",
@@ -166,17 +181,33 @@ func TestProviders(t *testing.T) {
 }
 
 func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
-	ordinary := mustParse(t, k, ordinaryValues[k])
+	listed := mustParse(t, k, listedValues[k])
 	ctx := context.Background()
 
-	t.Run("ordinary", func(t *testing.T) {
+	t.Run("listed", func(t *testing.T) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
-		res, err := client(t, d, hs, nil).Lookup(ctx, ordinary)
+		res, err := client(t, d, hs, nil).Lookup(ctx, listed)
 		wantResult(t, res, err, d.Name)
 		wantCalls(t, srv, d.Name, 1)
-		if notEchoed[d.Name] != k && !strings.Contains(strings.ToLower(string(res.Raw)), strings.ToLower(ordinary.Value)) {
-			t.Errorf("the answer does not mention %q:\n%s", ordinary.Value, res.Raw)
+		if notEchoed[d.Name] != k && !strings.Contains(strings.ToLower(string(res.Raw)), strings.ToLower(listed.Value)) {
+			t.Errorf("the answer does not mention %q:\n%s", listed.Value, res.Raw)
+		}
+	})
+
+	// An ordinary value is unlisted: the provider does not know it, or
+	// knows it and finds nothing wrong (never SUSPICIOUS or MALICIOUS).
+	t.Run("unlisted", func(t *testing.T) {
+		t.Parallel()
+		srv, hs := fake(t, fakeintel.Options{})
+		res, err := client(t, d, hs, nil).Lookup(ctx, mustParse(t, k, ordinaryValues[k]))
+		wantCalls(t, srv, d.Name, 1)
+		switch {
+		case errors.Is(err, provider.ErrNotFound):
+		case err != nil:
+			t.Fatalf("Lookup error = %v, want a result or ErrNotFound", err)
+		case res.Verdict.Level >= indicator.Suspicious:
+			t.Errorf("verdict = %v (%q), want BENIGN or UNKNOWN for an ordinary value", res.Verdict.Level, res.Verdict.Reason)
 		}
 	})
 
@@ -200,7 +231,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
 		srv.SetFailure(d.Name, http.StatusTooManyRequests, 7*time.Second)
-		_, err := client(t, d, hs, nil).Lookup(ctx, ordinary)
+		_, err := client(t, d, hs, nil).Lookup(ctx, listed)
 		var pe *provider.Error
 		if !errors.Is(err, provider.ErrRateLimited) || !errors.As(err, &pe) {
 			t.Fatalf("Lookup error = %v, want ErrRateLimited", err)
@@ -211,7 +242,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		wantCalls(t, srv, d.Name, 1)
 
 		srv.ClearFailure(d.Name)
-		res, err := client(t, d, hs, nil).Lookup(ctx, ordinary)
+		res, err := client(t, d, hs, nil).Lookup(ctx, listed)
 		wantResult(t, res, err, d.Name)
 	})
 
@@ -223,18 +254,18 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 			// The real client refuses without calling (the raw request
 			// without the header is TestAuthFailure); with the header
 			// stripped on the wire it reads the fake's refusal as ErrAuth.
-			_, err := client(t, d, hs, func(c *provider.Config) { c.APIKey = "" }).Lookup(ctx, ordinary)
+			_, err := client(t, d, hs, func(c *provider.Config) { c.APIKey = "" }).Lookup(ctx, listed)
 			if !errors.Is(err, provider.ErrNotConfigured) {
 				t.Errorf("Lookup with APIKey \"\": error = %v, want ErrNotConfigured", err)
 			}
 			wantCalls(t, srv, d.Name, 0)
 			p := client(t, d, hs, func(c *provider.Config) { c.Transport = stripAuth{http.DefaultTransport} })
-			if _, err := p.Lookup(ctx, ordinary); !errors.Is(err, provider.ErrAuth) {
+			if _, err := p.Lookup(ctx, listed); !errors.Is(err, provider.ErrAuth) {
 				t.Fatalf("Lookup without the key on the wire: error = %v, want ErrAuth", err)
 			}
 		default: // keyless or optional: the fake answers without a key
 			p := client(t, d, hs, func(c *provider.Config) { c.APIKey = "" })
-			res, err := p.Lookup(ctx, ordinary)
+			res, err := p.Lookup(ctx, listed)
 			wantResult(t, res, err, d.Name)
 		}
 		wantCalls(t, srv, d.Name, 1)
@@ -247,7 +278,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		// long enough for the request to reach the fake on a loaded machine
 		// (at 100 ms the client sometimes gave up before sending it)
 		p := client(t, d, hs, func(c *provider.Config) { c.Timeout = 400 * time.Millisecond })
-		_, err := p.Lookup(ctx, ordinary)
+		_, err := p.Lookup(ctx, listed)
 		if !errors.Is(err, provider.ErrTimeout) {
 			t.Fatalf("Lookup error = %v, want ErrTimeout", err)
 		}
@@ -271,10 +302,10 @@ func TestRequests(t *testing.T) {
 		{"shodan", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/shodan/host/198.51.100.14", Query: url.Values{"key": {"REDACTED"}, "minify": {"true"}}}},
 		{"greynoise", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/v3/community/198.51.100.14"}},
 		{"otx", indicator.URL, "http://example.org/x?y=1", fakeintel.RecordedRequest{Method: "GET", Path: "/indicators/url/http:%2F%2Fexample.org%2Fx%3Fy=1/general"}},
-		{"urlhaus", indicator.MD5, ordinaryValues[indicator.MD5], fakeintel.RecordedRequest{Method: "POST", Path: "/payload/", Body: "md5_hash=" + ordinaryValues[indicator.MD5]}},
-		{"urlhaus", indicator.URL, "http://example.org/x", fakeintel.RecordedRequest{Method: "POST", Path: "/url/", Body: "url=http%3A%2F%2Fexample.org%2Fx"}},
-		{"threatfox", indicator.Domain, "example.org", fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: `{"query":"search_ioc","search_term":"example.org","exact_match":true}`}},
-		{"malwarebazaar", indicator.SHA1, ordinaryValues[indicator.SHA1], fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: "hash=" + ordinaryValues[indicator.SHA1] + "&query=get_info"}},
+		{"urlhaus", indicator.MD5, listedValues[indicator.MD5], fakeintel.RecordedRequest{Method: "POST", Path: "/payload/", Body: "md5_hash=" + listedValues[indicator.MD5]}},
+		{"urlhaus", indicator.URL, "http://evil.example/x", fakeintel.RecordedRequest{Method: "POST", Path: "/url/", Body: "url=http%3A%2F%2Fevil.example%2Fx"}},
+		{"threatfox", indicator.Domain, "evil.example", fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: `{"query":"search_ioc","search_term":"evil.example","exact_match":true}`}},
+		{"malwarebazaar", indicator.SHA1, listedValues[indicator.SHA1], fakeintel.RecordedRequest{Method: "POST", Path: "/", Body: "hash=" + listedValues[indicator.SHA1] + "&query=get_info"}},
 		{"urlscan", indicator.IPv4, "198.51.100.14", fakeintel.RecordedRequest{Method: "GET", Path: "/search/", Query: url.Values{"q": {`ip:"198.51.100.14"`}, "size": {"100"}}}},
 		{"ipinfo", indicator.IPv6, "2001:db8::1", fakeintel.RecordedRequest{Method: "GET", Path: "/lite/2001:db8::1"}},
 		{"rdap", indicator.Domain, "example.org", fakeintel.RecordedRequest{Method: "GET", Path: "/domain/example.org"}},
@@ -339,11 +370,10 @@ func TestConventions(t *testing.T) {
 					t.Errorf("url/host = %q/%q", s.URL.URL, s.URL.Host)
 				}
 			}},
-		{name: "urlhaus offline url", provider: "urlhaus", kind: indicator.URL, value: "https://example.org/a", level: indicator.Suspicious},
-		{name: "urlhaus host subdomains follow", provider: "urlhaus", kind: indicator.Domain, value: "example.org", level: indicator.Suspicious,
+		{name: "urlhaus host subdomains follow", provider: "urlhaus", kind: indicator.Domain, value: "malicious-shop.example", level: indicator.Suspicious,
 			check: func(t *testing.T, r *provider.Result) {
 				for _, u := range r.Summary.(*provider.URLhausSummary).Host.URLs {
-					if !strings.HasPrefix(u.URL, "https://example.org/") {
+					if !strings.HasPrefix(u.URL, "https://malicious-shop.example/") {
 						t.Errorf("listed URL %q is not on the asked host", u.URL)
 					}
 				}
@@ -364,15 +394,15 @@ func TestConventions(t *testing.T) {
 					t.Errorf("cidrs %v start %q end %q handle %q", s.CIDRs, s.StartAddress, s.EndAddress, s.Handle)
 				}
 			}},
-		{name: "threatfox ip:port follows", provider: "threatfox", kind: indicator.IPv4, value: "9.9.9.9", level: indicator.Malicious,
+		{name: "threatfox ip:port follows", provider: "threatfox", kind: indicator.IPv4, value: "203.0.113.9", level: indicator.Malicious,
 			check: func(t *testing.T, r *provider.Result) {
 				for _, ioc := range r.Summary.(*provider.ThreatFoxSummary).IOCs {
-					if !strings.HasPrefix(ioc.IOC, "9.9.9.9:") {
+					if !strings.HasPrefix(ioc.IOC, "203.0.113.9:") {
 						t.Errorf("IOC %q is not on the asked address", ioc.IOC)
 					}
 				}
 			}},
-		{name: "virustotal url id follows", provider: "virustotal", kind: indicator.URL, value: "https://example.org/a", level: indicator.Suspicious,
+		{name: "virustotal url id follows", provider: "virustotal", kind: indicator.URL, value: "https://example.org/a", level: indicator.Benign,
 			check: func(t *testing.T, r *provider.Result) {
 				s := r.Summary.(*provider.VirusTotalSummary)
 				sum := sha256.Sum256([]byte("https://example.org/a"))
@@ -382,9 +412,9 @@ func TestConventions(t *testing.T) {
 			}},
 		{name: "virustotal unanalysed ipv4", provider: "virustotal", kind: indicator.IPv4, value: "192.0.2.44", level: indicator.Unknown},
 		{name: "virustotal unanalysed ipv6", provider: "virustotal", kind: indicator.IPv6, value: "3fff::44", level: indicator.Unknown},
-		{name: "virustotal md5 follows", provider: "virustotal", kind: indicator.MD5, value: ordinaryValues[indicator.MD5], level: indicator.Malicious,
+		{name: "virustotal md5 follows", provider: "virustotal", kind: indicator.MD5, value: "badc0de0000000000000000000000001", level: indicator.Malicious,
 			check: func(t *testing.T, r *provider.Result) {
-				if s := r.Summary.(*provider.VirusTotalSummary); s.MD5 != ordinaryValues[indicator.MD5] {
+				if s := r.Summary.(*provider.VirusTotalSummary); s.MD5 != "badc0de0000000000000000000000001" {
 					t.Errorf("md5 = %q", s.MD5)
 				}
 			}},
@@ -423,9 +453,23 @@ func TestValidate(t *testing.T) {
 	if err := fakeintel.New(testdata, fakeintel.Options{}).Validate(); err != nil {
 		t.Errorf("Validate() with the provider testdata = %v", err)
 	}
-	fsys := fstest.MapFS{"virustotal/ip_ok.json": {Data: []byte(`{"data":`)}}
+	manifest := func(name string) *fstest.MapFile {
+		b, err := fs.ReadFile(testdata, name+"/"+fakeintel.ManifestFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &fstest.MapFile{Data: b}
+	}
+	fsys := fstest.MapFS{
+		"virustotal/fake.json": manifest("virustotal"), "virustotal/ip_ok.json": {Data: []byte(`{"data":`)},
+		"rdap/fake.json": manifest("rdap"),
+		"otx/fake.json":  {Data: []byte(`{"source":"x","noRoute":{"status":404},"routes":[{"method":"GET","path":"/{value}","kinds":["ipv4"],"invalid":{"status":400},"answers":[{"class":"malicious","status":200}]}]}`)},
+	}
 	err := fakeintel.New(fsys, fakeintel.Options{}).Validate()
-	for _, want := range []string{"virustotal/ip_ok.json is not valid JSON", "recording rdap/not_found.json is missing"} {
+	for _, want := range []string{
+		"virustotal/ip_ok.json is not valid JSON", "recording rdap/not_found.json is missing", "shodan has no fake",
+		"otx/fake.json: route 0 (/{value}): no answer for kind ipv4, class ordinary",
+	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}

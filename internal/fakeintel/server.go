@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // Options configure a Server. The zero value answers at once and never
@@ -89,7 +92,7 @@ type Server struct {
 	loadErrs []error
 	now      func() time.Time
 	log      *slog.Logger
-	services map[string]*service
+	fakes    map[string]*manifest // provider → its fake.json; read-only after New
 
 	mu        sync.Mutex
 	rng       *rand.Rand
@@ -102,15 +105,16 @@ type Server struct {
 	requests  map[string][]RecordedRequest
 }
 
-// New returns a Server answering with the recordings in fsys, which holds
-// <provider>/<name>.json files (os.DirFS("internal/provider/testdata")).
-// New reads them at once; Validate reports what is missing.
+// New returns a Server for every registered provider, answering as each
+// provider's manifest (<provider>/fake.json in fsys) says with the
+// recordings beside it (os.DirFS("internal/provider/testdata")). New reads
+// them at once; Validate reports what is missing or wrong.
 func New(fsys fs.FS, o Options) *Server {
 	s := &Server{
 		files:     map[string][]byte{},
 		now:       o.Now,
 		log:       o.Logger,
-		services:  services(),
+		fakes:     map[string]*manifest{},
 		latency:   o.Latency,
 		jitter:    o.Jitter,
 		errorRate: o.ErrorRate,
@@ -133,7 +137,20 @@ func New(fsys fs.FS, o Options) *Server {
 	for name, d := range o.ProviderLatency {
 		s.perLat[name] = d
 	}
-	for name := range s.services {
+	for _, name := range Providers() {
+		b, err := fs.ReadFile(fsys, name+"/"+ManifestFile)
+		if err != nil {
+			s.loadErrs = append(s.loadErrs, fmt.Errorf("fakeintel: %s has no fake: %w", name, err))
+			continue
+		}
+		m, err := parseManifest(b)
+		if err != nil {
+			s.loadErrs = append(s.loadErrs, fmt.Errorf("fakeintel: %s/%s: %w", name, ManifestFile, err))
+		}
+		if m == nil {
+			continue
+		}
+		s.fakes[name] = m
 		entries, err := fs.ReadDir(fsys, name)
 		if err != nil {
 			s.loadErrs = append(s.loadErrs, fmt.Errorf("fakeintel: %w", err))
@@ -160,7 +177,13 @@ func New(fsys fs.FS, o Options) *Server {
 // request.
 func (s *Server) Validate() error {
 	errs := slices.Clone(s.loadErrs)
-	for _, f := range requiredFixtures {
+	var required []string
+	for _, name := range slices.Sorted(maps.Keys(s.fakes)) {
+		for _, f := range s.fakes[name].files() {
+			required = append(required, name+"/"+f)
+		}
+	}
+	for _, f := range required {
 		b, ok := s.files[f]
 		switch {
 		case !ok:
@@ -172,14 +195,13 @@ func (s *Server) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Providers lists the providers a Server serves, sorted; each is served
-// under /<name>.
+// Providers lists the providers a Server serves, sorted: every registered
+// provider (internal/provider), each under /<name>.
 func Providers() []string {
 	var names []string
-	for name := range services() {
-		names = append(names, name)
+	for _, d := range provider.Descriptors() {
+		names = append(names, d.Name)
 	}
-	slices.Sort(names)
 	return names
 }
 
@@ -261,7 +283,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
-	svc, ok := s.services[name]
+	m, ok := s.fakes[name]
 	if !ok {
 		writeReply(w, jsonReply(http.StatusNotFound, map[string]string{"error": "fakeintel: no provider " + strconv.Quote(name) + "; see GET /"}), 0)
 		return
@@ -279,7 +301,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("client gave up during injected latency", "provider", name)
 		return
 	}
-	rep, retryAfter := s.answer(svc, r, rest, body)
+	rep, retryAfter := s.answer(name, m, r, rest, body)
 	writeReply(w, rep, retryAfter)
 	s.log.Debug("provider request", "provider", name, "method", r.Method, "path", rest,
 		"status", rep.status, "latency_ms", time.Since(start).Milliseconds())
@@ -287,9 +309,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // answer picks the reply: a forced failure, a random error, an auth refusal
 // or the provider's answer.
-func (s *Server) answer(svc *service, r *http.Request, rest string, body []byte) (reply, time.Duration) {
+func (s *Server) answer(name string, m *manifest, r *http.Request, rest string, body []byte) (reply, time.Duration) {
 	s.mu.Lock()
-	f, failing := s.failures[svc.name]
+	f, failing := s.failures[name]
 	random := !failing && s.errorRate > 0 && s.rng.Float64() < s.errorRate
 	s.mu.Unlock()
 
@@ -297,16 +319,16 @@ func (s *Server) answer(svc *service, r *http.Request, rest string, body []byte)
 	var retryAfter time.Duration
 	switch {
 	case failing:
-		rep, retryAfter = s.injected(svc, f.Status), f.RetryAfter
+		rep, retryAfter = s.injected(name, m, f.Status), f.RetryAfter
 	case random:
-		rep = s.injected(svc, http.StatusServiceUnavailable)
-	case svc.authorized != nil && !svc.authorized(r):
-		rep = svc.denied(s)
+		rep = s.injected(name, m, http.StatusServiceUnavailable)
+	case !m.Key.authorized(r):
+		rep = s.render(name, m.Denied, nil)
 	default:
-		rep = svc.serve(s, &call{r: r, segs: segments(rest), body: body})
+		rep = s.route(name, m, &call{r: r, segs: segments(rest), body: body})
 	}
 	if rep.contentType == "" {
-		rep.contentType = svc.contentType
+		rep.contentType = m.ContentType
 	}
 	return rep, retryAfter
 }
@@ -456,4 +478,33 @@ func (c *call) form() url.Values {
 		return url.Values{}
 	}
 	return v
+}
+
+// injected is the answer to a forced or random failure: the manifest's
+// answer for the status (a recorded rate-limit or auth body where the
+// provider has one), else a short JSON message.
+func (s *Server) injected(name string, m *manifest, status int) reply {
+	msg := "fakeintel: injected HTTP " + http.StatusText(status)
+	for _, key := range []string{strconv.Itoa(status), strconv.Itoa(status/100) + "xx", "default"} {
+		a := m.Errors[key]
+		switch {
+		case a == nil:
+			continue
+		case a.File != "":
+			if _, ok := s.files[name+"/"+a.File]; !ok {
+				continue
+			}
+			rep := s.render(name, a, nil)
+			rep.status = status
+			return rep
+		}
+		body := bytes.ReplaceAll(a.Body, []byte(`"{status:int}"`), []byte(strconv.Itoa(status)))
+		body = bytes.ReplaceAll(body, []byte("{message}"), []byte(jsonEscape(msg)))
+		return reply{status: status, body: body}
+	}
+	return jsonReply(status, map[string]string{"message": msg})
+}
+
+func methodNotAllowed(allow string) reply {
+	return jsonReply(http.StatusMethodNotAllowed, map[string]string{"message": "fakeintel: use " + allow})
 }

@@ -47,6 +47,21 @@ var (
 // hashPrefixNotFound starts every hash that is reported as unknown.
 const hashPrefixNotFound = "00000000"
 
+// maliciousHashes are listed: the malware sample the file recordings
+// describe and the EICAR anti-virus test file, which every scanner flags.
+// Any hash starting with hashPrefixMalicious is listed too; other hashes
+// are ordinary.
+var maliciousHashes = map[string]bool{
+	"ea372104f1e9f069068e3752b543c7b0":                                 true, // the sample's MD5
+	"9f057d94c9b77d6286073dc5b5c382bcba67a3b2":                         true, // SHA-1
+	"110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f": true, // SHA-256
+	"44d88612fea8a8f36de82e1278abb02f":                                 true, // EICAR MD5
+	"3395856ce81f2b7382dee72602f798b642f14140":                         true, // EICAR SHA-1
+	"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f": true, // EICAR SHA-256
+}
+
+const hashPrefixMalicious = "badc0de"
+
 // classify applies the conventions in the package documentation.
 func classify(k kind, v string) class {
 	switch {
@@ -63,8 +78,11 @@ func classify(k kind, v string) class {
 			return malicious
 		}
 	case k.isHash():
-		if strings.HasPrefix(strings.ToLower(v), hashPrefixNotFound) {
+		switch h := strings.ToLower(v); {
+		case strings.HasPrefix(h, hashPrefixNotFound):
 			return notFound
+		case maliciousHashes[h] || strings.HasPrefix(h, hashPrefixMalicious):
+			return malicious
 		}
 	case k == kindDomain:
 		return classifyText(v, v)

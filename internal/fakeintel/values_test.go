@@ -63,7 +63,9 @@ func TestClassify(t *testing.T) {
 		{kindURL, "http://example.org/notfound", ordinary}, // only the host decides not-found
 		{kindURL, "http://example.org/evil.exe", malicious},
 		{kindMD5, "00000000aaaaaaaaaaaaaaaaaaaaaaaa", notFound},
-		{kindSHA256, "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f", ordinary},
+		{kindSHA256, "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f", malicious}, // the recorded sample
+		{kindMD5, "BADC0DE0000000000000000000000001", malicious},
+		{kindSHA256, "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824", ordinary},
 	}
 	for _, tt := range tests {
 		if got := classify(tt.kind, tt.value); got != tt.want {

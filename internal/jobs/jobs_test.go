@@ -30,7 +30,6 @@ type rig struct {
 	pool    *pgxpool.Pool
 	fetcher *enrich.Fetcher
 	rt      *jobs.Runtime
-	timeout time.Duration
 }
 
 func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }

@@ -28,6 +28,14 @@ const (
 	FetchPollInterval = 100 * time.Millisecond
 )
 
+// Defaults of Config, and of a provider queue's concurrency.
+const (
+	DefaultJobTimeout  = 30 * time.Second
+	DefaultRescueAfter = time.Minute
+	DefaultMaxAttempts = 5
+	DefaultWorkers     = 20 // jobs of one provider's queue worked at once per process
+)
+
 // Config wires the job runtime of one process.
 type Config struct {
 	Pool    *pgxpool.Pool
@@ -36,9 +44,9 @@ type Config struct {
 	// Queues are the provider queues this process works, with their
 	// concurrency; empty: this process only inserts and waits (--workers=0).
 	Queues      map[string]int
-	JobTimeout  time.Duration // one attempt (default 30 s)
-	RescueAfter time.Duration // a running job whose worker vanished is retried after this (default 1 min)
-	MaxAttempts int           // default 5
+	JobTimeout  time.Duration // one attempt (default DefaultJobTimeout)
+	RescueAfter time.Duration // a running job whose worker vanished is retried after this (default DefaultRescueAfter)
+	MaxAttempts int           // default DefaultMaxAttempts
 	// KeepUnclaimed caches the final answers of jobs nobody in this
 	// process waited for (set it when the cache is not shared through
 	// Redis).
@@ -73,13 +81,13 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		c.Now = time.Now
 	}
 	if c.JobTimeout <= 0 {
-		c.JobTimeout = 30 * time.Second
+		c.JobTimeout = DefaultJobTimeout
 	}
 	if c.RescueAfter < c.JobTimeout {
-		c.RescueAfter = max(c.JobTimeout+30*time.Second, time.Minute)
+		c.RescueAfter = max(c.JobTimeout+30*time.Second, DefaultRescueAfter)
 	}
 	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = 5
+		c.MaxAttempts = DefaultMaxAttempts
 	}
 	if c.ID == "" {
 		host, _ := os.Hostname()

@@ -2,6 +2,7 @@ package lookup_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -90,26 +91,43 @@ func TestCombine(t *testing.T) {
 	res := func(name string, st lookup.Status, level indicator.Level, score int) *lookup.Result {
 		return &lookup.Result{Provider: name, Status: st, Verdict: provider.Assessment{Level: level, Score: score, Reason: "r"}}
 	}
+	many := func(n int, st lookup.Status) []*lookup.Result {
+		var out []*lookup.Result
+		for i := range n {
+			out = append(out, res(fmt.Sprint(st, i), st, indicator.Unknown, 0))
+		}
+		return out
+	}
 	tests := []struct {
-		name  string
-		in    []*lookup.Result
-		level indicator.Level
-		score int
+		name    string
+		in      []*lookup.Result
+		level   indicator.Level
+		score   int
+		reasons []string // checked when set
 	}{
-		{"nothing", nil, indicator.Unknown, 0},
-		{"only context", []*lookup.Result{res("rdap", "OK", indicator.Unknown, 0)}, indicator.Unknown, 0},
-		{"benign", []*lookup.Result{res("gn", "OK", indicator.Benign, 5), res("rdap", "OK", indicator.Unknown, 0)}, indicator.Benign, 0},
-		{"one malicious", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("gn", "OK", indicator.Benign, 5)}, indicator.Malicious, 90},
-		{"agreement raises", []*lookup.Result{res("a", "OK", indicator.Suspicious, 60), res("b", "OK", indicator.Suspicious, 40), res("c", "OK", indicator.Suspicious, 30)}, indicator.Malicious, 70}, // 60 + 5 + 5
-		{"weak suspicion", []*lookup.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30},
-		{"errors ignored", []*lookup.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0},
-		{"capped", []*lookup.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100},
+		{"nothing", nil, indicator.Unknown, 0, []string{"no provider answered: none was asked"}},
+		{"nobody answered", append(many(5, "NOT_CONFIGURED"), many(6, "ERROR")...), indicator.Unknown, 0, []string{"no provider answered: 5 not configured, 6 errors"}},
+		{"nobody answered, one of each", []*lookup.Result{res("a", "SKIPPED", 0, 0), res("b", "TIMEOUT", 0, 0), res("c", "RATE_LIMITED", 0, 0), res("d", "PENDING", 0, 0), res("e", "ERROR", 0, 0)}, indicator.Unknown, 0,
+			[]string{"no provider answered: 1 error, 1 timed out, 1 rate limited, 1 pending, 1 skipped"}},
+		{"a not-found is an answer", []*lookup.Result{res("a", "NOT_FOUND", 0, 0), res("b", "NOT_CONFIGURED", 0, 0)}, indicator.Unknown, 0, []string{}},
+		{"only context", []*lookup.Result{res("rdap", "OK", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}}, // context is not a reason
+		{"benign", []*lookup.Result{res("gn", "OK", indicator.Benign, 5), res("rdap", "OK", indicator.Unknown, 0)}, indicator.Benign, 0, []string{"gn: r"}},
+		{"one malicious", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("gn", "OK", indicator.Benign, 5)}, indicator.Malicious, 90, []string{"vt: r", "gn: r"}},
+		{"agreement raises", []*lookup.Result{res("a", "OK", indicator.Suspicious, 60), res("b", "OK", indicator.Suspicious, 40), res("c", "OK", indicator.Suspicious, 30)}, indicator.Malicious, 70, nil}, // 60 + 5 + 5
+		{"weak suspicion", []*lookup.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30, nil},
+		{"errors ignored", []*lookup.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}},
+		{"capped", []*lookup.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			v := lookup.Combine(tt.in)
 			if v.Level != tt.level || v.Score != tt.score {
 				t.Errorf("Combine = %s %d, want %s %d (reasons %v)", v.Level, v.Score, tt.level, tt.score, v.Reasons)
+			}
+			if tt.reasons != nil {
+				if diff := cmp.Diff(tt.reasons, v.Reasons); diff != "" {
+					t.Errorf("reasons (-want +got):\n%s", diff)
+				}
 			}
 		})
 	}

@@ -2,7 +2,10 @@ package lookup
 
 import (
 	"cmp"
+	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
 )
@@ -18,8 +21,14 @@ import (
 //   - the reasons are the concerned providers' reasons, worst first, then
 //     the benign ones, each prefixed with the provider's name.
 //
-// Results that are not OK (not found, errors, skipped) do not count.
+// Results that are not OK (not found, errors, skipped) do not count. When no
+// provider answered at all (none was OK or NOT_FOUND), the level is UNKNOWN
+// and the only reason says so and why, e.g. "no provider answered: 5 not
+// configured, 6 errors" (see NobodyAnswered).
 func Combine(results []*Result) indicator.Verdict {
+	if reason, none := NobodyAnswered(results); none {
+		return indicator.Verdict{Level: indicator.Unknown, Reasons: []string{reason}}
+	}
 	var bad, good []*Result
 	for _, r := range results {
 		if r == nil || r.Status != StatusOK {
@@ -55,4 +64,51 @@ func Combine(results []*Result) indicator.Verdict {
 		}
 	}
 	return v
+}
+
+// unanswered names the statuses that are not an answer, in the order a
+// reason lists them, with their singular and plural wording.
+var unanswered = []struct {
+	status         Status
+	single, plural string
+}{
+	{StatusNotConfigured, "not configured", "not configured"},
+	{StatusError, "error", "errors"},
+	{StatusTimeout, "timed out", "timed out"},
+	{StatusRateLimited, "rate limited", "rate limited"},
+	{StatusPending, "pending", "pending"},
+	{StatusSkipped, "skipped", "skipped"},
+}
+
+// NobodyAnswered reports whether no provider answered (no result is OK or
+// NOT_FOUND) and, if so, a reason counting why: "no provider answered: 5 not
+// configured, 6 errors", or "no provider answered: none was asked".
+func NobodyAnswered(results []*Result) (reason string, none bool) {
+	count := map[Status]int{}
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if r.Status == StatusOK || r.Status == StatusNotFound {
+			return "", false
+		}
+		count[r.Status]++
+	}
+	var parts []string
+	for _, u := range unanswered {
+		switch n := count[u.status]; {
+		case n == 1:
+			parts = append(parts, "1 "+u.single)
+		case n > 1:
+			parts = append(parts, strconv.Itoa(n)+" "+u.plural)
+		}
+		delete(count, u.status)
+	}
+	for _, st := range slices.Sorted(maps.Keys(count)) { // a status added later still shows
+		parts = append(parts, strconv.Itoa(count[st])+" "+strings.ToLower(string(st)))
+	}
+	if len(parts) == 0 {
+		return "no provider answered: none was asked", true
+	}
+	return "no provider answered: " + strings.Join(parts, ", "), true
 }

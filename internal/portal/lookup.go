@@ -3,6 +3,7 @@ package portal
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // MaxLookup is the most indicators one portal lookup may hold; lookupWorkers
@@ -26,11 +28,35 @@ const (
 	lookupWorkers = 8
 )
 
-// presets name provider groups offered on the lookup page; "keyless" is
-// every provider that needs no key, "all" every one serving the kind.
-var presets = map[string][]string{
-	"reputation": {"virustotal", "abuseipdb", "greynoise", "otx", "urlhaus", "threatfox", "malwarebazaar", "urlscan"},
-	"context":    {"rdap", "ipinfo", "internetdb", "shodan"},
+// presets name the provider groups offered on the lookup page: "all" (every
+// provider serving the kind), one per tag the provider descriptors carry
+// (e.g. "reputation", "context"), and "keyless" (every provider that needs
+// no key). A provider joins a tag's preset by listing the tag in its
+// descriptor.
+func presets() []string {
+	seen := map[string]bool{}
+	var tags []string
+	for _, d := range provider.Descriptors() {
+		for _, t := range d.Tags {
+			if !seen[t] && t != "all" && t != "keyless" {
+				seen[t] = true
+				tags = append(tags, t)
+			}
+		}
+	}
+	slices.Sort(tags)
+	return append(append([]string{"all"}, tags...), "keyless")
+}
+
+// tagged lists the registered providers whose descriptor carries tag.
+func tagged(tag string) []string {
+	var out []string
+	for _, d := range provider.Descriptors() {
+		if slices.Contains(d.Tags, tag) {
+			out = append(out, d.Name)
+		}
+	}
+	return out
 }
 
 // lookupPage is the data of the lookup page.
@@ -41,48 +67,69 @@ type lookupPage struct {
 
 func (p *Portal) lookupPage(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "lookup", view{Title: "Lookup", Data: lookupPage{Providers: p.cfg.Providers(),
-		Presets: []string{"all", "reputation", "context", "keyless"}}})
+		Presets: presets()}})
 }
 
-// invalidInput is an input line that holds no indicator.
+// invalidInput is what the lookup box left out, and why: a token refused
+// as an indicator, a value policy keeps inside, or a line that holds none.
 type invalidInput struct {
 	Input string `json:"input"`
 	Error string `json:"error"`
+	Kind  string `json:"kind"` // ignored, internal or invalid
 }
 
-// extract finds indicators in text: a line holding one word is an indicator
-// (or reported as invalid); from a line of free text it takes every word
-// that parses, defanged or not. Duplicates are dropped.
-func extract(text string) ([]indicator.Indicator, []invalidInput) {
+// extract finds the indicators in the lookup box with p's Extractor:
+// alert text, log lines and e-mails as well as one value per line. What it
+// leaves out is listed with the reason: ignored tokens, internal values,
+// and lines of a single word that hold no indicator (with Parse's error).
+func (p *Portal) extract(text string) ([]indicator.Indicator, []invalidInput, error) {
+	ex, err := p.cfg.Extractor.Extract(text)
+	if err != nil {
+		return nil, nil, &errcode.Error{Code: errcode.BadRequest, Field: "values", Message: err.Error(), Err: err}
+	}
 	var (
-		out  []indicator.Indicator
-		bad  []invalidInput
-		seen = map[string]bool{}
+		out     []indicator.Indicator
+		bad     []invalidInput
+		covered []indicator.Span
 	)
-	add := func(ind indicator.Indicator) {
-		if k := string(ind.Kind) + " " + ind.Value; !seen[k] {
-			seen[k] = true
-			out = append(out, ind)
-		}
+	for _, f := range ex.Indicators {
+		out = append(out, f.Indicator)
+		covered = append(covered, f.Spans...)
 	}
+	for _, w := range ex.Internal {
+		bad = append(bad, invalidInput{Input: clip(w.Value, 200), Error: w.Reason + "; never looked up", Kind: "internal"})
+		covered = append(covered, w.Spans...)
+	}
+	for _, ig := range ex.Ignored {
+		bad = append(bad, invalidInput{Input: clip(ig.Text, 200), Error: ig.Reason, Kind: "ignored"})
+		covered = append(covered, ig.Span)
+	}
+	if ex.IgnoredOmitted > 0 {
+		bad = append(bad, invalidInput{Input: "…", Error: fmt.Sprintf("%d more tokens ignored", ex.IgnoredOmitted), Kind: "ignored"})
+	}
+	start := 0
 	for line := range strings.Lines(text) {
-		words := strings.FieldsFunc(line, func(r rune) bool {
-			return unicode.IsSpace(r) || strings.ContainsRune(",;\"'<>|`", r)
-		})
-		for _, w := range words {
-			ind, err := indicator.Parse(w)
-			if err != nil {
-				ind, err = indicator.Parse(strings.Trim(w, ".:!?()"))
-			}
-			switch {
-			case err == nil:
-				add(ind)
-			case len(words) == 1:
-				bad = append(bad, invalidInput{Input: clip(w, 200), Error: err.Error()})
-			}
+		w := strings.TrimSpace(line)
+		at := start + strings.Index(line, w)
+		start += len(line)
+		if w == "" || strings.ContainsFunc(w, unicode.IsSpace) || overlaps(covered, at, at+len(w)) {
+			continue
+		}
+		if _, err := indicator.Parse(w); err != nil {
+			bad = append(bad, invalidInput{Input: clip(w, 200), Error: err.Error(), Kind: "invalid"})
 		}
 	}
-	return out, bad
+	return out, bad, nil
+}
+
+// overlaps reports whether [start, end) overlaps any of spans.
+func overlaps(spans []indicator.Span, start, end int) bool {
+	for _, sp := range spans {
+		if sp.Start < end && start < sp.End {
+			return true
+		}
+	}
+	return false
 }
 
 func clip(s string, n int) string {
@@ -153,7 +200,7 @@ func (p *Portal) selectProviders(r *http.Request) ([]string, error) {
 		}
 		return out, nil
 	default:
-		if ps, ok := presets[preset]; ok {
+		if ps := tagged(preset); len(ps) > 0 {
 			return ps, nil
 		}
 		return nil, errcode.Field("preset", "unknown preset "+clip(preset, 32))
@@ -163,18 +210,24 @@ func (p *Portal) selectProviders(r *http.Request) ([]string, error) {
 // lookup streams a lookup as NDJSON: the plan, then each provider's answer
 // with the indicator's verdict so far as soon as it arrives, then done.
 func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
-	inds, bad := extract(r.PostFormValue("values"))
-	chosen, err := p.selectProviders(r)
+	inds, bad, err := p.extract(r.PostFormValue("values"))
+	chosen, err2 := p.selectProviders(r)
 	switch {
 	case err != nil:
+	case err2 != nil:
+		err = err2
 	case len(inds) == 0 && len(bad) == 0:
 		err = errcode.Field("values", "paste at least one indicator")
 	case len(inds) > MaxLookup:
 		err = errcode.Field("values", fmt.Sprintf("at most %d indicators per lookup (found %d)", MaxLookup, len(inds)))
 	}
 	if err != nil {
+		status := errcode.HTTPStatus(errcode.CodeOf(err))
+		if errors.Is(err, indicator.ErrTextTooLong) {
+			status = http.StatusRequestEntityTooLarge
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(statusOf(errcode.CodeOf(err)))
+		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(map[string]string{"error": errcode.Of(err).Message})
 		return
 	}

@@ -75,7 +75,7 @@ func (p *Portal) usage(w http.ResponseWriter, r *http.Request) {
 	me := auth.FromContext(r.Context())
 	st, err := p.stats(r, me.Username, nil)
 	if err != nil {
-		p.render(w, r, statusOf(errcode.CodeOf(err)), "usage", view{Title: "My usage", Error: errcode.Of(err).Message, Form: r.URL.Query()})
+		p.render(w, r, errcode.HTTPStatus(errcode.CodeOf(err)), "usage", view{Title: "My usage", Error: errcode.Of(err).Message, Form: r.URL.Query()})
 		return
 	}
 	if wantsCSV(r) {
@@ -109,7 +109,7 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := p.stats(r, "", names)
 	if err != nil {
-		p.render(w, r, statusOf(errcode.CodeOf(err)), "overview", view{Title: "Overview", Error: errcode.Of(err).Message, Form: r.URL.Query()})
+		p.render(w, r, errcode.HTTPStatus(errcode.CodeOf(err)), "overview", view{Title: "Overview", Error: errcode.Of(err).Message, Form: r.URL.Query()})
 		return
 	}
 	data := statsPage{Stats: st, RiverUI: p.cfg.RiverUI,
@@ -146,7 +146,7 @@ func (p *Portal) showUsers(w http.ResponseWriter, r *http.Request, status int, v
 // list again with the error and the submitted username (never a password).
 func (p *Portal) userChanged(w http.ResponseWriter, r *http.Request, err error, notice string) {
 	if err != nil {
-		p.showUsers(w, r, statusOf(errcode.CodeOf(err)), view{Error: errcode.Of(err).Message,
+		p.showUsers(w, r, errcode.HTTPStatus(errcode.CodeOf(err)), view{Error: errcode.Of(err).Message,
 			Form: url.Values{"username": {r.PostFormValue("username")}, "admin": {r.PostFormValue("admin")}}})
 		return
 	}
@@ -201,7 +201,7 @@ func (p *Portal) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	page, err := p.cfg.Accounting.Audit(r.Context(), f, 50, q.Get("after"))
 	if err != nil {
-		p.render(w, r, statusOf(errcode.CodeOf(err)), "audit", view{Title: "Audit log", Error: errcode.Of(err).Message, Form: q})
+		p.render(w, r, errcode.HTTPStatus(errcode.CodeOf(err)), "audit", view{Title: "Audit log", Error: errcode.Of(err).Message, Form: q})
 		return
 	}
 	data := auditPage{Records: page.Records}
@@ -272,7 +272,7 @@ func (p *Portal) reports(w http.ResponseWriter, r *http.Request) {
 		rep, err = p.cfg.Accounting.Report(r.Context(), from, to, strings.TrimSpace(q.Get("username")))
 	}
 	if err != nil {
-		p.render(w, r, statusOf(errcode.CodeOf(err)), "reports", view{Title: "Reports", Error: errcode.Of(err).Message, Form: q})
+		p.render(w, r, errcode.HTTPStatus(errcode.CodeOf(err)), "reports", view{Title: "Reports", Error: errcode.Of(err).Message, Form: q})
 		return
 	}
 	if wantsCSV(r) {

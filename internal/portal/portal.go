@@ -30,6 +30,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
@@ -53,6 +54,8 @@ type Config struct {
 	RiverUI string
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Extractor finds the indicators in what is pasted into the lookup box.
+	Extractor indicator.Extractor
 }
 
 // Portal is the web portal's http.Handler.

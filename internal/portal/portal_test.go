@@ -191,7 +191,7 @@ func TestSignIn(t *testing.T) {
 	if csp := login.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe") {
 		t.Errorf("CSP = %q", csp)
 	}
-	tok := csrfOf(t, login)
+	csrfOf(t, login) // the page carries a CSRF field
 
 	// no CSRF token: refused, no session
 	res := b.do("POST", "/portal/login", url.Values{"username": {"root"}, "password": {rootPW}}, nil)
@@ -199,7 +199,7 @@ func TestSignIn(t *testing.T) {
 		t.Fatalf("login without csrf: %d", res.status)
 	}
 	// wrong password: the one message, the password not echoed
-	tok = csrfOf(t, res)
+	tok := csrfOf(t, res)
 	res = b.do("POST", "/portal/login", url.Values{"csrf": {tok}, "username": {"root"}, "password": {"wrong-guess-xyz"}}, nil)
 	if res.status != http.StatusUnauthorized || !strings.Contains(res.body, "Incorrect username or password") || strings.Contains(res.body, "wrong-guess-xyz") {
 		t.Fatalf("bad password: %d %s", res.status, res.body)
@@ -408,7 +408,7 @@ func TestLookupInput(t *testing.T) {
 	}
 	many := ""
 	for i := range 101 {
-		many += fmt.Sprintf("10.0.%d.%d\n", i/200, i%200+1)
+		many += fmt.Sprintf("203.0.%d.%d\n", 113+i/200, i%200+1)
 	}
 	for name, c := range map[string]struct {
 		form   url.Values
@@ -420,6 +420,7 @@ func TestLookupInput(t *testing.T) {
 		"unknown provider": {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "providers": {"nosuch"}}, 400, "unknown provider"},
 		"unknown preset":   {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "preset": {"nosuch"}}, 400, "unknown preset"},
 		"too many":         {url.Values{"csrf": {csrf}, "values": {many}}, 400, "at most 100 indicators"},
+		"over 1 MiB":       {url.Values{"csrf": {csrf}, "values": {strings.Repeat("a", 1<<20+1)}}, 413, "longer than"},
 	} {
 		res := post(c.form, nil)
 		if res.status != c.status || !strings.Contains(res.body, c.msg) {
@@ -439,7 +440,7 @@ func TestLookupInput(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &plan); err != nil {
 		t.Fatal(err)
 	}
-	if plan.Type != "plan" || len(plan.Rows) != 2 || plan.Rows[0].Kind != "url" || plan.Rows[1].Value != "203.0.113.9" ||
+	if plan.Type != "plan" || len(plan.Rows) != 3 || plan.Rows[0].Kind != "url" || plan.Rows[1].Value != "evil.example" || plan.Rows[2].Value != "203.0.113.9" ||
 		len(plan.Invalid) != 1 || plan.Invalid[0].Input != "not_an_indicator" || lines[len(lines)-1] != `{"type":"done","row":0}` {
 		t.Errorf("stream: %s", res.body)
 	}

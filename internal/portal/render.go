@@ -182,25 +182,6 @@ func (p *Portal) render(w http.ResponseWriter, r *http.Request, status int, name
 	buf.WriteTo(w)
 }
 
-// statusOf maps an error code to an HTTP status.
-func statusOf(c errcode.Code) int {
-	switch c {
-	case errcode.Unauthenticated:
-		return http.StatusUnauthorized
-	case errcode.Forbidden:
-		return http.StatusForbidden
-	case errcode.BadRequest, errcode.BadIndicator:
-		return http.StatusBadRequest
-	case errcode.NotFound:
-		return http.StatusNotFound
-	case errcode.Conflict:
-		return http.StatusConflict
-	case errcode.RateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 // fail shows err on the message page; internal errors are logged here, once,
 // and shown generically.
 func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -208,5 +189,5 @@ func (p *Portal) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Code == errcode.Internal {
 		p.cfg.Logger.ErrorContext(r.Context(), "portal", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	p.render(w, r, statusOf(e.Code), "message", view{Title: "Error", Error: e.Message})
+	p.render(w, r, errcode.HTTPStatus(e.Code), "message", view{Title: "Error", Error: e.Message})
 }

@@ -183,7 +183,7 @@ func (p *Portal) login(w http.ResponseWriter, r *http.Request) {
 		if e.Code == errcode.Internal {
 			p.cfg.Logger.ErrorContext(r.Context(), "portal sign-in", "err", err)
 		}
-		p.renderLogin(w, r, statusOf(e.Code), view{Title: "Sign in", Error: e.Message}, username)
+		p.renderLogin(w, r, errcode.HTTPStatus(e.Code), view{Title: "Sign in", Error: e.Message}, username)
 		return
 	}
 	clearCookie(w, r, loginCookie, "/portal/login")

@@ -29,7 +29,15 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key required (free Individual plan): 1,000 checks/day; quota in X-RateLimit-* headers",
-		New:         newAbuseIPDB,
+		Summary:     AbuseIPDBSummary{},
+		Tags:        []string{"reputation"},
+		Description: "Crowd-sourced abuse reports on IP addresses with a 0–100 abuse confidence score.",
+		VerdictRules: []string{
+			"abuse confidence score ≥ 75: MALICIOUS, score = the confidence score",
+			"confidence score 25–74: SUSPICIOUS",
+			"confidence score below 25 (reports or none): BENIGN; a whitelisted address or Tor exit is named in the reason",
+		},
+		New: newAbuseIPDB,
 	})
 }
 

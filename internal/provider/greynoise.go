@@ -22,6 +22,16 @@ func init() {
 		NotFoundTTL: 6 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "key optional: 100 lookups/day per source IP without a key; a free community account meters a small search allowance",
+		Summary:     GreyNoiseSummary{},
+		Tags:        []string{"reputation"},
+		Description: "Whether an IP address scans the internet (noise) or is a known business service (RIOT).",
+		VerdictRules: []string{
+			"classification malicious: MALICIOUS 85",
+			"RIOT (a common business service): BENIGN 5",
+			"classification benign: BENIGN 10",
+			"noise, intent unknown: SUSPICIOUS 30",
+			"anything else: UNKNOWN; not observed (404) is not found, no verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) { return &greyNoise{Base: NewBase(d, cfg)}, nil }
 	Register(d)

@@ -24,7 +24,16 @@ func init() {
 		NotFoundTTL: 6 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "keyless, free for non-commercial use; no published limit (we default to 60/min), abuse is throttled with 429; data refreshed about weekly",
-		New:         newInternetDB,
+		Summary:     InternetDBSummary{},
+		Tags:        []string{"context"},
+		Description: "Shodan's free weekly snapshot of an IPv4 address: open ports, hostnames, tags and known CVEs.",
+		VerdictRules: []string{
+			"tag malware, c2, compromised or doublepulsar: MALICIOUS 80",
+			"tag tor, proxy, vpn or scanner: SUSPICIOUS 40",
+			"known vulnerabilities on exposed services: SUSPICIOUS 30",
+			"anything else: UNKNOWN (exposure is context, not a verdict)",
+		},
+		New: newInternetDB,
 	})
 }
 

@@ -26,6 +26,12 @@ func init() {
 		NotFoundTTL: 24 * time.Hour, // the only not-found is a bogon, which stays one
 		Timeout:     10 * time.Second,
 		FreeTier:    "free token required (ipinfo.io signup); the Lite API (ASN and country) is unlimited, default budget 1000/d",
+		Summary:     IPinfoSummary{},
+		Tags:        []string{"context"},
+		Description: "IPinfo Lite: the AS number, AS owner and country of an IP address.",
+		VerdictRules: []string{
+			"always UNKNOWN: network ownership is context, not a verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) {
 		return &ipinfo{Base: NewBase(d, cfg)}, nil

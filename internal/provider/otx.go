@@ -24,6 +24,15 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     25 * time.Second,
 		FreeTier:    "free; key recommended (anonymous reads are throttled); limits unpublished, 429 reported after sustained polling; slow (25 s timeout)",
+		Summary:     OTXSummary{},
+		Tags:        []string{"reputation"},
+		Description: "AlienVault OTX community pulses that mention an indicator, and OTX's own validations.",
+		VerdictRules: []string{
+			"a whitelist validation (whitelist, alexa, …): BENIGN 5",
+			"no pulse mentions it: UNKNOWN",
+			"≥ 3 pulses, or ≥ 1 pulse and a malware family: MALICIOUS 60+5 per pulse, at most 90",
+			"1–2 pulses: SUSPICIOUS 30+10 per pulse",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) { return &otx{Base: NewBase(d, cfg)}, nil }
 	Register(d)

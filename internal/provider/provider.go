@@ -4,14 +4,39 @@
 //
 // A provider file registers a stateless Descriptor in init(); main builds the
 // live providers once with New and keeps them in a Registry.
+//
+// # Adding a provider
+//
+// A provider is one file plus its testdata; nothing else names it
+// (TestProviderIsOneFile checks):
+//
+//   - internal/provider/<name>.go: the client, its typed <Type>Summary
+//     struct and its verdict function, and an init() that registers the
+//     Descriptor: name, kinds, key need, base URL, default rate and cache
+//     lifetimes, Summary (a zero <Type>Summary{}), Tags (the portal's
+//     presets, e.g. "reputation" or "context"), a one-sentence Description
+//     and the VerdictRules as text (docs/providers.md is generated from
+//     them by `gadget docs providers`).
+//   - internal/provider/testdata/<name>/*.json: real responses, scrubbed,
+//     and fake.json, the fake intel server's routes and answers for it
+//     (see internal/fakeintel): the documentation it follows, where the key
+//     goes, and which recording answers a listed, an ordinary and a
+//     not-found value of each kind.
+//   - internal/provider/<name>_test.go: the conformance suite
+//     (providertest) against the recordings.
+//
+// Then `make generate` writes the provider's GraphQL type, its field on
+// each indicator type that serves its kinds, and the field's resolver
+// (graph/gen). Configuration (GADGET_<NAME>_API_KEY, _BASE_URL, _RATE, …),
+// status, REST, River queues and the portal pick it up from the registry.
 package provider
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,6 +44,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
 )
 
 // KeyNeed says whether a provider needs an API key.
@@ -56,6 +82,20 @@ type Descriptor struct {
 	Timeout     time.Duration // default per-call timeout
 	FreeTier    string        // one line for the README: free-tier limits
 	New         func(Config) (Provider, error)
+
+	// Summary is a zero value of the provider's typed summary struct (the
+	// Summary a successful Result carries, e.g. VirusTotalSummary{}).
+	// graph/gen reads its fields to write the provider's GraphQL type.
+	Summary any
+	// Tags group providers for presets, e.g. "reputation" (says whether a
+	// value is bad) or "context" (who owns it, what runs there).
+	Tags []string
+	// Description says in one sentence what the provider tells about a
+	// value; it heads the provider's row in docs/providers.md.
+	Description string
+	// VerdictRules state, one line a rule and first match first, how the
+	// provider's answer becomes its verdict; docs/providers.md lists them.
+	VerdictRules []string
 }
 
 // Serves reports whether the provider can look up kind k.
@@ -125,59 +165,12 @@ type Quota struct {
 	Reset     time.Time // zero when unknown
 }
 
-// Rate is a request budget: Events per Per.
-type Rate struct {
-	Events int
-	Per    time.Duration
-}
-
-// IsZero reports whether the rate is unset (unlimited).
-func (r Rate) IsZero() bool { return r.Events <= 0 || r.Per <= 0 }
-
-// String formats the rate as ParseRate reads it, e.g. "4/m".
-func (r Rate) String() string {
-	if r.IsZero() {
-		return "unlimited"
-	}
-	unit := map[time.Duration]string{time.Second: "s", time.Minute: "m", time.Hour: "h", 24 * time.Hour: "d"}[r.Per]
-	if unit == "" {
-		return fmt.Sprintf("%d/%s", r.Events, r.Per)
-	}
-	return fmt.Sprintf("%d/%s", r.Events, unit)
-}
+// Rate is a request budget: Events per Per. It is the rate limiter's type,
+// so the limiter need not know about providers.
+type Rate = ratelimit.Rate
 
 // ParseRate reads "N/s", "N/m", "N/h", "N/d", "N/<duration>" or "unlimited".
-func ParseRate(s string) (Rate, error) {
-	s = strings.TrimSpace(s)
-	if s == "unlimited" || s == "0" {
-		return Rate{}, nil
-	}
-	n, per, ok := strings.Cut(s, "/")
-	if !ok {
-		return Rate{}, fmt.Errorf("rate %q: want N/s, N/m, N/h or N/d", s)
-	}
-	events, err := strconv.Atoi(strings.TrimSpace(n))
-	if err != nil || events <= 0 {
-		return Rate{}, fmt.Errorf("rate %q: count must be a positive integer", s)
-	}
-	var d time.Duration
-	switch p := strings.TrimSpace(per); p {
-	case "s", "sec", "second":
-		d = time.Second
-	case "m", "min", "minute":
-		d = time.Minute
-	case "h", "hour":
-		d = time.Hour
-	case "d", "day":
-		d = 24 * time.Hour
-	default:
-		d, err = time.ParseDuration(p)
-		if err != nil || d <= 0 {
-			return Rate{}, fmt.Errorf("rate %q: unknown period %q", s, p)
-		}
-	}
-	return Rate{Events: events, Per: d}, nil
-}
+func ParseRate(s string) (Rate, error) { return ratelimit.ParseRate(s) }
 
 var (
 	regMu       sync.RWMutex
@@ -189,8 +182,16 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
+	}
+	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue
+		if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			panic("provider: descriptor name " + strconv.Quote(d.Name) + ": want lower-case letters and digits")
+		}
+	}
+	if t := reflect.TypeOf(d.Summary); t == nil || t.Kind() != reflect.Struct || !strings.HasSuffix(t.Name(), "Summary") {
+		panic("provider: descriptor " + d.Name + ": Summary must be a struct value named <Type>Summary")
 	}
 	if _, dup := descriptors[d.Name]; dup {
 		panic("provider: duplicate descriptor " + d.Name)

@@ -33,6 +33,14 @@ func init() {
 		NotFoundTTL: time.Hour,      // an unregistered domain may be registered soon
 		Timeout:     10 * time.Second,
 		FreeTier:    "keyless; rdap.org and the registries it redirects to throttle per IP and are meant for low volume, default budget 10/m",
+		Summary:     RDAPSummary{},
+		Tags:        []string{"context"},
+		Description: "Registration data (RDAP) of a domain or IP network: registrar, dates, network owner.",
+		VerdictRules: []string{
+			"domain registered less than 30 days ago: SUSPICIOUS 50",
+			"other domains and IP networks: UNKNOWN (registration data is context)",
+			"404: not found, no verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) {
 		return &rdap{Base: NewBase(d, cfg), now: time.Now}, nil

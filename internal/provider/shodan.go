@@ -24,7 +24,13 @@ func init() {
 		NotFoundTTL: 6 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key with a paid Membership (one-time $49) required for host lookups, free keys get 403 (use internetdb instead); 1 request/s; host lookups use no query credits",
-		New:         newShodan,
+		Summary:     ShodanSummary{},
+		Tags:        []string{"context"},
+		Description: "The Shodan host record of an IP address: services, banners, tags and known CVEs.",
+		VerdictRules: []string{
+			"the same rules as internetdb: tag malware, c2, compromised or doublepulsar MALICIOUS 80; tor, proxy, vpn or scanner SUSPICIOUS 40; known CVEs SUSPICIOUS 30; otherwise UNKNOWN",
+		},
+		New: newShodan,
 	})
 }
 

@@ -25,6 +25,14 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m); IOCs older than 6 months expire from the API",
+		Summary:     ThreatFoxSummary{},
+		Tags:        []string{"reputation"},
+		Description: "abuse.ch ThreatFox: IOCs (C2 addresses, domains, URLs, hashes) reported as malicious.",
+		VerdictRules: []string{
+			"highest confidence ≥ 75: MALICIOUS, score = the confidence",
+			"highest confidence below 75: SUSPICIOUS, score = the confidence (at least 25)",
+			"no_result: not found, no verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) { return &threatFox{Base: NewBase(d, cfg)}, nil }
 	Register(d)

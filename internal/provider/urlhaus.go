@@ -23,6 +23,15 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m)",
+		Summary:     URLhausSummary{},
+		Tags:        []string{"reputation"},
+		Description: "abuse.ch URLhaus: URLs, hosts and payloads seen distributing malware.",
+		VerdictRules: []string{
+			"url online: MALICIOUS 95; url offline or unknown: SUSPICIOUS 60",
+			"host with at least one URL online: MALICIOUS 85; URLs listed, none online: SUSPICIOUS 50; no URLs: UNKNOWN",
+			"known payload: MALICIOUS 90",
+			"no_results: not found, no verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) { return &urlhaus{Base: NewBase(d, cfg)}, nil }
 	Register(d)

@@ -33,6 +33,14 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "search works without a key; a free API-Key raises the quota (about 30 searches/m, with hourly and daily windows; only 200 answers count)",
+		Summary:     URLScanSummary{},
+		Tags:        []string{"reputation"},
+		Description: "urlscan.io public scans of a domain, IP address or URL.",
+		VerdictRules: []string{
+			"returned scans tagged phish*, malware, malicious or scam: SUSPICIOUS 50 (tags are not vetted)",
+			"scanned, nothing flagged: UNKNOWN",
+			"total 0: not found, no verdict",
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) {
 		return &urlscan{Base: NewBase(d, cfg)}, nil

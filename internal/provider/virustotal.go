@@ -24,7 +24,16 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key required (free community key): 4 requests/min, 500/day, about 15.5K/month; the daily quota resets at 00:00 UTC",
-		New:         newVirusTotal,
+		Summary:     VirusTotalSummary{},
+		Tags:        []string{"reputation"},
+		Description: "VirusTotal: the verdicts of some 90 antivirus engines and URL scanners on any indicator.",
+		VerdictRules: []string{
+			"malicious ≥ 5, or ≥ 3 and ≥ 10 % of engines: MALICIOUS 50+5 per malicious engine, at most 100",
+			"malicious 1–4, or suspicious ≥ 3: SUSPICIOUS, at most 60",
+			"no malicious, suspicious 0–2: BENIGN 0",
+			"no engine gave a verdict: UNKNOWN",
+		},
+		New: newVirusTotal,
 	})
 }
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 	"time"
-
-	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // minSweep is the number of buckets below which idle ones are not swept.
@@ -48,7 +46,7 @@ func NewBuckets(now func() time.Time) *Buckets {
 }
 
 // interval is the time one token takes to refill; burst is the bucket size.
-func interval(rate provider.Rate) (every time.Duration, burst time.Duration) {
+func interval(rate Rate) (every time.Duration, burst time.Duration) {
 	every = max(rate.Per/time.Duration(rate.Events), 1)
 	return every, every * time.Duration(rate.Events)
 }
@@ -57,7 +55,7 @@ func interval(rate provider.Rate) (every time.Duration, burst time.Duration) {
 // returns 0; otherwise it consumes nothing and returns how long until a
 // token will be available. A zero rate is unlimited: Take returns 0. The
 // error is always nil.
-func (b *Buckets) Take(_ context.Context, key string, rate provider.Rate) (time.Duration, error) {
+func (b *Buckets) Take(_ context.Context, key string, rate Rate) (time.Duration, error) {
 	if rate.IsZero() {
 		return 0, nil
 	}
@@ -89,7 +87,7 @@ func (b *Buckets) Take(_ context.Context, key string, rate provider.Rate) (time.
 // when the drain ends it holds what it refilled since (at most the burst).
 // A later drain never shortens an earlier one. A zero rate is unlimited and
 // is not drained. The error is always nil.
-func (b *Buckets) Drain(_ context.Context, key string, rate provider.Rate, d time.Duration) error {
+func (b *Buckets) Drain(_ context.Context, key string, rate Rate, d time.Duration) error {
 	if rate.IsZero() {
 		return nil
 	}

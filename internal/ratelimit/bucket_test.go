@@ -9,14 +9,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // Limiter is the interface the enrichment engine declares (enrich.Limiter).
 type Limiter interface {
-	Take(ctx context.Context, key string, rate provider.Rate) (wait time.Duration, err error)
-	Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error
+	Take(ctx context.Context, key string, rate Rate) (wait time.Duration, err error)
+	Drain(ctx context.Context, key string, rate Rate, d time.Duration) error
 }
 
 var _ Limiter = (*Buckets)(nil)
@@ -43,13 +41,13 @@ func (c *clock) Advance(d time.Duration) {
 
 func TestBuckets(t *testing.T) {
 	t.Parallel()
-	perMin4 := provider.Rate{Events: 4, Per: time.Minute} // a token every 15s, burst 4
-	perHour7 := provider.Rate{Events: 7, Per: time.Hour}  // a token every 3600s/7
+	perMin4 := Rate{Events: 4, Per: time.Minute} // a token every 15s, burst 4
+	perHour7 := Rate{Events: 7, Per: time.Hour}  // a token every 3600s/7
 	// op is one call: Take by default, Drain when drain is set.
 	type op struct {
 		advance time.Duration
 		key     string // "k" when empty
-		rate    provider.Rate
+		rate    Rate
 		drain   bool
 		d       time.Duration // drain duration
 		n       int           // repeat the Take n times (1 when 0); each must wait want
@@ -92,11 +90,11 @@ func TestBuckets(t *testing.T) {
 			{rate: perMin4, want: 15 * time.Second},
 		}},
 		{"zero rate is unlimited", []op{
-			{rate: provider.Rate{}, n: 1000, want: 0},
-			{rate: provider.Rate{Events: 5}, n: 10, want: 0},
-			{rate: provider.Rate{Per: time.Second}, n: 10, want: 0},
-			{drain: true, rate: provider.Rate{}, d: time.Hour},
-			{rate: provider.Rate{}, want: 0},
+			{rate: Rate{}, n: 1000, want: 0},
+			{rate: Rate{Events: 5}, n: 10, want: 0},
+			{rate: Rate{Per: time.Second}, n: 10, want: 0},
+			{drain: true, rate: Rate{}, d: time.Hour},
+			{rate: Rate{}, want: 0},
 		}},
 		{"drain blocks for d", []op{
 			{rate: perMin4},
@@ -175,14 +173,14 @@ func TestBucketsNeverOverGrant(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		rate  provider.Rate
+		rate  Rate
 		drain bool
 		want  int64
 	}{
-		{"burst 7", provider.Rate{Events: 7, Per: time.Hour}, false, 7},
-		{"burst 1", provider.Rate{Events: 1, Per: time.Second}, false, 1},
-		{"burst above the callers", provider.Rate{Events: 80, Per: time.Second}, false, 50},
-		{"drained", provider.Rate{Events: 7, Per: time.Hour}, true, 0},
+		{"burst 7", Rate{Events: 7, Per: time.Hour}, false, 7},
+		{"burst 1", Rate{Events: 1, Per: time.Second}, false, 1},
+		{"burst above the callers", Rate{Events: 80, Per: time.Second}, false, 50},
+		{"drained", Rate{Events: 7, Per: time.Hour}, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -220,8 +218,8 @@ func TestBucketsForgetIdleKeys(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	b := NewBuckets(c.Now)
-	perSec := provider.Rate{Events: 1, Per: time.Second}
-	perDay := provider.Rate{Events: 1, Per: 24 * time.Hour}
+	perSec := Rate{Events: 1, Per: time.Second}
+	perDay := Rate{Events: 1, Per: 24 * time.Hour}
 	b.Take(ctx, "busy", perDay)                // refilling for a day
 	b.Drain(ctx, "drained", perSec, time.Hour) // blocked for an hour
 	b.Take(ctx, "fresh-then-full", perSec)     // full again in a second
@@ -241,7 +239,7 @@ func TestBucketsForgetIdleKeys(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		key  string
-		rate provider.Rate
+		rate Rate
 		want time.Duration
 	}{
 		{"busy", perDay, 24*time.Hour - time.Minute},

@@ -11,6 +11,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
@@ -27,8 +28,11 @@ type Config struct {
 	Started   time.Time
 	Providers func() []lookup.ProviderStatus
 	Now       func() time.Time
-	// MaxBodyBytes bounds request bodies (default 64 KiB).
+	// MaxBodyBytes bounds request bodies (default 64 KiB; POST /api/extract
+	// takes up to 1 MiB of text).
 	MaxBodyBytes int64
+	// Extractor finds indicators in pasted text (POST /api/extract).
+	Extractor indicator.Extractor
 }
 
 // API is the REST compatibility layer.
@@ -86,6 +90,7 @@ func (a *API) routes() []route {
 		{"GET", "/api/admin/log/{username}", auth.ScopeMon, "auditLog", a.logs},
 		{"GET", "/api/admin/reports", auth.ScopeMon, "usageReport", a.report},
 		{"GET", "/api/admin/report/{username}", auth.ScopeMon, "usageReport", a.report},
+		{"POST", "/api/extract", auth.ScopeTasks, "extract", a.extract},
 	}
 	for _, k := range kindRoutes {
 		rs = append(rs,
@@ -141,7 +146,11 @@ func (a *API) handle(rt route) http.Handler {
 			}
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
+			limit := a.cfg.MaxBodyBytes
+			if rt.path == "/api/extract" {
+				limit = max(limit, maxExtractBody)
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		start := a.cfg.Now()
 		cw := &countingWriter{ResponseWriter: w}
@@ -153,7 +162,7 @@ func (a *API) handle(rt route) http.Handler {
 		if err != nil {
 			writeError(cw, r, a.cfg.Logger, err, "")
 		}
-		if rt.op == "" || skip || a.cfg.Usage == nil || p == nil || err != nil && statusOf[errcode.CodeOf(err)] == http.StatusBadRequest {
+		if rt.op == "" || skip || a.cfg.Usage == nil || p == nil || err != nil && errcode.HTTPStatus(errcode.CodeOf(err)) == http.StatusBadRequest {
 			return
 		}
 		status := "ok"

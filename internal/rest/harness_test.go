@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
@@ -97,7 +98,7 @@ func newHarness(t *testing.T) *harness {
 	ts := tasks.NewService(tasks.Config{Store: st, Logger: log, Timeout: 8 * time.Second})
 	t.Cleanup(func() { ts.Wait(context.Background()) })
 	api := rest.New(rest.Config{Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
-		Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
+		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
 			return []lookup.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
 		}})
 	mux := http.NewServeMux()

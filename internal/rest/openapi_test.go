@@ -66,6 +66,7 @@ var bodies = map[string]string{
 	"createUser":      `{"username":"newbie","password":"newbie-password-1"}`,
 	"setUserPassword": `{"username":"carol","password":"carol-password-2"}`,
 	"setUserActive":   `{"username":"carol","account_active":true}`,
+	"extract":         `{"text":"C2 203.0.113.45:443 md5=44d88612fea8a8f36de82e1278abb02f src=10.1.2.3 inv.exe"}`,
 }
 
 // TestOpenAPIOperations walks the document and calls every operation,

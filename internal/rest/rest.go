@@ -13,22 +13,6 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// statusOf maps an error code to an HTTP status.
-var statusOf = map[errcode.Code]int{
-	errcode.Unauthenticated: http.StatusUnauthorized,
-	errcode.Forbidden:       http.StatusForbidden,
-	errcode.BadIndicator:    http.StatusBadRequest,
-	errcode.BadRequest:      http.StatusBadRequest,
-	errcode.NotFound:        http.StatusNotFound,
-	errcode.Conflict:        http.StatusConflict,
-	errcode.RateLimited:     http.StatusTooManyRequests,
-	errcode.UpstreamError:   http.StatusBadGateway,
-	errcode.Timeout:         http.StatusGatewayTimeout,
-	errcode.NotConfigured:   http.StatusServiceUnavailable,
-	errcode.ComplexityLimit: http.StatusBadRequest,
-	errcode.Internal:        http.StatusInternalServerError,
-}
-
 // errorBody is the original's {"detail": …}, plus our code and field.
 type errorBody struct {
 	Detail string `json:"detail"`
@@ -42,9 +26,9 @@ type errorBody struct {
 // are logged once here and shown generically.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, oauth string) {
 	e := errcode.Of(err)
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusInternalServerError
+	status := errcode.HTTPStatus(e.Code)
+	if isTooLarge(err) {
+		status = http.StatusRequestEntityTooLarge
 	}
 	if e.Code == errcode.Internal {
 		log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)

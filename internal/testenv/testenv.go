@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,8 +41,23 @@ func Name(prefix string) string {
 	return prefix + hex.EncodeToString(b[:])
 }
 
+// PoolConns bounds each pgx pool opened on a URL from Postgres in a test
+// (not a benchmark): the store's pool and its job-queue pool alike, so an
+// app in a test holds at most 2×PoolConns connections. The bound that
+// keeps go test ./... under PostgreSQL's default max_connections (100, 3
+// reserved): at default parallelism on 2 cores, 2 packages run at once and
+// each runs at most 2 tests at once; only cmd/gadget runs apps, at most 4
+// in one test (TestRiverAcrossProcesses) and 2 in any other, so
+// (4+2)×2×PoolConns = 48, plus a test's own pool and set-up connections
+// (≤ 8), plus the other package (internal/jobs: 2 tests × 2 pools ×
+// PoolConns = 16) = 72. Pools open connections on demand, so fewer are
+// used in practice.
+const PoolConns = 4
+
 // Postgres creates a fresh schema, drops it when the test ends, and returns
-// a URL whose search_path is that schema.
+// a URL whose search_path is that schema, and (in a test) whose pools hold
+// at most PoolConns connections. A pgx.Connect on the URL needs the
+// pool_max_conns parameter removed; pgxpool.New takes it as it is.
 func Postgres(t testing.TB) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -72,6 +88,9 @@ func Postgres(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	if _, bench := t.(*testing.B); !bench && !q.Has("pool_max_conns") {
+		q.Set("pool_max_conns", strconv.Itoa(PoolConns))
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -56,7 +56,12 @@
     if (ev.type === "plan") {
       state.invalid = ev.invalid || [];
       invalid.replaceChildren();
-      state.invalid.forEach(function (b) { invalid.appendChild(el("li", {}, b.input + ": " + b.error)); });
+      state.invalid.forEach(function (b) {
+        var li = el("li", { "data-kind": b.kind || "invalid" });
+        li.appendChild(el("strong", {}, (b.kind || "invalid") + " "));
+        li.appendChild(document.createTextNode(b.input + ": " + b.error));
+        invalid.appendChild(li);
+      });
       (ev.rows || []).forEach(function (row, i) {
         var tr = el("tr", { "data-value": row.value });
         tr.appendChild(el("th", { scope: "row" }, row.value));
@@ -74,7 +79,7 @@
       r.verdict = ev.verdict;
       renderRow(ev.row);
     } else if (ev.type === "done") {
-      status.textContent = "Done: " + state.rows.length + " indicator(s)" + (state.invalid.length ? ", " + state.invalid.length + " invalid line(s)" : "") + ".";
+      status.textContent = "Done: " + state.rows.length + " indicator(s)" + (state.invalid.length ? ", " + state.invalid.length + " left out (listed with the reason)" : "") + ".";
       exportBox.hidden = state.rows.length === 0;
       form.setAttribute("data-done", "true");
     }

@@ -9,7 +9,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
 )
 
 // Buckets are token buckets in Redis, one per key and one budget for every
@@ -30,7 +30,7 @@ func NewBuckets(rdb redis.UniversalClient, prefix string) *Buckets {
 }
 
 // limit is rate as redis_rate reads it; rate is not zero.
-func limit(rate provider.Rate) redis_rate.Limit {
+func limit(rate ratelimit.Rate) redis_rate.Limit {
 	return redis_rate.Limit{Rate: rate.Events, Burst: rate.Events, Period: rate.Per}
 }
 
@@ -39,7 +39,7 @@ func limit(rate provider.Rate) redis_rate.Limit {
 // token will be available: the rest of a drain, or else redis_rate's
 // RetryAfter. A zero rate is unlimited: Take returns 0 without asking Redis.
 // It makes two round trips: the drain first, then the bucket.
-func (b *Buckets) Take(ctx context.Context, key string, rate provider.Rate) (time.Duration, error) {
+func (b *Buckets) Take(ctx context.Context, key string, rate ratelimit.Rate) (time.Duration, error) {
 	if rate.IsZero() {
 		return 0, nil
 	}
@@ -77,7 +77,7 @@ return 0
 // when the drain ends it holds what it refilled since (at most the burst).
 // A later drain never shortens an earlier one. A zero rate is unlimited and
 // is not drained.
-func (b *Buckets) Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error {
+func (b *Buckets) Drain(ctx context.Context, key string, rate ratelimit.Rate, d time.Duration) error {
 	if rate.IsZero() {
 		return nil
 	}

@@ -9,14 +9,14 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/testenv"
 )
 
 // Limiter is the interface the enrichment engine declares (enrich.Limiter).
 type Limiter interface {
-	Take(ctx context.Context, key string, rate provider.Rate) (wait time.Duration, err error)
-	Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error
+	Take(ctx context.Context, key string, rate ratelimit.Rate) (wait time.Duration, err error)
+	Drain(ctx context.Context, key string, rate ratelimit.Rate, d time.Duration) error
 }
 
 var _ Limiter = (*Buckets)(nil)
@@ -49,12 +49,12 @@ func TestBucketsSharedByReplicas(t *testing.T) {
 	rdb, prefix := redisEnv(t)
 	tests := []struct {
 		name string
-		rate provider.Rate
+		rate ratelimit.Rate
 		want int64 // tokens granted of 20 concurrent Takes
 	}{
-		{"5 per minute", provider.Rate{Events: 5, Per: time.Minute}, 5},
-		{"1 per hour", provider.Rate{Events: 1, Per: time.Hour}, 1},
-		{"7 per day", provider.Rate{Events: 7, Per: 24 * time.Hour}, 7},
+		{"5 per minute", ratelimit.Rate{Events: 5, Per: time.Minute}, 5},
+		{"1 per hour", ratelimit.Rate{Events: 1, Per: time.Hour}, 1},
+		{"7 per day", ratelimit.Rate{Events: 7, Per: 24 * time.Hour}, 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,7 @@ func TestBucketsWait(t *testing.T) {
 	rdb, prefix := redisEnv(t)
 	ctx := context.Background()
 	b := NewBuckets(rdb, prefix)
-	rate := provider.Rate{Events: 5, Per: time.Minute} // a token every 12s
+	rate := ratelimit.Rate{Events: 5, Per: time.Minute} // a token every 12s
 	for i := range 5 {
 		if w, err := b.Take(ctx, "k", rate); w != 0 || err != nil {
 			t.Fatalf("burst token %d: wait %v err %v", i+1, w, err)
@@ -111,7 +111,7 @@ func TestBucketsRefill(t *testing.T) {
 	rdb, prefix := redisEnv(t)
 	ctx := context.Background()
 	b := NewBuckets(rdb, prefix)
-	rate := provider.Rate{Events: 2, Per: 200 * time.Millisecond} // a token every 100ms
+	rate := ratelimit.Rate{Events: 2, Per: 200 * time.Millisecond} // a token every 100ms
 	for range 2 {
 		if w, err := b.Take(ctx, "k", rate); w != 0 || err != nil {
 			t.Fatalf("burst: wait %v err %v", w, err)
@@ -139,7 +139,7 @@ func TestBucketsRefill(t *testing.T) {
 func TestBucketsUnlimited(t *testing.T) {
 	t.Parallel()
 	b := NewBuckets(deadRedis(t), "x:") // a zero rate never asks Redis
-	for _, rate := range []provider.Rate{{}, {Events: 5}, {Per: time.Second}} {
+	for _, rate := range []ratelimit.Rate{{}, {Events: 5}, {Per: time.Second}} {
 		if w, err := b.Take(context.Background(), "k", rate); w != 0 || err != nil {
 			t.Errorf("Take(%v): wait %v err %v", rate, w, err)
 		}
@@ -152,7 +152,7 @@ func TestBucketsUnlimited(t *testing.T) {
 func TestBucketsRedisDown(t *testing.T) {
 	t.Parallel()
 	b := NewBuckets(deadRedis(t), "x:")
-	rate := provider.Rate{Events: 5, Per: time.Minute}
+	rate := ratelimit.Rate{Events: 5, Per: time.Minute}
 	if _, err := b.Take(context.Background(), "k", rate); err == nil {
 		t.Error("Take: no error")
 	}
@@ -168,7 +168,7 @@ func TestBucketsDrainShared(t *testing.T) {
 	rdb, prefix := redisEnv(t)
 	ctx := context.Background()
 	a, b := NewBuckets(rdb, prefix), NewBuckets(rdb, prefix)
-	rate := provider.Rate{Events: 100, Per: time.Second} // a token every 10ms
+	rate := ratelimit.Rate{Events: 100, Per: time.Second} // a token every 10ms
 	const d = 500 * time.Millisecond
 	start := time.Now()
 	if err := a.Drain(ctx, "k", rate, d); err != nil {
@@ -209,7 +209,7 @@ func TestBucketsDrainShared(t *testing.T) {
 func TestBucketsDrainEmpties(t *testing.T) {
 	t.Parallel()
 	rdb, prefix := redisEnv(t)
-	rate := provider.Rate{Events: 5, Per: time.Minute} // a token every 12s
+	rate := ratelimit.Rate{Events: 5, Per: time.Minute} // a token every 12s
 	tests := []struct {
 		name  string
 		taken int
@@ -261,7 +261,7 @@ func TestBucketsDrainNeverShortens(t *testing.T) {
 	rdb, prefix := redisEnv(t)
 	ctx := context.Background()
 	a, b := NewBuckets(rdb, prefix), NewBuckets(rdb, prefix)
-	rate := provider.Rate{Events: 1000, Per: time.Second}
+	rate := ratelimit.Rate{Events: 1000, Per: time.Second}
 	tests := []struct {
 		name   string
 		drains []time.Duration

@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"riverqueue.com/riverui"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
+	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
+	"github.com/inspector-gadget/gadget/internal/server"
+	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/tasks"
+)
+
+// Login throttling: the original allowed 5 attempts a minute per client.
+const (
+	loginFailures = 5
+	loginWindow   = time.Minute
+)
+
+// taskGrace is how long a REST task may outlive its lookup's deadline
+// (writing its answer).
+const taskGrace = 5 * time.Second
+
+// buildOptions say what a command needs besides the services every command
+// shares.
+type buildOptions struct {
+	// migrate applies the database's (and River's) migrations first.
+	migrate bool
+	// queues picks the River queues this process works, with their
+	// concurrency; nil: the process only inserts jobs and waits for them.
+	queues func(*provider.Registry) (map[string]int, error)
+	// http builds the HTTP surface (a.handler) and what only it uses: the
+	// REST tasks and River UI.
+	http bool
+}
+
+// build wires one process from a validated configuration: storage, Redis,
+// accounts, accounting, providers, the engine and its executor, and (with
+// opts.http) the whole HTTP surface. Everything is built here, in order,
+// and only here; the returned app is complete and nothing mutates it
+// afterwards. It starts nothing: start runs the background parts, close
+// stops them. On error whatever was opened is closed.
+func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log, started: time.Now(), registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			a.close(context.Background())
+		}
+	}()
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = server.NewMetrics(a.registry)
+	if a.store, err = openStore(ctx, cfg, log, opts.migrate); err != nil {
+		return nil, err
+	}
+	var throttle auth.Throttle = ratelimit.NewFailures(loginFailures, loginWindow)
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, errors.New("GADGET_REDIS_URL: cannot parse")
+		}
+		a.redis = redis.NewClient(opt)
+		throttle = redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginFailures, loginWindow)
+	}
+	secret, err := cfg.secret()
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret: %w", err)
+	}
+	tokens, err := auth.NewTokens(secret, cfg.TokenTTL, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
+	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, AccountCacheTTL: cfg.AccountCacheTTL})
+	if err != nil {
+		return nil, err
+	}
+	a.acct = accounting.NewService(a.store, nil)
+	if a.providers, err = buildProviders(cfg, log); err != nil {
+		return nil, err
+	}
+	if err := a.buildEngine(ctx, opts.queues); err != nil {
+		return nil, err
+	}
+	if opts.http {
+		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
+		if a.jobs != nil {
+			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
+				return nil, fmt.Errorf("river ui: %w", err)
+			}
+		}
+		if a.handler, err = a.httpHandler(); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// openStore opens the database, applying its migrations (and River's, on
+// PostgreSQL) when migrate is set.
+func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*store.Store, error) {
+	s, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if !migrate {
+		return s, nil
+	}
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	for _, m := range applied {
+		log.Info("migration applied", "file", m)
+	}
+	if cfg.IsPostgres() {
+		n, err := jobs.Migrate(ctx, s.Pool())
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if n > 0 {
+			log.Info("river migrations applied", "count", n)
+		}
+	}
+	return s, nil
+}
+
+// buildEngine builds the engine lookups use: inline, or handing provider
+// calls to River jobs (worked here when queues picks any).
+func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registry) (map[string]int, error)) error {
+	cfg := a.cfg
+	var queues map[string]int
+	if pickQueues != nil && cfg.Executor == "river" {
+		var err error
+		if queues, err = pickQueues(a.providers); err != nil {
+			return err
+		}
+	}
+	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
+	if cfg.Executor == "river" {
+		qp, err := a.store.QueuePool(ctx)
+		if err != nil {
+			return err
+		}
+		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, JobTimeout: cfg.JobTimeout,
+			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
+			// answers of jobs worked elsewhere reach a process-local cache through their notices
+			KeepUnclaimed: a.redis == nil})
+		if err != nil {
+			return err
+		}
+		exec = a.jobs.Executor
+	}
+	var err error
+	a.engine, err = p.engine(exec)
+	return err
+}
+
+// newRiverUI builds River UI over the process's River client; it has no
+// authentication of its own, so adminRoutes puts it behind the MON scope.
+func newRiverUI(rt *jobs.Runtime, log *slog.Logger) (*riverui.Handler, error) {
+	return riverui.NewHandler(&riverui.HandlerOpts{
+		Endpoints: riverui.NewEndpoints(rt.Client, nil),
+		Logger:    log.With("component", "riverui"),
+		Prefix:    riverUIPrefix,
+	})
+}
+
+// start runs the background parts: the River runtime (dispatcher, and
+// workers when this process works queues) and River UI. They run until
+// close, not until ctx ends, so requests and tasks in flight at SIGTERM can
+// still finish.
+func (a *app) start(ctx context.Context) error {
+	if a.jobs != nil {
+		if err := a.jobs.Start(ctx); err != nil {
+			return err
+		}
+	}
+	if a.riverUI != nil {
+		uiCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		if err := a.riverUI.Start(uiCtx); err != nil {
+			cancel()
+			return fmt.Errorf("river ui: %w", err)
+		}
+		a.stopUI = cancel
+	}
+	return nil
+}
+
+// close waits for REST tasks in flight (until ctx ends), stops the job
+// runtime, flushes usage records and closes connections, in that order:
+// a task's lookup may still need the jobs, and both write usage.
+func (a *app) close(ctx context.Context) {
+	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
+		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
+	}
+	if a.stopUI != nil {
+		a.stopUI()
+	}
+	if a.jobs != nil {
+		if err := a.jobs.Stop(ctx); err != nil {
+			a.log.Error("stop job workers", "err", err)
+		}
+	}
+	if a.writer != nil {
+		if err := a.writer.Close(ctx); err != nil {
+			a.log.Error("usage flush", "err", err)
+		}
+	}
+	if a.redis != nil {
+		a.redis.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// httpHandler wires the HTTP surface from the finished services.
+func (a *app) httpHandler() (http.Handler, error) {
+	extra := map[string]http.Handler{}
+	portal, err := a.portalRoutes()
+	if err != nil {
+		return nil, err
+	}
+	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes()} {
+		for pattern, h := range part {
+			if _, dup := extra[pattern]; dup {
+				return nil, fmt.Errorf("route %q registered twice", pattern)
+			}
+			extra[pattern] = h
+		}
+	}
+	return a.serverHandler(extra), nil
+}
