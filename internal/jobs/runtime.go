@@ -18,11 +18,11 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 )
 
-// Latency settings. River's defaults (100 ms fetch cooldown, 1 s poll, and
-// batched completion) add about 250 ms before a waiter sees an answer; a
-// 1 ms cooldown wakes a worker on each insert's NOTIFY at once, and a 50 ms
-// poll caps the delay when a NOTIFY was merged away. The worker completes
-// its job itself (JobCompleteTx), bypassing the batched completer.
+// Latency settings: a 1 ms fetch cooldown wakes a worker on each insert's
+// NOTIFY at once, and a 100 ms poll caps the delay when a NOTIFY was merged
+// away (River's defaults, 100 ms and 1 s, add about 250 ms before a waiter
+// sees an answer). The worker completes its job itself (JobCompleteTx),
+// bypassing the batched completer.
 const (
 	FetchCooldown     = time.Millisecond
 	FetchPollInterval = 100 * time.Millisecond
