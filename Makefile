@@ -54,9 +54,10 @@ lint:
 	$(GO) tool staticcheck ./...
 	$(GO) test -count=1 -run '^TestLayering' .
 
-## fuzz: fuzz the indicator parser for a while
+## fuzz: fuzz the indicator parser and the extractor for a while each
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(or $(FUZZTIME),60s) ./internal/indicator/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(or $(FUZZTIME),60s) ./internal/indicator/
+	$(GO) test -run '^$$' -fuzz '^FuzzExtract$$' -fuzztime $(or $(FUZZTIME),60s) ./internal/indicator/
 
 clean:
 	rm -rf bin

@@ -520,10 +520,11 @@ func (sc *scanner) notFileHash(i int) string {
 	if sc.inARN(i) {
 		return "part of an AWS resource name (arn:): an identifier, not a file hash"
 	}
-	key := sc.keyBefore(i)
-	if key == "" {
-		key = sc.keyBefore(sc.valueStart(i))
+	raw := sc.rawKeyBefore(i)
+	if raw == "" {
+		raw = sc.rawKeyBefore(sc.valueStart(i))
 	}
+	key := strings.ToLower(raw)
 	for _, k := range []string{"md5", "sha1", "sha256", "sha-1", "sha-256", "filehash"} {
 		if strings.Contains(key, k) {
 			return ""
@@ -531,6 +532,12 @@ func (sc *scanner) notFileHash(i int) string {
 	}
 	if why := hashLabelReason(key); why != "" {
 		return why
+	}
+	if isIDLabel(raw) {
+		return "labelled " + raw + ": an identifier, not a file hash"
+	}
+	if outer := sc.quotedKey(i); outer != "" && outer != raw && (isIDLabel(outer) || hashLabelReason(strings.ToLower(outer)) != "") {
+		return "inside " + outer + ": an identifier, not a file hash"
 	}
 	// A generic label ("hash", "value") may sit inside an object named for
 	// what it is: "ja3": {"hash": "…"}.
@@ -597,7 +604,10 @@ func (sc *scanner) valueStart(i int) int {
 
 // keyBefore returns the lower-cased label written just before s[i] as
 // "key=", "key: ", `"key": "`, `key="` or "key=>", or "".
-func (sc *scanner) keyBefore(i int) string {
+func (sc *scanner) keyBefore(i int) string { return strings.ToLower(sc.rawKeyBefore(i)) }
+
+// rawKeyBefore is keyBefore without lower-casing.
+func (sc *scanner) rawKeyBefore(i int) string {
 	s := sc.s
 	k := i
 	defer func() { sc.e.steps += i - k }()
@@ -618,7 +628,48 @@ func (sc *scanner) keyBefore(i int) string {
 	for k > 0 && end-k < 48 && (isWordByte(s[k-1])) {
 		k--
 	}
-	return strings.ToLower(s[k:end])
+	return s[k:end]
+}
+
+// isIDLabel reports whether a label has "id" as one of its words:
+// "sensor_id", "SensorId", "customerIDString", "detect.id".
+func isIDLabel(label string) bool {
+	start := 0
+	for k := 1; k <= len(label); k++ {
+		boundary := k == len(label) || !isAlnum(label[k]) ||
+			isLowerOrDigit(label[k-1]) && isUpper(label[k]) ||
+			k+1 < len(label) && isUpper(label[k-1]) && isUpper(label[k]) && isLower(label[k+1])
+		if !boundary {
+			continue
+		}
+		if strings.EqualFold(label[start:k], "id") {
+			return true
+		}
+		start = k
+		if k < len(label) && !isAlnum(label[k]) {
+			start = k + 1
+		}
+	}
+	return false
+}
+
+func isUpper(c byte) bool        { return 'A' <= c && c <= 'Z' }
+func isLower(c byte) bool        { return 'a' <= c && c <= 'z' }
+func isLowerOrDigit(c byte) bool { return isLower(c) || isDigit(c) }
+
+// quotedKey returns the label of the quoted value holding s[i]
+// (`"DetectId": "ldt:<hex>:…"`), or "".
+func (sc *scanner) quotedKey(i int) string {
+	s := sc.s
+	k := i
+	for k > 0 && i-k < 128 && s[k-1] != '"' && s[k-1] != '\n' {
+		k--
+	}
+	sc.e.steps += i - k
+	if k == 0 || s[k-1] != '"' {
+		return ""
+	}
+	return sc.rawKeyBefore(k)
 }
 
 // wordBefore returns the lower-cased word before s[i], skipping spaces.
@@ -711,7 +762,7 @@ func (sc *scanner) dotted(i, j int, tail bool) {
 	case versionWords[sc.wordBefore(i)]:
 		sc.ignore(i, j, "version number (after \""+sc.wordBefore(i)+"\"), not an ipv4 address")
 		return
-	case i >= 2 && s[i-1] == '/' && isAlpha(s[i-2]):
+	case i >= 2 && s[i-1] == '/' && isProductName(s[max(0, i-33):i-1]):
 		sc.ignore(i, j, "version number of a product (name/version), not an ipv4 address")
 		return
 	}
@@ -740,6 +791,22 @@ func (sc *scanner) dotted(i, j int, tail bool) {
 		end = portEnd(s, j)
 	}
 	sc.add(ind, i, end, "")
+}
+
+// isProductName reports whether the end of s is a product token of a
+// User-Agent or Server header ("Chrome", "Edg", "OPR", "curl"), so that
+// "Chrome/120.0.1.2" is a version; "HIER_DIRECT/203.0.113.5" (squid) and
+// "DIRECT/…" are not products.
+func isProductName(s string) bool {
+	k := len(s)
+	for k > 0 && isAlnum(s[k-1]) {
+		k--
+	}
+	name := s[k:]
+	if name == "" || !isAlpha(name[0]) || k > 0 && (s[k-1] == '_' || s[k-1] == '-') {
+		return false
+	}
+	return !(len(name) > 3 && strings.ToUpper(name) == name)
 }
 
 // fileExtTLDs are top-level domains that are also common file extensions:

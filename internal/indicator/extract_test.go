@@ -65,6 +65,18 @@ func TestExtract(t *testing.T) {
 		{"[:]//", "http[:]//evil.example/a", []found{
 			{indicator.URL, "http://evil.example/a", "http[:]//evil.example/a"}, {indicator.Domain, "evil.example", "evil.example"}}},
 		{"regex dot", `evil\.example\.com`, []found{{indicator.Domain, "evil.example.com", `evil\.example\.com`}}},
+		{"spaced dots", "evil [.] example and evil2 [dot] example", []found{
+			{indicator.Domain, "evil.example", "evil [.] example"}, {indicator.Domain, "evil2.example", "evil2 [dot] example"}}},
+		{"hXXps[:]//", "hXXps[:]//login[.]example[.]org/o365", []found{
+			{indicator.URL, "https://login.example.org/o365", "hXXps[:]//login[.]example[.]org/o365"},
+			{indicator.Domain, "login.example.org", "login[.]example[.]org"}}},
+		{"[/] and [://]", "hxxp[://]evil[.]example[/]a", []found{
+			{indicator.URL, "http://evil.example/a", "hxxp[://]evil[.]example[/]a"}, {indicator.Domain, "evil.example", "evil[.]example"}}},
+		{"ldap in jndi", "${jndi:ldap://jndi.example.com:1389/a}", []found{{indicator.Domain, "jndi.example.com", "jndi.example.com:1389"}}},
+		{"quoted-printable", "Content-Transfer-Encoding: quoted-printable\n\n<a href=3D\"https://evil.example/a?b=3Dc&amp;d=3De=\n\">", []found{
+			{indicator.URL, "https://evil.example/a?b=c&d=e", "https://evil.example/a?b=3Dc&amp;d=3De"}, {indicator.Domain, "evil.example", "evil.example"}}},
+		{"squid hierarchy", "HIER_DIRECT/203.0.113.45 DIRECT/198.51.100.7", []found{
+			{indicator.IPv4, "203.0.113.45", "203.0.113.45"}, {indicator.IPv4, "198.51.100.7", "198.51.100.7"}}},
 		{"defanged ip", "203.0.113[.]45 and 198[.]51[.]100[.]7", []found{
 			{indicator.IPv4, "203.0.113.45", "203.0.113[.]45"}, {indicator.IPv4, "198.51.100.7", "198[.]51[.]100[.]7"}}},
 		{"percent-encoded url", "https://r.example.com/?u=https%3A%2F%2Fevil.example%2Fx&t=1", []found{
@@ -134,6 +146,8 @@ func TestExtractRefuses(t *testing.T) {
 		{"imphash", "IMPHASH=F34D5F2D4577ED6D9CEEC516C1F5A744", "F34D5F2D4577ED6D9CEEC516C1F5A744", "imphash"},
 		{"ja3 object", `"ja3":{"hash":"72a589da586844d7f0818ce684948eea"}`, "72a589da586844d7f0818ce684948eea", "ja3"},
 		{"trace id", "trace_id=4bf92f3577b34da6a3ce929d0e0e4736", "4bf92f3577b34da6a3ce929d0e0e4736", "identifier"},
+		{"camel-case id", `"customerIDString":"0123456789abcdef0123456789abcdef"`, "0123456789abcdef0123456789abcdef", "identifier"},
+		{"id inside a value", `"DetectId":"ldt:0123456789abcdef0123456789abcdef:38001492174"`, "0123456789abcdef0123456789abcdef", "identifier"},
 		{"arn", `"arn": "arn:aws:guardduty:us-east-1:123456789012:detector/12abc34d567e8fa901bc2d34e56789f0/finding/x"`, "12abc34d567e8fa901bc2d34e56789f0", "resource name"},
 		{"cidr", "block 198.51.100.0/24", "198.51.100.0/24", "cidr"},
 		{"cidr v6", "block 2001:db8::/32", "2001:db8::/32", "cidr"},
