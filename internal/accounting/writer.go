@@ -54,10 +54,11 @@ func NewWriter(store Store, c WriterConfig) *Writer {
 	return w
 }
 
-// item is a queued audit record or ledger call.
+// item is a queued audit record, ledger call or counter delta.
 type item struct {
-	rec  *Record
-	call *Call
+	rec     *Record
+	call    *Call
+	counter *Counter
 }
 
 // Record queues an audit record for writing. After Close it writes r
@@ -67,6 +68,15 @@ func (w *Writer) Record(ctx context.Context, r Record) {
 		r.At = time.Now()
 	}
 	w.queue(ctx, item{rec: &r})
+}
+
+// Count queues the counters of calls whose ledger rows were written
+// elsewhere (in a River job's completing transaction).
+func (w *Writer) Count(ctx context.Context, calls []Call) {
+	for i := range calls {
+		c := calls[i].Counter()
+		w.queue(ctx, item{counter: &c})
+	}
 }
 
 // Call queues a ledger row for an upstream call.
@@ -116,18 +126,19 @@ type counterKey struct {
 	day           time.Time
 }
 
-func (b *batcher) len() int { return len(b.audit) + len(b.calls) }
+func (b *batcher) len() int { return len(b.audit) + len(b.calls) + len(b.counters) }
 
 func (b *batcher) add(it item) {
-	var cs []Counter
-	if it.rec != nil {
+	switch {
+	case it.rec != nil:
 		b.audit = append(b.audit, *it.rec)
-		cs = it.rec.counters()
-	} else {
+		b.count(it.rec.counters()...)
+	case it.call != nil:
 		b.calls = append(b.calls, *it.call)
-		cs = []Counter{it.call.Counter()}
+		b.count(it.call.Counter())
+	default:
+		b.count(*it.counter)
 	}
-	b.count(cs...)
 }
 
 // count adds counter deltas, summing those of one user, api and day.

@@ -40,7 +40,8 @@ const (
 type Config struct {
 	Pool    *pgxpool.Pool
 	Fetcher *enrich.Fetcher // makes the workers' provider calls
-	Usage   UsageStore
+	Usage   UsageStore      // writes the ledger rows in the completing transaction
+	Counts  Counters        // optional: adds the calls to the daily counters
 	// Queues are the provider queues this process works, with their
 	// concurrency; empty: this process only inserts and waits (--workers=0).
 	Queues      map[string]int
@@ -99,7 +100,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, usage: c.Usage, channel: channel, timeout: c.JobTimeout,
+	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, usage: c.Usage, counts: c.Counts, channel: channel, timeout: c.JobTimeout,
 		log: c.Logger, now: c.Now, committer: newCommitter(c.Pool)}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {

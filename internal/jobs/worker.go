@@ -20,9 +20,15 @@ import (
 )
 
 // UsageStore queues the statements that write the ledger rows of a job's
-// calls (and their counters), for a worker's completing transaction.
+// calls, for a worker's completing transaction.
 type UsageStore interface {
 	QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call)
+}
+
+// Counters adds up the calls a worker recorded into the daily counters,
+// in batches (the accounting writer).
+type Counters interface {
+	Count(ctx context.Context, calls []accounting.Call)
 }
 
 // maxTokenSleep is how long a worker sleeps for a token before it snoozes
@@ -35,6 +41,7 @@ type Worker struct {
 	pool    *pgxpool.Pool
 	fetcher *enrich.Fetcher
 	usage   UsageStore
+	counts  Counters
 	channel string
 	timeout time.Duration
 	log     *slog.Logger
@@ -226,7 +233,15 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
 	w.handOff(sent)
+	w.count(ctx, rows)
 	return nil
+}
+
+// count hands the committed calls to the daily counters.
+func (w *Worker) count(ctx context.Context, rows []accounting.Call) {
+	if w.counts != nil && len(rows) > 0 {
+		w.counts.Count(context.WithoutCancel(ctx), rows)
+	}
 }
 
 // handOff gives a committed notice to this process's waiters.
@@ -251,6 +266,7 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
 	w.handOff(sent)
+	w.count(ctx, rows)
 	return nil
 }
 

@@ -44,11 +44,11 @@ func (s *Store) WriteUsage(ctx context.Context, b accounting.Batch) error {
 	return tx.Commit()
 }
 
-// QueueCalls adds the ledger rows of a River job's calls and their counters
-// to b, a pgx batch the worker sends inside its completing transaction
-// (PostgreSQL).
+// QueueCalls adds the ledger rows of a River job's calls to b, a pgx batch
+// the worker sends inside its completing transaction (PostgreSQL); their
+// counters go through the usage writer's batches.
 func (s *Store) QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call) {
-	for _, q := range append(s.callInserts(calls, jobID), s.counterUpserts(accounting.NewBatch(nil, calls).Counters)...) {
+	for _, q := range s.callInserts(calls, jobID) {
 		b.Queue(q.query, q.args...)
 	}
 }
