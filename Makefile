@@ -10,8 +10,8 @@ BIN       := bin/gadget
 run: build
 	./$(BIN) serve
 
-## demo: the fake intel server plus gadget pointed at it (offline, real-looking answers)
-demo:
+## demo: the fake intel server plus gadget pointed at it (offline, real-looking answers); the same build as run
+demo: build
 	./scripts/demo.sh
 
 ## bench: enrichment and River benchmarks against the fake intel server (PostgreSQL and Redis for River); prints the figures
@@ -21,8 +21,10 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkRiverOverhead' -benchtime 1x -count 1 ./cmd/gadget
 	$(GO) test -run '^$$' -bench 'BenchmarkRoundTrip' -benchtime 1x -count 1 ./internal/jobs
 
+## build: bin/gadget and bin/fakeintel in one go build (shared packages compiled once; the Go build cache makes a second make run or make demo only relink)
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gadget
+	@mkdir -p bin
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/gadget ./cmd/fakeintel
 
 ## test: the whole suite, including PostgreSQL and Redis integration tests (starts the installed servers when they are stopped)
 test:
@@ -31,17 +33,18 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed)
+## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed) and docs/providers.md
 generate:
 	$(GO) generate ./ent/...
 	$(GO) run ./graph/gen
 	$(GO) tool gqlgen generate
 	$(GO) run ./internal/store/migrategen -name change
 	gofmt -w graph ent
+	$(GO) run ./cmd/gadget docs providers
 
 ## check-generated: fail if `make generate` changes any committed file
 check-generated: generate
-	@git status --porcelain -- ent graph internal/store/migrations | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@git status --porcelain -- ent graph internal/store/migrations docs/providers.md | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
 
 ## migrations: write a new migration named NAME after changing ent/schema
 migrations:

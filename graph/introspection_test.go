@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // gqlResponse is a GraphQL answer with its errors' codes.
@@ -56,7 +57,7 @@ func TestStandardIntrospectionQueries(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, gerr := gqlparser.LoadQuery(NewExecutableSchema(Config{}).Schema(), string(b))
+			doc, gerr := gqlparser.LoadQueryWithRules(NewExecutableSchema(Config{}).Schema(), string(b), rules.NewDefaultRules())
 			if gerr != nil {
 				t.Fatal(gerr)
 			}

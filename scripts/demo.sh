@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Inspector Gadget demo, fully offline: builds bin/gadget and bin/fakeintel,
+# Inspector Gadget demo, fully offline: with bin/gadget and bin/fakeintel
+# from `make build` (make demo builds them, the same build make run uses),
 # starts the fake intel server (recorded provider answers with realistic
 # latency) and runs `gadget serve` against it with a demo database under
 # ./data/demo/. Ctrl-C stops both.
 #
 # Environment: GADGET_ROOT_PASSWORD (default demo-password-please-change),
 # GADGET_ADDR (default 127.0.0.1:8080), FAKEINTEL_ADDR (default
-# 127.0.0.1:9000), FAKEINTEL_LATENCY / FAKEINTEL_JITTER (150ms / 100ms), GO.
+# 127.0.0.1:9000), FAKEINTEL_LATENCY / FAKEINTEL_JITTER (150ms / 100ms).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-GO=${GO:-go}
 FAKE_ADDR=${FAKEINTEL_ADDR:-127.0.0.1:9000}
 GADGET_LISTEN=${GADGET_ADDR:-127.0.0.1:8080}
 DEMO_DIR=./data/demo
@@ -26,10 +26,13 @@ else
 	password_arg="password=$GADGET_ROOT_PASSWORD"
 fi
 
-echo "demo: building bin/gadget and bin/fakeintel"
-mkdir -p bin "$DEMO_DIR"
-"$GO" build -o bin/gadget ./cmd/gadget
-"$GO" build -o bin/fakeintel ./cmd/fakeintel
+for b in bin/gadget bin/fakeintel; do
+	if [[ ! -x $b ]]; then
+		echo "demo: $b is missing: run make demo (it builds both)" >&2
+		exit 1
+	fi
+done
+mkdir -p "$DEMO_DIR"
 
 fake_pid=""
 gadget_pid=""
@@ -91,7 +94,7 @@ base="http://$GADGET_LISTEN"
 fake="http://$FAKE_ADDR"
 cat <<EOF
 
-Inspector Gadget demo on $base  (GraphiQL at $base/, portal at $base/portal/)
+Inspector Gadget demo on $base  (GraphiQL at $base/, portal at $base/portal/, REST docs at $base/docs)
   sign in as root, password $password_note
   fake intel at $fake (log $fake_log); every provider points there with key demo-key
 
@@ -105,9 +108,11 @@ Inspector Gadget demo on $base  (GraphiQL at $base/, portal at $base/portal/)
   curl -s -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
     -d '{"query":"{ indicator(value: \\"hxxp://evil[.]example/payload\\") { value verdict { level score reasons } } }"}' $base/graphql
 
-  values to try: evil.example, hxxp://malicious[.]example/drop.exe, 203.0.113.45 (malicious-looking),
-                 8.8.8.8, example.org (ordinary), notfound.example, 192.0.2.1 (not found),
-                 ea372104f1e9f069068e3752b543c7b0 (a sample hash)
+  values to try and the combined verdicts they get (the whole table: docs/demo.md):
+    MALICIOUS  203.0.113.45, evil.example, hxxp://malicious[.]example/drop.exe,
+               ea372104f1e9f069068e3752b543c7b0 (a recorded malware sample)
+    BENIGN     8.8.8.8, 1.1.1.1, example.org (ordinary: clean answers, no listing)
+    UNKNOWN    notfound.example, 00000000000000000000000000000042 (no provider knows them)
   make a provider fail: curl -X POST '$fake/_fakeintel/fail?provider=virustotal&status=429&retry_after=30'
   counters:             curl $fake/_fakeintel/stats
 

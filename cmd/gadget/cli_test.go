@@ -211,3 +211,21 @@ func TestExecutorDefaultsAndWorkerQueues(t *testing.T) {
 		}
 	}
 }
+
+// TestServeBanner: after "listening on", serve prints where GraphiQL, the
+// portal and the REST docs are, and a hint only when no provider has a key.
+func TestServeBanner(t *testing.T) {
+	t.Parallel()
+	bare := start(t, map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"), "GADGET_ROOT_PASSWORD": rootPW})
+	out := bare.stdout.String()
+	for _, want := range []string{"GraphiQL     " + bare.base + "/\n", "portal       " + bare.base + "/portal/\n", "REST docs    " + bare.base + "/docs\n", "no provider keys configured — see docs/providers.md, or try `make demo`"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("serve printed no %q:\n%s", want, out)
+		}
+	}
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"), "GADGET_ROOT_PASSWORD": rootPW}
+	withFake(t, env)
+	if keyed := start(t, env); strings.Contains(keyed.stdout.String(), "no provider keys") {
+		t.Errorf("the hint is printed although every provider has a key:\n%s", keyed.stdout.String())
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 
 	"github.com/inspector-gadget/gadget/graph"
 )
@@ -28,7 +29,7 @@ func TestPlaygroundExamples(t *testing.T) {
 	}
 	wantOrder := []string{"LookUpIndicator", "LookUpBatch", "MyUsage", "UsageReport"}
 	for i, e := range examples {
-		doc, err := gqlparser.LoadQuery(schema, e.Query)
+		doc, err := gqlparser.LoadQueryWithRules(schema, e.Query, rules.NewDefaultRules())
 		if err != nil {
 			t.Errorf("example %q does not validate: %v", e.Name, err)
 			continue

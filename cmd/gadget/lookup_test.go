@@ -56,7 +56,7 @@ func TestLookupCommand(t *testing.T) {
 		t.Errorf("calls urlhaus=%d otx=%d", fake.Calls("urlhaus"), fake.Calls("otx"))
 	}
 
-	r = lookupCLI(t, env, "", "--json", "203.0.113.40")
+	r = lookupCLI(t, env, "", "--json", "203.0.113.40") // listed: every provider has an answer
 	if r.code != 0 {
 		t.Fatalf("exit %d: %v", r.code, r.err)
 	}

@@ -59,6 +59,7 @@ Usage:
   gadget user create|passwd|enable|disable|list
   gadget lookup [--providers a,b] [--json] VALUE... | -
                                        enrich indicators from the command line, no server
+  gadget docs providers                write docs/providers.md from the provider descriptors
   gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "lookup":
 		return cmdLookup(ctx, rest, getenv, stdin, stdout, stderr)
+	case "docs":
+		return cmdDocs(ctx, rest, stdout)
 	case "extract":
 		return cmdExtract(ctx, rest, getenv, stdin, stdout, stderr)
 	case "version":

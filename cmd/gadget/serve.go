@@ -100,6 +100,7 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		IdleTimeout:       2 * time.Minute,
 	}
 	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
+	printBanner(stdout, "http://"+displayAddr(ln.Addr()), cfg)
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
 
 	errc := make(chan error, 1)

@@ -175,6 +175,12 @@ func parseManifest(b []byte) (*manifest, error) {
 		}
 	}
 	for _, a := range m.answers() {
+		if len(a.Body) > 0 { // served compact, as the services answer
+			var b bytes.Buffer
+			if err := json.Compact(&b, a.Body); err == nil {
+				a.Body = b.Bytes()
+			}
+		}
 		for _, c := range strings.Split(a.Class, "|") {
 			if _, ok := classNames[c]; c != "" && !ok {
 				errs = append(errs, fmt.Errorf("answer %s: unknown class %q", a.File, c))

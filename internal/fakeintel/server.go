@@ -448,24 +448,6 @@ func segments(escaped string) []string {
 	return parts
 }
 
-// is reports whether the path is exactly want (with "*" matching any one
-// segment) and returns the segments "*" matched.
-func (c *call) is(want ...string) ([]string, bool) {
-	if len(c.segs) != len(want) {
-		return nil, false
-	}
-	var vals []string
-	for i, w := range want {
-		switch {
-		case w == "*":
-			vals = append(vals, c.segs[i])
-		case w != c.segs[i]:
-			return nil, false
-		}
-	}
-	return vals, true
-}
-
 // form parses a form-urlencoded body; another content type reads as empty,
 // as at the real services.
 func (c *call) form() url.Values {

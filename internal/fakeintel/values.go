@@ -183,26 +183,6 @@ func isURL(v string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
-// kindOf guesses the kind of a free-form search term (ThreatFox).
-func kindOf(v string) kind {
-	if _, k := ipKind(v); k != kindNone {
-		return k
-	}
-	if k := hashKind(v); k != kindNone {
-		return k
-	}
-	if strings.Contains(v, "://") {
-		if isURL(v) {
-			return kindURL
-		}
-		return kindNone
-	}
-	if isDomain(v) {
-		return kindDomain
-	}
-	return kindNone
-}
-
 // vtURLID decodes VirusTotal's URL identifier: the unpadded base64url of the
 // URL, or the SHA-256 of the canonical URL (then the URL is unknown).
 func vtURLID(id string) (u string, ok bool) {
