@@ -17,6 +17,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/task"
+	"github.com/inspector-gadget/gadget/ent/upstreamcall"
+	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 
@@ -32,6 +34,10 @@ type Client struct {
 	JobCall *JobCallClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// UpstreamCall is the client for interacting with the UpstreamCall builders.
+	UpstreamCall *UpstreamCallClient
+	// UsageCounter is the client for interacting with the UsageCounter builders.
+	UsageCounter *UsageCounterClient
 	// UsageLog is the client for interacting with the UsageLog builders.
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
@@ -49,6 +55,8 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.JobCall = NewJobCallClient(c.config)
 	c.Task = NewTaskClient(c.config)
+	c.UpstreamCall = NewUpstreamCallClient(c.config)
+	c.UsageCounter = NewUsageCounterClient(c.config)
 	c.UsageLog = NewUsageLogClient(c.config)
 	c.User = NewUserClient(c.config)
 }
@@ -141,12 +149,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		JobCall:  NewJobCallClient(cfg),
-		Task:     NewTaskClient(cfg),
-		UsageLog: NewUsageLogClient(cfg),
-		User:     NewUserClient(cfg),
+		ctx:          ctx,
+		config:       cfg,
+		JobCall:      NewJobCallClient(cfg),
+		Task:         NewTaskClient(cfg),
+		UpstreamCall: NewUpstreamCallClient(cfg),
+		UsageCounter: NewUsageCounterClient(cfg),
+		UsageLog:     NewUsageLogClient(cfg),
+		User:         NewUserClient(cfg),
 	}, nil
 }
 
@@ -164,12 +174,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:      ctx,
-		config:   cfg,
-		JobCall:  NewJobCallClient(cfg),
-		Task:     NewTaskClient(cfg),
-		UsageLog: NewUsageLogClient(cfg),
-		User:     NewUserClient(cfg),
+		ctx:          ctx,
+		config:       cfg,
+		JobCall:      NewJobCallClient(cfg),
+		Task:         NewTaskClient(cfg),
+		UpstreamCall: NewUpstreamCallClient(cfg),
+		UsageCounter: NewUsageCounterClient(cfg),
+		UsageLog:     NewUsageLogClient(cfg),
+		User:         NewUserClient(cfg),
 	}, nil
 }
 
@@ -198,19 +210,21 @@ func (c *Client) Close() error {
 // Use adds the mutation hooks to all the entity clients.
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
-	c.JobCall.Use(hooks...)
-	c.Task.Use(hooks...)
-	c.UsageLog.Use(hooks...)
-	c.User.Use(hooks...)
+	for _, n := range []interface{ Use(...Hook) }{
+		c.JobCall, c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+	} {
+		n.Use(hooks...)
+	}
 }
 
 // Intercept adds the query interceptors to all the entity clients.
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
-	c.JobCall.Intercept(interceptors...)
-	c.Task.Intercept(interceptors...)
-	c.UsageLog.Intercept(interceptors...)
-	c.User.Intercept(interceptors...)
+	for _, n := range []interface{ Intercept(...Interceptor) }{
+		c.JobCall, c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+	} {
+		n.Intercept(interceptors...)
+	}
 }
 
 // Mutate implements the ent.Mutator interface.
@@ -220,6 +234,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.JobCall.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
+	case *UpstreamCallMutation:
+		return c.UpstreamCall.mutate(ctx, m)
+	case *UsageCounterMutation:
+		return c.UsageCounter.mutate(ctx, m)
 	case *UsageLogMutation:
 		return c.UsageLog.mutate(ctx, m)
 	case *UserMutation:
@@ -495,6 +513,272 @@ func (c *TaskClient) mutate(ctx context.Context, m *TaskMutation) (Value, error)
 	}
 }
 
+// UpstreamCallClient is a client for the UpstreamCall schema.
+type UpstreamCallClient struct {
+	config
+}
+
+// NewUpstreamCallClient returns a client for the UpstreamCall from the given config.
+func NewUpstreamCallClient(c config) *UpstreamCallClient {
+	return &UpstreamCallClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `upstreamcall.Hooks(f(g(h())))`.
+func (c *UpstreamCallClient) Use(hooks ...Hook) {
+	c.hooks.UpstreamCall = append(c.hooks.UpstreamCall, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `upstreamcall.Intercept(f(g(h())))`.
+func (c *UpstreamCallClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UpstreamCall = append(c.inters.UpstreamCall, interceptors...)
+}
+
+// Create returns a builder for creating a UpstreamCall entity.
+func (c *UpstreamCallClient) Create() *UpstreamCallCreate {
+	mutation := newUpstreamCallMutation(c.config, OpCreate)
+	return &UpstreamCallCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UpstreamCall entities.
+func (c *UpstreamCallClient) CreateBulk(builders ...*UpstreamCallCreate) *UpstreamCallCreateBulk {
+	return &UpstreamCallCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UpstreamCallClient) MapCreateBulk(slice any, setFunc func(*UpstreamCallCreate, int)) *UpstreamCallCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UpstreamCallCreateBulk{err: fmt.Errorf("calling to UpstreamCallClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UpstreamCallCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UpstreamCallCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UpstreamCall.
+func (c *UpstreamCallClient) Update() *UpstreamCallUpdate {
+	mutation := newUpstreamCallMutation(c.config, OpUpdate)
+	return &UpstreamCallUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UpstreamCallClient) UpdateOne(_m *UpstreamCall) *UpstreamCallUpdateOne {
+	mutation := newUpstreamCallMutation(c.config, OpUpdateOne, withUpstreamCall(_m))
+	return &UpstreamCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UpstreamCallClient) UpdateOneID(id uuid.UUID) *UpstreamCallUpdateOne {
+	mutation := newUpstreamCallMutation(c.config, OpUpdateOne, withUpstreamCallID(id))
+	return &UpstreamCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UpstreamCall.
+func (c *UpstreamCallClient) Delete() *UpstreamCallDelete {
+	mutation := newUpstreamCallMutation(c.config, OpDelete)
+	return &UpstreamCallDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UpstreamCallClient) DeleteOne(_m *UpstreamCall) *UpstreamCallDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UpstreamCallClient) DeleteOneID(id uuid.UUID) *UpstreamCallDeleteOne {
+	builder := c.Delete().Where(upstreamcall.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UpstreamCallDeleteOne{builder}
+}
+
+// Query returns a query builder for UpstreamCall.
+func (c *UpstreamCallClient) Query() *UpstreamCallQuery {
+	return &UpstreamCallQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUpstreamCall},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UpstreamCall entity by its id.
+func (c *UpstreamCallClient) Get(ctx context.Context, id uuid.UUID) (*UpstreamCall, error) {
+	return c.Query().Where(upstreamcall.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UpstreamCallClient) GetX(ctx context.Context, id uuid.UUID) *UpstreamCall {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UpstreamCallClient) Hooks() []Hook {
+	return c.hooks.UpstreamCall
+}
+
+// Interceptors returns the client interceptors.
+func (c *UpstreamCallClient) Interceptors() []Interceptor {
+	return c.inters.UpstreamCall
+}
+
+func (c *UpstreamCallClient) mutate(ctx context.Context, m *UpstreamCallMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UpstreamCallCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UpstreamCallUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UpstreamCallUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UpstreamCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UpstreamCall mutation op: %q", m.Op())
+	}
+}
+
+// UsageCounterClient is a client for the UsageCounter schema.
+type UsageCounterClient struct {
+	config
+}
+
+// NewUsageCounterClient returns a client for the UsageCounter from the given config.
+func NewUsageCounterClient(c config) *UsageCounterClient {
+	return &UsageCounterClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `usagecounter.Hooks(f(g(h())))`.
+func (c *UsageCounterClient) Use(hooks ...Hook) {
+	c.hooks.UsageCounter = append(c.hooks.UsageCounter, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `usagecounter.Intercept(f(g(h())))`.
+func (c *UsageCounterClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UsageCounter = append(c.inters.UsageCounter, interceptors...)
+}
+
+// Create returns a builder for creating a UsageCounter entity.
+func (c *UsageCounterClient) Create() *UsageCounterCreate {
+	mutation := newUsageCounterMutation(c.config, OpCreate)
+	return &UsageCounterCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UsageCounter entities.
+func (c *UsageCounterClient) CreateBulk(builders ...*UsageCounterCreate) *UsageCounterCreateBulk {
+	return &UsageCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UsageCounterClient) MapCreateBulk(slice any, setFunc func(*UsageCounterCreate, int)) *UsageCounterCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UsageCounterCreateBulk{err: fmt.Errorf("calling to UsageCounterClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UsageCounterCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UsageCounterCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UsageCounter.
+func (c *UsageCounterClient) Update() *UsageCounterUpdate {
+	mutation := newUsageCounterMutation(c.config, OpUpdate)
+	return &UsageCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UsageCounterClient) UpdateOne(_m *UsageCounter) *UsageCounterUpdateOne {
+	mutation := newUsageCounterMutation(c.config, OpUpdateOne, withUsageCounter(_m))
+	return &UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UsageCounterClient) UpdateOneID(id int) *UsageCounterUpdateOne {
+	mutation := newUsageCounterMutation(c.config, OpUpdateOne, withUsageCounterID(id))
+	return &UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UsageCounter.
+func (c *UsageCounterClient) Delete() *UsageCounterDelete {
+	mutation := newUsageCounterMutation(c.config, OpDelete)
+	return &UsageCounterDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UsageCounterClient) DeleteOne(_m *UsageCounter) *UsageCounterDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UsageCounterClient) DeleteOneID(id int) *UsageCounterDeleteOne {
+	builder := c.Delete().Where(usagecounter.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UsageCounterDeleteOne{builder}
+}
+
+// Query returns a query builder for UsageCounter.
+func (c *UsageCounterClient) Query() *UsageCounterQuery {
+	return &UsageCounterQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUsageCounter},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UsageCounter entity by its id.
+func (c *UsageCounterClient) Get(ctx context.Context, id int) (*UsageCounter, error) {
+	return c.Query().Where(usagecounter.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UsageCounterClient) GetX(ctx context.Context, id int) *UsageCounter {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UsageCounterClient) Hooks() []Hook {
+	return c.hooks.UsageCounter
+}
+
+// Interceptors returns the client interceptors.
+func (c *UsageCounterClient) Interceptors() []Interceptor {
+	return c.inters.UsageCounter
+}
+
+func (c *UsageCounterClient) mutate(ctx context.Context, m *UsageCounterMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UsageCounterCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UsageCounterUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UsageCounterUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UsageCounterDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UsageCounter mutation op: %q", m.Op())
+	}
+}
+
 // UsageLogClient is a client for the UsageLog schema.
 type UsageLogClient struct {
 	config
@@ -764,10 +1048,10 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		JobCall, Task, UsageLog, User []ent.Hook
+		JobCall, Task, UpstreamCall, UsageCounter, UsageLog, User []ent.Hook
 	}
 	inters struct {
-		JobCall, Task, UsageLog, User []ent.Interceptor
+		JobCall, Task, UpstreamCall, UsageCounter, UsageLog, User []ent.Interceptor
 	}
 )
 

@@ -14,6 +14,8 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/task"
+	"github.com/inspector-gadget/gadget/ent/upstreamcall"
+	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 )
@@ -76,10 +78,12 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			jobcall.Table:  jobcall.ValidColumn,
-			task.Table:     task.ValidColumn,
-			usagelog.Table: usagelog.ValidColumn,
-			user.Table:     user.ValidColumn,
+			jobcall.Table:      jobcall.ValidColumn,
+			task.Table:         task.ValidColumn,
+			upstreamcall.Table: upstreamcall.ValidColumn,
+			usagecounter.Table: usagecounter.ValidColumn,
+			usagelog.Table:     usagelog.ValidColumn,
+			user.Table:         user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

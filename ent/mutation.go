@@ -15,6 +15,8 @@ import (
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/predicate"
 	"github.com/inspector-gadget/gadget/ent/task"
+	"github.com/inspector-gadget/gadget/ent/upstreamcall"
+	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 )
@@ -28,10 +30,12 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeJobCall  = "JobCall"
-	TypeTask     = "Task"
-	TypeUsageLog = "UsageLog"
-	TypeUser     = "User"
+	TypeJobCall      = "JobCall"
+	TypeTask         = "Task"
+	TypeUpstreamCall = "UpstreamCall"
+	TypeUsageCounter = "UsageCounter"
+	TypeUsageLog     = "UsageLog"
+	TypeUser         = "User"
 )
 
 // JobCallMutation represents an operation that mutates the JobCall nodes in the graph.
@@ -1382,6 +1386,1941 @@ func (m *TaskMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Task edge %s", name)
 }
 
+// UpstreamCallMutation represents an operation that mutates the UpstreamCall nodes in the graph.
+type UpstreamCallMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	at            *time.Time
+	username      *string
+	provider      *string
+	endpoint      *string
+	parameters    *string
+	status        *string
+	bytes         *int64
+	addbytes      *int64
+	latency_ms    *int64
+	addlatency_ms *int64
+	job_id        *int64
+	addjob_id     *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*UpstreamCall, error)
+	predicates    []predicate.UpstreamCall
+}
+
+var _ ent.Mutation = (*UpstreamCallMutation)(nil)
+
+// upstreamcallOption allows management of the mutation configuration using functional options.
+type upstreamcallOption func(*UpstreamCallMutation)
+
+// newUpstreamCallMutation creates new mutation for the UpstreamCall entity.
+func newUpstreamCallMutation(c config, op Op, opts ...upstreamcallOption) *UpstreamCallMutation {
+	m := &UpstreamCallMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUpstreamCall,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUpstreamCallID sets the ID field of the mutation.
+func withUpstreamCallID(id uuid.UUID) upstreamcallOption {
+	return func(m *UpstreamCallMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UpstreamCall
+		)
+		m.oldValue = func(ctx context.Context) (*UpstreamCall, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UpstreamCall.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUpstreamCall sets the old UpstreamCall of the mutation.
+func withUpstreamCall(node *UpstreamCall) upstreamcallOption {
+	return func(m *UpstreamCallMutation) {
+		m.oldValue = func(context.Context) (*UpstreamCall, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UpstreamCallMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UpstreamCallMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of UpstreamCall entities.
+func (m *UpstreamCallMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UpstreamCallMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UpstreamCallMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UpstreamCall.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAt sets the "at" field.
+func (m *UpstreamCallMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *UpstreamCallMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *UpstreamCallMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *UpstreamCallMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *UpstreamCallMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *UpstreamCallMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetProvider sets the "provider" field.
+func (m *UpstreamCallMutation) SetProvider(s string) {
+	m.provider = &s
+}
+
+// Provider returns the value of the "provider" field in the mutation.
+func (m *UpstreamCallMutation) Provider() (r string, exists bool) {
+	v := m.provider
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvider returns the old "provider" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldProvider(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvider is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvider requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvider: %w", err)
+	}
+	return oldValue.Provider, nil
+}
+
+// ResetProvider resets all changes to the "provider" field.
+func (m *UpstreamCallMutation) ResetProvider() {
+	m.provider = nil
+}
+
+// SetEndpoint sets the "endpoint" field.
+func (m *UpstreamCallMutation) SetEndpoint(s string) {
+	m.endpoint = &s
+}
+
+// Endpoint returns the value of the "endpoint" field in the mutation.
+func (m *UpstreamCallMutation) Endpoint() (r string, exists bool) {
+	v := m.endpoint
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndpoint returns the old "endpoint" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldEndpoint(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndpoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndpoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndpoint: %w", err)
+	}
+	return oldValue.Endpoint, nil
+}
+
+// ResetEndpoint resets all changes to the "endpoint" field.
+func (m *UpstreamCallMutation) ResetEndpoint() {
+	m.endpoint = nil
+}
+
+// SetParameters sets the "parameters" field.
+func (m *UpstreamCallMutation) SetParameters(s string) {
+	m.parameters = &s
+}
+
+// Parameters returns the value of the "parameters" field in the mutation.
+func (m *UpstreamCallMutation) Parameters() (r string, exists bool) {
+	v := m.parameters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParameters returns the old "parameters" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldParameters(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParameters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParameters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParameters: %w", err)
+	}
+	return oldValue.Parameters, nil
+}
+
+// ResetParameters resets all changes to the "parameters" field.
+func (m *UpstreamCallMutation) ResetParameters() {
+	m.parameters = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *UpstreamCallMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *UpstreamCallMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *UpstreamCallMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetBytes sets the "bytes" field.
+func (m *UpstreamCallMutation) SetBytes(i int64) {
+	m.bytes = &i
+	m.addbytes = nil
+}
+
+// Bytes returns the value of the "bytes" field in the mutation.
+func (m *UpstreamCallMutation) Bytes() (r int64, exists bool) {
+	v := m.bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBytes returns the old "bytes" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldBytes(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBytes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBytes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBytes: %w", err)
+	}
+	return oldValue.Bytes, nil
+}
+
+// AddBytes adds i to the "bytes" field.
+func (m *UpstreamCallMutation) AddBytes(i int64) {
+	if m.addbytes != nil {
+		*m.addbytes += i
+	} else {
+		m.addbytes = &i
+	}
+}
+
+// AddedBytes returns the value that was added to the "bytes" field in this mutation.
+func (m *UpstreamCallMutation) AddedBytes() (r int64, exists bool) {
+	v := m.addbytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBytes resets all changes to the "bytes" field.
+func (m *UpstreamCallMutation) ResetBytes() {
+	m.bytes = nil
+	m.addbytes = nil
+}
+
+// SetLatencyMs sets the "latency_ms" field.
+func (m *UpstreamCallMutation) SetLatencyMs(i int64) {
+	m.latency_ms = &i
+	m.addlatency_ms = nil
+}
+
+// LatencyMs returns the value of the "latency_ms" field in the mutation.
+func (m *UpstreamCallMutation) LatencyMs() (r int64, exists bool) {
+	v := m.latency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatencyMs returns the old "latency_ms" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldLatencyMs(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatencyMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatencyMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatencyMs: %w", err)
+	}
+	return oldValue.LatencyMs, nil
+}
+
+// AddLatencyMs adds i to the "latency_ms" field.
+func (m *UpstreamCallMutation) AddLatencyMs(i int64) {
+	if m.addlatency_ms != nil {
+		*m.addlatency_ms += i
+	} else {
+		m.addlatency_ms = &i
+	}
+}
+
+// AddedLatencyMs returns the value that was added to the "latency_ms" field in this mutation.
+func (m *UpstreamCallMutation) AddedLatencyMs() (r int64, exists bool) {
+	v := m.addlatency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLatencyMs resets all changes to the "latency_ms" field.
+func (m *UpstreamCallMutation) ResetLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+}
+
+// SetJobID sets the "job_id" field.
+func (m *UpstreamCallMutation) SetJobID(i int64) {
+	m.job_id = &i
+	m.addjob_id = nil
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *UpstreamCallMutation) JobID() (r int64, exists bool) {
+	v := m.job_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the UpstreamCall entity.
+// If the UpstreamCall object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UpstreamCallMutation) OldJobID(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// AddJobID adds i to the "job_id" field.
+func (m *UpstreamCallMutation) AddJobID(i int64) {
+	if m.addjob_id != nil {
+		*m.addjob_id += i
+	} else {
+		m.addjob_id = &i
+	}
+}
+
+// AddedJobID returns the value that was added to the "job_id" field in this mutation.
+func (m *UpstreamCallMutation) AddedJobID() (r int64, exists bool) {
+	v := m.addjob_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearJobID clears the value of the "job_id" field.
+func (m *UpstreamCallMutation) ClearJobID() {
+	m.job_id = nil
+	m.addjob_id = nil
+	m.clearedFields[upstreamcall.FieldJobID] = struct{}{}
+}
+
+// JobIDCleared returns if the "job_id" field was cleared in this mutation.
+func (m *UpstreamCallMutation) JobIDCleared() bool {
+	_, ok := m.clearedFields[upstreamcall.FieldJobID]
+	return ok
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *UpstreamCallMutation) ResetJobID() {
+	m.job_id = nil
+	m.addjob_id = nil
+	delete(m.clearedFields, upstreamcall.FieldJobID)
+}
+
+// Where appends a list predicates to the UpstreamCallMutation builder.
+func (m *UpstreamCallMutation) Where(ps ...predicate.UpstreamCall) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UpstreamCallMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UpstreamCallMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UpstreamCall, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UpstreamCallMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UpstreamCallMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UpstreamCall).
+func (m *UpstreamCallMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UpstreamCallMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.at != nil {
+		fields = append(fields, upstreamcall.FieldAt)
+	}
+	if m.username != nil {
+		fields = append(fields, upstreamcall.FieldUsername)
+	}
+	if m.provider != nil {
+		fields = append(fields, upstreamcall.FieldProvider)
+	}
+	if m.endpoint != nil {
+		fields = append(fields, upstreamcall.FieldEndpoint)
+	}
+	if m.parameters != nil {
+		fields = append(fields, upstreamcall.FieldParameters)
+	}
+	if m.status != nil {
+		fields = append(fields, upstreamcall.FieldStatus)
+	}
+	if m.bytes != nil {
+		fields = append(fields, upstreamcall.FieldBytes)
+	}
+	if m.latency_ms != nil {
+		fields = append(fields, upstreamcall.FieldLatencyMs)
+	}
+	if m.job_id != nil {
+		fields = append(fields, upstreamcall.FieldJobID)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UpstreamCallMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case upstreamcall.FieldAt:
+		return m.At()
+	case upstreamcall.FieldUsername:
+		return m.Username()
+	case upstreamcall.FieldProvider:
+		return m.Provider()
+	case upstreamcall.FieldEndpoint:
+		return m.Endpoint()
+	case upstreamcall.FieldParameters:
+		return m.Parameters()
+	case upstreamcall.FieldStatus:
+		return m.Status()
+	case upstreamcall.FieldBytes:
+		return m.Bytes()
+	case upstreamcall.FieldLatencyMs:
+		return m.LatencyMs()
+	case upstreamcall.FieldJobID:
+		return m.JobID()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UpstreamCallMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case upstreamcall.FieldAt:
+		return m.OldAt(ctx)
+	case upstreamcall.FieldUsername:
+		return m.OldUsername(ctx)
+	case upstreamcall.FieldProvider:
+		return m.OldProvider(ctx)
+	case upstreamcall.FieldEndpoint:
+		return m.OldEndpoint(ctx)
+	case upstreamcall.FieldParameters:
+		return m.OldParameters(ctx)
+	case upstreamcall.FieldStatus:
+		return m.OldStatus(ctx)
+	case upstreamcall.FieldBytes:
+		return m.OldBytes(ctx)
+	case upstreamcall.FieldLatencyMs:
+		return m.OldLatencyMs(ctx)
+	case upstreamcall.FieldJobID:
+		return m.OldJobID(ctx)
+	}
+	return nil, fmt.Errorf("unknown UpstreamCall field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UpstreamCallMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case upstreamcall.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case upstreamcall.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case upstreamcall.FieldProvider:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvider(v)
+		return nil
+	case upstreamcall.FieldEndpoint:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndpoint(v)
+		return nil
+	case upstreamcall.FieldParameters:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParameters(v)
+		return nil
+	case upstreamcall.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case upstreamcall.FieldBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBytes(v)
+		return nil
+	case upstreamcall.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatencyMs(v)
+		return nil
+	case upstreamcall.FieldJobID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UpstreamCall field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UpstreamCallMutation) AddedFields() []string {
+	var fields []string
+	if m.addbytes != nil {
+		fields = append(fields, upstreamcall.FieldBytes)
+	}
+	if m.addlatency_ms != nil {
+		fields = append(fields, upstreamcall.FieldLatencyMs)
+	}
+	if m.addjob_id != nil {
+		fields = append(fields, upstreamcall.FieldJobID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UpstreamCallMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case upstreamcall.FieldBytes:
+		return m.AddedBytes()
+	case upstreamcall.FieldLatencyMs:
+		return m.AddedLatencyMs()
+	case upstreamcall.FieldJobID:
+		return m.AddedJobID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UpstreamCallMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case upstreamcall.FieldBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBytes(v)
+		return nil
+	case upstreamcall.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatencyMs(v)
+		return nil
+	case upstreamcall.FieldJobID:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddJobID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UpstreamCall numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UpstreamCallMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(upstreamcall.FieldJobID) {
+		fields = append(fields, upstreamcall.FieldJobID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UpstreamCallMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UpstreamCallMutation) ClearField(name string) error {
+	switch name {
+	case upstreamcall.FieldJobID:
+		m.ClearJobID()
+		return nil
+	}
+	return fmt.Errorf("unknown UpstreamCall nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UpstreamCallMutation) ResetField(name string) error {
+	switch name {
+	case upstreamcall.FieldAt:
+		m.ResetAt()
+		return nil
+	case upstreamcall.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case upstreamcall.FieldProvider:
+		m.ResetProvider()
+		return nil
+	case upstreamcall.FieldEndpoint:
+		m.ResetEndpoint()
+		return nil
+	case upstreamcall.FieldParameters:
+		m.ResetParameters()
+		return nil
+	case upstreamcall.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case upstreamcall.FieldBytes:
+		m.ResetBytes()
+		return nil
+	case upstreamcall.FieldLatencyMs:
+		m.ResetLatencyMs()
+		return nil
+	case upstreamcall.FieldJobID:
+		m.ResetJobID()
+		return nil
+	}
+	return fmt.Errorf("unknown UpstreamCall field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UpstreamCallMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UpstreamCallMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UpstreamCallMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UpstreamCallMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UpstreamCallMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UpstreamCallMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UpstreamCallMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown UpstreamCall unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UpstreamCallMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown UpstreamCall edge %s", name)
+}
+
+// UsageCounterMutation represents an operation that mutates the UsageCounter nodes in the graph.
+type UsageCounterMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	username        *string
+	api             *string
+	day             *string
+	answers         *int64
+	addanswers      *int64
+	cached          *int64
+	addcached       *int64
+	calls           *int64
+	addcalls        *int64
+	bytes           *int64
+	addbytes        *int64
+	errors          *int64
+	adderrors       *int64
+	rate_limited    *int64
+	addrate_limited *int64
+	latency_ms      *int64
+	addlatency_ms   *int64
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*UsageCounter, error)
+	predicates      []predicate.UsageCounter
+}
+
+var _ ent.Mutation = (*UsageCounterMutation)(nil)
+
+// usagecounterOption allows management of the mutation configuration using functional options.
+type usagecounterOption func(*UsageCounterMutation)
+
+// newUsageCounterMutation creates new mutation for the UsageCounter entity.
+func newUsageCounterMutation(c config, op Op, opts ...usagecounterOption) *UsageCounterMutation {
+	m := &UsageCounterMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeUsageCounter,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withUsageCounterID sets the ID field of the mutation.
+func withUsageCounterID(id int) usagecounterOption {
+	return func(m *UsageCounterMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *UsageCounter
+		)
+		m.oldValue = func(ctx context.Context) (*UsageCounter, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().UsageCounter.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withUsageCounter sets the old UsageCounter of the mutation.
+func withUsageCounter(node *UsageCounter) usagecounterOption {
+	return func(m *UsageCounterMutation) {
+		m.oldValue = func(context.Context) (*UsageCounter, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m UsageCounterMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m UsageCounterMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *UsageCounterMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *UsageCounterMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().UsageCounter.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUsername sets the "username" field.
+func (m *UsageCounterMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *UsageCounterMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *UsageCounterMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetAPI sets the "api" field.
+func (m *UsageCounterMutation) SetAPI(s string) {
+	m.api = &s
+}
+
+// API returns the value of the "api" field in the mutation.
+func (m *UsageCounterMutation) API() (r string, exists bool) {
+	v := m.api
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAPI returns the old "api" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldAPI(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAPI is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAPI requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAPI: %w", err)
+	}
+	return oldValue.API, nil
+}
+
+// ResetAPI resets all changes to the "api" field.
+func (m *UsageCounterMutation) ResetAPI() {
+	m.api = nil
+}
+
+// SetDay sets the "day" field.
+func (m *UsageCounterMutation) SetDay(s string) {
+	m.day = &s
+}
+
+// Day returns the value of the "day" field in the mutation.
+func (m *UsageCounterMutation) Day() (r string, exists bool) {
+	v := m.day
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDay returns the old "day" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldDay(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDay is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDay requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDay: %w", err)
+	}
+	return oldValue.Day, nil
+}
+
+// ResetDay resets all changes to the "day" field.
+func (m *UsageCounterMutation) ResetDay() {
+	m.day = nil
+}
+
+// SetAnswers sets the "answers" field.
+func (m *UsageCounterMutation) SetAnswers(i int64) {
+	m.answers = &i
+	m.addanswers = nil
+}
+
+// Answers returns the value of the "answers" field in the mutation.
+func (m *UsageCounterMutation) Answers() (r int64, exists bool) {
+	v := m.answers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswers returns the old "answers" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldAnswers(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswers: %w", err)
+	}
+	return oldValue.Answers, nil
+}
+
+// AddAnswers adds i to the "answers" field.
+func (m *UsageCounterMutation) AddAnswers(i int64) {
+	if m.addanswers != nil {
+		*m.addanswers += i
+	} else {
+		m.addanswers = &i
+	}
+}
+
+// AddedAnswers returns the value that was added to the "answers" field in this mutation.
+func (m *UsageCounterMutation) AddedAnswers() (r int64, exists bool) {
+	v := m.addanswers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnswers resets all changes to the "answers" field.
+func (m *UsageCounterMutation) ResetAnswers() {
+	m.answers = nil
+	m.addanswers = nil
+}
+
+// SetCached sets the "cached" field.
+func (m *UsageCounterMutation) SetCached(i int64) {
+	m.cached = &i
+	m.addcached = nil
+}
+
+// Cached returns the value of the "cached" field in the mutation.
+func (m *UsageCounterMutation) Cached() (r int64, exists bool) {
+	v := m.cached
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCached returns the old "cached" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldCached(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCached is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCached requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCached: %w", err)
+	}
+	return oldValue.Cached, nil
+}
+
+// AddCached adds i to the "cached" field.
+func (m *UsageCounterMutation) AddCached(i int64) {
+	if m.addcached != nil {
+		*m.addcached += i
+	} else {
+		m.addcached = &i
+	}
+}
+
+// AddedCached returns the value that was added to the "cached" field in this mutation.
+func (m *UsageCounterMutation) AddedCached() (r int64, exists bool) {
+	v := m.addcached
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCached resets all changes to the "cached" field.
+func (m *UsageCounterMutation) ResetCached() {
+	m.cached = nil
+	m.addcached = nil
+}
+
+// SetCalls sets the "calls" field.
+func (m *UsageCounterMutation) SetCalls(i int64) {
+	m.calls = &i
+	m.addcalls = nil
+}
+
+// Calls returns the value of the "calls" field in the mutation.
+func (m *UsageCounterMutation) Calls() (r int64, exists bool) {
+	v := m.calls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCalls returns the old "calls" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldCalls(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCalls is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCalls requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCalls: %w", err)
+	}
+	return oldValue.Calls, nil
+}
+
+// AddCalls adds i to the "calls" field.
+func (m *UsageCounterMutation) AddCalls(i int64) {
+	if m.addcalls != nil {
+		*m.addcalls += i
+	} else {
+		m.addcalls = &i
+	}
+}
+
+// AddedCalls returns the value that was added to the "calls" field in this mutation.
+func (m *UsageCounterMutation) AddedCalls() (r int64, exists bool) {
+	v := m.addcalls
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCalls resets all changes to the "calls" field.
+func (m *UsageCounterMutation) ResetCalls() {
+	m.calls = nil
+	m.addcalls = nil
+}
+
+// SetBytes sets the "bytes" field.
+func (m *UsageCounterMutation) SetBytes(i int64) {
+	m.bytes = &i
+	m.addbytes = nil
+}
+
+// Bytes returns the value of the "bytes" field in the mutation.
+func (m *UsageCounterMutation) Bytes() (r int64, exists bool) {
+	v := m.bytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBytes returns the old "bytes" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldBytes(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBytes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBytes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBytes: %w", err)
+	}
+	return oldValue.Bytes, nil
+}
+
+// AddBytes adds i to the "bytes" field.
+func (m *UsageCounterMutation) AddBytes(i int64) {
+	if m.addbytes != nil {
+		*m.addbytes += i
+	} else {
+		m.addbytes = &i
+	}
+}
+
+// AddedBytes returns the value that was added to the "bytes" field in this mutation.
+func (m *UsageCounterMutation) AddedBytes() (r int64, exists bool) {
+	v := m.addbytes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBytes resets all changes to the "bytes" field.
+func (m *UsageCounterMutation) ResetBytes() {
+	m.bytes = nil
+	m.addbytes = nil
+}
+
+// SetErrors sets the "errors" field.
+func (m *UsageCounterMutation) SetErrors(i int64) {
+	m.errors = &i
+	m.adderrors = nil
+}
+
+// Errors returns the value of the "errors" field in the mutation.
+func (m *UsageCounterMutation) Errors() (r int64, exists bool) {
+	v := m.errors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrors returns the old "errors" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldErrors(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrors: %w", err)
+	}
+	return oldValue.Errors, nil
+}
+
+// AddErrors adds i to the "errors" field.
+func (m *UsageCounterMutation) AddErrors(i int64) {
+	if m.adderrors != nil {
+		*m.adderrors += i
+	} else {
+		m.adderrors = &i
+	}
+}
+
+// AddedErrors returns the value that was added to the "errors" field in this mutation.
+func (m *UsageCounterMutation) AddedErrors() (r int64, exists bool) {
+	v := m.adderrors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetErrors resets all changes to the "errors" field.
+func (m *UsageCounterMutation) ResetErrors() {
+	m.errors = nil
+	m.adderrors = nil
+}
+
+// SetRateLimited sets the "rate_limited" field.
+func (m *UsageCounterMutation) SetRateLimited(i int64) {
+	m.rate_limited = &i
+	m.addrate_limited = nil
+}
+
+// RateLimited returns the value of the "rate_limited" field in the mutation.
+func (m *UsageCounterMutation) RateLimited() (r int64, exists bool) {
+	v := m.rate_limited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRateLimited returns the old "rate_limited" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldRateLimited(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRateLimited is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRateLimited requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRateLimited: %w", err)
+	}
+	return oldValue.RateLimited, nil
+}
+
+// AddRateLimited adds i to the "rate_limited" field.
+func (m *UsageCounterMutation) AddRateLimited(i int64) {
+	if m.addrate_limited != nil {
+		*m.addrate_limited += i
+	} else {
+		m.addrate_limited = &i
+	}
+}
+
+// AddedRateLimited returns the value that was added to the "rate_limited" field in this mutation.
+func (m *UsageCounterMutation) AddedRateLimited() (r int64, exists bool) {
+	v := m.addrate_limited
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRateLimited resets all changes to the "rate_limited" field.
+func (m *UsageCounterMutation) ResetRateLimited() {
+	m.rate_limited = nil
+	m.addrate_limited = nil
+}
+
+// SetLatencyMs sets the "latency_ms" field.
+func (m *UsageCounterMutation) SetLatencyMs(i int64) {
+	m.latency_ms = &i
+	m.addlatency_ms = nil
+}
+
+// LatencyMs returns the value of the "latency_ms" field in the mutation.
+func (m *UsageCounterMutation) LatencyMs() (r int64, exists bool) {
+	v := m.latency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLatencyMs returns the old "latency_ms" field's value of the UsageCounter entity.
+// If the UsageCounter object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageCounterMutation) OldLatencyMs(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLatencyMs is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLatencyMs requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLatencyMs: %w", err)
+	}
+	return oldValue.LatencyMs, nil
+}
+
+// AddLatencyMs adds i to the "latency_ms" field.
+func (m *UsageCounterMutation) AddLatencyMs(i int64) {
+	if m.addlatency_ms != nil {
+		*m.addlatency_ms += i
+	} else {
+		m.addlatency_ms = &i
+	}
+}
+
+// AddedLatencyMs returns the value that was added to the "latency_ms" field in this mutation.
+func (m *UsageCounterMutation) AddedLatencyMs() (r int64, exists bool) {
+	v := m.addlatency_ms
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLatencyMs resets all changes to the "latency_ms" field.
+func (m *UsageCounterMutation) ResetLatencyMs() {
+	m.latency_ms = nil
+	m.addlatency_ms = nil
+}
+
+// Where appends a list predicates to the UsageCounterMutation builder.
+func (m *UsageCounterMutation) Where(ps ...predicate.UsageCounter) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the UsageCounterMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *UsageCounterMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.UsageCounter, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *UsageCounterMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *UsageCounterMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (UsageCounter).
+func (m *UsageCounterMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *UsageCounterMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.username != nil {
+		fields = append(fields, usagecounter.FieldUsername)
+	}
+	if m.api != nil {
+		fields = append(fields, usagecounter.FieldAPI)
+	}
+	if m.day != nil {
+		fields = append(fields, usagecounter.FieldDay)
+	}
+	if m.answers != nil {
+		fields = append(fields, usagecounter.FieldAnswers)
+	}
+	if m.cached != nil {
+		fields = append(fields, usagecounter.FieldCached)
+	}
+	if m.calls != nil {
+		fields = append(fields, usagecounter.FieldCalls)
+	}
+	if m.bytes != nil {
+		fields = append(fields, usagecounter.FieldBytes)
+	}
+	if m.errors != nil {
+		fields = append(fields, usagecounter.FieldErrors)
+	}
+	if m.rate_limited != nil {
+		fields = append(fields, usagecounter.FieldRateLimited)
+	}
+	if m.latency_ms != nil {
+		fields = append(fields, usagecounter.FieldLatencyMs)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *UsageCounterMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case usagecounter.FieldUsername:
+		return m.Username()
+	case usagecounter.FieldAPI:
+		return m.API()
+	case usagecounter.FieldDay:
+		return m.Day()
+	case usagecounter.FieldAnswers:
+		return m.Answers()
+	case usagecounter.FieldCached:
+		return m.Cached()
+	case usagecounter.FieldCalls:
+		return m.Calls()
+	case usagecounter.FieldBytes:
+		return m.Bytes()
+	case usagecounter.FieldErrors:
+		return m.Errors()
+	case usagecounter.FieldRateLimited:
+		return m.RateLimited()
+	case usagecounter.FieldLatencyMs:
+		return m.LatencyMs()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *UsageCounterMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case usagecounter.FieldUsername:
+		return m.OldUsername(ctx)
+	case usagecounter.FieldAPI:
+		return m.OldAPI(ctx)
+	case usagecounter.FieldDay:
+		return m.OldDay(ctx)
+	case usagecounter.FieldAnswers:
+		return m.OldAnswers(ctx)
+	case usagecounter.FieldCached:
+		return m.OldCached(ctx)
+	case usagecounter.FieldCalls:
+		return m.OldCalls(ctx)
+	case usagecounter.FieldBytes:
+		return m.OldBytes(ctx)
+	case usagecounter.FieldErrors:
+		return m.OldErrors(ctx)
+	case usagecounter.FieldRateLimited:
+		return m.OldRateLimited(ctx)
+	case usagecounter.FieldLatencyMs:
+		return m.OldLatencyMs(ctx)
+	}
+	return nil, fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCounterMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case usagecounter.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case usagecounter.FieldAPI:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAPI(v)
+		return nil
+	case usagecounter.FieldDay:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDay(v)
+		return nil
+	case usagecounter.FieldAnswers:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswers(v)
+		return nil
+	case usagecounter.FieldCached:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCached(v)
+		return nil
+	case usagecounter.FieldCalls:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCalls(v)
+		return nil
+	case usagecounter.FieldBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBytes(v)
+		return nil
+	case usagecounter.FieldErrors:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrors(v)
+		return nil
+	case usagecounter.FieldRateLimited:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRateLimited(v)
+		return nil
+	case usagecounter.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLatencyMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *UsageCounterMutation) AddedFields() []string {
+	var fields []string
+	if m.addanswers != nil {
+		fields = append(fields, usagecounter.FieldAnswers)
+	}
+	if m.addcached != nil {
+		fields = append(fields, usagecounter.FieldCached)
+	}
+	if m.addcalls != nil {
+		fields = append(fields, usagecounter.FieldCalls)
+	}
+	if m.addbytes != nil {
+		fields = append(fields, usagecounter.FieldBytes)
+	}
+	if m.adderrors != nil {
+		fields = append(fields, usagecounter.FieldErrors)
+	}
+	if m.addrate_limited != nil {
+		fields = append(fields, usagecounter.FieldRateLimited)
+	}
+	if m.addlatency_ms != nil {
+		fields = append(fields, usagecounter.FieldLatencyMs)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *UsageCounterMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case usagecounter.FieldAnswers:
+		return m.AddedAnswers()
+	case usagecounter.FieldCached:
+		return m.AddedCached()
+	case usagecounter.FieldCalls:
+		return m.AddedCalls()
+	case usagecounter.FieldBytes:
+		return m.AddedBytes()
+	case usagecounter.FieldErrors:
+		return m.AddedErrors()
+	case usagecounter.FieldRateLimited:
+		return m.AddedRateLimited()
+	case usagecounter.FieldLatencyMs:
+		return m.AddedLatencyMs()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *UsageCounterMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case usagecounter.FieldAnswers:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnswers(v)
+		return nil
+	case usagecounter.FieldCached:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCached(v)
+		return nil
+	case usagecounter.FieldCalls:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCalls(v)
+		return nil
+	case usagecounter.FieldBytes:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBytes(v)
+		return nil
+	case usagecounter.FieldErrors:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddErrors(v)
+		return nil
+	case usagecounter.FieldRateLimited:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRateLimited(v)
+		return nil
+	case usagecounter.FieldLatencyMs:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLatencyMs(v)
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *UsageCounterMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *UsageCounterMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *UsageCounterMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown UsageCounter nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *UsageCounterMutation) ResetField(name string) error {
+	switch name {
+	case usagecounter.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case usagecounter.FieldAPI:
+		m.ResetAPI()
+		return nil
+	case usagecounter.FieldDay:
+		m.ResetDay()
+		return nil
+	case usagecounter.FieldAnswers:
+		m.ResetAnswers()
+		return nil
+	case usagecounter.FieldCached:
+		m.ResetCached()
+		return nil
+	case usagecounter.FieldCalls:
+		m.ResetCalls()
+		return nil
+	case usagecounter.FieldBytes:
+		m.ResetBytes()
+		return nil
+	case usagecounter.FieldErrors:
+		m.ResetErrors()
+		return nil
+	case usagecounter.FieldRateLimited:
+		m.ResetRateLimited()
+		return nil
+	case usagecounter.FieldLatencyMs:
+		m.ResetLatencyMs()
+		return nil
+	}
+	return fmt.Errorf("unknown UsageCounter field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *UsageCounterMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *UsageCounterMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *UsageCounterMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *UsageCounterMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *UsageCounterMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *UsageCounterMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *UsageCounterMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown UsageCounter unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *UsageCounterMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown UsageCounter edge %s", name)
+}
+
 // UsageLogMutation represents an operation that mutates the UsageLog nodes in the graph.
 type UsageLogMutation struct {
 	config
@@ -1401,6 +3340,7 @@ type UsageLogMutation struct {
 	cached        *bool
 	latency_ms    *int64
 	addlatency_ms *int64
+	providers     *string
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*UsageLog, error)
@@ -1947,6 +3887,42 @@ func (m *UsageLogMutation) ResetLatencyMs() {
 	m.addlatency_ms = nil
 }
 
+// SetProviders sets the "providers" field.
+func (m *UsageLogMutation) SetProviders(s string) {
+	m.providers = &s
+}
+
+// Providers returns the value of the "providers" field in the mutation.
+func (m *UsageLogMutation) Providers() (r string, exists bool) {
+	v := m.providers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProviders returns the old "providers" field's value of the UsageLog entity.
+// If the UsageLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageLogMutation) OldProviders(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProviders is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProviders requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProviders: %w", err)
+	}
+	return oldValue.Providers, nil
+}
+
+// ResetProviders resets all changes to the "providers" field.
+func (m *UsageLogMutation) ResetProviders() {
+	m.providers = nil
+}
+
 // Where appends a list predicates to the UsageLogMutation builder.
 func (m *UsageLogMutation) Where(ps ...predicate.UsageLog) {
 	m.predicates = append(m.predicates, ps...)
@@ -1981,7 +3957,7 @@ func (m *UsageLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UsageLogMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.username != nil {
 		fields = append(fields, usagelog.FieldUsername)
 	}
@@ -2015,6 +3991,9 @@ func (m *UsageLogMutation) Fields() []string {
 	if m.latency_ms != nil {
 		fields = append(fields, usagelog.FieldLatencyMs)
 	}
+	if m.providers != nil {
+		fields = append(fields, usagelog.FieldProviders)
+	}
 	return fields
 }
 
@@ -2045,6 +4024,8 @@ func (m *UsageLogMutation) Field(name string) (ent.Value, bool) {
 		return m.Cached()
 	case usagelog.FieldLatencyMs:
 		return m.LatencyMs()
+	case usagelog.FieldProviders:
+		return m.Providers()
 	}
 	return nil, false
 }
@@ -2076,6 +4057,8 @@ func (m *UsageLogMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCached(ctx)
 	case usagelog.FieldLatencyMs:
 		return m.OldLatencyMs(ctx)
+	case usagelog.FieldProviders:
+		return m.OldProviders(ctx)
 	}
 	return nil, fmt.Errorf("unknown UsageLog field %s", name)
 }
@@ -2161,6 +4144,13 @@ func (m *UsageLogMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLatencyMs(v)
+		return nil
+	case usagelog.FieldProviders:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProviders(v)
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog field %s", name)
@@ -2270,6 +4260,9 @@ func (m *UsageLogMutation) ResetField(name string) error {
 		return nil
 	case usagelog.FieldLatencyMs:
 		m.ResetLatencyMs()
+		return nil
+	case usagelog.FieldProviders:
+		m.ResetProviders()
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog field %s", name)

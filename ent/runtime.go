@@ -9,6 +9,8 @@ import (
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/schema"
 	"github.com/inspector-gadget/gadget/ent/task"
+	"github.com/inspector-gadget/gadget/ent/upstreamcall"
+	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
 )
@@ -85,6 +87,142 @@ func init() {
 	taskDescID := taskFields[0].Descriptor()
 	// task.DefaultID holds the default value on creation for the id field.
 	task.DefaultID = taskDescID.Default.(func() uuid.UUID)
+	upstreamcallFields := schema.UpstreamCall{}.Fields()
+	_ = upstreamcallFields
+	// upstreamcallDescAt is the schema descriptor for at field.
+	upstreamcallDescAt := upstreamcallFields[1].Descriptor()
+	// upstreamcall.DefaultAt holds the default value on creation for the at field.
+	upstreamcall.DefaultAt = upstreamcallDescAt.Default.(func() time.Time)
+	// upstreamcallDescUsername is the schema descriptor for username field.
+	upstreamcallDescUsername := upstreamcallFields[2].Descriptor()
+	// upstreamcall.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	upstreamcall.UsernameValidator = func() func(string) error {
+		validators := upstreamcallDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// upstreamcallDescProvider is the schema descriptor for provider field.
+	upstreamcallDescProvider := upstreamcallFields[3].Descriptor()
+	// upstreamcall.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	upstreamcall.ProviderValidator = func() func(string) error {
+		validators := upstreamcallDescProvider.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider string) error {
+			for _, fn := range fns {
+				if err := fn(provider); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// upstreamcallDescEndpoint is the schema descriptor for endpoint field.
+	upstreamcallDescEndpoint := upstreamcallFields[4].Descriptor()
+	// upstreamcall.EndpointValidator is a validator for the "endpoint" field. It is called by the builders before save.
+	upstreamcall.EndpointValidator = upstreamcallDescEndpoint.Validators[0].(func(string) error)
+	// upstreamcallDescStatus is the schema descriptor for status field.
+	upstreamcallDescStatus := upstreamcallFields[6].Descriptor()
+	// upstreamcall.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	upstreamcall.StatusValidator = upstreamcallDescStatus.Validators[0].(func(string) error)
+	// upstreamcallDescBytes is the schema descriptor for bytes field.
+	upstreamcallDescBytes := upstreamcallFields[7].Descriptor()
+	// upstreamcall.DefaultBytes holds the default value on creation for the bytes field.
+	upstreamcall.DefaultBytes = upstreamcallDescBytes.Default.(int64)
+	// upstreamcall.BytesValidator is a validator for the "bytes" field. It is called by the builders before save.
+	upstreamcall.BytesValidator = upstreamcallDescBytes.Validators[0].(func(int64) error)
+	// upstreamcallDescLatencyMs is the schema descriptor for latency_ms field.
+	upstreamcallDescLatencyMs := upstreamcallFields[8].Descriptor()
+	// upstreamcall.DefaultLatencyMs holds the default value on creation for the latency_ms field.
+	upstreamcall.DefaultLatencyMs = upstreamcallDescLatencyMs.Default.(int64)
+	// upstreamcall.LatencyMsValidator is a validator for the "latency_ms" field. It is called by the builders before save.
+	upstreamcall.LatencyMsValidator = upstreamcallDescLatencyMs.Validators[0].(func(int64) error)
+	// upstreamcallDescID is the schema descriptor for id field.
+	upstreamcallDescID := upstreamcallFields[0].Descriptor()
+	// upstreamcall.DefaultID holds the default value on creation for the id field.
+	upstreamcall.DefaultID = upstreamcallDescID.Default.(func() uuid.UUID)
+	usagecounterFields := schema.UsageCounter{}.Fields()
+	_ = usagecounterFields
+	// usagecounterDescUsername is the schema descriptor for username field.
+	usagecounterDescUsername := usagecounterFields[0].Descriptor()
+	// usagecounter.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	usagecounter.UsernameValidator = func() func(string) error {
+		validators := usagecounterDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// usagecounterDescAPI is the schema descriptor for api field.
+	usagecounterDescAPI := usagecounterFields[1].Descriptor()
+	// usagecounter.APIValidator is a validator for the "api" field. It is called by the builders before save.
+	usagecounter.APIValidator = func() func(string) error {
+		validators := usagecounterDescAPI.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(api string) error {
+			for _, fn := range fns {
+				if err := fn(api); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// usagecounterDescDay is the schema descriptor for day field.
+	usagecounterDescDay := usagecounterFields[2].Descriptor()
+	// usagecounter.DayValidator is a validator for the "day" field. It is called by the builders before save.
+	usagecounter.DayValidator = usagecounterDescDay.Validators[0].(func(string) error)
+	// usagecounterDescAnswers is the schema descriptor for answers field.
+	usagecounterDescAnswers := usagecounterFields[3].Descriptor()
+	// usagecounter.DefaultAnswers holds the default value on creation for the answers field.
+	usagecounter.DefaultAnswers = usagecounterDescAnswers.Default.(int64)
+	// usagecounterDescCached is the schema descriptor for cached field.
+	usagecounterDescCached := usagecounterFields[4].Descriptor()
+	// usagecounter.DefaultCached holds the default value on creation for the cached field.
+	usagecounter.DefaultCached = usagecounterDescCached.Default.(int64)
+	// usagecounterDescCalls is the schema descriptor for calls field.
+	usagecounterDescCalls := usagecounterFields[5].Descriptor()
+	// usagecounter.DefaultCalls holds the default value on creation for the calls field.
+	usagecounter.DefaultCalls = usagecounterDescCalls.Default.(int64)
+	// usagecounterDescBytes is the schema descriptor for bytes field.
+	usagecounterDescBytes := usagecounterFields[6].Descriptor()
+	// usagecounter.DefaultBytes holds the default value on creation for the bytes field.
+	usagecounter.DefaultBytes = usagecounterDescBytes.Default.(int64)
+	// usagecounterDescErrors is the schema descriptor for errors field.
+	usagecounterDescErrors := usagecounterFields[7].Descriptor()
+	// usagecounter.DefaultErrors holds the default value on creation for the errors field.
+	usagecounter.DefaultErrors = usagecounterDescErrors.Default.(int64)
+	// usagecounterDescRateLimited is the schema descriptor for rate_limited field.
+	usagecounterDescRateLimited := usagecounterFields[8].Descriptor()
+	// usagecounter.DefaultRateLimited holds the default value on creation for the rate_limited field.
+	usagecounter.DefaultRateLimited = usagecounterDescRateLimited.Default.(int64)
+	// usagecounterDescLatencyMs is the schema descriptor for latency_ms field.
+	usagecounterDescLatencyMs := usagecounterFields[9].Descriptor()
+	// usagecounter.DefaultLatencyMs holds the default value on creation for the latency_ms field.
+	usagecounter.DefaultLatencyMs = usagecounterDescLatencyMs.Default.(int64)
 	usagelogFields := schema.UsageLog{}.Fields()
 	_ = usagelogFields
 	// usagelogDescUsername is the schema descriptor for username field.
@@ -161,6 +299,10 @@ func init() {
 	usagelog.DefaultLatencyMs = usagelogDescLatencyMs.Default.(int64)
 	// usagelog.LatencyMsValidator is a validator for the "latency_ms" field. It is called by the builders before save.
 	usagelog.LatencyMsValidator = usagelogDescLatencyMs.Validators[0].(func(int64) error)
+	// usagelogDescProviders is the schema descriptor for providers field.
+	usagelogDescProviders := usagelogFields[12].Descriptor()
+	// usagelog.DefaultProviders holds the default value on creation for the providers field.
+	usagelog.DefaultProviders = usagelogDescProviders.Default.(string)
 	// usagelogDescID is the schema descriptor for id field.
 	usagelogDescID := usagelogFields[0].Descriptor()
 	// usagelog.DefaultID holds the default value on creation for the id field.

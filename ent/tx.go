@@ -18,6 +18,10 @@ type Tx struct {
 	JobCall *JobCallClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
+	// UpstreamCall is the client for interacting with the UpstreamCall builders.
+	UpstreamCall *UpstreamCallClient
+	// UsageCounter is the client for interacting with the UsageCounter builders.
+	UsageCounter *UsageCounterClient
 	// UsageLog is the client for interacting with the UsageLog builders.
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
@@ -155,6 +159,8 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.JobCall = NewJobCallClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
+	tx.UpstreamCall = NewUpstreamCallClient(tx.config)
+	tx.UsageCounter = NewUsageCounterClient(tx.config)
 	tx.UsageLog = NewUsageLogClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }

@@ -39,7 +39,9 @@ type UsageLog struct {
 	// Cached holds the value of the "cached" field.
 	Cached bool `json:"cached,omitempty"`
 	// LatencyMs holds the value of the "latency_ms" field.
-	LatencyMs    int64 `json:"latency_ms,omitempty"`
+	LatencyMs int64 `json:"latency_ms,omitempty"`
+	// Providers holds the value of the "providers" field.
+	Providers    string `json:"providers,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -52,7 +54,7 @@ func (*UsageLog) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case usagelog.FieldDataSize, usagelog.FieldLatencyMs:
 			values[i] = new(sql.NullInt64)
-		case usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldEndpoint, usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldStatus:
+		case usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldEndpoint, usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldStatus, usagelog.FieldProviders:
 			values[i] = new(sql.NullString)
 		case usagelog.FieldQueryDate:
 			values[i] = new(sql.NullTime)
@@ -145,6 +147,12 @@ func (_m *UsageLog) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.LatencyMs = value.Int64
 			}
+		case usagelog.FieldProviders:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field providers", values[i])
+			} else if value.Valid {
+				_m.Providers = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -213,6 +221,9 @@ func (_m *UsageLog) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("latency_ms=")
 	builder.WriteString(fmt.Sprintf("%v", _m.LatencyMs))
+	builder.WriteString(", ")
+	builder.WriteString("providers=")
+	builder.WriteString(_m.Providers)
 	builder.WriteByte(')')
 	return builder.String()
 }

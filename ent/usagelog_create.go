@@ -130,6 +130,20 @@ func (_c *UsageLogCreate) SetNillableLatencyMs(v *int64) *UsageLogCreate {
 	return _c
 }
 
+// SetProviders sets the "providers" field.
+func (_c *UsageLogCreate) SetProviders(v string) *UsageLogCreate {
+	_c.mutation.SetProviders(v)
+	return _c
+}
+
+// SetNillableProviders sets the "providers" field if the given value is not nil.
+func (_c *UsageLogCreate) SetNillableProviders(v *string) *UsageLogCreate {
+	if v != nil {
+		_c.SetProviders(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UsageLogCreate) SetID(v uuid.UUID) *UsageLogCreate {
 	_c.mutation.SetID(v)
@@ -198,6 +212,10 @@ func (_c *UsageLogCreate) defaults() {
 	if _, ok := _c.mutation.LatencyMs(); !ok {
 		v := usagelog.DefaultLatencyMs
 		_c.mutation.SetLatencyMs(v)
+	}
+	if _, ok := _c.mutation.Providers(); !ok {
+		v := usagelog.DefaultProviders
+		_c.mutation.SetProviders(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := usagelog.DefaultID()
@@ -280,6 +298,9 @@ func (_c *UsageLogCreate) check() error {
 			return &ValidationError{Name: "latency_ms", err: fmt.Errorf(`ent: validator failed for field "UsageLog.latency_ms": %w`, err)}
 		}
 	}
+	if _, ok := _c.mutation.Providers(); !ok {
+		return &ValidationError{Name: "providers", err: errors.New(`ent: missing required field "UsageLog.providers"`)}
+	}
 	return nil
 }
 
@@ -359,6 +380,10 @@ func (_c *UsageLogCreate) createSpec() (*UsageLog, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.LatencyMs(); ok {
 		_spec.SetField(usagelog.FieldLatencyMs, field.TypeInt64, value)
 		_node.LatencyMs = value
+	}
+	if value, ok := _c.mutation.Providers(); ok {
+		_spec.SetField(usagelog.FieldProviders, field.TypeString, value)
+		_node.Providers = value
 	}
 	return _node, _spec
 }
@@ -461,6 +486,9 @@ func (u *UsageLogUpsertOne) UpdateNewValues() *UsageLogUpsertOne {
 		}
 		if _, exists := u.create.mutation.LatencyMs(); exists {
 			s.SetIgnore(usagelog.FieldLatencyMs)
+		}
+		if _, exists := u.create.mutation.Providers(); exists {
+			s.SetIgnore(usagelog.FieldProviders)
 		}
 	}))
 	return u
@@ -708,6 +736,9 @@ func (u *UsageLogUpsertBulk) UpdateNewValues() *UsageLogUpsertBulk {
 			}
 			if _, exists := b.mutation.LatencyMs(); exists {
 				s.SetIgnore(usagelog.FieldLatencyMs)
+			}
+			if _, exists := b.mutation.Providers(); exists {
+				s.SetIgnore(usagelog.FieldProviders)
 			}
 		}
 	}))

@@ -9,9 +9,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 func deref[T any](p *T, def T) T {
@@ -68,14 +68,14 @@ func parseIndicator(value string, kind *model.IndicatorKind) (indicator.Indicato
 }
 
 // lookupOptions says who receives the results, for accounting.
-func lookupOptions(ctx context.Context, fresh bool) enrich.Options {
+func lookupOptions(ctx context.Context, fresh bool) lookup.Options {
 	info := clientinfo.From(ctx)
-	c := enrich.Caller{IP: info.IP, UserAgent: info.UserAgent, Endpoint: info.Method + " " + info.Path}
+	c := lookup.Caller{IP: info.IP, UserAgent: info.UserAgent, Endpoint: info.Method + " " + info.Path}
 	if p := auth.FromContext(ctx); p != nil {
 		c.Username = p.Username
 	}
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
 		c.Endpoint += " " + fc.Field.Name
 	}
-	return enrich.Options{Fresh: fresh, Caller: c}
+	return lookup.Options{Fresh: fresh, Caller: c}
 }

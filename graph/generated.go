@@ -575,6 +575,7 @@ type ComplexityRoot struct {
 		IP         func(childComplexity int) int
 		LatencyMs  func(childComplexity int) int
 		Parameters func(childComplexity int) int
+		Providers  func(childComplexity int) int
 		Status     func(childComplexity int) int
 		UserAgent  func(childComplexity int) int
 		Username   func(childComplexity int) int
@@ -3296,6 +3297,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UsageLog.Parameters(childComplexity), true
+	case "UsageLog.providers":
+		if e.ComplexityRoot.UsageLog.Providers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageLog.Providers(childComplexity), true
 	case "UsageLog.status":
 		if e.ComplexityRoot.UsageLog.Status == nil {
 			break
@@ -3960,6 +3967,8 @@ type UsageLog {
   status: String!
   cached: Boolean!
   latencyMs: Int!
+  "The providers a lookup asked and how each answered, e.g. \"virustotal:ok abuseipdb:cached\"; empty for other operations."
+  providers: String!
 }
 
 "Any JSON value."
@@ -4963,6 +4972,8 @@ func (ec *executionContext) childFields_UsageLog(ctx context.Context, field grap
 		return ec.fieldContext_UsageLog_cached(ctx, field)
 	case "latencyMs":
 		return ec.fieldContext_UsageLog_latencyMs(ctx, field)
+	case "providers":
+		return ec.fieldContext_UsageLog_providers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UsageLog", field.Name)
 }
@@ -16560,6 +16571,29 @@ func (ec *executionContext) fieldContext_UsageLog_latencyMs(_ context.Context, f
 	return graphql.NewScalarFieldContext("UsageLog", field, true, true, "Int")
 }
 
+func (ec *executionContext) _UsageLog_providers(ctx context.Context, field graphql.CollectedField, obj *accounting.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageLog_providers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Providers(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageLog_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UsageLog", field, true, false, "String")
+}
+
 func (ec *executionContext) _UsageLogConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UsageLogConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22610,6 +22644,11 @@ func (ec *executionContext) _UsageLog(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._UsageLog_latencyMs(ctx, field, obj)
 				})
+		case "providers":
+			out.Values[i] = ec._UsageLog_providers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -17,10 +16,9 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/inspector-gadget/gadget/graph/model"
-	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/clientinfo"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // Options tunes the GraphQL handler.
@@ -34,7 +32,7 @@ type Options struct {
 	// is refused while it is parsed (default DefaultMaxTokens).
 	MaxTokens int
 	Logger    *slog.Logger
-	Usage     auth.Recorder // accounts every scoped operation; nil: none
+	Usage     Recorder // writes each operation's audit record; nil: none
 	Now       func() time.Time
 }
 
@@ -63,7 +61,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		o.Now = time.Now
 	}
 	cfg := Config{Resolvers: r}
-	cfg.Directives.HasScope = hasScope(o)
+	cfg.Directives.HasScope = hasScope
 	// Lists cost their children times a page factor, so many aliased
 	// large pages exceed the limit while one large page does not.
 	cfg.Complexity.Query.AuditLog = func(child int, _, _, _ *string, _, _ *time.Time, first *int64, _ *string) int {
@@ -83,6 +81,9 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.Use(extension.Introspection{})
 	srv.Use(DepthLimit{Max: o.MaxDepth, MaxIntrospection: o.MaxIntrospectionDepth})
 	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	if o.Usage != nil {
+		srv.Use(auditLog{usage: o.Usage, now: o.Now})
+	}
 	srv.SetErrorPresenter(presenter(o.Logger))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		return errcode.Wrap(errors.New("panic in resolver"))
@@ -92,54 +93,13 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 
 var scopeOf = map[model.Scope]auth.Scope{model.ScopeUsers: auth.ScopeUsers, model.ScopeTasks: auth.ScopeTasks, model.ScopeMon: auth.ScopeMon}
 
-// unaccounted root fields: frequent reads with no cost worth a usage row,
-// and lookups, whose provider results the engine accounts one by one.
-var unaccounted = map[string]bool{"me": true, "indicator": true, "indicators": true}
-
-func hasScope(o Options) func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
-	return func(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
-		p, err := auth.Require(ctx, scopeOf[scope])
-		if err != nil {
-			return nil, err
-		}
-		start := o.Now()
-		res, err := next(ctx)
-		fc := graphql.GetFieldContext(ctx)
-		if o.Usage != nil && fc != nil && !unaccounted[fc.Field.Name] {
-			info := clientinfo.From(ctx)
-			status := "ok"
-			if err != nil {
-				status = string(errcode.CodeOf(err))
-			}
-			o.Usage.Record(ctx, accounting.Record{
-				Username: p.Username, API: fc.Field.Name, Endpoint: info.Method + " " + info.Path,
-				Parameters: safeArgs(fc.Args), UserAgent: info.UserAgent, IP: info.IP,
-				Status: status, Latency: o.Now().Sub(start), At: start,
-			})
-		}
-		return res, err
+// hasScope is the @hasScope directive: authorization only (the audit log is
+// the auditLog extension's).
+func hasScope(ctx context.Context, obj any, next graphql.Resolver, scope model.Scope) (any, error) {
+	if _, err := auth.Require(ctx, scopeOf[scope]); err != nil {
+		return nil, err
 	}
-}
-
-// sensitive argument names are never written to the usage log.
-var sensitive = map[string]bool{"password": true, "current": true, "new": true}
-
-func safeArgs(args map[string]any) string {
-	if len(args) == 0 {
-		return "{}"
-	}
-	clean := make(map[string]any, len(args))
-	for k, v := range args {
-		if sensitive[k] {
-			v = "[REDACTED]"
-		}
-		clean[k] = v
-	}
-	b, err := json.Marshal(clean)
-	if err != nil {
-		return "{}"
-	}
-	return string(b)
+	return next(ctx)
 }
 
 // gqlgen's own codes, mapped to the contract's.
@@ -179,7 +139,7 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			out.Extensions["field"] = ce.Field
 		}
 		if ce.RetryAfter > 0 {
-			out.Extensions["retryAfterSeconds"] = int(ce.RetryAfter.Seconds() + 0.999)
+			out.Extensions["retryAfterSeconds"] = lookup.RetryAfterSeconds(ce.RetryAfter)
 		}
 		if ce.Code == errcode.Internal {
 			path := ""

@@ -9,8 +9,8 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -18,7 +18,7 @@ type Resolver struct {
 	Auth       *auth.Service
 	Accounting *accounting.Service
 	StatusInfo StatusSource
-	Engine     *enrich.Engine
+	Engine     lookup.Service
 	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
 }
 
@@ -26,13 +26,5 @@ type Resolver struct {
 type StatusSource interface {
 	Version() string
 	Uptime() time.Duration
-	Providers() []ProviderInfo
-}
-
-// ProviderInfo is one provider's line in the status.
-type ProviderInfo struct {
-	Name       string
-	Enabled    bool
-	Configured bool
-	Kinds      []string
+	Providers() []lookup.ProviderStatus
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // ChangePassword is the resolver for the changePassword field.
@@ -59,7 +59,7 @@ func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *
 		return nil, errcode.Field("values", fmt.Sprintf("at most %d values per batch", MaxBatch))
 	}
 	opts := lookupOptions(ctx, deref(fresh, false))
-	opts.Batch = enrich.NewBatch(BatchConcurrency)
+	opts.Batch = lookup.NewBatch(BatchConcurrency)
 	out := make([]model.Indicator, len(values))
 	for i, v := range values {
 		ind, err := parseIndicator(v, nil)

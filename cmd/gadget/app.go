@@ -18,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
@@ -37,7 +38,7 @@ type app struct {
 	auth      *auth.Service
 	acct      *accounting.Service
 	providers *provider.Registry
-	engine    *enrich.Engine   // what lookups use: inline, or through River jobs
+	engine    *enrich.Engine   // the one engine: inline, or through River jobs
 	jobs      *jobs.Runtime    // nil with the inline executor
 	tasks     *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
 	riverUI   *riverui.Handler // River UI, when jobs run and HTTP is served
@@ -95,28 +96,46 @@ func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue in
 	return out, nil
 }
 
-// engineConfig wires the enrichment engine: in-process cache and quotas, or
-// Redis-backed ones shared by every replica when Redis is configured.
-func engineConfig(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, usage enrich.Recorder, m *enrich.Metrics) enrich.Config {
+// pipeline is the lookup machinery of a process before its executor is
+// chosen: in-process cache and quotas, or Redis-backed ones shared by every
+// replica when Redis is configured.
+type pipeline struct {
+	cfg     *Config
+	log     *slog.Logger
+	reg     *provider.Registry
+	cache   enrich.Cache
+	fetcher *enrich.Fetcher
+	locker  enrich.Locker // nil without Redis
+	metrics *enrich.Metrics
+}
+
+func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, m *enrich.Metrics) *pipeline {
 	settings := map[string]enrich.Settings{}
 	for _, d := range provider.Descriptors() {
 		s := cfg.Providers[d.Name]
 		settings[d.Name] = enrich.Settings{Rate: s.Rate, CacheTTL: s.CacheTTL, NotFoundTTL: min(d.NotFoundTTL, s.CacheTTL)}
 	}
-	ec := enrich.Config{
-		Registry: reg, Policy: indicator.NewPolicy(cfg.InternalDomains), Settings: settings,
-		Usage: usage, Metrics: m, Logger: log, Deadline: cfg.LookupDeadline,
-	}
-	mem := cache.NewMemory(cfg.CacheEntries)
+	p := &pipeline{cfg: cfg, log: log, reg: reg, metrics: m}
+	mem := cache.NewMemory[*lookup.Result](cfg.CacheEntries)
+	var limiter enrich.Limiter
 	if rdb != nil {
-		ec.Cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), time.Minute)
-		ec.Limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
-		ec.Locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
+		p.cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), lookup.Codec{}, time.Minute)
+		limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
+		p.locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
 	} else {
-		ec.Cache = mem
-		ec.Limiter = ratelimit.NewBuckets(time.Now)
+		p.cache = mem
+		limiter = ratelimit.NewBuckets(time.Now)
 	}
-	return ec
+	// the configuration is validated: the registry, cache and limiter are set
+	p.fetcher, _ = enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: p.cache, Limiter: limiter,
+		Metrics: m, Logger: log})
+	return p
+}
+
+// engine is the process's one engine over exec.
+func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
+	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Cache: p.cache,
+		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
 // buildProviders makes the live providers once, from configuration.

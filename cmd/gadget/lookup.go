@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -116,7 +117,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 		return err
 	}
 	cfg.LookupDeadline = *timeout
-	engine, err := enrich.New(engineConfig(cfg, log, reg, nil, nil, nil))
+	pl := newPipeline(cfg, log, reg, nil, nil)
+	engine, err := pl.engine(&enrich.Inline{Fetcher: pl.fetcher})
 	if err != nil {
 		return err
 	}
@@ -136,8 +138,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 			out.Error = &lookupError{Code: string(errcode.BadRequest), Message: fmt.Sprintf("none of the providers %s serves %s indicators", *names, ind.Kind)}
 			return out
 		}
-		rs := engine.Begin(ind, enrich.Options{}).All(ctx, selected)
-		v := enrich.Combine(rs)
+		rs := engine.Begin(ind, lookup.Options{}).All(ctx, selected)
+		v := lookup.Combine(rs)
 		out.Verdict = &lookupVerdict{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}
 		for _, r := range rs {
 			out.Results = append(out.Results, lineOf(r))
@@ -325,7 +327,7 @@ func (p *lookupPrinter) flush() error {
 func answered(ls []lookupLine) string {
 	n := 0
 	for _, l := range ls {
-		if l.Status == string(enrich.StatusOK) || l.Status == string(enrich.StatusNotFound) {
+		if l.Status == string(lookup.StatusOK) || l.Status == string(lookup.StatusNotFound) {
 			n++
 		}
 	}
@@ -411,7 +413,7 @@ func knownProviders() []string {
 }
 
 // lineOf maps an engine result to a printed line.
-func lineOf(r *enrich.Result) lookupLine {
+func lineOf(r *lookup.Result) lookupLine {
 	l := lookupLine{Provider: r.Provider, Status: string(r.Status), Level: r.Verdict.Level.String(), Score: r.Verdict.Score,
 		Reason: r.Verdict.Reason, LatencyMs: r.Latency.Milliseconds(), Summary: r.Summary, Data: r.Data}
 	if r.Err != nil {

@@ -93,7 +93,7 @@ func TestPortalEndToEnd(t *testing.T) {
 			deadline := time.Now().Add(15 * time.Second)
 			for {
 				page := get("/portal/admin/")
-				if strings.Contains(page, `<rect class="bar`) && strings.Contains(get("/portal/admin/audit?api=virustotal"), "POST /portal/lookup") {
+				if strings.Contains(page, `<rect class="bar`) && strings.Contains(get("/portal/admin/audit?api=lookup"), "POST /portal/lookup") {
 					break
 				}
 				if time.Now().After(deadline) {

@@ -71,9 +71,9 @@ func startWorker(t *testing.T, bin string, env map[string]string, args ...string
 	return nil
 }
 
-// lookup posts a query and returns the named provider field's status (safe
+// queryField posts a query and returns the named provider field's status (safe
 // from any goroutine).
-func lookup(base, token, value, prov string) (string, error) {
+func queryField(base, token, value, prov string) (string, error) {
 	q := fmt.Sprintf(`{ indicator(value: %q) { ... on IPAddress { %s { status cached jobId } } } }`, value, prov)
 	body, _ := json.Marshal(map[string]any{"query": q})
 	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
@@ -182,7 +182,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := lookup(base, tok, "198.51.100.60", "virustotal")
+			s, err := queryField(base, tok, "198.51.100.60", "virustotal")
 			if err != nil {
 				s = err.Error()
 			}
@@ -202,12 +202,12 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	if n := count(`SELECT count(*) FROM river_job WHERE queue = 'virustotal'`); n != 1 {
 		t.Errorf("virustotal jobs = %d, want 1", n)
 	}
-	if n := count(`SELECT count(*) FROM logging WHERE api = 'virustotal' AND cached = false AND status = 'ok'`); n < 1 {
-		t.Errorf("no usage row for the upstream call")
+	if n := count(`SELECT count(*) FROM upstream_call WHERE provider = 'virustotal' AND status = 'ok'`); n != 1 {
+		t.Errorf("ledger rows for the one upstream call = %d, want 1", n)
 	}
 
 	// a worker restricted to some queues leaves the others' jobs alone
-	if s, err := lookup(a.base, ta, "198.51.100.61", "urlscan"); err != nil || s != "OK" {
+	if s, err := queryField(a.base, ta, "198.51.100.61", "urlscan"); err != nil || s != "OK" {
 		t.Fatalf("urlscan: %q %v", s, err)
 	}
 	var by []string
@@ -224,7 +224,7 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		}
 		fake.ClearFailure("abuseipdb")
 	}()
-	if s, err := lookup(b.base, tb, "198.51.100.63", "abuseipdb"); err != nil || s != "OK" {
+	if s, err := queryField(b.base, tb, "198.51.100.63", "abuseipdb"); err != nil || s != "OK" {
 		t.Errorf("after a 429: %q %v", s, err)
 	}
 	if c := fake.Calls("abuseipdb"); c != 2 {
@@ -235,11 +235,11 @@ func TestRiverAcrossProcesses(t *testing.T) {
 	}
 
 	// a worker killed mid-call: the job is rescued and retried by the other
-	// worker; the caller gets PENDING; every upstream call has one usage row
+	// worker; the caller gets PENDING; every upstream call has one ledger row
 	fake.SetLatency("otx", 2*time.Second)
 	pending := make(chan string, 1)
 	go func() {
-		s, err := lookup(b.base, tb, "198.51.100.62", "otx")
+		s, err := queryField(b.base, tb, "198.51.100.62", "otx")
 		if err != nil {
 			s = err.Error()
 		}
@@ -268,16 +268,16 @@ func TestRiverAcrossProcesses(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	calls := fake.Calls("otx")
-	rows := count(`SELECT count(*) FROM logging WHERE api = 'otx' AND status IN ('ok', 'interrupted')`)
+	rows := count(`SELECT count(*) FROM upstream_call WHERE provider = 'otx' AND status IN ('ok', 'interrupted')`)
 	if calls != 2 || rows != calls {
-		t.Errorf("otx: %d upstream calls, %d usage rows for them; want 2 and 2", calls, rows)
+		t.Errorf("otx: %d upstream calls, %d ledger rows for them; want 2 and 2", calls, rows)
 	}
-	if n := count(`SELECT count(*) FROM logging WHERE api = 'otx' AND status = 'interrupted'`); n != 1 {
+	if n := count(`SELECT count(*) FROM upstream_call WHERE provider = 'otx' AND status = 'interrupted'`); n != 1 {
 		t.Errorf("interrupted rows = %d, want 1", n)
 	}
 	// asking again returns the finished answer from the cache
 	fake.SetLatency("otx", 0)
-	if s, err := lookup(a.base, ta, "198.51.100.62", "otx"); err != nil || s != "OK" {
+	if s, err := queryField(a.base, ta, "198.51.100.62", "otx"); err != nil || s != "OK" {
 		t.Errorf("asking again: %q %v", s, err)
 	}
 	if c := fake.Calls("otx"); c != calls {

@@ -21,13 +21,7 @@ func (a *app) restRoutes() map[string]http.Handler {
 		Logger:    a.log,
 		Version:   version,
 		Started:   a.started,
-		Providers: func() []rest.ProviderStatus {
-			var out []rest.ProviderStatus
-			for _, p := range (statusSource{a}).Providers() {
-				out = append(out, rest.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds})
-			}
-			return out
-		},
+		Providers: statusSource{a}.Providers,
 	})
 	return api.Routes()
 }

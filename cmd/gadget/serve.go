@@ -12,6 +12,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/graph"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/playground"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/rest"
@@ -159,10 +160,13 @@ func (s statusSource) Version() string { return version }
 
 func (s statusSource) Uptime() time.Duration { return time.Since(s.a.started) }
 
-func (s statusSource) Providers() []graph.ProviderInfo {
-	var out []graph.ProviderInfo
+// Providers is every known provider's state, for the GraphQL and REST
+// status and the portal's overview.
+func (s statusSource) Providers() []lookup.ProviderStatus {
+	var out []lookup.ProviderStatus
 	for _, d := range provider.Descriptors() {
-		info := graph.ProviderInfo{Name: d.Name, Enabled: s.a.cfg.Providers[d.Name].Enabled}
+		info := lookup.ProviderStatus{Name: d.Name, Enabled: s.a.cfg.Providers[d.Name].Enabled,
+			Keyless: d.Key != provider.KeyRequired, Rate: s.a.cfg.Providers[d.Name].Rate.String()}
 		if p, ok := s.a.providers.Get(d.Name); ok {
 			info.Configured = p.Configured()
 		} else {

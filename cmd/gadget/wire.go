@@ -161,29 +161,24 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 			return err
 		}
 	}
-	ec := engineConfig(cfg, a.log, a.providers, a.redis, a.writer, enrich.NewMetrics(a.registry))
-	inline, err := enrich.New(ec)
-	if err != nil {
-		return err
+	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
+	if cfg.Executor == "river" {
+		qp, err := a.store.QueuePool(ctx)
+		if err != nil {
+			return err
+		}
+		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, Counts: a.writer, JobTimeout: cfg.JobTimeout,
+			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
+			// answers of jobs worked elsewhere reach a process-local cache through their notices
+			KeepUnclaimed: a.redis == nil})
+		if err != nil {
+			return err
+		}
+		exec = a.jobs.Executor
 	}
-	a.engine = inline
-	if cfg.Executor != "river" {
-		return nil
-	}
-	qp, err := a.store.QueuePool(ctx)
-	if err != nil {
-		return err
-	}
-	jc := jobs.Config{Pool: qp, Engine: inline, Usage: a.store, JobTimeout: cfg.JobTimeout,
-		RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log}
-	if a.redis == nil { // answers of jobs worked elsewhere reach this process's cache through their notices
-		jc.Fill = inline.Fill
-	}
-	if a.jobs, err = jobs.New(ctx, jc); err != nil {
-		return err
-	}
-	ec.Executor = a.jobs.Executor
-	a.engine, err = enrich.New(ec)
+	var err error
+	a.engine, err = p.engine(exec)
 	return err
 }
 

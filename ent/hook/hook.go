@@ -33,6 +33,30 @@ func (f TaskFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TaskMutation", m)
 }
 
+// The UpstreamCallFunc type is an adapter to allow the use of ordinary
+// function as UpstreamCall mutator.
+type UpstreamCallFunc func(context.Context, *ent.UpstreamCallMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UpstreamCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UpstreamCallMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UpstreamCallMutation", m)
+}
+
+// The UsageCounterFunc type is an adapter to allow the use of ordinary
+// function as UsageCounter mutator.
+type UsageCounterFunc func(context.Context, *ent.UsageCounterMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UsageCounterFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UsageCounterMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UsageCounterMutation", m)
+}
+
 // The UsageLogFunc type is an adapter to allow the use of ordinary
 // function as UsageLog mutator.
 type UsageLogFunc func(context.Context, *ent.UsageLogMutation) (ent.Value, error)

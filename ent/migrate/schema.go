@@ -61,6 +61,74 @@ var (
 			},
 		},
 	}
+	// UpstreamCallColumns holds the columns for the "upstream_call" table.
+	UpstreamCallColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "provider", Type: field.TypeString, Size: 128},
+		{Name: "endpoint", Type: field.TypeString, Size: 2048},
+		{Name: "parameters", Type: field.TypeString, Size: 2147483647},
+		{Name: "status", Type: field.TypeString, Size: 32},
+		{Name: "bytes", Type: field.TypeInt64, Default: 0},
+		{Name: "latency_ms", Type: field.TypeInt64, Default: 0},
+		{Name: "job_id", Type: field.TypeInt64, Nullable: true},
+	}
+	// UpstreamCallTable holds the schema information for the "upstream_call" table.
+	UpstreamCallTable = &schema.Table{
+		Name:       "upstream_call",
+		Columns:    UpstreamCallColumns,
+		PrimaryKey: []*schema.Column{UpstreamCallColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "upstreamcall_at",
+				Unique:  false,
+				Columns: []*schema.Column{UpstreamCallColumns[1]},
+			},
+			{
+				Name:    "upstreamcall_username_at",
+				Unique:  false,
+				Columns: []*schema.Column{UpstreamCallColumns[2], UpstreamCallColumns[1]},
+			},
+			{
+				Name:    "upstreamcall_provider_at",
+				Unique:  false,
+				Columns: []*schema.Column{UpstreamCallColumns[3], UpstreamCallColumns[1]},
+			},
+		},
+	}
+	// UsageCounterColumns holds the columns for the "usage_counter" table.
+	UsageCounterColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "api", Type: field.TypeString, Size: 128},
+		{Name: "day", Type: field.TypeString, Size: 10},
+		{Name: "answers", Type: field.TypeInt64, Default: 0},
+		{Name: "cached", Type: field.TypeInt64, Default: 0},
+		{Name: "calls", Type: field.TypeInt64, Default: 0},
+		{Name: "bytes", Type: field.TypeInt64, Default: 0},
+		{Name: "errors", Type: field.TypeInt64, Default: 0},
+		{Name: "rate_limited", Type: field.TypeInt64, Default: 0},
+		{Name: "latency_ms", Type: field.TypeInt64, Default: 0},
+	}
+	// UsageCounterTable holds the schema information for the "usage_counter" table.
+	UsageCounterTable = &schema.Table{
+		Name:       "usage_counter",
+		Columns:    UsageCounterColumns,
+		PrimaryKey: []*schema.Column{UsageCounterColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "usagecounter_username_api_day",
+				Unique:  true,
+				Columns: []*schema.Column{UsageCounterColumns[1], UsageCounterColumns[2], UsageCounterColumns[3]},
+			},
+			{
+				Name:    "usagecounter_day",
+				Unique:  false,
+				Columns: []*schema.Column{UsageCounterColumns[3]},
+			},
+		},
+	}
 	// LoggingColumns holds the columns for the "logging" table.
 	LoggingColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
@@ -75,6 +143,7 @@ var (
 		{Name: "status", Type: field.TypeString, Size: 32, Default: "ok"},
 		{Name: "cached", Type: field.TypeBool, Default: false},
 		{Name: "latency_ms", Type: field.TypeInt64, Default: 0},
+		{Name: "providers", Type: field.TypeString, Size: 2147483647, Default: ""},
 	}
 	// LoggingTable holds the schema information for the "logging" table.
 	LoggingTable = &schema.Table{
@@ -129,6 +198,8 @@ var (
 	Tables = []*schema.Table{
 		JobCallTable,
 		TasksTable,
+		UpstreamCallTable,
+		UsageCounterTable,
 		LoggingTable,
 		AuthTable,
 	}
@@ -140,6 +211,12 @@ func init() {
 	}
 	TasksTable.Annotation = &entsql.Annotation{
 		Table: "tasks",
+	}
+	UpstreamCallTable.Annotation = &entsql.Annotation{
+		Table: "upstream_call",
+	}
+	UsageCounterTable.Annotation = &entsql.Annotation{
+		Table: "usage_counter",
 	}
 	LoggingTable.Annotation = &entsql.Annotation{
 		Table: "logging",

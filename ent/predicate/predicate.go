@@ -12,6 +12,12 @@ type JobCall func(*sql.Selector)
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)
 
+// UpstreamCall is the predicate function for upstreamcall builders.
+type UpstreamCall func(*sql.Selector)
+
+// UsageCounter is the predicate function for usagecounter builders.
+type UsageCounter func(*sql.Selector)
+
 // UsageLog is the predicate function for usagelog builders.
 type UsageLog func(*sql.Selector)
 

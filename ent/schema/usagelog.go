@@ -11,9 +11,11 @@ import (
 	"github.com/google/uuid"
 )
 
-// UsageLog is one accounted call: a login, an API operation or a provider
-// result delivered to a user. Table and column names are the original
-// project's (`logging`); status, cached and latency_ms are additions.
+// UsageLog is the audit log: one row per request (a login, a GraphQL
+// operation, a REST call, a portal lookup), as the original project wrote
+// one `logging` row per API call. Table and column names are the
+// original's; status, cached, latency_ms and providers are additions. Rows
+// written before the audit model hold one provider result each.
 type UsageLog struct {
 	ent.Schema
 }
@@ -38,6 +40,8 @@ func (UsageLog) Fields() []ent.Field {
 		field.String("status").MaxLen(32).Default("ok").Immutable(),
 		field.Bool("cached").Default(false).Immutable(),
 		field.Int64("latency_ms").Default(0).NonNegative().Immutable(),
+		// providers asked and how each answered: "virustotal:ok abuseipdb:cached"
+		field.Text("providers").Default("").Immutable(),
 	}
 }
 

@@ -36,6 +36,8 @@ const (
 	FieldCached = "cached"
 	// FieldLatencyMs holds the string denoting the latency_ms field in the database.
 	FieldLatencyMs = "latency_ms"
+	// FieldProviders holds the string denoting the providers field in the database.
+	FieldProviders = "providers"
 	// Table holds the table name of the usagelog in the database.
 	Table = "logging"
 )
@@ -54,6 +56,7 @@ var Columns = []string{
 	FieldStatus,
 	FieldCached,
 	FieldLatencyMs,
+	FieldProviders,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -93,6 +96,8 @@ var (
 	DefaultLatencyMs int64
 	// LatencyMsValidator is a validator for the "latency_ms" field. It is called by the builders before save.
 	LatencyMsValidator func(int64) error
+	// DefaultProviders holds the default value on creation for the "providers" field.
+	DefaultProviders string
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -158,4 +163,9 @@ func ByCached(opts ...sql.OrderTermOption) OrderOption {
 // ByLatencyMs orders the results by the latency_ms field.
 func ByLatencyMs(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLatencyMs, opts...).ToFunc()
+}
+
+// ByProviders orders the results by the providers field.
+func ByProviders(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProviders, opts...).ToFunc()
 }

@@ -110,6 +110,11 @@ func LatencyMs(v int64) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldEQ(FieldLatencyMs, v))
 }
 
+// Providers applies equality check predicate on the "providers" field. It's identical to ProvidersEQ.
+func Providers(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEQ(FieldProviders, v))
+}
+
 // UsernameEQ applies the EQ predicate on the "username" field.
 func UsernameEQ(v string) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldEQ(FieldUsername, v))
@@ -693,6 +698,71 @@ func LatencyMsLT(v int64) predicate.UsageLog {
 // LatencyMsLTE applies the LTE predicate on the "latency_ms" field.
 func LatencyMsLTE(v int64) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldLTE(FieldLatencyMs, v))
+}
+
+// ProvidersEQ applies the EQ predicate on the "providers" field.
+func ProvidersEQ(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEQ(FieldProviders, v))
+}
+
+// ProvidersNEQ applies the NEQ predicate on the "providers" field.
+func ProvidersNEQ(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldNEQ(FieldProviders, v))
+}
+
+// ProvidersIn applies the In predicate on the "providers" field.
+func ProvidersIn(vs ...string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldIn(FieldProviders, vs...))
+}
+
+// ProvidersNotIn applies the NotIn predicate on the "providers" field.
+func ProvidersNotIn(vs ...string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldNotIn(FieldProviders, vs...))
+}
+
+// ProvidersGT applies the GT predicate on the "providers" field.
+func ProvidersGT(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldGT(FieldProviders, v))
+}
+
+// ProvidersGTE applies the GTE predicate on the "providers" field.
+func ProvidersGTE(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldGTE(FieldProviders, v))
+}
+
+// ProvidersLT applies the LT predicate on the "providers" field.
+func ProvidersLT(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldLT(FieldProviders, v))
+}
+
+// ProvidersLTE applies the LTE predicate on the "providers" field.
+func ProvidersLTE(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldLTE(FieldProviders, v))
+}
+
+// ProvidersContains applies the Contains predicate on the "providers" field.
+func ProvidersContains(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldContains(FieldProviders, v))
+}
+
+// ProvidersHasPrefix applies the HasPrefix predicate on the "providers" field.
+func ProvidersHasPrefix(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldHasPrefix(FieldProviders, v))
+}
+
+// ProvidersHasSuffix applies the HasSuffix predicate on the "providers" field.
+func ProvidersHasSuffix(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldHasSuffix(FieldProviders, v))
+}
+
+// ProvidersEqualFold applies the EqualFold predicate on the "providers" field.
+func ProvidersEqualFold(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEqualFold(FieldProviders, v))
+}
+
+// ProvidersContainsFold applies the ContainsFold predicate on the "providers" field.
+func ProvidersContainsFold(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldContainsFold(FieldProviders, v))
 }
 
 // And groups predicates with the AND operator between them.

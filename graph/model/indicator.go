@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // ResultMeta is the result fields every provider answer has; it is also
@@ -25,7 +25,7 @@ type ResultMeta struct {
 }
 
 // NewResultMeta maps an engine result.
-func NewResultMeta(r *enrich.Result) ResultMeta {
+func NewResultMeta(r *lookup.Result) ResultMeta {
 	m := ResultMeta{Provider: r.Provider, Status: ResultStatus(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds()}
 	if !r.FetchedAt.IsZero() {
 		t := r.FetchedAt.UTC()
@@ -36,8 +36,7 @@ func NewResultMeta(r *enrich.Result) ResultMeta {
 	}
 	if r.Err != nil {
 		m.Error = &ProviderError{Code: string(r.Err.Code), Message: r.Err.Message}
-		if r.RetryAfter > 0 {
-			s := int64((r.RetryAfter + time.Second - 1) / time.Second)
+		if s := lookup.RetryAfterSeconds(r.RetryAfter); s > 0 {
 			m.Error.RetryAfterSeconds = &s
 		}
 	}
@@ -45,7 +44,7 @@ func NewResultMeta(r *enrich.Result) ResultMeta {
 		id := strconv.FormatInt(r.JobID, 10)
 		m.JobID = &id
 	}
-	if r.Status == enrich.StatusOK {
+	if r.Status == lookup.StatusOK {
 		m.Verdict = &ProviderVerdict{Level: VerdictLevel(r.Verdict.Level.String()), Score: int64(r.Verdict.Score), Reason: r.Verdict.Reason}
 	}
 	return m
@@ -57,11 +56,11 @@ type Base struct {
 	Value  string          `json:"value"`
 	Kind   *IndicatorKind  `json:"kind"`
 	Err    *IndicatorError `json:"error"`
-	Lookup *enrich.Lookup  `json:"-"`
+	Lookup lookup.Session  `json:"-"`
 }
 
 // NewIndicator returns the GraphQL type for lk's indicator.
-func NewIndicator(lk *enrich.Lookup) Indicator {
+func NewIndicator(lk lookup.Session) Indicator {
 	ind := lk.Indicator()
 	k := IndicatorKind(strings.ToUpper(string(ind.Kind)))
 	b := Base{Value: ind.Value, Kind: &k, Lookup: lk}
@@ -104,7 +103,7 @@ func (b *Base) Verdict(ctx context.Context) (*Verdict, error) {
 	if b.Lookup == nil {
 		return &Verdict{Level: VerdictLevelUnknown, Reasons: []string{}}, nil
 	}
-	v := enrich.Combine(b.Lookup.All(ctx, nil))
+	v := lookup.Combine(b.Lookup.All(ctx, nil))
 	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Reasons: v.Reasons}, nil
 }
 

@@ -6,7 +6,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -31,13 +31,13 @@ type AbuseIPDB struct {
 }
 
 // NewAbuseIPDB builds the GraphQL result from an engine result.
-func NewAbuseIPDB(r *enrich.Result) (*AbuseIPDB, error) {
+func NewAbuseIPDB(r *lookup.Result) (*AbuseIPDB, error) {
 	m := &AbuseIPDB{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.AbuseIPDBSummary](r)
+	s, err := lookup.SummaryOf[provider.AbuseIPDBSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.IPAddress = &s.IPAddress
 		m.AbuseConfidenceScore = &s.AbuseConfidenceScore
 		m.TotalReports = &s.TotalReports
@@ -68,13 +68,13 @@ type GreyNoise struct {
 }
 
 // NewGreyNoise builds the GraphQL result from an engine result.
-func NewGreyNoise(r *enrich.Result) (*GreyNoise, error) {
+func NewGreyNoise(r *lookup.Result) (*GreyNoise, error) {
 	m := &GreyNoise{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.GreyNoiseSummary](r)
+	s, err := lookup.SummaryOf[provider.GreyNoiseSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.IP = &s.IP
 		m.Noise = &s.Noise
 		m.RIOT = &s.RIOT
@@ -98,13 +98,13 @@ type InternetDB struct {
 }
 
 // NewInternetDB builds the GraphQL result from an engine result.
-func NewInternetDB(r *enrich.Result) (*InternetDB, error) {
+func NewInternetDB(r *lookup.Result) (*InternetDB, error) {
 	m := &InternetDB{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.InternetDBSummary](r)
+	s, err := lookup.SummaryOf[provider.InternetDBSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.IP = &s.IP
 		m.Ports = s.Ports
 		m.Hostnames = s.Hostnames
@@ -129,13 +129,13 @@ type IPinfo struct {
 }
 
 // NewIPinfo builds the GraphQL result from an engine result.
-func NewIPinfo(r *enrich.Result) (*IPinfo, error) {
+func NewIPinfo(r *lookup.Result) (*IPinfo, error) {
 	m := &IPinfo{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.IPinfoSummary](r)
+	s, err := lookup.SummaryOf[provider.IPinfoSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.IP = &s.IP
 		m.ASN = &s.ASN
 		m.ASName = &s.ASName
@@ -171,13 +171,13 @@ type MalwareBazaar struct {
 }
 
 // NewMalwareBazaar builds the GraphQL result from an engine result.
-func NewMalwareBazaar(r *enrich.Result) (*MalwareBazaar, error) {
+func NewMalwareBazaar(r *lookup.Result) (*MalwareBazaar, error) {
 	m := &MalwareBazaar{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.MalwareBazaarSummary](r)
+	s, err := lookup.SummaryOf[provider.MalwareBazaarSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.SHA256 = &s.SHA256
 		m.SHA1 = &s.SHA1
 		m.MD5 = &s.MD5
@@ -218,13 +218,13 @@ type OTX struct {
 }
 
 // NewOTX builds the GraphQL result from an engine result.
-func NewOTX(r *enrich.Result) (*OTX, error) {
+func NewOTX(r *lookup.Result) (*OTX, error) {
 	m := &OTX{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.OTXSummary](r)
+	s, err := lookup.SummaryOf[provider.OTXSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.Indicator = &s.Indicator
 		m.Type = &s.Type
 		m.PulseCount = &s.PulseCount
@@ -270,13 +270,13 @@ type RDAP struct {
 }
 
 // NewRDAP builds the GraphQL result from an engine result.
-func NewRDAP(r *enrich.Result) (*RDAP, error) {
+func NewRDAP(r *lookup.Result) (*RDAP, error) {
 	m := &RDAP{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.RDAPSummary](r)
+	s, err := lookup.SummaryOf[provider.RDAPSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.ObjectClass = &s.ObjectClass
 		m.Handle = &s.Handle
 		m.RDAPStatus = s.Status
@@ -323,13 +323,13 @@ type Shodan struct {
 }
 
 // NewShodan builds the GraphQL result from an engine result.
-func NewShodan(r *enrich.Result) (*Shodan, error) {
+func NewShodan(r *lookup.Result) (*Shodan, error) {
 	m := &Shodan{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.ShodanSummary](r)
+	s, err := lookup.SummaryOf[provider.ShodanSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.IP = &s.IP
 		m.Org = &s.Org
 		m.ISP = &s.ISP
@@ -358,13 +358,13 @@ type ThreatFox struct {
 }
 
 // NewThreatFox builds the GraphQL result from an engine result.
-func NewThreatFox(r *enrich.Result) (*ThreatFox, error) {
+func NewThreatFox(r *lookup.Result) (*ThreatFox, error) {
 	m := &ThreatFox{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.ThreatFoxSummary](r)
+	s, err := lookup.SummaryOf[provider.ThreatFoxSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.Matches = &s.Matches
 		m.MaxConfidence = &s.MaxConfidence
 		m.Malware = s.Malware
@@ -384,13 +384,13 @@ type URLhaus struct {
 }
 
 // NewURLhaus builds the GraphQL result from an engine result.
-func NewURLhaus(r *enrich.Result) (*URLhaus, error) {
+func NewURLhaus(r *lookup.Result) (*URLhaus, error) {
 	m := &URLhaus{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.URLhausSummary](r)
+	s, err := lookup.SummaryOf[provider.URLhausSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.Lookup = &s.Lookup
 		m.Reference = &s.Reference
 		m.Host = s.Host
@@ -415,13 +415,13 @@ type URLScan struct {
 }
 
 // NewURLScan builds the GraphQL result from an engine result.
-func NewURLScan(r *enrich.Result) (*URLScan, error) {
+func NewURLScan(r *lookup.Result) (*URLScan, error) {
 	m := &URLScan{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.URLScanSummary](r)
+	s, err := lookup.SummaryOf[provider.URLScanSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.Query = &s.Query
 		m.Total = &s.Total
 		m.HasMore = &s.HasMore
@@ -472,13 +472,13 @@ type VirusTotal struct {
 }
 
 // NewVirusTotal builds the GraphQL result from an engine result.
-func NewVirusTotal(r *enrich.Result) (*VirusTotal, error) {
+func NewVirusTotal(r *lookup.Result) (*VirusTotal, error) {
 	m := &VirusTotal{ResultMeta: NewResultMeta(r)}
-	s, err := enrich.DecodeSummary[provider.VirusTotalSummary](r)
+	s, err := lookup.SummaryOf[provider.VirusTotalSummary](r)
 	if err != nil {
 		return nil, err
 	}
-	if s != nil && r.Status == enrich.StatusOK {
+	if s != nil && r.Status == lookup.StatusOK {
 		m.Type = &s.Type
 		m.ID = &s.ID
 		m.Link = &s.Link

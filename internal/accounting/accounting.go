@@ -1,5 +1,15 @@
-// Package accounting records usage (every login, operation and provider
-// result delivered to a user) and reports on it.
+// Package accounting records usage and reports on it. The one rule:
+//
+//   - the transport writes one audit Record per request (a login, a GraphQL
+//     operation, a REST call, a portal lookup), with the providers asked and
+//     how each answered (noted on the request's Request as they answer);
+//   - whoever makes an upstream call writes its ledger Call, exactly once
+//     (the inline executor through the Writer, a River worker in its job's
+//     completing transaction);
+//   - per user × api × day Counters are added up from both and upserted in
+//     batches; reports and charts read them.
+//
+// Parameters are redacted here (Redact), never by the transports.
 package accounting
 
 import (
@@ -7,20 +17,66 @@ import (
 	"time"
 )
 
-// Record is one accounted call.
+// Record is one audit-log row: one request.
 type Record struct {
 	ID         string // assigned by the store when empty
 	Username   string
-	API        string // "authenticate", a provider name, or an operation name
+	API        string // "authenticate", an operation name ("indicator", "usageReport"), or a provider (rows before the audit model)
 	Endpoint   string // "POST /api/authenticate", "POST /graphql usageReport"
-	Parameters string // JSON; never holds a password
+	Parameters string // JSON, redacted (Redact)
 	UserAgent  string
 	IP         string
 	Status     string // "ok", "denied", "not_found", "error", ...
-	DataSize   int64  // bytes delivered (upstream body bytes for provider results)
-	Cached     bool
+	DataSize   int64  // bytes delivered: the providers' answers, or the response body
+	Cached     bool   // every provider answer came from the cache
 	Latency    time.Duration
 	At         time.Time
+	// Answers are the providers asked and how each answered (stored
+	// compactly as "virustotal:ok abuseipdb:cached").
+	Answers []Answer
+}
+
+// Answer is how one provider answered within a request.
+type Answer struct {
+	Provider string
+	Status   string // "ok", "not_found", "rate_limited", "timeout", "error", "pending", ...
+	Cached   bool
+	Bytes    int64
+}
+
+// Call is one ledger row: one upstream call to a provider.
+type Call struct {
+	Username   string
+	Provider   string
+	Endpoint   string // of the request the call was made for
+	Parameters string // {"kind":…,"value":…}
+	Status     string // "ok", "not_found", "rate_limited", "interrupted", ...
+	Bytes      int64
+	Latency    time.Duration
+	At         time.Time
+	JobID      int64 // the River job that made it (0: inline)
+}
+
+// Counter is a user's usage of one api (a provider, or an operation) on one
+// UTC day; written as deltas, summed by the store.
+type Counter struct {
+	Username    string
+	API         string
+	Day         time.Time // midnight UTC
+	Answers     int64     // provider answers delivered, or operations run
+	Cached      int64
+	Calls       int64 // upstream calls made
+	Bytes       int64 // bytes delivered
+	Errors      int64 // errors and timeouts
+	RateLimited int64
+	LatencyMs   int64 // summed over the upstream calls
+}
+
+// Batch is what the Writer writes in one transaction.
+type Batch struct {
+	Audit    []Record
+	Calls    []Call
+	Counters []Counter
 }
 
 // Row is one line of a usage report.
@@ -56,7 +112,9 @@ type Cursor struct {
 
 // Store is the storage accounting needs.
 type Store interface {
-	InsertUsage(ctx context.Context, recs []Record) error
+	// WriteUsage writes b in one transaction: audit rows and calls are
+	// inserted (an id already present is skipped), counters added.
+	WriteUsage(ctx context.Context, b Batch) error
 	UsageRows(ctx context.Context, from, to time.Time, username string) ([]Row, error)
 	AuditLog(ctx context.Context, f AuditFilter, limit int, after *Cursor) ([]Record, error)
 }

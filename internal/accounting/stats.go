@@ -9,21 +9,11 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 )
 
-// DayRow is usage grouped by UTC day, user, api, status and cache hit.
-type DayRow struct {
-	Day       time.Time // midnight UTC
-	Username  string
-	API       string
-	Status    string
-	Cached    bool
-	Calls     int64
-	Bytes     int64
-	LatencyMs int64 // summed over the calls
-}
-
 // StatsStore is the storage the usage statistics need.
 type StatsStore interface {
-	UsageByDay(ctx context.Context, from, to time.Time, username string) ([]DayRow, error)
+	// UsageByDay returns the counters of the days in [from, to); username
+	// "" means everyone.
+	UsageByDay(ctx context.Context, from, to time.Time, username string) ([]Counter, error)
 }
 
 // Series is one api's per-day figures over a Stats range.
@@ -31,7 +21,7 @@ type Series struct {
 	API      string
 	Calls    []int64 // one per Stats.Days
 	Bytes    []int64
-	Upstream []int64 // calls that were not cache hits
+	Upstream []int64 // upstream calls made
 }
 
 // APIStats totals one api over a Stats range.
@@ -42,7 +32,7 @@ type APIStats struct {
 	CacheHits    int64
 	RateLimited  int64
 	Failed       int64 // error and timeout
-	Upstream     int64
+	Upstream     int64 // upstream calls made
 	AvgLatencyMs int64 // of the upstream calls
 }
 
@@ -104,7 +94,7 @@ func (s *StatsService) Stats(ctx context.Context, from, to *time.Time, username 
 	return buildStats(start, end, rows, apis), nil
 }
 
-func buildStats(start, end time.Time, rows []DayRow, apis []string) *Stats {
+func buildStats(start, end time.Time, rows []Counter, apis []string) *Stats {
 	st := &Stats{From: start, To: end}
 	for d := start; d.Before(end); d = d.AddDate(0, 0, 1) {
 		st.Days = append(st.Days, d)
@@ -129,25 +119,17 @@ func buildStats(start, end time.Time, rows []DayRow, apis []string) *Stats {
 			totals[r.API] = &APIStats{API: r.API}
 		}
 		t := totals[r.API]
-		se.Calls[i] += r.Calls
+		se.Calls[i] += r.Answers
 		se.Bytes[i] += r.Bytes
-		t.Calls += r.Calls
+		se.Upstream[i] += r.Calls
+		t.Calls += r.Answers
 		t.Bytes += r.Bytes
-		switch {
-		case r.Cached:
-			t.CacheHits += r.Calls
-		case r.Status == "ok" || r.Status == "not_found" || r.Status == "error" || r.Status == "timeout":
-			se.Upstream[i] += r.Calls
-			t.Upstream += r.Calls
-			latency[r.API] += r.LatencyMs
-		}
-		switch r.Status {
-		case "rate_limited":
-			t.RateLimited += r.Calls
-		case "error", "timeout":
-			t.Failed += r.Calls
-		}
-		users[r.Username] += r.Calls
+		t.CacheHits += r.Cached
+		t.Upstream += r.Calls
+		t.RateLimited += r.RateLimited
+		t.Failed += r.Errors
+		latency[r.API] += r.LatencyMs
+		users[r.Username] += r.Answers
 	}
 	for name, t := range totals {
 		if t.Upstream > 0 {

@@ -16,7 +16,7 @@ type flakyStore struct {
 	got      []Record
 }
 
-func (s *flakyStore) InsertUsage(_ context.Context, recs []Record) error {
+func (s *flakyStore) WriteUsage(_ context.Context, b Batch) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -24,7 +24,7 @@ func (s *flakyStore) InsertUsage(_ context.Context, recs []Record) error {
 		s.failures--
 		return errors.New("database unavailable")
 	}
-	s.got = append(s.got, recs...)
+	s.got = append(s.got, b.Audit...)
 	return nil
 }
 

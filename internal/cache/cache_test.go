@@ -15,6 +15,6 @@ type Cache interface {
 }
 
 var (
-	_ Cache = (*cache.Memory)(nil)
-	_ Cache = (*cache.Tiered)(nil)
+	_ Cache = (*cache.Memory[[]byte])(nil)
+	_ Cache = (*cache.Tiered[[]byte])(nil)
 )

@@ -31,7 +31,7 @@ type got struct {
 	OK   bool
 }
 
-func get(t *testing.T, c store, key string) got {
+func get(t *testing.T, c store[[]byte], key string) got {
 	t.Helper()
 	v, left, ok, err := c.Get(context.Background(), key)
 	if err != nil {
@@ -99,7 +99,7 @@ func TestMemoryExpiry(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			clock := newFakeClock()
-			m := newMemory(100, clock)
+			m := newMemory[[]byte](100, clock)
 			for i, s := range tt.steps {
 				clock.Advance(s.advance)
 				if s.set != "" {
@@ -122,7 +122,7 @@ func TestMemoryExpiry(t *testing.T) {
 
 func TestMemoryKeepsACopy(t *testing.T) {
 	t.Parallel()
-	m := newMemory(10, newFakeClock())
+	m := newMemory[[]byte](10, newFakeClock())
 	buf := []byte("answer")
 	m.Set(context.Background(), "k", buf, time.Minute)
 	copy(buf, "xxxxxx") // the caller reuses its buffer
@@ -147,7 +147,7 @@ func TestMemoryIsBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			m := newMemory(tt.max, newFakeClock())
+			m := newMemory[[]byte](tt.max, newFakeClock())
 			for i := range tt.writes {
 				m.Set(ctx, "k"+strconv.Itoa(i), []byte("x"), time.Hour)
 			}
@@ -172,7 +172,7 @@ func TestMemoryIsBounded(t *testing.T) {
 func TestMemoryRealClock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := NewMemory(100)
+	m := NewMemory[[]byte](100)
 	m.Set(ctx, "short", []byte("a"), 50*time.Millisecond)
 	m.Set(ctx, "long", []byte("b"), time.Hour)
 	start := time.Now()

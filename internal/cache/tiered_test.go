@@ -88,10 +88,10 @@ func TestTieredGetFillsL1(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			l1 := newMemory(100, newFakeClock())
+			l1 := newMemory[[]byte](100, newFakeClock())
 			l2 := newFakeStore("l2", nil)
 			l2.m["k"] = got{"v", tt.l2Left, true}
-			c := NewTiered(l1, l2, tt.l1MaxTTL)
+			c := NewTiered(l1, l2, Raw{}, tt.l1MaxTTL)
 			if diff := cmp.Diff(tt.wantGet, get(t, c, "k")); diff != "" {
 				t.Errorf("tiered Get (-want +got):\n%s", diff)
 			}
@@ -109,61 +109,61 @@ func TestTieredCalls(t *testing.T) {
 		name    string
 		l1Has   bool  // L1 holds "k" before the call
 		l2Err   error // every L2 call fails
-		call    func(c *Tiered) error
+		call    func(c *Tiered[[]byte]) error
 		wantErr error
 		wantLog []string
 		wantL1  got // L1's "k" afterwards
 	}{
 		{
 			name: "L1 hit does not read L2", l1Has: true,
-			call:    func(c *Tiered) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
+			call:    func(c *Tiered[[]byte]) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
 			wantLog: []string{"l1 get k 0s"},
 			wantL1:  got{"old", time.Minute, true},
 		},
 		{
 			name:    "L1 miss reads L2",
-			call:    func(c *Tiered) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
+			call:    func(c *Tiered[[]byte]) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
 			wantLog: []string{"l1 get k 0s", "l2 get k 0s"},
 		},
 		{
 			name: "L2 error on Get is returned", l2Err: boom,
-			call:    func(c *Tiered) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
+			call:    func(c *Tiered[[]byte]) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
 			wantErr: boom,
 			wantLog: []string{"l1 get k 0s", "l2 get k 0s"},
 		},
 		{
 			name: "L1 serves while L2 fails", l1Has: true, l2Err: boom,
-			call:    func(c *Tiered) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
+			call:    func(c *Tiered[[]byte]) error { _, _, _, err := c.Get(context.Background(), "k"); return err },
 			wantLog: []string{"l1 get k 0s"},
 			wantL1:  got{"old", time.Minute, true},
 		},
 		{
 			name:    "Set writes L2 first, L1 capped",
-			call:    func(c *Tiered) error { return c.Set(context.Background(), "k", []byte("new"), time.Hour) },
+			call:    func(c *Tiered[[]byte]) error { return c.Set(context.Background(), "k", []byte("new"), time.Hour) },
 			wantLog: []string{"l2 set k 1h0m0s", "l1 set k 5m0s"},
 			wantL1:  got{"new", 5 * time.Minute, true},
 		},
 		{
 			name:    "Set below the cap",
-			call:    func(c *Tiered) error { return c.Set(context.Background(), "k", []byte("new"), time.Minute) },
+			call:    func(c *Tiered[[]byte]) error { return c.Set(context.Background(), "k", []byte("new"), time.Minute) },
 			wantLog: []string{"l2 set k 1m0s", "l1 set k 1m0s"},
 			wantL1:  got{"new", time.Minute, true},
 		},
 		{
 			name: "Set writes L1 even when L2 fails", l2Err: boom,
-			call:    func(c *Tiered) error { return c.Set(context.Background(), "k", []byte("new"), time.Hour) },
+			call:    func(c *Tiered[[]byte]) error { return c.Set(context.Background(), "k", []byte("new"), time.Hour) },
 			wantErr: boom,
 			wantLog: []string{"l2 set k 1h0m0s", "l1 set k 5m0s"},
 			wantL1:  got{"new", 5 * time.Minute, true},
 		},
 		{
 			name: "Delete both", l1Has: true,
-			call:    func(c *Tiered) error { return c.Delete(context.Background(), "k") },
+			call:    func(c *Tiered[[]byte]) error { return c.Delete(context.Background(), "k") },
 			wantLog: []string{"l2 delete k 0s", "l1 delete k 0s"},
 		},
 		{
 			name: "Delete L1 even when L2 fails", l1Has: true, l2Err: boom,
-			call:    func(c *Tiered) error { return c.Delete(context.Background(), "k") },
+			call:    func(c *Tiered[[]byte]) error { return c.Delete(context.Background(), "k") },
 			wantErr: boom,
 			wantLog: []string{"l2 delete k 0s", "l1 delete k 0s"},
 		},
@@ -177,7 +177,7 @@ func TestTieredCalls(t *testing.T) {
 				l1.m["k"] = got{"old", time.Minute, true}
 			}
 			l2.err = tt.l2Err
-			err := tt.call(NewTiered(l1, l2, 5*time.Minute))
+			err := tt.call(NewTiered(l1, l2, Raw{}, 5*time.Minute))
 			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
 				t.Errorf("error %v, want %v", err, tt.wantErr)
 			}

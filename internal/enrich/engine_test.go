@@ -15,6 +15,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 )
@@ -67,26 +68,32 @@ func ok(name string, level indicator.Level, score int) *provider.Result {
 		Verdict: provider.Assessment{Level: level, Score: score, Reason: name + " says so"}}
 }
 
+// recorder is the ledger: it keeps the calls it is given.
 type recorder struct {
-	mu   sync.Mutex
-	recs []accounting.Record
+	mu    sync.Mutex
+	calls []accounting.Call
 }
 
-func (r *recorder) Record(_ context.Context, rec accounting.Record) {
+func (r *recorder) Call(_ context.Context, c accounting.Call) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.recs = append(r.recs, rec)
+	r.calls = append(r.calls, c)
 }
 
-func newEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.Settings, ps ...provider.Provider) (*enrich.Engine, *recorder) {
+func newEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.Settings, ps ...provider.Provider) (lookup.Service, *recorder) {
 	t.Helper()
 	reg, err := provider.NewRegistry(ps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	e, err := enrich.New(enrich.Config{Registry: reg, Policy: indicator.NewPolicy(nil), Settings: settings,
-		Cache: cache.NewMemory(1000), Limiter: ratelimit.NewBuckets(time.Now), Usage: rec, Deadline: deadline})
+	c := cache.NewMemory[*lookup.Result](1000)
+	f, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: c, Limiter: ratelimit.NewBuckets(time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := enrich.New(enrich.Config{Registry: reg, Policy: indicator.NewPolicy(nil), Cache: c,
+		Executor: &enrich.Inline{Fetcher: f, Ledger: rec}, Deadline: deadline})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,10 +117,10 @@ func TestLazyConcurrentAndAccountedOnce(t *testing.T) {
 	b := &fake{name: "b", kinds: ipKinds, latency: 50 * time.Millisecond}
 	c := &fake{name: "c", kinds: ipKinds, latency: 50 * time.Millisecond}
 	e, rec := newEngine(t, 5*time.Second, nil, a, b, c)
-	ctx := context.Background()
-	lk := e.Begin(mustParse(t, "198.51.100.7"), enrich.Options{Caller: enrich.Caller{Username: "alice", Endpoint: "POST /graphql indicator"}})
+	ctx, req := accounting.NewRequest(context.Background())
+	lk := e.Begin(mustParse(t, "198.51.100.7"), lookup.Options{Caller: lookup.Caller{Username: "alice", Endpoint: "POST /graphql indicator"}})
 	r := lk.Get(ctx, "a")
-	if r.Status != enrich.StatusOK || a.calls.Load() != 1 || b.calls.Load() != 0 || c.calls.Load() != 0 {
+	if r.Status != lookup.StatusOK || a.calls.Load() != 1 || b.calls.Load() != 0 || c.calls.Load() != 0 {
 		t.Fatalf("after Get(a): status %s calls a=%d b=%d c=%d", r.Status, a.calls.Load(), b.calls.Load(), c.calls.Load())
 	}
 	var wg sync.WaitGroup
@@ -131,13 +138,26 @@ func TestLazyConcurrentAndAccountedOnce(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.recs) != 3 {
-		t.Fatalf("usage rows = %d, want one per provider delivered", len(rec.recs))
+	if len(rec.calls) != 3 {
+		t.Fatalf("ledger rows = %d, want one per upstream call", len(rec.calls))
 	}
-	for _, r := range rec.recs {
-		if r.Username != "alice" || r.DataSize != 7 || r.Status != "ok" || r.Parameters != `{"kind":"ipv4","value":"198.51.100.7"}` {
-			t.Errorf("usage row %+v", r)
+	for _, r := range rec.calls {
+		if r.Username != "alice" || r.Bytes != 7 || r.Status != "ok" || r.Parameters != `{"kind":"ipv4","value":"198.51.100.7"}` || r.At.IsZero() {
+			t.Errorf("ledger row %+v", r)
 		}
+	}
+	var audit accounting.Record
+	req.Fill(&audit)
+	if len(audit.Answers) != 3 || audit.DataSize != 21 || audit.Cached {
+		t.Errorf("the request's answers = %+v (bytes %d), want each provider once", audit.Answers, audit.DataSize)
+	}
+	// the same lookup again: answered from the cache, no ledger row
+	ctx2, req2 := accounting.NewRequest(context.Background())
+	e.Begin(mustParse(t, "198.51.100.7"), lookup.Options{Caller: lookup.Caller{Username: "alice"}}).All(ctx2, nil)
+	var again accounting.Record
+	req2.Fill(&again)
+	if len(rec.calls) != 3 || len(again.Answers) != 3 || !again.Cached {
+		t.Errorf("cached lookup: ledger rows %d, answers %+v", len(rec.calls), again.Answers)
 	}
 }
 
@@ -153,8 +173,8 @@ func TestSelectedProvidersRunConcurrently(t *testing.T) {
 		}}
 	}
 	e, _ := newEngine(t, 5*time.Second, nil, mk("a"), mk("b"), mk("c"))
-	done := make(chan []*enrich.Result)
-	go func() { done <- e.Begin(mustParse(t, "198.51.100.8"), enrich.Options{}).All(context.Background(), nil) }()
+	done := make(chan []*lookup.Result)
+	go func() { done <- e.Begin(mustParse(t, "198.51.100.8"), lookup.Options{}).All(context.Background(), nil) }()
 	for range 3 { // all three are in flight before any answers
 		select {
 		case <-started:
@@ -181,16 +201,16 @@ func TestCacheFreshNotFoundAndErrors(t *testing.T) {
 	e, _ := newEngine(t, 5*time.Second, nil, hits, nf, boom)
 	ctx := context.Background()
 	ind := mustParse(t, "198.51.100.9")
-	first := e.Begin(ind, enrich.Options{}).All(ctx, nil)
-	second := e.Begin(ind, enrich.Options{}).All(ctx, nil)
-	got := map[string][2]enrich.Status{}
+	first := e.Begin(ind, lookup.Options{}).All(ctx, nil)
+	second := e.Begin(ind, lookup.Options{}).All(ctx, nil)
+	got := map[string][2]lookup.Status{}
 	for i, r := range first {
-		got[r.Provider] = [2]enrich.Status{r.Status, second[i].Status}
+		got[r.Provider] = [2]lookup.Status{r.Status, second[i].Status}
 		if r.Cached {
 			t.Errorf("%s: first answer marked cached", r.Provider)
 		}
 	}
-	want := map[string][2]enrich.Status{"hits": {"OK", "OK"}, "nf": {"NOT_FOUND", "NOT_FOUND"}, "boom": {"ERROR", "ERROR"}}
+	want := map[string][2]lookup.Status{"hits": {"OK", "OK"}, "nf": {"NOT_FOUND", "NOT_FOUND"}, "boom": {"ERROR", "ERROR"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("statuses (-want +got):\n%s", diff)
 	}
@@ -201,14 +221,14 @@ func TestCacheFreshNotFoundAndErrors(t *testing.T) {
 	if !h.Cached || h.FetchedAt.IsZero() || h.Verdict.Score != 90 || string(h.Data) != `{"x":1}` || h.Bytes != 7 {
 		t.Errorf("cached answer = %+v", h)
 	}
-	s, err := enrich.DecodeSummary[summary](h)
+	s, err := lookup.SummaryOf[summary](h)
 	if err != nil || s == nil || s.Hits != 3 {
 		t.Errorf("summary after cache: %+v %v", s, err)
 	}
 	if n := second[2]; !n.Cached || string(n.Data) != `{"detail":"none"}` {
 		t.Errorf("cached not-found = %+v", n)
 	}
-	fresh := e.Begin(ind, enrich.Options{Fresh: true}).Get(ctx, "hits")
+	fresh := e.Begin(ind, lookup.Options{Fresh: true}).Get(ctx, "hits")
 	if fresh.Cached || hits.calls.Load() != 2 {
 		t.Errorf("fresh: cached=%t calls=%d", fresh.Cached, hits.calls.Load())
 	}
@@ -220,17 +240,17 @@ func TestCoalescing(t *testing.T) {
 	e, _ := newEngine(t, 5*time.Second, nil, slow)
 	ind := mustParse(t, "203.0.113.5")
 	var wg sync.WaitGroup
-	statuses := make([]enrich.Status, 100)
+	statuses := make([]lookup.Status, 100)
 	for i := range 100 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i] = e.Begin(ind, enrich.Options{Fresh: i%2 == 0}).Get(context.Background(), "slow").Status
+			statuses[i] = e.Begin(ind, lookup.Options{Fresh: i%2 == 0}).Get(context.Background(), "slow").Status
 		}()
 	}
 	wg.Wait()
 	for i, s := range statuses {
-		if s != enrich.StatusOK {
+		if s != lookup.StatusOK {
 			t.Fatalf("lookup %d: %s", i, s)
 		}
 	}
@@ -245,24 +265,24 @@ func TestPolicyPlanAndConfiguration(t *testing.T) {
 	v4only := &fake{name: "v4", kinds: []indicator.Kind{indicator.IPv4}}
 	nokey := &fake{name: "nokey", kinds: ipKinds, keyless: true}
 	e, rec := newEngine(t, time.Second, nil, a, v4only, nokey)
-	ctx := context.Background()
-	internal := e.Begin(mustParse(t, "10.1.2.3"), enrich.Options{Caller: enrich.Caller{Username: "u"}}).All(ctx, nil)
+	ctx, req := accounting.NewRequest(context.Background())
+	internal := e.Begin(mustParse(t, "10.1.2.3"), lookup.Options{Caller: lookup.Caller{Username: "u"}}).All(ctx, nil)
 	for _, r := range internal {
-		if r.Status != enrich.StatusSkipped && r.Status != enrich.StatusNotConfigured {
+		if r.Status != lookup.StatusSkipped && r.Status != lookup.StatusNotConfigured {
 			t.Errorf("%s on a private address: %s", r.Provider, r.Status)
 		}
 	}
 	if a.calls.Load()+v4only.calls.Load()+nokey.calls.Load() != 0 {
 		t.Fatal("a private address reached a provider")
 	}
-	v6 := e.Begin(mustParse(t, "2001:db8::1"), enrich.Options{})
-	if r := v6.Get(ctx, "v4"); r.Status != enrich.StatusSkipped {
+	v6 := e.Begin(mustParse(t, "2001:db8::1"), lookup.Options{})
+	if r := v6.Get(ctx, "v4"); r.Status != lookup.StatusSkipped {
 		t.Errorf("ipv4-only provider on ipv6: %s", r.Status)
 	}
-	if r := v6.Get(ctx, "nokey"); r.Status != enrich.StatusNotConfigured || r.Err.Code != "NOT_CONFIGURED" {
+	if r := v6.Get(ctx, "nokey"); r.Status != lookup.StatusNotConfigured || r.Err.Code != "NOT_CONFIGURED" {
 		t.Errorf("unconfigured provider: %+v", r)
 	}
-	if r := v6.Get(ctx, "nope"); r.Status != enrich.StatusError || r.Err.Code != "BAD_REQUEST" {
+	if r := v6.Get(ctx, "nope"); r.Status != lookup.StatusError || r.Err.Code != "BAD_REQUEST" {
 		t.Errorf("unknown provider: %+v", r)
 	}
 	if names := v6.Providers(); !cmp.Equal(names, []string{"a", "nokey"}) {
@@ -273,9 +293,14 @@ func TestPolicyPlanAndConfiguration(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	for _, r := range rec.recs {
-		if r.Status != "skipped" && r.Status != "not_configured" {
-			t.Errorf("usage row for an internal indicator: %+v", r)
+	if len(rec.calls) != 0 {
+		t.Errorf("ledger rows without a call: %+v", rec.calls)
+	}
+	var audit accounting.Record
+	req.Fill(&audit)
+	for _, a := range audit.Answers {
+		if a.Status != "skipped" && a.Status != "not_configured" && a.Provider != "nope" {
+			t.Errorf("answer noted for an internal indicator: %+v", a)
 		}
 	}
 }
@@ -299,22 +324,22 @@ func TestRateLimitsAndUpstream429(t *testing.T) {
 	}
 	e, _ := newEngine(t, 2*time.Second, settings, scarce, flaky, stubborn)
 	ctx := context.Background()
-	if r := e.Begin(mustParse(t, "198.51.100.1"), enrich.Options{}).Get(ctx, "scarce"); r.Status != enrich.StatusOK {
+	if r := e.Begin(mustParse(t, "198.51.100.1"), lookup.Options{}).Get(ctx, "scarce"); r.Status != lookup.StatusOK {
 		t.Fatalf("first call: %s", r.Status)
 	}
-	r := e.Begin(mustParse(t, "198.51.100.2"), enrich.Options{}).Get(ctx, "scarce")
-	if r.Status != enrich.StatusRateLimited || r.RetryAfter < 59*time.Minute || r.Err.Code != "RATE_LIMITED" || scarce.calls.Load() != 1 {
+	r := e.Begin(mustParse(t, "198.51.100.2"), lookup.Options{}).Get(ctx, "scarce")
+	if r.Status != lookup.StatusRateLimited || r.RetryAfter < 59*time.Minute || r.Err.Code != "RATE_LIMITED" || scarce.calls.Load() != 1 {
 		t.Errorf("budget spent: %+v (calls %d)", r, scarce.calls.Load())
 	}
 	// a 429 with a short Retry-After is retried within the deadline
-	if r := e.Begin(mustParse(t, "198.51.100.3"), enrich.Options{}).Get(ctx, "flaky"); r.Status != enrich.StatusOK || flaky.calls.Load() != 2 {
+	if r := e.Begin(mustParse(t, "198.51.100.3"), lookup.Options{}).Get(ctx, "flaky"); r.Status != lookup.StatusOK || flaky.calls.Load() != 2 {
 		t.Errorf("429 then OK: %s after %d calls", r.Status, flaky.calls.Load())
 	}
 	// a long Retry-After answers RATE_LIMITED and drains the shared bucket
-	if r := e.Begin(mustParse(t, "198.51.100.4"), enrich.Options{}).Get(ctx, "stubborn"); r.Status != enrich.StatusRateLimited || r.RetryAfter != time.Hour {
+	if r := e.Begin(mustParse(t, "198.51.100.4"), lookup.Options{}).Get(ctx, "stubborn"); r.Status != lookup.StatusRateLimited || r.RetryAfter != time.Hour {
 		t.Errorf("429 with a long Retry-After: %+v", r)
 	}
-	if r := e.Begin(mustParse(t, "198.51.100.5"), enrich.Options{}).Get(ctx, "stubborn"); r.Status != enrich.StatusRateLimited || stubborn.calls.Load() != 1 {
+	if r := e.Begin(mustParse(t, "198.51.100.5"), lookup.Options{}).Get(ctx, "stubborn"); r.Status != lookup.StatusRateLimited || stubborn.calls.Load() != 1 {
 		t.Errorf("after the drain the provider was called again (%d calls), status %s", stubborn.calls.Load(), r.Status)
 	}
 }
@@ -324,56 +349,9 @@ func TestDeadlineTimesOutSlowProviderOnly(t *testing.T) {
 	slow := &fake{name: "slow", kinds: ipKinds, latency: 10 * time.Second}
 	quick := &fake{name: "quick", kinds: ipKinds}
 	e, _ := newEngine(t, 150*time.Millisecond, nil, slow, quick)
-	rs := e.Begin(mustParse(t, "198.51.100.6"), enrich.Options{}).All(context.Background(), nil)
-	if rs[0].Status != enrich.StatusOK || rs[1].Status != enrich.StatusTimeout || rs[1].Err.Code != "TIMEOUT" {
+	rs := e.Begin(mustParse(t, "198.51.100.6"), lookup.Options{}).All(context.Background(), nil)
+	if rs[0].Status != lookup.StatusOK || rs[1].Status != lookup.StatusTimeout || rs[1].Err.Code != "TIMEOUT" {
 		t.Errorf("quick %s, slow %s", rs[0].Status, rs[1].Status)
-	}
-}
-
-func TestCombine(t *testing.T) {
-	t.Parallel()
-	res := func(name string, st enrich.Status, level indicator.Level, score int) *enrich.Result {
-		return &enrich.Result{Provider: name, Status: st, Verdict: provider.Assessment{Level: level, Score: score, Reason: "r"}}
-	}
-	many := func(n int, st enrich.Status) []*enrich.Result {
-		var out []*enrich.Result
-		for i := range n {
-			out = append(out, res(fmt.Sprint(st, i), st, indicator.Unknown, 0))
-		}
-		return out
-	}
-	tests := []struct {
-		name    string
-		in      []*enrich.Result
-		level   indicator.Level
-		score   int
-		reasons []string // checked when set
-	}{
-		{"nothing", nil, indicator.Unknown, 0, []string{"no provider answered: none was asked"}},
-		{"nobody answered", append(many(5, "NOT_CONFIGURED"), many(6, "ERROR")...), indicator.Unknown, 0, []string{"no provider answered: 5 not configured, 6 errors"}},
-		{"nobody answered, one of each", []*enrich.Result{res("a", "SKIPPED", 0, 0), res("b", "TIMEOUT", 0, 0), res("c", "RATE_LIMITED", 0, 0), res("d", "PENDING", 0, 0), res("e", "ERROR", 0, 0)}, indicator.Unknown, 0,
-			[]string{"no provider answered: 1 error, 1 timed out, 1 rate limited, 1 pending, 1 skipped"}},
-		{"a not-found is an answer", []*enrich.Result{res("a", "NOT_FOUND", 0, 0), res("b", "NOT_CONFIGURED", 0, 0)}, indicator.Unknown, 0, []string{}},
-		{"only context", []*enrich.Result{res("rdap", "OK", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}}, // context is not a reason
-		{"benign", []*enrich.Result{res("gn", "OK", indicator.Benign, 5), res("rdap", "OK", indicator.Unknown, 0)}, indicator.Benign, 0, []string{"gn: r"}},
-		{"one malicious", []*enrich.Result{res("vt", "OK", indicator.Malicious, 90), res("gn", "OK", indicator.Benign, 5)}, indicator.Malicious, 90, []string{"vt: r", "gn: r"}},
-		{"agreement raises", []*enrich.Result{res("a", "OK", indicator.Suspicious, 60), res("b", "OK", indicator.Suspicious, 40), res("c", "OK", indicator.Suspicious, 30)}, indicator.Malicious, 70, nil}, // 60 + 5 + 5
-		{"weak suspicion", []*enrich.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30, nil},
-		{"errors ignored", []*enrich.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}},
-		{"capped", []*enrich.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := enrich.Combine(tt.in)
-			if v.Level != tt.level || v.Score != tt.score {
-				t.Errorf("Combine = %s %d, want %s %d (reasons %v)", v.Level, v.Score, tt.level, tt.score, v.Reasons)
-			}
-			if tt.reasons != nil {
-				if diff := cmp.Diff(tt.reasons, v.Reasons); diff != "" {
-					t.Errorf("reasons (-want +got):\n%s", diff)
-				}
-			}
-		})
 	}
 }
 
@@ -382,13 +360,13 @@ func TestBatchBoundsConcurrentLookups(t *testing.T) {
 	a := &fake{name: "a", kinds: ipKinds, latency: 20 * time.Millisecond}
 	b := &fake{name: "b", kinds: ipKinds, latency: 20 * time.Millisecond}
 	e, _ := newEngine(t, 5*time.Second, nil, a, b)
-	batch := enrich.NewBatch(2)
+	batch := lookup.NewBatch(2)
 	var wg sync.WaitGroup
 	for i := range 10 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lk := e.Begin(mustParse(t, fmt.Sprintf("198.51.100.%d", 100+i)), enrich.Options{Batch: batch})
+			lk := e.Begin(mustParse(t, fmt.Sprintf("198.51.100.%d", 100+i)), lookup.Options{Batch: batch})
 			if i%2 == 0 {
 				lk.All(context.Background(), nil)
 			} else {

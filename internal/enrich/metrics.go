@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -35,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) result(name string, r *Result) {
+func (m *Metrics) result(name string, r *lookup.Result) {
 	if m != nil {
 		m.results.WithLabelValues(name, string(r.Status)).Inc()
 	}

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // BenchmarkRoundTrip: cold provider calls through River (insert, work,
@@ -34,7 +34,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 				start := time.Now()
 				res := r.call("abuseipdb", fmt.Sprintf("45.1.%d.%d", c, i), 5*time.Second)
 				took := time.Since(start)
-				if res.Status != enrich.StatusOK {
+				if res.Status != lookup.StatusOK {
 					panic(fmt.Sprintf("%+v", res))
 				}
 				mu.Lock()

@@ -21,13 +21,9 @@ import (
 // and the first of them sends them all together next.
 //
 // Why: PostgreSQL serialises every committing transaction that has sent a
-// NOTIFY on one database-wide lock. Twenty workers committing at once
-// queued for it inside PostgreSQL, each wait a backend put to sleep and
-// woken, and on two cores the holder was often preempted with the queue
-// behind it (BenchmarkRiverOverhead: p50 overhead ~18 ms against ~6 ms
-// since). Sent one after another on one connection, the commits never
-// wait for each other there, and a burst of twenty completions costs a
-// round trip or two, not twenty.
+// NOTIFY on one database-wide lock; sent one after another on one
+// connection, the commits never queue for it, and a burst of completions
+// costs a round trip or two (measurements: docs/performance.md).
 //
 // A failure aborts only its own transaction. Those behind it in the same
 // pipeline are skipped by PostgreSQL (everything after an error up to the

@@ -14,6 +14,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // safetyTick is how often a waiter re-reads its job in case a notice was
@@ -27,12 +28,12 @@ const pendingMargin = 25 * time.Millisecond
 // Executor runs cache-missing provider calls as River jobs and waits for
 // their answers (enrich.Executor).
 type Executor struct {
-	client *river.Client[pgx.Tx]
-	engine Engine // reads the cache when a job finished without a notice reaching us
-	pool   *pgxpool.Pool
-	disp   *Dispatcher
-	log    *slog.Logger
-	now    func() time.Time
+	client  *river.Client[pgx.Tx]
+	fetcher *enrich.Fetcher // reads the cache when a job finished without a notice reaching us
+	pool    *pgxpool.Pool
+	disp    *Dispatcher
+	log     *slog.Logger
+	now     func() time.Time
 }
 
 var _ enrich.Executor = (*Executor)(nil)
@@ -40,7 +41,7 @@ var _ enrich.Executor = (*Executor)(nil)
 // Execute inserts the job (or joins the identical one in flight), then
 // waits for its notice until the call's deadline; a wait that runs out
 // answers PENDING with the job's id.
-func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
+func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	args := LookupArgs{Provider: c.Provider, IndKind: string(c.Indicator.Kind), Value: c.Indicator.Value, Fresh: c.Fresh,
 		Username: c.Caller.Username, Endpoint: c.Caller.Endpoint, IP: c.Caller.IP, UserAgent: c.Caller.UserAgent}
 	ctx, cancel := context.WithDeadline(ctx, c.Deadline.Add(-pendingMargin))
@@ -51,20 +52,20 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 	res, err := x.client.InsertTx(ctx, autoTx{x.pool}, args, nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return failure(c.Provider, enrich.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
+			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
 		}
 		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
-		return failure(c.Provider, enrich.StatusError, errcode.Internal, "the provider call could not be queued", 0)
+		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
 	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
-	var last *enrich.Result // the latest attempt's failure, while the job retries
+	var last *lookup.Result // the latest attempt's failure, while the job retries
 	recheck := !owner       // a joined job may have finished before we registered
 	tick := time.NewTicker(safetyTick)
 	defer tick.Stop()
 	for {
 		if recheck {
 			recheck = false
-			if r, done := x.read(ctx, id, owner, c); done {
+			if r, done := x.read(ctx, id, c); done {
 				return r
 			}
 		}
@@ -79,13 +80,11 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 			}
 			r := n.decode()
 			if r == nil { // too large for the notice
-				if r, done := x.read(ctx, n.JobID, owner && n.JobID == id, c); done {
+				if r, done := x.read(ctx, n.JobID, c); done {
 					return r
 				}
 				continue
 			}
-			// the job wrote the usage row of its call for its inserter
-			r.Accounted = owner && n.Upstream && n.JobID == id
 			if n.Final {
 				// (an earlier job under this key may answer between our
 				// cache miss and our insert: ours then finds the answer in
@@ -95,7 +94,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 			// a 429, a spent budget or a failed attempt: wait for the next
 			// attempt when it comes before the deadline, else answer now
 			if dl, _ := ctx.Deadline(); n.RetryAt.After(dl) {
-				if r.Status == enrich.StatusError || r.Status == enrich.StatusTimeout {
+				if r.Status == lookup.StatusError || r.Status == lookup.StatusTimeout {
 					r.Err.Message += fmt.Sprintf("; job %d retries at %s", id, n.RetryAt.UTC().Format(time.RFC3339))
 				}
 				return r
@@ -107,7 +106,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 			if last != nil {
 				return last
 			}
-			r := failure(c.Provider, enrich.StatusPending, errcode.Timeout,
+			r := failure(c.Provider, lookup.StatusPending, errcode.Timeout,
 				fmt.Sprintf("the call is still running as job %d; ask again for its answer", id), 0)
 			r.JobID = id
 			return r
@@ -117,14 +116,17 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *enrich.Result {
 
 // read looks at the job itself: done with its answer when it has finished
 // (from its output when it recorded one, else from the cache it filled).
-func (x *Executor) read(ctx context.Context, id int64, owner bool, c enrich.Call) (*enrich.Result, bool) {
+func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.Result, bool) {
 	job, err := x.client.JobGet(ctx, id)
 	if err != nil {
+		if ctx.Err() == nil {
+			x.log.WarnContext(ctx, "job read failed", "job_id", id, "err", err)
+		}
 		return nil, false
 	}
-	r, done := finished(job, owner)
-	if done && r.Status == enrich.StatusError { // cancelled, discarded or without output: the cache may hold the answer
-		if cached := x.engine.Cached(ctx, c.Provider, c.Indicator); cached != nil {
+	r, done := finished(job)
+	if done && r.Status == lookup.StatusError { // cancelled, discarded or without output: the cache may hold the answer
+		if cached := x.fetcher.Cached(ctx, c.Provider, c.Indicator); cached != nil {
 			cached.Cached, cached.JobID = false, id
 			return cached, true
 		}
@@ -133,33 +135,29 @@ func (x *Executor) read(ctx context.Context, id int64, owner bool, c enrich.Call
 }
 
 // finished is a finished job's answer.
-func finished(job *rivertype.JobRow, owner bool) (*enrich.Result, bool) {
+func finished(job *rivertype.JobRow) (*lookup.Result, bool) {
 	switch job.State {
 	case rivertype.JobStateCompleted:
 		var n Notice
 		if out := job.Output(); len(out) > 0 && json.Unmarshal(out, &n) == nil {
 			n.JobID = job.ID
 			if r := n.decode(); r != nil {
-				r.Accounted = owner && n.Upstream
 				return r, true
 			}
 		}
-		return failure(provider(job), enrich.StatusError, errcode.Internal, fmt.Sprintf("job %d completed without an answer", job.ID), job.ID), true
+		return failure(job.Queue, lookup.StatusError, errcode.Internal, fmt.Sprintf("job %d completed without an answer", job.ID), job.ID), true
 	case rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
 		msg := fmt.Sprintf("job %d failed", job.ID)
 		if len(job.Errors) > 0 {
 			msg = job.Errors[len(job.Errors)-1].Error
 		}
-		// the worker accounted its calls; this waiter learns the outcome
-		r := failure(provider(job), enrich.StatusError, errcode.UpstreamError, msg, job.ID)
-		r.Accounted = owner
-		return r, true
+		return failure(job.Queue, lookup.StatusError, errcode.UpstreamError, msg, job.ID), true
 	}
 	return nil, false
 }
 
-func provider(job *rivertype.JobRow) string { return job.Queue }
-
-func failure(name string, status enrich.Status, code errcode.Code, msg string, id int64) *enrich.Result {
-	return &enrich.Result{Provider: name, Status: status, Err: &errcode.Error{Code: code, Message: msg}, JobID: id}
+func failure(name string, status lookup.Status, code errcode.Code, msg string, id int64) *lookup.Result {
+	r := lookup.Failed(name, status, code, msg)
+	r.JobID = id
+	return r
 }

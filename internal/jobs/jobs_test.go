@@ -15,6 +15,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/store"
@@ -24,11 +25,11 @@ import (
 // rig is one process's job runtime on a fresh PostgreSQL schema, its
 // providers pointed at a fake intel server.
 type rig struct {
-	fake   *fakeintel.Server
-	store  *store.Store
-	pool   *pgxpool.Pool
-	inline *enrich.Engine
-	rt     *jobs.Runtime
+	fake    *fakeintel.Server
+	store   *store.Store
+	pool    *pgxpool.Pool
+	fetcher *enrich.Fetcher
+	rt      *jobs.Runtime
 }
 
 func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }
@@ -66,13 +67,12 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 	for _, d := range provider.Descriptors() {
 		settings[d.Name] = enrich.Settings{Rate: provider.Rate{Events: 1000, Per: time.Second}, CacheTTL: time.Hour, NotFoundTTL: time.Minute}
 	}
-	ec := enrich.Config{Registry: reg, Settings: settings, Cache: cache.NewMemory(1000), Limiter: ratelimit.NewBuckets(time.Now),
-		Policy: indicator.NewPolicy(nil)}
-	inline, err := enrich.New(ec)
+	fetcher, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings,
+		Cache: cache.NewMemory[*lookup.Result](1000), Limiter: ratelimit.NewBuckets(time.Now)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Engine: inline, Usage: st, Queues: queues,
+	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Usage: st, Queues: queues,
 		JobTimeout: 4 * time.Second, RescueAfter: 5 * time.Second, MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +85,7 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 		defer cancel()
 		rt.Stop(ctx)
 	})
-	return &rig{fake: fake, store: st, pool: st.Pool(), inline: inline, rt: rt}
+	return &rig{fake: fake, store: st, pool: st.Pool(), fetcher: fetcher, rt: rt}
 }
 
 func allQueues() map[string]int {
@@ -96,9 +96,9 @@ func allQueues() map[string]int {
 	return q
 }
 
-var caller = enrich.Caller{Username: "analyst", Endpoint: "POST /graphql indicator", IP: "192.0.2.9", UserAgent: "test"}
+var caller = lookup.Caller{Username: "analyst", Endpoint: "POST /graphql indicator", IP: "192.0.2.9", UserAgent: "test"}
 
-func (r *rig) call(name, value string, within time.Duration) *enrich.Result {
+func (r *rig) call(name, value string, within time.Duration) *lookup.Result {
 	ind, err := indicator.Parse(value)
 	if err != nil {
 		panic(err)
@@ -108,8 +108,9 @@ func (r *rig) call(name, value string, within time.Duration) *enrich.Result {
 }
 
 // usage counts the usage rows of provider name by status.
+// usage counts a provider's ledger rows by status.
 func (r *rig) usage(t *testing.T, name string) map[string]int {
-	return r.countBy(t, `SELECT status, count(*) FROM logging WHERE api = $1 GROUP BY status`, name)
+	return r.countBy(t, `SELECT status, count(*) FROM upstream_call WHERE provider = $1 GROUP BY status`, name)
 }
 
 // jobStates counts the jobs of a queue by state.
@@ -152,22 +153,22 @@ func TestRoundTripAccountsInTheCompletingTransaction(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, allQueues())
 	res := r.call("abuseipdb", "198.51.100.7", 5*time.Second)
-	if res.Status != enrich.StatusOK || res.JobID == 0 || !res.Accounted || res.Bytes <= 0 {
+	if res.Status != lookup.StatusOK || res.JobID == 0 || res.Bytes <= 0 {
 		t.Fatalf("result = %+v", res)
 	}
 	if got := r.usage(t, "abuseipdb"); got["ok"] != 1 || len(got) != 1 {
-		t.Errorf("usage rows = %v, want one ok row", got)
+		t.Errorf("ledger rows = %v, want one ok row", got)
 	}
 	if got := r.jobStates(t, "abuseipdb"); got["completed"] != 1 {
 		t.Errorf("jobs = %v", got)
 	}
 	// the answer filled the cache: the next ask needs no job
-	if c := r.inline.Cached(context.Background(), "abuseipdb", indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.7"}); c == nil || c.Status != enrich.StatusOK {
+	if c := r.fetcher.Cached(context.Background(), "abuseipdb", indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.7"}); c == nil || c.Status != lookup.StatusOK {
 		t.Errorf("cache after the job: %+v", c)
 	}
 	// a not-found answer is final too
 	nf := r.call("malwarebazaar", "00000000000000000000000000000000", 5*time.Second)
-	if nf.Status != enrich.StatusNotFound {
+	if nf.Status != lookup.StatusNotFound {
 		t.Errorf("not found = %+v", nf)
 	}
 }
@@ -177,7 +178,7 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 	r := newRig(t, allQueues())
 	r.fake.SetLatency("virustotal", 300*time.Millisecond)
 	const n = 20
-	results := make([]*enrich.Result, n)
+	results := make([]*lookup.Result, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Add(1)
@@ -187,13 +188,9 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	accounted := 0
 	for _, res := range results {
-		if res.Status != enrich.StatusOK || res.JobID == 0 {
+		if res.Status != lookup.StatusOK || res.JobID == 0 {
 			t.Fatalf("result: status %s, job %d", res.Status, res.JobID)
-		}
-		if res.Accounted {
-			accounted++
 		}
 	}
 	if c := r.fake.Calls("virustotal"); c != 1 {
@@ -206,8 +203,8 @@ func TestIdenticalConcurrentLookupsShareOneJob(t *testing.T) {
 		got := r.jobStates(t, "virustotal")
 		return got["completed"] >= 1 && got["completed"] == sum(got)
 	}, "every job is finished")
-	if accounted != 1 || r.usage(t, "virustotal")["ok"] != 1 {
-		t.Errorf("accounted by the job: %d results, rows %v; want the inserter's one", accounted, r.usage(t, "virustotal"))
+	if got := r.usage(t, "virustotal"); got["ok"] != 1 || len(got) != 1 {
+		t.Errorf("ledger rows %v; want the one call's", got)
 	}
 }
 
@@ -228,7 +225,7 @@ func TestUpstream429SnoozesAndSucceedsLater(t *testing.T) {
 	failOnce(r, "otx", 429, time.Second)
 	start := time.Now()
 	res := r.call("otx", "198.51.100.9", 8*time.Second)
-	if res.Status != enrich.StatusOK || time.Since(start) < 900*time.Millisecond {
+	if res.Status != lookup.StatusOK || time.Since(start) < 900*time.Millisecond {
 		t.Fatalf("after a 429: %+v in %s", res, time.Since(start))
 	}
 	if c := r.fake.Calls("otx"); c != 2 {
@@ -248,7 +245,7 @@ func TestServerErrorRetriesWithBackoff(t *testing.T) {
 	r := newRig(t, allQueues())
 	failOnce(r, "shodan", 503, 0)
 	res := r.call("shodan", "198.51.100.10", 8*time.Second)
-	if res.Status != enrich.StatusOK {
+	if res.Status != lookup.StatusOK {
 		t.Fatalf("after a 503: %+v", res)
 	}
 	if got := r.usage(t, "shodan"); got["error"] != 1 || got["ok"] != 1 {
@@ -267,7 +264,7 @@ func TestAuthFailureCancelsAndTellsTheWaiter(t *testing.T) {
 	r.fake.SetFailure("ipinfo", 401, 0)
 	start := time.Now()
 	res := r.call("ipinfo", "198.51.100.11", 8*time.Second)
-	if res.Status != enrich.StatusError || res.Err == nil || res.Err.Code != "UPSTREAM_ERROR" || time.Since(start) > 2*time.Second {
+	if res.Status != lookup.StatusError || res.Err == nil || res.Err.Code != "UPSTREAM_ERROR" || time.Since(start) > 2*time.Second {
 		t.Fatalf("after a 401: %+v in %s", res, time.Since(start))
 	}
 	// River records the cancellation just after the worker told the waiter
@@ -285,22 +282,22 @@ func TestWaitRunsOutPendingThenCached(t *testing.T) {
 	r := newRig(t, allQueues())
 	r.fake.SetLatency("greynoise", 1500*time.Millisecond)
 	res := r.call("greynoise", "198.51.100.12", 600*time.Millisecond)
-	if res.Status != enrich.StatusPending || res.JobID == 0 || res.Err == nil {
+	if res.Status != lookup.StatusPending || res.JobID == 0 || res.Err == nil {
 		t.Fatalf("short wait: %+v", res)
 	}
 	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.12"}
-	r.eventually(t, func() bool { return r.inline.Cached(context.Background(), "greynoise", ind) != nil }, "the finished job fills the cache")
+	r.eventually(t, func() bool { return r.fetcher.Cached(context.Background(), "greynoise", ind) != nil }, "the finished job fills the cache")
 	r.eventually(t, func() bool { return r.usage(t, "greynoise")["ok"] == 1 }, "the job accounts its call")
 }
 
 func TestRestrictedWorkerLeavesOtherQueuesAlone(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, map[string]int{"rdap": 2})
-	if res := r.call("rdap", "198.51.100.13", 5*time.Second); res.Status != enrich.StatusOK {
+	if res := r.call("rdap", "198.51.100.13", 5*time.Second); res.Status != lookup.StatusOK {
 		t.Fatalf("rdap = %+v", res)
 	}
 	res := r.call("urlscan", "198.51.100.13", 400*time.Millisecond)
-	if res.Status != enrich.StatusPending {
+	if res.Status != lookup.StatusPending {
 		t.Fatalf("urlscan with no worker = %+v", res)
 	}
 	if c := r.fake.Calls("urlscan"); c != 0 {
@@ -325,7 +322,7 @@ func TestLostCallRecordedOnACacheHit(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, map[string]int{"abuseipdb": 1}) // nobody works rdap yet
 	res := r.call("rdap", "198.51.100.14", 300*time.Millisecond)
-	if res.Status != enrich.StatusPending {
+	if res.Status != lookup.StatusPending {
 		t.Fatalf("rdap with no worker = %+v", res)
 	}
 	ctx := context.Background()
@@ -333,10 +330,10 @@ func TestLostCallRecordedOnACacheHit(t *testing.T) {
 		t.Fatal(err)
 	}
 	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.14"}
-	if up := r.inline.Upstream(ctx, "rdap", ind); up.Status != enrich.StatusOK { // fills the cache
-		t.Fatalf("upstream = %+v", up)
+	if up := r.fetcher.Fetch(ctx, enrich.Call{Provider: "rdap", Indicator: ind}, enrich.FetchOptions{}); up.Result.Status != lookup.StatusOK { // fills the cache
+		t.Fatalf("upstream = %+v", up.Result)
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Engine: r.inline, Usage: r.store, Queues: map[string]int{"rdap": 1}})
+	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Usage: r.store, Queues: map[string]int{"rdap": 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

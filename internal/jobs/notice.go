@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // notifyLimit keeps a NOTIFY payload under PostgreSQL's 8000-byte cap; a
@@ -19,24 +19,21 @@ type Notice struct {
 	// Otherwise it will run again at RetryAt (a snooze or a retry).
 	Final   bool      `json:"f,omitempty"`
 	RetryAt time.Time `json:"at,omitzero"`
-	// Upstream: this attempt called the provider, and wrote the usage row
-	// of that call for the job's inserter.
-	Upstream bool `json:"u,omitempty"`
 	// Key is the answer's cache key: waiters wait on it (registered before
 	// the insert, whatever job id the insert returns), and listeners with
 	// no waiter may fill their cache with the answer.
 	Key string `json:"k"`
-	// Result is the answer (enrich.MarshalResult); empty when too large for
+	// Result is the answer (lookup.Codec); empty when too large for
 	// a notification: read the job's output.
 	Result json.RawMessage `json:"r,omitempty"`
 }
 
 // decode returns the notice's result, or nil when it must be read elsewhere.
-func (n *Notice) decode() *enrich.Result {
+func (n *Notice) decode() *lookup.Result {
 	if len(n.Result) == 0 {
 		return nil
 	}
-	r, err := enrich.UnmarshalResult(n.Result)
+	r, err := lookup.Codec{}.Decode(n.Result)
 	if err != nil {
 		return nil
 	}

@@ -10,10 +10,8 @@ import (
 )
 
 // Two pgx.Tx shapes that spare round trips on every job's path (autoTx
-// here, pipelineTx in committer.go). Each round trip on a busy two-core
-// machine waits for the scheduler twice (PostgreSQL's backend, then this
-// process), so BEGIN and COMMIT of their own cost more than the
-// statements between them.
+// here, pipelineTx in committer.go); docs/performance.md has the figures
+// behind them.
 
 var errTxShape = errors.New("jobs: not supported by this transaction shape")
 

@@ -18,11 +18,11 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 )
 
-// Latency settings. River's defaults (100 ms fetch cooldown, 1 s poll, and
-// batched completion) add about 250 ms before a waiter sees an answer; a
-// 1 ms cooldown wakes a worker on each insert's NOTIFY at once, and a 50 ms
-// poll caps the delay when a NOTIFY was merged away. The worker completes
-// its job itself (JobCompleteTx), bypassing the batched completer.
+// Latency settings: a 1 ms fetch cooldown wakes a worker on each insert's
+// NOTIFY at once, and a 100 ms poll caps the delay when a NOTIFY was merged
+// away (River's defaults, 100 ms and 1 s, add about 250 ms before a waiter
+// sees an answer). The worker completes its job itself (JobCompleteTx),
+// bypassing the batched completer.
 const (
 	FetchCooldown     = time.Millisecond
 	FetchPollInterval = 100 * time.Millisecond
@@ -38,18 +38,20 @@ const (
 
 // Config wires the job runtime of one process.
 type Config struct {
-	Pool   *pgxpool.Pool
-	Engine Engine
-	Usage  UsageStore
+	Pool    *pgxpool.Pool
+	Fetcher *enrich.Fetcher // makes the workers' provider calls
+	Usage   UsageStore      // writes the ledger rows in the completing transaction
+	Counts  Counters        // optional: adds the calls to the daily counters
 	// Queues are the provider queues this process works, with their
 	// concurrency; empty: this process only inserts and waits (--workers=0).
 	Queues      map[string]int
 	JobTimeout  time.Duration // one attempt (default DefaultJobTimeout)
 	RescueAfter time.Duration // a running job whose worker vanished is retried after this (default DefaultRescueAfter)
 	MaxAttempts int           // default DefaultMaxAttempts
-	// Fill, when set, caches the final answers of jobs nobody in this
-	// process waited for (when the cache is not shared through Redis).
-	Fill func(ctx context.Context, key string, r *enrich.Result)
+	// KeepUnclaimed caches the final answers of jobs nobody in this
+	// process waited for (set it when the cache is not shared through
+	// Redis).
+	KeepUnclaimed bool
 	// ID names this River client (attempted_by, River UI); default
 	// gadget-<pid>-<random>@<host>, unique per client.
 	ID     string
@@ -70,8 +72,8 @@ type Runtime struct {
 
 // New builds the runtime; Start runs it.
 func New(ctx context.Context, c Config) (*Runtime, error) {
-	if c.Pool == nil || c.Engine == nil || c.Usage == nil {
-		return nil, errors.New("jobs: pool, engine and usage store are required")
+	if c.Pool == nil || c.Fetcher == nil || c.Usage == nil {
+		return nil, errors.New("jobs: pool, fetcher and usage store are required")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -98,7 +100,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	w := &Worker{pool: c.Pool, engine: c.Engine, usage: c.Usage, channel: channel, timeout: c.JobTimeout,
+	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, usage: c.Usage, counts: c.Counts, channel: channel, timeout: c.JobTimeout,
 		log: c.Logger, now: c.Now, committer: newCommitter(c.Pool)}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
@@ -126,15 +128,15 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	}
 	disp := NewDispatcher(c.Pool, channel, c.Logger)
 	w.local = disp.handOff
-	if c.Fill != nil {
+	if c.KeepUnclaimed {
 		disp.unclaimed = func(ctx context.Context, n *Notice) {
 			if r := n.decode(); r != nil && n.Key != "" {
-				c.Fill(ctx, n.Key, r)
+				c.Fetcher.Keep(ctx, n.Key, r)
 			}
 		}
 	}
 	return &Runtime{Client: client, disp: disp, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, engine: c.Engine, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
+		Executor: &Executor{client: client, fetcher: c.Fetcher, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the

@@ -16,20 +16,19 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// UsageStore queues the statements that write usage rows, for a worker's
-// completing transaction.
+// UsageStore queues the statements that write the ledger rows of a job's
+// calls, for a worker's completing transaction.
 type UsageStore interface {
-	QueueUsage(b *pgx.Batch, recs []accounting.Record)
+	QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call)
 }
 
-// Engine is the part of the enrichment engine a worker uses.
-type Engine interface {
-	Cached(ctx context.Context, name string, ind indicator.Indicator) *enrich.Result
-	TakeToken(ctx context.Context, name string) (time.Duration, error)
-	RateLimitedResult(name string, wait time.Duration) *enrich.Result
-	Upstream(ctx context.Context, name string, ind indicator.Indicator) *enrich.Result
+// Counters adds up the calls a worker recorded into the daily counters,
+// in batches (the accounting writer).
+type Counters interface {
+	Count(ctx context.Context, calls []accounting.Call)
 }
 
 // maxTokenSleep is how long a worker sleeps for a token before it snoozes
@@ -40,8 +39,9 @@ const maxTokenSleep = time.Second
 type Worker struct {
 	river.WorkerDefaults[LookupArgs]
 	pool    *pgxpool.Pool
-	engine  Engine
+	fetcher *enrich.Fetcher
 	usage   UsageStore
+	counts  Counters
 	channel string
 	timeout time.Duration
 	log     *slog.Logger
@@ -85,74 +85,62 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
 	key := enrich.CacheKey(a.Provider, ind)
 	if !a.Fresh { // filled meanwhile (another job, an inline call): no upstream call
-		if r := w.engine.Cached(ctx, a.Provider, ind); r != nil {
+		if r := w.fetcher.Cached(ctx, a.Provider, ind); r != nil {
 			r.Cached = false
 			// an earlier attempt may have called and died before recording
 			lost, err := w.marks(ctx, job.ID)
 			if err != nil {
 				return fmt.Errorf("%s: read call marks: %w", a.Provider, err)
 			}
-			return w.complete(ctx, job, key, r, w.rows(job, nil, lost), false)
-		}
-	}
-	for {
-		wait, err := w.engine.TakeToken(ctx, a.Provider)
-		if err != nil {
-			return fmt.Errorf("%s: rate limiter: %w", a.Provider, err)
-		}
-		if wait <= 0 {
-			break
-		}
-		if wait > maxTokenSleep {
-			r := w.engine.RateLimitedResult(a.Provider, wait)
-			w.notify(ctx, Notice{JobID: job.ID, RetryAt: w.now().Add(wait), Key: key}, r)
-			return river.JobSnooze(wait)
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.C:
+			return w.complete(ctx, job, key, r, w.calls(job, nil, lost))
 		}
 	}
 	// the mark is written alongside the call, not before it (one round
 	// trip less on every lookup's path), and is in place before the answer
 	// is recorded; a kill within its first millisecond may go unaccounted
 	type mark struct {
-		lost int
-		err  error
+		id, lost int64
+		err      error
 	}
 	marked := make(chan mark, 1)
 	go func() {
-		lost, err := w.markCall(ctx, job.ID)
-		marked <- mark{lost, err}
+		id, lost, err := w.markCall(ctx, job.ID)
+		marked <- mark{id, lost, err}
 	}()
-	started := w.now()
-	r := w.engine.Upstream(ctx, a.Provider, ind)
-	r.Latency = w.now().Sub(started)
+	out := w.fetcher.Fetch(ctx, enrich.Call{Provider: a.Provider, Indicator: ind, Fresh: a.Fresh}, enrich.FetchOptions{MaxWait: maxTokenSleep})
 	m := <-marked
+	if len(out.Calls) == 0 { // no call made: the budget is spent, or the wait for it failed
+		if m.err == nil {
+			if _, err := w.pool.Exec(ctx, `DELETE FROM job_call WHERE id = $1`, m.id); err != nil {
+				w.log.WarnContext(ctx, "job call mark not cleared", "job_id", job.ID, "err", err)
+			}
+		}
+		if out.Wait > 0 { // free the worker slot until the budget has a token
+			w.notify(ctx, Notice{JobID: job.ID, RetryAt: w.now().Add(out.Wait), Key: key}, out.Result)
+			return river.JobSnooze(out.Wait)
+		}
+		return fmt.Errorf("%s: %s", a.Provider, errMessage(out.Result))
+	}
+	r := out.Result
 	if m.err != nil {
 		w.log.WarnContext(ctx, "job call mark failed", "job_id", job.ID, "err", m.err)
 	}
-	lost := m.lost
-	rec := w.record(a, ind, r)
-	rows := w.rows(job, &rec, lost)
+	rows := w.calls(job, out.Calls, int(m.lost))
 	switch {
-	case r.Status == enrich.StatusOK || r.Status == enrich.StatusNotFound:
-		return w.complete(ctx, job, key, r, rows, true)
-	case r.Status == enrich.StatusRateLimited: // upstream 429: the budget is drained
+	case r.Status == lookup.StatusOK || r.Status == lookup.StatusNotFound:
+		return w.complete(ctx, job, key, r, rows)
+	case r.Status == lookup.StatusRateLimited: // upstream 429: the budget is drained
 		retry := max(r.RetryAfter, time.Second)
 		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.now().Add(retry), Key: key}, r, rows); err != nil {
 			return err
 		}
 		return river.JobSnooze(retry)
-	case r.Transient() && job.Attempt < job.MaxAttempts:
+	case r.Transient && job.Attempt < job.MaxAttempts:
 		if err := w.finishAttempt(ctx, job, Notice{RetryAt: w.NextRetry(job), Key: key}, r, rows); err != nil {
 			return err
 		}
 		return errors.New(errMessage(r))
-	case r.Transient(): // out of attempts: River discards it
+	case r.Transient: // out of attempts: River discards it
 		if err := w.finishAttempt(ctx, job, Notice{Final: true, Key: key}, r, rows); err != nil {
 			return err
 		}
@@ -165,44 +153,40 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	}
 }
 
-func errMessage(r *enrich.Result) string {
+func errMessage(r *lookup.Result) string {
 	if r.Err != nil {
 		return string(r.Err.Code) + ": " + r.Err.Message
 	}
 	return string(r.Status)
 }
 
-// record is the usage row of this attempt's upstream call.
-func (w *Worker) record(a LookupArgs, ind indicator.Indicator, r *enrich.Result) accounting.Record {
-	return enrich.UsageRecord(enrich.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}, ind, r, w.now())
-}
-
 // markCall notes, alongside the upstream call, that this attempt is making
-// one, and returns how many earlier attempts started a call and died
-// before recording it.
-func (w *Worker) markCall(ctx context.Context, id int64) (int, error) {
-	var lost int
-	err := w.pool.QueryRow(ctx, `WITH mark AS (INSERT INTO job_call (job_id, started_at) VALUES ($1, now()))
-		SELECT count(*) FROM job_call WHERE job_id = $1`, id).Scan(&lost)
-	return lost, err
+// one; it returns the mark's id and how many earlier attempts started a
+// call and died before recording it.
+func (w *Worker) markCall(ctx context.Context, jobID int64) (id, lost int64, err error) {
+	err = w.pool.QueryRow(ctx, `WITH mark AS (INSERT INTO job_call (job_id, started_at) VALUES ($1, now()) RETURNING id)
+		SELECT (SELECT id FROM mark), count(*) FROM job_call WHERE job_id = $1`, jobID).Scan(&id, &lost)
+	return id, lost, err
 }
 
-// rows are rec, this attempt's call, plus one "interrupted" row per earlier
-// attempt that started a call and died before recording it.
-func (w *Worker) rows(job *river.Job[LookupArgs], rec *accounting.Record, lost int) []accounting.Record {
+// calls are the ledger rows of this attempt's upstream calls, plus one
+// "interrupted" row per earlier attempt that started a call and died
+// before recording it. They are the inserter's.
+func (w *Worker) calls(job *river.Job[LookupArgs], made []*lookup.Result, lost int) []accounting.Call {
 	a := job.Args
 	if a.Username == "" { // not a user's lookup (the CLI): not accounted
 		return nil
 	}
-	var out []accounting.Record
+	c := lookup.Caller{Username: a.Username, Endpoint: a.Endpoint, IP: a.IP, UserAgent: a.UserAgent}
 	ind := indicator.Indicator{Kind: indicator.Kind(a.IndKind), Value: a.Value}
+	var out []accounting.Call
 	for range lost {
-		r := w.record(a, ind, &enrich.Result{Provider: a.Provider, Status: enrich.StatusError})
-		r.Status = "interrupted"
-		out = append(out, r)
+		row := enrich.CallRow(c, ind, &lookup.Result{Provider: a.Provider, FetchedAt: w.now()})
+		row.Status = "interrupted"
+		out = append(out, row)
 	}
-	if rec != nil {
-		out = append(out, *rec)
+	for _, r := range made {
+		out = append(out, enrich.CallRow(c, ind, r))
 	}
 	return out
 }
@@ -218,12 +202,12 @@ func (w *Worker) marks(ctx context.Context, id int64) (int, error) {
 // completes the job and notifies the waiters, in one transaction: a waiter
 // never sees an answer whose job could still roll back, and a duplicate
 // delivery (the job no longer running) writes nothing.
-func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *enrich.Result, rows []accounting.Record, upstream bool) error {
-	b, err := enrich.MarshalResult(r)
+func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *lookup.Result, rows []accounting.Call) error {
+	b, err := lookup.Codec{}.Encode(r)
 	if err != nil {
 		return err
 	}
-	n := Notice{JobID: job.ID, Final: true, Upstream: upstream, Key: key, Result: b}
+	n := Notice{JobID: job.ID, Final: true, Key: key, Result: b}
 	if len(b) > notifyLimit {
 		// too large for the notice: kept as the job's output for waiters
 		// to read (small answers are not, sparing a rewrite of
@@ -249,7 +233,15 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 		return fmt.Errorf("complete job %d: %w", job.ID, err)
 	}
 	w.handOff(sent)
+	w.count(ctx, rows)
 	return nil
+}
+
+// count hands the committed calls to the daily counters.
+func (w *Worker) count(ctx context.Context, rows []accounting.Call) {
+	if w.counts != nil && len(rows) > 0 {
+		w.counts.Count(context.WithoutCancel(ctx), rows)
+	}
 }
 
 // handOff gives a committed notice to this process's waiters.
@@ -262,8 +254,8 @@ func (w *Worker) handOff(n *Notice) {
 // finishAttempt writes this attempt's usage rows and tells the waiters how
 // it ended, in one transaction through the committer; River then
 // snoozes, retries or cancels the job.
-func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *enrich.Result, rows []accounting.Record) error {
-	n.JobID, n.Upstream = job.ID, true
+func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *lookup.Result, rows []accounting.Call) error {
+	n.JobID = job.ID
 	// (the committer works under its own timeout: a timed-out attempt
 	// still records its call)
 	batch, sent, err := w.attemptBatch(job, rows, n, r)
@@ -274,16 +266,17 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
 	w.handOff(sent)
+	w.count(ctx, rows)
 	return nil
 }
 
 // attemptBatch is an attempt's writes: its usage rows (and those of killed
 // earlier attempts), clearing the call marks, and the notice to waiters.
 // It also returns the notice as sent.
-func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Record, n Notice, r *enrich.Result) (*pgx.Batch, *Notice, error) {
+func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result) (*pgx.Batch, *Notice, error) {
 	b := &pgx.Batch{}
 	if len(rows) > 0 {
-		w.usage.QueueUsage(b, rows)
+		w.usage.QueueCalls(b, job.ID, rows)
 	}
 	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
 	sent, payload, err := w.payload(n, r)
@@ -296,9 +289,9 @@ func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Reco
 
 // payload is n as a notification (with r as its result when given, and
 // without a result too large for a notification), and the notice it says.
-func (w *Worker) payload(n Notice, r *enrich.Result) (*Notice, string, error) {
+func (w *Worker) payload(n Notice, r *lookup.Result) (*Notice, string, error) {
 	if r != nil {
-		if b, err := enrich.MarshalResult(r); err == nil {
+		if b, err := (lookup.Codec{}).Encode(r); err == nil {
 			n.Result = b
 		}
 	}
@@ -312,7 +305,7 @@ func (w *Worker) payload(n Notice, r *enrich.Result) (*Notice, string, error) {
 // notify tells the waiters about an attempt that ends without a
 // transaction of its own (a snooze for a spent budget); a lost notice only
 // costs them a wait until their one-second re-read.
-func (w *Worker) notify(ctx context.Context, n Notice, r *enrich.Result) {
+func (w *Worker) notify(ctx context.Context, n Notice, r *lookup.Result) {
 	_, payload, err := w.payload(n, r)
 	if err == nil {
 		b := &pgx.Batch{}

@@ -12,11 +12,12 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -60,7 +61,7 @@ func tagged(tag string) []string {
 
 // lookupPage is the data of the lookup page.
 type lookupPage struct {
-	Providers []ProviderInfo
+	Providers []lookup.ProviderStatus
 	Presets   []string
 }
 
@@ -175,7 +176,7 @@ type event struct {
 
 // selectProviders returns the providers a lookup form asks for, nil for all.
 func (p *Portal) selectProviders(r *http.Request) ([]string, error) {
-	known := map[string]ProviderInfo{}
+	known := map[string]lookup.ProviderStatus{}
 	for _, pi := range p.cfg.Providers() {
 		known[pi.Name] = pi
 	}
@@ -232,10 +233,12 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.Engine.Deadline()+5*time.Second)
 	defer cancel()
+	ctx, req := accounting.NewRequest(ctx)
+	start := p.cfg.Now()
 	info := clientinfo.From(ctx)
-	opts := enrich.Options{Fresh: r.PostFormValue("fresh") == "on", Batch: enrich.NewBatch(lookupWorkers), Caller: enrich.Caller{
+	opts := lookup.Options{Fresh: r.PostFormValue("fresh") == "on", Batch: lookup.NewBatch(lookupWorkers), Caller: lookup.Caller{
 		Username: auth.FromContext(ctx).Username, Endpoint: "POST /portal/lookup", IP: info.IP, UserAgent: info.UserAgent}}
-	lookups := make([]*enrich.Lookup, len(inds))
+	lookups := make([]lookup.Session, len(inds))
 	plan := event{Type: "plan", Invalid: bad, Rows: make([]plannedRow, len(inds))}
 	for i, ind := range inds {
 		lookups[i] = p.cfg.Engine.Begin(ind, opts)
@@ -258,7 +261,7 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 
 	type answer struct {
 		row int
-		res *enrich.Result
+		res *lookup.Result
 	}
 	answers := make(chan answer)
 	var wg sync.WaitGroup
@@ -268,15 +271,26 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	go func() { wg.Wait(); close(answers) }()
-	got := make([][]*enrich.Result, len(lookups))
+	got := make([][]*lookup.Result, len(lookups))
 	now := p.cfg.Now()
 	for a := range answers {
 		got[a.row] = append(got[a.row], a.res)
-		v := enrich.Combine(got[a.row])
+		v := lookup.Combine(got[a.row])
 		send(event{Type: "result", Row: a.row, Result: resultOf(a.res, now),
 			Verdict: &streamVerdict{Level: v.Level.String(), Score: v.Score, Reasons: orEmpty(v.Reasons)}})
 	}
 	send(event{Type: "done"})
+	if p.cfg.Usage != nil {
+		values := make([]string, len(inds))
+		for i, ind := range inds {
+			values[i] = ind.Value
+		}
+		rec := accounting.Record{Username: opts.Caller.Username, API: "lookup", Endpoint: opts.Caller.Endpoint,
+			Parameters: accounting.Redact(map[string]any{"values": values, "providers": chosen}), UserAgent: info.UserAgent,
+			IP: info.IP, Status: "ok", Latency: p.cfg.Now().Sub(start), At: start}
+		req.Fill(&rec)
+		p.cfg.Usage.Record(ctx, rec)
+	}
 }
 
 func orEmpty(s []string) []string {
@@ -286,7 +300,7 @@ func orEmpty(s []string) []string {
 	return s
 }
 
-func resultOf(r *enrich.Result, now time.Time) *streamResult {
+func resultOf(r *lookup.Result, now time.Time) *streamResult {
 	out := &streamResult{Provider: r.Provider, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), Data: r.Data}
 	if !r.FetchedAt.IsZero() {
 		out.FetchedAt = r.FetchedAt.UTC().Format(time.RFC3339)

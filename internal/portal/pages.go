@@ -11,6 +11,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/spreadsheet"
 )
 
@@ -57,7 +58,7 @@ type statsPage struct {
 }
 
 type providerRow struct {
-	ProviderInfo
+	lookup.ProviderStatus
 	accounting.APIStats
 }
 
@@ -118,7 +119,7 @@ func (p *Portal) overview(w http.ResponseWriter, r *http.Request) {
 		byName[a.API] = a
 	}
 	for _, pi := range infos {
-		data.Providers = append(data.Providers, providerRow{ProviderInfo: pi, APIStats: byName[pi.Name]})
+		data.Providers = append(data.Providers, providerRow{ProviderStatus: pi, APIStats: byName[pi.Name]})
 	}
 	p.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Form: rangeForm(st), Data: data})
 }

@@ -7,7 +7,7 @@
 // only third-party asset, water.css, is vendored from npm at a pinned
 // version by scripts/vendor-portal-assets.sh. Charts are SVG drawn on the
 // server. Every page reads through the same services as GraphQL and REST
-// (auth.Service, accounting.Service, accounting.StatsService, enrich.Engine).
+// (auth.Service, accounting.Service, accounting.StatsService, lookup.Service).
 //
 // The session cookie holds the access token auth.Service issued at sign-in;
 // every request re-checks it through auth.Service.Authenticate, so disabling
@@ -22,6 +22,7 @@
 package portal
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -29,18 +30,13 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// ProviderInfo is one provider's state as the overview shows it.
-type ProviderInfo struct {
-	Name       string
-	Enabled    bool
-	Configured bool
-	Keyless    bool // needs no API key
-	Kinds      []string
-	Rate       string // e.g. "4/m"
+// Recorder takes audit records (the accounting writer).
+type Recorder interface {
+	Record(ctx context.Context, r accounting.Record)
 }
 
 // Config wires a Portal.
@@ -48,9 +44,11 @@ type Config struct {
 	Auth       *auth.Service
 	Accounting *accounting.Service
 	Stats      *accounting.StatsService
-	Engine     *enrich.Engine
+	Engine     lookup.Service
+	// Usage, when set, takes each lookup's audit record.
+	Usage Recorder
 	// Providers lists every known provider with its state.
-	Providers func() []ProviderInfo
+	Providers func() []lookup.ProviderStatus
 	// RiverUI is the path of the River UI when the River executor is on
 	// ("" hides the link).
 	RiverUI string

@@ -18,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/portal"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
@@ -58,21 +59,25 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := enrich.New(enrich.Config{Registry: reg, Cache: cache.NewMemory(100), Limiter: ratelimit.NewBuckets(time.Now)})
+	eng, err := enrich.NewInlineEngine(enrich.FetcherConfig{Registry: reg, Cache: cache.NewMemory[*lookup.Result](100), Limiter: ratelimit.NewBuckets(time.Now)}, enrich.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := accounting.NewService(st, nil)
-	if err := st.InsertUsage(ctx, []accounting.Record{
-		{Username: "alice", API: "virustotal", Status: "ok", DataSize: 900, At: time.Now().Add(-time.Hour), Latency: 30 * time.Millisecond},
-		{Username: "alice", API: "virustotal", Status: "ok", Cached: true, At: time.Now().Add(-time.Hour)},
-		{Username: "root", API: "abuseipdb", Status: "rate_limited", At: time.Now().Add(-26 * time.Hour)},
-	}); err != nil {
+	answered := func(user string, at time.Time, a accounting.Answer) accounting.Record {
+		return accounting.Record{Username: user, API: "indicator", Status: "ok", At: at, Answers: []accounting.Answer{a}}
+	}
+	hourAgo := time.Now().Add(-time.Hour)
+	if err := st.WriteUsage(ctx, accounting.NewBatch([]accounting.Record{
+		answered("alice", hourAgo, accounting.Answer{Provider: "virustotal", Status: "ok", Bytes: 900}),
+		answered("alice", hourAgo, accounting.Answer{Provider: "virustotal", Status: "ok", Cached: true}),
+		answered("root", time.Now().Add(-26*time.Hour), accounting.Answer{Provider: "abuseipdb", Status: "rate_limited"}),
+	}, []accounting.Call{{Username: "alice", Provider: "virustotal", Status: "ok", Bytes: 900, Latency: 30 * time.Millisecond, At: hourAgo}})); err != nil {
 		t.Fatal(err)
 	}
 	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng,
-		Providers: func() []portal.ProviderInfo {
-			return []portal.ProviderInfo{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
+		Providers: func() []lookup.ProviderStatus {
+			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // startTimeLayout is the original's start_time format.
@@ -40,10 +41,10 @@ func (a *API) uptimeOf() uptimeJSON {
 
 type statusJSON struct {
 	uptimeJSON
-	Version       string           `json:"version"`
-	Authenticated bool             `json:"authenticated"`
-	Username      string           `json:"username,omitempty"`
-	Providers     []ProviderStatus `json:"providers"`
+	Version       string                  `json:"version"`
+	Authenticated bool                    `json:"authenticated"`
+	Username      string                  `json:"username,omitempty"`
+	Providers     []lookup.ProviderStatus `json:"providers"`
 }
 
 // status serves GET /api/status: the site's status and whether the caller's
@@ -51,7 +52,7 @@ type statusJSON struct {
 func (a *API) status(w http.ResponseWriter, r *http.Request) error {
 	s := statusJSON{uptimeJSON: a.uptimeOf(), Version: a.cfg.Version, Providers: a.cfg.Providers()}
 	if s.Providers == nil {
-		s.Providers = []ProviderStatus{}
+		s.Providers = []lookup.ProviderStatus{}
 	}
 	if p := auth.FromContext(r.Context()); p != nil {
 		s.Authenticated, s.Username = true, p.Username

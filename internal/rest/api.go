@@ -2,7 +2,6 @@ package rest
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,31 +10,23 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
-
-// ProviderStatus is one provider's line in /api/status.
-type ProviderStatus struct {
-	Name       string   `json:"name"`
-	Enabled    bool     `json:"enabled"`
-	Configured bool     `json:"configured"`
-	Kinds      []string `json:"kinds"`
-}
 
 // Config wires the REST layer. Every service is the one GraphQL uses.
 type Config struct {
 	Auth      *auth.Service
 	Listings  *accounting.Listings
-	Engine    *enrich.Engine
+	Engine    lookup.Service
 	Tasks     *tasks.Service
-	Usage     auth.Recorder // accounts scoped operations as GraphQL does; nil: none
+	Usage     Recorder // writes each accounted request's audit record; nil: none
 	Logger    *slog.Logger
 	Version   string
 	Started   time.Time
-	Providers func() []ProviderStatus
+	Providers func() []lookup.ProviderStatus
 	Now       func() time.Time
 	// MaxBodyBytes bounds request bodies (default 64 KiB; POST /api/extract
 	// takes up to 1 MiB of text).
@@ -61,7 +52,7 @@ func New(c Config) *API {
 		c.MaxBodyBytes = 64 << 10
 	}
 	if c.Providers == nil {
-		c.Providers = func() []ProviderStatus { return nil }
+		c.Providers = func() []lookup.ProviderStatus { return nil }
 	}
 	return &API{cfg: c}
 }
@@ -103,7 +94,8 @@ func (a *API) routes() []route {
 	}
 	for _, k := range kindRoutes {
 		rs = append(rs,
-			route{"GET", "/api/indicator/" + k.path + "/" + k.wildcard(), auth.ScopeTasks, "", a.indicatorGet(k)},
+			route{"GET", "/api/indicator/" + k.path + "/" + k.wildcard(), auth.ScopeTasks, "indicator", a.indicatorGet(k)},
+			// the task's lookup writes the audit record when it ends (indicatorSubmit)
 			route{"POST", "/api/indicator/" + k.path, auth.ScopeTasks, "", a.indicatorSubmit(k)})
 	}
 	return rs
@@ -163,12 +155,14 @@ func (a *API) handle(rt route) http.Handler {
 		start := a.cfg.Now()
 		cw := &countingWriter{ResponseWriter: w}
 		var params input // what the handler read, for the usage row
-		r = r.WithContext(context.WithValue(r.Context(), paramsKey{}, &params))
+		skip := false    // set by a handler whose request is not accounted (unaccounted)
+		ctx, req := accounting.NewRequest(context.WithValue(context.WithValue(r.Context(), paramsKey{}, &params), skipKey{}, &skip))
+		r = r.WithContext(ctx)
 		err := rt.serve(cw, r)
 		if err != nil {
 			writeError(cw, r, a.cfg.Logger, err, "")
 		}
-		if rt.op == "" || a.cfg.Usage == nil || p == nil || err != nil && errcode.HTTPStatus(errcode.CodeOf(err)) == http.StatusBadRequest {
+		if rt.op == "" || skip || a.cfg.Usage == nil || p == nil || err != nil && errcode.HTTPStatus(errcode.CodeOf(err)) == http.StatusBadRequest {
 			return
 		}
 		status := "ok"
@@ -176,11 +170,15 @@ func (a *API) handle(rt route) http.Handler {
 			status = string(errcode.CodeOf(err))
 		}
 		info := clientinfo.From(r.Context())
-		a.cfg.Usage.Record(r.Context(), accounting.Record{
+		rec := accounting.Record{
 			Username: p.Username, API: rt.op, Endpoint: rt.pattern(), Parameters: safeParams(r, params),
-			UserAgent: info.UserAgent, IP: info.IP, Status: status, DataSize: cw.n,
-			Latency: a.cfg.Now().Sub(start), At: start,
-		})
+			UserAgent: info.UserAgent, IP: info.IP, Status: status, Latency: a.cfg.Now().Sub(start), At: start,
+		}
+		req.Fill(&rec) // a lookup's answers and their bytes
+		if len(rec.Answers) == 0 {
+			rec.DataSize = cw.n
+		}
+		a.cfg.Usage.Record(r.Context(), rec)
 	})
 	return a.cfg.Auth.Middleware(h)
 }
@@ -200,31 +198,37 @@ func (w *countingWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// skipKey carries the *bool that unaccounted sets.
+type skipKey struct{}
+
+// unaccounted leaves r out of the audit log (a task poll: the task's own
+// record says what was asked).
+func unaccounted(r *http.Request) {
+	if skip, ok := r.Context().Value(skipKey{}).(*bool); ok {
+		*skip = true
+	}
+}
+
 // paramsKey carries a *input that readInput fills, so the wrapper can
 // write the parameters a handler read into the usage row.
 type paramsKey struct{}
 
-// sensitive parameters are never written to the usage log.
-var sensitive = map[string]bool{"password": true, "current": true, "new": true}
+// Recorder takes audit records (the accounting writer).
+type Recorder interface {
+	Record(ctx context.Context, r accounting.Record)
+}
 
-// safeParams is the usage-log parameters of a request: its path values and
-// the parameters the handler read, passwords written as [REDACTED].
+// safeParams is the audit-log parameters of a request: its path values and
+// the parameters the handler read, redacted.
 func safeParams(r *http.Request, read input) string {
 	m := map[string]any{}
 	for k, v := range read {
-		if sensitive[k] {
-			v = "[REDACTED]"
-		}
 		m[k] = v
 	}
 	if u := r.PathValue("username"); u != "" {
 		m["username"] = u
 	}
-	b, err := json.Marshal(m) // keys sorted
-	if err != nil {
-		return "{}"
-	}
-	return string(b)
+	return accounting.Redact(m)
 }
 
 // Operation describes one REST route: what the OpenAPI document and the

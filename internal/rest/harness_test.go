@@ -24,6 +24,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/rest"
@@ -87,8 +88,9 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := enrich.New(enrich.Config{Registry: reg, Policy: indicator.NewPolicy(nil), Settings: settings,
-		Cache: cache.NewMemory(1000), Limiter: ratelimit.NewBuckets(time.Now), Usage: writer, Logger: log, Deadline: 3 * time.Second})
+	eng, err := enrich.NewInlineEngine(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: cache.NewMemory[*lookup.Result](1000),
+		Limiter: ratelimit.NewBuckets(time.Now), Logger: log},
+		enrich.Config{Policy: indicator.NewPolicy(nil), Logger: log, Deadline: 3 * time.Second}, writer)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,8 +98,8 @@ func newHarness(t *testing.T) *harness {
 	ts := tasks.NewService(tasks.Config{Store: st, Logger: log, Timeout: 8 * time.Second})
 	t.Cleanup(func() { ts.Wait(context.Background()) })
 	api := rest.New(rest.Config{Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
-		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []rest.ProviderStatus {
-			return []rest.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
+		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
+			return []lookup.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
 		}})
 	mux := http.NewServeMux()
 	for p, h := range api.Routes() {

@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
@@ -101,10 +102,10 @@ type verdictJSON struct {
 
 // lookup asks the providers (all serving the kind when none are named)
 // through the engine and builds the envelope.
-func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller enrich.Caller) *envelope {
+func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, enrich.Options{Caller: caller}).All(ctx, providers)
-	v := enrich.Combine(rs)
+	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller}).All(ctx, providers)
+	v := lookup.Combine(rs)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
@@ -117,7 +118,7 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 			s.FetchedAt = &t
 		}
 		if r.Err != nil {
-			s.Error = &sourceError{Code: string(r.Err.Code), Message: r.Err.Message, RetryAfterSeconds: int64((r.RetryAfter + time.Second - 1) / time.Second)}
+			s.Error = &sourceError{Code: string(r.Err.Code), Message: r.Err.Message, RetryAfterSeconds: lookup.RetryAfterSeconds(r.RetryAfter)}
 		}
 		env.Results[i] = s
 	}
@@ -130,9 +131,9 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 
 // caller is the request's accounting identity; the endpoint is the route
 // pattern ("GET /api/indicator/ipv4/{ipv4}").
-func caller(r *http.Request) enrich.Caller {
+func caller(r *http.Request) lookup.Caller {
 	info := clientinfo.From(r.Context())
-	return enrich.Caller{Username: auth.FromContext(r.Context()).Username, Endpoint: r.Pattern, IP: info.IP, UserAgent: info.UserAgent}
+	return lookup.Caller{Username: auth.FromContext(r.Context()).Username, Endpoint: r.Pattern, IP: info.IP, UserAgent: info.UserAgent}
 }
 
 // maxProviders bounds ?providers=.
@@ -144,6 +145,7 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue(k.param)
 		if tasks.IsID(raw) {
+			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
 		in, err := readInput(r, "providers")
@@ -157,6 +159,9 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		ind, err := k.parse(raw, k.param)
 		if err != nil {
 			return err
+		}
+		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
+			(*read)["kind"], (*read)["value"] = k.path, ind.Value
 		}
 		writeJSON(w, http.StatusOK, a.lookup(r.Context(), ind, providers, caller(r)))
 		return nil
@@ -214,10 +219,23 @@ func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 			return err
 		}
 		c := caller(r)
+		read := input{"kind": k.path, "value": ind.Value}
+		if v, ok := in["providers"]; ok {
+			read["providers"] = v
+		}
+		params := safeParams(r, read)
 		t, err := a.cfg.Tasks.Submit(r.Context(), tasks.Task{Username: c.Username, Kind: k.path, Value: ind.Value, Providers: strings.Join(providers, ",")},
 			func(ctx context.Context, id string) (json.RawMessage, error) {
+				ctx, req := accounting.NewRequest(ctx)
+				start := a.cfg.Now()
 				env := a.lookup(ctx, ind, providers, c)
 				env.TaskID = id
+				if a.cfg.Usage != nil { // the submitting request's audit record, with the task's answers
+					rec := accounting.Record{Username: c.Username, API: "indicator", Endpoint: c.Endpoint, Parameters: params,
+						UserAgent: c.UserAgent, IP: c.IP, Status: "ok", Latency: a.cfg.Now().Sub(start), At: start}
+					req.Fill(&rec)
+					a.cfg.Usage.Record(ctx, rec)
+				}
 				return json.Marshal(env)
 			})
 		if err != nil {

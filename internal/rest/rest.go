@@ -10,6 +10,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // errorBody is the original's {"detail": …}, plus our code and field.
@@ -39,7 +40,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope"`)
 	}
 	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds()+0.999)))
+		w.Header().Set("Retry-After", strconv.FormatInt(lookup.RetryAfterSeconds(e.RetryAfter), 10))
 	}
 	writeJSON(w, status, errorBody{Detail: e.Message, Code: string(e.Code), Field: e.Field, OAuthError: oauth})
 }

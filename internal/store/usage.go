@@ -14,17 +14,21 @@ import (
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/predicate"
+	"github.com/inspector-gadget/gadget/ent/upstreamcall"
+	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 )
 
 var _ accounting.Store = (*Store)(nil)
 
-// InsertUsage writes records with multi-row INSERTs (no RETURNING), in one
-// transaction; a record whose id already exists is skipped, so a retried
-// batch is not written twice.
-func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error {
-	if len(recs) == 0 {
+// WriteUsage writes b in one transaction: audit rows and ledger calls with
+// multi-row INSERTs (no RETURNING; an audit id already present is skipped,
+// so a retried batch is not written twice), counters with one upsert.
+func (s *Store) WriteUsage(ctx context.Context, b accounting.Batch) error {
+	stmts := append(s.usageInserts(b.Audit), s.callInserts(b.Calls, 0)...)
+	stmts = append(stmts, s.counterUpserts(b.Counters)...)
+	if len(stmts) == 0 {
 		return nil
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -32,18 +36,19 @@ func (s *Store) InsertUsage(ctx context.Context, recs []accounting.Record) error
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range s.usageInserts(recs) {
+	for _, q := range stmts {
 		if _, err := tx.ExecContext(ctx, q.query, q.args...); err != nil {
-			return fmt.Errorf("insert usage: %w", err)
+			return fmt.Errorf("write usage: %w", err)
 		}
 	}
 	return tx.Commit()
 }
 
-// QueueUsage adds the INSERTs of recs to b, a pgx batch a job worker sends
-// inside its completing transaction (PostgreSQL).
-func (s *Store) QueueUsage(b *pgx.Batch, recs []accounting.Record) {
-	for _, q := range s.usageInserts(recs) {
+// QueueCalls adds the ledger rows of a River job's calls to b, a pgx batch
+// the worker sends inside its completing transaction (PostgreSQL); their
+// counters go through the usage writer's batches.
+func (s *Store) QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call) {
+	for _, q := range s.callInserts(calls, jobID) {
 		b.Queue(q.query, q.args...)
 	}
 }
@@ -53,41 +58,106 @@ type statement struct {
 	args  []any
 }
 
-// usageInserts are the multi-row INSERTs of recs, skipping existing ids.
+// chunk bounds the rows of one INSERT: at 13 columns, 13,000 placeholders,
+// under SQLite's 32,766 and PostgreSQL's 65,535.
+const chunk = 1000
+
+// usageInserts are the multi-row INSERTs of audit records, skipping
+// existing ids.
 func (s *Store) usageInserts(recs []accounting.Record) []statement {
 	var out []statement
-	const chunk = 1000 // 12,000 placeholders: under SQLite's 32,766 and PostgreSQL's 65,535
 	for start := 0; start < len(recs); start += chunk {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
 			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
 			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
-			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs)
+			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs, usagelog.FieldProviders)
 		for _, r := range recs[start:min(start+chunk, len(recs))] {
-			id, err := uuid.NewV7() // time-ordered: appends to the index instead of random inserts
-			if err != nil {
-				id = uuid.New()
-			}
+			id := newID()
 			if r.ID != "" {
 				if parsed, err := uuid.Parse(r.ID); err == nil {
 					id = parsed
 				}
-			}
-			at := r.At
-			if at.IsZero() {
-				at = s.now()
 			}
 			status := r.Status
 			if status == "" {
 				status = "ok"
 			}
 			ins.Values(id, truncate(orDash(r.Username), 64), truncate(r.API, 128), max(r.DataSize, 0), truncate(r.Endpoint, 2048),
-				r.Parameters, truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(at), truncate(status, 32), r.Cached,
-				max(r.Latency.Milliseconds(), 0))
+				r.Parameters, truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(s.at(r.At)), truncate(status, 32), r.Cached,
+				max(r.Latency.Milliseconds(), 0), r.Providers())
 		}
 		query, args := ins.OnConflict(sql.DoNothing()).Query()
 		out = append(out, statement{query, args})
 	}
 	return out
+}
+
+// callInserts are the multi-row INSERTs of ledger rows; jobID, when not 0,
+// is the River job that made the calls.
+func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
+	var out []statement
+	for start := 0; start < len(calls); start += chunk {
+		ins := sql.Dialect(s.dialect).Insert(upstreamcall.Table).Columns(
+			upstreamcall.FieldID, upstreamcall.FieldAt, upstreamcall.FieldUsername, upstreamcall.FieldProvider,
+			upstreamcall.FieldEndpoint, upstreamcall.FieldParameters, upstreamcall.FieldStatus, upstreamcall.FieldBytes,
+			upstreamcall.FieldLatencyMs, upstreamcall.FieldJobID)
+		for _, c := range calls[start:min(start+chunk, len(calls))] {
+			var job any
+			if id := cmp.Or(c.JobID, jobID); id != 0 {
+				job = id
+			}
+			ins.Values(newID(), ts(s.at(c.At)), truncate(orDash(c.Username), 64), truncate(c.Provider, 128),
+				truncate(c.Endpoint, 2048), c.Parameters, truncate(cmp.Or(c.Status, "ok"), 32), max(c.Bytes, 0),
+				max(c.Latency.Milliseconds(), 0), job)
+		}
+		query, args := ins.Query()
+		out = append(out, statement{query, args})
+	}
+	return out
+}
+
+// counterUpserts add counter deltas to the stored counters, one statement
+// per chunk.
+func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
+	cols := []string{usagecounter.FieldAnswers, usagecounter.FieldCached, usagecounter.FieldCalls, usagecounter.FieldBytes,
+		usagecounter.FieldErrors, usagecounter.FieldRateLimited, usagecounter.FieldLatencyMs}
+	var out []statement
+	for start := 0; start < len(cs); start += chunk {
+		ins := sql.Dialect(s.dialect).Insert(usagecounter.Table).Columns(append([]string{
+			usagecounter.FieldUsername, usagecounter.FieldAPI, usagecounter.FieldDay}, cols...)...)
+		for _, c := range cs[start:min(start+chunk, len(cs))] {
+			ins.Values(truncate(orDash(c.Username), 64), truncate(c.API, 128), c.Day.UTC().Format(time.DateOnly),
+				c.Answers, c.Cached, c.Calls, c.Bytes, c.Errors, c.RateLimited, c.LatencyMs)
+		}
+		excluded := sql.Dialect(s.dialect).Table("excluded")
+		query, args := ins.OnConflict(
+			sql.ConflictColumns(usagecounter.FieldUsername, usagecounter.FieldAPI, usagecounter.FieldDay),
+			sql.ResolveWith(func(u *sql.UpdateSet) {
+				for _, c := range cols {
+					u.Set(c, sql.Expr(u.Table().C(c)+" + "+excluded.C(c)))
+				}
+			}),
+		).Query()
+		out = append(out, statement{query, args})
+	}
+	return out
+}
+
+// newID is a time-ordered id: it appends to the index instead of inserting
+// at random places.
+func newID() uuid.UUID {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
+func (s *Store) at(t time.Time) time.Time {
+	if t.IsZero() {
+		return s.now()
+	}
+	return t
 }
 
 func orDash(s string) string {
@@ -97,11 +167,14 @@ func orDash(s string) string {
 	return s
 }
 
-// UsageRows groups usage in [from, to) by username and api.
+// UsageRows sums the counters of the days in [from, to) by username and
+// api: calls are the answers delivered (or operations run), bytes the
+// bytes delivered.
 func (s *Store) UsageRows(ctx context.Context, from, to time.Time, username string) ([]accounting.Row, error) {
-	q := s.client.UsageLog.Query().Where(usagelog.QueryDateGTE(ts(from)), usagelog.QueryDateLT(ts(to)))
+	q := s.client.UsageCounter.Query().Where(usagecounter.DayGTE(from.UTC().Format(time.DateOnly)),
+		usagecounter.DayLT(to.UTC().Format(time.DateOnly)))
 	if username != "" {
-		q = q.Where(usagelog.Username(username))
+		q = q.Where(usagecounter.Username(username))
 	}
 	var rows []struct {
 		Username string `json:"username"`
@@ -109,8 +182,8 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, username stri
 		Calls    int64  `json:"calls"`
 		Bytes    int64  `json:"bytes"`
 	}
-	err := q.GroupBy(usagelog.FieldUsername, usagelog.FieldAPI).
-		Aggregate(ent.As(ent.Count(), "calls"), ent.As(ent.Sum(usagelog.FieldDataSize), "bytes")).
+	err := q.GroupBy(usagecounter.FieldUsername, usagecounter.FieldAPI).
+		Aggregate(ent.As(ent.Sum(usagecounter.FieldAnswers), "calls"), ent.As(ent.Sum(usagecounter.FieldBytes), "bytes")).
 		Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
@@ -175,6 +248,7 @@ func toRecords(logs []*ent.UsageLog) []accounting.Record {
 			ID: l.ID.String(), Username: l.Username, API: l.API, Endpoint: l.Endpoint, Parameters: l.Parameters,
 			UserAgent: l.UserAgent, IP: l.IPAddress, Status: l.Status, DataSize: l.DataSize, Cached: l.Cached,
 			Latency: time.Duration(l.LatencyMs) * time.Millisecond, At: l.QueryDate.UTC(),
+			Answers: accounting.ParseProviders(l.Providers),
 		}
 	}
 	return out

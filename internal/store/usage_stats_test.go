@@ -28,15 +28,26 @@ func testUsageStats(t *testing.T, s interface {
 }) {
 	ctx := context.Background()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
-	recs := []accounting.Record{
-		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(time.Hour), Status: "ok", Latency: 40 * time.Millisecond},
-		{Username: "alice", API: "virustotal", DataSize: 100, At: day.Add(2 * time.Hour), Status: "ok", Cached: true},
-		{Username: "bob", API: "virustotal", At: day.Add(25 * time.Hour), Status: "rate_limited"},
-		{Username: "bob", API: "abuseipdb", DataSize: 7, At: day.Add(47 * time.Hour), Status: "error", Latency: 20 * time.Millisecond},
-		{Username: "bob", API: "abuseipdb", At: day.Add(-time.Second), Status: "ok"},     // the day before: outside
-		{Username: "bob", API: "authenticate", At: day.Add(3 * time.Hour), Status: "ok"}, // not a provider
+	lookup := func(user string, at time.Time, a accounting.Answer) accounting.Record {
+		return accounting.Record{Username: user, API: "indicator", At: at, Status: "ok", Answers: []accounting.Answer{a}}
 	}
-	if err := s.InsertUsage(ctx, recs); err != nil {
+	recs := []accounting.Record{
+		lookup("alice", day.Add(time.Hour), accounting.Answer{Provider: "virustotal", Status: "ok", Bytes: 100}),
+		lookup("alice", day.Add(2*time.Hour), accounting.Answer{Provider: "virustotal", Status: "ok", Cached: true, Bytes: 100}),
+		lookup("bob", day.Add(25*time.Hour), accounting.Answer{Provider: "virustotal", Status: "rate_limited"}),
+		lookup("bob", day.Add(47*time.Hour), accounting.Answer{Provider: "abuseipdb", Status: "error", Bytes: 7}),
+		lookup("bob", day.Add(-time.Second), accounting.Answer{Provider: "abuseipdb", Status: "ok"}), // the day before: outside
+		{Username: "bob", API: "authenticate", At: day.Add(3 * time.Hour), Status: "ok"},             // not a provider
+	}
+	calls := []accounting.Call{ // the upstream calls behind the uncached answers
+		{Username: "alice", Provider: "virustotal", Status: "ok", Bytes: 100, Latency: 40 * time.Millisecond, At: day.Add(time.Hour)},
+		{Username: "bob", Provider: "abuseipdb", Status: "error", Bytes: 7, Latency: 20 * time.Millisecond, At: day.Add(47 * time.Hour)},
+	}
+	// written in two batches: counters add up across them
+	if err := s.WriteUsage(ctx, accounting.NewBatch(recs[:3], calls[:1])); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteUsage(ctx, accounting.NewBatch(recs[3:], calls[1:])); err != nil {
 		t.Fatal(err)
 	}
 	svc := accounting.NewStatsService(s, nil)

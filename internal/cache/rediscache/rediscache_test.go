@@ -156,9 +156,9 @@ func TestTieredReplicas(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	ctx := context.Background()
 	l2 := rediscache.New(rdb, prefix)
-	l1a, l1b := cache.NewMemory(100), cache.NewMemory(100)
-	a := cache.NewTiered(l1a, l2, 10*time.Second)
-	b := cache.NewTiered(l1b, l2, 10*time.Second)
+	l1a, l1b := cache.NewMemory[[]byte](100), cache.NewMemory[[]byte](100)
+	a := cache.NewTiered(l1a, l2, cache.Raw{}, 10*time.Second)
+	b := cache.NewTiered(l1b, l2, cache.Raw{}, 10*time.Second)
 	if err := a.Set(ctx, "k", []byte("v"), time.Hour); err != nil {
 		t.Fatal(err)
 	}
@@ -198,9 +198,9 @@ func TestRedisDown(t *testing.T) {
 		t.Error("Delete: no error")
 	}
 	// Tiered: the L2 error is returned, L1 still answers what it has.
-	l1 := cache.NewMemory(10)
+	l1 := cache.NewMemory[[]byte](10)
 	l1.Set(ctx, "hot", []byte("h"), time.Minute)
-	tc := cache.NewTiered(l1, c, time.Minute)
+	tc := cache.NewTiered(l1, c, cache.Raw{}, time.Minute)
 	if _, _, ok, err := tc.Get(ctx, "k"); err == nil || ok {
 		t.Errorf("tiered Get of an L2 key: ok %t err %v, want an error", ok, err)
 	}

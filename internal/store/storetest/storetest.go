@@ -157,13 +157,13 @@ func testUsage(t *testing.T, s *store.Store) {
 		{Username: "bob", API: "abuseipdb", DataSize: 7, At: day.Add(24 * time.Hour)}, // the day after
 		{Username: "bob", API: "abuseipdb", DataSize: 3, At: day.Add(2 * time.Hour)},
 	}
-	if err := s.InsertUsage(ctx, recs); err != nil {
+	if err := s.WriteUsage(ctx, accounting.NewBatch(recs, nil)); err != nil {
 		t.Fatal(err)
 	}
 	// a retried batch (same ids) writes nothing twice
 	dup := accounting.Record{ID: "6b1f0c1e-0000-4000-8000-000000000001", Username: "carol", API: "x", At: day.Add(-48 * time.Hour)}
 	for range 2 {
-		if err := s.InsertUsage(ctx, []accounting.Record{dup}); err != nil {
+		if err := s.WriteUsage(ctx, accounting.Batch{Audit: []accounting.Record{dup}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,7 +205,7 @@ func testAudit(t *testing.T, s *store.Store) {
 		// pairs share a timestamp, so paging must break ties by id
 		recs = append(recs, accounting.Record{Username: "u", API: "x", At: base.Add(time.Duration(i/2) * time.Second), DataSize: int64(i)})
 	}
-	if err := s.InsertUsage(ctx, recs); err != nil {
+	if err := s.WriteUsage(ctx, accounting.Batch{Audit: recs}); err != nil {
 		t.Fatal(err)
 	}
 	svc := accounting.NewService(s, nil)

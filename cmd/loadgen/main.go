@@ -1,0 +1,336 @@
+// Command loadgen measures cached lookups out of process: it builds and
+// starts `gadget serve` as a child process with the default configuration
+// (or the environment given), points every provider at an in-process fake
+// intel server, warms the cache with one lookup, then runs interleaved
+// rounds of the same lookup against gadget and against a bare net/http
+// handler (a second child process: this program with -bare) answering the
+// same bytes. It prints each side's throughput and latency percentiles per
+// round and their medians.
+//
+//	go run ./cmd/loadgen                       # SQLite, inline, in-memory cache
+//	go run ./cmd/loadgen -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/fakeintel"
+	"github.com/inspector-gadget/gadget/internal/provider"
+)
+
+// Query is the measured lookup: a verdict (every IPv4 provider) and two
+// typed provider fields.
+const Query = `{ indicator(value: "198.51.100.77") { value verdict { level score } ... on IPAddress { abuseipdb { status cached abuseConfidenceScore } virustotal { status cached stats { malicious } } } } }`
+
+func main() {
+	var envs multi
+	bare := flag.String("bare", "", "internal: serve the bytes of this file on 127.0.0.1:0 (the bare handler)")
+	conns := flag.Int("c", 16, "concurrent connections")
+	rounds := flag.Int("rounds", 7, "interleaved rounds")
+	dur := flag.Duration("d", 2*time.Second, "length of a round on each side")
+	bin := flag.String("gadget", "", "gadget binary (default: built from ./cmd/gadget)")
+	flag.Var(&envs, "env", "KEY=VALUE for gadget serve (repeatable); default: SQLite in a temporary folder")
+	flag.Parse()
+	if *bare != "" {
+		if err := serveBare(*bare); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen -bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(envs, *bin, *conns, *rounds, *dur); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func run(envs []string, bin string, conns, rounds int, dur time.Duration) error {
+	dir, err := os.MkdirTemp("", "loadgen")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if bin == "" {
+		bin = filepath.Join(dir, "gadget")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
+			return fmt.Errorf("build gadget: %v\n%s", err, out)
+		}
+	}
+	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
+	defer fake.Close()
+	const password = "loadgen-password-0123"
+	env := append(os.Environ(), "GADGET_ADDR=127.0.0.1:0", "GADGET_ROOT_PASSWORD="+password,
+		"GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "gadget.db"))
+	for _, d := range provider.Descriptors() {
+		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
+		env = append(env, p+"BASE_URL="+fake.URL+"/"+d.Name, p+"API_KEY=demo-key", p+"RATE=1000/s")
+	}
+	env = append(env, envs...) // later entries win
+	gadget, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")
+	if err != nil {
+		return err
+	}
+	defer stop(gadget)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	tok, err := token(client, base, password)
+	if err != nil {
+		return err
+	}
+	body, _ := json.Marshal(map[string]string{"query": Query})
+	answer, err := post(client, "http://"+base+"/graphql", tok, body)
+	if err != nil {
+		return fmt.Errorf("warm-up lookup: %w", err)
+	}
+	if !bytes.Contains(answer, []byte(`"abuseipdb":{"status":"OK"`)) {
+		return fmt.Errorf("warm-up lookup answered %s", answer)
+	}
+	if answer, err = post(client, "http://"+base+"/graphql", tok, body); err != nil || !bytes.Contains(answer, []byte(`"cached":true`)) {
+		return fmt.Errorf("second lookup not cached: %s %v", answer, err)
+	}
+	file := filepath.Join(dir, "answer.json")
+	if err := os.WriteFile(file, answer, 0o600); err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	bareCmd, bareAddr, err := startChild(exec.Command(self, "-bare", file), os.Environ(), "listening on ")
+	if err != nil {
+		return err
+	}
+	defer stop(bareCmd)
+
+	fmt.Printf("cached lookup, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", conns, rounds, dur, len(answer))
+	fmt.Printf("gadget serve with: %s\n", describe(envs))
+	var gs, bs []result
+	for i := range rounds {
+		g := load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		b := load(client, "http://"+bareAddr+"/", "", body, conns, dur)
+		if g.err != nil || b.err != nil {
+			return errors.Join(g.err, b.err)
+		}
+		gs, bs = append(gs, g), append(bs, b)
+		fmt.Printf("round %d: gadget %6.0f req/s p50 %5.2f ms p99 %5.2f ms | bare %6.0f req/s p50 %5.2f ms p99 %5.2f ms | %3.0f %%\n",
+			i+1, g.rate, ms(g.p50), ms(g.p99), b.rate, ms(b.p50), ms(b.p99), 100*g.rate/b.rate)
+	}
+	ratios := make([]float64, len(gs))
+	for i := range gs {
+		ratios[i] = 100 * gs[i].rate / bs[i].rate
+	}
+	fmt.Printf("median: gadget %.0f req/s (p50 %.2f ms, p99 %.2f ms), bare %.0f req/s (p50 %.2f ms, p99 %.2f ms): %.0f %% of the bare handler\n",
+		median(gs, func(r result) float64 { return r.rate }), median(gs, func(r result) float64 { return ms(r.p50) }),
+		median(gs, func(r result) float64 { return ms(r.p99) }), median(bs, func(r result) float64 { return r.rate }),
+		median(bs, func(r result) float64 { return ms(r.p50) }), median(bs, func(r result) float64 { return ms(r.p99) }),
+		medianOf(ratios))
+	return nil
+}
+
+// describe is the non-default configuration, secrets left out.
+func describe(envs []string) string {
+	if len(envs) == 0 {
+		return "defaults (SQLite, inline executor, in-process cache, log level info)"
+	}
+	var out []string
+	for _, e := range envs {
+		k, v, _ := strings.Cut(e, "=")
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			u.User = url.User(u.User.Username())
+			v = u.String()
+		}
+		out = append(out, k+"="+v)
+	}
+	return strings.Join(out, " ")
+}
+
+// startChild starts cmd and waits for the line starting with prefix on
+// its stdout; it returns the rest of that line (the address).
+func startChild(cmd *exec.Cmd, env []string, prefix string) (*exec.Cmd, string, error) {
+	cmd.Env = env
+	cmd.Stderr = io.Discard
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, "", err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, "", err
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), prefix); ok {
+				addr <- strings.TrimPrefix(strings.TrimSpace(a), "http://")
+			}
+		}
+		close(addr)
+	}()
+	select {
+	case a, ok := <-addr:
+		if !ok {
+			cmd.Wait()
+			return nil, "", fmt.Errorf("%s stopped before listening", cmd.Path)
+		}
+		return cmd, a, nil
+	case <-time.After(60 * time.Second):
+		stop(cmd)
+		return nil, "", fmt.Errorf("%s did not start", cmd.Path)
+	}
+}
+
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+// serveBare answers every request with the file's bytes.
+func serveBare(file string) error {
+	answer, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("listening on %s\n", ln.Addr())
+	return http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	}))
+}
+
+func token(c *http.Client, base, password string) (string, error) {
+	res, err := c.PostForm("http://"+base+"/api/authenticate", url.Values{"username": {"root"}, "password": {password}})
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var t struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&t); err != nil || t.AccessToken == "" {
+		return "", fmt.Errorf("sign-in: HTTP %d %v", res.StatusCode, err)
+	}
+	return t.AccessToken, nil
+}
+
+func post(c *http.Client, u, tok string, body []byte) ([]byte, error) {
+	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != 200 {
+		err = fmt.Errorf("HTTP %d: %.200s", res.StatusCode, b)
+	}
+	return b, err
+}
+
+type result struct {
+	rate     float64 // requests per second
+	p50, p99 time.Duration
+	err      error
+}
+
+// load sends the request from conns goroutines for dur.
+func load(c *http.Client, u, tok string, body []byte, conns int, dur time.Duration) result {
+	ctx, cancel := context.WithTimeout(context.Background(), dur)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		n         atomic.Int64
+		firstErr  error
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []time.Duration
+			for ctx.Err() == nil {
+				t := time.Now()
+				if _, err := post(c, u, tok, body); err != nil {
+					if ctx.Err() == nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+					}
+					break
+				}
+				mine = append(mine, time.Since(t))
+				n.Add(1)
+			}
+			mu.Lock()
+			latencies = append(latencies, mine...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := result{rate: float64(n.Load()) / elapsed.Seconds(), err: firstErr}
+	if len(latencies) > 0 {
+		slices.Sort(latencies)
+		r.p50 = latencies[len(latencies)/2]
+		r.p99 = latencies[len(latencies)*99/100]
+	}
+	return r
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func median(rs []result, f func(result) float64) float64 {
+	xs := make([]float64, len(rs))
+	for i, r := range rs {
+		xs[i] = f(r)
+	}
+	return medianOf(xs)
+}
+
+func medianOf(xs []float64) float64 {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	return xs[len(xs)/2]
+}

@@ -1,0 +1,152 @@
+package accounting
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Request gathers, during one request, how each provider answered: the
+// engine notes answers on it (Note), and the transport writes them into
+// the request's audit Record.
+type Request struct {
+	mu      sync.Mutex
+	answers []Answer
+}
+
+type requestKey struct{}
+
+// NewRequest returns ctx carrying a new Request.
+func NewRequest(ctx context.Context) (context.Context, *Request) {
+	r := &Request{}
+	return context.WithValue(ctx, requestKey{}, r), r
+}
+
+// Note adds how a provider answered to ctx's Request, if it has one.
+func Note(ctx context.Context, a Answer) {
+	if r, ok := ctx.Value(requestKey{}).(*Request); ok {
+		r.mu.Lock()
+		r.answers = append(r.answers, a)
+		r.mu.Unlock()
+	}
+}
+
+// Fill sets rec's answers from the request, with the bytes they delivered
+// (when rec has none of its own) and whether all came from the cache.
+func (r *Request) Fill(rec *Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.answers) == 0 {
+		return
+	}
+	rec.Answers = append(rec.Answers[:0], r.answers...)
+	rec.Cached = true
+	var n int64
+	for _, a := range r.answers {
+		n += a.Bytes
+		rec.Cached = rec.Cached && a.Cached
+	}
+	if rec.DataSize == 0 {
+		rec.DataSize = n
+	}
+}
+
+// Providers is the compact form of the record's answers:
+// "virustotal:ok abuseipdb:cached" (a cached answer says "cached" whatever
+// its status); "" when it asked no provider.
+func (rec *Record) Providers() string {
+	var b strings.Builder
+	for i, a := range rec.Answers {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Provider)
+		b.WriteByte(':')
+		if a.Cached {
+			b.WriteString("cached")
+		} else {
+			b.WriteString(a.Status)
+		}
+	}
+	return b.String()
+}
+
+// ParseProviders reads back what Record.Providers wrote.
+func ParseProviders(s string) []Answer {
+	var out []Answer
+	for _, f := range strings.Fields(s) {
+		name, status, _ := strings.Cut(f, ":")
+		a := Answer{Provider: name, Status: status}
+		if status == "cached" {
+			a.Status, a.Cached = "", true
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// sensitive argument names are never written to the usage log.
+var sensitive = map[string]bool{"password": true, "current": true, "new": true, "key": true, "token": true}
+
+// Redact is the audit-log form of a request's parameters: JSON with keys
+// sorted, passwords and keys written as [REDACTED].
+func Redact(params map[string]any) string {
+	if len(params) == 0 {
+		return "{}"
+	}
+	clean := make(map[string]any, len(params))
+	for k, v := range params {
+		if sensitive[strings.ToLower(k)] {
+			v = "[REDACTED]"
+		}
+		clean[k] = v
+	}
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return "{}"
+	}
+	return string(b)
+}
+
+// day is t's UTC midnight.
+func utcDay(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// counters are the counter deltas of an audit record: one per provider
+// answer, or one for the operation when it asked no provider.
+func (rec *Record) counters() []Counter {
+	d := utcDay(rec.At)
+	if len(rec.Answers) == 0 {
+		c := Counter{Username: rec.Username, API: rec.API, Day: d, Answers: 1, Bytes: rec.DataSize}
+		countStatus(&c, rec.Status)
+		return []Counter{c}
+	}
+	out := make([]Counter, len(rec.Answers))
+	for i, a := range rec.Answers {
+		c := Counter{Username: rec.Username, API: a.Provider, Day: d, Answers: 1, Bytes: a.Bytes}
+		if a.Cached {
+			c.Cached = 1
+		}
+		countStatus(&c, a.Status)
+		out[i] = c
+	}
+	return out
+}
+
+// Counter is the counter delta of an upstream call.
+func (c *Call) Counter() Counter {
+	return Counter{Username: c.Username, API: c.Provider, Day: utcDay(c.At), Calls: 1, LatencyMs: c.Latency.Milliseconds()}
+}
+
+func countStatus(c *Counter, status string) {
+	switch status {
+	case "error", "timeout", "interrupted", "INTERNAL", "UPSTREAM_ERROR", "TIMEOUT":
+		c.Errors++
+	case "rate_limited", "RATE_LIMITED":
+		c.RateLimited++
+	}
+}

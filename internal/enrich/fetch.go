@@ -1,0 +1,305 @@
+package enrich
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
+)
+
+// Limiter is a token bucket per key.
+type Limiter interface {
+	// Take consumes a token and returns 0, or consumes nothing and returns
+	// how long until one is available.
+	Take(ctx context.Context, key string, rate provider.Rate) (time.Duration, error)
+	// Drain makes no token available for d, for every process sharing it.
+	Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error
+}
+
+// Settings are one provider's budget and cache lifetimes.
+type Settings struct {
+	Rate        provider.Rate
+	CacheTTL    time.Duration
+	NotFoundTTL time.Duration
+}
+
+// FetcherConfig wires a Fetcher.
+type FetcherConfig struct {
+	Registry *provider.Registry  // required
+	Settings map[string]Settings // by provider name; missing: the descriptor's defaults
+	Cache    Cache               // required
+	Limiter  Limiter             // required
+	Metrics  *Metrics            // optional
+	Logger   *slog.Logger
+	// MaxInFlight bounds the upstream calls in flight from this process
+	// (default 64), so a large batch cannot open thousands of connections.
+	MaxInFlight int
+	Now         func() time.Time
+}
+
+// DefaultMaxInFlight is FetcherConfig.MaxInFlight's default.
+const DefaultMaxInFlight = 64
+
+// Fetcher makes upstream calls: quota → upstream call → cache write →
+// outcome. It is the one place a provider is called; the inline executor
+// and the River worker both use it.
+type Fetcher struct {
+	cfg   FetcherConfig
+	slots chan struct{}
+}
+
+// NewFetcher returns a Fetcher.
+func NewFetcher(c FetcherConfig) (*Fetcher, error) {
+	if c.Registry == nil || c.Cache == nil || c.Limiter == nil {
+		return nil, errors.New("enrich: fetcher: registry, cache and limiter are required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Settings == nil {
+		c.Settings = map[string]Settings{}
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = DefaultMaxInFlight
+	}
+	return &Fetcher{cfg: c, slots: make(chan struct{}, c.MaxInFlight)}, nil
+}
+
+// Fetch is the outcome of Fetcher.Fetch.
+type Fetch struct {
+	Result *lookup.Result
+	// Calls are the upstream calls made, one answer each (a 429 and the
+	// call after it are two): each is owed one ledger row, written by
+	// whoever asked for the fetch.
+	Calls []*lookup.Result
+	// Wait, when set, is how long until the provider's budget has a token:
+	// the fetch gave up waiting (Result is RATE_LIMITED). A job snoozes
+	// for it; an inline lookup answers RATE_LIMITED.
+	Wait time.Duration
+}
+
+// FetchOptions bound how long a fetch waits.
+type FetchOptions struct {
+	// MaxWait is the longest wait for a token of the provider's budget
+	// (never past ctx's deadline); a longer one gives up with Fetch.Wait.
+	MaxWait time.Duration
+	// Retry429: after a 429 whose Retry-After fits MaxWait and the
+	// deadline, wait and call again. Without it the 429 is the answer (a
+	// job snoozes instead).
+	Retry429 bool
+}
+
+// Fetch calls provider c.Provider about c.Indicator within the provider's
+// budget, then caches what may be cached.
+func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
+	maxWait := o.MaxWait
+	name := c.Provider
+	p, ok := f.cfg.Registry.Get(name)
+	if !ok {
+		return Fetch{Result: lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")}
+	}
+	set := f.settings(p.Descriptor())
+	out := Fetch{}
+	for {
+		wait, err := f.take(ctx, name, set)
+		if err != nil {
+			out.Result = lookup.Failed(name, lookup.StatusError, errcode.Internal, "rate limiter unavailable")
+			return out
+		}
+		if wait > 0 {
+			if !f.fits(ctx, wait, maxWait) {
+				f.cfg.Metrics.rateLimited(name, "rejected")
+				out.Result, out.Wait = spent(name, set, wait), wait
+				return out
+			}
+			f.cfg.Metrics.rateLimited(name, "waited")
+			if !sleep(ctx, wait) {
+				out.Result = lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed")
+				return out
+			}
+			continue
+		}
+		r := f.upstream(ctx, p, c.Indicator, set)
+		out.Calls, out.Result = append(out.Calls, r), r
+		if o.Retry429 && r.Status == lookup.StatusRateLimited && r.RetryAfter > 0 && f.fits(ctx, r.RetryAfter, maxWait) {
+			f.cfg.Metrics.rateLimited(name, "upstream_retry")
+			if sleep(ctx, r.RetryAfter) {
+				continue
+			}
+		}
+		return out
+	}
+}
+
+// fits reports whether waiting d stays within maxWait and ctx's deadline.
+func (f *Fetcher) fits(ctx context.Context, d, maxWait time.Duration) bool {
+	if d > maxWait {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return !ok || f.cfg.Now().Add(d).Before(dl)
+}
+
+// take consumes a token of the provider's budget and returns 0, or
+// consumes nothing and returns how long until one is available.
+func (f *Fetcher) take(ctx context.Context, name string, set Settings) (time.Duration, error) {
+	wait, err := f.cfg.Limiter.Take(ctx, "rate:"+name, set.Rate)
+	if err != nil {
+		f.cfg.Logger.WarnContext(ctx, "rate limiter failed; refusing to call upstream blind", "provider", name, "err", err)
+	}
+	return wait, err
+}
+
+// spent is the RATE_LIMITED answer when the budget has no token for wait.
+func spent(name string, set Settings, wait time.Duration) *lookup.Result {
+	r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Rate, wait.Round(time.Second)))
+	r.RetryAfter, r.Err.RetryAfter = wait, wait
+	return r
+}
+
+// Cached returns the cached answer of provider name about ind, or nil.
+func (f *Fetcher) Cached(ctx context.Context, name string, ind indicator.Indicator) *lookup.Result {
+	return cached(ctx, f.cfg.Cache, f.cfg.Metrics, f.cfg.Logger, name, CacheKey(name, ind))
+}
+
+// Keep caches r, an answer another process fetched for the key, when it
+// may be cached (a process-local cache learns the answers of jobs worked
+// elsewhere).
+func (f *Fetcher) Keep(ctx context.Context, key string, r *lookup.Result) {
+	if p, ok := f.cfg.Registry.Get(r.Provider); ok {
+		f.store(ctx, key, r, f.settings(p.Descriptor()))
+	}
+}
+
+// upstream makes one call under this process's in-flight bound. A 429
+// drains the shared budget and gives a RATE_LIMITED result with RetryAfter.
+func (f *Fetcher) upstream(ctx context.Context, p provider.Provider, ind indicator.Indicator, set Settings) *lookup.Result {
+	name := p.Descriptor().Name
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed while waiting for a free upstream slot")
+	}
+	started := f.cfg.Now()
+	res, err := p.Lookup(ctx, ind)
+	<-f.slots
+	took := f.cfg.Now().Sub(started)
+	f.cfg.Metrics.upstream(name, took, res, err)
+	var pe *provider.Error
+	if errors.Is(err, provider.ErrRateLimited) && errors.As(err, &pe) {
+		retry := pe.RetryAfter
+		if retry <= 0 {
+			retry = time.Minute
+		}
+		// no replica keeps hammering: the whole shared budget waits
+		if derr := f.cfg.Limiter.Drain(ctx, "rate:"+name, set.Rate, retry); derr != nil {
+			f.cfg.Logger.WarnContext(ctx, "rate limiter drain failed", "provider", name, "err", derr)
+		}
+		r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s answered 429; retry in %s", name, retry.Round(time.Second)))
+		r.RetryAfter, r.Err.RetryAfter, r.Bytes, r.FetchedAt, r.Latency = retry, retry, pe.Bytes, started, took
+		return r
+	}
+	r := outcome(name, res, err)
+	r.FetchedAt, r.Latency = started, took
+	f.store(ctx, CacheKey(name, ind), r, set)
+	return r
+}
+
+// outcome maps a provider answer to a Result; the typed summary is kept as
+// it is (encoded only if the answer leaves the process).
+func outcome(name string, res *provider.Result, err error) *lookup.Result {
+	if err == nil {
+		return &lookup.Result{Provider: name, Status: lookup.StatusOK, Data: res.Raw, Summary: res.Summary,
+			Verdict: res.Verdict, Bytes: res.Bytes}
+	}
+	var pe *provider.Error
+	errors.As(err, &pe)
+	var bytes int64
+	if pe != nil {
+		bytes = pe.Bytes
+	}
+	var r *lookup.Result
+	switch {
+	case errors.Is(err, provider.ErrNotFound):
+		r = &lookup.Result{Provider: name, Status: lookup.StatusNotFound,
+			Verdict: provider.Assessment{Level: indicator.Unknown, Reason: "no record at " + name}}
+		if pe != nil && json.Valid(pe.Raw) {
+			r.Data = pe.Raw
+		}
+	case errors.Is(err, provider.ErrTimeout), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		r = lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, name+" did not answer in time")
+		r.Transient = true
+	case errors.Is(err, provider.ErrNotConfigured):
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
+	case errors.Is(err, provider.ErrAuth), errors.Is(err, provider.ErrBadInput):
+		r = lookup.Failed(name, lookup.StatusError, errcode.UpstreamError, safeMessage(err))
+	default: // 5xx, malformed answers, connection failures: worth retrying
+		r = lookup.Failed(name, lookup.StatusError, errcode.UpstreamError, safeMessage(err))
+		r.Transient = true
+	}
+	r.Bytes = bytes
+	return r
+}
+
+// safeMessage is a provider error's text: provider.Error never holds keys.
+func safeMessage(err error) string {
+	var pe *provider.Error
+	if errors.As(err, &pe) {
+		return pe.Error()
+	}
+	return "upstream call failed"
+}
+
+// store caches OK and NOT_FOUND answers; errors are not cached.
+func (f *Fetcher) store(ctx context.Context, key string, r *lookup.Result, set Settings) {
+	ttl := set.CacheTTL
+	switch r.Status {
+	case lookup.StatusOK:
+	case lookup.StatusNotFound:
+		ttl = set.NotFoundTTL
+	default:
+		return
+	}
+	if ttl <= 0 {
+		return
+	}
+	kept := *r // the cache's own copy: callers may set per-delivery fields on r
+	if err := f.cfg.Cache.Set(ctx, key, &kept, ttl); err != nil {
+		f.cfg.Logger.WarnContext(ctx, "cache write failed", "provider", r.Provider, "err", err)
+	}
+}
+
+func (f *Fetcher) settings(d provider.Descriptor) Settings {
+	s, ok := f.cfg.Settings[d.Name]
+	if !ok {
+		s = Settings{Rate: d.Rate, CacheTTL: d.CacheTTL, NotFoundTTL: d.NotFoundTTL}
+	}
+	if s.NotFoundTTL <= 0 {
+		s.NotFoundTTL = d.NotFoundTTL
+	}
+	if s.NotFoundTTL <= 0 || (s.CacheTTL > 0 && s.NotFoundTTL > s.CacheTTL) {
+		s.NotFoundTTL = s.CacheTTL
+	}
+	return s
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,31 @@
+// Package jobs carries cache-missing provider calls through River, so that
+// any process working a provider's queue can make a call for any API
+// process, one call per provider and indicator however many ask.
+//
+// A River lookup, end to end:
+//
+//	enrich.Engine (cache miss)
+//	  → Executor.Execute(call)
+//	      registers a waiter on the Dispatcher under the call's cache key,
+//	      then inserts LookupArgs (unique by provider, kind and value while
+//	      in flight: an identical lookup joins the job instead)
+//	  → River runs Worker.Work in some process
+//	      the cache may have the answer meanwhile: complete without a call
+//	      otherwise enrich.Fetcher.Fetch: quota (a spent budget snoozes the
+//	      job), the upstream call, the cache write
+//	      then one transaction writes the ledger rows of the calls made
+//	      (store.QueueCalls), clears the call marks, completes the job
+//	      (river.JobCompleteTx) and sends a Notice with pg_notify
+//	  → Dispatcher (one LISTEN connection per process) hands the Notice to
+//	    the waiters; a waiter whose deadline comes first answers PENDING
+//	    with the job id, and asks again later from the cache.
+//
+// Nothing here calls back into the engine: the worker uses the Fetcher,
+// and the answer travels as lookup.Codec bytes inside the Notice (or the
+// job's recorded output when it is too large for a notification).
+//
+// A call mark (table job_call) is written beside each upstream call and
+// cleared in the completing transaction; an attempt that finds marks of
+// earlier attempts (a worker killed mid-call) writes an "interrupted"
+// ledger row for each, so every upstream call is accounted exactly once.
+package jobs

@@ -1,0 +1,134 @@
+package lookup_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
+)
+
+type summary struct {
+	Hits int `json:"hits"`
+}
+
+// The codec carries every field another process needs; per-delivery
+// fields stay behind, and the summary is decoded once for all copies.
+func TestCodecRoundTrip(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 13, 0, 0, 0, time.UTC)
+	in := &lookup.Result{Provider: "virustotal", Status: lookup.StatusOK, Cached: true, FetchedAt: at, Latency: time.Second,
+		Data: json.RawMessage(`{"x":1}`), Summary: &summary{Hits: 3}, Bytes: 7, JobID: 9,
+		Verdict: provider.Assessment{Level: indicator.Malicious, Score: 90, Reason: "r"}}
+	b, err := lookup.Codec{}.Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lookup.Codec{}.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *in
+	want.Cached, want.Latency, want.JobID, want.Summary = false, 0, 0, nil
+	if diff := cmp.Diff(&want, out, cmpopts.IgnoreUnexported(lookup.Result{})); diff != "" {
+		t.Errorf("decoded (-want +got):\n%s", diff)
+	}
+	cp := *out // a cache reader's copy
+	s1, err := lookup.SummaryOf[summary](out)
+	if err != nil || s1 == nil || s1.Hits != 3 {
+		t.Fatalf("summary = %+v, %v", s1, err)
+	}
+	if s2, _ := lookup.SummaryOf[summary](&cp); s2 != s1 {
+		t.Error("a copy decoded the summary again")
+	}
+	again, err := lookup.Codec{}.Encode(out) // forwarded as it came
+	if err != nil || string(again) != string(b) {
+		t.Errorf("re-encoded = %s, %v; want %s", again, err, b)
+	}
+}
+
+func TestCodecError(t *testing.T) {
+	t.Parallel()
+	in := lookup.Failed("abuseipdb", lookup.StatusRateLimited, errcode.RateLimited, "spent")
+	in.RetryAfter, in.Transient = 90*time.Second, true
+	b, err := lookup.Codec{}.Encode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := lookup.Codec{}.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Err == nil || out.Err.Code != errcode.RateLimited || out.Err.RetryAfter != 90*time.Second || !out.Transient || out.Provider != "abuseipdb" {
+		t.Errorf("decoded = %+v (err %+v)", out, out.Err)
+	}
+	if s, err := lookup.SummaryOf[summary](out); s != nil || err != nil {
+		t.Errorf("summary of an error = %+v, %v", s, err)
+	}
+	if _, err := (lookup.Codec{}).Decode([]byte("{")); err == nil {
+		t.Error("a broken encoding decoded")
+	}
+}
+
+func TestRetryAfterSeconds(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]int64{0: 0, -time.Second: 0, time.Millisecond: 1, time.Second: 1, 1500 * time.Millisecond: 2} {
+		if got := lookup.RetryAfterSeconds(d); got != want {
+			t.Errorf("RetryAfterSeconds(%s) = %d, want %d", d, got, want)
+		}
+	}
+}
+
+func TestCombine(t *testing.T) {
+	t.Parallel()
+	res := func(name string, st lookup.Status, level indicator.Level, score int) *lookup.Result {
+		return &lookup.Result{Provider: name, Status: st, Verdict: provider.Assessment{Level: level, Score: score, Reason: "r"}}
+	}
+	many := func(n int, st lookup.Status) []*lookup.Result {
+		var out []*lookup.Result
+		for i := range n {
+			out = append(out, res(fmt.Sprint(st, i), st, indicator.Unknown, 0))
+		}
+		return out
+	}
+	tests := []struct {
+		name    string
+		in      []*lookup.Result
+		level   indicator.Level
+		score   int
+		reasons []string // checked when set
+	}{
+		{"nothing", nil, indicator.Unknown, 0, []string{"no provider answered: none was asked"}},
+		{"nobody answered", append(many(5, "NOT_CONFIGURED"), many(6, "ERROR")...), indicator.Unknown, 0, []string{"no provider answered: 5 not configured, 6 errors"}},
+		{"nobody answered, one of each", []*lookup.Result{res("a", "SKIPPED", 0, 0), res("b", "TIMEOUT", 0, 0), res("c", "RATE_LIMITED", 0, 0), res("d", "PENDING", 0, 0), res("e", "ERROR", 0, 0)}, indicator.Unknown, 0,
+			[]string{"no provider answered: 1 error, 1 timed out, 1 rate limited, 1 pending, 1 skipped"}},
+		{"a not-found is an answer", []*lookup.Result{res("a", "NOT_FOUND", 0, 0), res("b", "NOT_CONFIGURED", 0, 0)}, indicator.Unknown, 0, []string{}},
+		{"only context", []*lookup.Result{res("rdap", "OK", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}}, // context is not a reason
+		{"benign", []*lookup.Result{res("gn", "OK", indicator.Benign, 5), res("rdap", "OK", indicator.Unknown, 0)}, indicator.Benign, 0, []string{"gn: r"}},
+		{"one malicious", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("gn", "OK", indicator.Benign, 5)}, indicator.Malicious, 90, []string{"vt: r", "gn: r"}},
+		{"agreement raises", []*lookup.Result{res("a", "OK", indicator.Suspicious, 60), res("b", "OK", indicator.Suspicious, 40), res("c", "OK", indicator.Suspicious, 30)}, indicator.Malicious, 70, nil}, // 60 + 5 + 5
+		{"weak suspicion", []*lookup.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30, nil},
+		{"errors ignored", []*lookup.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}},
+		{"capped", []*lookup.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := lookup.Combine(tt.in)
+			if v.Level != tt.level || v.Score != tt.score {
+				t.Errorf("Combine = %s %d, want %s %d (reasons %v)", v.Level, v.Score, tt.level, tt.score, v.Reasons)
+			}
+			if tt.reasons != nil {
+				if diff := cmp.Diff(tt.reasons, v.Reasons); diff != "" {
+					t.Errorf("reasons (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
