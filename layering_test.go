@@ -64,6 +64,7 @@ var layers = map[string]int{
 	// commands and generators: anything below them
 	"cmd/gadget":                9,
 	"cmd/fakeintel":             9,
+	"cmd/loadgen":               9,
 	"graph/gen":                 9,
 	"internal/store/migrategen": 9,
 }
