@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -61,12 +62,14 @@ type item struct {
 	counter *Counter
 }
 
-// Record queues an audit record for writing. After Close it writes r
-// synchronously.
+// Record queues an audit record for writing, its text made safe to store
+// (Clean). After Close it writes r synchronously.
 func (w *Writer) Record(ctx context.Context, r Record) {
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
+	r.Answers = slices.Clone(r.Answers)
+	r.clean()
 	w.queue(ctx, item{rec: &r})
 }
 
@@ -74,16 +77,20 @@ func (w *Writer) Record(ctx context.Context, r Record) {
 // elsewhere (in a River job's completing transaction).
 func (w *Writer) Count(ctx context.Context, calls []Call) {
 	for i := range calls {
-		c := calls[i].Counter()
+		call := calls[i]
+		call.clean()
+		c := call.Counter()
 		w.queue(ctx, item{counter: &c})
 	}
 }
 
-// Call queues a ledger row for an upstream call.
+// Call queues a ledger row for an upstream call, its text made safe to
+// store (Clean).
 func (w *Writer) Call(ctx context.Context, c Call) {
 	if c.At.IsZero() {
 		c.At = time.Now()
 	}
+	c.clean()
 	w.queue(ctx, item{call: &c})
 }
 

@@ -102,7 +102,7 @@ func (r *Resolver) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ua := req.UserAgent()
 		if len(ua) > 512 {
-			ua = ua[:512]
+			ua = ua[:512] // accounting cuts it again on a rune boundary (accounting.Clean)
 		}
 		info := Info{IP: r.ClientIP(req), UserAgent: ua, Method: req.Method, Path: req.URL.Path}
 		next.ServeHTTP(w, req.WithContext(With(req.Context(), info)))

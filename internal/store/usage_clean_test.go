@@ -1,0 +1,57 @@
+package store_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/store/storetest"
+	"github.com/inspector-gadget/gadget/internal/testenv"
+)
+
+// Rows carrying what a client can send (a 0xFF byte in the user agent, a
+// long UTF-8 user agent cut at byte 512, a NUL in the username) are stored,
+// and do not take the good rows of their batch down with them: PostgreSQL
+// used to reject the whole batch, which the writer then retried forever.
+func TestWriterStoresClientControlledText(t *testing.T) {
+	t.Parallel()
+	for name, url := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": testenv.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testWriterStoresClientControlledText(t, storetest.Open(t, url(t)))
+		})
+	}
+}
+
+func testWriterStoresClientControlledText(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	w := accounting.NewWriter(s, accounting.WriterConfig{})
+	long := strings.Repeat("é", 300) // 600 bytes: byte 512 is inside a rune
+	recs := []accounting.Record{
+		{Username: "alice", API: "authenticate", Status: "denied", UserAgent: "curl/8\xff"},
+		{Username: "alice", API: "authenticate", Status: "denied", UserAgent: long},
+		{Username: "ali\x00ce", API: "authenticate", Status: "denied", UserAgent: "curl/8"},
+		{Username: "alice", API: "authenticate", Status: "ok", UserAgent: "curl/8"},
+	}
+	for _, r := range recs {
+		w.Record(ctx, r)
+	}
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.AuditLog(ctx, accounting.AuditFilter{API: "authenticate"}, 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("%d rows stored, want %d: %+v", len(got), len(recs), got)
+	}
+	for _, r := range got {
+		if !utf8.ValidString(r.UserAgent) || !utf8.ValidString(r.Username) || strings.ContainsRune(r.Username, 0) || len(r.UserAgent) > accounting.MaxField {
+			t.Errorf("stored row not clean: username %q, user agent %q (%d bytes)", r.Username, r.UserAgent, len(r.UserAgent))
+		}
+	}
+}
