@@ -83,7 +83,7 @@ func (s *Store) usageInserts(recs []accounting.Record) []statement {
 				status = "ok"
 			}
 			ins.Values(id, truncate(orDash(r.Username), 64), truncate(r.API, 128), max(r.DataSize, 0), truncate(r.Endpoint, 2048),
-				r.Parameters, truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(s.at(r.At)), truncate(status, 32), r.Cached,
+				truncate(r.Parameters, accounting.MaxParameters), truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(s.at(r.At)), truncate(status, 32), r.Cached,
 				max(r.Latency.Milliseconds(), 0), r.Providers())
 		}
 		query, args := ins.OnConflict(sql.DoNothing()).Query()
@@ -107,7 +107,7 @@ func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 				job = id
 			}
 			ins.Values(newID(), ts(s.at(c.At)), truncate(orDash(c.Username), 64), truncate(c.Provider, 128),
-				truncate(c.Endpoint, 2048), c.Parameters, truncate(cmp.Or(c.Status, "ok"), 32), max(c.Bytes, 0),
+				truncate(c.Endpoint, 2048), truncate(c.Parameters, accounting.MaxParameters), truncate(cmp.Or(c.Status, "ok"), 32), max(c.Bytes, 0),
 				max(c.Latency.Milliseconds(), 0), job)
 		}
 		query, args := ins.Query()

@@ -4,9 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/store/storetest"
 	"github.com/inspector-gadget/gadget/internal/testenv"
@@ -53,5 +55,19 @@ func testWriterStoresClientControlledText(t *testing.T, s *store.Store) {
 		if !utf8.ValidString(r.UserAgent) || !utf8.ValidString(r.Username) || strings.ContainsRune(r.Username, 0) || len(r.UserAgent) > accounting.MaxField {
 			t.Errorf("stored row not clean: username %q, user agent %q (%d bytes)", r.Username, r.UserAgent, len(r.UserAgent))
 		}
+	}
+}
+
+// A sign-in's user agent reaches the account's last-login columns through
+// the same cleaning: a 0xFF byte no longer fails the update on PostgreSQL.
+func TestRecordLoginStoresClientControlledText(t *testing.T) {
+	t.Parallel()
+	s := storetest.Open(t, testenv.Postgres(t))
+	ctx := context.Background()
+	if _, err := s.CreateUser(ctx, auth.NewUser{Username: "alice", PasswordHash: "h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordLogin(ctx, "alice", auth.Login{At: time.Now(), IP: "192.0.2.1", UserAgent: "curl/8\xff\x00"}); err != nil {
+		t.Fatalf("RecordLogin with a 0xFF and a NUL in the user agent: %v", err)
 	}
 }

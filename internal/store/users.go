@@ -6,6 +6,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 )
 
@@ -105,13 +106,6 @@ func (s *Store) RecordLogin(ctx context.Context, username string, l auth.Login) 
 // CountUsers returns the number of accounts.
 func (s *Store) CountUsers(ctx context.Context) (int, error) { return s.client.User.Query().Count(ctx) }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	// cut at a rune boundary
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}
+// truncate makes client-controlled text safe for a text column of n bytes
+// (accounting.Clean: valid UTF-8, no NUL, cut on a rune boundary).
+func truncate(s string, n int) string { return accounting.Clean(s, n) }
