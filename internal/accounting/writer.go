@@ -171,6 +171,14 @@ func (b *batcher) count(cs ...Counter) {
 	}
 }
 
+// SumCounters sums the deltas of one user, api and day, in first-seen
+// order (the store sums again after cutting names to its columns' width).
+func SumCounters(cs []Counter) []Counter {
+	var b batcher
+	b.count(cs...)
+	return b.batch().Counters
+}
+
 func (b *batcher) batch() Batch {
 	out := Batch{Audit: b.audit, Calls: b.calls, Counters: make([]Counter, len(b.order))}
 	for i, k := range b.order {

@@ -117,8 +117,15 @@ func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 }
 
 // counterUpserts add counter deltas to the stored counters, one statement
-// per chunk.
+// per chunk. Names are cut to their columns first and the deltas summed
+// again, since one upsert may not touch a row twice.
 func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
+	cut := make([]accounting.Counter, len(cs))
+	for i, c := range cs {
+		c.Username, c.API = truncate(orDash(c.Username), 64), truncate(c.API, 128)
+		cut[i] = c
+	}
+	cs = accounting.SumCounters(cut)
 	cols := []string{usagecounter.FieldAnswers, usagecounter.FieldCached, usagecounter.FieldCalls, usagecounter.FieldBytes,
 		usagecounter.FieldErrors, usagecounter.FieldRateLimited, usagecounter.FieldLatencyMs}
 	var out []statement
@@ -126,7 +133,7 @@ func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
 		ins := sql.Dialect(s.dialect).Insert(usagecounter.Table).Columns(append([]string{
 			usagecounter.FieldUsername, usagecounter.FieldAPI, usagecounter.FieldDay}, cols...)...)
 		for _, c := range cs[start:min(start+chunk, len(cs))] {
-			ins.Values(truncate(orDash(c.Username), 64), truncate(c.API, 128), c.Day.UTC().Format(time.DateOnly),
+			ins.Values(c.Username, c.API, c.Day.UTC().Format(time.DateOnly),
 				c.Answers, c.Cached, c.Calls, c.Bytes, c.Errors, c.RateLimited, c.LatencyMs)
 		}
 		excluded := sql.Dialect(s.dialect).Table("excluded")

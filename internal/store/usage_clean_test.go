@@ -71,3 +71,34 @@ func TestRecordLoginStoresClientControlledText(t *testing.T) {
 		t.Fatalf("RecordLogin with a 0xFF and a NUL in the user agent: %v", err)
 	}
 }
+
+// Failed sign-ins with long usernames that share their first 64 bytes (the
+// username column's width) are two counter keys before the store cuts them
+// and one after: they must be summed, not sent as two rows of one upsert,
+// which PostgreSQL refuses ("cannot affect row a second time").
+func TestWriteUsageCountersOfNamesCutAlike(t *testing.T) {
+	t.Parallel()
+	for name, url := range map[string]func(testing.TB) string{"sqlite": storetest.SQLiteURL, "postgres": testenv.Postgres} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := storetest.Open(t, url(t))
+			prefix := strings.Repeat("a", 64)
+			at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+			recs := []accounting.Record{
+				{Username: prefix + "x", API: "authenticate", Status: "denied", At: at},
+				{Username: prefix + "y", API: "authenticate", Status: "denied", At: at},
+			}
+			if err := s.WriteUsage(context.Background(), accounting.NewBatch(recs, nil)); err != nil {
+				t.Fatalf("WriteUsage: %v", err)
+			}
+			day := at.Truncate(24 * time.Hour)
+			rows, err := s.UsageRows(context.Background(), day, day.Add(24*time.Hour), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rows) != 1 || rows[0].Calls != 2 {
+				t.Errorf("usage rows = %+v, want one row of 2 calls for the cut name", rows)
+			}
+		})
+	}
+}
