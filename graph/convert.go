@@ -24,7 +24,12 @@ func deref[T any](p *T, def T) T {
 func statusOf(s StatusSource) *model.Status {
 	st := &model.Status{Version: s.Version(), UptimeSeconds: s.Uptime().Seconds()}
 	for _, p := range s.Providers() {
-		st.Providers = append(st.Providers, &model.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds})
+		ps := &model.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds, ResetsAt: p.ResetsAt}
+		if p.Remaining != nil {
+			n := int64(*p.Remaining)
+			ps.Remaining = &n
+		}
+		st.Providers = append(st.Providers, ps)
 	}
 	if st.Providers == nil {
 		st.Providers = []*model.ProviderStatus{}
@@ -67,8 +72,12 @@ func parseIndicator(value string, kind *model.IndicatorKind) (indicator.Indicato
 	return ind, nil
 }
 
-// lookupOptions says who receives the results, for accounting.
-func lookupOptions(ctx context.Context, fresh bool) lookup.Options {
+// lookupOptions says who receives the results, for accounting, and how
+// the cache is used; fresh and cachedOnly together are BAD_REQUEST.
+func lookupOptions(ctx context.Context, fresh, cachedOnly bool) (lookup.Options, error) {
+	if fresh && cachedOnly {
+		return lookup.Options{}, errcode.Field("cachedOnly", "fresh and cachedOnly exclude each other: fresh asks upstream, cachedOnly never does")
+	}
 	info := clientinfo.From(ctx)
 	c := lookup.Caller{IP: info.IP, UserAgent: info.UserAgent, Endpoint: info.Method + " " + info.Path}
 	if p := auth.FromContext(ctx); p != nil {
@@ -77,5 +86,5 @@ func lookupOptions(ctx context.Context, fresh bool) lookup.Options {
 	if fc := graphql.GetFieldContext(ctx); fc != nil {
 		c.Endpoint += " " + fc.Field.Name
 	}
-	return lookup.Options{Fresh: fresh, Caller: c}
+	return lookup.Options{Fresh: fresh, CachedOnly: cachedOnly, Caller: c}, nil
 }

@@ -61,6 +61,7 @@ type ComplexityRoot struct {
 		JobID                func(childComplexity int) int
 		LastReportedAt       func(childComplexity int) int
 		LatencyMs            func(childComplexity int) int
+		Link                 func(childComplexity int) int
 		NumDistinctUsers     func(childComplexity int) int
 		Provider             func(childComplexity int) int
 		Status               func(childComplexity int) int
@@ -69,7 +70,49 @@ type ComplexityRoot struct {
 		Verdict              func(childComplexity int) int
 	}
 
+	ContextInt struct {
+		Source func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	ContextLabel struct {
+		Sources func(childComplexity int) int
+		Value   func(childComplexity int) int
+	}
+
+	ContextString struct {
+		Source func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	ContextTime struct {
+		Source func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	Coverage struct {
+		Answered          func(childComplexity int) int
+		Asked             func(childComplexity int) int
+		Failed            func(childComplexity int) int
+		Gaps              func(childComplexity int) int
+		NotConfigured     func(childComplexity int) int
+		NotFound          func(childComplexity int) int
+		Pending           func(childComplexity int) int
+		RateLimited       func(childComplexity int) int
+		RetryAfterSeconds func(childComplexity int) int
+		Skipped           func(childComplexity int) int
+		Summary           func(childComplexity int) int
+	}
+
+	CoverageGap struct {
+		Provider          func(childComplexity int) int
+		Reason            func(childComplexity int) int
+		RetryAfterSeconds func(childComplexity int) int
+		Status            func(childComplexity int) int
+	}
+
 	Domain struct {
+		Context    func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Otx        func(childComplexity int) int
@@ -79,7 +122,7 @@ type ComplexityRoot struct {
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
 		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
+		Verdict    func(childComplexity int, providers []string, maxAge *int64) int
 		Virustotal func(childComplexity int) int
 	}
 
@@ -100,6 +143,7 @@ type ComplexityRoot struct {
 	}
 
 	FileHash struct {
+		Context       func(childComplexity int) int
 		Err           func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		Malwarebazaar func(childComplexity int) int
@@ -108,7 +152,7 @@ type ComplexityRoot struct {
 		Threatfox     func(childComplexity int) int
 		Urlhaus       func(childComplexity int) int
 		Value         func(childComplexity int) int
-		Verdict       func(childComplexity int) int
+		Verdict       func(childComplexity int, providers []string, maxAge *int64) int
 		Virustotal    func(childComplexity int) int
 	}
 
@@ -133,6 +177,7 @@ type ComplexityRoot struct {
 
 	IPAddress struct {
 		Abuseipdb  func(childComplexity int) int
+		Context    func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Greynoise  func(childComplexity int) int
 		Internetdb func(childComplexity int) int
@@ -146,7 +191,7 @@ type ComplexityRoot struct {
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
 		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
+		Verdict    func(childComplexity int, providers []string, maxAge *int64) int
 		Virustotal func(childComplexity int) int
 	}
 
@@ -165,6 +210,7 @@ type ComplexityRoot struct {
 		IP            func(childComplexity int) int
 		JobID         func(childComplexity int) int
 		LatencyMs     func(childComplexity int) int
+		Link          func(childComplexity int) int
 		Provider      func(childComplexity int) int
 		Status        func(childComplexity int) int
 		Verdict       func(childComplexity int) int
@@ -173,6 +219,19 @@ type ComplexityRoot struct {
 	IgnoredToken struct {
 		Reason func(childComplexity int) int
 		Text   func(childComplexity int) int
+	}
+
+	IndicatorContext struct {
+		AsOwner         func(childComplexity int) int
+		Asn             func(childComplexity int) int
+		Country         func(childComplexity int) int
+		FirstSeen       func(childComplexity int) int
+		LastSeen        func(childComplexity int) int
+		MalwareFamilies func(childComplexity int) int
+		Network         func(childComplexity int) int
+		RegisteredAt    func(childComplexity int) int
+		Registrar       func(childComplexity int) int
+		Tags            func(childComplexity int) int
 	}
 
 	IndicatorError struct {
@@ -196,6 +255,7 @@ type ComplexityRoot struct {
 		IP        func(childComplexity int) int
 		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
 		Ports     func(childComplexity int) int
 		Provider  func(childComplexity int) int
 		Status    func(childComplexity int) int
@@ -205,11 +265,12 @@ type ComplexityRoot struct {
 	}
 
 	InvalidIndicator struct {
+		Context func(childComplexity int) int
 		Err     func(childComplexity int) int
 		Kind    func(childComplexity int) int
 		Results func(childComplexity int, providers []string) int
 		Value   func(childComplexity int) int
-		Verdict func(childComplexity int) int
+		Verdict func(childComplexity int, providers []string, maxAge *int64) int
 	}
 
 	MalwareBazaar struct {
@@ -260,6 +321,7 @@ type ComplexityRoot struct {
 		Indicator       func(childComplexity int) int
 		JobID           func(childComplexity int) int
 		LatencyMs       func(childComplexity int) int
+		Link            func(childComplexity int) int
 		MalwareFamilies func(childComplexity int) int
 		Provider        func(childComplexity int) int
 		PulseCount      func(childComplexity int) int
@@ -297,6 +359,7 @@ type ComplexityRoot struct {
 		FetchedAt func(childComplexity int) int
 		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
 		Provider  func(childComplexity int) int
 		Status    func(childComplexity int) int
 		Verdict   func(childComplexity int) int
@@ -307,6 +370,8 @@ type ComplexityRoot struct {
 		Enabled    func(childComplexity int) int
 		Kinds      func(childComplexity int) int
 		Name       func(childComplexity int) int
+		Remaining  func(childComplexity int) int
+		ResetsAt   func(childComplexity int) int
 	}
 
 	ProviderVerdict struct {
@@ -318,8 +383,8 @@ type ComplexityRoot struct {
 	Query struct {
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
 		Extract     func(childComplexity int, text string) int
-		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool) int
-		Indicators  func(childComplexity int, values []string, fresh *bool) int
+		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool) int
+		Indicators  func(childComplexity int, values []string, fresh *bool, cachedOnly *bool) int
 		Me          func(childComplexity int) int
 		MyUsage     func(childComplexity int, from *time.Time, to *time.Time) int
 		Status      func(childComplexity int) int
@@ -344,6 +409,7 @@ type ComplexityRoot struct {
 		LDHName      func(childComplexity int) int
 		LastChanged  func(childComplexity int) int
 		LatencyMs    func(childComplexity int) int
+		Link         func(childComplexity int) int
 		Name         func(childComplexity int) int
 		Nameservers  func(childComplexity int) int
 		ObjectClass  func(childComplexity int) int
@@ -384,6 +450,7 @@ type ComplexityRoot struct {
 		JobID       func(childComplexity int) int
 		LastUpdate  func(childComplexity int) int
 		LatencyMs   func(childComplexity int) int
+		Link        func(childComplexity int) int
 		OS          func(childComplexity int) int
 		Org         func(childComplexity int) int
 		Ports       func(childComplexity int) int
@@ -413,6 +480,7 @@ type ComplexityRoot struct {
 		IOCs          func(childComplexity int) int
 		JobID         func(childComplexity int) int
 		LatencyMs     func(childComplexity int) int
+		Link          func(childComplexity int) int
 		Malware       func(childComplexity int) int
 		Matches       func(childComplexity int) int
 		MaxConfidence func(childComplexity int) int
@@ -436,6 +504,7 @@ type ComplexityRoot struct {
 	}
 
 	URL struct {
+		Context    func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Otx        func(childComplexity int) int
@@ -444,7 +513,7 @@ type ComplexityRoot struct {
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
 		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
+		Verdict    func(childComplexity int, providers []string, maxAge *int64) int
 		Virustotal func(childComplexity int) int
 	}
 
@@ -460,6 +529,7 @@ type ComplexityRoot struct {
 		JobID        func(childComplexity int) int
 		LastSeen     func(childComplexity int) int
 		LatencyMs    func(childComplexity int) int
+		Link         func(childComplexity int) int
 		Provider     func(childComplexity int) int
 		Query        func(childComplexity int) int
 		Scans        func(childComplexity int) int
@@ -496,6 +566,7 @@ type ComplexityRoot struct {
 		Host      func(childComplexity int) int
 		JobID     func(childComplexity int) int
 		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
 		Lookup    func(childComplexity int) int
 		Payload   func(childComplexity int) int
 		Provider  func(childComplexity int) int
@@ -618,9 +689,11 @@ type ComplexityRoot struct {
 	}
 
 	Verdict struct {
-		Level   func(childComplexity int) int
-		Reasons func(childComplexity int) int
-		Score   func(childComplexity int) int
+		Complete func(childComplexity int) int
+		Coverage func(childComplexity int) int
+		Level    func(childComplexity int) int
+		Reasons  func(childComplexity int) int
+		Score    func(childComplexity int) int
 	}
 
 	VirusTotal struct {
@@ -686,8 +759,8 @@ type MutationResolver interface {
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
 }
 type QueryResolver interface {
-	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool) (model.Indicator, error)
-	Indicators(ctx context.Context, values []string, fresh *bool) ([]model.Indicator, error)
+	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool) (model.Indicator, error)
+	Indicators(ctx context.Context, values []string, fresh *bool, cachedOnly *bool) ([]model.Indicator, error)
 	Status(ctx context.Context) (*model.Status, error)
 	Me(ctx context.Context) (*auth.User, error)
 	MyUsage(ctx context.Context, from *time.Time, to *time.Time) (*accounting.Report, error)
@@ -817,6 +890,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AbuseIPDB.LatencyMs(childComplexity), true
+	case "AbuseIPDB.link":
+		if e.ComplexityRoot.AbuseIPDB.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AbuseIPDB.Link(childComplexity), true
 	case "AbuseIPDB.numDistinctUsers":
 		if e.ComplexityRoot.AbuseIPDB.NumDistinctUsers == nil {
 			break
@@ -854,6 +933,156 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AbuseIPDB.Verdict(childComplexity), true
 
+	case "ContextInt.source":
+		if e.ComplexityRoot.ContextInt.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextInt.Source(childComplexity), true
+	case "ContextInt.value":
+		if e.ComplexityRoot.ContextInt.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextInt.Value(childComplexity), true
+
+	case "ContextLabel.sources":
+		if e.ComplexityRoot.ContextLabel.Sources == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextLabel.Sources(childComplexity), true
+	case "ContextLabel.value":
+		if e.ComplexityRoot.ContextLabel.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextLabel.Value(childComplexity), true
+
+	case "ContextString.source":
+		if e.ComplexityRoot.ContextString.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextString.Source(childComplexity), true
+	case "ContextString.value":
+		if e.ComplexityRoot.ContextString.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextString.Value(childComplexity), true
+
+	case "ContextTime.source":
+		if e.ComplexityRoot.ContextTime.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextTime.Source(childComplexity), true
+	case "ContextTime.value":
+		if e.ComplexityRoot.ContextTime.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContextTime.Value(childComplexity), true
+
+	case "Coverage.answered":
+		if e.ComplexityRoot.Coverage.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Answered(childComplexity), true
+	case "Coverage.asked":
+		if e.ComplexityRoot.Coverage.Asked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Asked(childComplexity), true
+	case "Coverage.failed":
+		if e.ComplexityRoot.Coverage.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Failed(childComplexity), true
+	case "Coverage.gaps":
+		if e.ComplexityRoot.Coverage.Gaps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Gaps(childComplexity), true
+	case "Coverage.notConfigured":
+		if e.ComplexityRoot.Coverage.NotConfigured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.NotConfigured(childComplexity), true
+	case "Coverage.notFound":
+		if e.ComplexityRoot.Coverage.NotFound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.NotFound(childComplexity), true
+	case "Coverage.pending":
+		if e.ComplexityRoot.Coverage.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Pending(childComplexity), true
+	case "Coverage.rateLimited":
+		if e.ComplexityRoot.Coverage.RateLimited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.RateLimited(childComplexity), true
+	case "Coverage.retryAfterSeconds":
+		if e.ComplexityRoot.Coverage.RetryAfterSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.RetryAfterSeconds(childComplexity), true
+	case "Coverage.skipped":
+		if e.ComplexityRoot.Coverage.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Skipped(childComplexity), true
+	case "Coverage.summary":
+		if e.ComplexityRoot.Coverage.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coverage.Summary(childComplexity), true
+
+	case "CoverageGap.provider":
+		if e.ComplexityRoot.CoverageGap.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverageGap.Provider(childComplexity), true
+	case "CoverageGap.reason":
+		if e.ComplexityRoot.CoverageGap.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverageGap.Reason(childComplexity), true
+	case "CoverageGap.retryAfterSeconds":
+		if e.ComplexityRoot.CoverageGap.RetryAfterSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverageGap.RetryAfterSeconds(childComplexity), true
+	case "CoverageGap.status":
+		if e.ComplexityRoot.CoverageGap.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoverageGap.Status(childComplexity), true
+
+	case "Domain.context":
+		if e.ComplexityRoot.Domain.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Context(childComplexity), true
 	case "Domain.error":
 		if e.ComplexityRoot.Domain.Err == nil {
 			break
@@ -918,7 +1147,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Domain.Verdict(childComplexity), true
+		args, err := ec.field_Domain_verdict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
 	case "Domain.virustotal":
 		if e.ComplexityRoot.Domain.Virustotal == nil {
 			break
@@ -988,6 +1222,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Extraction.Internal(childComplexity), true
 
+	case "FileHash.context":
+		if e.ComplexityRoot.FileHash.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Context(childComplexity), true
 	case "FileHash.error":
 		if e.ComplexityRoot.FileHash.Err == nil {
 			break
@@ -1046,7 +1286,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.FileHash.Verdict(childComplexity), true
+		args, err := ec.field_FileHash_verdict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FileHash.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
 	case "FileHash.virustotal":
 		if e.ComplexityRoot.FileHash.Virustotal == nil {
 			break
@@ -1157,6 +1402,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Abuseipdb(childComplexity), true
+	case "IPAddress.context":
+		if e.ComplexityRoot.IPAddress.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Context(childComplexity), true
 	case "IPAddress.error":
 		if e.ComplexityRoot.IPAddress.Err == nil {
 			break
@@ -1245,7 +1496,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.IPAddress.Verdict(childComplexity), true
+		args, err := ec.field_IPAddress_verdict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.IPAddress.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
 	case "IPAddress.virustotal":
 		if e.ComplexityRoot.IPAddress.Virustotal == nil {
 			break
@@ -1337,6 +1593,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPinfo.LatencyMs(childComplexity), true
+	case "IPinfo.link":
+		if e.ComplexityRoot.IPinfo.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPinfo.Link(childComplexity), true
 	case "IPinfo.provider":
 		if e.ComplexityRoot.IPinfo.Provider == nil {
 			break
@@ -1368,6 +1630,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IgnoredToken.Text(childComplexity), true
+
+	case "IndicatorContext.asOwner":
+		if e.ComplexityRoot.IndicatorContext.AsOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.AsOwner(childComplexity), true
+	case "IndicatorContext.asn":
+		if e.ComplexityRoot.IndicatorContext.Asn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.Asn(childComplexity), true
+	case "IndicatorContext.country":
+		if e.ComplexityRoot.IndicatorContext.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.Country(childComplexity), true
+	case "IndicatorContext.firstSeen":
+		if e.ComplexityRoot.IndicatorContext.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.FirstSeen(childComplexity), true
+	case "IndicatorContext.lastSeen":
+		if e.ComplexityRoot.IndicatorContext.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.LastSeen(childComplexity), true
+	case "IndicatorContext.malwareFamilies":
+		if e.ComplexityRoot.IndicatorContext.MalwareFamilies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.MalwareFamilies(childComplexity), true
+	case "IndicatorContext.network":
+		if e.ComplexityRoot.IndicatorContext.Network == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.Network(childComplexity), true
+	case "IndicatorContext.registeredAt":
+		if e.ComplexityRoot.IndicatorContext.RegisteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.RegisteredAt(childComplexity), true
+	case "IndicatorContext.registrar":
+		if e.ComplexityRoot.IndicatorContext.Registrar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.Registrar(childComplexity), true
+	case "IndicatorContext.tags":
+		if e.ComplexityRoot.IndicatorContext.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IndicatorContext.Tags(childComplexity), true
 
 	case "IndicatorError.code":
 		if e.ComplexityRoot.IndicatorError.Code == nil {
@@ -1455,6 +1778,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InternetDB.LatencyMs(childComplexity), true
+	case "InternetDB.link":
+		if e.ComplexityRoot.InternetDB.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InternetDB.Link(childComplexity), true
 	case "InternetDB.ports":
 		if e.ComplexityRoot.InternetDB.Ports == nil {
 			break
@@ -1492,6 +1821,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.InternetDB.Vulns(childComplexity), true
 
+	case "InvalidIndicator.context":
+		if e.ComplexityRoot.InvalidIndicator.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Context(childComplexity), true
 	case "InvalidIndicator.error":
 		if e.ComplexityRoot.InvalidIndicator.Err == nil {
 			break
@@ -1526,7 +1861,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.InvalidIndicator.Verdict(childComplexity), true
+		args, err := ec.field_InvalidIndicator_verdict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
 
 	case "MalwareBazaar.cached":
 		if e.ComplexityRoot.MalwareBazaar.Cached == nil {
@@ -1796,6 +2136,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OTX.LatencyMs(childComplexity), true
+	case "OTX.link":
+		if e.ComplexityRoot.OTX.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OTX.Link(childComplexity), true
 	case "OTX.malwareFamilies":
 		if e.ComplexityRoot.OTX.MalwareFamilies == nil {
 			break
@@ -1950,6 +2296,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderResult.LatencyMs(childComplexity), true
+	case "ProviderResult.link":
+		if e.ComplexityRoot.ProviderResult.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderResult.Link(childComplexity), true
 	case "ProviderResult.provider":
 		if e.ComplexityRoot.ProviderResult.Provider == nil {
 			break
@@ -1993,6 +2345,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderStatus.Name(childComplexity), true
+	case "ProviderStatus.remaining":
+		if e.ComplexityRoot.ProviderStatus.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderStatus.Remaining(childComplexity), true
+	case "ProviderStatus.resetsAt":
+		if e.ComplexityRoot.ProviderStatus.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderStatus.ResetsAt(childComplexity), true
 
 	case "ProviderVerdict.level":
 		if e.ComplexityRoot.ProviderVerdict.Level == nil {
@@ -2045,7 +2409,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Indicator(childComplexity, args["value"].(string), args["kind"].(*model.IndicatorKind), args["fresh"].(*bool)), true
+		return e.ComplexityRoot.Query.Indicator(childComplexity, args["value"].(string), args["kind"].(*model.IndicatorKind), args["fresh"].(*bool), args["cachedOnly"].(*bool)), true
 	case "Query.indicators":
 		if e.ComplexityRoot.Query.Indicators == nil {
 			break
@@ -2056,7 +2420,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Indicators(childComplexity, args["values"].([]string), args["fresh"].(*bool)), true
+		return e.ComplexityRoot.Query.Indicators(childComplexity, args["values"].([]string), args["fresh"].(*bool), args["cachedOnly"].(*bool)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -2195,6 +2559,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RDAP.LatencyMs(childComplexity), true
+	case "RDAP.link":
+		if e.ComplexityRoot.RDAP.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RDAP.Link(childComplexity), true
 	case "RDAP.name":
 		if e.ComplexityRoot.RDAP.Name == nil {
 			break
@@ -2401,6 +2771,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shodan.LatencyMs(childComplexity), true
+	case "Shodan.link":
+		if e.ComplexityRoot.Shodan.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Shodan.Link(childComplexity), true
 	case "Shodan.os":
 		if e.ComplexityRoot.Shodan.OS == nil {
 			break
@@ -2524,6 +2900,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ThreatFox.LatencyMs(childComplexity), true
+	case "ThreatFox.link":
+		if e.ComplexityRoot.ThreatFox.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatFox.Link(childComplexity), true
 	case "ThreatFox.malware":
 		if e.ComplexityRoot.ThreatFox.Malware == nil {
 			break
@@ -2628,6 +3010,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
 
+	case "URL.context":
+		if e.ComplexityRoot.URL.Context == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Context(childComplexity), true
 	case "URL.error":
 		if e.ComplexityRoot.URL.Err == nil {
 			break
@@ -2686,7 +3074,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.URL.Verdict(childComplexity), true
+		args, err := ec.field_URL_verdict_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.URL.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
 	case "URL.virustotal":
 		if e.ComplexityRoot.URL.Virustotal == nil {
 			break
@@ -2760,6 +3153,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScan.LatencyMs(childComplexity), true
+	case "URLScan.link":
+		if e.ComplexityRoot.URLScan.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.Link(childComplexity), true
 	case "URLScan.provider":
 		if e.ComplexityRoot.URLScan.Provider == nil {
 			break
@@ -2942,6 +3341,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLhaus.LatencyMs(childComplexity), true
+	case "URLhaus.link":
+		if e.ComplexityRoot.URLhaus.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLhaus.Link(childComplexity), true
 	case "URLhaus.lookup":
 		if e.ComplexityRoot.URLhaus.Lookup == nil {
 			break
@@ -3453,6 +3858,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.User.Username(childComplexity), true
 
+	case "Verdict.complete":
+		if e.ComplexityRoot.Verdict.Complete == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verdict.Complete(childComplexity), true
+	case "Verdict.coverage":
+		if e.ComplexityRoot.Verdict.Coverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Verdict.Coverage(childComplexity), true
 	case "Verdict.level":
 		if e.ComplexityRoot.Verdict.Level == nil {
 			break
@@ -3827,7 +4244,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql" "extract.graphql"
+//go:embed "providers.graphql" "extract.graphql" "verdict.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3864,14 +4281,17 @@ type Query {
   """
   Enrich one indicator. kind is detected when omitted; defanged input (hxxp, [.], (.)) is
   accepted. Only the providers whose fields (or results, or verdict) are selected are asked,
-  concurrently. fresh: true bypasses the cache. Invalid value: BAD_INDICATOR.
+  concurrently. fresh: true bypasses the cache; cachedOnly: true makes no upstream call at all
+  (what is not cached is PENDING, counted in verdict.coverage.pending). Invalid value:
+  BAD_INDICATOR, and this field is null: in a query with several aliased indicator fields the
+  others still answer.
   """
-  indicator(value: String!, kind: IndicatorKind, fresh: Boolean = false): Indicator! @hasScope(scope: TASKS)
+  indicator(value: String!, kind: IndicatorKind, fresh: Boolean = false, cachedOnly: Boolean = false): Indicator @hasScope(scope: TASKS)
   """
   Enrich up to 1000 indicators, answered in input order. An invalid entry does not fail the
   batch: it is an InvalidIndicator whose error says why.
   """
-  indicators(values: [String!]!, fresh: Boolean = false): [Indicator!]! @hasScope(scope: TASKS)
+  indicators(values: [String!]!, fresh: Boolean = false, cachedOnly: Boolean = false): [Indicator!]! @hasScope(scope: TASKS)
   "Service status; needs no authentication."
   status: Status!
   "The caller's account."
@@ -3909,6 +4329,10 @@ type ProviderStatus {
   "Has the API key it needs (always true for keyless providers)."
   configured: Boolean!
   kinds: [String!]!
+  "Calls left in its daily budget (GADGET_<P>_BUDGET) when one is set, else in its rate's bucket (GADGET_<P>_RATE); null when unlimited."
+  remaining: Int
+  "When that budget is whole again; null when it is whole now."
+  resetsAt: Time
 }
 
 type User {
@@ -4002,12 +4426,17 @@ enum VerdictLevel {
   MALICIOUS
 }
 
-"The combined verdict of every provider asked (see the README for the rules)."
+"The combined verdict of every provider asked (docs/verdicts.md gives the rules)."
 type Verdict {
   level: VerdictLevel!
   "0–100, how bad it looks."
   score: Int!
+  "Worst first. With no provider answer the level is UNKNOWN and the first reason says why."
   reasons: [String!]!
+  "True only when every asked provider that can answer gave a final answer (nothing rate-limited, failed or pending)."
+  complete: Boolean!
+  "How the asked providers answered."
+  coverage: Coverage!
 }
 
 "One provider's verdict."
@@ -4034,9 +4463,15 @@ interface Indicator {
   value: String!
   "Null only for an InvalidIndicator."
   kind: IndicatorKind
-  verdict: Verdict!
+  """
+  The combined verdict of the named providers (default: every provider serving the kind).
+  maxAge (seconds): a cached answer older than this is asked again (with cachedOnly: PENDING).
+  """
+  verdict(providers: [String!], maxAge: Int): Verdict!
   "Results of the named providers (default: every provider serving the kind), in that order."
   results(providers: [String!]): [ProviderResult!]!
+  "Who holds the value and when it was seen, merged from the providers that answered (asks every provider serving the kind)."
+  context: IndicatorContext!
   "Set only for an InvalidIndicator in a batch."
   error: IndicatorError
 }
@@ -4045,8 +4480,9 @@ interface Indicator {
 type InvalidIndicator implements Indicator {
   value: String!
   kind: IndicatorKind
-  verdict: Verdict!
+  verdict(providers: [String!], maxAge: Int): Verdict!
   results(providers: [String!]): [ProviderResult!]!
+  context: IndicatorContext!
   error: IndicatorError
 }
 
@@ -4065,10 +4501,13 @@ type ProviderResult {
   verdict: ProviderVerdict
   "The River job that made or is making the call (with PENDING: ask again for its answer)."
   jobId: ID
+  "The provider's own page about the value, where it has one."
+  link: String
 }
 `, BuiltIn: false},
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
 	{Name: "extract.graphql", Input: sourceData("extract.graphql"), BuiltIn: false},
+	{Name: "verdict.graphql", Input: sourceData("verdict.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -4096,6 +4535,8 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_AbuseIPDB_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_AbuseIPDB_link(ctx, field)
 	case "ipAddress":
 		return ec.fieldContext_AbuseIPDB_ipAddress(ctx, field)
 	case "abuseConfidenceScore":
@@ -4124,6 +4565,88 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
+}
+
+func (ec *executionContext) childFields_ContextInt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ContextInt_value(ctx, field)
+	case "source":
+		return ec.fieldContext_ContextInt_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContextInt", field.Name)
+}
+
+func (ec *executionContext) childFields_ContextLabel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ContextLabel_value(ctx, field)
+	case "sources":
+		return ec.fieldContext_ContextLabel_sources(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContextLabel", field.Name)
+}
+
+func (ec *executionContext) childFields_ContextString(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ContextString_value(ctx, field)
+	case "source":
+		return ec.fieldContext_ContextString_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContextString", field.Name)
+}
+
+func (ec *executionContext) childFields_ContextTime(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ContextTime_value(ctx, field)
+	case "source":
+		return ec.fieldContext_ContextTime_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContextTime", field.Name)
+}
+
+func (ec *executionContext) childFields_Coverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asked":
+		return ec.fieldContext_Coverage_asked(ctx, field)
+	case "answered":
+		return ec.fieldContext_Coverage_answered(ctx, field)
+	case "notFound":
+		return ec.fieldContext_Coverage_notFound(ctx, field)
+	case "notConfigured":
+		return ec.fieldContext_Coverage_notConfigured(ctx, field)
+	case "skipped":
+		return ec.fieldContext_Coverage_skipped(ctx, field)
+	case "rateLimited":
+		return ec.fieldContext_Coverage_rateLimited(ctx, field)
+	case "failed":
+		return ec.fieldContext_Coverage_failed(ctx, field)
+	case "pending":
+		return ec.fieldContext_Coverage_pending(ctx, field)
+	case "retryAfterSeconds":
+		return ec.fieldContext_Coverage_retryAfterSeconds(ctx, field)
+	case "gaps":
+		return ec.fieldContext_Coverage_gaps(ctx, field)
+	case "summary":
+		return ec.fieldContext_Coverage_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Coverage", field.Name)
+}
+
+func (ec *executionContext) childFields_CoverageGap(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CoverageGap_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_CoverageGap_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_CoverageGap_reason(ctx, field)
+	case "retryAfterSeconds":
+		return ec.fieldContext_CoverageGap_retryAfterSeconds(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoverageGap", field.Name)
 }
 
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4178,6 +4701,8 @@ func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field gra
 		return ec.fieldContext_GreyNoise_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_GreyNoise_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_GreyNoise_link(ctx, field)
 	case "ip":
 		return ec.fieldContext_GreyNoise_ip(ctx, field)
 	case "noise":
@@ -4190,8 +4715,6 @@ func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field gra
 		return ec.fieldContext_GreyNoise_name(ctx, field)
 	case "lastSeen":
 		return ec.fieldContext_GreyNoise_lastSeen(ctx, field)
-	case "link":
-		return ec.fieldContext_GreyNoise_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GreyNoise", field.Name)
 }
@@ -4216,6 +4739,8 @@ func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphq
 		return ec.fieldContext_IPinfo_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_IPinfo_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_IPinfo_link(ctx, field)
 	case "ip":
 		return ec.fieldContext_IPinfo_ip(ctx, field)
 	case "asn":
@@ -4244,6 +4769,32 @@ func (ec *executionContext) childFields_IgnoredToken(ctx context.Context, field 
 		return ec.fieldContext_IgnoredToken_reason(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IgnoredToken", field.Name)
+}
+
+func (ec *executionContext) childFields_IndicatorContext(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asn":
+		return ec.fieldContext_IndicatorContext_asn(ctx, field)
+	case "asOwner":
+		return ec.fieldContext_IndicatorContext_asOwner(ctx, field)
+	case "country":
+		return ec.fieldContext_IndicatorContext_country(ctx, field)
+	case "network":
+		return ec.fieldContext_IndicatorContext_network(ctx, field)
+	case "registrar":
+		return ec.fieldContext_IndicatorContext_registrar(ctx, field)
+	case "registeredAt":
+		return ec.fieldContext_IndicatorContext_registeredAt(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_IndicatorContext_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_IndicatorContext_lastSeen(ctx, field)
+	case "tags":
+		return ec.fieldContext_IndicatorContext_tags(ctx, field)
+	case "malwareFamilies":
+		return ec.fieldContext_IndicatorContext_malwareFamilies(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IndicatorContext", field.Name)
 }
 
 func (ec *executionContext) childFields_IndicatorError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4288,6 +4839,8 @@ func (ec *executionContext) childFields_InternetDB(ctx context.Context, field gr
 		return ec.fieldContext_InternetDB_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_InternetDB_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_InternetDB_link(ctx, field)
 	case "ip":
 		return ec.fieldContext_InternetDB_ip(ctx, field)
 	case "ports":
@@ -4324,6 +4877,8 @@ func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field
 		return ec.fieldContext_MalwareBazaar_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_MalwareBazaar_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_MalwareBazaar_link(ctx, field)
 	case "sha256":
 		return ec.fieldContext_MalwareBazaar_sha256(ctx, field)
 	case "sha1":
@@ -4356,8 +4911,6 @@ func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field
 		return ec.fieldContext_MalwareBazaar_clamav(ctx, field)
 	case "downloads":
 		return ec.fieldContext_MalwareBazaar_downloads(ctx, field)
-	case "link":
-		return ec.fieldContext_MalwareBazaar_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MalwareBazaar", field.Name)
 }
@@ -4382,6 +4935,8 @@ func (ec *executionContext) childFields_OTX(ctx context.Context, field graphql.C
 		return ec.fieldContext_OTX_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_OTX_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_OTX_link(ctx, field)
 	case "indicator":
 		return ec.fieldContext_OTX_indicator(ctx, field)
 	case "type":
@@ -4466,6 +5021,8 @@ func (ec *executionContext) childFields_ProviderResult(ctx context.Context, fiel
 		return ec.fieldContext_ProviderResult_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_ProviderResult_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_ProviderResult_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderResult", field.Name)
 }
@@ -4480,6 +5037,10 @@ func (ec *executionContext) childFields_ProviderStatus(ctx context.Context, fiel
 		return ec.fieldContext_ProviderStatus_configured(ctx, field)
 	case "kinds":
 		return ec.fieldContext_ProviderStatus_kinds(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ProviderStatus_remaining(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_ProviderStatus_resetsAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderStatus", field.Name)
 }
@@ -4516,6 +5077,8 @@ func (ec *executionContext) childFields_RDAP(ctx context.Context, field graphql.
 		return ec.fieldContext_RDAP_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_RDAP_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_RDAP_link(ctx, field)
 	case "objectClassName":
 		return ec.fieldContext_RDAP_objectClassName(ctx, field)
 	case "handle":
@@ -4598,6 +5161,8 @@ func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphq
 		return ec.fieldContext_Shodan_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_Shodan_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Shodan_link(ctx, field)
 	case "ip":
 		return ec.fieldContext_Shodan_ip(ctx, field)
 	case "org":
@@ -4672,6 +5237,8 @@ func (ec *executionContext) childFields_ThreatFox(ctx context.Context, field gra
 		return ec.fieldContext_ThreatFox_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_ThreatFox_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_ThreatFox_link(ctx, field)
 	case "matches":
 		return ec.fieldContext_ThreatFox_matches(ctx, field)
 	case "maxConfidence":
@@ -4732,6 +5299,8 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_URLScan_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_URLScan_link(ctx, field)
 	case "query":
 		return ec.fieldContext_URLScan_query(ctx, field)
 	case "total":
@@ -4812,6 +5381,8 @@ func (ec *executionContext) childFields_URLhaus(ctx context.Context, field graph
 		return ec.fieldContext_URLhaus_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_URLhaus_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_URLhaus_link(ctx, field)
 	case "lookup":
 		return ec.fieldContext_URLhaus_lookup(ctx, field)
 	case "reference":
@@ -5058,6 +5629,10 @@ func (ec *executionContext) childFields_Verdict(ctx context.Context, field graph
 		return ec.fieldContext_Verdict_score(ctx, field)
 	case "reasons":
 		return ec.fieldContext_Verdict_reasons(ctx, field)
+	case "complete":
+		return ec.fieldContext_Verdict_complete(ctx, field)
+	case "coverage":
+		return ec.fieldContext_Verdict_coverage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Verdict", field.Name)
 }
@@ -5082,12 +5657,12 @@ func (ec *executionContext) childFields_VirusTotal(ctx context.Context, field gr
 		return ec.fieldContext_VirusTotal_verdict(ctx, field)
 	case "jobId":
 		return ec.fieldContext_VirusTotal_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_VirusTotal_link(ctx, field)
 	case "type":
 		return ec.fieldContext_VirusTotal_type(ctx, field)
 	case "id":
 		return ec.fieldContext_VirusTotal_id(ctx, field)
-	case "link":
-		return ec.fieldContext_VirusTotal_link(ctx, field)
 	case "stats":
 		return ec.fieldContext_VirusTotal_stats(ctx, field)
 	case "reputation":
@@ -5308,6 +5883,28 @@ func (ec *executionContext) field_Domain_results_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Domain_verdict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxAge",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxAge"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_FileHash_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5319,6 +5916,28 @@ func (ec *executionContext) field_FileHash_results_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_FileHash_verdict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxAge",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxAge"] = arg1
 	return args, nil
 }
 
@@ -5336,6 +5955,28 @@ func (ec *executionContext) field_IPAddress_results_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_IPAddress_verdict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxAge",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxAge"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5347,6 +5988,28 @@ func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Cont
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_InvalidIndicator_verdict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxAge",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxAge"] = arg1
 	return args, nil
 }
 
@@ -5571,6 +6234,14 @@ func (ec *executionContext) field_Query_indicator_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["fresh"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "cachedOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cachedOnly"] = arg3
 	return args, nil
 }
 
@@ -5593,6 +6264,14 @@ func (ec *executionContext) field_Query_indicators_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["fresh"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "cachedOnly",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cachedOnly"] = arg2
 	return args, nil
 }
 
@@ -5659,6 +6338,28 @@ func (ec *executionContext) field_URL_results_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_URL_verdict_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "maxAge",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["maxAge"] = arg1
 	return args, nil
 }
 
@@ -5961,6 +6662,29 @@ func (ec *executionContext) fieldContext_AbuseIPDB_jobId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "ID")
 }
 
+func (ec *executionContext) _AbuseIPDB_link(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AbuseIPDB_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AbuseIPDB_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
 func (ec *executionContext) _AbuseIPDB_ipAddress(ctx context.Context, field graphql.CollectedField, obj *model.AbuseIPDB) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6260,6 +6984,544 @@ func (ec *executionContext) fieldContext_AbuseIPDB_hostnames(_ context.Context, 
 	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
 }
 
+func (ec *executionContext) _ContextInt_value(ctx context.Context, field graphql.CollectedField, obj *model.ContextInt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextInt_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextInt_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextInt", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ContextInt_source(ctx context.Context, field graphql.CollectedField, obj *model.ContextInt) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextInt_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextInt_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextInt", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContextLabel_value(ctx context.Context, field graphql.CollectedField, obj *model.ContextLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextLabel_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextLabel_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextLabel", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContextLabel_sources(ctx context.Context, field graphql.CollectedField, obj *model.ContextLabel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextLabel_sources(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sources, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextLabel_sources(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextLabel", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContextString_value(ctx context.Context, field graphql.CollectedField, obj *model.ContextString) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextString_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextString_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextString", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContextString_source(ctx context.Context, field graphql.CollectedField, obj *model.ContextString) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextString_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextString_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextString", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContextTime_value(ctx context.Context, field graphql.CollectedField, obj *model.ContextTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextTime_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextTime_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextTime", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ContextTime_source(ctx context.Context, field graphql.CollectedField, obj *model.ContextTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContextTime_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContextTime_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContextTime", field, false, false, "String")
+}
+
+func (ec *executionContext) _Coverage_asked(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_asked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Asked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_asked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_answered(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_answered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_answered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_notFound(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_notFound(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotFound, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_notFound(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_notConfigured(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_notConfigured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NotConfigured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_notConfigured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_skipped(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_rateLimited(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_rateLimited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RateLimited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_rateLimited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_failed(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_pending(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_retryAfterSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfterSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_retryAfterSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Coverage_gaps(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_gaps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gaps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CoverageGap) graphql.Marshaler {
+			return ec.marshalNCoverageGap2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverageGapᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_gaps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Coverage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CoverageGap(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Coverage_summary(ctx context.Context, field graphql.CollectedField, obj *model.Coverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Coverage_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Coverage_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Coverage", field, false, false, "String")
+}
+
+func (ec *executionContext) _CoverageGap_provider(ctx context.Context, field graphql.CollectedField, obj *model.CoverageGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverageGap_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoverageGap_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoverageGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _CoverageGap_status(ctx context.Context, field graphql.CollectedField, obj *model.CoverageGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverageGap_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoverageGap_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoverageGap", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _CoverageGap_reason(ctx context.Context, field graphql.CollectedField, obj *model.CoverageGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverageGap_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CoverageGap_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoverageGap", field, false, false, "String")
+}
+
+func (ec *executionContext) _CoverageGap_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.CoverageGap) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CoverageGap_retryAfterSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetryAfterSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CoverageGap_retryAfterSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CoverageGap", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6315,7 +7577,8 @@ func (ec *executionContext) _Domain_verdict(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_verdict(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Verdict(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Verdict(ctx, fc.Args["providers"].([]string), fc.Args["maxAge"].(*int64))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
@@ -6325,7 +7588,7 @@ func (ec *executionContext) _Domain_verdict(ctx context.Context, field graphql.C
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Domain_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_Domain_verdict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "Domain",
 		Field:      field,
@@ -6334,6 +7597,17 @@ func (ec *executionContext) fieldContext_Domain_verdict(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Verdict(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_verdict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6378,6 +7652,38 @@ func (ec *executionContext) fieldContext_Domain_results(ctx context.Context, fie
 	if fc.Args, err = ec.field_Domain_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_context(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+			return ec.marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorContext(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -6927,7 +8233,8 @@ func (ec *executionContext) _FileHash_verdict(ctx context.Context, field graphql
 			return ec.fieldContext_FileHash_verdict(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Verdict(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Verdict(ctx, fc.Args["providers"].([]string), fc.Args["maxAge"].(*int64))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
@@ -6937,7 +8244,7 @@ func (ec *executionContext) _FileHash_verdict(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_FileHash_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_FileHash_verdict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "FileHash",
 		Field:      field,
@@ -6946,6 +8253,17 @@ func (ec *executionContext) fieldContext_FileHash_verdict(_ context.Context, fie
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Verdict(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FileHash_verdict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -6990,6 +8308,38 @@ func (ec *executionContext) fieldContext_FileHash_results(ctx context.Context, f
 	if fc.Args, err = ec.field_FileHash_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_context(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+			return ec.marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorContext(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -7411,6 +8761,29 @@ func (ec *executionContext) fieldContext_GreyNoise_jobId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "ID")
 }
 
+func (ec *executionContext) _GreyNoise_link(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreyNoise_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreyNoise_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
 func (ec *executionContext) _GreyNoise_ip(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7549,29 +8922,6 @@ func (ec *executionContext) fieldContext_GreyNoise_lastSeen(_ context.Context, f
 	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "Time")
 }
 
-func (ec *executionContext) _GreyNoise_link(ctx context.Context, field graphql.CollectedField, obj *model.GreyNoise) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_GreyNoise_link(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Link, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_GreyNoise_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
-}
-
 func (ec *executionContext) _IPAddress_value(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7627,7 +8977,8 @@ func (ec *executionContext) _IPAddress_verdict(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_verdict(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Verdict(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Verdict(ctx, fc.Args["providers"].([]string), fc.Args["maxAge"].(*int64))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
@@ -7637,7 +8988,7 @@ func (ec *executionContext) _IPAddress_verdict(ctx context.Context, field graphq
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_IPAddress_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_IPAddress_verdict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "IPAddress",
 		Field:      field,
@@ -7646,6 +8997,17 @@ func (ec *executionContext) fieldContext_IPAddress_verdict(_ context.Context, fi
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Verdict(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_IPAddress_verdict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -7690,6 +9052,38 @@ func (ec *executionContext) fieldContext_IPAddress_results(ctx context.Context, 
 	if fc.Args, err = ec.field_IPAddress_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_context(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+			return ec.marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorContext(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -8303,6 +9697,29 @@ func (ec *executionContext) fieldContext_IPinfo_jobId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "ID")
 }
 
+func (ec *executionContext) _IPinfo_link(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPinfo_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPinfo_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IPinfo", field, false, false, "String")
+}
+
 func (ec *executionContext) _IPinfo_ip(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8531,6 +9948,326 @@ func (ec *executionContext) _IgnoredToken_reason(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_IgnoredToken_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IgnoredToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _IndicatorContext_asn(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Asn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextInt) graphql.Marshaler {
+			return ec.marshalOContextInt2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextInt(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextInt(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_asOwner(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_asOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOwner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextString) graphql.Marshaler {
+			return ec.marshalOContextString2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextString(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_asOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextString(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_country(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextString) graphql.Marshaler {
+			return ec.marshalOContextString2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextString(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextString(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_network(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_network(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Network, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextString) graphql.Marshaler {
+			return ec.marshalOContextString2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextString(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_network(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextString(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_registrar(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_registrar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextString) graphql.Marshaler {
+			return ec.marshalOContextString2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextString(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_registrar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextString(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_registeredAt(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_registeredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RegisteredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextTime) graphql.Marshaler {
+			return ec.marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_registeredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextTime(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextTime) graphql.Marshaler {
+			return ec.marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextTime(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContextTime) graphql.Marshaler {
+			return ec.marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextTime(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_tags(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContextLabel) graphql.Marshaler {
+			return ec.marshalNContextLabel2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextLabel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IndicatorContext_malwareFamilies(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorContext) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IndicatorContext_malwareFamilies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MalwareFamilies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContextLabel) graphql.Marshaler {
+			return ec.marshalNContextLabel2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextLabelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IndicatorContext_malwareFamilies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IndicatorContext",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContextLabel(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _IndicatorError_code(ctx context.Context, field graphql.CollectedField, obj *model.IndicatorError) (ret graphql.Marshaler) {
@@ -8873,6 +10610,29 @@ func (ec *executionContext) fieldContext_InternetDB_jobId(_ context.Context, fie
 	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "ID")
 }
 
+func (ec *executionContext) _InternetDB_link(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InternetDB_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InternetDB_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InternetDB", field, false, false, "String")
+}
+
 func (ec *executionContext) _InternetDB_ip(ctx context.Context, field graphql.CollectedField, obj *model.InternetDB) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9066,7 +10826,8 @@ func (ec *executionContext) _InvalidIndicator_verdict(ctx context.Context, field
 			return ec.fieldContext_InvalidIndicator_verdict(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Verdict(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Verdict(ctx, fc.Args["providers"].([]string), fc.Args["maxAge"].(*int64))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
@@ -9076,7 +10837,7 @@ func (ec *executionContext) _InvalidIndicator_verdict(ctx context.Context, field
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_InvalidIndicator_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_InvalidIndicator_verdict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "InvalidIndicator",
 		Field:      field,
@@ -9085,6 +10846,17 @@ func (ec *executionContext) fieldContext_InvalidIndicator_verdict(_ context.Cont
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Verdict(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InvalidIndicator_verdict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9129,6 +10901,38 @@ func (ec *executionContext) fieldContext_InvalidIndicator_results(ctx context.Co
 	if fc.Args, err = ec.field_InvalidIndicator_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvalidIndicator_context(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+			return ec.marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorContext(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9388,6 +11192,29 @@ func (ec *executionContext) _MalwareBazaar_jobId(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_MalwareBazaar_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "ID")
+}
+
+func (ec *executionContext) _MalwareBazaar_link(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MalwareBazaar_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MalwareBazaar_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
 }
 
 func (ec *executionContext) _MalwareBazaar_sha256(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
@@ -9756,29 +11583,6 @@ func (ec *executionContext) _MalwareBazaar_downloads(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_MalwareBazaar_downloads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "Int")
-}
-
-func (ec *executionContext) _MalwareBazaar_link(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_MalwareBazaar_link(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Link, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_MalwareBazaar_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MalwareBazaar", field, false, false, "String")
 }
 
 func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -10252,6 +12056,29 @@ func (ec *executionContext) _OTX_jobId(ctx context.Context, field graphql.Collec
 }
 func (ec *executionContext) fieldContext_OTX_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("OTX", field, false, false, "ID")
+}
+
+func (ec *executionContext) _OTX_link(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OTX_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OTX_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("OTX", field, false, false, "String")
 }
 
 func (ec *executionContext) _OTX_indicator(ctx context.Context, field graphql.CollectedField, obj *model.OTX) (ret graphql.Marshaler) {
@@ -10971,6 +12798,29 @@ func (ec *executionContext) fieldContext_ProviderResult_jobId(_ context.Context,
 	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ProviderResult_link(ctx context.Context, field graphql.CollectedField, obj *model.ResultMeta) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderResult_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderResult_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderResult", field, false, false, "String")
+}
+
 func (ec *executionContext) _ProviderStatus_name(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11063,6 +12913,52 @@ func (ec *executionContext) fieldContext_ProviderStatus_kinds(_ context.Context,
 	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "String")
 }
 
+func (ec *executionContext) _ProviderStatus_remaining(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderStatus_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderStatus_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderStatus_resetsAt(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderStatus_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderStatus_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "Time")
+}
+
 func (ec *executionContext) _ProviderVerdict_level(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11142,7 +13038,7 @@ func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Indicator(ctx, fc.Args["value"].(string), fc.Args["kind"].(*model.IndicatorKind), fc.Args["fresh"].(*bool))
+			return ec.Resolvers.Query().Indicator(ctx, fc.Args["value"].(string), fc.Args["kind"].(*model.IndicatorKind), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11164,10 +13060,10 @@ func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.
 			return next
 		},
 		func(ctx context.Context, selections ast.SelectionSet, v model.Indicator) graphql.Marshaler {
-			return ec.marshalNIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx, selections, v)
+			return ec.marshalOIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Query_indicator(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -11204,7 +13100,7 @@ func (ec *executionContext) _Query_indicators(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Indicators(ctx, fc.Args["values"].([]string), fc.Args["fresh"].(*bool))
+			return ec.Resolvers.Query().Indicators(ctx, fc.Args["values"].([]string), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -11935,6 +13831,29 @@ func (ec *executionContext) _RDAP_jobId(ctx context.Context, field graphql.Colle
 }
 func (ec *executionContext) fieldContext_RDAP_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RDAP", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RDAP_link(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RDAP_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RDAP_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RDAP", field, false, false, "String")
 }
 
 func (ec *executionContext) _RDAP_objectClassName(ctx context.Context, field graphql.CollectedField, obj *model.RDAP) (ret graphql.Marshaler) {
@@ -12787,6 +14706,29 @@ func (ec *executionContext) fieldContext_Shodan_jobId(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Shodan", field, false, false, "ID")
 }
 
+func (ec *executionContext) _Shodan_link(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shodan_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Shodan_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Shodan", field, false, false, "String")
+}
+
 func (ec *executionContext) _Shodan_ip(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13458,6 +15400,29 @@ func (ec *executionContext) fieldContext_ThreatFox_jobId(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "ID")
 }
 
+func (ec *executionContext) _ThreatFox_link(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatFox_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatFox_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatFox", field, false, false, "String")
+}
+
 func (ec *executionContext) _ThreatFox_matches(ctx context.Context, field graphql.CollectedField, obj *model.ThreatFox) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13867,7 +15832,8 @@ func (ec *executionContext) _URL_verdict(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_verdict(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Verdict(ctx)
+			fc := graphql.GetFieldContext(ctx)
+			return obj.Verdict(ctx, fc.Args["providers"].([]string), fc.Args["maxAge"].(*int64))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Verdict) graphql.Marshaler {
@@ -13877,7 +15843,7 @@ func (ec *executionContext) _URL_verdict(ctx context.Context, field graphql.Coll
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_URL_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_URL_verdict(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "URL",
 		Field:      field,
@@ -13886,6 +15852,17 @@ func (ec *executionContext) fieldContext_URL_verdict(_ context.Context, field gr
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Verdict(ctx, field)
 		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_URL_verdict_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -13930,6 +15907,38 @@ func (ec *executionContext) fieldContext_URL_results(ctx context.Context, field 
 	if fc.Args, err = ec.field_URL_results_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_context(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_context(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Context(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+			return ec.marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_context(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IndicatorContext(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14349,6 +16358,29 @@ func (ec *executionContext) _URLScan_jobId(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_URLScan_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLScan", field, false, false, "ID")
+}
+
+func (ec *executionContext) _URLScan_link(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
 }
 
 func (ec *executionContext) _URLScan_query(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
@@ -15158,6 +17190,29 @@ func (ec *executionContext) _URLhaus_jobId(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_URLhaus_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "ID")
+}
+
+func (ec *executionContext) _URLhaus_link(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLhaus_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLhaus_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLhaus", field, false, false, "String")
 }
 
 func (ec *executionContext) _URLhaus_lookup(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
@@ -17182,6 +19237,61 @@ func (ec *executionContext) fieldContext_Verdict_reasons(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Verdict", field, false, false, "String")
 }
 
+func (ec *executionContext) _Verdict_complete(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verdict_complete(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complete, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Verdict_complete(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Verdict", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Verdict_coverage(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Verdict_coverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Coverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Coverage) graphql.Marshaler {
+			return ec.marshalNCoverage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Verdict_coverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Verdict",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Coverage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VirusTotal_provider(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17407,6 +19517,29 @@ func (ec *executionContext) fieldContext_VirusTotal_jobId(_ context.Context, fie
 	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "ID")
 }
 
+func (ec *executionContext) _VirusTotal_link(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VirusTotal_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VirusTotal_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
+}
+
 func (ec *executionContext) _VirusTotal_type(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17450,29 +19583,6 @@ func (ec *executionContext) _VirusTotal_id(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_VirusTotal_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
-}
-
-func (ec *executionContext) _VirusTotal_link(ctx context.Context, field graphql.CollectedField, obj *model.VirusTotal) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_VirusTotal_link(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Link, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
-}
-func (ec *executionContext) fieldContext_VirusTotal_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("VirusTotal", field, false, false, "String")
 }
 
@@ -19419,6 +21529,11 @@ func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._AbuseIPDB_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ipAddress":
 			out.Values[i] = ec._AbuseIPDB_ipAddress(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19501,6 +21616,289 @@ func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var contextIntImplementors = []string{"ContextInt"}
+
+func (ec *executionContext) _ContextInt(ctx context.Context, sel ast.SelectionSet, obj *model.ContextInt) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contextIntImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContextInt")
+		case "value":
+			out.Values[i] = ec._ContextInt_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ContextInt_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contextLabelImplementors = []string{"ContextLabel"}
+
+func (ec *executionContext) _ContextLabel(ctx context.Context, sel ast.SelectionSet, obj *model.ContextLabel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contextLabelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContextLabel")
+		case "value":
+			out.Values[i] = ec._ContextLabel_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sources":
+			out.Values[i] = ec._ContextLabel_sources(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contextStringImplementors = []string{"ContextString"}
+
+func (ec *executionContext) _ContextString(ctx context.Context, sel ast.SelectionSet, obj *model.ContextString) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contextStringImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContextString")
+		case "value":
+			out.Values[i] = ec._ContextString_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ContextString_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contextTimeImplementors = []string{"ContextTime"}
+
+func (ec *executionContext) _ContextTime(ctx context.Context, sel ast.SelectionSet, obj *model.ContextTime) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contextTimeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContextTime")
+		case "value":
+			out.Values[i] = ec._ContextTime_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._ContextTime_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var coverageImplementors = []string{"Coverage"}
+
+func (ec *executionContext) _Coverage(ctx context.Context, sel ast.SelectionSet, obj *model.Coverage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coverageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Coverage")
+		case "asked":
+			out.Values[i] = ec._Coverage_asked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answered":
+			out.Values[i] = ec._Coverage_answered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notFound":
+			out.Values[i] = ec._Coverage_notFound(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notConfigured":
+			out.Values[i] = ec._Coverage_notConfigured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._Coverage_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateLimited":
+			out.Values[i] = ec._Coverage_rateLimited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._Coverage_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._Coverage_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfterSeconds":
+			out.Values[i] = ec._Coverage_retryAfterSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gaps":
+			out.Values[i] = ec._Coverage_gaps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._Coverage_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var coverageGapImplementors = []string{"CoverageGap"}
+
+func (ec *executionContext) _CoverageGap(ctx context.Context, sel ast.SelectionSet, obj *model.CoverageGap) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, coverageGapImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CoverageGap")
+		case "provider":
+			out.Values[i] = ec._CoverageGap_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CoverageGap_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._CoverageGap_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retryAfterSeconds":
+			out.Values[i] = ec._CoverageGap_retryAfterSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -19533,6 +21931,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_results(ctx, field, obj)
+				})
+		case "context":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_context(ctx, field, obj)
 				})
 		case "error":
 			out.Values[i] = ec._Domain_error(ctx, field, obj)
@@ -19731,6 +22135,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_results(ctx, field, obj)
 				})
+		case "context":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_context(ctx, field, obj)
+				})
 		case "error":
 			out.Values[i] = ec._FileHash_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19839,6 +22249,11 @@ func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._GreyNoise_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._GreyNoise_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -19866,11 +22281,6 @@ func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "lastSeen":
 			out.Values[i] = ec._GreyNoise_lastSeen(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
-		case "link":
-			out.Values[i] = ec._GreyNoise_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19923,6 +22333,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_results(ctx, field, obj)
+				})
+		case "context":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_context(ctx, field, obj)
 				})
 		case "error":
 			out.Values[i] = ec._IPAddress_error(ctx, field, obj)
@@ -20068,6 +22484,11 @@ func (ec *executionContext) _IPinfo(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._IPinfo_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._IPinfo_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20143,6 +22564,84 @@ func (ec *executionContext) _IgnoredToken(ctx context.Context, sel ast.Selection
 			}
 		case "reason":
 			out.Values[i] = ec._IgnoredToken_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var indicatorContextImplementors = []string{"IndicatorContext"}
+
+func (ec *executionContext) _IndicatorContext(ctx context.Context, sel ast.SelectionSet, obj *model.IndicatorContext) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, indicatorContextImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IndicatorContext")
+		case "asn":
+			out.Values[i] = ec._IndicatorContext_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asOwner":
+			out.Values[i] = ec._IndicatorContext_asOwner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._IndicatorContext_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "network":
+			out.Values[i] = ec._IndicatorContext_network(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registrar":
+			out.Values[i] = ec._IndicatorContext_registrar(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registeredAt":
+			out.Values[i] = ec._IndicatorContext_registeredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._IndicatorContext_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._IndicatorContext_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._IndicatorContext_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malwareFamilies":
+			out.Values[i] = ec._IndicatorContext_malwareFamilies(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20300,6 +22799,11 @@ func (ec *executionContext) _InternetDB(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._InternetDB_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._InternetDB_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20380,6 +22884,12 @@ func (ec *executionContext) _InvalidIndicator(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._InvalidIndicator_results(ctx, field, obj)
 				})
+		case "context":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_context(ctx, field, obj)
+				})
 		case "error":
 			out.Values[i] = ec._InvalidIndicator_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -20455,6 +22965,11 @@ func (ec *executionContext) _MalwareBazaar(ctx context.Context, sel ast.Selectio
 			}
 		case "jobId":
 			out.Values[i] = ec._MalwareBazaar_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._MalwareBazaar_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20535,11 +23050,6 @@ func (ec *executionContext) _MalwareBazaar(ctx context.Context, sel ast.Selectio
 			}
 		case "downloads":
 			out.Values[i] = ec._MalwareBazaar_downloads(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
-		case "link":
-			out.Values[i] = ec._MalwareBazaar_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20677,6 +23187,11 @@ func (ec *executionContext) _OTX(ctx context.Context, sel ast.SelectionSet, obj 
 			}
 		case "jobId":
 			out.Values[i] = ec._OTX_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._OTX_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -20942,6 +23457,11 @@ func (ec *executionContext) _ProviderResult(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._ProviderResult_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20988,6 +23508,16 @@ func (ec *executionContext) _ProviderStatus(ctx context.Context, sel ast.Selecti
 		case "kinds":
 			out.Values[i] = ec._ProviderStatus_kinds(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._ProviderStatus_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._ProviderStatus_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -21071,7 +23601,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			out.Values[i] = graphql.MarshalString("Query")
 		case "indicator":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
-				true, true,
+				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_indicator(ctx, field)
 				})
@@ -21207,6 +23737,11 @@ func (ec *executionContext) _RDAP(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "jobId":
 			out.Values[i] = ec._RDAP_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._RDAP_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -21441,6 +23976,11 @@ func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._Shodan_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "ip":
 			out.Values[i] = ec._Shodan_ip(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21665,6 +24205,11 @@ func (ec *executionContext) _ThreatFox(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._ThreatFox_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "matches":
 			out.Values[i] = ec._ThreatFox_matches(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21818,6 +24363,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_results(ctx, field, obj)
 				})
+		case "context":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_context(ctx, field, obj)
+				})
 		case "error":
 			out.Values[i] = ec._URL_error(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -21923,6 +24474,11 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "jobId":
 			out.Values[i] = ec._URLScan_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._URLScan_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22149,6 +24705,11 @@ func (ec *executionContext) _URLhaus(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "jobId":
 			out.Values[i] = ec._URLhaus_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._URLhaus_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22938,6 +25499,16 @@ func (ec *executionContext) _Verdict(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "complete":
+			out.Values[i] = ec._Verdict_complete(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "coverage":
+			out.Values[i] = ec._Verdict_coverage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23011,6 +25582,11 @@ func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "link":
+			out.Values[i] = ec._VirusTotal_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "type":
 			out.Values[i] = ec._VirusTotal_type(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -23018,11 +25594,6 @@ func (ec *executionContext) _VirusTotal(ctx context.Context, sel ast.SelectionSe
 			}
 		case "id":
 			out.Values[i] = ec._VirusTotal_id(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
-			}
-		case "link":
-			out.Values[i] = ec._VirusTotal_link(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -23620,6 +26191,62 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNContextLabel2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextLabelᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContextLabel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContextLabel2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextLabel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContextLabel2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextLabel(ctx context.Context, sel ast.SelectionSet, v *model.ContextLabel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContextLabel!")
+		return graphql.Null
+	}
+	return ec._ContextLabel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCoverage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverage(ctx context.Context, sel ast.SelectionSet, v *model.Coverage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Coverage!")
+		return graphql.Null
+	}
+	return ec._Coverage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCoverageGap2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverageGapᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CoverageGap) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCoverageGap2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverageGap(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCoverageGap2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCoverageGap(ctx context.Context, sel ast.SelectionSet, v *model.CoverageGap) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CoverageGap!")
+		return graphql.Null
+	}
+	return ec._CoverageGap(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -23742,6 +26369,14 @@ func (ec *executionContext) marshalNIndicator2ᚕgithubᚗcomᚋinspectorᚑgadg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNIndicatorContext2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorContext(ctx context.Context, sel ast.SelectionSet, v *model.IndicatorContext) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IndicatorContext!")
+		return graphql.Null
+	}
+	return ec._IndicatorContext(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNIndicatorKind2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorKind(ctx context.Context, v any) (model.IndicatorKind, error) {
@@ -24349,6 +26984,27 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOContextInt2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextInt(ctx context.Context, sel ast.SelectionSet, v *model.ContextInt) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContextInt(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOContextString2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextString(ctx context.Context, sel ast.SelectionSet, v *model.ContextString) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContextString(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐContextTime(ctx context.Context, sel ast.SelectionSet, v *model.ContextTime) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ContextTime(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -24365,6 +27021,13 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalID(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIndicator2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicator(ctx context.Context, sel ast.SelectionSet, v model.Indicator) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Indicator(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOIndicatorError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIndicatorError(ctx context.Context, sel ast.SelectionSet, v *model.IndicatorError) graphql.Marshaler {

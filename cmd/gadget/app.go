@@ -39,6 +39,7 @@ type app struct {
 	acct      *accounting.Service
 	providers *provider.Registry
 	engine    *enrich.Engine   // the one engine: inline, or through River jobs
+	fetcher   *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
 	jobs      *jobs.Runtime    // nil with the inline executor
 	tasks     *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
 	riverUI   *riverui.Handler // River UI, when jobs run and HTTP is served
@@ -113,7 +114,7 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 	settings := map[string]enrich.Settings{}
 	for _, d := range provider.Descriptors() {
 		s := cfg.Providers[d.Name]
-		settings[d.Name] = enrich.Settings{Rate: s.Rate, CacheTTL: s.CacheTTL, NotFoundTTL: min(d.NotFoundTTL, s.CacheTTL)}
+		settings[d.Name] = enrich.Settings{Rate: s.Rate, Budget: s.Budget, CacheTTL: s.CacheTTL, NotFoundTTL: min(d.NotFoundTTL, s.CacheTTL)}
 	}
 	p := &pipeline{cfg: cfg, log: log, reg: reg, metrics: m}
 	mem := cache.NewMemory[*lookup.Result](cfg.CacheEntries)

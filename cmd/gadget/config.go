@@ -76,6 +76,7 @@ type ProviderSettings struct {
 	APIKey   string        // GADGET_<P>_API_KEY (default none: keyless providers still answer)
 	BaseURL  string        // GADGET_<P>_BASE_URL: http:// or https:// (default the provider's public API)
 	Rate     provider.Rate // GADGET_<P>_RATE: e.g. 4/min (default the provider's free-tier budget)
+	Budget   provider.Rate // GADGET_<P>_BUDGET: a daily (or longer) budget, e.g. 500/d or 500 (default the descriptor's, often none)
 	CacheTTL time.Duration // GADGET_<P>_CACHE_TTL (default the descriptor's)
 	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
 	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
@@ -215,6 +216,7 @@ func (c *Config) loadProviders(e *envReader) {
 			APIKey:   strings.TrimSpace(e.get(p + "API_KEY")),
 			BaseURL:  e.str(p+"BASE_URL", d.BaseURL),
 			Rate:     d.Rate,
+			Budget:   d.Budget,
 			CacheTTL: e.dur(p+"CACHE_TTL", d.CacheTTL),
 			Timeout:  e.dur(p+"TIMEOUT", d.Timeout),
 			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
@@ -225,6 +227,15 @@ func (c *Config) loadProviders(e *envReader) {
 				e.problem(p + "RATE: " + err.Error())
 			} else {
 				s.Rate = r
+			}
+		}
+		if v := strings.TrimSpace(e.get(p + "BUDGET")); v != "" {
+			if n, err := strconv.Atoi(v); err == nil && n >= 0 { // a bare number is per day; 0 is no budget
+				s.Budget = provider.Rate{Events: n, Per: 24 * time.Hour}
+			} else if r, err := provider.ParseRate(v); err != nil {
+				e.problem(p + "BUDGET: " + err.Error() + " (e.g. 500/d)")
+			} else {
+				s.Budget = r
 			}
 		}
 		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") {

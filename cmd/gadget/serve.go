@@ -164,9 +164,23 @@ func (s statusSource) Uptime() time.Duration { return time.Since(s.a.started) }
 // status and the portal's overview.
 func (s statusSource) Providers() []lookup.ProviderStatus {
 	var out []lookup.ProviderStatus
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second) // a Redis peek per provider at most
+	defer cancel()
 	for _, d := range provider.Descriptors() {
-		info := lookup.ProviderStatus{Name: d.Name, Enabled: s.a.cfg.Providers[d.Name].Enabled,
-			Keyless: d.Key != provider.KeyRequired, Rate: s.a.cfg.Providers[d.Name].Rate.String()}
+		set := s.a.cfg.Providers[d.Name]
+		info := lookup.ProviderStatus{Name: d.Name, Enabled: set.Enabled,
+			Keyless: d.Key != provider.KeyRequired, Rate: set.Rate.String()}
+		if !set.Budget.IsZero() {
+			info.Budget = set.Budget.String()
+		}
+		if s.a.fetcher != nil && set.Enabled {
+			if n, at, ok := s.a.fetcher.Remaining(ctx, d.Name); ok {
+				info.Remaining = &n
+				if !at.IsZero() {
+					info.ResetsAt = &at
+				}
+			}
+		}
 		if p, ok := s.a.providers.Get(d.Name); ok {
 			info.Configured = p.Configured()
 		} else {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
@@ -22,6 +23,7 @@ type ResultMeta struct {
 	Error     *ProviderError   `json:"error"`
 	Verdict   *ProviderVerdict `json:"verdict"`
 	JobID     *string          `json:"jobId"`
+	Link      *string          `json:"link"`
 }
 
 // NewResultMeta maps an engine result.
@@ -43,6 +45,9 @@ func NewResultMeta(r *lookup.Result) ResultMeta {
 	if r.JobID != 0 {
 		id := strconv.FormatInt(r.JobID, 10)
 		m.JobID = &id
+	}
+	if r.Link != "" {
+		m.Link = &r.Link
 	}
 	if r.Status == lookup.StatusOK {
 		m.Verdict = &ProviderVerdict{Level: VerdictLevel(r.Verdict.Level.String()), Score: int64(r.Verdict.Score), Reason: r.Verdict.Reason}
@@ -98,13 +103,86 @@ func (b *Base) Results(ctx context.Context, providers []string) ([]*ResultMeta, 
 	return out, nil
 }
 
-// Verdict combines every serving provider's verdict.
-func (b *Base) Verdict(ctx context.Context) (*Verdict, error) {
+// Verdict combines the named providers' verdicts (default: every provider
+// serving the kind), asking again those whose cached answer is older than
+// maxAge seconds.
+func (b *Base) Verdict(ctx context.Context, providers []string, maxAge *int64) (*Verdict, error) {
 	if b.Lookup == nil {
-		return &Verdict{Level: VerdictLevelUnknown, Reasons: []string{}}, nil
+		return NewVerdict(lookup.Verdict{Verdict: indicator.Verdict{Level: indicator.Unknown, Reasons: []string{b.reasonNone()}}}), nil
 	}
-	v := lookup.Combine(b.Lookup.All(ctx, nil))
-	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Reasons: v.Reasons}, nil
+	var age time.Duration
+	if maxAge != nil {
+		if *maxAge < 0 {
+			return nil, errcode.Field("maxAge", "maxAge must be 0 or more seconds")
+		}
+		age = time.Duration(*maxAge) * time.Second
+	}
+	return NewVerdict(lookup.Assess(b.Lookup.AllWithin(ctx, providers, age))), nil
+}
+
+// reasonNone is why an indicator without a lookup has no verdict.
+func (b *Base) reasonNone() string {
+	if b.Err != nil {
+		return "not looked up: " + b.Err.Message
+	}
+	return "not looked up"
+}
+
+// NewVerdict maps a combined verdict and its coverage.
+func NewVerdict(v lookup.Verdict) *Verdict {
+	c := v.Coverage
+	cov := &Coverage{Asked: int64(c.Asked), Answered: int64(c.Answered), NotFound: int64(c.NotFound), NotConfigured: int64(c.NotConfigured),
+		Skipped: int64(c.Skipped), RateLimited: int64(c.RateLimited), Failed: int64(c.Failed), Pending: int64(c.Pending),
+		Gaps: make([]*CoverageGap, len(c.Gaps)), Summary: c.String()}
+	if s := lookup.RetryAfterSeconds(c.RetryAfter); s > 0 {
+		cov.RetryAfterSeconds = &s
+	}
+	for i, g := range c.Gaps {
+		cov.Gaps[i] = &CoverageGap{Provider: g.Provider, Status: ResultStatus(g.Status), Reason: g.Reason}
+		if s := lookup.RetryAfterSeconds(g.RetryAfter); s > 0 {
+			cov.Gaps[i].RetryAfterSeconds = &s
+		}
+	}
+	reasons := v.Reasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Reasons: reasons, Complete: c.Complete(), Coverage: cov}
+}
+
+// Context merges what the providers that answered say about the value.
+func (b *Base) Context(ctx context.Context) (*IndicatorContext, error) {
+	out := &IndicatorContext{Tags: []*ContextLabel{}, MalwareFamilies: []*ContextLabel{}}
+	if b.Lookup == nil {
+		return out, nil
+	}
+	c := lookup.ContextOf(b.Lookup.All(ctx, nil))
+	if c.ASN != nil {
+		out.Asn = &ContextInt{Value: int64(c.ASN.Value), Source: c.ASN.Source}
+	}
+	out.AsOwner, out.Country, out.Network, out.Registrar = ctxString(c.ASOwner), ctxString(c.Country), ctxString(c.Network), ctxString(c.Registrar)
+	out.RegisteredAt, out.FirstSeen, out.LastSeen = ctxTime(c.RegisteredAt), ctxTime(c.FirstSeen), ctxTime(c.LastSeen)
+	for _, l := range c.Tags {
+		out.Tags = append(out.Tags, &ContextLabel{Value: l.Value, Sources: l.Sources})
+	}
+	for _, l := range c.MalwareFamilies {
+		out.MalwareFamilies = append(out.MalwareFamilies, &ContextLabel{Value: l.Value, Sources: l.Sources})
+	}
+	return out, nil
+}
+
+func ctxString(s *lookup.Sourced[string]) *ContextString {
+	if s == nil {
+		return nil
+	}
+	return &ContextString{Value: s.Value, Source: s.Source}
+}
+
+func ctxTime(s *lookup.Sourced[time.Time]) *ContextTime {
+	if s == nil {
+		return nil
+	}
+	return &ContextTime{Value: s.Value, Source: s.Source}
 }
 
 // IPAddress is the GraphQL IPAddress.

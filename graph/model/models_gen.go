@@ -7,9 +7,61 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 )
+
+type ContextInt struct {
+	Value  int64  `json:"value"`
+	Source string `json:"source"`
+}
+
+// A tag or family and every provider that gave it.
+type ContextLabel struct {
+	Value   string   `json:"value"`
+	Sources []string `json:"sources"`
+}
+
+type ContextString struct {
+	Value  string `json:"value"`
+	Source string `json:"source"`
+}
+
+type ContextTime struct {
+	Value  time.Time `json:"value"`
+	Source string    `json:"source"`
+}
+
+// How the providers a verdict considered answered; each asked provider is in one bucket besides asked.
+type Coverage struct {
+	Asked int64 `json:"asked"`
+	// Gave a final answer: OK or NOT_FOUND (notFound counts the latter again).
+	Answered      int64 `json:"answered"`
+	NotFound      int64 `json:"notFound"`
+	NotConfigured int64 `json:"notConfigured"`
+	// Not sent: an internal value, a kind it does not serve, a policy, playbook or TLP rule.
+	Skipped     int64 `json:"skipped"`
+	RateLimited int64 `json:"rateLimited"`
+	// Errors and timeouts.
+	Failed int64 `json:"failed"`
+	// A River job still working, or not cached under cachedOnly.
+	Pending int64 `json:"pending"`
+	// The soonest a rate-limited or pending provider may answer.
+	RetryAfterSeconds *int64 `json:"retryAfterSeconds,omitempty"`
+	// The providers without a final answer, each with why.
+	Gaps []*CoverageGap `json:"gaps"`
+	// One line, as the portal and the CLI show it: "6 of 11 answered; 4 rate-limited, retry in 40s".
+	Summary string `json:"summary"`
+}
+
+// An asked provider without a final answer.
+type CoverageGap struct {
+	Provider          string       `json:"provider"`
+	Status            ResultStatus `json:"status"`
+	Reason            string       `json:"reason"`
+	RetryAfterSeconds *int64       `json:"retryAfterSeconds,omitempty"`
+}
 
 type ExtractedIndicator struct {
 	// The canonical value, as indicator() takes it.
@@ -44,6 +96,23 @@ type IgnoredToken struct {
 	Reason string `json:"reason"`
 }
 
+// An indicator's context, merged from the providers that answered; each field names its source.
+type IndicatorContext struct {
+	Asn     *ContextInt    `json:"asn,omitempty"`
+	AsOwner *ContextString `json:"asOwner,omitempty"`
+	// ISO 3166-1 alpha-2.
+	Country      *ContextString `json:"country,omitempty"`
+	Network      *ContextString `json:"network,omitempty"`
+	Registrar    *ContextString `json:"registrar,omitempty"`
+	RegisteredAt *ContextTime   `json:"registeredAt,omitempty"`
+	// The earliest first sighting any provider reports.
+	FirstSeen *ContextTime `json:"firstSeen,omitempty"`
+	// The latest sighting any provider reports.
+	LastSeen        *ContextTime    `json:"lastSeen,omitempty"`
+	Tags            []*ContextLabel `json:"tags"`
+	MalwareFamilies []*ContextLabel `json:"malwareFamilies"`
+}
+
 type IndicatorError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -76,6 +145,10 @@ type ProviderStatus struct {
 	// Has the API key it needs (always true for keyless providers).
 	Configured bool     `json:"configured"`
 	Kinds      []string `json:"kinds"`
+	// Calls left in its daily budget (GADGET_<P>_BUDGET) when one is set, else in its rate's bucket (GADGET_<P>_RATE); null when unlimited.
+	Remaining *int64 `json:"remaining,omitempty"`
+	// When that budget is whole again; null when it is whole now.
+	ResetsAt *time.Time `json:"resetsAt,omitempty"`
 }
 
 // One provider's verdict.
@@ -110,12 +183,17 @@ type UsageLogEdge struct {
 	Node   *accounting.Record `json:"node"`
 }
 
-// The combined verdict of every provider asked (see the README for the rules).
+// The combined verdict of every provider asked (docs/verdicts.md gives the rules).
 type Verdict struct {
 	Level VerdictLevel `json:"level"`
 	// 0–100, how bad it looks.
-	Score   int64    `json:"score"`
+	Score int64 `json:"score"`
+	// Worst first. With no provider answer the level is UNKNOWN and the first reason says why.
 	Reasons []string `json:"reasons"`
+	// True only when every asked provider that can answer gave a final answer (nothing rate-limited, failed or pending).
+	Complete bool `json:"complete"`
+	// How the asked providers answered.
+	Coverage *Coverage `json:"coverage"`
 }
 
 type IndicatorKind string

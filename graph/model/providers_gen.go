@@ -64,7 +64,6 @@ type GreyNoise struct {
 	Classification *string    `json:"classification"`
 	Name           *string    `json:"name"`
 	LastSeen       *time.Time `json:"lastSeen"`
-	Link           *string    `json:"link"`
 }
 
 // NewGreyNoise builds the GraphQL result from an engine result.
@@ -81,7 +80,9 @@ func NewGreyNoise(r *lookup.Result) (*GreyNoise, error) {
 		m.Classification = &s.Classification
 		m.Name = &s.Name
 		m.LastSeen = &s.LastSeen
-		m.Link = &s.Link
+		if m.Link == nil && s.Link != "" {
+			m.Link = &s.Link
+		}
 	}
 	return m, nil
 }
@@ -167,7 +168,6 @@ type MalwareBazaar struct {
 	DeliveryMethod *string    `json:"deliveryMethod"`
 	ClamAV         []string   `json:"clamav"`
 	Downloads      *int64     `json:"downloads"`
-	Link           *string    `json:"link"`
 }
 
 // NewMalwareBazaar builds the GraphQL result from an engine result.
@@ -194,7 +194,9 @@ func NewMalwareBazaar(r *lookup.Result) (*MalwareBazaar, error) {
 		m.DeliveryMethod = &s.DeliveryMethod
 		m.ClamAV = s.ClamAV
 		m.Downloads = &s.Downloads
-		m.Link = &s.Link
+		if m.Link == nil && s.Link != "" {
+			m.Link = &s.Link
+		}
 	}
 	return m, nil
 }
@@ -440,7 +442,6 @@ type VirusTotal struct {
 	ResultMeta
 	Type                 *string                   `json:"type"`
 	ID                   *string                   `json:"id"`
-	Link                 *string                   `json:"link"`
 	Stats                *provider.VirusTotalStats `json:"stats"`
 	Reputation           *int                      `json:"reputation"`
 	VotesHarmless        *int                      `json:"votesHarmless"`
@@ -481,7 +482,9 @@ func NewVirusTotal(r *lookup.Result) (*VirusTotal, error) {
 	if s != nil && r.Status == lookup.StatusOK {
 		m.Type = &s.Type
 		m.ID = &s.ID
-		m.Link = &s.Link
+		if m.Link == nil && s.Link != "" {
+			m.Link = &s.Link
+		}
 		m.Stats = &s.Stats
 		m.Reputation = &s.Reputation
 		m.VotesHarmless = &s.VotesHarmless

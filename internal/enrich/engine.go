@@ -44,11 +44,23 @@ type Call struct {
 	Fresh     bool
 	Caller    lookup.Caller
 	Deadline  time.Time
+	// MaxWait is the longest the call may wait for the provider's budget
+	// (a token, or a 429's Retry-After); a longer wait answers at once:
+	// RATE_LIMITED with the wait inline, PENDING with the job queued under
+	// River. 0 means until the deadline.
+	MaxWait time.Duration
 }
 
 // DefaultDeadline is how long a lookup waits for its providers unless
 // Config.Deadline says otherwise.
 const DefaultDeadline = 20 * time.Second
+
+// DefaultBatchMaxWait is how long a lookup that is part of a batch may wait
+// for a provider's budget unless Config.BatchMaxWait says otherwise: a
+// provider without budget answers RATE_LIMITED (or PENDING under River) at
+// once instead of holding one of the batch's slots, so the providers with
+// budget serve every indicator of the batch.
+const DefaultBatchMaxWait = time.Second
 
 // Config wires an Engine.
 type Config struct {
@@ -59,7 +71,10 @@ type Config struct {
 	Metrics  *Metrics // optional
 	Logger   *slog.Logger
 	Deadline time.Duration // per lookup (default DefaultDeadline)
-	Now      func() time.Time
+	// BatchMaxWait bounds a batch lookup's wait for budget (default
+	// DefaultBatchMaxWait; negative: no wait at all).
+	BatchMaxWait time.Duration
+	Now          func() time.Time
 }
 
 // Engine is the one enrichment path used by GraphQL, REST, the portal and
@@ -84,6 +99,12 @@ func New(c Config) (*Engine, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	switch {
+	case c.BatchMaxWait == 0:
+		c.BatchMaxWait = DefaultBatchMaxWait
+	case c.BatchMaxWait < 0:
+		c.BatchMaxWait = time.Nanosecond
 	}
 	return &Engine{cfg: c}, nil
 }
@@ -133,21 +154,36 @@ func (l *Lookup) Get(ctx context.Context, name string) *lookup.Result {
 		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the request ended before this lookup's turn")
 	}
 	defer l.opts.Batch.Leave()
-	return l.get(ctx, name)
+	return l.get(ctx, name, 0)
 }
 
-func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
+func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
+	r := l.memo(ctx, name, name, l.opts.Fresh)
+	if maxAge > 0 && r.Cached && !r.FetchedAt.IsZero() && l.e.cfg.Now().Sub(r.FetchedAt) > maxAge {
+		// too old for this caller: ask again, once per lookup
+		r = l.memo(ctx, name, name+"\x00fresh", true)
+	}
+	return r
+}
+
+// memo runs the pipeline of provider name once per key in this lookup.
+func (l *Lookup) memo(ctx context.Context, name, key string, fresh bool) *lookup.Result {
 	l.mu.Lock()
-	c, ok := l.calls[name]
+	c, ok := l.calls[key]
 	if !ok {
 		c = &call{}
-		l.calls[name] = c
+		l.calls[key] = c
 	}
 	l.mu.Unlock()
 	c.once.Do(func() {
 		start := l.e.cfg.Now()
-		res := l.e.pipeline(ctx, l, name)
+		res := l.e.pipeline(ctx, l, name, fresh)
 		res.Latency = l.e.cfg.Now().Sub(start)
+		if l.policy == nil {
+			if d, ok := provider.Lookup(name); ok {
+				res.Link = d.LinkOf(l.ind)
+			}
+		}
 		l.e.cfg.Metrics.result(name, res)
 		note(ctx, res)
 		c.res = res
@@ -158,6 +194,12 @@ func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
 // All asks the given providers (all that serve the kind when names is
 // empty) concurrently and returns their answers in the given order.
 func (l *Lookup) All(ctx context.Context, names []string) []*lookup.Result {
+	return l.AllWithin(ctx, names, 0)
+}
+
+// AllWithin is All where a cached answer older than maxAge is asked again
+// (PENDING under CachedOnly); maxAge ≤ 0 takes any cached answer.
+func (l *Lookup) AllWithin(ctx context.Context, names []string, maxAge time.Duration) []*lookup.Result {
 	if len(names) == 0 {
 		names = l.Providers()
 	}
@@ -174,7 +216,7 @@ func (l *Lookup) All(ctx context.Context, names []string) []*lookup.Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = l.get(ctx, n)
+			out[i] = l.get(ctx, n, maxAge)
 		}()
 	}
 	wg.Wait()
@@ -190,7 +232,7 @@ func CacheKey(name string, ind indicator.Indicator) string {
 // pipeline plans, applies the policy, reads the cache and hands a miss to
 // the executor, one call per key at a time in this process. The result is
 // the caller's own copy.
-func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.Result {
+func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh bool) *lookup.Result {
 	ctx, cancelWait := context.WithDeadline(ctx, l.deadline) // nothing waits past the lookup's deadline
 	defer cancelWait()
 	// plan
@@ -213,18 +255,25 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	}
 	key := CacheKey(name, l.ind)
 	// cache
-	if !l.opts.Fresh {
+	if !fresh {
 		if r := cached(ctx, e.cfg.Cache, e.cfg.Metrics, e.cfg.Logger, name, key); r != nil {
 			return r
 		}
+	}
+	if l.opts.CachedOnly {
+		return lookup.Failed(name, lookup.StatusPending, errcode.NotFound, "not cached (cachedOnly: no upstream call)")
+	}
+	var maxWait time.Duration
+	if l.opts.Batch != nil {
+		maxWait = e.cfg.BatchMaxWait
 	}
 	// coalesce: one call per key in this process; waiters keep their own
 	// context, the call keeps the lookup's deadline.
 	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.deadline)
 	ch := e.flight.DoChan(key, func() (any, error) {
 		defer cancel()
-		return e.cfg.Executor.Execute(callCtx, Call{Provider: name, Indicator: l.ind, Fresh: l.opts.Fresh,
-			Caller: l.opts.Caller, Deadline: l.deadline}), nil
+		return e.cfg.Executor.Execute(callCtx, Call{Provider: name, Indicator: l.ind, Fresh: fresh,
+			Caller: l.opts.Caller, Deadline: l.deadline, MaxWait: maxWait}), nil
 	})
 	select {
 	case r := <-ch:

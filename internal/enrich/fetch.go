@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -23,9 +24,18 @@ type Limiter interface {
 	Drain(ctx context.Context, key string, rate provider.Rate, d time.Duration) error
 }
 
+// Peeker is a Limiter that can tell, without taking anything, how many
+// tokens key's bucket holds and how long until it is full again.
+type Peeker interface {
+	Peek(ctx context.Context, key string, rate provider.Rate) (tokens int, full time.Duration, err error)
+}
+
 // Settings are one provider's budget and cache lifetimes.
 type Settings struct {
-	Rate        provider.Rate
+	Rate provider.Rate
+	// Budget is a second, longer budget (e.g. 500/d, GADGET_<P>_BUDGET)
+	// honoured like Rate: a call takes a token of each. Zero: none.
+	Budget      provider.Rate
 	CacheTTL    time.Duration
 	NotFoundTTL time.Duration
 }
@@ -53,6 +63,9 @@ const DefaultMaxInFlight = 64
 type Fetcher struct {
 	cfg   FetcherConfig
 	slots chan struct{}
+
+	mu      sync.Mutex
+	waiting map[string]int // by provider: calls in this process waiting for a token
 }
 
 // NewFetcher returns a Fetcher.
@@ -72,7 +85,7 @@ func NewFetcher(c FetcherConfig) (*Fetcher, error) {
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = DefaultMaxInFlight
 	}
-	return &Fetcher{cfg: c, slots: make(chan struct{}, c.MaxInFlight)}, nil
+	return &Fetcher{cfg: c, slots: make(chan struct{}, c.MaxInFlight), waiting: map[string]int{}}, nil
 }
 
 // Fetch is the outcome of Fetcher.Fetch.
@@ -117,17 +130,42 @@ func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
 			return out
 		}
 		if wait > 0 {
-			if !f.fits(ctx, wait, maxWait) {
+			// The calls of this process already waiting are served first:
+			// the n-th waiter's turn is n refills after the next token.
+			// A turn that cannot come within maxWait and the deadline
+			// answers now instead of holding its caller.
+			turn := wait + time.Duration(f.queued(name, 0))*refill(set.Rate)
+			if !f.fits(ctx, turn, maxWait) {
 				f.cfg.Metrics.rateLimited(name, "rejected")
-				out.Result, out.Wait = spent(name, set, wait), wait
+				out.Result, out.Wait = spent(name, set, turn), turn
 				return out
 			}
 			f.cfg.Metrics.rateLimited(name, "waited")
-			if !sleep(ctx, wait) {
+			f.queued(name, 1)
+			ok := sleep(ctx, turn)
+			f.queued(name, -1)
+			if !ok {
 				out.Result = lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed")
 				return out
 			}
 			continue
+		}
+		if !set.Budget.IsZero() {
+			// the rate's token is spent either way: a refused call is cheap
+			// next to a daily token lost to a busy minute
+			wait, err := f.cfg.Limiter.Take(ctx, "budget:"+name, set.Budget)
+			if err != nil {
+				f.cfg.Logger.WarnContext(ctx, "rate limiter failed; refusing to call upstream blind", "provider", name, "err", err)
+				out.Result = lookup.Failed(name, lookup.StatusError, errcode.Internal, "rate limiter unavailable")
+				return out
+			}
+			if wait > 0 {
+				f.cfg.Metrics.rateLimited(name, "budget")
+				r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Budget, wait.Round(time.Second)))
+				r.RetryAfter, r.Err.RetryAfter = wait, wait
+				out.Result, out.Wait = r, wait
+				return out
+			}
 		}
 		r := f.upstream(ctx, p, c.Indicator, set)
 		out.Calls, out.Result = append(out.Calls, r), r
@@ -139,6 +177,53 @@ func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
 		}
 		return out
 	}
+}
+
+// queued adds delta to the number of this process's calls waiting for a
+// token of provider name and returns the number before.
+func (f *Fetcher) queued(name string, delta int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.waiting[name]
+	f.waiting[name] = max(0, n+delta)
+	return n
+}
+
+// refill is how long one token of rate takes to come back.
+func refill(rate provider.Rate) time.Duration {
+	if rate.IsZero() {
+		return 0
+	}
+	return max(rate.Per/time.Duration(rate.Events), 1)
+}
+
+// Remaining is what is left of provider name's budget: the daily budget
+// (Settings.Budget) when one is set, else the rate's bucket. resetsAt is
+// when it is whole again (zero when it is whole now). ok is false when the
+// provider is unknown or unlimited, or the limiter cannot tell.
+func (f *Fetcher) Remaining(ctx context.Context, name string) (remaining int, resetsAt time.Time, ok bool) {
+	p, found := f.cfg.Registry.Get(name)
+	pk, can := f.cfg.Limiter.(Peeker)
+	if !found || !can {
+		return 0, time.Time{}, false
+	}
+	set := f.settings(p.Descriptor())
+	key, rate := "rate:"+name, set.Rate
+	if !set.Budget.IsZero() {
+		key, rate = "budget:"+name, set.Budget
+	}
+	if rate.IsZero() {
+		return 0, time.Time{}, false
+	}
+	n, full, err := pk.Peek(ctx, key, rate)
+	if err != nil {
+		f.cfg.Logger.WarnContext(ctx, "rate limiter peek failed", "provider", name, "err", err)
+		return 0, time.Time{}, false
+	}
+	if full > 0 {
+		resetsAt = f.cfg.Now().Add(full).UTC().Truncate(time.Second)
+	}
+	return n, resetsAt, true
 }
 
 // fits reports whether waiting d stays within maxWait and ctx's deadline.

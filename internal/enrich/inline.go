@@ -51,7 +51,11 @@ func (x *Inline) Execute(ctx context.Context, c Call) *lookup.Result {
 			}
 		}
 	}
-	out := f.Fetch(ctx, c, FetchOptions{MaxWait: math.MaxInt64, Retry429: true})
+	maxWait := c.MaxWait
+	if maxWait <= 0 {
+		maxWait = math.MaxInt64 // until the deadline
+	}
+	out := f.Fetch(ctx, c, FetchOptions{MaxWait: maxWait, Retry429: true})
 	if x.Ledger != nil && c.Caller.Username != "" {
 		for _, r := range out.Calls {
 			x.Ledger.Call(ctx, CallRow(c.Caller, c.Indicator, r))

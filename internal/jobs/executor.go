@@ -93,9 +93,13 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 			}
 			// a 429, a spent budget or a failed attempt: wait for the next
 			// attempt when it comes before the deadline, else answer now
-			if dl, _ := ctx.Deadline(); n.RetryAt.After(dl) {
-				if r.Status == lookup.StatusError || r.Status == lookup.StatusTimeout {
+			if dl, _ := ctx.Deadline(); n.RetryAt.After(dl) || (c.MaxWait > 0 && n.RetryAt.Sub(x.now()) > c.MaxWait) {
+				switch r.Status {
+				case lookup.StatusError, lookup.StatusTimeout:
 					r.Err.Message += fmt.Sprintf("; job %d retries at %s", id, n.RetryAt.UTC().Format(time.RFC3339))
+				case lookup.StatusRateLimited: // the job stays queued for when budget returns
+					r.Status, r.JobID = lookup.StatusPending, id
+					r.Err.Message += fmt.Sprintf("; job %d is queued for when budget returns at %s", id, n.RetryAt.UTC().Format(time.RFC3339))
 				}
 				return r
 			}

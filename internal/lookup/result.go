@@ -49,6 +49,9 @@ type Result struct {
 	// malformed answer, a connection failure or a timeout. Authentication
 	// failures and refused input are permanent.
 	Transient bool
+	// Link is the provider's own page about the value (provider.Descriptor.Link),
+	// set on delivery; "" when it has none or the value was not sent.
+	Link string
 
 	encoded *encodedSummary // the summary as another process sent it
 }

@@ -26,12 +26,19 @@ type Session interface {
 	// All asks the given providers (all that serve the kind when names is
 	// empty) concurrently and returns their answers in that order.
 	All(ctx context.Context, names []string) []*Result
+	// AllWithin is All where a cached answer older than maxAge does not
+	// count: that provider is asked again (or, under CachedOnly, is
+	// PENDING). maxAge ≤ 0 is All.
+	AllWithin(ctx context.Context, names []string, maxAge time.Duration) []*Result
 }
 
 // Options tune one lookup.
 type Options struct {
-	Fresh  bool // bypass the cache read (the answer still refreshes it)
-	Caller Caller
+	Fresh bool // bypass the cache read (the answer still refreshes it)
+	// CachedOnly answers from the cache alone: no upstream call, no job;
+	// what is not cached is PENDING ("not cached").
+	CachedOnly bool
+	Caller     Caller
 	// Batch, when set, is shared by the lookups of one batch request and
 	// bounds how many of them work at once, so a thousand indicators do not
 	// hold a thousand fan-outs (goroutines, buffers) at the same time.
@@ -74,4 +81,10 @@ type ProviderStatus struct {
 	Kinds      []string `json:"kinds"`
 	Keyless    bool     `json:"-"` // needs no API key
 	Rate       string   `json:"-"` // the shared budget, e.g. "4/m"
+	Budget     string   `json:"-"` // the daily budget beside it, e.g. "500/d"; "" when none
+	// Remaining is what is left of the daily budget when one is set, else
+	// of the rate's bucket; nil when unlimited or unknown.
+	Remaining *int `json:"remaining,omitempty"`
+	// ResetsAt is when that budget is whole again; nil when it is whole.
+	ResetsAt *time.Time `json:"resets_at,omitempty"`
 }

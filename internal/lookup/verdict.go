@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // Combine turns the per-provider verdicts into one:
@@ -60,7 +61,7 @@ func Combine(results []*Result) indicator.Verdict {
 	}
 	for _, r := range append(bad, good...) {
 		if r.Verdict.Reason != "" {
-			v.Reasons = append(v.Reasons, r.Provider+": "+r.Verdict.Reason)
+			v.Reasons = append(v.Reasons, r.Provider+": "+unstutter(r.Provider, r.Verdict.Reason))
 		}
 	}
 	return v
@@ -111,4 +112,20 @@ func NobodyAnswered(results []*Result) (reason string, none bool) {
 		return "no provider answered: none was asked", true
 	}
 	return "no provider answered: " + strings.Join(parts, ", "), true
+}
+
+// unstutter drops a leading "<Title>: " or "<name>: " from a provider's
+// reason, which Combine prefixes with the name already: "threatfox:
+// ThreatFox: botnet C2" reads "threatfox: botnet C2".
+func unstutter(name, reason string) string {
+	prefixes := []string{name}
+	if d, ok := provider.Lookup(name); ok {
+		prefixes = append(prefixes, d.Title)
+	}
+	for _, p := range prefixes {
+		if len(reason) > len(p)+2 && strings.EqualFold(reason[:len(p)], p) && reason[len(p)] == ':' {
+			return strings.TrimSpace(reason[len(p)+1:])
+		}
+	}
+	return reason
 }

@@ -80,6 +80,7 @@ type Descriptor struct {
 	Key         KeyNeed
 	BaseURL     string        // the real service's base URL
 	Rate        Rate          // default shared request budget (free tier)
+	Budget      Rate          // default daily (or longer) budget beside Rate, e.g. 500/d; zero: none
 	CacheTTL    time.Duration // default result cache lifetime
 	NotFoundTTL time.Duration // default lifetime of a cached not-found
 	Timeout     time.Duration // default per-call timeout

@@ -123,3 +123,31 @@ func (b *Buckets) add(key string, now time.Time) *bucket {
 	b.m[key] = k
 	return k
 }
+
+// Peek returns how many whole tokens key's bucket holds now and how long
+// until it is full again (0 when full), taking nothing. A drained bucket
+// holds none until the drain ends. A zero rate is unlimited: 0 tokens and
+// 0, as nothing is counted. The error is always nil.
+func (b *Buckets) Peek(_ context.Context, key string, rate Rate) (tokens int, full time.Duration, err error) {
+	if rate.IsZero() {
+		return 0, 0, nil
+	}
+	every, burst := interval(rate)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := b.now()
+	k := b.m[key]
+	if k == nil {
+		return rate.Events, 0, nil
+	}
+	tat := k.tat
+	if tat.Before(now) {
+		tat = now
+	}
+	full = tat.Sub(now)
+	if now.Before(k.blocked) {
+		return 0, max(full, k.blocked.Sub(now)), nil
+	}
+	tokens = int((burst - full) / every)
+	return min(max(tokens, 0), rate.Events), full, nil
+}

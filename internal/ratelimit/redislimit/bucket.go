@@ -94,3 +94,25 @@ func (b *Buckets) Drain(ctx context.Context, key string, rate ratelimit.Rate, d 
 	}
 	return errors.Join(errs...)
 }
+
+// Peek returns how many whole tokens key's bucket holds now and how long
+// until it is full again (0 when full), taking nothing (redis_rate with a
+// cost of 0). A drained bucket holds none until the drain ends.
+func (b *Buckets) Peek(ctx context.Context, key string, rate ratelimit.Rate) (tokens int, full time.Duration, err error) {
+	if rate.IsZero() {
+		return 0, 0, nil
+	}
+	left, err := b.rdb.PTTL(ctx, b.prefix+key+":drain").Result()
+	if err != nil {
+		return 0, 0, fmt.Errorf("redis bucket %s: drain: %w", key, err)
+	}
+	res, err := b.lim.AllowN(ctx, b.prefix+key, limit(rate), 0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("redis bucket %s: %w", key, err)
+	}
+	full = max(res.ResetAfter, 0)
+	if left > 0 {
+		return 0, max(full, left), nil
+	}
+	return min(max(res.Remaining, 0), rate.Events), full, nil
+}

@@ -1,0 +1,123 @@
+package lookup
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
+)
+
+// Coverage counts how the providers a verdict considered answered. Every
+// asked provider is in exactly one bucket besides Asked: Answered (which
+// includes NotFound: "no record" is a final answer), NotConfigured,
+// Skipped (not sent: policy, an internal value, a kind it does not serve,
+// a playbook or TLP rule), RateLimited, Failed (errors and timeouts) or
+// Pending (a River job still working, or not cached under cachedOnly).
+type Coverage struct {
+	Asked         int
+	Answered      int
+	NotFound      int
+	NotConfigured int
+	Skipped       int
+	RateLimited   int
+	Failed        int
+	Pending       int
+	// RetryAfter is the soonest a rate-limited or pending provider may
+	// answer (0 when none says).
+	RetryAfter time.Duration
+	// Gaps are the providers without a final answer, each with its status
+	// and why: what a reader must know before trusting the verdict.
+	Gaps []Gap
+}
+
+// Gap is one asked provider that gave no final answer.
+type Gap struct {
+	Provider   string
+	Status     Status
+	Reason     string
+	RetryAfter time.Duration
+}
+
+// Complete reports whether every asked provider that could answer gave a
+// final answer: nothing rate-limited, failed or pending. Providers not
+// configured or skipped will not answer however long one waits, so they do
+// not make a verdict incomplete (they are counted).
+func (c Coverage) Complete() bool { return c.RateLimited+c.Failed+c.Pending == 0 }
+
+// CoverageOf counts results.
+func CoverageOf(results []*Result) Coverage {
+	var c Coverage
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		c.Asked++
+		switch r.Status {
+		case StatusOK:
+			c.Answered++
+			continue
+		case StatusNotFound:
+			c.Answered++
+			c.NotFound++
+			continue
+		case StatusNotConfigured:
+			c.NotConfigured++
+		case StatusSkipped:
+			c.Skipped++
+		case StatusRateLimited:
+			c.RateLimited++
+		case StatusPending:
+			c.Pending++
+		default:
+			c.Failed++
+		}
+		g := Gap{Provider: r.Provider, Status: r.Status, RetryAfter: r.RetryAfter}
+		if r.Err != nil {
+			g.Reason = r.Err.Message
+		}
+		if r.RetryAfter > 0 && (c.RetryAfter == 0 || r.RetryAfter < c.RetryAfter) {
+			c.RetryAfter = r.RetryAfter
+		}
+		c.Gaps = append(c.Gaps, g)
+	}
+	return c
+}
+
+// String is the coverage in a line, as the portal and the CLI show it
+// beside the badge: "6 of 11 answered; 4 rate-limited, retry in 40s; 1 not
+// configured".
+func (c Coverage) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d answered", c.Answered, c.Asked)
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(c.RateLimited, "rate-limited")
+	add(c.Pending, "pending")
+	add(c.Failed, "failed")
+	if len(parts) > 0 && c.RetryAfter > 0 {
+		parts[len(parts)-1] += fmt.Sprintf(", retry in %s", c.RetryAfter.Round(time.Second))
+	}
+	add(c.NotConfigured, "not configured")
+	add(c.Skipped, "skipped")
+	if len(parts) > 0 {
+		b.WriteString("; " + strings.Join(parts, "; "))
+	}
+	return b.String()
+}
+
+// Verdict is a combined verdict with the coverage behind it.
+type Verdict struct {
+	indicator.Verdict
+	Coverage Coverage
+}
+
+// Assess combines results into a verdict (Combine) and counts their
+// coverage. The work is a pass over the results: cheap on cached answers.
+func Assess(results []*Result) Verdict {
+	return Verdict{Verdict: Combine(results), Coverage: CoverageOf(results)}
+}
