@@ -83,6 +83,10 @@ type Descriptor struct {
 	FreeTier    string        // one line for the README: free-tier limits
 	New         func(Config) (Provider, error)
 
+	// Redirects says which redirects the provider's client follows; the
+	// zero value, RedirectNone, follows none.
+	Redirects Redirects
+
 	// Summary is a zero value of the provider's typed summary struct (the
 	// Summary a successful Result carries, e.g. VirusTotalSummary{}).
 	// graph/gen reads its fields to write the provider's GraphQL type.
