@@ -51,9 +51,9 @@ func mixedBatch(n int) []string {
 
 type coverageJSON struct {
 	Asked, Answered, NotFound, NotConfigured, Skipped, RateLimited, Failed, Pending int
-	RetryAfterSeconds                                                             *int
-	Summary                                                                       string
-	Gaps                                                                          []struct{ Provider, Status, Reason string }
+	RetryAfterSeconds                                                               *int
+	Summary                                                                         string
+	Gaps                                                                            []struct{ Provider, Status, Reason string }
 }
 
 type verdictJSON struct {

@@ -2,9 +2,11 @@ package rest
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,8 +67,8 @@ func (k kindRoute) parse(v, field string) (indicator.Indicator, error) {
 }
 
 // envelope is the original's answer (indicator, count, time, results,
-// status, task_id) plus ours: value, verdict, and per source status,
-// cached and error.
+// status, task_id) plus ours: value, verdict with its coverage, context,
+// and per source status, cached, error, verdict and link.
 type envelope struct {
 	Indicator string         `json:"indicator"`
 	Value     string         `json:"value"`
@@ -76,6 +78,7 @@ type envelope struct {
 	Status    string         `json:"status"`
 	TaskID    string         `json:"task_id,omitempty"`
 	Verdict   verdictJSON    `json:"verdict"`
+	Context   contextJSON    `json:"context"`
 }
 
 type sourceResult struct {
@@ -88,6 +91,10 @@ type sourceResult struct {
 	LatencyMs int64           `json:"latency_ms"`
 	Error     *sourceError    `json:"error"`
 	JobID     int64           `json:"job_id,omitempty"` // the River job (with PENDING: ask again)
+	Level     string          `json:"level,omitempty"`  // this provider's verdict (OK only)
+	Score     *int            `json:"score,omitempty"`
+	Reason    string          `json:"reason,omitempty"`
+	Link      string          `json:"link,omitempty"` // the provider's own page about the value
 }
 
 type sourceError struct {
@@ -97,21 +104,109 @@ type sourceError struct {
 }
 
 type verdictJSON struct {
-	Level   string   `json:"level"`
-	Score   int      `json:"score"`
-	Reasons []string `json:"reasons"`
+	Level    string       `json:"level"`
+	Score    int          `json:"score"`
+	Reasons  []string     `json:"reasons"`
+	Complete bool         `json:"complete"`
+	Coverage coverageJSON `json:"coverage"`
+}
+
+type coverageJSON struct {
+	Asked             int       `json:"asked"`
+	Answered          int       `json:"answered"`
+	NotFound          int       `json:"not_found"`
+	NotConfigured     int       `json:"not_configured"`
+	Skipped           int       `json:"skipped"`
+	RateLimited       int       `json:"rate_limited"`
+	Failed            int       `json:"failed"`
+	Pending           int       `json:"pending"`
+	RetryAfterSeconds int64     `json:"retry_after_seconds,omitempty"`
+	Gaps              []gapJSON `json:"gaps"`
+	Summary           string    `json:"summary"`
+}
+
+type gapJSON struct {
+	Provider          string `json:"provider"`
+	Status            string `json:"status"`
+	Reason            string `json:"reason"`
+	RetryAfterSeconds int64  `json:"retry_after_seconds,omitempty"`
+}
+
+// contextJSON is lookup.Context; absent fields are omitted.
+type contextJSON struct {
+	ASN             *sourced[int]       `json:"asn,omitempty"`
+	ASOwner         *sourced[string]    `json:"as_owner,omitempty"`
+	Country         *sourced[string]    `json:"country,omitempty"`
+	Network         *sourced[string]    `json:"network,omitempty"`
+	Registrar       *sourced[string]    `json:"registrar,omitempty"`
+	RegisteredAt    *sourced[time.Time] `json:"registered_at,omitempty"`
+	FirstSeen       *sourced[time.Time] `json:"first_seen,omitempty"`
+	LastSeen        *sourced[time.Time] `json:"last_seen,omitempty"`
+	Tags            []labelJSON         `json:"tags"`
+	MalwareFamilies []labelJSON         `json:"malware_families"`
+}
+
+type sourced[T any] struct {
+	Value  T      `json:"value"`
+	Source string `json:"source"`
+}
+
+type labelJSON struct {
+	Value   string   `json:"value"`
+	Sources []string `json:"sources"`
+}
+
+func sourcedOf[T any](s *lookup.Sourced[T]) *sourced[T] {
+	if s == nil {
+		return nil
+	}
+	return &sourced[T]{Value: s.Value, Source: s.Source}
+}
+
+func labelsOf(ls []lookup.Label) []labelJSON {
+	out := make([]labelJSON, len(ls))
+	for i, l := range ls {
+		out[i] = labelJSON{Value: l.Value, Sources: l.Sources}
+	}
+	return out
+}
+
+func newContextJSON(c lookup.Context) contextJSON {
+	return contextJSON{ASN: sourcedOf(c.ASN), ASOwner: sourcedOf(c.ASOwner), Country: sourcedOf(c.Country), Network: sourcedOf(c.Network),
+		Registrar: sourcedOf(c.Registrar), RegisteredAt: sourcedOf(c.RegisteredAt), FirstSeen: sourcedOf(c.FirstSeen), LastSeen: sourcedOf(c.LastSeen),
+		Tags: labelsOf(c.Tags), MalwareFamilies: labelsOf(c.MalwareFamilies)}
+}
+
+func newVerdictJSON(v lookup.Verdict) verdictJSON {
+	c := v.Coverage
+	out := verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons, Complete: c.Complete(), Coverage: coverageJSON{
+		Asked: c.Asked, Answered: c.Answered, NotFound: c.NotFound, NotConfigured: c.NotConfigured, Skipped: c.Skipped,
+		RateLimited: c.RateLimited, Failed: c.Failed, Pending: c.Pending, RetryAfterSeconds: lookup.RetryAfterSeconds(c.RetryAfter),
+		Gaps: make([]gapJSON, len(c.Gaps)), Summary: c.String()}}
+	for i, g := range c.Gaps {
+		out.Coverage.Gaps[i] = gapJSON{Provider: g.Provider, Status: string(g.Status), Reason: g.Reason, RetryAfterSeconds: lookup.RetryAfterSeconds(g.RetryAfter)}
+	}
+	if out.Reasons == nil {
+		out.Reasons = []string{}
+	}
+	return out
+}
+
+// lookupOpts are the per-request lookup switches of the GET paths.
+type lookupOpts struct {
+	providers  []string
+	cachedOnly bool
 }
 
 // lookup asks the providers (all serving the kind when none are named)
 // through the engine and builds the envelope.
-func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller lookup.Caller) *envelope {
+func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller}).All(ctx, providers)
-	v := lookup.Combine(rs)
+	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly}).All(ctx, o.providers)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
-		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
+		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(rs)), Context: newContextJSON(lookup.ContextOf(rs))}
 	for i, r := range rs {
-		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID}
+		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID, Link: r.Link}
 		if len(s.Results) == 0 {
 			s.Results = json.RawMessage("null")
 		}
@@ -122,10 +217,11 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 		if r.Err != nil {
 			s.Error = &sourceError{Code: string(r.Err.Code), Message: r.Err.Message, RetryAfterSeconds: lookup.RetryAfterSeconds(r.RetryAfter)}
 		}
+		if r.Status == lookup.StatusOK {
+			score := r.Verdict.Score
+			s.Level, s.Score, s.Reason = r.Verdict.Level.String(), &score, r.Verdict.Reason
+		}
 		env.Results[i] = s
-	}
-	if env.Verdict.Reasons == nil {
-		env.Verdict.Reasons = []string{}
 	}
 	env.Time = fmt.Sprintf("%.2f", a.cfg.Now().Sub(start).Seconds())
 	return env
@@ -160,13 +256,23 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
-		in, err := readInput(r, "providers")
+		in, err := readInput(r, "providers", "cached_only", "format")
 		if err != nil {
 			return err
 		}
-		providers, err := in.list("providers", maxProviders)
+		var o lookupOpts
+		if o.providers, err = in.list("providers", maxProviders); err != nil {
+			return err
+		}
+		if o.cachedOnly, err = in.boolean("cached_only", false); err != nil {
+			return err
+		}
+		format, err := in.str("format")
 		if err != nil {
 			return err
+		}
+		if format != "" && format != "json" && format != "csv" {
+			return errcode.Field("format", "format must be json or csv")
 		}
 		ind, err := k.parse(raw, k.param)
 		if err != nil {
@@ -175,7 +281,12 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
 			(*read)["kind"], (*read)["value"] = k.path, ind.Value
 		}
-		writeJSON(w, http.StatusOK, a.lookup(r.Context(), ind, providers, caller(r)))
+		env := a.lookup(r.Context(), ind, o, caller(r))
+		if format == "csv" {
+			writeEnvelopeCSV(w, env)
+			return nil
+		}
+		writeJSON(w, http.StatusOK, env)
 		return nil
 	}
 }
@@ -240,7 +351,7 @@ func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 			func(ctx context.Context, id string) (json.RawMessage, error) {
 				ctx, req := accounting.NewRequest(ctx)
 				start := a.cfg.Now()
-				env := a.lookup(ctx, ind, providers, c)
+				env := a.lookup(ctx, ind, lookupOpts{providers: providers}, c)
 				env.TaskID = id
 				if a.cfg.Usage != nil { // the submitting request's audit record, with the task's answers
 					rec := accounting.Record{Username: c.Username, API: "indicator", Endpoint: c.Endpoint, Parameters: params,
@@ -256,4 +367,45 @@ func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 		writeJSON(w, http.StatusOK, taskJSON{TaskID: t.ID.String(), TaskStatus: string(t.Status)})
 		return nil
 	}
+}
+
+// csvHeader is the CSV export's header: one row per provider.
+var csvHeader = []string{"value", "kind", "verdict", "verdict_score", "complete", "coverage", "provider", "status", "level", "score", "reason", "link", "cached", "fetched_at", "error"}
+
+// writeEnvelopeCSV writes env as CSV, one row per provider, each with the
+// combined verdict beside it; cells a spreadsheet would run as a formula
+// are quoted with a leading apostrophe.
+func writeEnvelopeCSV(w http.ResponseWriter, env *envelope) {
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write(csvHeader)
+	for _, s := range env.Results {
+		score, fetched, msg := "", "", ""
+		if s.Score != nil {
+			score = strconv.Itoa(*s.Score)
+		}
+		if s.FetchedAt != nil {
+			fetched = s.FetchedAt.Format(time.RFC3339)
+		}
+		if s.Error != nil {
+			msg = s.Error.Message
+		}
+		row := []string{env.Value, env.Indicator, env.Verdict.Level, strconv.Itoa(env.Verdict.Score), strconv.FormatBool(env.Verdict.Complete),
+			env.Verdict.Coverage.Summary, s.Source, s.Status, s.Level, score, s.Reason, s.Link, strconv.FormatBool(s.Cached), fetched, msg}
+		for i, c := range row {
+			row[i] = csvSafe(c)
+		}
+		cw.Write(row)
+	}
+	cw.Flush()
+}
+
+// csvSafe defuses a cell a spreadsheet would evaluate (=, +, -, @, tab, CR).
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
