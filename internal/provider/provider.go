@@ -81,7 +81,11 @@ type Descriptor struct {
 	NotFoundTTL time.Duration // default lifetime of a cached not-found
 	Timeout     time.Duration // default per-call timeout
 	FreeTier    string        // one line for the README: free-tier limits
-	New         func(Config) (Provider, error)
+	// Terms states, with its source, what the free tier's terms of use allow
+	// (e.g. VirusTotal's public API is not for business workflows); empty
+	// when no source here states them.
+	Terms string
+	New   func(Config) (Provider, error)
 
 	// Summary is a zero value of the provider's typed summary struct (the
 	// Summary a successful Result carries, e.g. VirusTotalSummary{}).
