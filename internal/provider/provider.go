@@ -16,7 +16,10 @@
 //     lifetimes, Summary (a zero <Type>Summary{}), Tags (the portal's
 //     presets, e.g. "reputation" or "context"), a one-sentence Description
 //     and the VerdictRules as text (docs/providers.md is generated from
-//     them by `gadget docs providers`).
+//     them by `gadget docs providers`); Link, the provider's own page about
+//     a value, where it has one. When the summary says who holds the value
+//     or when it was seen (ASN, country, registrar, first/last seen, tags,
+//     malware families), the summary implements Contexter.
 //   - internal/provider/testdata/<name>/*.json: real responses, scrubbed,
 //     and fake.json, the fake intel server's routes and answers for it
 //     (see internal/fakeintel): the documentation it follows, where the key
@@ -96,6 +99,10 @@ type Descriptor struct {
 	// VerdictRules state, one line a rule and first match first, how the
 	// provider's answer becomes its verdict; docs/providers.md lists them.
 	VerdictRules []string
+	// Link, when set, returns the provider's own page about a value (e.g.
+	// https://www.virustotal.com/gui/ip-address/8.8.8.8): the pivot every
+	// result shows as its link. Read it with LinkOf.
+	Link LinkFunc
 }
 
 // Serves reports whether the provider can look up kind k.
