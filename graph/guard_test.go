@@ -170,16 +170,21 @@ func cpuTime(t testing.TB) time.Duration {
 // process's CPU time, measured around the request; not parallel, so it
 // runs alone in this package).
 func TestAnonymousDuplicateFieldsAreCheap(t *testing.T) {
+	h := NewHandler(&Resolver{}, Options{})
 	for _, q := range []string{
 		"{ status { " + repeat("version", 116_000) + " } }",
 		"{ status { " + repeat("version", 5000) + " } }",
 	} {
+		body, _ := json.Marshal(map[string]string{"query": q})
+		req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
 		start := cpuTime(t)
-		code, got := postAs(t, nil, q)
+		h.ServeHTTP(rec, req)
 		used := cpuTime(t) - start
-		t.Logf("%d KB: %d %s, %v CPU", len(q)/1024, code, firstCode(got), used)
-		if code < 400 || code >= 500 {
-			t.Errorf("status %d, want 4xx", code)
+		t.Logf("%d KB: %d, %v CPU", len(q)/1024, rec.Code, used)
+		if rec.Code < 400 || rec.Code >= 500 {
+			t.Errorf("status %d, want 4xx", rec.Code)
 		}
 		if used > 50*time.Millisecond {
 			t.Errorf("cost %v of CPU, want < 50ms", used)
