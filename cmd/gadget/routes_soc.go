@@ -25,7 +25,9 @@ func (a *app) analyzers() []soc.Analyzer {
 			Description: d.Title + " through Inspector Gadget (cache, quotas, policy): " + d.Description,
 			Providers:   []string{d.Name}, Kinds: slices.Clone(d.Kinds)})
 	}
-	slices.SortFunc(all, func(x, y indicator.Kind) int { return slices.Index(indicator.Kinds, x) - slices.Index(indicator.Kinds, y) })
+	slices.SortFunc(all, func(x, y indicator.Kind) int {
+		return slices.Index(indicator.Kinds, x) - slices.Index(indicator.Kinds, y)
+	})
 	out := []soc.Analyzer{{ID: "gadget_all", Name: "InspectorGadget_All",
 		Description: "Every provider Inspector Gadget has, combined into one verdict (cache first; slow providers reported pending)",
 		Kinds:       all}}
