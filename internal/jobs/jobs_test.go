@@ -72,7 +72,7 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Usage: st, Queues: queues,
+	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Store: st.JobQueue(st.Pool()), Queues: queues,
 		JobTimeout: 4 * time.Second, RescueAfter: 5 * time.Second, MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -333,7 +333,7 @@ func TestLostCallRecordedOnACacheHit(t *testing.T) {
 	if up := r.fetcher.Fetch(ctx, enrich.Call{Provider: "rdap", Indicator: ind}, enrich.FetchOptions{}); up.Result.Status != lookup.StatusOK { // fills the cache
 		t.Fatalf("upstream = %+v", up.Result)
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Usage: r.store, Queues: map[string]int{"rdap": 1}})
+	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: r.store.JobQueue(r.pool), Queues: map[string]int{"rdap": 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
