@@ -15,9 +15,10 @@
 //	      otherwise enrich.Fetcher.Fetch: quota (a spent budget snoozes the
 //	      job), the upstream call, the cache write
 //	      then one transaction (pgx.BeginFunc) writes the ledger rows of
-//	      the calls made, clears the call marks, sends a Notice with
-//	      pg_notify (Store.RecordAttempt) and completes the job
-//	      (river.JobCompleteTx); the NOTIFY is delivered at COMMIT
+//	      the calls made, clears the call marks (Store.RecordAttempt) and
+//	      completes the job (river.JobCompleteTx)
+//	      once committed, a Notice with the answer goes to this process's
+//	      waiters at once, and to every process through NOTIFY (notifier)
 //	  → Dispatcher (one LISTEN connection per process) hands the Notice to
 //	    the waiters; a waiter whose deadline comes first answers PENDING
 //	    with the job id, and asks again later from the cache.

@@ -66,6 +66,7 @@ type Runtime struct {
 	Client   *river.Client[pgx.Tx]
 	Executor *Executor
 	disp     *Dispatcher
+	notices  *notifier
 	cancel   context.CancelFunc
 	done     chan struct{}
 	working  bool
@@ -101,7 +102,8 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, store: c.Store, counts: c.Counts, channel: channel, timeout: c.JobTimeout,
+	notices := &notifier{store: c.Store, channel: channel, log: c.Logger}
+	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, store: c.Store, counts: c.Counts, notices: notices, timeout: c.JobTimeout,
 		log: c.Logger, now: c.Now}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
@@ -136,7 +138,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 			}
 		}
 	}
-	return &Runtime{Client: client, disp: disp, working: len(c.Queues) > 0,
+	return &Runtime{Client: client, disp: disp, notices: notices, working: len(c.Queues) > 0,
 		Executor: &Executor{client: client, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now}}, nil
 }
 
@@ -164,8 +166,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop lets running jobs finish (until ctx ends, then cancels them) and
-// stops the dispatcher.
+// Stop lets running jobs finish (until ctx ends, then cancels them), sends
+// their notices and stops the dispatcher.
 func (r *Runtime) Stop(ctx context.Context) error {
 	var err error
 	if r.working {
@@ -173,6 +175,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			err = r.Client.StopAndCancel(context.Background())
 		}
+		r.notices.wait() // the last jobs' notices go out before the pool closes
 	}
 	if r.cancel != nil {
 		r.cancel()

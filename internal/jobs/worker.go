@@ -28,11 +28,11 @@ type Store interface {
 	MarkCall(ctx context.Context, jobID int64) (mark int64, lost int, err error)
 	UnmarkCall(ctx context.Context, mark int64) error
 	CallMarks(ctx context.Context, jobID int64) (int, error)
-	// RecordAttempt writes the ledger rows of an attempt's calls, clears
-	// the job's marks and notifies its waiters, in tx.
-	RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call, channel, notice string) error
-	// Notify sends a notice outside a transaction.
-	Notify(ctx context.Context, channel, notice string) error
+	// RecordAttempt writes the ledger rows of an attempt's calls and
+	// clears the job's marks, in tx.
+	RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call) error
+	// Notify sends notices on channel.
+	Notify(ctx context.Context, channel string, notices []string) error
 }
 
 // Counters adds up the calls a worker recorded into the daily counters,
@@ -52,7 +52,7 @@ type Worker struct {
 	fetcher *enrich.Fetcher
 	store   Store
 	counts  Counters
-	channel string
+	notices *notifier
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
@@ -125,7 +125,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 			}
 		}
 		if out.Wait > 0 { // free the worker slot until the budget has a token
-			w.notify(ctx, Notice{JobID: job.ID, RetryAt: w.now().Add(out.Wait), Key: key}, out.Result)
+			w.notify(Notice{JobID: job.ID, RetryAt: w.now().Add(out.Wait), Key: key}, out.Result)
 			return river.JobSnooze(out.Wait)
 		}
 		return fmt.Errorf("%s: %s", a.Provider, errMessage(out.Result))
@@ -223,10 +223,10 @@ func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], 
 }
 
 // record runs one transaction: the attempt's ledger rows (and those of
-// killed earlier attempts), clearing the call marks, the notice to the
-// waiters, then also, when given, then (River's completing update). Once
-// committed, the notice goes to this process's waiters at once and the
-// calls to the daily counters.
+// killed earlier attempts), clearing the call marks, then, when given,
+// then (River's completing update). Once it has committed, the notice
+// goes to this process's waiters at once and to the other processes
+// through the notifier, and the calls to the daily counters.
 func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result,
 	then func(context.Context, pgx.Tx) error) error {
 	sent, payload, err := w.payload(n, r)
@@ -237,7 +237,7 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		if err := w.store.RecordAttempt(ctx, tx, job.ID, rows, w.channel, payload); err != nil {
+		if err := w.store.RecordAttempt(ctx, tx, job.ID, rows); err != nil {
 			return err
 		}
 		if then != nil {
@@ -251,6 +251,7 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 	if w.local != nil {
 		w.local(sent)
 	}
+	w.notices.send(payload)
 	if w.counts != nil && len(rows) > 0 {
 		w.counts.Count(ctx, rows)
 	}
@@ -273,14 +274,15 @@ func (w *Worker) payload(n Notice, r *lookup.Result) (*Notice, string, error) {
 }
 
 // notify tells the waiters about an attempt that ends without a
-// transaction of its own (a snooze for a spent budget); a lost notice only
-// costs them a wait until their one-second re-read.
-func (w *Worker) notify(ctx context.Context, n Notice, r *lookup.Result) {
-	_, payload, err := w.payload(n, r)
-	if err == nil {
-		err = w.store.Notify(ctx, w.channel, payload)
-	}
+// transaction of its own (a snooze for a spent budget).
+func (w *Worker) notify(n Notice, r *lookup.Result) {
+	sent, payload, err := w.payload(n, r)
 	if err != nil {
-		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
+		w.log.Warn("job notice not encoded", "job_id", n.JobID, "err", err)
+		return
 	}
+	if w.local != nil {
+		w.local(sent)
+	}
+	w.notices.send(payload)
 }

@@ -59,22 +59,20 @@ func (q *JobQueue) CallMarks(ctx context.Context, jobID int64) (int, error) {
 	return n, err
 }
 
-// RecordAttempt writes, in tx, an attempt's ledger rows, clears the job's
-// call marks and notifies the waiters on channel (delivered when tx
-// commits), in one round trip.
-func (q *JobQueue) RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call, channel, notice string) error {
+// RecordAttempt writes, in tx, an attempt's ledger rows and clears the
+// job's call marks, in one round trip.
+func (q *JobQueue) RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call) error {
 	b := &pgx.Batch{}
 	for _, st := range q.s.callInserts(calls, jobID) {
 		b.Queue(st.query, st.args...)
 	}
 	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, jobID)
-	b.Queue(`SELECT pg_notify($1, $2)`, channel, notice)
 	return tx.SendBatch(ctx, b).Close()
 }
 
-// Notify sends a notice outside any attempt's transaction.
-func (q *JobQueue) Notify(ctx context.Context, channel, notice string) error {
-	_, err := q.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, channel, notice)
+// Notify sends notices on channel, in order, in one statement.
+func (q *JobQueue) Notify(ctx context.Context, channel string, notices []string) error {
+	_, err := q.pool.Exec(ctx, `SELECT pg_notify($1, n) FROM unnest($2::text[]) WITH ORDINALITY AS t(n, i) ORDER BY i`, channel, notices)
 	return err
 }
 
