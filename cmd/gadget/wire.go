@@ -94,7 +94,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge})
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge, Keys: a.store})
 	if err != nil {
 		return nil, err
 	}
