@@ -253,7 +253,7 @@ func (a *app) httpHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes()} {
+	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes(), a.socRoutes()} {
 		for pattern, h := range part {
 			if _, dup := extra[pattern]; dup {
 				return nil, fmt.Errorf("route %q registered twice", pattern)
