@@ -13,6 +13,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/playbook"
+	"github.com/inspector-gadget/gadget/ent/policyentry"
+	"github.com/inspector-gadget/gadget/ent/policylist"
+	"github.com/inspector-gadget/gadget/ent/sighting"
+	"github.com/inspector-gadget/gadget/ent/sightingsummary"
+	"github.com/inspector-gadget/gadget/ent/sightinguser"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
@@ -78,12 +84,18 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			jobcall.Table:      jobcall.ValidColumn,
-			task.Table:         task.ValidColumn,
-			upstreamcall.Table: upstreamcall.ValidColumn,
-			usagecounter.Table: usagecounter.ValidColumn,
-			usagelog.Table:     usagelog.ValidColumn,
-			user.Table:         user.ValidColumn,
+			jobcall.Table:         jobcall.ValidColumn,
+			playbook.Table:        playbook.ValidColumn,
+			policyentry.Table:     policyentry.ValidColumn,
+			policylist.Table:      policylist.ValidColumn,
+			sighting.Table:        sighting.ValidColumn,
+			sightingsummary.Table: sightingsummary.ValidColumn,
+			sightinguser.Table:    sightinguser.ValidColumn,
+			task.Table:            task.ValidColumn,
+			upstreamcall.Table:    upstreamcall.ValidColumn,
+			usagecounter.Table:    usagecounter.ValidColumn,
+			usagelog.Table:        usagelog.ValidColumn,
+			user.Table:            user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)
