@@ -22,7 +22,9 @@ type Base struct {
 	client *http.Client
 }
 
-// NewBase applies defaults to cfg and builds the provider's HTTP client.
+// NewBase applies defaults to cfg and builds the provider's HTTP client. The
+// client follows redirects only as d.Redirects allows (none by default) and
+// never sends Referer or a key header to another host; see Redirects.
 func NewBase(d Descriptor, cfg Config) Base {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = d.BaseURL
@@ -44,7 +46,8 @@ func NewBase(d Descriptor, cfg Config) Base {
 	if tr == nil {
 		tr = http.DefaultTransport
 	}
-	return Base{desc: d, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: tr}}
+	rp := redirectPolicy{mode: d.Redirects, origin: baseOrigin(cfg.BaseURL), resolver: net.DefaultResolver}
+	return Base{desc: d, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: tr, CheckRedirect: rp.check}}
 }
 
 // Descriptor returns the provider's descriptor.
@@ -119,10 +122,19 @@ func (b *Base) NewRequest(ctx context.Context, method, rawURL string, body io.Re
 func (b *Base) Do(req *http.Request) (*Response, error) {
 	ctx := req.Context()
 	res, err := b.client.Do(req)
+	if errors.Is(err, errRedirectRefused) {
+		return nil, b.redirectError(res, err)
+	}
 	if err != nil {
 		return nil, b.transportError(ctx, err)
 	}
 	defer res.Body.Close()
+	if isRedirect(res) {
+		// RedirectNone: the 3xx is returned unfollowed; neither its body nor
+		// its Location reaches the caller.
+		return nil, &Error{Provider: b.desc.Name, Kind: ErrUpstream, StatusCode: res.StatusCode,
+			Message: fmt.Sprintf("redirect (%d) not followed", res.StatusCode)}
+	}
 	body, err := io.ReadAll(io.LimitReader(res.Body, b.cfg.MaxBodyBytes+1))
 	if err != nil {
 		return nil, b.transportError(ctx, err)

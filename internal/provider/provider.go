@@ -16,7 +16,10 @@
 //     lifetimes, Summary (a zero <Type>Summary{}), Tags (the portal's
 //     presets, e.g. "reputation" or "context"), a one-sentence Description
 //     and the VerdictRules as text (docs/providers.md is generated from
-//     them by `gadget docs providers`).
+//     them by `gadget docs providers`); Link, the provider's own page about
+//     a value, where it has one. When the summary says who holds the value
+//     or when it was seen (ASN, country, registrar, first/last seen, tags,
+//     malware families), the summary implements Contexter.
 //   - internal/provider/testdata/<name>/*.json: real responses, scrubbed,
 //     and fake.json, the fake intel server's routes and answers for it
 //     (see internal/fakeintel): the documentation it follows, where the key
@@ -71,8 +74,19 @@ func (k KeyNeed) String() string {
 
 // Descriptor describes a provider. It is stateless and registered in init().
 type Descriptor struct {
-	Name        string           // lower-case, e.g. "virustotal"
-	Title       string           // human name, e.g. "VirusTotal"
+	Name  string // lower-case, e.g. "virustotal"
+	Title string // human name, e.g. "VirusTotal"
+	// Source is the source name the original service used in its REST
+	// envelope ("VirusTotal", "AlienVaultOTX", "URLHaus"); the REST layer
+	// answers with it as "source", beside "provider": Name, so playbooks
+	// written against the original keep matching. Providers the original
+	// did not have use their brand name in the same style.
+	Source string
+	// Disabled makes the provider off unless GADGET_<P>_ENABLED=true: for
+	// keyless services that often fail upstream (the original's Robtex,
+	// ThreatMiner), so a default installation does not report their
+	// outages on every lookup.
+	Disabled    bool
 	Kinds       []indicator.Kind // kinds it can look up
 	Key         KeyNeed
 	BaseURL     string        // the real service's base URL
@@ -82,6 +96,10 @@ type Descriptor struct {
 	Timeout     time.Duration // default per-call timeout
 	FreeTier    string        // one line for the README: free-tier limits
 	New         func(Config) (Provider, error)
+
+	// Redirects says which redirects the provider's client follows; the
+	// zero value, RedirectNone, follows none.
+	Redirects Redirects
 
 	// Summary is a zero value of the provider's typed summary struct (the
 	// Summary a successful Result carries, e.g. VirusTotalSummary{}).
@@ -100,6 +118,10 @@ type Descriptor struct {
 	// sent to the provider (GADGET_<P>_MAX_TLP overrides it). Zero means
 	// DefaultMaxTLP; a provider that sees less, or more, sets its own.
 	MaxTLP indicator.TLP
+	// Link, when set, returns the provider's own page about a value (e.g.
+	// https://www.virustotal.com/gui/ip-address/8.8.8.8): the pivot every
+	// result shows as its link. Read it with LinkOf.
+	Link LinkFunc
 }
 
 // DefaultMaxTLP is the maximum TLP of a provider whose descriptor names
@@ -200,7 +222,7 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Source == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
 	}
 	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue

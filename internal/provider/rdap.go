@@ -23,6 +23,7 @@ func init() {
 	d := Descriptor{
 		Name:    "rdap",
 		Title:   "RDAP",
+		Source:  "RDAP",
 		Kinds:   []indicator.Kind{indicator.IPv4, indicator.IPv6, indicator.Domain},
 		Key:     KeyNone,
 		BaseURL: "https://rdap.org",
@@ -32,6 +33,8 @@ func init() {
 		CacheTTL:    24 * time.Hour, // registration data changes rarely
 		NotFoundTTL: time.Hour,      // an unregistered domain may be registered soon
 		Timeout:     10 * time.Second,
+		// rdap.org answers with a redirect to the authoritative registry.
+		Redirects:   RedirectPublicHTTPS,
 		FreeTier:    "keyless; rdap.org and the registries it redirects to throttle per IP and are meant for low volume, default budget 10/m",
 		Summary:     RDAPSummary{},
 		Tags:        []string{"context"},
@@ -50,9 +53,8 @@ func init() {
 
 // rdap looks up IP networks and domains through the rdap.org bootstrap
 // redirector. The http.Client follows its redirect to the authoritative
-// server and forwards the Accept and User-Agent headers (Go forwards all
-// headers on redirects and drops only credentials across hosts; RDAP sends
-// none).
+// server (https and public only, see RedirectPublicHTTPS) with the Accept
+// and User-Agent headers and nothing else.
 type rdap struct {
 	Base
 	now func() time.Time // the clock for a domain's age; time.Now outside tests

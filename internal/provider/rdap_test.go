@@ -200,12 +200,16 @@ func TestRDAPDomainAge(t *testing.T) {
 }
 
 // rdap.org redirects to the authoritative server; the lookup follows the
-// redirect with the Accept and User-Agent headers intact, on the same host
-// and across hosts.
+// redirect with the Accept and User-Agent headers intact (and nothing
+// else), on the same host and across hosts to a public https registry
+// (served offline by hostRouter).
 func TestRDAPFollowsRedirects(t *testing.T) {
 	t.Parallel()
 	body := readRDAPFixture(t, "ip_ok.json")
-	type seen struct{ path, accept, ua string }
+	type seen struct {
+		path, accept, ua string
+		n                int
+	}
 	var (
 		mu   sync.Mutex
 		reqs []seen
@@ -213,14 +217,13 @@ func TestRDAPFollowsRedirects(t *testing.T) {
 	record := func(r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		reqs = append(reqs, seen{r.URL.Path, r.Header.Get("Accept"), r.Header.Get("User-Agent")})
+		reqs = append(reqs, seen{r.URL.Path, r.Header.Get("Accept"), r.Header.Get("User-Agent"), len(r.Header)})
 	}
-	registry := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	registry := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		record(r)
 		w.Header().Set("Content-Type", "application/rdap+json")
 		_, _ = w.Write(body)
-	}))
-	defer registry.Close()
+	})
 	bootstrap := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		record(r)
 		switch {
@@ -229,14 +232,15 @@ func TestRDAPFollowsRedirects(t *testing.T) {
 			http.Redirect(w, r, "/registry/ip/8.8.8.8", http.StatusFound)
 		case r.URL.Path == "/registry/ip/8.8.8.8":
 			// another host (the RIR)
-			http.Redirect(w, r, registry.URL+"/rdap/ip/8.8.8.8", http.StatusFound)
+			http.Redirect(w, r, "https://203.0.113.40/rdap/ip/8.8.8.8", http.StatusFound)
 		default:
 			http.NotFound(w, r)
 		}
 	}))
 	defer bootstrap.Close()
 
-	p := newRDAP(t, bootstrap.URL+"/base")
+	p := newProvider(t, "rdap", provider.Config{BaseURL: bootstrap.URL + "/base", Timeout: 5 * time.Second,
+		Transport: hostRouter{"203.0.113.40": registry}})
 	res, err := p.Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"})
 	if err != nil {
 		t.Fatalf("Lookup = %v", err)
@@ -263,6 +267,9 @@ func TestRDAPFollowsRedirects(t *testing.T) {
 		if q.ua == "" || strings.HasPrefix(q.ua, "Go-http-client") {
 			t.Errorf("hop %d (%s) User-Agent = %q, want the identifying one", i, q.path, q.ua)
 		}
+	}
+	if reqs[2].n != 2 { // the recorder sees the headers the client set: Accept, User-Agent
+		t.Errorf("cross-host hop carries %d headers, want Accept and User-Agent only", reqs[2].n)
 	}
 }
 

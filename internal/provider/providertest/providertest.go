@@ -10,10 +10,12 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -289,6 +291,10 @@ func (r *runner) fixture(t *testing.T, fx Fixture) {
 			t.Fatalf("Lookup(%s) error = %v, want a result (served %s, HTTP %d)", fx.Indicator, r.redact(err.Error()), fileName(fx.File), status)
 		}
 		r.checkResult(t, res, body, status)
+		r.checkLink(t, fx.Indicator)
+		if res != nil {
+			r.checkContext(t, res)
+		}
 		if fx.Check != nil && res != nil {
 			fx.Check(t, res)
 		}
@@ -470,6 +476,55 @@ func (r *runner) checkResult(t *testing.T, res *provider.Result, body []byte, st
 	}
 	if r.s.APIKey != "" && strings.Contains(v.Reason, r.s.APIKey) {
 		t.Errorf("Verdict.Reason contains the API key: %q", v.Reason)
+	}
+}
+
+// checkLink checks the descriptor's link for ind, if any: an absolute
+// https URL of the provider's site, without the API key.
+func (r *runner) checkLink(t *testing.T, ind indicator.Indicator) {
+	t.Helper()
+	link := r.desc.LinkOf(ind)
+	if link == "" {
+		return
+	}
+	if u, err := url.Parse(link); err != nil || u.Scheme != "https" || u.Host == "" {
+		t.Errorf("Link(%s) = %q, want an absolute https URL", ind, link)
+	}
+	if r.s.APIKey != "" && strings.Contains(link, r.s.APIKey) {
+		t.Errorf("Link(%s) contains the API key", ind)
+	}
+}
+
+// checkContext checks the summary's context, if it has one: well-formed
+// fields, no empty labels, no API key.
+func (r *runner) checkContext(t *testing.T, res *provider.Result) {
+	t.Helper()
+	cx, ok := res.Summary.(provider.Contexter)
+	if !ok {
+		return
+	}
+	c := cx.Context()
+	if c.Country != "" && (len(c.Country) != 2 || strings.ToUpper(c.Country) != c.Country) {
+		t.Errorf("Context().Country = %q, want an upper-case ISO 3166-1 alpha-2 code", c.Country)
+	}
+	if c.Network != "" {
+		if _, err := netip.ParsePrefix(c.Network); err != nil {
+			t.Errorf("Context().Network = %q, want a CIDR: %v", c.Network, err)
+		}
+	}
+	if c.ASN < 0 {
+		t.Errorf("Context().ASN = %d", c.ASN)
+	}
+	if !c.FirstSeen.IsZero() && !c.LastSeen.IsZero() && c.LastSeen.Before(c.FirstSeen) {
+		t.Errorf("Context() LastSeen %s before FirstSeen %s", c.LastSeen, c.FirstSeen)
+	}
+	for _, l := range append(slices.Clone(c.Tags), c.MalwareFamilies...) {
+		if strings.TrimSpace(l) == "" {
+			t.Errorf("Context() has an empty tag or family: %q", append(c.Tags, c.MalwareFamilies...))
+		}
+	}
+	if r.s.APIKey != "" && strings.Contains(fmt.Sprint(c), r.s.APIKey) {
+		t.Error("Context() contains the API key")
 	}
 }
 
