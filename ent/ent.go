@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
 	"github.com/inspector-gadget/gadget/ent/policyentry"
@@ -19,6 +20,7 @@ import (
 	"github.com/inspector-gadget/gadget/ent/sighting"
 	"github.com/inspector-gadget/gadget/ent/sightingsummary"
 	"github.com/inspector-gadget/gadget/ent/sightinguser"
+	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
@@ -84,6 +86,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:          apikey.ValidColumn,
 			jobcall.Table:         jobcall.ValidColumn,
 			playbook.Table:        playbook.ValidColumn,
 			policyentry.Table:     policyentry.ValidColumn,
@@ -91,6 +94,7 @@ func checkColumn(t, c string) error {
 			sighting.Table:        sighting.ValidColumn,
 			sightingsummary.Table: sightingsummary.ValidColumn,
 			sightinguser.Table:    sightinguser.ValidColumn,
+			stixobject.Table:      stixobject.ValidColumn,
 			task.Table:            task.ValidColumn,
 			upstreamcall.Table:    upstreamcall.ValidColumn,
 			usagecounter.Table:    usagecounter.ValidColumn,

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
 	// Playbook is the client for interacting with the Playbook builders.
@@ -28,6 +30,8 @@ type Tx struct {
 	SightingSummary *SightingSummaryClient
 	// SightingUser is the client for interacting with the SightingUser builders.
 	SightingUser *SightingUserClient
+	// StixObject is the client for interacting with the StixObject builders.
+	StixObject *StixObjectClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// UpstreamCall is the client for interacting with the UpstreamCall builders.
@@ -169,6 +173,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.JobCall = NewJobCallClient(tx.config)
 	tx.Playbook = NewPlaybookClient(tx.config)
 	tx.PolicyEntry = NewPolicyEntryClient(tx.config)
@@ -176,6 +181,7 @@ func (tx *Tx) init() {
 	tx.Sighting = NewSightingClient(tx.config)
 	tx.SightingSummary = NewSightingSummaryClient(tx.config)
 	tx.SightingUser = NewSightingUserClient(tx.config)
+	tx.StixObject = NewStixObjectClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.UpstreamCall = NewUpstreamCallClient(tx.config)
 	tx.UsageCounter = NewUsageCounterClient(tx.config)
@@ -190,7 +196,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: JobCall.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.
