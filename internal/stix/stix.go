@@ -90,7 +90,7 @@ func Marking(tlp string) Object {
 func Identity(tlp string) Object {
 	return Object{"type": "identity", "spec_version": "2.1", "id": IdentityID, "created": ts(identityCreated), "modified": ts(identityCreated),
 		"name": "Inspector Gadget", "identity_class": "system",
-		"description": "Threat-intelligence enrichment service: cached, policy-checked lookups combined into one verdict",
+		"description":         "Threat-intelligence enrichment service: cached, policy-checked lookups combined into one verdict",
 		"object_marking_refs": []string{tlpIDs[tlp]}}
 }
 
@@ -202,8 +202,8 @@ func Indicator(in Input) Object {
 		"indicator_types": []string{indicatorTypes[v.Level]},
 		"pattern":         Pattern(in.Indicator), "pattern_type": "stix", "pattern_version": "2.1",
 		"valid_from": ts(validFrom), "valid_until": ts(validUntil),
-		"confidence": max(0, min(100, v.Score)),
-		"labels":     []string{"inspector-gadget", strings.ToLower(v.Level.String())},
+		"confidence":          max(0, min(100, v.Score)),
+		"labels":              []string{"inspector-gadget", strings.ToLower(v.Level.String())},
 		"object_marking_refs": []string{tlpIDs[tlp]},
 	}
 	var refs []map[string]string
