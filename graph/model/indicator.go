@@ -117,7 +117,7 @@ func (b *Base) Verdict(ctx context.Context, providers []string, maxAge *int64) (
 		}
 		age = time.Duration(*maxAge) * time.Second
 	}
-	return NewVerdict(lookup.Assess(b.Lookup.AllWithin(ctx, providers, age))), nil
+	return NewVerdict(lookup.Assess(b.Lookup, b.Lookup.AllWithin(ctx, providers, age))), nil
 }
 
 // reasonNone is why an indicator without a lookup has no verdict.

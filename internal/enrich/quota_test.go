@@ -39,7 +39,8 @@ func TestBatchDoesNotWaitForSpentBudget(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			ind := mustParse(t, fmt.Sprintf("198.51.100.%d", i+1))
-			verdicts[i] = lookup.Assess(e.Begin(ind, lookup.Options{Batch: batch}).All(context.Background(), nil))
+			lk := e.Begin(ind, lookup.Options{Batch: batch})
+			verdicts[i] = lookup.Assess(lk, lk.All(context.Background(), nil))
 		}()
 	}
 	wg.Wait()
@@ -169,7 +170,7 @@ func TestCachedOnlyAndMaxAge(t *testing.T) {
 	if a.calls.Load() != 1 || b.calls.Load() != 0 {
 		t.Fatalf("cachedOnly called upstream: a %d, b %d", a.calls.Load(), b.calls.Load())
 	}
-	v := lookup.Assess(rs)
+	v := lookup.Assess(nil, rs)
 	if v.Coverage.Answered != 1 || v.Coverage.Pending != 1 || v.Coverage.Complete() || rs[0].Cached != true {
 		t.Errorf("cachedOnly coverage %+v (a cached %v): want 1 answered (cached), 1 pending, incomplete", v.Coverage, rs[0].Cached)
 	}

@@ -116,8 +116,9 @@ type Verdict struct {
 	Coverage Coverage
 }
 
-// Assess combines results into a verdict (Combine) and counts their
-// coverage. The work is a pass over the results: cheap on cached answers.
-func Assess(results []*Result) Verdict {
-	return Verdict{Verdict: Combine(results), Coverage: CoverageOf(results)}
+// Assess is s's verdict on results (Judge: combined, then the session's
+// local knowledge applied) and their coverage. The work is a pass over the
+// results: cheap on cached answers. s may be nil.
+func Assess(s Session, results []*Result) Verdict {
+	return Verdict{Verdict: Judge(s, results), Coverage: CoverageOf(results)}
 }

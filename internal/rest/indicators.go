@@ -202,9 +202,10 @@ type lookupOpts struct {
 // through the engine and builds the envelope.
 func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly}).All(ctx, o.providers)
+	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly})
+	rs := lk.All(ctx, o.providers)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
-		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(rs)), Context: newContextJSON(lookup.ContextOf(rs))}
+		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(lk, rs)), Context: newContextJSON(lookup.ContextOf(rs))}
 	for i, r := range rs {
 		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID, Link: r.Link}
 		if len(s.Results) == 0 {
@@ -256,7 +257,12 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
-		in, err := readInput(r, "providers", "cached_only", "format")
+		allowed := []string{"providers", "cached_only", "format"}
+		asSTIX := wantsSTIX(r)
+		if asSTIX {
+			allowed = append(allowed, "tlp") // the bundle's marking
+		}
+		in, err := readInput(r, allowed...)
 		if err != nil {
 			return err
 		}
@@ -280,6 +286,10 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		}
 		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
 			(*read)["kind"], (*read)["value"] = k.path, ind.Value
+		}
+		if asSTIX {
+			tlp, _ := in["tlp"].(string)
+			return a.writeSTIX(w, r, ind, o.providers, tlp)
 		}
 		env := a.lookup(r.Context(), ind, o, caller(r))
 		if format == "csv" {
