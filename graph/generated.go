@@ -101,6 +101,7 @@ type ComplexityRoot struct {
 
 	FileHash struct {
 		Err           func(childComplexity int) int
+		Hashlookup    func(childComplexity int) int
 		Kind          func(childComplexity int) int
 		Malwarebazaar func(childComplexity int) int
 		Otx           func(childComplexity int) int
@@ -128,6 +129,26 @@ type ComplexityRoot struct {
 		Provider       func(childComplexity int) int
 		RIOT           func(childComplexity int) int
 		Status         func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+	}
+
+	Hashlookup struct {
+		Cached         func(childComplexity int) int
+		Data           func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		FileName       func(childComplexity int) int
+		FileSize       func(childComplexity int) int
+		JobID          func(childComplexity int) int
+		KnownMalicious func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		Parents        func(childComplexity int) int
+		ProductName    func(childComplexity int) int
+		ProductVersion func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Source         func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Trust          func(childComplexity int) int
 		Verdict        func(childComplexity int) int
 	}
 
@@ -994,6 +1015,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Err(childComplexity), true
+	case "FileHash.hashlookup":
+		if e.ComplexityRoot.FileHash.Hashlookup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Hashlookup(childComplexity), true
 	case "FileHash.kind":
 		if e.ComplexityRoot.FileHash.Kind == nil {
 			break
@@ -1150,6 +1177,109 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GreyNoise.Verdict(childComplexity), true
+
+	case "Hashlookup.cached":
+		if e.ComplexityRoot.Hashlookup.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Cached(childComplexity), true
+	case "Hashlookup.data":
+		if e.ComplexityRoot.Hashlookup.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Data(childComplexity), true
+	case "Hashlookup.error":
+		if e.ComplexityRoot.Hashlookup.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Error(childComplexity), true
+	case "Hashlookup.fetchedAt":
+		if e.ComplexityRoot.Hashlookup.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FetchedAt(childComplexity), true
+	case "Hashlookup.fileName":
+		if e.ComplexityRoot.Hashlookup.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FileName(childComplexity), true
+	case "Hashlookup.fileSize":
+		if e.ComplexityRoot.Hashlookup.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FileSize(childComplexity), true
+	case "Hashlookup.jobId":
+		if e.ComplexityRoot.Hashlookup.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.JobID(childComplexity), true
+	case "Hashlookup.knownMalicious":
+		if e.ComplexityRoot.Hashlookup.KnownMalicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.KnownMalicious(childComplexity), true
+	case "Hashlookup.latencyMs":
+		if e.ComplexityRoot.Hashlookup.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.LatencyMs(childComplexity), true
+	case "Hashlookup.parents":
+		if e.ComplexityRoot.Hashlookup.Parents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Parents(childComplexity), true
+	case "Hashlookup.productName":
+		if e.ComplexityRoot.Hashlookup.ProductName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.ProductName(childComplexity), true
+	case "Hashlookup.productVersion":
+		if e.ComplexityRoot.Hashlookup.ProductVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.ProductVersion(childComplexity), true
+	case "Hashlookup.provider":
+		if e.ComplexityRoot.Hashlookup.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Provider(childComplexity), true
+	case "Hashlookup.source":
+		if e.ComplexityRoot.Hashlookup.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Source(childComplexity), true
+	case "Hashlookup.status":
+		if e.ComplexityRoot.Hashlookup.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Status(childComplexity), true
+	case "Hashlookup.trust":
+		if e.ComplexityRoot.Hashlookup.Trust == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Trust(childComplexity), true
+	case "Hashlookup.verdict":
+		if e.ComplexityRoot.Hashlookup.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Verdict(childComplexity), true
 
 	case "IPAddress.abuseipdb":
 		if e.ComplexityRoot.IPAddress.Abuseipdb == nil {
@@ -4196,6 +4326,46 @@ func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type GreyNoise", field.Name)
 }
 
+func (ec *executionContext) childFields_Hashlookup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Hashlookup_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Hashlookup_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Hashlookup_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Hashlookup_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Hashlookup_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Hashlookup_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Hashlookup_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Hashlookup_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Hashlookup_jobId(ctx, field)
+	case "fileName":
+		return ec.fieldContext_Hashlookup_fileName(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_Hashlookup_fileSize(ctx, field)
+	case "productName":
+		return ec.fieldContext_Hashlookup_productName(ctx, field)
+	case "productVersion":
+		return ec.fieldContext_Hashlookup_productVersion(ctx, field)
+	case "source":
+		return ec.fieldContext_Hashlookup_source(ctx, field)
+	case "trust":
+		return ec.fieldContext_Hashlookup_trust(ctx, field)
+	case "knownMalicious":
+		return ec.fieldContext_Hashlookup_knownMalicious(ctx, field)
+	case "parents":
+		return ec.fieldContext_Hashlookup_parents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Hashlookup", field.Name)
+}
+
 func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -7026,6 +7196,38 @@ func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _FileHash_hashlookup(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_hashlookup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hashlookup(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Hashlookup) graphql.Marshaler {
+			return ec.marshalNHashlookup2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHashlookup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_hashlookup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hashlookup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7570,6 +7772,415 @@ func (ec *executionContext) _GreyNoise_link(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_GreyNoise_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_provider(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_status(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Hashlookup_cached(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Hashlookup_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Hashlookup_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_error(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hashlookup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hashlookup_data(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Hashlookup_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hashlookup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hashlookup_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Hashlookup_fileName(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_fileSize(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_productName(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_productName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_productName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_productVersion(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_productVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_productVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_source(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_trust(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_trust(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trust, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_trust(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_knownMalicious(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_knownMalicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnownMalicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_knownMalicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_parents(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_parents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_parents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
 }
 
 func (ec *executionContext) _IPAddress_value(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
@@ -19736,6 +20347,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "hashlookup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_hashlookup(ctx, field, obj)
+				})
 		case "malwarebazaar":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19871,6 +20488,119 @@ func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet
 			}
 		case "link":
 			out.Values[i] = ec._GreyNoise_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hashlookupImplementors = []string{"Hashlookup"}
+
+func (ec *executionContext) _Hashlookup(ctx context.Context, sel ast.SelectionSet, obj *model.Hashlookup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hashlookupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Hashlookup")
+		case "provider":
+			out.Values[i] = ec._Hashlookup_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Hashlookup_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Hashlookup_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Hashlookup_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Hashlookup_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Hashlookup_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Hashlookup_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Hashlookup_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Hashlookup_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._Hashlookup_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._Hashlookup_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productName":
+			out.Values[i] = ec._Hashlookup_productName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVersion":
+			out.Values[i] = ec._Hashlookup_productVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Hashlookup_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trust":
+			out.Values[i] = ec._Hashlookup_trust(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "knownMalicious":
+			out.Values[i] = ec._Hashlookup_knownMalicious(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parents":
+			out.Values[i] = ec._Hashlookup_parents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -23672,6 +24402,14 @@ func (ec *executionContext) marshalNGreyNoise2ᚖgithubᚗcomᚋinspectorᚑgadg
 		return graphql.Null
 	}
 	return ec._GreyNoise(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHashlookup2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHashlookup(ctx context.Context, sel ast.SelectionSet, v *model.Hashlookup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Hashlookup!")
+		return graphql.Null
+	}
+	return ec._Hashlookup(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

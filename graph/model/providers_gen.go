@@ -86,6 +86,39 @@ func NewGreyNoise(r *lookup.Result) (*GreyNoise, error) {
 	return m, nil
 }
 
+// Hashlookup is CIRCL hashlookup's GraphQL result: the result fields and the summary's.
+type Hashlookup struct {
+	ResultMeta
+	FileName       *string `json:"fileName"`
+	FileSize       *int64  `json:"fileSize"`
+	ProductName    *string `json:"productName"`
+	ProductVersion *string `json:"productVersion"`
+	Source         *string `json:"source"`
+	Trust          *int    `json:"trust"`
+	KnownMalicious *string `json:"knownMalicious"`
+	Parents        *int    `json:"parents"`
+}
+
+// NewHashlookup builds the GraphQL result from an engine result.
+func NewHashlookup(r *lookup.Result) (*Hashlookup, error) {
+	m := &Hashlookup{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.HashlookupSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.FileName = &s.FileName
+		m.FileSize = &s.FileSize
+		m.ProductName = &s.ProductName
+		m.ProductVersion = &s.ProductVersion
+		m.Source = &s.Source
+		m.Trust = &s.Trust
+		m.KnownMalicious = &s.KnownMalicious
+		m.Parents = &s.Parents
+	}
+	return m, nil
+}
+
 // InternetDB is Shodan InternetDB's GraphQL result: the result fields and the summary's.
 type InternetDB struct {
 	ResultMeta
@@ -622,6 +655,11 @@ func (m *URL) Urlscan(ctx context.Context) (*URLScan, error) {
 // Virustotal resolves URL.virustotal: VirusTotal's answer, asked for when the field is selected.
 func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Hashlookup resolves FileHash.hashlookup: CIRCL hashlookup's answer, asked for when the field is selected.
+func (m *FileHash) Hashlookup(ctx context.Context) (*Hashlookup, error) {
+	return NewHashlookup(m.Lookup.Get(ctx, "hashlookup"))
 }
 
 // Malwarebazaar resolves FileHash.malwarebazaar: MalwareBazaar's answer, asked for when the field is selected.
