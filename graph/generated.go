@@ -69,6 +69,34 @@ type ComplexityRoot struct {
 		Verdict              func(childComplexity int) int
 	}
 
+	CrowdSec struct {
+		ASN             func(childComplexity int) int
+		ASName          func(childComplexity int) int
+		Attacks         func(childComplexity int) int
+		Behaviors       func(childComplexity int) int
+		Cached          func(childComplexity int) int
+		Classifications func(childComplexity int) int
+		Confidence      func(childComplexity int) int
+		Country         func(childComplexity int) int
+		Data            func(childComplexity int) int
+		Error           func(childComplexity int) int
+		FalsePositives  func(childComplexity int) int
+		FetchedAt       func(childComplexity int) int
+		FirstSeen       func(childComplexity int) int
+		IP              func(childComplexity int) int
+		JobID           func(childComplexity int) int
+		LastSeen        func(childComplexity int) int
+		LatencyMs       func(childComplexity int) int
+		NoiseScore      func(childComplexity int) int
+		Provider        func(childComplexity int) int
+		Range           func(childComplexity int) int
+		Reputation      func(childComplexity int) int
+		ReverseDNS      func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TotalScore      func(childComplexity int) int
+		Verdict         func(childComplexity int) int
+	}
+
 	Domain struct {
 		Err        func(childComplexity int) int
 		Kind       func(childComplexity int) int
@@ -154,6 +182,7 @@ type ComplexityRoot struct {
 
 	IPAddress struct {
 		Abuseipdb  func(childComplexity int) int
+		Crowdsec   func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Greynoise  func(childComplexity int) int
 		Internetdb func(childComplexity int) int
@@ -875,6 +904,157 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AbuseIPDB.Verdict(childComplexity), true
 
+	case "CrowdSec.asn":
+		if e.ComplexityRoot.CrowdSec.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ASN(childComplexity), true
+	case "CrowdSec.asName":
+		if e.ComplexityRoot.CrowdSec.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ASName(childComplexity), true
+	case "CrowdSec.attacks":
+		if e.ComplexityRoot.CrowdSec.Attacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Attacks(childComplexity), true
+	case "CrowdSec.behaviors":
+		if e.ComplexityRoot.CrowdSec.Behaviors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Behaviors(childComplexity), true
+	case "CrowdSec.cached":
+		if e.ComplexityRoot.CrowdSec.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Cached(childComplexity), true
+	case "CrowdSec.classifications":
+		if e.ComplexityRoot.CrowdSec.Classifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Classifications(childComplexity), true
+	case "CrowdSec.confidence":
+		if e.ComplexityRoot.CrowdSec.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Confidence(childComplexity), true
+	case "CrowdSec.country":
+		if e.ComplexityRoot.CrowdSec.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Country(childComplexity), true
+	case "CrowdSec.data":
+		if e.ComplexityRoot.CrowdSec.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Data(childComplexity), true
+	case "CrowdSec.error":
+		if e.ComplexityRoot.CrowdSec.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Error(childComplexity), true
+	case "CrowdSec.falsePositives":
+		if e.ComplexityRoot.CrowdSec.FalsePositives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FalsePositives(childComplexity), true
+	case "CrowdSec.fetchedAt":
+		if e.ComplexityRoot.CrowdSec.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FetchedAt(childComplexity), true
+	case "CrowdSec.firstSeen":
+		if e.ComplexityRoot.CrowdSec.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FirstSeen(childComplexity), true
+	case "CrowdSec.ip":
+		if e.ComplexityRoot.CrowdSec.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.IP(childComplexity), true
+	case "CrowdSec.jobId":
+		if e.ComplexityRoot.CrowdSec.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.JobID(childComplexity), true
+	case "CrowdSec.lastSeen":
+		if e.ComplexityRoot.CrowdSec.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.LastSeen(childComplexity), true
+	case "CrowdSec.latencyMs":
+		if e.ComplexityRoot.CrowdSec.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.LatencyMs(childComplexity), true
+	case "CrowdSec.noiseScore":
+		if e.ComplexityRoot.CrowdSec.NoiseScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.NoiseScore(childComplexity), true
+	case "CrowdSec.provider":
+		if e.ComplexityRoot.CrowdSec.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Provider(childComplexity), true
+	case "CrowdSec.range":
+		if e.ComplexityRoot.CrowdSec.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Range(childComplexity), true
+	case "CrowdSec.reputation":
+		if e.ComplexityRoot.CrowdSec.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Reputation(childComplexity), true
+	case "CrowdSec.reverseDns":
+		if e.ComplexityRoot.CrowdSec.ReverseDNS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ReverseDNS(childComplexity), true
+	case "CrowdSec.status":
+		if e.ComplexityRoot.CrowdSec.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Status(childComplexity), true
+	case "CrowdSec.totalScore":
+		if e.ComplexityRoot.CrowdSec.TotalScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.TotalScore(childComplexity), true
+	case "CrowdSec.verdict":
+		if e.ComplexityRoot.CrowdSec.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Verdict(childComplexity), true
+
 	case "Domain.error":
 		if e.ComplexityRoot.Domain.Err == nil {
 			break
@@ -1287,6 +1467,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Abuseipdb(childComplexity), true
+	case "IPAddress.crowdsec":
+		if e.ComplexityRoot.IPAddress.Crowdsec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Crowdsec(childComplexity), true
 	case "IPAddress.error":
 		if e.ComplexityRoot.IPAddress.Err == nil {
 			break
@@ -4256,6 +4442,62 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
 }
 
+func (ec *executionContext) childFields_CrowdSec(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CrowdSec_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_CrowdSec_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_CrowdSec_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_CrowdSec_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_CrowdSec_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_CrowdSec_error(ctx, field)
+	case "data":
+		return ec.fieldContext_CrowdSec_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_CrowdSec_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_CrowdSec_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_CrowdSec_ip(ctx, field)
+	case "reputation":
+		return ec.fieldContext_CrowdSec_reputation(ctx, field)
+	case "confidence":
+		return ec.fieldContext_CrowdSec_confidence(ctx, field)
+	case "range":
+		return ec.fieldContext_CrowdSec_range(ctx, field)
+	case "asn":
+		return ec.fieldContext_CrowdSec_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_CrowdSec_asName(ctx, field)
+	case "country":
+		return ec.fieldContext_CrowdSec_country(ctx, field)
+	case "reverseDns":
+		return ec.fieldContext_CrowdSec_reverseDns(ctx, field)
+	case "behaviors":
+		return ec.fieldContext_CrowdSec_behaviors(ctx, field)
+	case "classifications":
+		return ec.fieldContext_CrowdSec_classifications(ctx, field)
+	case "falsePositives":
+		return ec.fieldContext_CrowdSec_falsePositives(ctx, field)
+	case "attacks":
+		return ec.fieldContext_CrowdSec_attacks(ctx, field)
+	case "noiseScore":
+		return ec.fieldContext_CrowdSec_noiseScore(ctx, field)
+	case "totalScore":
+		return ec.fieldContext_CrowdSec_totalScore(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_CrowdSec_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_CrowdSec_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CrowdSec", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -6430,6 +6672,599 @@ func (ec *executionContext) fieldContext_AbuseIPDB_hostnames(_ context.Context, 
 	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
 }
 
+func (ec *executionContext) _CrowdSec_provider(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_status(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _CrowdSec_cached(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CrowdSec_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrowdSec_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_error(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrowdSec",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrowdSec_data(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _CrowdSec_verdict(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrowdSec",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrowdSec_jobId(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CrowdSec_ip(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_reputation(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_confidence(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_range(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_asn(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_asName(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_country(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_reverseDns(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_reverseDns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReverseDNS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_reverseDns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_behaviors(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_behaviors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Behaviors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_behaviors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_classifications(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_classifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_classifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_falsePositives(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_falsePositives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FalsePositives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_falsePositives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_attacks(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_attacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_attacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_noiseScore(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_noiseScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoiseScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_noiseScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_totalScore(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_totalScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_totalScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrowdSec_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8364,6 +9199,38 @@ func (ec *executionContext) fieldContext_IPAddress_abuseipdb(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_AbuseIPDB(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_crowdsec(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_crowdsec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crowdsec(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrowdSec) graphql.Marshaler {
+			return ec.marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrowdSec(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_crowdsec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrowdSec(ctx, field)
 		},
 	}
 	return fc, nil
@@ -20112,6 +20979,159 @@ func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var crowdSecImplementors = []string{"CrowdSec"}
+
+func (ec *executionContext) _CrowdSec(ctx context.Context, sel ast.SelectionSet, obj *model.CrowdSec) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, crowdSecImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CrowdSec")
+		case "provider":
+			out.Values[i] = ec._CrowdSec_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CrowdSec_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._CrowdSec_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._CrowdSec_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._CrowdSec_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CrowdSec_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._CrowdSec_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._CrowdSec_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._CrowdSec_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._CrowdSec_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reputation":
+			out.Values[i] = ec._CrowdSec_reputation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._CrowdSec_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "range":
+			out.Values[i] = ec._CrowdSec_range(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._CrowdSec_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._CrowdSec_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._CrowdSec_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reverseDns":
+			out.Values[i] = ec._CrowdSec_reverseDns(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "behaviors":
+			out.Values[i] = ec._CrowdSec_behaviors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "classifications":
+			out.Values[i] = ec._CrowdSec_classifications(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "falsePositives":
+			out.Values[i] = ec._CrowdSec_falsePositives(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attacks":
+			out.Values[i] = ec._CrowdSec_attacks(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "noiseScore":
+			out.Values[i] = ec._CrowdSec_noiseScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalScore":
+			out.Values[i] = ec._CrowdSec_totalScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._CrowdSec_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._CrowdSec_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -20664,6 +21684,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_abuseipdb(ctx, field, obj)
+				})
+		case "crowdsec":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_crowdsec(ctx, field, obj)
 				})
 		case "greynoise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -24348,6 +25374,14 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 		graphql.AddInvalidNullFromMarshaler(ctx, "Boolean!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrowdSec(ctx context.Context, sel ast.SelectionSet, v *model.CrowdSec) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CrowdSec!")
+		return graphql.Null
+	}
+	return ec._CrowdSec(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {

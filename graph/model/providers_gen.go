@@ -55,6 +55,55 @@ func NewAbuseIPDB(r *lookup.Result) (*AbuseIPDB, error) {
 	return m, nil
 }
 
+// CrowdSec is CrowdSec CTI's GraphQL result: the result fields and the summary's.
+type CrowdSec struct {
+	ResultMeta
+	IP              *string    `json:"ip"`
+	Reputation      *string    `json:"reputation"`
+	Confidence      *string    `json:"confidence"`
+	Range           *string    `json:"range"`
+	ASN             *int       `json:"asn"`
+	ASName          *string    `json:"asName"`
+	Country         *string    `json:"country"`
+	ReverseDNS      *string    `json:"reverseDns"`
+	Behaviors       []string   `json:"behaviors"`
+	Classifications []string   `json:"classifications"`
+	FalsePositives  []string   `json:"falsePositives"`
+	Attacks         []string   `json:"attacks"`
+	NoiseScore      *int       `json:"noiseScore"`
+	TotalScore      *int       `json:"totalScore"`
+	FirstSeen       *time.Time `json:"firstSeen"`
+	LastSeen        *time.Time `json:"lastSeen"`
+}
+
+// NewCrowdSec builds the GraphQL result from an engine result.
+func NewCrowdSec(r *lookup.Result) (*CrowdSec, error) {
+	m := &CrowdSec{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CrowdSecSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.Reputation = &s.Reputation
+		m.Confidence = &s.Confidence
+		m.Range = &s.Range
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Country = &s.Country
+		m.ReverseDNS = &s.ReverseDNS
+		m.Behaviors = s.Behaviors
+		m.Classifications = s.Classifications
+		m.FalsePositives = s.FalsePositives
+		m.Attacks = s.Attacks
+		m.NoiseScore = &s.NoiseScore
+		m.TotalScore = &s.TotalScore
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+	}
+	return m, nil
+}
+
 // GreyNoise is GreyNoise Community's GraphQL result: the result fields and the summary's.
 type GreyNoise struct {
 	ResultMeta
@@ -550,6 +599,11 @@ func NewVirusTotal(r *lookup.Result) (*VirusTotal, error) {
 // Abuseipdb resolves IPAddress.abuseipdb: AbuseIPDB's answer, asked for when the field is selected.
 func (m *IPAddress) Abuseipdb(ctx context.Context) (*AbuseIPDB, error) {
 	return NewAbuseIPDB(m.Lookup.Get(ctx, "abuseipdb"))
+}
+
+// Crowdsec resolves IPAddress.crowdsec: CrowdSec CTI's answer, asked for when the field is selected.
+func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
+	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
 }
 
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
