@@ -34,7 +34,9 @@ func init() {
 			"no reputation field, behaviours reported and an overall total score of 2 or more: SUSPICIOUS 35",
 			"anything else: UNKNOWN; not seen by the network (404) is not found, no verdict",
 		},
-		Link: func(ind indicator.Indicator) string { return "https://app.crowdsec.net/cti/" + url.PathEscape(ind.Value) },
+		Link: func(ind indicator.Indicator) string {
+			return "https://app.crowdsec.net/cti/" + url.PathEscape(ind.Value)
+		},
 	}
 	d.New = func(cfg Config) (Provider, error) { return &crowdSec{Base: NewBase(d, cfg)}, nil }
 	Register(d)

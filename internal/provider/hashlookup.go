@@ -58,14 +58,14 @@ type HashlookupSummary struct {
 // hashlookupBody is a lookup answer; ProductCode is an object on the public
 // service and a plain code on older servers, so it is read loosely.
 type hashlookupBody struct {
-	FileName       string         `json:"FileName"`
-	FileSize       string         `json:"FileSize"`
-	ProductCode    any            `json:"ProductCode"`
-	Source         string         `json:"source"`
-	Trust          *int           `json:"hashlookup:trust"`
-	ParentTotal    int            `json:"hashlookup:parent-total"`
-	KnownMalicious string         `json:"KnownMalicious"`
-	Message        string         `json:"message"`
+	FileName       string `json:"FileName"`
+	FileSize       string `json:"FileSize"`
+	ProductCode    any    `json:"ProductCode"`
+	Source         string `json:"source"`
+	Trust          *int   `json:"hashlookup:trust"`
+	ParentTotal    int    `json:"hashlookup:parent-total"`
+	KnownMalicious string `json:"KnownMalicious"`
+	Message        string `json:"message"`
 }
 
 func (h *hashlookup) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
