@@ -63,7 +63,8 @@ type route struct {
 	Path string `json:"path"`
 	// Value says where the value is when not in the path: "query:NAME",
 	// "form:NAME", "json:NAME", or "search:NAME" (urlscan's
-	// field:"value" syntax in query NAME; the field is the section).
+	// field:"value" syntax in query NAME; the field is the section); a
+	// json NAME may be a dotted path ("threatInfo.threatEntries.0.url").
 	Value string `json:"value,omitempty"`
 	// Decode "vturl" reads VirusTotal's URL identifier: the unpadded
 	// base64url of the URL (kind url), or its SHA-256 (kind urlid).
@@ -391,7 +392,8 @@ func (c *call) inputs(rt *route) (*inputs, error) {
 }
 
 // get reads one input: src is query, form, json or search (a query
-// parameter in urlscan's syntax).
+// parameter in urlscan's syntax). A json key may be a dotted path through
+// objects and arrays ("threatInfo.threatEntries.0.url").
 func (in *inputs) get(src, key string) string {
 	switch src {
 	case "query", "search":
@@ -401,7 +403,22 @@ func (in *inputs) get(src, key string) string {
 			return vs[0]
 		}
 	case "json":
-		if s, ok := in.json[key].(string); ok {
+		var v any = in.json
+		for _, step := range strings.Split(key, ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[step]
+			case []any:
+				i, err := strconv.Atoi(step)
+				if err != nil || i < 0 || i >= len(x) {
+					return ""
+				}
+				v = x[i]
+			default:
+				return ""
+			}
+		}
+		if s, ok := v.(string); ok {
 			return s
 		}
 	}
