@@ -97,6 +97,29 @@ type ComplexityRoot struct {
 		Verdict         func(childComplexity int) int
 	}
 
+	DShield struct {
+		ASN          func(childComplexity int) int
+		ASName       func(childComplexity int) int
+		AbuseContact func(childComplexity int) int
+		Cached       func(childComplexity int) int
+		Country      func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		FirstSeen    func(childComplexity int) int
+		IP           func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LastSeen     func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Network      func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		Reports      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Targets      func(childComplexity int) int
+		ThreatFeeds  func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
 	Domain struct {
 		Err        func(childComplexity int) int
 		Kind       func(childComplexity int) int
@@ -183,6 +206,7 @@ type ComplexityRoot struct {
 	IPAddress struct {
 		Abuseipdb  func(childComplexity int) int
 		Crowdsec   func(childComplexity int) int
+		Dshield    func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Greynoise  func(childComplexity int) int
 		Internetdb func(childComplexity int) int
@@ -1055,6 +1079,127 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CrowdSec.Verdict(childComplexity), true
 
+	case "DShield.asn":
+		if e.ComplexityRoot.DShield.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ASN(childComplexity), true
+	case "DShield.asName":
+		if e.ComplexityRoot.DShield.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ASName(childComplexity), true
+	case "DShield.abuseContact":
+		if e.ComplexityRoot.DShield.AbuseContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.AbuseContact(childComplexity), true
+	case "DShield.cached":
+		if e.ComplexityRoot.DShield.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Cached(childComplexity), true
+	case "DShield.country":
+		if e.ComplexityRoot.DShield.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Country(childComplexity), true
+	case "DShield.data":
+		if e.ComplexityRoot.DShield.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Data(childComplexity), true
+	case "DShield.error":
+		if e.ComplexityRoot.DShield.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Error(childComplexity), true
+	case "DShield.fetchedAt":
+		if e.ComplexityRoot.DShield.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.FetchedAt(childComplexity), true
+	case "DShield.firstSeen":
+		if e.ComplexityRoot.DShield.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.FirstSeen(childComplexity), true
+	case "DShield.ip":
+		if e.ComplexityRoot.DShield.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.IP(childComplexity), true
+	case "DShield.jobId":
+		if e.ComplexityRoot.DShield.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.JobID(childComplexity), true
+	case "DShield.lastSeen":
+		if e.ComplexityRoot.DShield.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.LastSeen(childComplexity), true
+	case "DShield.latencyMs":
+		if e.ComplexityRoot.DShield.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.LatencyMs(childComplexity), true
+	case "DShield.network":
+		if e.ComplexityRoot.DShield.Network == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Network(childComplexity), true
+	case "DShield.provider":
+		if e.ComplexityRoot.DShield.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Provider(childComplexity), true
+	case "DShield.reports":
+		if e.ComplexityRoot.DShield.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Reports(childComplexity), true
+	case "DShield.status":
+		if e.ComplexityRoot.DShield.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Status(childComplexity), true
+	case "DShield.targets":
+		if e.ComplexityRoot.DShield.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Targets(childComplexity), true
+	case "DShield.threatFeeds":
+		if e.ComplexityRoot.DShield.ThreatFeeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ThreatFeeds(childComplexity), true
+	case "DShield.verdict":
+		if e.ComplexityRoot.DShield.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Verdict(childComplexity), true
+
 	case "Domain.error":
 		if e.ComplexityRoot.Domain.Err == nil {
 			break
@@ -1473,6 +1618,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Crowdsec(childComplexity), true
+	case "IPAddress.dshield":
+		if e.ComplexityRoot.IPAddress.Dshield == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Dshield(childComplexity), true
 	case "IPAddress.error":
 		if e.ComplexityRoot.IPAddress.Err == nil {
 			break
@@ -4498,6 +4649,52 @@ func (ec *executionContext) childFields_CrowdSec(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CrowdSec", field.Name)
 }
 
+func (ec *executionContext) childFields_DShield(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_DShield_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_DShield_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_DShield_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_DShield_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_DShield_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_DShield_error(ctx, field)
+	case "data":
+		return ec.fieldContext_DShield_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_DShield_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_DShield_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_DShield_ip(ctx, field)
+	case "reports":
+		return ec.fieldContext_DShield_reports(ctx, field)
+	case "targets":
+		return ec.fieldContext_DShield_targets(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_DShield_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_DShield_lastSeen(ctx, field)
+	case "threatFeeds":
+		return ec.fieldContext_DShield_threatFeeds(ctx, field)
+	case "asn":
+		return ec.fieldContext_DShield_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_DShield_asName(ctx, field)
+	case "country":
+		return ec.fieldContext_DShield_country(ctx, field)
+	case "network":
+		return ec.fieldContext_DShield_network(ctx, field)
+	case "abuseContact":
+		return ec.fieldContext_DShield_abuseContact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DShield", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -7265,6 +7462,484 @@ func (ec *executionContext) fieldContext_CrowdSec_lastSeen(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
 }
 
+func (ec *executionContext) _DShield_provider(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_status(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _DShield_cached(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DShield_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_error(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DShield",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DShield_data(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _DShield_verdict(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DShield",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DShield_jobId(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DShield_ip(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_reports(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_targets(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_threatFeeds(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_threatFeeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatFeeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_threatFeeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_asn(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_asName(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_country(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_network(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_network(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Network, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_network(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_abuseContact(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_abuseContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbuseContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_abuseContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9231,6 +9906,38 @@ func (ec *executionContext) fieldContext_IPAddress_crowdsec(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CrowdSec(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_dshield(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_dshield(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dshield(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DShield) graphql.Marshaler {
+			return ec.marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_dshield(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DShield(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21132,6 +21839,134 @@ func (ec *executionContext) _CrowdSec(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var dShieldImplementors = []string{"DShield"}
+
+func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, obj *model.DShield) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dShieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DShield")
+		case "provider":
+			out.Values[i] = ec._DShield_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DShield_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._DShield_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._DShield_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._DShield_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DShield_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._DShield_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._DShield_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._DShield_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._DShield_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._DShield_reports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "targets":
+			out.Values[i] = ec._DShield_targets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._DShield_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._DShield_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatFeeds":
+			out.Values[i] = ec._DShield_threatFeeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._DShield_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._DShield_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._DShield_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "network":
+			out.Values[i] = ec._DShield_network(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "abuseContact":
+			out.Values[i] = ec._DShield_abuseContact(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -21690,6 +22525,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_crowdsec(ctx, field, obj)
+				})
+		case "dshield":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_dshield(ctx, field, obj)
 				})
 		case "greynoise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -25382,6 +26223,14 @@ func (ec *executionContext) marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadge
 		return graphql.Null
 	}
 	return ec._CrowdSec(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx context.Context, sel ast.SelectionSet, v *model.DShield) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DShield!")
+		return graphql.Null
+	}
+	return ec._DShield(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {

@@ -104,6 +104,45 @@ func NewCrowdSec(r *lookup.Result) (*CrowdSec, error) {
 	return m, nil
 }
 
+// DShield is SANS ISC DShield's GraphQL result: the result fields and the summary's.
+type DShield struct {
+	ResultMeta
+	IP           *string    `json:"ip"`
+	Reports      *int       `json:"reports"`
+	Targets      *int       `json:"targets"`
+	FirstSeen    *time.Time `json:"firstSeen"`
+	LastSeen     *time.Time `json:"lastSeen"`
+	ThreatFeeds  []string   `json:"threatFeeds"`
+	ASN          *int       `json:"asn"`
+	ASName       *string    `json:"asName"`
+	Country      *string    `json:"country"`
+	Network      *string    `json:"network"`
+	AbuseContact *string    `json:"abuseContact"`
+}
+
+// NewDShield builds the GraphQL result from an engine result.
+func NewDShield(r *lookup.Result) (*DShield, error) {
+	m := &DShield{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.DShieldSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.Reports = &s.Reports
+		m.Targets = &s.Targets
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+		m.ThreatFeeds = s.ThreatFeeds
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Country = &s.Country
+		m.Network = &s.Network
+		m.AbuseContact = &s.AbuseContact
+	}
+	return m, nil
+}
+
 // GreyNoise is GreyNoise Community's GraphQL result: the result fields and the summary's.
 type GreyNoise struct {
 	ResultMeta
@@ -604,6 +643,11 @@ func (m *IPAddress) Abuseipdb(ctx context.Context) (*AbuseIPDB, error) {
 // Crowdsec resolves IPAddress.crowdsec: CrowdSec CTI's answer, asked for when the field is selected.
 func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
 	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
+}
+
+// Dshield resolves IPAddress.dshield: SANS ISC DShield's answer, asked for when the field is selected.
+func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
+	return NewDShield(m.Lookup.Get(ctx, "dshield"))
 }
 
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
