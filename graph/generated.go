@@ -97,6 +97,24 @@ type ComplexityRoot struct {
 		Verdict         func(childComplexity int) int
 	}
 
+	CrtSh struct {
+		Cached       func(childComplexity int) int
+		Certificates func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		FirstIssued  func(childComplexity int) int
+		Issuers      func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LastIssued   func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		RecentNames  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
 	DShield struct {
 		ASN          func(childComplexity int) int
 		ASName       func(childComplexity int) int
@@ -121,17 +139,19 @@ type ComplexityRoot struct {
 	}
 
 	Domain struct {
-		Err        func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Rdap       func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
-		Virustotal func(childComplexity int) int
+		Crtsh        func(childComplexity int) int
+		Err          func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Otx          func(childComplexity int) int
+		Rdap         func(childComplexity int) int
+		Results      func(childComplexity int, providers []string) int
+		Safebrowsing func(childComplexity int) int
+		Threatfox    func(childComplexity int) int
+		Urlhaus      func(childComplexity int) int
+		Urlscan      func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		Virustotal   func(childComplexity int) int
 	}
 
 	ExtractedIndicator struct {
@@ -442,6 +462,27 @@ type ComplexityRoot struct {
 		Name   func(childComplexity int) int
 	}
 
+	SafeBrowsing struct {
+		API         func(childComplexity int) int
+		Cached      func(childComplexity int) int
+		Data        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		FetchedAt   func(childComplexity int) int
+		JobID       func(childComplexity int) int
+		LatencyMs   func(childComplexity int) int
+		Matches     func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		ThreatTypes func(childComplexity int) int
+		Verdict     func(childComplexity int) int
+	}
+
+	SafeBrowsingMatch struct {
+		Platform   func(childComplexity int) int
+		ThreatType func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
 	Shodan struct {
 		ASN         func(childComplexity int) int
 		Cached      func(childComplexity int) int
@@ -510,16 +551,18 @@ type ComplexityRoot struct {
 	}
 
 	URL struct {
-		Err        func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
-		Virustotal func(childComplexity int) int
+		Crtsh        func(childComplexity int) int
+		Err          func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Otx          func(childComplexity int) int
+		Results      func(childComplexity int, providers []string) int
+		Safebrowsing func(childComplexity int) int
+		Threatfox    func(childComplexity int) int
+		Urlhaus      func(childComplexity int) int
+		Urlscan      func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		Virustotal   func(childComplexity int) int
 	}
 
 	URLScan struct {
@@ -1079,6 +1122,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CrowdSec.Verdict(childComplexity), true
 
+	case "CrtSh.cached":
+		if e.ComplexityRoot.CrtSh.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Cached(childComplexity), true
+	case "CrtSh.certificates":
+		if e.ComplexityRoot.CrtSh.Certificates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Certificates(childComplexity), true
+	case "CrtSh.data":
+		if e.ComplexityRoot.CrtSh.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Data(childComplexity), true
+	case "CrtSh.error":
+		if e.ComplexityRoot.CrtSh.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Error(childComplexity), true
+	case "CrtSh.fetchedAt":
+		if e.ComplexityRoot.CrtSh.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.FetchedAt(childComplexity), true
+	case "CrtSh.firstIssued":
+		if e.ComplexityRoot.CrtSh.FirstIssued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.FirstIssued(childComplexity), true
+	case "CrtSh.issuers":
+		if e.ComplexityRoot.CrtSh.Issuers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Issuers(childComplexity), true
+	case "CrtSh.jobId":
+		if e.ComplexityRoot.CrtSh.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.JobID(childComplexity), true
+	case "CrtSh.lastIssued":
+		if e.ComplexityRoot.CrtSh.LastIssued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.LastIssued(childComplexity), true
+	case "CrtSh.latencyMs":
+		if e.ComplexityRoot.CrtSh.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.LatencyMs(childComplexity), true
+	case "CrtSh.name":
+		if e.ComplexityRoot.CrtSh.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Name(childComplexity), true
+	case "CrtSh.provider":
+		if e.ComplexityRoot.CrtSh.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Provider(childComplexity), true
+	case "CrtSh.recentNames":
+		if e.ComplexityRoot.CrtSh.RecentNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.RecentNames(childComplexity), true
+	case "CrtSh.status":
+		if e.ComplexityRoot.CrtSh.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Status(childComplexity), true
+	case "CrtSh.verdict":
+		if e.ComplexityRoot.CrtSh.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Verdict(childComplexity), true
+
 	case "DShield.asn":
 		if e.ComplexityRoot.DShield.ASN == nil {
 			break
@@ -1200,6 +1334,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DShield.Verdict(childComplexity), true
 
+	case "Domain.crtsh":
+		if e.ComplexityRoot.Domain.Crtsh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Crtsh(childComplexity), true
 	case "Domain.error":
 		if e.ComplexityRoot.Domain.Err == nil {
 			break
@@ -1235,6 +1375,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Results(childComplexity, args["providers"].([]string)), true
+	case "Domain.safebrowsing":
+		if e.ComplexityRoot.Domain.Safebrowsing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Safebrowsing(childComplexity), true
 	case "Domain.threatfox":
 		if e.ComplexityRoot.Domain.Threatfox == nil {
 			break
@@ -2778,6 +2924,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RDAPContact.Name(childComplexity), true
 
+	case "SafeBrowsing.api":
+		if e.ComplexityRoot.SafeBrowsing.API == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.API(childComplexity), true
+	case "SafeBrowsing.cached":
+		if e.ComplexityRoot.SafeBrowsing.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Cached(childComplexity), true
+	case "SafeBrowsing.data":
+		if e.ComplexityRoot.SafeBrowsing.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Data(childComplexity), true
+	case "SafeBrowsing.error":
+		if e.ComplexityRoot.SafeBrowsing.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Error(childComplexity), true
+	case "SafeBrowsing.fetchedAt":
+		if e.ComplexityRoot.SafeBrowsing.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.FetchedAt(childComplexity), true
+	case "SafeBrowsing.jobId":
+		if e.ComplexityRoot.SafeBrowsing.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.JobID(childComplexity), true
+	case "SafeBrowsing.latencyMs":
+		if e.ComplexityRoot.SafeBrowsing.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.LatencyMs(childComplexity), true
+	case "SafeBrowsing.matches":
+		if e.ComplexityRoot.SafeBrowsing.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Matches(childComplexity), true
+	case "SafeBrowsing.provider":
+		if e.ComplexityRoot.SafeBrowsing.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Provider(childComplexity), true
+	case "SafeBrowsing.status":
+		if e.ComplexityRoot.SafeBrowsing.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Status(childComplexity), true
+	case "SafeBrowsing.threatTypes":
+		if e.ComplexityRoot.SafeBrowsing.ThreatTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.ThreatTypes(childComplexity), true
+	case "SafeBrowsing.verdict":
+		if e.ComplexityRoot.SafeBrowsing.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Verdict(childComplexity), true
+
+	case "SafeBrowsingMatch.platform":
+		if e.ComplexityRoot.SafeBrowsingMatch.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.Platform(childComplexity), true
+	case "SafeBrowsingMatch.threatType":
+		if e.ComplexityRoot.SafeBrowsingMatch.ThreatType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.ThreatType(childComplexity), true
+	case "SafeBrowsingMatch.url":
+		if e.ComplexityRoot.SafeBrowsingMatch.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.URL(childComplexity), true
+
 	case "Shodan.asn":
 		if e.ComplexityRoot.Shodan.ASN == nil {
 			break
@@ -3095,6 +3333,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
 
+	case "URL.crtsh":
+		if e.ComplexityRoot.URL.Crtsh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Crtsh(childComplexity), true
 	case "URL.error":
 		if e.ComplexityRoot.URL.Err == nil {
 			break
@@ -3124,6 +3368,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Results(childComplexity, args["providers"].([]string)), true
+	case "URL.safebrowsing":
+		if e.ComplexityRoot.URL.Safebrowsing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
 	case "URL.threatfox":
 		if e.ComplexityRoot.URL.Threatfox == nil {
 			break
@@ -4649,6 +4899,42 @@ func (ec *executionContext) childFields_CrowdSec(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CrowdSec", field.Name)
 }
 
+func (ec *executionContext) childFields_CrtSh(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CrtSh_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_CrtSh_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_CrtSh_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_CrtSh_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_CrtSh_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_CrtSh_error(ctx, field)
+	case "data":
+		return ec.fieldContext_CrtSh_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_CrtSh_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_CrtSh_jobId(ctx, field)
+	case "name":
+		return ec.fieldContext_CrtSh_name(ctx, field)
+	case "certificates":
+		return ec.fieldContext_CrtSh_certificates(ctx, field)
+	case "firstIssued":
+		return ec.fieldContext_CrtSh_firstIssued(ctx, field)
+	case "lastIssued":
+		return ec.fieldContext_CrtSh_lastIssued(ctx, field)
+	case "issuers":
+		return ec.fieldContext_CrtSh_issuers(ctx, field)
+	case "recentNames":
+		return ec.fieldContext_CrtSh_recentNames(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CrtSh", field.Name)
+}
+
 func (ec *executionContext) childFields_DShield(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -5185,6 +5471,48 @@ func (ec *executionContext) childFields_RDAPContact(ctx context.Context, field g
 		return ec.fieldContext_RDAPContact_ianaId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RDAPContact", field.Name)
+}
+
+func (ec *executionContext) childFields_SafeBrowsing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_SafeBrowsing_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_SafeBrowsing_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_SafeBrowsing_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_SafeBrowsing_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_SafeBrowsing_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_SafeBrowsing_error(ctx, field)
+	case "data":
+		return ec.fieldContext_SafeBrowsing_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_SafeBrowsing_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_SafeBrowsing_jobId(ctx, field)
+	case "api":
+		return ec.fieldContext_SafeBrowsing_api(ctx, field)
+	case "threatTypes":
+		return ec.fieldContext_SafeBrowsing_threatTypes(ctx, field)
+	case "matches":
+		return ec.fieldContext_SafeBrowsing_matches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsing", field.Name)
+}
+
+func (ec *executionContext) childFields_SafeBrowsingMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "threatType":
+		return ec.fieldContext_SafeBrowsingMatch_threatType(ctx, field)
+	case "platform":
+		return ec.fieldContext_SafeBrowsingMatch_platform(ctx, field)
+	case "url":
+		return ec.fieldContext_SafeBrowsingMatch_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsingMatch", field.Name)
 }
 
 func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7462,6 +7790,369 @@ func (ec *executionContext) fieldContext_CrowdSec_lastSeen(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CrtSh_provider(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_status(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _CrtSh_cached(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CrtSh_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrtSh_error(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrtSh",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrtSh_data(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _CrtSh_verdict(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrtSh",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrtSh_jobId(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CrtSh_name(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_certificates(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_certificates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certificates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_certificates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrtSh_firstIssued(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_firstIssued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstIssued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_firstIssued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_lastIssued(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_lastIssued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastIssued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_lastIssued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_issuers(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_issuers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issuers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_issuers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_recentNames(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_recentNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecentNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_recentNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
 func (ec *executionContext) _DShield_provider(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8094,6 +8785,38 @@ func (ec *executionContext) fieldContext_Domain_error(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_crtsh(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_crtsh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crtsh(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+			return ec.marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_crtsh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrtSh(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8153,6 +8876,38 @@ func (ec *executionContext) fieldContext_Domain_rdap(_ context.Context, field gr
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_safebrowsing(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_safebrowsing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Safebrowsing(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+			return ec.marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_safebrowsing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsing(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14747,6 +15502,378 @@ func (ec *executionContext) fieldContext_RDAPContact_ianaId(_ context.Context, f
 	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
 }
 
+func (ec *executionContext) _SafeBrowsing_provider(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_status(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _SafeBrowsing_cached(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SafeBrowsing_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SafeBrowsing_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SafeBrowsing_error(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsing_data(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _SafeBrowsing_verdict(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsing_jobId(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SafeBrowsing_api(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_api(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.API, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_api(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_threatTypes(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_threatTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_threatTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_matches(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.SafeBrowsingMatch) graphql.Marshaler {
+			return ec.marshalOSafeBrowsingMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatchᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsingMatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_threatType(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_threatType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_threatType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_platform(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_url(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
 func (ec *executionContext) _Shodan_provider(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16151,6 +17278,38 @@ func (ec *executionContext) fieldContext_URL_error(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_crtsh(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_crtsh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crtsh(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+			return ec.marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_crtsh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrtSh(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16178,6 +17337,38 @@ func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphq
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_safebrowsing(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_safebrowsing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Safebrowsing(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+			return ec.marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_safebrowsing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsing(ctx, field)
 		},
 	}
 	return fc, nil
@@ -21839,6 +23030,109 @@ func (ec *executionContext) _CrowdSec(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var crtShImplementors = []string{"CrtSh"}
+
+func (ec *executionContext) _CrtSh(ctx context.Context, sel ast.SelectionSet, obj *model.CrtSh) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, crtShImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CrtSh")
+		case "provider":
+			out.Values[i] = ec._CrtSh_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CrtSh_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._CrtSh_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._CrtSh_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._CrtSh_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CrtSh_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._CrtSh_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._CrtSh_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._CrtSh_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CrtSh_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "certificates":
+			out.Values[i] = ec._CrtSh_certificates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstIssued":
+			out.Values[i] = ec._CrtSh_firstIssued(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastIssued":
+			out.Values[i] = ec._CrtSh_lastIssued(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "issuers":
+			out.Values[i] = ec._CrtSh_issuers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recentNames":
+			out.Values[i] = ec._CrtSh_recentNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dShieldImplementors = []string{"DShield"}
 
 func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, obj *model.DShield) graphql.Marshaler {
@@ -22005,6 +23299,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "crtsh":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_crtsh(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -22016,6 +23316,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_rdap(ctx, field, obj)
+				})
+		case "safebrowsing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_safebrowsing(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -23982,6 +25288,137 @@ func (ec *executionContext) _RDAPContact(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var safeBrowsingImplementors = []string{"SafeBrowsing"}
+
+func (ec *executionContext) _SafeBrowsing(ctx context.Context, sel ast.SelectionSet, obj *model.SafeBrowsing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, safeBrowsingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SafeBrowsing")
+		case "provider":
+			out.Values[i] = ec._SafeBrowsing_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SafeBrowsing_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._SafeBrowsing_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._SafeBrowsing_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._SafeBrowsing_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SafeBrowsing_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._SafeBrowsing_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._SafeBrowsing_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._SafeBrowsing_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "api":
+			out.Values[i] = ec._SafeBrowsing_api(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatTypes":
+			out.Values[i] = ec._SafeBrowsing_threatTypes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._SafeBrowsing_matches(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var safeBrowsingMatchImplementors = []string{"SafeBrowsingMatch"}
+
+func (ec *executionContext) _SafeBrowsingMatch(ctx context.Context, sel ast.SelectionSet, obj *provider.SafeBrowsingMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, safeBrowsingMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SafeBrowsingMatch")
+		case "threatType":
+			out.Values[i] = ec._SafeBrowsingMatch_threatType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platform":
+			out.Values[i] = ec._SafeBrowsingMatch_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._SafeBrowsingMatch_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var shodanImplementors = []string{"Shodan"}
 
 func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, obj *model.Shodan) graphql.Marshaler {
@@ -24420,11 +25857,23 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "crtsh":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_crtsh(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_otx(ctx, field, obj)
+				})
+		case "safebrowsing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_safebrowsing(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -26225,6 +27674,14 @@ func (ec *executionContext) marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadge
 	return ec._CrowdSec(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx context.Context, sel ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CrtSh!")
+		return graphql.Null
+	}
+	return ec._CrtSh(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx context.Context, sel ast.SelectionSet, v *model.DShield) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DShield!")
@@ -26527,6 +27984,18 @@ func (ec *executionContext) unmarshalNResultStatus2githubᚗcomᚋinspectorᚑga
 
 func (ec *executionContext) marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx context.Context, sel ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx context.Context, sel ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SafeBrowsing!")
+		return graphql.Null
+	}
+	return ec._SafeBrowsing(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSafeBrowsingMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatch(ctx context.Context, sel ast.SelectionSet, v provider.SafeBrowsingMatch) graphql.Marshaler {
+	return ec._SafeBrowsingMatch(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (model.Scope, error) {
@@ -27156,6 +28625,25 @@ func (ec *executionContext) marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑga
 		return graphql.Null
 	}
 	return ec._RDAPContact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSafeBrowsingMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.SafeBrowsingMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSafeBrowsingMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -104,6 +104,35 @@ func NewCrowdSec(r *lookup.Result) (*CrowdSec, error) {
 	return m, nil
 }
 
+// CrtSh is crt.sh certificate transparency's GraphQL result: the result fields and the summary's.
+type CrtSh struct {
+	ResultMeta
+	Name         *string    `json:"name"`
+	Certificates *int       `json:"certificates"`
+	FirstIssued  *time.Time `json:"firstIssued"`
+	LastIssued   *time.Time `json:"lastIssued"`
+	Issuers      []string   `json:"issuers"`
+	RecentNames  []string   `json:"recentNames"`
+}
+
+// NewCrtSh builds the GraphQL result from an engine result.
+func NewCrtSh(r *lookup.Result) (*CrtSh, error) {
+	m := &CrtSh{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CrtShSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Name = &s.Name
+		m.Certificates = &s.Certificates
+		m.FirstIssued = &s.FirstIssued
+		m.LastIssued = &s.LastIssued
+		m.Issuers = s.Issuers
+		m.RecentNames = s.RecentNames
+	}
+	return m, nil
+}
+
 // DShield is SANS ISC DShield's GraphQL result: the result fields and the summary's.
 type DShield struct {
 	ResultMeta
@@ -424,6 +453,29 @@ func NewRDAP(r *lookup.Result) (*RDAP, error) {
 	return m, nil
 }
 
+// SafeBrowsing is Google Safe Browsing / Web Risk's GraphQL result: the result fields and the summary's.
+type SafeBrowsing struct {
+	ResultMeta
+	API         *string                      `json:"api"`
+	ThreatTypes []string                     `json:"threatTypes"`
+	Matches     []provider.SafeBrowsingMatch `json:"matches"`
+}
+
+// NewSafeBrowsing builds the GraphQL result from an engine result.
+func NewSafeBrowsing(r *lookup.Result) (*SafeBrowsing, error) {
+	m := &SafeBrowsing{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.SafeBrowsingSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.API = &s.API
+		m.ThreatTypes = s.ThreatTypes
+		m.Matches = s.Matches
+	}
+	return m, nil
+}
+
 // Shodan is Shodan's GraphQL result: the result fields and the summary's.
 type Shodan struct {
 	ResultMeta
@@ -700,6 +752,11 @@ func (m *IPAddress) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }
 
+// Crtsh resolves Domain.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
+func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
+	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+}
+
 // Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
@@ -708,6 +765,11 @@ func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
 // Rdap resolves Domain.rdap: RDAP's answer, asked for when the field is selected.
 func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
 	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+}
+
+// Safebrowsing resolves Domain.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
+func (m *Domain) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
 }
 
 // Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -730,9 +792,19 @@ func (m *Domain) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }
 
+// Crtsh resolves URL.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
+func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
+	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+}
+
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *URL) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
+func (m *URL) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
 }
 
 // Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
