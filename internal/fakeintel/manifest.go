@@ -26,6 +26,9 @@ type manifest struct {
 	// Source names where the paths, answers and recordings come from (the
 	// provider's API documentation and the responses recorded from it).
 	Source string `json:"source"`
+	// Echo false says the service's answers do not repeat the value asked
+	// for (Spamhaus answers with return codes only); nil means they do.
+	Echo *bool `json:"echo,omitempty"`
 	// ContentType of every answer; "" means application/json.
 	ContentType string `json:"contentType,omitempty"`
 	// Key is how the real service reads the API key; nil means it needs
