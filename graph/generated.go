@@ -143,9 +143,11 @@ type ComplexityRoot struct {
 		Err          func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
+		Pulsedive    func(childComplexity int) int
 		Rdap         func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Spamhaus     func(childComplexity int) int
 		Threatfox    func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
 		Urlscan      func(childComplexity int) int
@@ -233,9 +235,12 @@ type ComplexityRoot struct {
 		Ipinfo     func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Otx        func(childComplexity int) int
+		Pulsedive  func(childComplexity int) int
 		Rdap       func(childComplexity int) int
 		Results    func(childComplexity int, providers []string) int
+		Robtex     func(childComplexity int) int
 		Shodan     func(childComplexity int) int
+		Spamhaus   func(childComplexity int) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
@@ -409,6 +414,27 @@ type ComplexityRoot struct {
 		Score  func(childComplexity int) int
 	}
 
+	Pulsedive struct {
+		Cached      func(childComplexity int) int
+		Data        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		Feeds       func(childComplexity int) int
+		FetchedAt   func(childComplexity int) int
+		FirstSeen   func(childComplexity int) int
+		Indicator   func(childComplexity int) int
+		JobID       func(childComplexity int) int
+		LastSeen    func(childComplexity int) int
+		LatencyMs   func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Retired     func(childComplexity int) int
+		Risk        func(childComplexity int) int
+		RiskFactors func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Threats     func(childComplexity int) int
+		Type        func(childComplexity int) int
+		Verdict     func(childComplexity int) int
+	}
+
 	Query struct {
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
 		Extract     func(childComplexity int, text string) int
@@ -462,6 +488,28 @@ type ComplexityRoot struct {
 		Name   func(childComplexity int) int
 	}
 
+	Robtex struct {
+		ASN       func(childComplexity int) int
+		ASName    func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		City      func(childComplexity int) int
+		Country   func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		IP        func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Names     func(childComplexity int) int
+		OldNames  func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Reverse   func(childComplexity int) int
+		Route     func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+		Whois     func(childComplexity int) int
+	}
+
 	SafeBrowsing struct {
 		API         func(childComplexity int) int
 		Cached      func(childComplexity int) int
@@ -507,6 +555,21 @@ type ComplexityRoot struct {
 		Tags        func(childComplexity int) int
 		Verdict     func(childComplexity int) int
 		Vulns       func(childComplexity int) int
+	}
+
+	Spamhaus struct {
+		Cached    func(childComplexity int) int
+		Codes     func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Dataset   func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Lists     func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
 	}
 
 	Status struct {
@@ -555,6 +618,7 @@ type ComplexityRoot struct {
 		Err          func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
+		Pulsedive    func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
 		Threatfox    func(childComplexity int) int
@@ -1358,6 +1422,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Otx(childComplexity), true
+	case "Domain.pulsedive":
+		if e.ComplexityRoot.Domain.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Pulsedive(childComplexity), true
 	case "Domain.rdap":
 		if e.ComplexityRoot.Domain.Rdap == nil {
 			break
@@ -1381,6 +1451,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Safebrowsing(childComplexity), true
+	case "Domain.spamhaus":
+		if e.ComplexityRoot.Domain.Spamhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Spamhaus(childComplexity), true
 	case "Domain.threatfox":
 		if e.ComplexityRoot.Domain.Threatfox == nil {
 			break
@@ -1806,6 +1882,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Otx(childComplexity), true
+	case "IPAddress.pulsedive":
+		if e.ComplexityRoot.IPAddress.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Pulsedive(childComplexity), true
 	case "IPAddress.rdap":
 		if e.ComplexityRoot.IPAddress.Rdap == nil {
 			break
@@ -1823,12 +1905,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Results(childComplexity, args["providers"].([]string)), true
+	case "IPAddress.robtex":
+		if e.ComplexityRoot.IPAddress.Robtex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Robtex(childComplexity), true
 	case "IPAddress.shodan":
 		if e.ComplexityRoot.IPAddress.Shodan == nil {
 			break
 		}
 
 		return e.ComplexityRoot.IPAddress.Shodan(childComplexity), true
+	case "IPAddress.spamhaus":
+		if e.ComplexityRoot.IPAddress.Spamhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Spamhaus(childComplexity), true
 	case "IPAddress.threatfox":
 		if e.ComplexityRoot.IPAddress.Threatfox == nil {
 			break
@@ -2626,6 +2720,115 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderVerdict.Score(childComplexity), true
 
+	case "Pulsedive.cached":
+		if e.ComplexityRoot.Pulsedive.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Cached(childComplexity), true
+	case "Pulsedive.data":
+		if e.ComplexityRoot.Pulsedive.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Data(childComplexity), true
+	case "Pulsedive.error":
+		if e.ComplexityRoot.Pulsedive.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Error(childComplexity), true
+	case "Pulsedive.feeds":
+		if e.ComplexityRoot.Pulsedive.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Feeds(childComplexity), true
+	case "Pulsedive.fetchedAt":
+		if e.ComplexityRoot.Pulsedive.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.FetchedAt(childComplexity), true
+	case "Pulsedive.firstSeen":
+		if e.ComplexityRoot.Pulsedive.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.FirstSeen(childComplexity), true
+	case "Pulsedive.indicator":
+		if e.ComplexityRoot.Pulsedive.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Indicator(childComplexity), true
+	case "Pulsedive.jobId":
+		if e.ComplexityRoot.Pulsedive.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.JobID(childComplexity), true
+	case "Pulsedive.lastSeen":
+		if e.ComplexityRoot.Pulsedive.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.LastSeen(childComplexity), true
+	case "Pulsedive.latencyMs":
+		if e.ComplexityRoot.Pulsedive.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.LatencyMs(childComplexity), true
+	case "Pulsedive.provider":
+		if e.ComplexityRoot.Pulsedive.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Provider(childComplexity), true
+	case "Pulsedive.retired":
+		if e.ComplexityRoot.Pulsedive.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Retired(childComplexity), true
+	case "Pulsedive.risk":
+		if e.ComplexityRoot.Pulsedive.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Risk(childComplexity), true
+	case "Pulsedive.riskFactors":
+		if e.ComplexityRoot.Pulsedive.RiskFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.RiskFactors(childComplexity), true
+	case "Pulsedive.status":
+		if e.ComplexityRoot.Pulsedive.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Status(childComplexity), true
+	case "Pulsedive.threats":
+		if e.ComplexityRoot.Pulsedive.Threats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Threats(childComplexity), true
+	case "Pulsedive.type":
+		if e.ComplexityRoot.Pulsedive.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Type(childComplexity), true
+	case "Pulsedive.verdict":
+		if e.ComplexityRoot.Pulsedive.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Verdict(childComplexity), true
+
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -2924,6 +3127,121 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RDAPContact.Name(childComplexity), true
 
+	case "Robtex.asn":
+		if e.ComplexityRoot.Robtex.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.ASN(childComplexity), true
+	case "Robtex.asName":
+		if e.ComplexityRoot.Robtex.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.ASName(childComplexity), true
+	case "Robtex.cached":
+		if e.ComplexityRoot.Robtex.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Cached(childComplexity), true
+	case "Robtex.city":
+		if e.ComplexityRoot.Robtex.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.City(childComplexity), true
+	case "Robtex.country":
+		if e.ComplexityRoot.Robtex.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Country(childComplexity), true
+	case "Robtex.data":
+		if e.ComplexityRoot.Robtex.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Data(childComplexity), true
+	case "Robtex.error":
+		if e.ComplexityRoot.Robtex.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Error(childComplexity), true
+	case "Robtex.fetchedAt":
+		if e.ComplexityRoot.Robtex.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.FetchedAt(childComplexity), true
+	case "Robtex.ip":
+		if e.ComplexityRoot.Robtex.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.IP(childComplexity), true
+	case "Robtex.jobId":
+		if e.ComplexityRoot.Robtex.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.JobID(childComplexity), true
+	case "Robtex.latencyMs":
+		if e.ComplexityRoot.Robtex.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.LatencyMs(childComplexity), true
+	case "Robtex.names":
+		if e.ComplexityRoot.Robtex.Names == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Names(childComplexity), true
+	case "Robtex.oldNames":
+		if e.ComplexityRoot.Robtex.OldNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.OldNames(childComplexity), true
+	case "Robtex.provider":
+		if e.ComplexityRoot.Robtex.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Provider(childComplexity), true
+	case "Robtex.reverse":
+		if e.ComplexityRoot.Robtex.Reverse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Reverse(childComplexity), true
+	case "Robtex.route":
+		if e.ComplexityRoot.Robtex.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Route(childComplexity), true
+	case "Robtex.status":
+		if e.ComplexityRoot.Robtex.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Status(childComplexity), true
+	case "Robtex.verdict":
+		if e.ComplexityRoot.Robtex.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Verdict(childComplexity), true
+	case "Robtex.whois":
+		if e.ComplexityRoot.Robtex.Whois == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Whois(childComplexity), true
+
 	case "SafeBrowsing.api":
 		if e.ComplexityRoot.SafeBrowsing.API == nil {
 			break
@@ -3155,6 +3473,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Shodan.Vulns(childComplexity), true
 
+	case "Spamhaus.cached":
+		if e.ComplexityRoot.Spamhaus.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Cached(childComplexity), true
+	case "Spamhaus.codes":
+		if e.ComplexityRoot.Spamhaus.Codes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Codes(childComplexity), true
+	case "Spamhaus.data":
+		if e.ComplexityRoot.Spamhaus.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Data(childComplexity), true
+	case "Spamhaus.dataset":
+		if e.ComplexityRoot.Spamhaus.Dataset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Dataset(childComplexity), true
+	case "Spamhaus.error":
+		if e.ComplexityRoot.Spamhaus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Error(childComplexity), true
+	case "Spamhaus.fetchedAt":
+		if e.ComplexityRoot.Spamhaus.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.FetchedAt(childComplexity), true
+	case "Spamhaus.jobId":
+		if e.ComplexityRoot.Spamhaus.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.JobID(childComplexity), true
+	case "Spamhaus.latencyMs":
+		if e.ComplexityRoot.Spamhaus.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.LatencyMs(childComplexity), true
+	case "Spamhaus.lists":
+		if e.ComplexityRoot.Spamhaus.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Lists(childComplexity), true
+	case "Spamhaus.provider":
+		if e.ComplexityRoot.Spamhaus.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Provider(childComplexity), true
+	case "Spamhaus.status":
+		if e.ComplexityRoot.Spamhaus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Status(childComplexity), true
+	case "Spamhaus.verdict":
+		if e.ComplexityRoot.Spamhaus.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Verdict(childComplexity), true
+
 	case "Status.providers":
 		if e.ComplexityRoot.Status.Providers == nil {
 			break
@@ -3357,6 +3748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Otx(childComplexity), true
+	case "URL.pulsedive":
+		if e.ComplexityRoot.URL.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Pulsedive(childComplexity), true
 	case "URL.results":
 		if e.ComplexityRoot.URL.Results == nil {
 			break
@@ -5391,6 +5788,48 @@ func (ec *executionContext) childFields_ProviderVerdict(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ProviderVerdict", field.Name)
 }
 
+func (ec *executionContext) childFields_Pulsedive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Pulsedive_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Pulsedive_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Pulsedive_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Pulsedive_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Pulsedive_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Pulsedive_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Pulsedive_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Pulsedive_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Pulsedive_jobId(ctx, field)
+	case "indicator":
+		return ec.fieldContext_Pulsedive_indicator(ctx, field)
+	case "type":
+		return ec.fieldContext_Pulsedive_type(ctx, field)
+	case "risk":
+		return ec.fieldContext_Pulsedive_risk(ctx, field)
+	case "retired":
+		return ec.fieldContext_Pulsedive_retired(ctx, field)
+	case "threats":
+		return ec.fieldContext_Pulsedive_threats(ctx, field)
+	case "feeds":
+		return ec.fieldContext_Pulsedive_feeds(ctx, field)
+	case "riskFactors":
+		return ec.fieldContext_Pulsedive_riskFactors(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_Pulsedive_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Pulsedive_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pulsedive", field.Name)
+}
+
 func (ec *executionContext) childFields_RDAP(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -5471,6 +5910,50 @@ func (ec *executionContext) childFields_RDAPContact(ctx context.Context, field g
 		return ec.fieldContext_RDAPContact_ianaId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RDAPContact", field.Name)
+}
+
+func (ec *executionContext) childFields_Robtex(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Robtex_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Robtex_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Robtex_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Robtex_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Robtex_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Robtex_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Robtex_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Robtex_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Robtex_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_Robtex_ip(ctx, field)
+	case "asn":
+		return ec.fieldContext_Robtex_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_Robtex_asName(ctx, field)
+	case "route":
+		return ec.fieldContext_Robtex_route(ctx, field)
+	case "whois":
+		return ec.fieldContext_Robtex_whois(ctx, field)
+	case "country":
+		return ec.fieldContext_Robtex_country(ctx, field)
+	case "city":
+		return ec.fieldContext_Robtex_city(ctx, field)
+	case "names":
+		return ec.fieldContext_Robtex_names(ctx, field)
+	case "oldNames":
+		return ec.fieldContext_Robtex_oldNames(ctx, field)
+	case "reverse":
+		return ec.fieldContext_Robtex_reverse(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Robtex", field.Name)
 }
 
 func (ec *executionContext) childFields_SafeBrowsing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5565,6 +6048,36 @@ func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphq
 		return ec.fieldContext_Shodan_lastUpdate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shodan", field.Name)
+}
+
+func (ec *executionContext) childFields_Spamhaus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Spamhaus_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Spamhaus_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Spamhaus_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Spamhaus_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Spamhaus_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Spamhaus_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Spamhaus_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Spamhaus_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Spamhaus_jobId(ctx, field)
+	case "dataset":
+		return ec.fieldContext_Spamhaus_dataset(ctx, field)
+	case "codes":
+		return ec.fieldContext_Spamhaus_codes(ctx, field)
+	case "lists":
+		return ec.fieldContext_Spamhaus_lists(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Spamhaus", field.Name)
 }
 
 func (ec *executionContext) childFields_Status(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8849,6 +9362,38 @@ func (ec *executionContext) fieldContext_Domain_otx(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8908,6 +9453,38 @@ func (ec *executionContext) fieldContext_Domain_safebrowsing(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SafeBrowsing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_spamhaus(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_spamhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spamhaus(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+			return ec.marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_spamhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spamhaus(ctx, field)
 		},
 	}
 	return fc, nil
@@ -10826,6 +11403,38 @@ func (ec *executionContext) fieldContext_IPAddress_otx(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10858,6 +11467,38 @@ func (ec *executionContext) fieldContext_IPAddress_rdap(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_robtex(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_robtex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Robtex(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Robtex) graphql.Marshaler {
+			return ec.marshalNRobtex2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRobtex(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_robtex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Robtex(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10885,6 +11526,38 @@ func (ec *executionContext) fieldContext_IPAddress_shodan(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Shodan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_spamhaus(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_spamhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spamhaus(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+			return ec.marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_spamhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spamhaus(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14072,6 +14745,438 @@ func (ec *executionContext) fieldContext_ProviderVerdict_reason(_ context.Contex
 	return graphql.NewScalarFieldContext("ProviderVerdict", field, false, false, "String")
 }
 
+func (ec *executionContext) _Pulsedive_provider(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_status(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Pulsedive_cached(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Pulsedive_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Pulsedive_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Pulsedive_error(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pulsedive",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pulsedive_data(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Pulsedive_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pulsedive",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pulsedive_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Pulsedive_indicator(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_type(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_risk(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Risk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_retired(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_retired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_retired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Pulsedive_threats(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_threats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_threats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_riskFactors(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_riskFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_riskFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Pulsedive_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15502,6 +16607,461 @@ func (ec *executionContext) fieldContext_RDAPContact_ianaId(_ context.Context, f
 	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
 }
 
+func (ec *executionContext) _Robtex_provider(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_status(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Robtex_cached(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Robtex_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Robtex_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robtex_error(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robtex",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Robtex_data(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Robtex_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robtex",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Robtex_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Robtex_ip(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_asn(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robtex_asName(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_route(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Route, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_route(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_whois(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_whois(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Whois, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_whois(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_country(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_city(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_names(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_names(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Names, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_names(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_oldNames(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_oldNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_oldNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_reverse(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_reverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reverse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_reverse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
 func (ec *executionContext) _SafeBrowsing_provider(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16421,6 +17981,300 @@ func (ec *executionContext) fieldContext_Shodan_lastUpdate(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Spamhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spamhaus_status(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Spamhaus_cached(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Spamhaus_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Spamhaus_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spamhaus_error(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spamhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spamhaus_data(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Spamhaus_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spamhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spamhaus_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Spamhaus_dataset(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_dataset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dataset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_dataset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spamhaus_codes(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_codes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Codes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spamhaus_lists(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_lists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_lists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
 func (ec *executionContext) _Status_version(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17337,6 +19191,38 @@ func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphq
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23311,6 +25197,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_otx(ctx, field, obj)
 				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_pulsedive(ctx, field, obj)
+				})
 		case "rdap":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23322,6 +25214,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_safebrowsing(ctx, field, obj)
+				})
+		case "spamhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_spamhaus(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -23862,17 +25760,35 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_otx(ctx, field, obj)
 				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_pulsedive(ctx, field, obj)
+				})
 		case "rdap":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_rdap(ctx, field, obj)
 				})
+		case "robtex":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_robtex(ctx, field, obj)
+				})
 		case "shodan":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_shodan(ctx, field, obj)
+				})
+		case "spamhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_spamhaus(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -24953,6 +26869,124 @@ func (ec *executionContext) _ProviderVerdict(ctx context.Context, sel ast.Select
 	return out
 }
 
+var pulsediveImplementors = []string{"Pulsedive"}
+
+func (ec *executionContext) _Pulsedive(ctx context.Context, sel ast.SelectionSet, obj *model.Pulsedive) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pulsediveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pulsedive")
+		case "provider":
+			out.Values[i] = ec._Pulsedive_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Pulsedive_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Pulsedive_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Pulsedive_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Pulsedive_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Pulsedive_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Pulsedive_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Pulsedive_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Pulsedive_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._Pulsedive_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Pulsedive_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "risk":
+			out.Values[i] = ec._Pulsedive_risk(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retired":
+			out.Values[i] = ec._Pulsedive_retired(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threats":
+			out.Values[i] = ec._Pulsedive_threats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "feeds":
+			out.Values[i] = ec._Pulsedive_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "riskFactors":
+			out.Values[i] = ec._Pulsedive_riskFactors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._Pulsedive_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Pulsedive_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -25288,6 +27322,129 @@ func (ec *executionContext) _RDAPContact(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var robtexImplementors = []string{"Robtex"}
+
+func (ec *executionContext) _Robtex(ctx context.Context, sel ast.SelectionSet, obj *model.Robtex) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, robtexImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Robtex")
+		case "provider":
+			out.Values[i] = ec._Robtex_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Robtex_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Robtex_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Robtex_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Robtex_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Robtex_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Robtex_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Robtex_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Robtex_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._Robtex_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._Robtex_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._Robtex_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "route":
+			out.Values[i] = ec._Robtex_route(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "whois":
+			out.Values[i] = ec._Robtex_whois(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._Robtex_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Robtex_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "names":
+			out.Values[i] = ec._Robtex_names(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "oldNames":
+			out.Values[i] = ec._Robtex_oldNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reverse":
+			out.Values[i] = ec._Robtex_reverse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var safeBrowsingImplementors = []string{"SafeBrowsing"}
 
 func (ec *executionContext) _SafeBrowsing(ctx context.Context, sel ast.SelectionSet, obj *model.SafeBrowsing) graphql.Marshaler {
@@ -25542,6 +27699,94 @@ func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "lastUpdate":
 			out.Values[i] = ec._Shodan_lastUpdate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var spamhausImplementors = []string{"Spamhaus"}
+
+func (ec *executionContext) _Spamhaus(ctx context.Context, sel ast.SelectionSet, obj *model.Spamhaus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spamhausImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Spamhaus")
+		case "provider":
+			out.Values[i] = ec._Spamhaus_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Spamhaus_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Spamhaus_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Spamhaus_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Spamhaus_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Spamhaus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Spamhaus_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Spamhaus_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Spamhaus_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dataset":
+			out.Values[i] = ec._Spamhaus_dataset(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "codes":
+			out.Values[i] = ec._Spamhaus_codes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lists":
+			out.Values[i] = ec._Spamhaus_lists(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -25868,6 +28113,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_otx(ctx, field, obj)
+				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_pulsedive(ctx, field, obj)
 				})
 		case "safebrowsing":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -27968,6 +30219,14 @@ func (ec *executionContext) marshalNProviderStatus2ᚖgithubᚗcomᚋinspector�
 	return ec._ProviderStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx context.Context, sel ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pulsedive!")
+		return graphql.Null
+	}
+	return ec._Pulsedive(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRDAP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRDAP(ctx context.Context, sel ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RDAP!")
@@ -27984,6 +30243,14 @@ func (ec *executionContext) unmarshalNResultStatus2githubᚗcomᚋinspectorᚑga
 
 func (ec *executionContext) marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx context.Context, sel ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRobtex2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRobtex(ctx context.Context, sel ast.SelectionSet, v *model.Robtex) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Robtex!")
+		return graphql.Null
+	}
+	return ec._Robtex(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx context.Context, sel ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
@@ -28014,6 +30281,14 @@ func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadget�
 		return graphql.Null
 	}
 	return ec._Shodan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx context.Context, sel ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Spamhaus!")
+		return graphql.Null
+	}
+	return ec._Spamhaus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐStatus(ctx context.Context, sel ast.SelectionSet, v *model.Status) graphql.Marshaler {

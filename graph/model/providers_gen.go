@@ -392,6 +392,41 @@ func NewOTX(r *lookup.Result) (*OTX, error) {
 	return m, nil
 }
 
+// Pulsedive is Pulsedive's GraphQL result: the result fields and the summary's.
+type Pulsedive struct {
+	ResultMeta
+	Indicator   *string    `json:"indicator"`
+	Type        *string    `json:"type"`
+	Risk        *string    `json:"risk"`
+	Retired     *bool      `json:"retired"`
+	Threats     []string   `json:"threats"`
+	Feeds       []string   `json:"feeds"`
+	RiskFactors []string   `json:"riskFactors"`
+	FirstSeen   *time.Time `json:"firstSeen"`
+	LastSeen    *time.Time `json:"lastSeen"`
+}
+
+// NewPulsedive builds the GraphQL result from an engine result.
+func NewPulsedive(r *lookup.Result) (*Pulsedive, error) {
+	m := &Pulsedive{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.PulsediveSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Indicator = &s.Indicator
+		m.Type = &s.Type
+		m.Risk = &s.Risk
+		m.Retired = &s.Retired
+		m.Threats = s.Threats
+		m.Feeds = s.Feeds
+		m.RiskFactors = s.RiskFactors
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+	}
+	return m, nil
+}
+
 // RDAP is RDAP's GraphQL result: the result fields and the summary's.
 type RDAP struct {
 	ResultMeta
@@ -449,6 +484,43 @@ func NewRDAP(r *lookup.Result) (*RDAP, error) {
 		m.LastChanged = &s.LastChanged
 		m.Expires = &s.Expires
 		m.Port43 = &s.Port43
+	}
+	return m, nil
+}
+
+// Robtex is Robtex (free API)'s GraphQL result: the result fields and the summary's.
+type Robtex struct {
+	ResultMeta
+	IP       *string  `json:"ip"`
+	ASN      *int     `json:"asn"`
+	ASName   *string  `json:"asName"`
+	Route    *string  `json:"route"`
+	Whois    *string  `json:"whois"`
+	Country  *string  `json:"country"`
+	City     *string  `json:"city"`
+	Names    []string `json:"names"`
+	OldNames []string `json:"oldNames"`
+	Reverse  []string `json:"reverse"`
+}
+
+// NewRobtex builds the GraphQL result from an engine result.
+func NewRobtex(r *lookup.Result) (*Robtex, error) {
+	m := &Robtex{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.RobtexSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Route = &s.Route
+		m.Whois = &s.Whois
+		m.Country = &s.Country
+		m.City = &s.City
+		m.Names = s.Names
+		m.OldNames = s.OldNames
+		m.Reverse = s.Reverse
 	}
 	return m, nil
 }
@@ -517,6 +589,29 @@ func NewShodan(r *lookup.Result) (*Shodan, error) {
 		m.Vulns = s.Vulns
 		m.Tags = s.Tags
 		m.LastUpdate = &s.LastUpdate
+	}
+	return m, nil
+}
+
+// Spamhaus is Spamhaus (ZEN and DBL via the Web Query Service)'s GraphQL result: the result fields and the summary's.
+type Spamhaus struct {
+	ResultMeta
+	Dataset *string  `json:"dataset"`
+	Codes   []int    `json:"codes"`
+	Lists   []string `json:"lists"`
+}
+
+// NewSpamhaus builds the GraphQL result from an engine result.
+func NewSpamhaus(r *lookup.Result) (*Spamhaus, error) {
+	m := &Spamhaus{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.SpamhausSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Dataset = &s.Dataset
+		m.Codes = s.Codes
+		m.Lists = s.Lists
 	}
 	return m, nil
 }
@@ -722,14 +817,29 @@ func (m *IPAddress) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
 }
 
+// Pulsedive resolves IPAddress.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *IPAddress) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+}
+
 // Rdap resolves IPAddress.rdap: RDAP's answer, asked for when the field is selected.
 func (m *IPAddress) Rdap(ctx context.Context) (*RDAP, error) {
 	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
 }
 
+// Robtex resolves IPAddress.robtex: Robtex (free API)'s answer, asked for when the field is selected.
+func (m *IPAddress) Robtex(ctx context.Context) (*Robtex, error) {
+	return NewRobtex(m.Lookup.Get(ctx, "robtex"))
+}
+
 // Shodan resolves IPAddress.shodan: Shodan's answer, asked for when the field is selected.
 func (m *IPAddress) Shodan(ctx context.Context) (*Shodan, error) {
 	return NewShodan(m.Lookup.Get(ctx, "shodan"))
+}
+
+// Spamhaus resolves IPAddress.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
+func (m *IPAddress) Spamhaus(ctx context.Context) (*Spamhaus, error) {
+	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
 }
 
 // Threatfox resolves IPAddress.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -762,6 +872,11 @@ func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
 }
 
+// Pulsedive resolves Domain.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *Domain) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+}
+
 // Rdap resolves Domain.rdap: RDAP's answer, asked for when the field is selected.
 func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
 	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
@@ -770,6 +885,11 @@ func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
 // Safebrowsing resolves Domain.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
 func (m *Domain) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
 	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+}
+
+// Spamhaus resolves Domain.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
+func (m *Domain) Spamhaus(ctx context.Context) (*Spamhaus, error) {
+	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
 }
 
 // Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -800,6 +920,11 @@ func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *URL) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Pulsedive resolves URL.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *URL) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
 }
 
 // Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
