@@ -171,8 +171,8 @@ func parseManifest(b []byte) (*manifest, error) {
 				errs = append(errs, fmt.Errorf("route %d (%s): unknown kind %q", i, rt.Path, k))
 				continue
 			}
-			for cn, cl := range classNames {
-				if rt.pick(kind(k), cl) == nil {
+			for _, cn := range []string{"ordinary", "notfound", "malicious"} { // a fixed order: the messages are stable
+				if rt.pick(kind(k), classNames[cn]) == nil {
 					errs = append(errs, fmt.Errorf("route %d (%s): no answer for kind %s, class %s", i, rt.Path, k, cn))
 				}
 			}
