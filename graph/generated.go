@@ -33,8 +33,14 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	ApiKey() ApiKeyResolver
+	Domain() DomainResolver
+	FileHash() FileHashResolver
+	IPAddress() IPAddressResolver
+	InvalidIndicator() InvalidIndicatorResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	URL() URLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
 }
@@ -67,6 +73,15 @@ type ComplexityRoot struct {
 		TotalReports         func(childComplexity int) int
 		UsageType            func(childComplexity int) int
 		Verdict              func(childComplexity int) int
+	}
+
+	ApiKey struct {
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastUsedAt func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Prefix     func(childComplexity int) int
+		Scopes     func(childComplexity int) int
 	}
 
 	CrowdSec struct {
@@ -148,6 +163,7 @@ type ComplexityRoot struct {
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
 		Spamhaus     func(childComplexity int) int
+		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
 		Urlscan      func(childComplexity int) int
@@ -173,17 +189,20 @@ type ComplexityRoot struct {
 	}
 
 	FileHash struct {
-		Err           func(childComplexity int) int
-		Hashlookup    func(childComplexity int) int
-		Kind          func(childComplexity int) int
-		Malwarebazaar func(childComplexity int) int
-		Otx           func(childComplexity int) int
-		Results       func(childComplexity int, providers []string) int
-		Threatfox     func(childComplexity int) int
-		Urlhaus       func(childComplexity int) int
-		Value         func(childComplexity int) int
-		Verdict       func(childComplexity int) int
-		Virustotal    func(childComplexity int) int
+		Err            func(childComplexity int) int
+		Hashlookup     func(childComplexity int) int
+		Hybridanalysis func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Malwarebazaar  func(childComplexity int) int
+		Otx            func(childComplexity int) int
+		Results        func(childComplexity int, providers []string) int
+		Stix           func(childComplexity int, tlp *string) int
+		Threatfox      func(childComplexity int) int
+		Triage         func(childComplexity int) int
+		Urlhaus        func(childComplexity int) int
+		Value          func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+		Virustotal     func(childComplexity int) int
 	}
 
 	GreyNoise struct {
@@ -225,6 +244,29 @@ type ComplexityRoot struct {
 		Verdict        func(childComplexity int) int
 	}
 
+	HybridAnalysis struct {
+		AVDetect              func(childComplexity int) int
+		Cached                func(childComplexity int) int
+		Data                  func(childComplexity int) int
+		Domains               func(childComplexity int) int
+		Error                 func(childComplexity int) int
+		Family                func(childComplexity int) int
+		FetchedAt             func(childComplexity int) int
+		FileName              func(childComplexity int) int
+		FileType              func(childComplexity int) int
+		Hosts                 func(childComplexity int) int
+		HybridAnalysisVerdict func(childComplexity int) int
+		JobID                 func(childComplexity int) int
+		LastRun               func(childComplexity int) int
+		LatencyMs             func(childComplexity int) int
+		Provider              func(childComplexity int) int
+		Reports               func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Tags                  func(childComplexity int) int
+		ThreatScore           func(childComplexity int) int
+		Verdict               func(childComplexity int) int
+	}
+
 	IPAddress struct {
 		Abuseipdb  func(childComplexity int) int
 		Crowdsec   func(childComplexity int) int
@@ -241,6 +283,7 @@ type ComplexityRoot struct {
 		Robtex     func(childComplexity int) int
 		Shodan     func(childComplexity int) int
 		Spamhaus   func(childComplexity int) int
+		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
@@ -307,6 +350,7 @@ type ComplexityRoot struct {
 		Err     func(childComplexity int) int
 		Kind    func(childComplexity int) int
 		Results func(childComplexity int, providers []string) int
+		Stix    func(childComplexity int, tlp *string) int
 		Value   func(childComplexity int) int
 		Verdict func(childComplexity int) int
 	}
@@ -342,9 +386,16 @@ type ComplexityRoot struct {
 
 	Mutation struct {
 		ChangePassword  func(childComplexity int, current string, new string) int
+		CreateAPIKey    func(childComplexity int, name string, scopes []model.Scope) int
 		CreateUser      func(childComplexity int, username string, password string, admin *bool, active *bool) int
+		RevokeAPIKey    func(childComplexity int, id string) int
 		SetUserActive   func(childComplexity int, username string, active bool) int
 		SetUserPassword func(childComplexity int, username string, password string) int
+	}
+
+	NewApiKey struct {
+		APIKey func(childComplexity int) int
+		Key    func(childComplexity int) int
 	}
 
 	OTX struct {
@@ -436,6 +487,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		APIKeys     func(childComplexity int) int
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
 		Extract     func(childComplexity int, text string) int
 		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool) int
@@ -613,6 +665,25 @@ type ComplexityRoot struct {
 		ThreatType      func(childComplexity int) int
 	}
 
+	Triage struct {
+		Analyses  func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Families  func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		FileNames func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LastRun   func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		MaxScore  func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Samples   func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	URL struct {
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
@@ -621,6 +692,7 @@ type ComplexityRoot struct {
 		Pulsedive    func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
 		Urlscan      func(childComplexity int) int
@@ -630,24 +702,27 @@ type ComplexityRoot struct {
 	}
 
 	URLScan struct {
-		Cached       func(childComplexity int) int
-		Data         func(childComplexity int) int
-		Error        func(childComplexity int) int
-		FetchedAt    func(childComplexity int) int
-		FirstSeen    func(childComplexity int) int
-		FlaggedScans func(childComplexity int) int
-		FlaggedTags  func(childComplexity int) int
-		HasMore      func(childComplexity int) int
-		JobID        func(childComplexity int) int
-		LastSeen     func(childComplexity int) int
-		LatencyMs    func(childComplexity int) int
-		Provider     func(childComplexity int) int
-		Query        func(childComplexity int) int
-		Scans        func(childComplexity int) int
-		Status       func(childComplexity int) int
-		Tags         func(childComplexity int) int
-		Total        func(childComplexity int) int
-		Verdict      func(childComplexity int) int
+		Cached         func(childComplexity int) int
+		Data           func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		FirstSeen      func(childComplexity int) int
+		FlaggedScans   func(childComplexity int) int
+		FlaggedTags    func(childComplexity int) int
+		HasMore        func(childComplexity int) int
+		JobID          func(childComplexity int) int
+		LastSeen       func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		MaliciousScans func(childComplexity int) int
+		OffHostFlagged func(childComplexity int) int
+		OldestReturned func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Query          func(childComplexity int) int
+		Scans          func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Total          func(childComplexity int) int
+		Verdict        func(childComplexity int) int
 	}
 
 	URLScanScan struct {
@@ -655,9 +730,12 @@ type ComplexityRoot struct {
 		Country    func(childComplexity int) int
 		Domain     func(childComplexity int) int
 		IP         func(childComplexity int) int
+		Malicious  func(childComplexity int) int
+		OnHost     func(childComplexity int) int
 		PageURL    func(childComplexity int) int
 		ReportURL  func(childComplexity int) int
 		Result     func(childComplexity int) int
+		Score      func(childComplexity int) int
 		Screenshot func(childComplexity int) int
 		Server     func(childComplexity int) int
 		Status     func(childComplexity int) int
@@ -860,11 +938,30 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ApiKeyResolver interface {
+	ID(ctx context.Context, obj *auth.APIKey) (string, error)
+
+	Scopes(ctx context.Context, obj *auth.APIKey) ([]model.Scope, error)
+}
+type DomainResolver interface {
+	Stix(ctx context.Context, obj *model.Domain, tlp *string) (any, error)
+}
+type FileHashResolver interface {
+	Stix(ctx context.Context, obj *model.FileHash, tlp *string) (any, error)
+}
+type IPAddressResolver interface {
+	Stix(ctx context.Context, obj *model.IPAddress, tlp *string) (any, error)
+}
+type InvalidIndicatorResolver interface {
+	Stix(ctx context.Context, obj *model.InvalidIndicator, tlp *string) (any, error)
+}
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
 	SetUserPassword(ctx context.Context, username string, password string) (*auth.User, error)
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
+	CreateAPIKey(ctx context.Context, name string, scopes []model.Scope) (*auth.NewAPIKey, error)
+	RevokeAPIKey(ctx context.Context, id string) (bool, error)
 }
 type QueryResolver interface {
 	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool) (model.Indicator, error)
@@ -876,6 +973,10 @@ type QueryResolver interface {
 	UsageReport(ctx context.Context, from *time.Time, to *time.Time, username *string) (*accounting.Report, error)
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
 	Extract(ctx context.Context, text string) (*model.Extraction, error)
+	APIKeys(ctx context.Context) ([]*auth.APIKey, error)
+}
+type URLResolver interface {
+	Stix(ctx context.Context, obj *model.URL, tlp *string) (any, error)
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
@@ -1034,6 +1135,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AbuseIPDB.Verdict(childComplexity), true
+
+	case "ApiKey.createdAt":
+		if e.ComplexityRoot.ApiKey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.CreatedAt(childComplexity), true
+	case "ApiKey.id":
+		if e.ComplexityRoot.ApiKey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.ID(childComplexity), true
+	case "ApiKey.lastUsedAt":
+		if e.ComplexityRoot.ApiKey.LastUsedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.LastUsedAt(childComplexity), true
+	case "ApiKey.name":
+		if e.ComplexityRoot.ApiKey.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Name(childComplexity), true
+	case "ApiKey.prefix":
+		if e.ComplexityRoot.ApiKey.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Prefix(childComplexity), true
+	case "ApiKey.scopes":
+		if e.ComplexityRoot.ApiKey.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
 
 	case "CrowdSec.asn":
 		if e.ComplexityRoot.CrowdSec.ASN == nil {
@@ -1457,6 +1595,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Spamhaus(childComplexity), true
+	case "Domain.stix":
+		if e.ComplexityRoot.Domain.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Stix(childComplexity, args["tlp"].(*string)), true
 	case "Domain.threatfox":
 		if e.ComplexityRoot.Domain.Threatfox == nil {
 			break
@@ -1568,6 +1717,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Hashlookup(childComplexity), true
+	case "FileHash.hybridanalysis":
+		if e.ComplexityRoot.FileHash.Hybridanalysis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Hybridanalysis(childComplexity), true
 	case "FileHash.kind":
 		if e.ComplexityRoot.FileHash.Kind == nil {
 			break
@@ -1597,12 +1752,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Results(childComplexity, args["providers"].([]string)), true
+	case "FileHash.stix":
+		if e.ComplexityRoot.FileHash.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_FileHash_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FileHash.Stix(childComplexity, args["tlp"].(*string)), true
 	case "FileHash.threatfox":
 		if e.ComplexityRoot.FileHash.Threatfox == nil {
 			break
 		}
 
 		return e.ComplexityRoot.FileHash.Threatfox(childComplexity), true
+	case "FileHash.triage":
+		if e.ComplexityRoot.FileHash.Triage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Triage(childComplexity), true
 	case "FileHash.urlhaus":
 		if e.ComplexityRoot.FileHash.Urlhaus == nil {
 			break
@@ -1828,6 +2000,127 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Hashlookup.Verdict(childComplexity), true
 
+	case "HybridAnalysis.avDetect":
+		if e.ComplexityRoot.HybridAnalysis.AVDetect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.AVDetect(childComplexity), true
+	case "HybridAnalysis.cached":
+		if e.ComplexityRoot.HybridAnalysis.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Cached(childComplexity), true
+	case "HybridAnalysis.data":
+		if e.ComplexityRoot.HybridAnalysis.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Data(childComplexity), true
+	case "HybridAnalysis.domains":
+		if e.ComplexityRoot.HybridAnalysis.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Domains(childComplexity), true
+	case "HybridAnalysis.error":
+		if e.ComplexityRoot.HybridAnalysis.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Error(childComplexity), true
+	case "HybridAnalysis.family":
+		if e.ComplexityRoot.HybridAnalysis.Family == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Family(childComplexity), true
+	case "HybridAnalysis.fetchedAt":
+		if e.ComplexityRoot.HybridAnalysis.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FetchedAt(childComplexity), true
+	case "HybridAnalysis.fileName":
+		if e.ComplexityRoot.HybridAnalysis.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FileName(childComplexity), true
+	case "HybridAnalysis.fileType":
+		if e.ComplexityRoot.HybridAnalysis.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FileType(childComplexity), true
+	case "HybridAnalysis.hosts":
+		if e.ComplexityRoot.HybridAnalysis.Hosts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Hosts(childComplexity), true
+	case "HybridAnalysis.hybridanalysisVerdict":
+		if e.ComplexityRoot.HybridAnalysis.HybridAnalysisVerdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.HybridAnalysisVerdict(childComplexity), true
+	case "HybridAnalysis.jobId":
+		if e.ComplexityRoot.HybridAnalysis.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.JobID(childComplexity), true
+	case "HybridAnalysis.lastRun":
+		if e.ComplexityRoot.HybridAnalysis.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.LastRun(childComplexity), true
+	case "HybridAnalysis.latencyMs":
+		if e.ComplexityRoot.HybridAnalysis.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.LatencyMs(childComplexity), true
+	case "HybridAnalysis.provider":
+		if e.ComplexityRoot.HybridAnalysis.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Provider(childComplexity), true
+	case "HybridAnalysis.reports":
+		if e.ComplexityRoot.HybridAnalysis.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Reports(childComplexity), true
+	case "HybridAnalysis.status":
+		if e.ComplexityRoot.HybridAnalysis.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Status(childComplexity), true
+	case "HybridAnalysis.tags":
+		if e.ComplexityRoot.HybridAnalysis.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Tags(childComplexity), true
+	case "HybridAnalysis.threatScore":
+		if e.ComplexityRoot.HybridAnalysis.ThreatScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.ThreatScore(childComplexity), true
+	case "HybridAnalysis.verdict":
+		if e.ComplexityRoot.HybridAnalysis.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Verdict(childComplexity), true
+
 	case "IPAddress.abuseipdb":
 		if e.ComplexityRoot.IPAddress.Abuseipdb == nil {
 			break
@@ -1923,6 +2216,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Spamhaus(childComplexity), true
+	case "IPAddress.stix":
+		if e.ComplexityRoot.IPAddress.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_IPAddress_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.IPAddress.Stix(childComplexity, args["tlp"].(*string)), true
 	case "IPAddress.threatfox":
 		if e.ComplexityRoot.IPAddress.Threatfox == nil {
 			break
@@ -2222,6 +2526,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvalidIndicator.Results(childComplexity, args["providers"].([]string)), true
+	case "InvalidIndicator.stix":
+		if e.ComplexityRoot.InvalidIndicator.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_InvalidIndicator_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Stix(childComplexity, args["tlp"].(*string)), true
 	case "InvalidIndicator.value":
 		if e.ComplexityRoot.InvalidIndicator.Value == nil {
 			break
@@ -2403,6 +2718,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["current"].(string), args["new"].(string)), true
+	case "Mutation.createApiKey":
+		if e.ComplexityRoot.Mutation.CreateAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["name"].(string), args["scopes"].([]model.Scope)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -2414,6 +2740,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["username"].(string), args["password"].(string), args["admin"].(*bool), args["active"].(*bool)), true
+	case "Mutation.revokeApiKey":
+		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeApiKey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
 	case "Mutation.setUserActive":
 		if e.ComplexityRoot.Mutation.SetUserActive == nil {
 			break
@@ -2436,6 +2773,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetUserPassword(childComplexity, args["username"].(string), args["password"].(string)), true
+
+	case "NewApiKey.apiKey":
+		if e.ComplexityRoot.NewApiKey.APIKey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewApiKey.APIKey(childComplexity), true
+	case "NewApiKey.key":
+		if e.ComplexityRoot.NewApiKey.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NewApiKey.Key(childComplexity), true
 
 	case "OTX.asn":
 		if e.ComplexityRoot.OTX.ASN == nil {
@@ -2829,6 +3179,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Pulsedive.Verdict(childComplexity), true
 
+	case "Query.apiKeys":
+		if e.ComplexityRoot.Query.APIKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -3724,6 +4080,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
 
+	case "Triage.analyses":
+		if e.ComplexityRoot.Triage.Analyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Analyses(childComplexity), true
+	case "Triage.cached":
+		if e.ComplexityRoot.Triage.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Cached(childComplexity), true
+	case "Triage.data":
+		if e.ComplexityRoot.Triage.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Data(childComplexity), true
+	case "Triage.error":
+		if e.ComplexityRoot.Triage.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Error(childComplexity), true
+	case "Triage.families":
+		if e.ComplexityRoot.Triage.Families == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Families(childComplexity), true
+	case "Triage.fetchedAt":
+		if e.ComplexityRoot.Triage.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.FetchedAt(childComplexity), true
+	case "Triage.fileNames":
+		if e.ComplexityRoot.Triage.FileNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.FileNames(childComplexity), true
+	case "Triage.jobId":
+		if e.ComplexityRoot.Triage.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.JobID(childComplexity), true
+	case "Triage.lastRun":
+		if e.ComplexityRoot.Triage.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.LastRun(childComplexity), true
+	case "Triage.latencyMs":
+		if e.ComplexityRoot.Triage.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.LatencyMs(childComplexity), true
+	case "Triage.maxScore":
+		if e.ComplexityRoot.Triage.MaxScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.MaxScore(childComplexity), true
+	case "Triage.provider":
+		if e.ComplexityRoot.Triage.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Provider(childComplexity), true
+	case "Triage.samples":
+		if e.ComplexityRoot.Triage.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Samples(childComplexity), true
+	case "Triage.status":
+		if e.ComplexityRoot.Triage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Status(childComplexity), true
+	case "Triage.tags":
+		if e.ComplexityRoot.Triage.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Tags(childComplexity), true
+	case "Triage.verdict":
+		if e.ComplexityRoot.Triage.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Verdict(childComplexity), true
+
 	case "URL.crtsh":
 		if e.ComplexityRoot.URL.Crtsh == nil {
 			break
@@ -3771,6 +4224,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
+	case "URL.stix":
+		if e.ComplexityRoot.URL.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_URL_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.URL.Stix(childComplexity, args["tlp"].(*string)), true
 	case "URL.threatfox":
 		if e.ComplexityRoot.URL.Threatfox == nil {
 			break
@@ -3874,6 +4338,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScan.LatencyMs(childComplexity), true
+	case "URLScan.maliciousScans":
+		if e.ComplexityRoot.URLScan.MaliciousScans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.MaliciousScans(childComplexity), true
+	case "URLScan.offHostFlagged":
+		if e.ComplexityRoot.URLScan.OffHostFlagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.OffHostFlagged(childComplexity), true
+	case "URLScan.oldestReturned":
+		if e.ComplexityRoot.URLScan.OldestReturned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.OldestReturned(childComplexity), true
 	case "URLScan.provider":
 		if e.ComplexityRoot.URLScan.Provider == nil {
 			break
@@ -3941,6 +4423,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScanScan.IP(childComplexity), true
+	case "URLScanScan.malicious":
+		if e.ComplexityRoot.URLScanScan.Malicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Malicious(childComplexity), true
+	case "URLScanScan.onHost":
+		if e.ComplexityRoot.URLScanScan.OnHost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.OnHost(childComplexity), true
 	case "URLScanScan.pageUrl":
 		if e.ComplexityRoot.URLScanScan.PageURL == nil {
 			break
@@ -3959,6 +4453,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScanScan.Result(childComplexity), true
+	case "URLScanScan.score":
+		if e.ComplexityRoot.URLScanScan.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Score(childComplexity), true
 	case "URLScanScan.screenshot":
 		if e.ComplexityRoot.URLScanScan.Screenshot == nil {
 			break
@@ -4941,7 +5441,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql" "extract.graphql"
+//go:embed "providers.graphql" "extract.graphql" "apikeys.graphql" "stix.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -5183,6 +5683,8 @@ type ProviderResult {
 `, BuiltIn: false},
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
 	{Name: "extract.graphql", Input: sourceData("extract.graphql"), BuiltIn: false},
+	{Name: "apikeys.graphql", Input: sourceData("apikeys.graphql"), BuiltIn: false},
+	{Name: "stix.graphql", Input: sourceData("stix.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5238,6 +5740,24 @@ func (ec *executionContext) childFields_AbuseIPDB(ctx context.Context, field gra
 		return ec.fieldContext_AbuseIPDB_hostnames(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AbuseIPDB", field.Name)
+}
+
+func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApiKey_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ApiKey_name(ctx, field)
+	case "prefix":
+		return ec.fieldContext_ApiKey_prefix(ctx, field)
+	case "scopes":
+		return ec.fieldContext_ApiKey_scopes(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApiKey_createdAt(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_CrowdSec(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5488,6 +6008,52 @@ func (ec *executionContext) childFields_Hashlookup(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Hashlookup", field.Name)
 }
 
+func (ec *executionContext) childFields_HybridAnalysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_HybridAnalysis_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_HybridAnalysis_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_HybridAnalysis_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_HybridAnalysis_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_HybridAnalysis_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_HybridAnalysis_error(ctx, field)
+	case "data":
+		return ec.fieldContext_HybridAnalysis_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_HybridAnalysis_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_HybridAnalysis_jobId(ctx, field)
+	case "reports":
+		return ec.fieldContext_HybridAnalysis_reports(ctx, field)
+	case "hybridanalysisVerdict":
+		return ec.fieldContext_HybridAnalysis_hybridanalysisVerdict(ctx, field)
+	case "threatScore":
+		return ec.fieldContext_HybridAnalysis_threatScore(ctx, field)
+	case "family":
+		return ec.fieldContext_HybridAnalysis_family(ctx, field)
+	case "fileName":
+		return ec.fieldContext_HybridAnalysis_fileName(ctx, field)
+	case "fileType":
+		return ec.fieldContext_HybridAnalysis_fileType(ctx, field)
+	case "avDetect":
+		return ec.fieldContext_HybridAnalysis_avDetect(ctx, field)
+	case "tags":
+		return ec.fieldContext_HybridAnalysis_tags(ctx, field)
+	case "hosts":
+		return ec.fieldContext_HybridAnalysis_hosts(ctx, field)
+	case "domains":
+		return ec.fieldContext_HybridAnalysis_domains(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_HybridAnalysis_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HybridAnalysis", field.Name)
+}
+
 func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -5652,6 +6218,16 @@ func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field
 		return ec.fieldContext_MalwareBazaar_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MalwareBazaar", field.Name)
+}
+
+func (ec *executionContext) childFields_NewApiKey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_NewApiKey_key(ctx, field)
+	case "apiKey":
+		return ec.fieldContext_NewApiKey_apiKey(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NewApiKey", field.Name)
 }
 
 func (ec *executionContext) childFields_OTX(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6162,6 +6738,44 @@ func (ec *executionContext) childFields_ThreatFoxIOC(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ThreatFoxIOC", field.Name)
 }
 
+func (ec *executionContext) childFields_Triage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Triage_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Triage_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Triage_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Triage_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Triage_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Triage_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Triage_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Triage_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Triage_jobId(ctx, field)
+	case "samples":
+		return ec.fieldContext_Triage_samples(ctx, field)
+	case "maxScore":
+		return ec.fieldContext_Triage_maxScore(ctx, field)
+	case "families":
+		return ec.fieldContext_Triage_families(ctx, field)
+	case "tags":
+		return ec.fieldContext_Triage_tags(ctx, field)
+	case "fileNames":
+		return ec.fieldContext_Triage_fileNames(ctx, field)
+	case "analyses":
+		return ec.fieldContext_Triage_analyses(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_Triage_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Triage", field.Name)
+}
+
 func (ec *executionContext) childFields_URLScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -6190,6 +6804,8 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_hasMore(ctx, field)
 	case "firstSeen":
 		return ec.fieldContext_URLScan_firstSeen(ctx, field)
+	case "oldestReturned":
+		return ec.fieldContext_URLScan_oldestReturned(ctx, field)
 	case "lastSeen":
 		return ec.fieldContext_URLScan_lastSeen(ctx, field)
 	case "tags":
@@ -6198,6 +6814,10 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_flaggedScans(ctx, field)
 	case "flaggedTags":
 		return ec.fieldContext_URLScan_flaggedTags(ctx, field)
+	case "maliciousScans":
+		return ec.fieldContext_URLScan_maliciousScans(ctx, field)
+	case "offHostFlagged":
+		return ec.fieldContext_URLScan_offHostFlagged(ctx, field)
 	case "scans":
 		return ec.fieldContext_URLScan_scans(ctx, field)
 	}
@@ -6238,6 +6858,12 @@ func (ec *executionContext) childFields_URLScanScan(ctx context.Context, field g
 		return ec.fieldContext_URLScanScan_reportUrl(ctx, field)
 	case "screenshot":
 		return ec.fieldContext_URLScanScan_screenshot(ctx, field)
+	case "malicious":
+		return ec.fieldContext_URLScanScan_malicious(ctx, field)
+	case "score":
+		return ec.fieldContext_URLScanScan_score(ctx, field)
+	case "onHost":
+		return ec.fieldContext_URLScanScan_onHost(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type URLScanScan", field.Name)
 }
@@ -6758,6 +7384,20 @@ func (ec *executionContext) field_Domain_results_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Domain_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_FileHash_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6769,6 +7409,20 @@ func (ec *executionContext) field_FileHash_results_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_FileHash_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -6786,6 +7440,20 @@ func (ec *executionContext) field_IPAddress_results_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_IPAddress_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6797,6 +7465,20 @@ func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Cont
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_InvalidIndicator_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -6819,6 +7501,28 @@ func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Conte
 		return nil, err
 	}
 	args["new"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "scopes",
+		func(ctx context.Context, v any) ([]model.Scope, error) {
+			return ec.unmarshalOScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["scopes"] = arg1
 	return args, nil
 }
 
@@ -6857,6 +7561,20 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["active"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeApiKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7109,6 +7827,20 @@ func (ec *executionContext) field_URL_results_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_URL_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -7708,6 +8440,144 @@ func (ec *executionContext) _AbuseIPDB_hostnames(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_AbuseIPDB_hostnames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AbuseIPDB", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_id(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiKey().ID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, true, true, "ID")
+}
+
+func (ec *executionContext) _ApiKey_name(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_prefix(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApiKey_scopes(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ApiKey().Scopes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Scope) graphql.Marshaler {
+			return ec.marshalNScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, true, true, "Scope")
+}
+
+func (ec *executionContext) _ApiKey_createdAt(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApiKey_lastUsedAt(ctx context.Context, field graphql.CollectedField, obj *auth.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApiKey_lastUsedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastUsedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
 }
 
 func (ec *executionContext) _CrowdSec_provider(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
@@ -9618,6 +10488,50 @@ func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_stix(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ExtractedIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10070,6 +10984,38 @@ func (ec *executionContext) fieldContext_FileHash_hashlookup(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _FileHash_hybridanalysis(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_hybridanalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hybridanalysis(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HybridAnalysis) graphql.Marshaler {
+			return ec.marshalNHybridAnalysis2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHybridAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_hybridanalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HybridAnalysis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10166,6 +11112,38 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _FileHash_triage(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_triage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Triage(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Triage) graphql.Marshaler {
+			return ec.marshalNTriage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTriage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_triage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Triage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FileHash_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10226,6 +11204,50 @@ func (ec *executionContext) fieldContext_FileHash_virustotal(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_stix(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.FileHash().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FileHash_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -11025,6 +12047,484 @@ func (ec *executionContext) fieldContext_Hashlookup_parents(_ context.Context, f
 	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
 }
 
+func (ec *executionContext) _HybridAnalysis_provider(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_status(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _HybridAnalysis_cached(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HybridAnalysis_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HybridAnalysis_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_error(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HybridAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HybridAnalysis_data(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _HybridAnalysis_verdict(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HybridAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HybridAnalysis_jobId(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HybridAnalysis_reports(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_hybridanalysisVerdict(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_hybridanalysisVerdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HybridAnalysisVerdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_hybridanalysisVerdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_threatScore(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_threatScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_threatScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_family(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_family(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Family, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_family(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_fileName(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_fileType(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_avDetect(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_avDetect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AVDetect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_avDetect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_tags(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_hosts(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_hosts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hosts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_hosts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_domains(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Time")
+}
+
 func (ec *executionContext) _IPAddress_value(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11687,6 +13187,50 @@ func (ec *executionContext) fieldContext_IPAddress_virustotal(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_stix(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.IPAddress().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_IPAddress_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12778,6 +14322,50 @@ func (ec *executionContext) fieldContext_InvalidIndicator_error(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _InvalidIndicator_stix(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InvalidIndicator().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InvalidIndicator_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _MalwareBazaar_provider(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13638,6 +15226,185 @@ func (ec *executionContext) fieldContext_Mutation_setUserActive(ctx context.Cont
 	if fc.Args, err = ec.field_Mutation_setUserActive_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIKey(ctx, fc.Args["name"].(string), fc.Args["scopes"].([]model.Scope))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "USERS")
+				if err != nil {
+					var zeroVal *auth.NewAPIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *auth.NewAPIKey
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.NewAPIKey) graphql.Marshaler {
+			return ec.marshalNNewApiKey2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐNewAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NewApiKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeApiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIKey(ctx, fc.Args["id"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "USERS")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeApiKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _NewApiKey_key(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewApiKey_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewApiKey_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("NewApiKey", field, false, false, "String")
+}
+
+func (ec *executionContext) _NewApiKey_apiKey(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_NewApiKey_apiKey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIKey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *auth.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_NewApiKey_apiKey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "NewApiKey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -15677,6 +17444,56 @@ func (ec *executionContext) fieldContext_Query_extract(ctx context.Context, fiel
 	if fc.Args, err = ec.field_Query_extract_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_apiKeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_apiKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().APIKeys(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "USERS")
+				if err != nil {
+					var zeroVal []*auth.APIKey
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*auth.APIKey
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*auth.APIKey) graphql.Marshaler {
+			return ec.marshalNApiKey2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐAPIKeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApiKey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -18978,6 +20795,392 @@ func (ec *executionContext) fieldContext_ThreatFoxIOC_reference(_ context.Contex
 	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
 }
 
+func (ec *executionContext) _Triage_provider(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_status(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Triage_cached(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Triage_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Triage_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_error(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Triage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Triage_data(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Triage_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Triage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Triage_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Triage_samples(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_samples(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Samples, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_samples(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_maxScore(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_maxScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_maxScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_families(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_families(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Families, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_families(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_tags(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_fileNames(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_fileNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_fileNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_analyses(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_analyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Analyses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_analyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Time")
+}
+
 func (ec *executionContext) _URL_value(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19388,6 +21591,50 @@ func (ec *executionContext) fieldContext_URL_virustotal(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_stix(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.URL().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URL_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_URL_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URLScan_provider(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19705,6 +21952,29 @@ func (ec *executionContext) fieldContext_URLScan_firstSeen(_ context.Context, fi
 	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
 }
 
+func (ec *executionContext) _URLScan_oldestReturned(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_oldestReturned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestReturned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_oldestReturned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
+}
+
 func (ec *executionContext) _URLScan_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19795,6 +22065,52 @@ func (ec *executionContext) _URLScan_flaggedTags(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_URLScan_flaggedTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_maliciousScans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_maliciousScans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaliciousScans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_maliciousScans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScan_offHostFlagged(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_offHostFlagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OffHostFlagged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_offHostFlagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
 }
 
 func (ec *executionContext) _URLScan_scans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
@@ -20195,6 +22511,75 @@ func (ec *executionContext) _URLScanScan_screenshot(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_URLScanScan_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_malicious(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_malicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_malicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _URLScanScan_score(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScanScan_onHost(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_onHost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_onHost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _URLhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
@@ -24763,6 +27148,66 @@ func (ec *executionContext) _AbuseIPDB(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var apiKeyImplementors = []string{"ApiKey"}
+
+func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, obj *auth.APIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApiKey")
+		case "id":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKey_id(ctx, field, obj)
+				})
+		case "name":
+			out.Values[i] = ec._ApiKey_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "prefix":
+			out.Values[i] = ec._ApiKey_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopes":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ApiKey_scopes(ctx, field, obj)
+				})
+		case "createdAt":
+			out.Values[i] = ec._ApiKey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastUsedAt":
+			out.Values[i] = ec._ApiKey_lastUsedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var crowdSecImplementors = []string{"CrowdSec"}
 
 func (ec *executionContext) _CrowdSec(ctx context.Context, sel ast.SelectionSet, obj *model.CrowdSec) graphql.Marshaler {
@@ -25245,6 +27690,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_virustotal(ctx, field, obj)
 				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_stix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25412,6 +27863,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_hashlookup(ctx, field, obj)
 				})
+		case "hybridanalysis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_hybridanalysis(ctx, field, obj)
+				})
 		case "malwarebazaar":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25430,6 +27887,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_threatfox(ctx, field, obj)
 				})
+		case "triage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_triage(ctx, field, obj)
+				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25441,6 +27904,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -25680,6 +28149,134 @@ func (ec *executionContext) _Hashlookup(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var hybridAnalysisImplementors = []string{"HybridAnalysis"}
+
+func (ec *executionContext) _HybridAnalysis(ctx context.Context, sel ast.SelectionSet, obj *model.HybridAnalysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hybridAnalysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HybridAnalysis")
+		case "provider":
+			out.Values[i] = ec._HybridAnalysis_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._HybridAnalysis_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._HybridAnalysis_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._HybridAnalysis_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._HybridAnalysis_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._HybridAnalysis_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._HybridAnalysis_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._HybridAnalysis_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._HybridAnalysis_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._HybridAnalysis_reports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hybridanalysisVerdict":
+			out.Values[i] = ec._HybridAnalysis_hybridanalysisVerdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatScore":
+			out.Values[i] = ec._HybridAnalysis_threatScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "family":
+			out.Values[i] = ec._HybridAnalysis_family(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._HybridAnalysis_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._HybridAnalysis_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "avDetect":
+			out.Values[i] = ec._HybridAnalysis_avDetect(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._HybridAnalysis_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hosts":
+			out.Values[i] = ec._HybridAnalysis_hosts(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domains":
+			out.Values[i] = ec._HybridAnalysis_domains(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._HybridAnalysis_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var iPAddressImplementors = []string{"IPAddress", "Indicator"}
 
 func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet, obj *model.IPAddress) graphql.Marshaler {
@@ -25813,6 +28410,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -26204,6 +28807,12 @@ func (ec *executionContext) _InvalidIndicator(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_stix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26423,6 +29032,58 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setUserActive(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeApiKey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var newApiKeyImplementors = []string{"NewApiKey"}
+
+func (ec *executionContext) _NewApiKey(ctx context.Context, sel ast.SelectionSet, obj *auth.NewAPIKey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, newApiKeyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("NewApiKey")
+		case "key":
+			out.Values[i] = ec._NewApiKey_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiKey":
+			out.Values[i] = ec._NewApiKey_apiKey(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27059,6 +29720,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_extract(ctx, field)
+				})
+		case "apiKeys":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_apiKeys(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -28064,6 +30731,114 @@ func (ec *executionContext) _ThreatFoxIOC(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var triageImplementors = []string{"Triage"}
+
+func (ec *executionContext) _Triage(ctx context.Context, sel ast.SelectionSet, obj *model.Triage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Triage")
+		case "provider":
+			out.Values[i] = ec._Triage_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Triage_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Triage_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Triage_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Triage_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Triage_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Triage_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Triage_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Triage_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "samples":
+			out.Values[i] = ec._Triage_samples(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxScore":
+			out.Values[i] = ec._Triage_maxScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "families":
+			out.Values[i] = ec._Triage_families(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Triage_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileNames":
+			out.Values[i] = ec._Triage_fileNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "analyses":
+			out.Values[i] = ec._Triage_analyses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._Triage_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var uRLImplementors = []string{"URL", "Indicator"}
 
 func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj *model.URL) graphql.Marshaler {
@@ -28149,6 +30924,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -28243,6 +31024,11 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "oldestReturned":
+			out.Values[i] = ec._URLScan_oldestReturned(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "lastSeen":
 			out.Values[i] = ec._URLScan_lastSeen(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -28260,6 +31046,16 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "flaggedTags":
 			out.Values[i] = ec._URLScan_flaggedTags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maliciousScans":
+			out.Values[i] = ec._URLScan_maliciousScans(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "offHostFlagged":
+			out.Values[i] = ec._URLScan_offHostFlagged(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -28373,6 +31169,21 @@ func (ec *executionContext) _URLScanScan(ctx context.Context, sel ast.SelectionS
 			}
 		case "screenshot":
 			out.Values[i] = ec._URLScanScan_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malicious":
+			out.Values[i] = ec._URLScanScan_malicious(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._URLScanScan_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onHost":
+			out.Values[i] = ec._URLScanScan_onHost(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29903,6 +32714,30 @@ func (ec *executionContext) marshalNAbuseIPDB2ᚖgithubᚗcomᚋinspectorᚑgadg
 	return ec._AbuseIPDB(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*auth.APIKey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApiKey2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐAPIKey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApiKey2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐAPIKey(ctx context.Context, sel ast.SelectionSet, v *auth.APIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApiKey!")
+		return graphql.Null
+	}
+	return ec._ApiKey(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -30001,6 +32836,14 @@ func (ec *executionContext) marshalNHashlookup2ᚖgithubᚗcomᚋinspectorᚑgad
 		return graphql.Null
 	}
 	return ec._Hashlookup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHybridAnalysis2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHybridAnalysis(ctx context.Context, sel ast.SelectionSet, v *model.HybridAnalysis) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HybridAnalysis!")
+		return graphql.Null
+	}
+	return ec._HybridAnalysis(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -30151,6 +32994,14 @@ func (ec *executionContext) marshalNMalwareBazaar2ᚖgithubᚗcomᚋinspectorᚑ
 	return ec._MalwareBazaar(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNewApiKey2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋauthᚐNewAPIKey(ctx context.Context, sel ast.SelectionSet, v *auth.NewAPIKey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NewApiKey!")
+		return graphql.Null
+	}
+	return ec._NewApiKey(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNOTX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐOTX(ctx context.Context, sel ast.SelectionSet, v *model.OTX) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "OTX!")
@@ -30275,6 +33126,36 @@ func (ec *executionContext) marshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋga
 	return v
 }
 
+func (ec *executionContext) unmarshalNScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, v any) ([]model.Scope, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Scope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐShodan(ctx context.Context, sel ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Shodan!")
@@ -30390,6 +33271,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTriage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTriage(ctx context.Context, sel ast.SelectionSet, v *model.Triage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Triage!")
+		return graphql.Null
+	}
+	return ec._Triage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx context.Context, sel ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -30910,6 +33799,42 @@ func (ec *executionContext) marshalOSafeBrowsingMatch2ᚕgithubᚗcomᚋinspecto
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSafeBrowsingMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, v any) ([]model.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.Scope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -94,7 +94,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge})
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge, Keys: a.store})
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		if err != nil {
 			return err
 		}
-		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, Counts: a.writer, JobTimeout: cfg.JobTimeout,
+		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Store: a.store.JobQueue(qp), Counts: a.writer, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
 			// answers of jobs worked elsewhere reach a process-local cache through their notices
 			KeepUnclaimed: a.redis == nil})
@@ -253,7 +253,7 @@ func (a *app) httpHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes()} {
+	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes(), a.socRoutes()} {
 		for pattern, h := range part {
 			if _, dup := extra[pattern]; dup {
 				return nil, fmt.Errorf("route %q registered twice", pattern)

@@ -236,6 +236,45 @@ func NewHashlookup(r *lookup.Result) (*Hashlookup, error) {
 	return m, nil
 }
 
+// HybridAnalysis is Hybrid Analysis (Falcon Sandbox)'s GraphQL result: the result fields and the summary's.
+type HybridAnalysis struct {
+	ResultMeta
+	Reports               *int       `json:"reports"`
+	HybridAnalysisVerdict *string    `json:"hybridanalysisVerdict"`
+	ThreatScore           *int       `json:"threatScore"`
+	Family                *string    `json:"family"`
+	FileName              *string    `json:"fileName"`
+	FileType              *string    `json:"fileType"`
+	AVDetect              *int       `json:"avDetect"`
+	Tags                  []string   `json:"tags"`
+	Hosts                 []string   `json:"hosts"`
+	Domains               []string   `json:"domains"`
+	LastRun               *time.Time `json:"lastRun"`
+}
+
+// NewHybridAnalysis builds the GraphQL result from an engine result.
+func NewHybridAnalysis(r *lookup.Result) (*HybridAnalysis, error) {
+	m := &HybridAnalysis{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.HybridAnalysisSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Reports = &s.Reports
+		m.HybridAnalysisVerdict = &s.Verdict
+		m.ThreatScore = &s.ThreatScore
+		m.Family = &s.Family
+		m.FileName = &s.FileName
+		m.FileType = &s.FileType
+		m.AVDetect = &s.AVDetect
+		m.Tags = s.Tags
+		m.Hosts = s.Hosts
+		m.Domains = s.Domains
+		m.LastRun = &s.LastRun
+	}
+	return m, nil
+}
+
 // InternetDB is Shodan InternetDB's GraphQL result: the result fields and the summary's.
 type InternetDB struct {
 	ResultMeta
@@ -641,6 +680,37 @@ func NewThreatFox(r *lookup.Result) (*ThreatFox, error) {
 	return m, nil
 }
 
+// Triage is Hatching Triage (tria.ge)'s GraphQL result: the result fields and the summary's.
+type Triage struct {
+	ResultMeta
+	Samples   *int       `json:"samples"`
+	MaxScore  *int       `json:"maxScore"`
+	Families  []string   `json:"families"`
+	Tags      []string   `json:"tags"`
+	FileNames []string   `json:"fileNames"`
+	Analyses  []string   `json:"analyses"`
+	LastRun   *time.Time `json:"lastRun"`
+}
+
+// NewTriage builds the GraphQL result from an engine result.
+func NewTriage(r *lookup.Result) (*Triage, error) {
+	m := &Triage{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.TriageSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Samples = &s.Samples
+		m.MaxScore = &s.MaxScore
+		m.Families = s.Families
+		m.Tags = s.Tags
+		m.FileNames = s.FileNames
+		m.Analyses = s.Analyses
+		m.LastRun = &s.LastRun
+	}
+	return m, nil
+}
+
 // URLhaus is URLhaus (abuse.ch)'s GraphQL result: the result fields and the summary's.
 type URLhaus struct {
 	ResultMeta
@@ -671,15 +741,18 @@ func NewURLhaus(r *lookup.Result) (*URLhaus, error) {
 // URLScan is urlscan.io's GraphQL result: the result fields and the summary's.
 type URLScan struct {
 	ResultMeta
-	Query        *string                `json:"query"`
-	Total        *int                   `json:"total"`
-	HasMore      *bool                  `json:"hasMore"`
-	FirstSeen    *time.Time             `json:"firstSeen"`
-	LastSeen     *time.Time             `json:"lastSeen"`
-	Tags         []string               `json:"tags"`
-	FlaggedScans *int                   `json:"flaggedScans"`
-	FlaggedTags  []string               `json:"flaggedTags"`
-	Scans        []provider.URLScanScan `json:"scans"`
+	Query          *string                `json:"query"`
+	Total          *int                   `json:"total"`
+	HasMore        *bool                  `json:"hasMore"`
+	FirstSeen      *time.Time             `json:"firstSeen"`
+	OldestReturned *time.Time             `json:"oldestReturned"`
+	LastSeen       *time.Time             `json:"lastSeen"`
+	Tags           []string               `json:"tags"`
+	FlaggedScans   *int                   `json:"flaggedScans"`
+	FlaggedTags    []string               `json:"flaggedTags"`
+	MaliciousScans *int                   `json:"maliciousScans"`
+	OffHostFlagged *int                   `json:"offHostFlagged"`
+	Scans          []provider.URLScanScan `json:"scans"`
 }
 
 // NewURLScan builds the GraphQL result from an engine result.
@@ -694,10 +767,13 @@ func NewURLScan(r *lookup.Result) (*URLScan, error) {
 		m.Total = &s.Total
 		m.HasMore = &s.HasMore
 		m.FirstSeen = &s.FirstSeen
+		m.OldestReturned = &s.OldestReturned
 		m.LastSeen = &s.LastSeen
 		m.Tags = s.Tags
 		m.FlaggedScans = &s.FlaggedScans
 		m.FlaggedTags = s.FlaggedTags
+		m.MaliciousScans = &s.MaliciousScans
+		m.OffHostFlagged = &s.OffHostFlagged
 		m.Scans = s.Scans
 	}
 	return m, nil
@@ -957,6 +1033,11 @@ func (m *FileHash) Hashlookup(ctx context.Context) (*Hashlookup, error) {
 	return NewHashlookup(m.Lookup.Get(ctx, "hashlookup"))
 }
 
+// Hybridanalysis resolves FileHash.hybridanalysis: Hybrid Analysis (Falcon Sandbox)'s answer, asked for when the field is selected.
+func (m *FileHash) Hybridanalysis(ctx context.Context) (*HybridAnalysis, error) {
+	return NewHybridAnalysis(m.Lookup.Get(ctx, "hybridanalysis"))
+}
+
 // Malwarebazaar resolves FileHash.malwarebazaar: MalwareBazaar's answer, asked for when the field is selected.
 func (m *FileHash) Malwarebazaar(ctx context.Context) (*MalwareBazaar, error) {
 	return NewMalwareBazaar(m.Lookup.Get(ctx, "malwarebazaar"))
@@ -970,6 +1051,11 @@ func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
 // Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
 func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Triage resolves FileHash.triage: Hatching Triage (tria.ge)'s answer, asked for when the field is selected.
+func (m *FileHash) Triage(ctx context.Context) (*Triage, error) {
+	return NewTriage(m.Lookup.Get(ctx, "triage"))
 }
 
 // Urlhaus resolves FileHash.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.

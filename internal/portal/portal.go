@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/soc"
 )
 
 // Recorder takes audit records (the accounting writer).
@@ -56,6 +58,8 @@ type Config struct {
 	Now     func() time.Time
 	// Extractor finds the indicators in what is pasted into the lookup box.
 	Extractor indicator.Extractor
+	// STIX makes the lookup page's STIX 2.1 export.
+	STIX soc.Exporter
 }
 
 // Portal is the web portal's http.Handler.
@@ -102,7 +106,13 @@ func (p *Portal) routes() {
 	m.Handle("GET /portal/{$}", p.session(auth.ScopeUsers, p.home))
 	m.Handle("GET /portal/lookup", p.session(auth.ScopeTasks, p.lookupPage))
 	m.Handle("POST /portal/lookup", p.session(auth.ScopeTasks, p.lookup))
+	m.Handle("POST /portal/lookup/stix", p.session(auth.ScopeTasks, func(w http.ResponseWriter, r *http.Request) {
+		soc.Audit("stix", p.cfg.Usage, http.HandlerFunc(p.exportSTIX)).ServeHTTP(w, r)
+	}))
 	m.Handle("GET /portal/usage", p.session(auth.ScopeUsers, p.usage))
+	m.Handle("GET /portal/keys", p.session(auth.ScopeUsers, p.keys))
+	m.Handle("POST /portal/keys", p.session(auth.ScopeUsers, p.createKey))
+	m.Handle("POST /portal/keys/{id}/revoke", p.session(auth.ScopeUsers, p.revokeKey))
 	m.Handle("GET /portal/admin/{$}", p.session(auth.ScopeMon, p.overview))
 	m.Handle("GET /portal/admin/users", p.session(auth.ScopeMon, p.users))
 	m.Handle("POST /portal/admin/users", p.session(auth.ScopeMon, p.createUser))
@@ -124,5 +134,22 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin") // with no-referrer, browsers send "Origin: null" on same-site POSTs
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if r.Method == http.MethodPost && !urlEncoded(r) {
+		// The portal's forms and portal.js send url-encoded bodies only;
+		// refusing the rest keeps multipart parsing (and its temporary
+		// files) out of reach of an anonymous sign-in POST.
+		p.render(w, r, http.StatusUnsupportedMediaType, "message", view{Title: "Unsupported form", Message: "Send the form as application/x-www-form-urlencoded."})
+		return
+	}
 	p.mux.ServeHTTP(w, r)
+}
+
+// urlEncoded reports whether r's body is a url-encoded form (or empty).
+func urlEncoded(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return r.ContentLength == 0
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded"
 }
