@@ -100,6 +100,9 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if a.providers, err = buildProviders(cfg, log); err != nil {
 		return nil, err
 	}
+	if a.policy, err = newPolicy(ctx, cfg, log, a.store, a.providers); err != nil {
+		return nil, err
+	}
 	if err := a.buildEngine(ctx, opts.queues); err != nil {
 		return nil, err
 	}
@@ -160,6 +163,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		}
 	}
 	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	p.gate = a.policy
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)
@@ -200,6 +204,7 @@ func (a *app) start(ctx context.Context) error {
 	listening := make(chan struct{})
 	go func() {
 		defer close(listening)
+		go a.policy.Run(bg) // list and playbook changes made by other processes
 		a.auth.Listen(bg)
 	}()
 	a.stopBackground = func() { cancel(); <-listening }
