@@ -30,6 +30,7 @@ func init() {
 		Description: "abuse.ch URLhaus: URLs, hosts and payloads seen distributing malware.",
 		VerdictRules: []string{
 			"url online: MALICIOUS 95; url offline or unknown: SUSPICIOUS 60",
+			"host that Spamhaus DBL lists as an abused legitimate site (abused_legit_*, e.g. gist.github.com): UNKNOWN, the reason counts its malware URLs (look the URLs up)",
 			"host with at least one URL online: MALICIOUS 85; URLs listed, none online: SUSPICIOUS 50; no URLs: UNKNOWN",
 			"known payload: MALICIOUS 90",
 			"no_results: not found, no verdict",
@@ -289,6 +290,13 @@ func urlhausVerdict(s *URLhausSummary) Assessment {
 		h := s.Host
 		total := max(h.URLCount, len(h.URLs))
 		switch {
+		case total > 0 && strings.HasPrefix(h.Blacklists["spamhaus_dbl"], "abused_legit"):
+			// Spamhaus DBL's abused_legit_* class: a legitimate site whose
+			// hosting others abuse (gist.github.com, a file-sharing service,
+			// a compromised blog). The URLs are bad; the host is not.
+			return Assessment{Level: indicator.Unknown, Score: 0,
+				Reason: fmt.Sprintf("URLhaus: %d malware URLs on this host (%d online), but Spamhaus DBL calls it an abused legitimate site (%s): judge the URLs, not the host",
+					total, h.OnlineURLs, h.Blacklists["spamhaus_dbl"])}
 		case h.OnlineURLs > 0:
 			return Assessment{Level: indicator.Malicious, Score: 85,
 				Reason: fmt.Sprintf("URLhaus: %d of %d malware URLs on this host are online", h.OnlineURLs, total)}
