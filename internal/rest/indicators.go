@@ -160,7 +160,12 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
-		in, err := readInput(r, "providers")
+		allowed := []string{"providers"}
+		asSTIX := wantsSTIX(r)
+		if asSTIX {
+			allowed = append(allowed, "tlp") // the bundle's marking
+		}
+		in, err := readInput(r, allowed...)
 		if err != nil {
 			return err
 		}
@@ -174,6 +179,10 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		}
 		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
 			(*read)["kind"], (*read)["value"] = k.path, ind.Value
+		}
+		if asSTIX {
+			tlp, _ := in["tlp"].(string)
+			return a.writeSTIX(w, r, ind, providers, tlp)
 		}
 		writeJSON(w, http.StatusOK, a.lookup(r.Context(), ind, providers, caller(r)))
 		return nil
