@@ -17,7 +17,7 @@ func TestProviderLinks(t *testing.T) {
 		indicator.IPv4:   {"198.51.100.7", "203.0.113.9"},
 		indicator.IPv6:   {"2001:db8::1", "2001:db8::2"},
 		indicator.Domain: {"evil.example", "login.evil.example"},
-		indicator.URL:    {"http://evil.example/a?b=1", "http://evil.example/c"},
+		indicator.URL:    {"http://evil.example/a?b=1", "https://other.example/c"},
 		indicator.MD5:    {"ea372104f1e9f069068e3752b543c7b0", "d41d8cd98f00b204e9800998ecf8427e"},
 		indicator.SHA1:   {"9f057d94c9b77d6286073dc5b5c382bcba67a3b2", "da39a3ee5e6b4b0d3255bfef95601890afd80709"},
 		indicator.SHA256: {"110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
