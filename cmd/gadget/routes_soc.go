@@ -8,6 +8,8 @@ import (
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/misp"
 	"github.com/inspector-gadget/gadget/internal/soc"
+	"github.com/inspector-gadget/gadget/internal/stix"
+	"github.com/inspector-gadget/gadget/internal/taxii"
 )
 
 // analyzers is what the SOC protocols offer as modules and analyzers:
@@ -35,12 +37,19 @@ func (a *app) analyzers() []soc.Analyzer {
 	return append(out, one...)
 }
 
-// socRoutes returns the SOC protocols: misp-modules under /misp/.
+// taxiiTLP marks the objects of the TAXII collections.
+const taxiiTLP = stix.Amber
+
+// socRoutes returns the SOC protocols: misp-modules under /misp/, TAXII 2.1
+// under /taxii2/.
 func (a *app) socRoutes() map[string]http.Handler {
 	out := map[string]http.Handler{}
-	m := misp.New(misp.Config{Lookup: a.engine, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
-	for p, h := range m.Routes() {
-		out[p] = a.auth.Middleware(h)
+	m := misp.New(misp.Config{Lookup: a.lookups, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
+	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log})
+	for _, part := range []map[string]http.Handler{m.Routes(), t.Routes()} {
+		for p, h := range part {
+			out[p] = a.auth.Middleware(h)
+		}
 	}
 	return out
 }
