@@ -45,6 +45,7 @@ var layers = map[string]int{
 	"internal/provider/providertest": 2,
 	"internal/fakeintel":             2, // serves the descriptors' fixtures
 	"internal/auth":                  2,
+	"internal/policy":                2, // lists, TLP, playbooks, sightings: decided before any provider
 
 	"internal/enrich":           3,
 	"internal/auth/redisevents": 3,

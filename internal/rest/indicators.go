@@ -106,8 +106,9 @@ type verdictJSON struct {
 // through the engine and builds the envelope.
 func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller}).All(ctx, providers)
-	v := lookup.Combine(rs)
+	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller})
+	rs := lk.All(ctx, providers)
+	v := lookup.Judge(lk, rs)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
