@@ -163,7 +163,7 @@ func (p *Publisher) publish(ctx context.Context, o observation) error {
 			if err := p.ensureBase(ctx, c, now); err != nil {
 				return err
 			}
-			for _, x := range p.export.Objects(o.ind, o.results, p.tlp) {
+			for _, x := range p.export.Objects(ctx, o.ind, o.results, p.tlp) {
 				if x["type"] == "indicator" {
 					obj = x
 				}
