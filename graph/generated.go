@@ -34,8 +34,13 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	ApiKey() ApiKeyResolver
+	Domain() DomainResolver
+	FileHash() FileHashResolver
+	IPAddress() IPAddressResolver
+	InvalidIndicator() InvalidIndicatorResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	URL() URLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
 }
@@ -85,6 +90,7 @@ type ComplexityRoot struct {
 		Otx        func(childComplexity int) int
 		Rdap       func(childComplexity int) int
 		Results    func(childComplexity int, providers []string) int
+		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
@@ -115,6 +121,7 @@ type ComplexityRoot struct {
 		Malwarebazaar func(childComplexity int) int
 		Otx           func(childComplexity int) int
 		Results       func(childComplexity int, providers []string) int
+		Stix          func(childComplexity int, tlp *string) int
 		Threatfox     func(childComplexity int) int
 		Urlhaus       func(childComplexity int) int
 		Value         func(childComplexity int) int
@@ -152,6 +159,7 @@ type ComplexityRoot struct {
 		Rdap       func(childComplexity int) int
 		Results    func(childComplexity int, providers []string) int
 		Shodan     func(childComplexity int) int
+		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
@@ -218,6 +226,7 @@ type ComplexityRoot struct {
 		Err     func(childComplexity int) int
 		Kind    func(childComplexity int) int
 		Results func(childComplexity int, providers []string) int
+		Stix    func(childComplexity int, tlp *string) int
 		Value   func(childComplexity int) int
 		Verdict func(childComplexity int) int
 	}
@@ -458,6 +467,7 @@ type ComplexityRoot struct {
 		Kind       func(childComplexity int) int
 		Otx        func(childComplexity int) int
 		Results    func(childComplexity int, providers []string) int
+		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
 		Urlscan    func(childComplexity int) int
@@ -708,6 +718,18 @@ type ApiKeyResolver interface {
 
 	Scopes(ctx context.Context, obj *auth.APIKey) ([]model.Scope, error)
 }
+type DomainResolver interface {
+	Stix(ctx context.Context, obj *model.Domain, tlp *string) (any, error)
+}
+type FileHashResolver interface {
+	Stix(ctx context.Context, obj *model.FileHash, tlp *string) (any, error)
+}
+type IPAddressResolver interface {
+	Stix(ctx context.Context, obj *model.IPAddress, tlp *string) (any, error)
+}
+type InvalidIndicatorResolver interface {
+	Stix(ctx context.Context, obj *model.InvalidIndicator, tlp *string) (any, error)
+}
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
@@ -727,6 +749,9 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
 	Extract(ctx context.Context, text string) (*model.Extraction, error)
 	APIKeys(ctx context.Context) ([]*auth.APIKey, error)
+}
+type URLResolver interface {
+	Stix(ctx context.Context, obj *model.URL, tlp *string) (any, error)
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
@@ -958,6 +983,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Results(childComplexity, args["providers"].([]string)), true
+	case "Domain.stix":
+		if e.ComplexityRoot.Domain.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_Domain_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Domain.Stix(childComplexity, args["tlp"].(*string)), true
 	case "Domain.threatfox":
 		if e.ComplexityRoot.Domain.Threatfox == nil {
 			break
@@ -1092,6 +1128,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Results(childComplexity, args["providers"].([]string)), true
+	case "FileHash.stix":
+		if e.ComplexityRoot.FileHash.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_FileHash_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.FileHash.Stix(childComplexity, args["tlp"].(*string)), true
 	case "FileHash.threatfox":
 		if e.ComplexityRoot.FileHash.Threatfox == nil {
 			break
@@ -1285,6 +1332,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Shodan(childComplexity), true
+	case "IPAddress.stix":
+		if e.ComplexityRoot.IPAddress.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_IPAddress_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.IPAddress.Stix(childComplexity, args["tlp"].(*string)), true
 	case "IPAddress.threatfox":
 		if e.ComplexityRoot.IPAddress.Threatfox == nil {
 			break
@@ -1584,6 +1642,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvalidIndicator.Results(childComplexity, args["providers"].([]string)), true
+	case "InvalidIndicator.stix":
+		if e.ComplexityRoot.InvalidIndicator.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_InvalidIndicator_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Stix(childComplexity, args["tlp"].(*string)), true
 	case "InvalidIndicator.value":
 		if e.ComplexityRoot.InvalidIndicator.Value == nil {
 			break
@@ -2767,6 +2836,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Results(childComplexity, args["providers"].([]string)), true
+	case "URL.stix":
+		if e.ComplexityRoot.URL.Stix == nil {
+			break
+		}
+
+		args, err := ec.field_URL_stix_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.URL.Stix(childComplexity, args["tlp"].(*string)), true
 	case "URL.threatfox":
 		if e.ComplexityRoot.URL.Threatfox == nil {
 			break
@@ -3973,7 +4053,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql" "extract.graphql" "apikeys.graphql"
+//go:embed "providers.graphql" "extract.graphql" "apikeys.graphql" "stix.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -4216,6 +4296,7 @@ type ProviderResult {
 	{Name: "providers.graphql", Input: sourceData("providers.graphql"), BuiltIn: false},
 	{Name: "extract.graphql", Input: sourceData("extract.graphql"), BuiltIn: false},
 	{Name: "apikeys.graphql", Input: sourceData("apikeys.graphql"), BuiltIn: false},
+	{Name: "stix.graphql", Input: sourceData("stix.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5495,6 +5576,20 @@ func (ec *executionContext) field_Domain_results_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Domain_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_FileHash_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5506,6 +5601,20 @@ func (ec *executionContext) field_FileHash_results_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_FileHash_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -5523,6 +5632,20 @@ func (ec *executionContext) field_IPAddress_results_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_IPAddress_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5534,6 +5657,20 @@ func (ec *executionContext) field_InvalidIndicator_results_args(ctx context.Cont
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_InvalidIndicator_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -5882,6 +6019,20 @@ func (ec *executionContext) field_URL_results_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["providers"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_URL_stix_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg0
 	return args, nil
 }
 
@@ -6967,6 +7118,50 @@ func (ec *executionContext) fieldContext_Domain_virustotal(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_stix(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Domain().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Domain_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ExtractedIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7543,6 +7738,50 @@ func (ec *executionContext) fieldContext_FileHash_virustotal(_ context.Context, 
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_stix(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.FileHash().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_FileHash_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -8435,6 +8674,50 @@ func (ec *executionContext) fieldContext_IPAddress_virustotal(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_stix(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.IPAddress().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_IPAddress_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -9522,6 +9805,50 @@ func (ec *executionContext) fieldContext_InvalidIndicator_error(_ context.Contex
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IndicatorError(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InvalidIndicator_stix(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.InvalidIndicator().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_InvalidIndicator_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -14712,6 +15039,50 @@ func (ec *executionContext) fieldContext_URL_virustotal(_ context.Context, field
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_VirusTotal(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_stix(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_stix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.URL().Stix(ctx, obj, fc.Args["tlp"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URL_stix(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_URL_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -20363,6 +20734,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_virustotal(ctx, field, obj)
 				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_stix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -20553,6 +20930,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20782,6 +21165,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -21173,6 +21562,12 @@ func (ec *executionContext) _InvalidIndicator(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_stix(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22698,6 +23093,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_virustotal(ctx, field, obj)
+				})
+		case "stix":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_stix(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -17,6 +17,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -54,6 +55,8 @@ const DefaultDeadline = 20 * time.Second
 type Config struct {
 	Registry *provider.Registry // required
 	Policy   indicator.Policy
+	// Gate applies lists, TLP and playbooks (package policy); nil: none.
+	Gate     *policy.Service
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
 	Metrics  *Metrics // optional
@@ -99,10 +102,13 @@ type Lookup struct {
 	ind      indicator.Indicator
 	opts     lookup.Options
 	policy   error
+	decision *policy.Decision // nil without a Gate
 	deadline time.Time
 	hash     string // of the value, for cache keys
 	mu       sync.Mutex
 	calls    map[string]*call
+	done     []*lookup.Result // answers delivered, for the sighting's verdict
+	sighted  sync.Once
 }
 
 type call struct {
@@ -112,8 +118,36 @@ type call struct {
 
 // Begin starts the lookup of ind. Nothing is called until Get or All.
 func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Session {
-	return &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
+	l := &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
 		deadline: e.cfg.Now().Add(e.cfg.Deadline), hash: valueHash(ind.Value), calls: map[string]*call{}}
+	if e.cfg.Gate != nil {
+		l.decision = e.cfg.Gate.Decide(ind, opts.TLP, opts.Playbook)
+	}
+	return l
+}
+
+// Local is what the lists say of the indicator (lookup.Judge applies it).
+func (l *Lookup) Local() lookup.Local {
+	block, good, note := l.decision.Verdict()
+	return lookup.Local{Block: block, Good: good, Note: note}
+}
+
+// sight notes the lookup on the request's sightings, once: its verdict is
+// judged from the answers delivered when the audit record is written.
+func (l *Lookup) sight(ctx context.Context) {
+	l.sighted.Do(func() {
+		tlp := l.opts.TLP
+		if l.decision != nil {
+			tlp = l.decision.TLP
+		}
+		accounting.Sight(ctx, accounting.Sighting{Kind: string(l.ind.Kind), Value: l.ind.Value,
+			Source: policy.SourceOf(l.opts.Caller.Endpoint)}, tlp, func() string {
+			l.mu.Lock()
+			done := l.done
+			l.mu.Unlock()
+			return lookup.Judge(l, done).Level.String()
+		})
+	})
 }
 
 // Indicator is the indicator looked up.
@@ -125,7 +159,7 @@ func (l *Lookup) Providers() []string {
 	for _, p := range l.e.cfg.Registry.ForKind(l.ind.Kind) {
 		out = append(out, p.Descriptor().Name)
 	}
-	return out
+	return l.decision.Providers(out)
 }
 
 // Get returns provider name's answer, asking it the first time.
@@ -161,7 +195,11 @@ func (l *Lookup) memo(ctx context.Context, name string, answer func() *lookup.Re
 		l.e.cfg.Metrics.result(name, res)
 		note(ctx, res)
 		c.res = res
+		l.mu.Lock()
+		l.done = append(l.done, res)
+		l.mu.Unlock()
 	})
+	l.sight(ctx)
 	return c.res
 }
 
@@ -175,14 +213,18 @@ type peeker interface {
 // memory, or returns nil: a cached lookup needs no goroutine, deadline or
 // coalescing per provider.
 func (l *Lookup) peek(ctx context.Context, name string) *lookup.Result {
-	p, ok := l.e.cfg.Cache.(peeker)
+	mem, ok := l.e.cfg.Cache.(peeker)
 	if !ok || l.opts.Fresh || l.policy != nil {
 		return nil
 	}
-	if l.e.plan(l, name) != nil {
+	p, refused := l.e.plan(l, name)
+	if refused != nil || !p.Configured() {
 		return nil
 	}
-	v, ok := p.Peek(l.key(name))
+	if skip, _ := l.decision.Provider(p.Descriptor()); skip != "" {
+		return nil
+	}
+	v, ok := mem.Peek(l.key(name))
 	if !ok || v == nil {
 		return nil
 	}
@@ -241,8 +283,17 @@ func (l *Lookup) key(name string) string { return cacheKey(name, l.ind.Kind, l.h
 // the caller's own copy.
 func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.Result {
 	// plan
-	if refused := e.plan(l, name); refused != nil {
+	p, refused := e.plan(l, name)
+	if refused != nil {
 		return refused
+	}
+	// policy: lists, playbook, TLP (package policy)
+	skip, cacheOnly := l.decision.Provider(p.Descriptor())
+	if skip != "" {
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip)
+	}
+	if !p.Configured() {
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
 	}
 	// policy: internal indicators are never sent anywhere
 	if l.policy != nil {
@@ -250,10 +301,13 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	}
 	key := l.key(name)
 	// cache
-	if !l.opts.Fresh {
+	if !l.opts.Fresh || cacheOnly != "" {
 		if r := cached(ctx, e.cfg.Cache, e.cfg.Metrics, e.cfg.Logger, name, key); r != nil {
 			return r
 		}
+	}
+	if cacheOnly != "" { // a block-list or the TLP: nothing is sent upstream
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, cacheOnly)
 	}
 	ctx, cancelWait := context.WithDeadline(ctx, l.deadline) // nothing waits past the lookup's deadline
 	defer cancelWait()
@@ -277,23 +331,20 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	}
 }
 
-// plan says why provider name is not asked in l (disabled, unknown, not
-// serving the kind, without an API key), or returns nil.
-func (e *Engine) plan(l *Lookup, name string) *lookup.Result {
+// plan finds provider name, or says why it is not asked in l: disabled,
+// unknown, or not serving the kind.
+func (e *Engine) plan(l *Lookup, name string) (provider.Provider, *lookup.Result) {
 	p, ok := e.cfg.Registry.Get(name)
 	if !ok {
 		if _, known := provider.Lookup(name); known {
-			return lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")
+			return nil, lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")
 		}
-		return lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider")
+		return nil, lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider")
 	}
 	if !p.Descriptor().Serves(l.ind.Kind) {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
+		return nil, lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
 	}
-	if !p.Configured() {
-		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
-	}
-	return nil
+	return p, nil
 }
 
 // cached returns a copy of the cached answer, marked cached, or nil on a
