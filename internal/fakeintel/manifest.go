@@ -616,8 +616,20 @@ func fill(name string, val *value, now func() time.Time) (string, error) {
 }
 
 // parseURLScanQuery reads urlscan's field:value or field:"value" with \"
-// and \\ escapes, as the client builds them.
+// and \\ escapes, as the client builds them. Of alternatives
+// (page.domain:"x" OR page.domain:"www.x"), the first is read.
 func parseURLScanQuery(q string) (field, value string, ok bool) {
+	for i := strings.Index(q, `" OR `); i > 0; {
+		if q[i-1] != '\\' {
+			q = q[:i+1]
+			break
+		}
+		j := strings.Index(q[i+1:], `" OR `)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
 	field, rest, found := strings.Cut(strings.TrimSpace(q), ":")
 	if !found || field == "" || rest == "" {
 		return "", "", false

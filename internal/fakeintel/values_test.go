@@ -83,6 +83,8 @@ func TestParseURLScanQuery(t *testing.T) {
 		{"domain:example.com", "domain", "example.com", true},
 		{`ip:"198.51.100.7"`, "ip", "198.51.100.7", true},
 		{`page.url:"http://evil.example/a\"b\\c"`, "page.url", `http://evil.example/a"b\c`, true},
+		{`page.domain:"example.com" OR page.domain:"www.example.com"`, "page.domain", "example.com", true},
+		{`page.url:"http://e.example/a\" OR b" OR task.url:"http://e.example/a\" OR b"`, "page.url", `http://e.example/a" OR b`, true},
 		{`page.url:"http://x/`, "", "", false},
 		{`page.url:"a"b"`, "", "", false},
 		{"example.com", "", "", false},

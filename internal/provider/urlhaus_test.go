@@ -1,7 +1,9 @@
 package provider_test
 
 import (
+	"context"
 	"net/http"
+	"os"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -77,10 +79,8 @@ func TestURLhaus(t *testing.T) {
 					if d := cmp.Diff([]string{"zip", "qakbot", "exe"}, s.Host.Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
-					// Spamhaus DBL: abused_legit_malware; the host is a
-					// legitimate site others abuse.
-					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0,
-						Reason: "URLhaus: 3 malware URLs on this host (0 online), but Spamhaus DBL calls it an abused legitimate site (abused_legit_malware): judge the URLs, not the host"})
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
+						Reason: "URLhaus: 3 malware URLs on this host, none online"})
 				},
 			},
 			{
@@ -228,4 +228,21 @@ func TestURLhaus(t *testing.T) {
 			},
 		},
 	})
+}
+
+// A host Spamhaus DBL lists as an abused legitimate site (gist.github.com,
+// recorded by wtfis) is not condemned for the malware URLs others put on it.
+func TestURLhausAbusedLegitimateHost(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/calibration/urlhaus_host_gist.github.com.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fixtureServer(t, http.StatusOK, nil, string(body), nil)
+	res, err := newProvider(t, "urlhaus", provider.Config{BaseURL: srv.URL, APIKey: "k"}).Lookup(context.Background(), indicator.Indicator{Kind: indicator.Domain, Value: "gist.github.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkVerdict(t, res, provider.Assessment{Level: indicator.Unknown, Score: 0,
+		Reason: "URLhaus: 3248 malware URLs on this host (1 online), but Spamhaus DBL calls it an abused legitimate site (abused_legit_malware): judge the URLs, not the host"})
 }
