@@ -50,6 +50,7 @@ var layers = map[string]int{
 	"internal/enrich":           3,
 	"internal/auth/redisevents": 3,
 	"internal/store":            3,
+	"internal/soc":              3, // what the SOC protocol servers share: analyzers, budgeted lookups, audit
 
 	"internal/jobs":            4, // River as a transport of enrich's calls
 	"internal/jobs/pgpipe":     4,
@@ -59,6 +60,7 @@ var layers = map[string]int{
 	"internal/rest":   5,
 	"internal/portal": 5,
 	"internal/server": 5,
+	"internal/misp":   5, // the misp-modules expansion protocol
 
 	"graph": 6,
 

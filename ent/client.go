@@ -15,7 +15,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
+	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
@@ -30,8 +32,12 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
+	// StixObject is the client for interacting with the StixObject builders.
+	StixObject *StixObjectClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// UpstreamCall is the client for interacting with the UpstreamCall builders.
@@ -53,7 +59,9 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIKey = NewAPIKeyClient(c.config)
 	c.JobCall = NewJobCallClient(c.config)
+	c.StixObject = NewStixObjectClient(c.config)
 	c.Task = NewTaskClient(c.config)
 	c.UpstreamCall = NewUpstreamCallClient(c.config)
 	c.UsageCounter = NewUsageCounterClient(c.config)
@@ -151,7 +159,9 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:          ctx,
 		config:       cfg,
+		APIKey:       NewAPIKeyClient(cfg),
 		JobCall:      NewJobCallClient(cfg),
+		StixObject:   NewStixObjectClient(cfg),
 		Task:         NewTaskClient(cfg),
 		UpstreamCall: NewUpstreamCallClient(cfg),
 		UsageCounter: NewUsageCounterClient(cfg),
@@ -176,7 +186,9 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:          ctx,
 		config:       cfg,
+		APIKey:       NewAPIKeyClient(cfg),
 		JobCall:      NewJobCallClient(cfg),
+		StixObject:   NewStixObjectClient(cfg),
 		Task:         NewTaskClient(cfg),
 		UpstreamCall: NewUpstreamCallClient(cfg),
 		UsageCounter: NewUsageCounterClient(cfg),
@@ -188,7 +200,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		JobCall.
+//		APIKey.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -211,7 +223,8 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.JobCall, c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.JobCall, c.StixObject, c.Task, c.UpstreamCall, c.UsageCounter,
+		c.UsageLog, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -221,7 +234,8 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.JobCall, c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.JobCall, c.StixObject, c.Task, c.UpstreamCall, c.UsageCounter,
+		c.UsageLog, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -230,8 +244,12 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APIKeyMutation:
+		return c.APIKey.mutate(ctx, m)
 	case *JobCallMutation:
 		return c.JobCall.mutate(ctx, m)
+	case *StixObjectMutation:
+		return c.StixObject.mutate(ctx, m)
 	case *TaskMutation:
 		return c.Task.mutate(ctx, m)
 	case *UpstreamCallMutation:
@@ -244,6 +262,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APIKeyClient is a client for the APIKey schema.
+type APIKeyClient struct {
+	config
+}
+
+// NewAPIKeyClient returns a client for the APIKey from the given config.
+func NewAPIKeyClient(c config) *APIKeyClient {
+	return &APIKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apikey.Hooks(f(g(h())))`.
+func (c *APIKeyClient) Use(hooks ...Hook) {
+	c.hooks.APIKey = append(c.hooks.APIKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apikey.Intercept(f(g(h())))`.
+func (c *APIKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIKey = append(c.inters.APIKey, interceptors...)
+}
+
+// Create returns a builder for creating a APIKey entity.
+func (c *APIKeyClient) Create() *APIKeyCreate {
+	mutation := newAPIKeyMutation(c.config, OpCreate)
+	return &APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIKey entities.
+func (c *APIKeyClient) CreateBulk(builders ...*APIKeyCreate) *APIKeyCreateBulk {
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APIKeyClient) MapCreateBulk(slice any, setFunc func(*APIKeyCreate, int)) *APIKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APIKeyCreateBulk{err: fmt.Errorf("calling to APIKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APIKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APIKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIKey.
+func (c *APIKeyClient) Update() *APIKeyUpdate {
+	mutation := newAPIKeyMutation(c.config, OpUpdate)
+	return &APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APIKeyClient) UpdateOne(_m *APIKey) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKey(_m))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APIKeyClient) UpdateOneID(id uuid.UUID) *APIKeyUpdateOne {
+	mutation := newAPIKeyMutation(c.config, OpUpdateOne, withAPIKeyID(id))
+	return &APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIKey.
+func (c *APIKeyClient) Delete() *APIKeyDelete {
+	mutation := newAPIKeyMutation(c.config, OpDelete)
+	return &APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APIKeyClient) DeleteOne(_m *APIKey) *APIKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APIKeyClient) DeleteOneID(id uuid.UUID) *APIKeyDeleteOne {
+	builder := c.Delete().Where(apikey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APIKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for APIKey.
+func (c *APIKeyClient) Query() *APIKeyQuery {
+	return &APIKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIKey entity by its id.
+func (c *APIKeyClient) Get(ctx context.Context, id uuid.UUID) (*APIKey, error) {
+	return c.Query().Where(apikey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APIKeyClient) GetX(ctx context.Context, id uuid.UUID) *APIKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *APIKeyClient) Hooks() []Hook {
+	return c.hooks.APIKey
+}
+
+// Interceptors returns the client interceptors.
+func (c *APIKeyClient) Interceptors() []Interceptor {
+	return c.inters.APIKey
+}
+
+func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APIKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APIKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APIKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
 	}
 }
 
@@ -377,6 +528,139 @@ func (c *JobCallClient) mutate(ctx context.Context, m *JobCallMutation) (Value, 
 		return (&JobCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown JobCall mutation op: %q", m.Op())
+	}
+}
+
+// StixObjectClient is a client for the StixObject schema.
+type StixObjectClient struct {
+	config
+}
+
+// NewStixObjectClient returns a client for the StixObject from the given config.
+func NewStixObjectClient(c config) *StixObjectClient {
+	return &StixObjectClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `stixobject.Hooks(f(g(h())))`.
+func (c *StixObjectClient) Use(hooks ...Hook) {
+	c.hooks.StixObject = append(c.hooks.StixObject, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `stixobject.Intercept(f(g(h())))`.
+func (c *StixObjectClient) Intercept(interceptors ...Interceptor) {
+	c.inters.StixObject = append(c.inters.StixObject, interceptors...)
+}
+
+// Create returns a builder for creating a StixObject entity.
+func (c *StixObjectClient) Create() *StixObjectCreate {
+	mutation := newStixObjectMutation(c.config, OpCreate)
+	return &StixObjectCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of StixObject entities.
+func (c *StixObjectClient) CreateBulk(builders ...*StixObjectCreate) *StixObjectCreateBulk {
+	return &StixObjectCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *StixObjectClient) MapCreateBulk(slice any, setFunc func(*StixObjectCreate, int)) *StixObjectCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &StixObjectCreateBulk{err: fmt.Errorf("calling to StixObjectClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*StixObjectCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &StixObjectCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for StixObject.
+func (c *StixObjectClient) Update() *StixObjectUpdate {
+	mutation := newStixObjectMutation(c.config, OpUpdate)
+	return &StixObjectUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *StixObjectClient) UpdateOne(_m *StixObject) *StixObjectUpdateOne {
+	mutation := newStixObjectMutation(c.config, OpUpdateOne, withStixObject(_m))
+	return &StixObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *StixObjectClient) UpdateOneID(id int64) *StixObjectUpdateOne {
+	mutation := newStixObjectMutation(c.config, OpUpdateOne, withStixObjectID(id))
+	return &StixObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for StixObject.
+func (c *StixObjectClient) Delete() *StixObjectDelete {
+	mutation := newStixObjectMutation(c.config, OpDelete)
+	return &StixObjectDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *StixObjectClient) DeleteOne(_m *StixObject) *StixObjectDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *StixObjectClient) DeleteOneID(id int64) *StixObjectDeleteOne {
+	builder := c.Delete().Where(stixobject.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &StixObjectDeleteOne{builder}
+}
+
+// Query returns a query builder for StixObject.
+func (c *StixObjectClient) Query() *StixObjectQuery {
+	return &StixObjectQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeStixObject},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a StixObject entity by its id.
+func (c *StixObjectClient) Get(ctx context.Context, id int64) (*StixObject, error) {
+	return c.Query().Where(stixobject.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *StixObjectClient) GetX(ctx context.Context, id int64) *StixObject {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *StixObjectClient) Hooks() []Hook {
+	return c.hooks.StixObject
+}
+
+// Interceptors returns the client interceptors.
+func (c *StixObjectClient) Interceptors() []Interceptor {
+	return c.inters.StixObject
+}
+
+func (c *StixObjectClient) mutate(ctx context.Context, m *StixObjectMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&StixObjectCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&StixObjectUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&StixObjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&StixObjectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown StixObject mutation op: %q", m.Op())
 	}
 }
 
@@ -1048,10 +1332,12 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		JobCall, Task, UpstreamCall, UsageCounter, UsageLog, User []ent.Hook
+		APIKey, JobCall, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
+		User []ent.Hook
 	}
 	inters struct {
-		JobCall, Task, UpstreamCall, UsageCounter, UsageLog, User []ent.Interceptor
+		APIKey, JobCall, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
+		User []ent.Interceptor
 	}
 )
 

@@ -12,7 +12,9 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
@@ -78,7 +80,9 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			apikey.Table:       apikey.ValidColumn,
 			jobcall.Table:      jobcall.ValidColumn,
+			stixobject.Table:   stixobject.ValidColumn,
 			task.Table:         task.ValidColumn,
 			upstreamcall.Table: upstreamcall.ValidColumn,
 			usagecounter.Table: usagecounter.ValidColumn,

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/schema"
+	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
@@ -19,12 +21,154 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescUsername is the schema descriptor for username field.
+	apikeyDescUsername := apikeyFields[1].Descriptor()
+	// apikey.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	apikey.UsernameValidator = func() func(string) error {
+		validators := apikeyDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[2].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescHash is the schema descriptor for hash field.
+	apikeyDescHash := apikeyFields[3].Descriptor()
+	// apikey.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	apikey.HashValidator = func() func(string) error {
+		validators := apikeyDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescPrefix is the schema descriptor for prefix field.
+	apikeyDescPrefix := apikeyFields[4].Descriptor()
+	// apikey.PrefixValidator is a validator for the "prefix" field. It is called by the builders before save.
+	apikey.PrefixValidator = apikeyDescPrefix.Validators[0].(func(string) error)
+	// apikeyDescScopes is the schema descriptor for scopes field.
+	apikeyDescScopes := apikeyFields[5].Descriptor()
+	// apikey.ScopesValidator is a validator for the "scopes" field. It is called by the builders before save.
+	apikey.ScopesValidator = apikeyDescScopes.Validators[0].(func(string) error)
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyFields[6].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescID is the schema descriptor for id field.
+	apikeyDescID := apikeyFields[0].Descriptor()
+	// apikey.DefaultID holds the default value on creation for the id field.
+	apikey.DefaultID = apikeyDescID.Default.(func() uuid.UUID)
 	jobcallFields := schema.JobCall{}.Fields()
 	_ = jobcallFields
 	// jobcallDescStartedAt is the schema descriptor for started_at field.
 	jobcallDescStartedAt := jobcallFields[1].Descriptor()
 	// jobcall.DefaultStartedAt holds the default value on creation for the started_at field.
 	jobcall.DefaultStartedAt = jobcallDescStartedAt.Default.(func() time.Time)
+	stixobjectFields := schema.StixObject{}.Fields()
+	_ = stixobjectFields
+	// stixobjectDescCollection is the schema descriptor for collection field.
+	stixobjectDescCollection := stixobjectFields[1].Descriptor()
+	// stixobject.CollectionValidator is a validator for the "collection" field. It is called by the builders before save.
+	stixobject.CollectionValidator = func() func(string) error {
+		validators := stixobjectDescCollection.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(collection string) error {
+			for _, fn := range fns {
+				if err := fn(collection); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// stixobjectDescObjectID is the schema descriptor for object_id field.
+	stixobjectDescObjectID := stixobjectFields[2].Descriptor()
+	// stixobject.ObjectIDValidator is a validator for the "object_id" field. It is called by the builders before save.
+	stixobject.ObjectIDValidator = func() func(string) error {
+		validators := stixobjectDescObjectID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(object_id string) error {
+			for _, fn := range fns {
+				if err := fn(object_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// stixobjectDescObjectType is the schema descriptor for object_type field.
+	stixobjectDescObjectType := stixobjectFields[3].Descriptor()
+	// stixobject.ObjectTypeValidator is a validator for the "object_type" field. It is called by the builders before save.
+	stixobject.ObjectTypeValidator = func() func(string) error {
+		validators := stixobjectDescObjectType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(object_type string) error {
+			for _, fn := range fns {
+				if err := fn(object_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// stixobjectDescRevoked is the schema descriptor for revoked field.
+	stixobjectDescRevoked := stixobjectFields[6].Descriptor()
+	// stixobject.DefaultRevoked holds the default value on creation for the revoked field.
+	stixobject.DefaultRevoked = stixobjectDescRevoked.Default.(bool)
+	// stixobjectDescLevel is the schema descriptor for level field.
+	stixobjectDescLevel := stixobjectFields[7].Descriptor()
+	// stixobject.DefaultLevel holds the default value on creation for the level field.
+	stixobject.DefaultLevel = stixobjectDescLevel.Default.(string)
+	// stixobject.LevelValidator is a validator for the "level" field. It is called by the builders before save.
+	stixobject.LevelValidator = stixobjectDescLevel.Validators[0].(func(string) error)
+	// stixobjectDescScore is the schema descriptor for score field.
+	stixobjectDescScore := stixobjectFields[8].Descriptor()
+	// stixobject.DefaultScore holds the default value on creation for the score field.
+	stixobject.DefaultScore = stixobjectDescScore.Default.(int)
 	taskFields := schema.Task{}.Fields()
 	_ = taskFields
 	// taskDescUsername is the schema descriptor for username field.

@@ -14,8 +14,12 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIKey is the client for interacting with the APIKey builders.
+	APIKey *APIKeyClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
+	// StixObject is the client for interacting with the StixObject builders.
+	StixObject *StixObjectClient
 	// Task is the client for interacting with the Task builders.
 	Task *TaskClient
 	// UpstreamCall is the client for interacting with the UpstreamCall builders.
@@ -157,7 +161,9 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.JobCall = NewJobCallClient(tx.config)
+	tx.StixObject = NewStixObjectClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.UpstreamCall = NewUpstreamCallClient(tx.config)
 	tx.UsageCounter = NewUsageCounterClient(tx.config)
@@ -172,7 +178,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: JobCall.QueryXXX(), the query will be executed
+// applies a query, for example: APIKey.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

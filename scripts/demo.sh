@@ -78,12 +78,14 @@ if ! grep -q '^export GADGET_.*_BASE_URL=' "$env_file"; then
 fi
 
 # Every provider: base URL at the fake (the "export GADGET_<P>_BASE_URL=…"
-# lines fakeintel printed), API key "demo-key".
+# lines fakeintel printed), API key "demo-key", enabled (also those off by
+# default, such as flaky keyless services).
 while IFS='=' read -r name value; do
 	name=${name#export }
 	[[ $name == GADGET_*_BASE_URL ]] || continue
 	export "$name=$value"
 	export "${name%_BASE_URL}_API_KEY=demo-key"
+	export "${name%_BASE_URL}_ENABLED=true" # also the providers that are off by default
 done <"$env_file"
 
 export GADGET_DATABASE_URL="sqlite://$DEMO_DIR/gadget.db"

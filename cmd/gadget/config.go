@@ -72,7 +72,7 @@ type Config struct {
 // ProviderSettings is one provider's configuration; <P> is its name in
 // upper case, and the defaults come from its descriptor.
 type ProviderSettings struct {
-	Enabled  bool          // GADGET_<P>_ENABLED (default true)
+	Enabled  bool          // GADGET_<P>_ENABLED (default true; false for a Disabled descriptor)
 	APIKey   string        // GADGET_<P>_API_KEY (default none: keyless providers still answer)
 	BaseURL  string        // GADGET_<P>_BASE_URL: http:// or https:// (default the provider's public API)
 	Rate     provider.Rate // GADGET_<P>_RATE: e.g. 4/min (default the provider's free-tier budget)
@@ -211,7 +211,7 @@ func (c *Config) loadProviders(e *envReader) {
 	for _, d := range provider.Descriptors() {
 		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 		s := ProviderSettings{
-			Enabled:  e.boolean(p+"ENABLED", true),
+			Enabled:  e.boolean(p+"ENABLED", !d.Disabled),
 			APIKey:   strings.TrimSpace(e.get(p + "API_KEY")),
 			BaseURL:  e.str(p+"BASE_URL", d.BaseURL),
 			Rate:     d.Rate,

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 func loadEnv(t *testing.T, env map[string]string) *Config {
@@ -48,6 +50,27 @@ func TestConfigDefaults(t *testing.T) {
 		jobs.DefaultRescueAfter, 25 * time.Second, 0, cache.DefaultMaxEntries, auth.DefaultBcryptCost, jobs.DefaultMaxAttempts, jobs.DefaultWorkers}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+// TestConfigProviderEnabledDefault: a provider is on unless its descriptor
+// says Disabled (flaky keyless services); GADGET_<P>_ENABLED overrides
+// either way.
+func TestConfigProviderEnabledDefault(t *testing.T) {
+	t.Parallel()
+	defaults := loadEnv(t, nil)
+	flipped := map[string]string{}
+	for _, d := range provider.Descriptors() {
+		flipped["GADGET_"+strings.ToUpper(d.Name)+"_ENABLED"] = strconv.FormatBool(d.Disabled)
+	}
+	overridden := loadEnv(t, flipped)
+	for _, d := range provider.Descriptors() {
+		if got := defaults.Providers[d.Name].Enabled; got == d.Disabled {
+			t.Errorf("%s: enabled by default = %t, want %t (Disabled %t)", d.Name, got, !d.Disabled, d.Disabled)
+		}
+		if got := overridden.Providers[d.Name].Enabled; got != d.Disabled {
+			t.Errorf("%s: GADGET_%s_ENABLED=%t gives enabled %t", d.Name, strings.ToUpper(d.Name), d.Disabled, got)
+		}
 	}
 }
 

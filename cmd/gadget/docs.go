@@ -47,21 +47,29 @@ func cmdDocs(_ context.Context, args []string, stdout io.Writer) error {
 func providersPage() []byte {
 	var b bytes.Buffer
 	b.WriteString(providersIntro)
-	b.WriteString("| provider | service | kinds | key | default `RATE` | cache TTL / not-found TTL | timeout | tags |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| provider | REST `source` | service | kinds | key | default `RATE` | cache TTL / not-found TTL | timeout | tags |\n|---|---|---|---|---|---|---|---|---|\n")
 	ds := provider.Descriptors()
 	for _, d := range ds {
 		var kinds []string
 		for _, k := range d.Kinds {
 			kinds = append(kinds, string(k))
 		}
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | `%s` | %s / %s | %s | %s |\n", d.Name, d.Name, d.Title, strings.Join(kinds, " "), d.Key,
+		title := d.Title
+		if d.Disabled {
+			title += " (off by default)"
+		}
+		fmt.Fprintf(&b, "| [`%s`](#%s) | `%s` | %s | %s | %s | `%s` | %s / %s | %s | %s |\n", d.Name, d.Name, d.Source, title, strings.Join(kinds, " "), d.Key,
 			d.Rate, shortDuration(d.CacheTTL), shortDuration(d.NotFoundTTL), shortDuration(d.Timeout), strings.Join(d.Tags, " "))
 	}
 	b.WriteString("\n## Verdict rules per provider\n\n" +
 		"Each provider maps what it knows to `UNKNOWN BENIGN SUSPICIOUS MALICIOUS`, a 0–100 score and a\n" +
 		"one-line reason. Within one provider the first matching rule wins; a not-found gives no verdict.\n")
 	for _, d := range ds {
-		fmt.Fprintf(&b, "\n### %s\n\n%s Base URL `%s`; %s.\n\n", d.Name, d.Description, d.BaseURL, strings.TrimSuffix(d.FreeTier, "."))
+		fmt.Fprintf(&b, "\n### %s\n\n%s Base URL `%s`; %s.", d.Name, d.Description, d.BaseURL, strings.TrimSuffix(d.FreeTier, "."))
+		if d.Disabled {
+			fmt.Fprintf(&b, " Off unless `GADGET_%s_ENABLED=true`.", strings.ToUpper(d.Name))
+		}
+		b.WriteString("\n\n")
 		for i, r := range d.VerdictRules {
 			fmt.Fprintf(&b, "%d. %s\n", i+1, r)
 		}
@@ -95,7 +103,9 @@ provider that needs a key and has none answers ` + "`NOT_CONFIGURED`" + ` withou
 appear in logs or errors.
 
 Configure each with ` + "`GADGET_<P>_API_KEY`, `_BASE_URL`, `_ENABLED`, `_RATE`, `_CACHE_TTL`, `_TIMEOUT`" + `
-(` + "`<P>`" + ` is the name in upper case; see [configuration](configuration.md)). Without any key, only
+(` + "`<P>`" + ` is the name in upper case; see [configuration](configuration.md)). The REST envelope names
+each answer twice: ` + "`source`" + ` is the original service's source name (` + "`VirusTotal`, `AlienVaultOTX`" + `, …, so
+playbooks written against it keep matching) and ` + "`provider`" + ` the stable id in the first column. Without any key, only
 the keyless providers answer; ` + "`make demo`" + ` points every provider at the offline fake intel server.
 
 `

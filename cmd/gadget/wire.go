@@ -104,7 +104,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
-		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge})
+		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge, Keys: a.store})
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +263,7 @@ func (a *app) httpHandler() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes()} {
+	for _, part := range []map[string]http.Handler{a.restRoutes(), portal, a.adminRoutes(), a.socRoutes()} {
 		for pattern, h := range part {
 			if _, dup := extra[pattern]; dup {
 				return nil, fmt.Errorf("route %q registered twice", pattern)

@@ -9,6 +9,18 @@ import (
 	"github.com/inspector-gadget/gadget/ent"
 )
 
+// The APIKeyFunc type is an adapter to allow the use of ordinary
+// function as APIKey mutator.
+type APIKeyFunc func(context.Context, *ent.APIKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f APIKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.APIKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APIKeyMutation", m)
+}
+
 // The JobCallFunc type is an adapter to allow the use of ordinary
 // function as JobCall mutator.
 type JobCallFunc func(context.Context, *ent.JobCallMutation) (ent.Value, error)
@@ -19,6 +31,18 @@ func (f JobCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.JobCallMutation", m)
+}
+
+// The StixObjectFunc type is an adapter to allow the use of ordinary
+// function as StixObject mutator.
+type StixObjectFunc func(context.Context, *ent.StixObjectMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f StixObjectFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.StixObjectMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.StixObjectMutation", m)
 }
 
 // The TaskFunc type is an adapter to allow the use of ordinary

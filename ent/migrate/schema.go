@@ -9,6 +9,31 @@ import (
 )
 
 var (
+	// APIKeysColumns holds the columns for the "api_keys" table.
+	APIKeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "prefix", Type: field.TypeString, Size: 16},
+		{Name: "scopes", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+	}
+	// APIKeysTable holds the schema information for the "api_keys" table.
+	APIKeysTable = &schema.Table{
+		Name:       "api_keys",
+		Columns:    APIKeysColumns,
+		PrimaryKey: []*schema.Column{APIKeysColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apikey_username_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{APIKeysColumns[1], APIKeysColumns[6]},
+			},
+		},
+	}
 	// JobCallColumns holds the columns for the "job_call" table.
 	JobCallColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -25,6 +50,37 @@ var (
 				Name:    "jobcall_job_id",
 				Unique:  false,
 				Columns: []*schema.Column{JobCallColumns[1]},
+			},
+		},
+	}
+	// StixObjectsColumns holds the columns for the "stix_objects" table.
+	StixObjectsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt64, Increment: true},
+		{Name: "collection", Type: field.TypeString, Size: 80},
+		{Name: "object_id", Type: field.TypeString, Size: 80},
+		{Name: "object_type", Type: field.TypeString, Size: 32},
+		{Name: "version", Type: field.TypeTime},
+		{Name: "date_added", Type: field.TypeTime},
+		{Name: "revoked", Type: field.TypeBool, Default: false},
+		{Name: "level", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "score", Type: field.TypeInt, Default: 0},
+		{Name: "object", Type: field.TypeString, Size: 2147483647},
+	}
+	// StixObjectsTable holds the schema information for the "stix_objects" table.
+	StixObjectsTable = &schema.Table{
+		Name:       "stix_objects",
+		Columns:    StixObjectsColumns,
+		PrimaryKey: []*schema.Column{StixObjectsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "stixobject_collection_date_added_id",
+				Unique:  false,
+				Columns: []*schema.Column{StixObjectsColumns[1], StixObjectsColumns[5], StixObjectsColumns[0]},
+			},
+			{
+				Name:    "stixobject_collection_object_id_id",
+				Unique:  false,
+				Columns: []*schema.Column{StixObjectsColumns[1], StixObjectsColumns[2], StixObjectsColumns[0]},
 			},
 		},
 	}
@@ -196,7 +252,9 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APIKeysTable,
 		JobCallTable,
+		StixObjectsTable,
 		TasksTable,
 		UpstreamCallTable,
 		UsageCounterTable,
@@ -206,8 +264,14 @@ var (
 )
 
 func init() {
+	APIKeysTable.Annotation = &entsql.Annotation{
+		Table: "api_keys",
+	}
 	JobCallTable.Annotation = &entsql.Annotation{
 		Table: "job_call",
+	}
+	StixObjectsTable.Annotation = &entsql.Annotation{
+		Table: "stix_objects",
 	}
 	TasksTable.Annotation = &entsql.Annotation{
 		Table: "tasks",

@@ -6,8 +6,14 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIKey is the predicate function for apikey builders.
+type APIKey func(*sql.Selector)
+
 // JobCall is the predicate function for jobcall builders.
 type JobCall func(*sql.Selector)
+
+// StixObject is the predicate function for stixobject builders.
+type StixObject func(*sql.Selector)
 
 // Task is the predicate function for task builders.
 type Task func(*sql.Selector)

@@ -146,13 +146,19 @@ func (s *Service) verify(token string) (*Claims, error) {
 // processes. A lost notice is logged: other processes then see the change
 // when their cache is next reset (or after the safety-net age, when set).
 func (s *Service) changed(ctx context.Context, username string) {
-	s.accounts.drop(username)
+	s.dropAccount(username)
 	if s.events == nil {
 		return
 	}
 	if err := s.events.Publish(context.WithoutCancel(ctx), username); err != nil {
 		s.log.ErrorContext(ctx, "account change not published to other processes", "username", username, "err", err)
 	}
+}
+
+// dropAccount forgets username's account and API keys in this process.
+func (s *Service) dropAccount(username string) {
+	s.accounts.drop(username)
+	s.keyCache.drop(username)
 }
 
 // Listen applies account changes published by other processes to this
@@ -165,13 +171,15 @@ func (s *Service) Listen(ctx context.Context) {
 		return
 	}
 	for wait := 100 * time.Millisecond; ctx.Err() == nil; wait = min(2*wait, 5*time.Second) {
-		err := s.events.Listen(ctx, s.accounts.drop, func(ok bool) {
+		err := s.events.Listen(ctx, s.dropAccount, func(ok bool) {
 			s.accounts.reset(ok)
+			s.keyCache.reset()
 			if ok {
 				wait = 100 * time.Millisecond
 			}
 		})
 		s.accounts.reset(false)
+		s.keyCache.reset()
 		if ctx.Err() != nil {
 			return
 		}

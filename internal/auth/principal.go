@@ -14,7 +14,8 @@ type Principal struct {
 	Admin     bool
 	Scopes    []Scope
 	TokenID   string
-	ExpiresAt time.Time
+	ExpiresAt time.Time // zero for an API key
+	APIKeyID  string    // the API key that authenticated the request, if one did
 }
 
 // Has reports whether the principal holds scope s.
@@ -47,7 +48,7 @@ func AuthErrorFromContext(ctx context.Context) error {
 	return err
 }
 
-var errMalformedAuth = errcodeUnauthenticated("Authorization header must be \"Bearer <token>\"")
+var errMalformedAuth = errcodeUnauthenticated("Authorization header must be \"Bearer <token or API key>\", \"<API key>\" or HTTP Basic with the API key as password")
 
 // Require returns the request's principal if it holds scope: otherwise an
 // UNAUTHENTICATED error (no valid token; with the reason a presented token

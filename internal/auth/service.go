@@ -45,6 +45,8 @@ type Config struct {
 	// trusted: a safety net should a change notice be lost, not the means
 	// of consistency (0: no limit).
 	AccountMaxAge time.Duration
+	// Keys stores per-user API keys; nil: API keys are off.
+	Keys APIKeyStore
 }
 
 // Service is the account service: sign-in, token verification and user
@@ -64,6 +66,8 @@ type Service struct {
 	events   AccountEvents
 	accounts *accountCache
 	claims   *tokenCache
+	keys     APIKeyStore
+	keyCache *keyCache
 }
 
 // NewService returns a Service.
@@ -84,11 +88,13 @@ func NewService(c Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
+	s := &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
 		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), events: c.Events,
 		// with Events, the cache is off until Listen is connected
 		accounts: newAccountCache(c.AccountMaxAge, c.Now, c.Events == nil),
-		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}}, nil
+		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}, keys: c.Keys}
+	s.keyCache = newKeyCache(s.accounts.on.Load)
+	return s, nil
 }
 
 // Token is the answer to a successful sign-in.

@@ -21,6 +21,7 @@ func init() {
 	Register(Descriptor{
 		Name:        "abuseipdb",
 		Title:       "AbuseIPDB",
+		Source:      "AbuseIPDB",
 		Kinds:       []indicator.Kind{indicator.IPv4, indicator.IPv6},
 		Key:         KeyRequired,
 		BaseURL:     "https://api.abuseipdb.com/api/v2",

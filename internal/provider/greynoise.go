@@ -14,6 +14,7 @@ func init() {
 	d := Descriptor{
 		Name:        "greynoise",
 		Title:       "GreyNoise Community",
+		Source:      "GreyNoise",
 		Kinds:       []indicator.Kind{indicator.IPv4},
 		Key:         KeyOptional,
 		BaseURL:     "https://api.greynoise.io",

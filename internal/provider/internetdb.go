@@ -16,6 +16,7 @@ func init() {
 	Register(Descriptor{
 		Name:        "internetdb",
 		Title:       "Shodan InternetDB",
+		Source:      "InternetDB",
 		Kinds:       []indicator.Kind{indicator.IPv4},
 		Key:         KeyNone,
 		BaseURL:     "https://internetdb.shodan.io",

@@ -16,6 +16,7 @@ func init() {
 	d := Descriptor{
 		Name:    "ipinfo",
 		Title:   "IPinfo Lite",
+		Source:  "IPinfo",
 		Kinds:   []indicator.Kind{indicator.IPv4, indicator.IPv6},
 		Key:     KeyRequired,
 		BaseURL: "https://api.ipinfo.io",

@@ -16,6 +16,7 @@ func init() {
 	d := Descriptor{
 		Name:        "otx",
 		Title:       "AlienVault OTX",
+		Source:      "AlienVaultOTX",
 		Kinds:       []indicator.Kind{indicator.IPv4, indicator.IPv6, indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA1, indicator.SHA256},
 		Key:         KeyOptional,
 		BaseURL:     "https://otx.alienvault.com/api/v1",

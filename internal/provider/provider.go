@@ -74,8 +74,19 @@ func (k KeyNeed) String() string {
 
 // Descriptor describes a provider. It is stateless and registered in init().
 type Descriptor struct {
-	Name        string           // lower-case, e.g. "virustotal"
-	Title       string           // human name, e.g. "VirusTotal"
+	Name  string // lower-case, e.g. "virustotal"
+	Title string // human name, e.g. "VirusTotal"
+	// Source is the source name the original service used in its REST
+	// envelope ("VirusTotal", "AlienVaultOTX", "URLHaus"); the REST layer
+	// answers with it as "source", beside "provider": Name, so playbooks
+	// written against the original keep matching. Providers the original
+	// did not have use their brand name in the same style.
+	Source string
+	// Disabled makes the provider off unless GADGET_<P>_ENABLED=true: for
+	// keyless services that often fail upstream (the original's Robtex,
+	// ThreatMiner), so a default installation does not report their
+	// outages on every lookup.
+	Disabled    bool
 	Kinds       []indicator.Kind // kinds it can look up
 	Key         KeyNeed
 	BaseURL     string        // the real service's base URL
@@ -193,7 +204,7 @@ var (
 func Register(d Descriptor) {
 	regMu.Lock()
 	defer regMu.Unlock()
-	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
+	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Source == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
 	}
 	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue

@@ -23,6 +23,7 @@ func init() {
 	d := Descriptor{
 		Name:    "rdap",
 		Title:   "RDAP",
+		Source:  "RDAP",
 		Kinds:   []indicator.Kind{indicator.IPv4, indicator.IPv6, indicator.Domain},
 		Key:     KeyNone,
 		BaseURL: "https://rdap.org",

@@ -16,6 +16,7 @@ func init() {
 	Register(Descriptor{
 		Name:        "shodan",
 		Title:       "Shodan",
+		Source:      "Shodan",
 		Kinds:       []indicator.Kind{indicator.IPv4, indicator.IPv6},
 		Key:         KeyRequired,
 		BaseURL:     "https://api.shodan.io",

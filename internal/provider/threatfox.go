@@ -17,6 +17,7 @@ func init() {
 	d := Descriptor{
 		Name:        "threatfox",
 		Title:       "ThreatFox (abuse.ch)",
+		Source:      "ThreatFox",
 		Kinds:       []indicator.Kind{indicator.IPv4, indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA256},
 		Key:         KeyRequired,
 		BaseURL:     "https://threatfox-api.abuse.ch/api/v1",

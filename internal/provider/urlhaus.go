@@ -15,6 +15,7 @@ func init() {
 	d := Descriptor{
 		Name:        "urlhaus",
 		Title:       "URLhaus (abuse.ch)",
+		Source:      "URLHaus",
 		Kinds:       []indicator.Kind{indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA256, indicator.IPv4},
 		Key:         KeyRequired,
 		BaseURL:     "https://urlhaus-api.abuse.ch/v1",

@@ -25,6 +25,7 @@ func init() {
 	d := Descriptor{
 		Name:        "urlscan",
 		Title:       "urlscan.io",
+		Source:      "URLScan",
 		Kinds:       []indicator.Kind{indicator.Domain, indicator.URL, indicator.IPv4},
 		Key:         KeyOptional,
 		BaseURL:     "https://urlscan.io/api/v1",

@@ -16,6 +16,7 @@ func init() {
 	Register(Descriptor{
 		Name:        "virustotal",
 		Title:       "VirusTotal",
+		Source:      "VirusTotal",
 		Kinds:       []indicator.Kind{indicator.IPv4, indicator.IPv6, indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA1, indicator.SHA256},
 		Key:         KeyRequired,
 		BaseURL:     "https://www.virustotal.com/api/v3",

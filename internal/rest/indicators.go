@@ -14,6 +14,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
@@ -78,8 +79,9 @@ type envelope struct {
 }
 
 type sourceResult struct {
-	Source    string          `json:"source"`
-	Results   json.RawMessage `json:"results"` // the provider's JSON; null when it gave none
+	Source    string          `json:"source"`   // the original's source name ("VirusTotal", "AlienVaultOTX")
+	Provider  string          `json:"provider"` // the stable provider id ("virustotal", "otx")
+	Results   json.RawMessage `json:"results"`  // the provider's JSON; null when it gave none
 	Status    string          `json:"status"`
 	Cached    bool            `json:"cached"`
 	FetchedAt *time.Time      `json:"fetched_at"`
@@ -109,7 +111,7 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
-		s := sourceResult{Source: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID}
+		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID}
 		if len(s.Results) == 0 {
 			s.Results = json.RawMessage("null")
 		}
@@ -127,6 +129,16 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []s
 	}
 	env.Time = fmt.Sprintf("%.2f", a.cfg.Now().Sub(start).Seconds())
 	return env
+}
+
+// sourceName is the name the original gave a provider's source in its
+// envelope (Descriptor.Source), so playbooks written against it still
+// match; the provider id when the descriptor is unknown.
+func sourceName(name string) string {
+	if d, ok := provider.Lookup(name); ok && d.Source != "" {
+		return d.Source
+	}
+	return name
 }
 
 // caller is the request's accounting identity; the endpoint is the route
