@@ -178,16 +178,17 @@ func (g *Guard) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 
 // Fail-fast client settings FailFast applies where the URL set none.
 const (
-	dialTimeout = 500 * time.Millisecond
-	ioTimeout   = time.Second
-	poolTimeout = time.Second
+	dialTimeout = time.Second
+	ioTimeout   = 2 * time.Second
+	poolTimeout = 2 * time.Second
 )
 
 // FailFast shortens the client's waits where opt leaves go-redis's
-// defaults: a 500 ms dial without dial retries (go-redis would dial five
-// times), 1 s reads and writes, a 1 s wait for a pooled connection and one
-// retry of a failed command, so that a command against a dead or
-// unreachable Redis fails within about 2 s even before the breaker opens.
+// defaults: a 1 s dial without dial retries (go-redis would dial five
+// times), 2 s reads and writes, a 2 s wait for a pooled connection and one
+// retry of a failed command, so that a command against an unreachable
+// Redis fails within a few seconds even before the breaker opens (against
+// a stopped one, whose port refuses, at once).
 func FailFast(opt *redis.Options) {
 	if opt.DialTimeout == 0 {
 		opt.DialTimeout = dialTimeout
