@@ -467,24 +467,27 @@ type ComplexityRoot struct {
 	}
 
 	URLScan struct {
-		Cached       func(childComplexity int) int
-		Data         func(childComplexity int) int
-		Error        func(childComplexity int) int
-		FetchedAt    func(childComplexity int) int
-		FirstSeen    func(childComplexity int) int
-		FlaggedScans func(childComplexity int) int
-		FlaggedTags  func(childComplexity int) int
-		HasMore      func(childComplexity int) int
-		JobID        func(childComplexity int) int
-		LastSeen     func(childComplexity int) int
-		LatencyMs    func(childComplexity int) int
-		Provider     func(childComplexity int) int
-		Query        func(childComplexity int) int
-		Scans        func(childComplexity int) int
-		Status       func(childComplexity int) int
-		Tags         func(childComplexity int) int
-		Total        func(childComplexity int) int
-		Verdict      func(childComplexity int) int
+		Cached         func(childComplexity int) int
+		Data           func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		FirstSeen      func(childComplexity int) int
+		FlaggedScans   func(childComplexity int) int
+		FlaggedTags    func(childComplexity int) int
+		HasMore        func(childComplexity int) int
+		JobID          func(childComplexity int) int
+		LastSeen       func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		MaliciousScans func(childComplexity int) int
+		OffHostFlagged func(childComplexity int) int
+		OldestReturned func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Query          func(childComplexity int) int
+		Scans          func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Tags           func(childComplexity int) int
+		Total          func(childComplexity int) int
+		Verdict        func(childComplexity int) int
 	}
 
 	URLScanScan struct {
@@ -492,9 +495,12 @@ type ComplexityRoot struct {
 		Country    func(childComplexity int) int
 		Domain     func(childComplexity int) int
 		IP         func(childComplexity int) int
+		Malicious  func(childComplexity int) int
+		OnHost     func(childComplexity int) int
 		PageURL    func(childComplexity int) int
 		ReportURL  func(childComplexity int) int
 		Result     func(childComplexity int) int
+		Score      func(childComplexity int) int
 		Screenshot func(childComplexity int) int
 		Server     func(childComplexity int) int
 		Status     func(childComplexity int) int
@@ -2864,6 +2870,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScan.LatencyMs(childComplexity), true
+	case "URLScan.maliciousScans":
+		if e.ComplexityRoot.URLScan.MaliciousScans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.MaliciousScans(childComplexity), true
+	case "URLScan.offHostFlagged":
+		if e.ComplexityRoot.URLScan.OffHostFlagged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.OffHostFlagged(childComplexity), true
+	case "URLScan.oldestReturned":
+		if e.ComplexityRoot.URLScan.OldestReturned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScan.OldestReturned(childComplexity), true
 	case "URLScan.provider":
 		if e.ComplexityRoot.URLScan.Provider == nil {
 			break
@@ -2931,6 +2955,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScanScan.IP(childComplexity), true
+	case "URLScanScan.malicious":
+		if e.ComplexityRoot.URLScanScan.Malicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Malicious(childComplexity), true
+	case "URLScanScan.onHost":
+		if e.ComplexityRoot.URLScanScan.OnHost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.OnHost(childComplexity), true
 	case "URLScanScan.pageUrl":
 		if e.ComplexityRoot.URLScanScan.PageURL == nil {
 			break
@@ -2949,6 +2985,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URLScanScan.Result(childComplexity), true
+	case "URLScanScan.score":
+		if e.ComplexityRoot.URLScanScan.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URLScanScan.Score(childComplexity), true
 	case "URLScanScan.screenshot":
 		if e.ComplexityRoot.URLScanScan.Screenshot == nil {
 			break
@@ -4873,6 +4915,8 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_hasMore(ctx, field)
 	case "firstSeen":
 		return ec.fieldContext_URLScan_firstSeen(ctx, field)
+	case "oldestReturned":
+		return ec.fieldContext_URLScan_oldestReturned(ctx, field)
 	case "lastSeen":
 		return ec.fieldContext_URLScan_lastSeen(ctx, field)
 	case "tags":
@@ -4881,6 +4925,10 @@ func (ec *executionContext) childFields_URLScan(ctx context.Context, field graph
 		return ec.fieldContext_URLScan_flaggedScans(ctx, field)
 	case "flaggedTags":
 		return ec.fieldContext_URLScan_flaggedTags(ctx, field)
+	case "maliciousScans":
+		return ec.fieldContext_URLScan_maliciousScans(ctx, field)
+	case "offHostFlagged":
+		return ec.fieldContext_URLScan_offHostFlagged(ctx, field)
 	case "scans":
 		return ec.fieldContext_URLScan_scans(ctx, field)
 	}
@@ -4921,6 +4969,12 @@ func (ec *executionContext) childFields_URLScanScan(ctx context.Context, field g
 		return ec.fieldContext_URLScanScan_reportUrl(ctx, field)
 	case "screenshot":
 		return ec.fieldContext_URLScanScan_screenshot(ctx, field)
+	case "malicious":
+		return ec.fieldContext_URLScanScan_malicious(ctx, field)
+	case "score":
+		return ec.fieldContext_URLScanScan_score(ctx, field)
+	case "onHost":
+		return ec.fieldContext_URLScanScan_onHost(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type URLScanScan", field.Name)
 }
@@ -14979,6 +15033,29 @@ func (ec *executionContext) fieldContext_URLScan_firstSeen(_ context.Context, fi
 	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
 }
 
+func (ec *executionContext) _URLScan_oldestReturned(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_oldestReturned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldestReturned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_oldestReturned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Time")
+}
+
 func (ec *executionContext) _URLScan_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15069,6 +15146,52 @@ func (ec *executionContext) _URLScan_flaggedTags(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_URLScan_flaggedTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScan_maliciousScans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_maliciousScans(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaliciousScans, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_maliciousScans(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScan_offHostFlagged(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScan_offHostFlagged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OffHostFlagged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URLScan_offHostFlagged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScan", field, false, false, "Int")
 }
 
 func (ec *executionContext) _URLScan_scans(ctx context.Context, field graphql.CollectedField, obj *model.URLScan) (ret graphql.Marshaler) {
@@ -15469,6 +15592,75 @@ func (ec *executionContext) _URLScanScan_screenshot(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_URLScanScan_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "String")
+}
+
+func (ec *executionContext) _URLScanScan_malicious(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_malicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_malicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _URLScanScan_score(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Int")
+}
+
+func (ec *executionContext) _URLScanScan_onHost(ctx context.Context, field graphql.CollectedField, obj *provider.URLScanScan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URLScanScan_onHost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URLScanScan_onHost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("URLScanScan", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _URLhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.URLhaus) (ret graphql.Marshaler) {
@@ -22600,6 +22792,11 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		case "oldestReturned":
+			out.Values[i] = ec._URLScan_oldestReturned(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "lastSeen":
 			out.Values[i] = ec._URLScan_lastSeen(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -22617,6 +22814,16 @@ func (ec *executionContext) _URLScan(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "flaggedTags":
 			out.Values[i] = ec._URLScan_flaggedTags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maliciousScans":
+			out.Values[i] = ec._URLScan_maliciousScans(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "offHostFlagged":
+			out.Values[i] = ec._URLScan_offHostFlagged(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22730,6 +22937,21 @@ func (ec *executionContext) _URLScanScan(ctx context.Context, sel ast.SelectionS
 			}
 		case "screenshot":
 			out.Values[i] = ec._URLScanScan_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malicious":
+			out.Values[i] = ec._URLScanScan_malicious(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._URLScanScan_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onHost":
+			out.Values[i] = ec._URLScanScan_onHost(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -61,6 +61,15 @@ func providersPage() []byte {
 		fmt.Fprintf(&b, "| [`%s`](#%s) | `%s` | %s | %s | %s | `%s` | %s / %s | %s | %s |\n", d.Name, d.Name, d.Source, title, strings.Join(kinds, " "), d.Key,
 			d.Rate, shortDuration(d.CacheTTL), shortDuration(d.NotFoundTTL), shortDuration(d.Timeout), strings.Join(d.Tags, " "))
 	}
+	b.WriteString("\n## Terms of use of the free tiers\n\n" +
+		"The default budgets are the free tiers, and several free tiers do not allow use in a business\n" +
+		"workflow. Before production use, check each provider's terms; where a source states them, they\n" +
+		"are:\n\n")
+	for _, d := range ds {
+		if d.Terms != "" {
+			fmt.Fprintf(&b, "- `%s`: %s\n", d.Name, d.Terms)
+		}
+	}
 	b.WriteString("\n## Verdict rules per provider\n\n" +
 		"Each provider maps what it knows to `UNKNOWN BENIGN SUSPICIOUS MALICIOUS`, a 0–100 score and a\n" +
 		"one-line reason. Within one provider the first matching rule wins; a not-found gives no verdict.\n")
@@ -70,6 +79,11 @@ func providersPage() []byte {
 			fmt.Fprintf(&b, " Off unless `GADGET_%s_ENABLED=true`.", strings.ToUpper(d.Name))
 		}
 		b.WriteString("\n\n")
+		terms := d.Terms
+		if terms == "" {
+			terms = "not summarised here; read the provider's terms before production use."
+		}
+		fmt.Fprintf(&b, "**Terms of use:** %s\n\n", terms)
 		for i, r := range d.VerdictRules {
 			fmt.Fprintf(&b, "%d. %s\n", i+1, r)
 		}

@@ -178,7 +178,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		if err != nil {
 			return err
 		}
-		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Usage: a.store, Counts: a.writer, JobTimeout: cfg.JobTimeout,
+		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Store: a.store.JobQueue(qp), Counts: a.writer, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
 			// answers of jobs worked elsewhere reach a process-local cache through their notices
 			KeepUnclaimed: a.redis == nil})

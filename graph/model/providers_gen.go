@@ -403,15 +403,18 @@ func NewURLhaus(r *lookup.Result) (*URLhaus, error) {
 // URLScan is urlscan.io's GraphQL result: the result fields and the summary's.
 type URLScan struct {
 	ResultMeta
-	Query        *string                `json:"query"`
-	Total        *int                   `json:"total"`
-	HasMore      *bool                  `json:"hasMore"`
-	FirstSeen    *time.Time             `json:"firstSeen"`
-	LastSeen     *time.Time             `json:"lastSeen"`
-	Tags         []string               `json:"tags"`
-	FlaggedScans *int                   `json:"flaggedScans"`
-	FlaggedTags  []string               `json:"flaggedTags"`
-	Scans        []provider.URLScanScan `json:"scans"`
+	Query          *string                `json:"query"`
+	Total          *int                   `json:"total"`
+	HasMore        *bool                  `json:"hasMore"`
+	FirstSeen      *time.Time             `json:"firstSeen"`
+	OldestReturned *time.Time             `json:"oldestReturned"`
+	LastSeen       *time.Time             `json:"lastSeen"`
+	Tags           []string               `json:"tags"`
+	FlaggedScans   *int                   `json:"flaggedScans"`
+	FlaggedTags    []string               `json:"flaggedTags"`
+	MaliciousScans *int                   `json:"maliciousScans"`
+	OffHostFlagged *int                   `json:"offHostFlagged"`
+	Scans          []provider.URLScanScan `json:"scans"`
 }
 
 // NewURLScan builds the GraphQL result from an engine result.
@@ -426,10 +429,13 @@ func NewURLScan(r *lookup.Result) (*URLScan, error) {
 		m.Total = &s.Total
 		m.HasMore = &s.HasMore
 		m.FirstSeen = &s.FirstSeen
+		m.OldestReturned = &s.OldestReturned
 		m.LastSeen = &s.LastSeen
 		m.Tags = s.Tags
 		m.FlaggedScans = &s.FlaggedScans
 		m.FlaggedTags = s.FlaggedTags
+		m.MaliciousScans = &s.MaliciousScans
+		m.OffHostFlagged = &s.OffHostFlagged
 		m.Scans = s.Scans
 	}
 	return m, nil

@@ -26,10 +26,11 @@
 // Nothing lower calls back up: the Fetcher knows nothing of engines or
 // jobs, and the River worker uses the Fetcher, never the Engine.
 //
-// Accounting: whoever makes the upstream call writes its usage row (the
-// Inline executor through the Recorder, the River worker in the job's
-// completing transaction); the Engine records the deliveries no executor
-// recorded (cache hits, joined calls, PENDING answers).
+// Accounting: whoever makes the upstream call writes its ledger row (the
+// Inline executor through its Ledger, the River worker in the job's
+// completing transaction); the engine writes none. The transport writes
+// one audit row per request, naming the providers asked and how each was
+// answered, and package accounting rolls both up into daily counters.
 //
 // An answer changes form as little as possible: the provider's typed
 // summary stays in the Result, the in-process cache holds the Result

@@ -2,8 +2,6 @@ package jobs
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"sync"
@@ -12,18 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// Channel is the NOTIFY channel of job results for the database schema the
-// pool works in: tests and tenants in other schemas of the same database
-// do not hear each other's jobs.
-func Channel(ctx context.Context, pool *pgxpool.Pool) (string, error) {
-	var schema string
-	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(schema))
-	return "gadget_job_" + hex.EncodeToString(sum[:6]), nil
-}
 
 // Dispatcher is the one LISTEN connection of a process: it hands each job
 // notice to the callers waiting on that job.

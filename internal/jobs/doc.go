@@ -7,15 +7,18 @@
 //	enrich.Engine (cache miss)
 //	  → Executor.Execute(call)
 //	      registers a waiter on the Dispatcher under the call's cache key,
-//	      then inserts LookupArgs (unique by provider, kind and value while
-//	      in flight: an identical lookup joins the job instead)
+//	      then inserts LookupArgs with Client.Insert (unique by provider,
+//	      kind and value while in flight: an identical lookup joins the
+//	      job instead)
 //	  → River runs Worker.Work in some process
 //	      the cache may have the answer meanwhile: complete without a call
 //	      otherwise enrich.Fetcher.Fetch: quota (a spent budget snoozes the
 //	      job), the upstream call, the cache write
-//	      then one transaction writes the ledger rows of the calls made
-//	      (store.QueueCalls), clears the call marks, completes the job
-//	      (river.JobCompleteTx) and sends a Notice with pg_notify
+//	      then one transaction (pgx.BeginFunc) writes the ledger rows of
+//	      the calls made, clears the call marks (Store.RecordAttempt) and
+//	      completes the job (river.JobCompleteTx)
+//	      once committed, a Notice with the answer goes to this process's
+//	      waiters at once, and to every process through NOTIFY (notifier)
 //	  → Dispatcher (one LISTEN connection per process) hands the Notice to
 //	    the waiters; a waiter whose deadline comes first answers PENDING
 //	    with the job id, and asks again later from the cache.
@@ -28,4 +31,7 @@
 // cleared in the completing transaction; an attempt that finds marks of
 // earlier attempts (a worker killed mid-call) writes an "interrupted"
 // ledger row for each, so every upstream call is accounted exactly once.
+//
+// The package issues no SQL of its own: the workers' statements are
+// store.JobQueue's (the Store interface), the rest is River's.
 package jobs

@@ -19,10 +19,10 @@ func Example() {
 	ctx := context.Background()
 	var (
 		pool    *pgxpool.Pool   // store.QueuePool
-		st      *store.Store    // writes the ledger rows in the completing transaction
+		st      *store.Store    // its JobQueue is the workers' SQL
 		fetcher *enrich.Fetcher // the process's one Fetcher
 	)
-	rt, err := jobs.New(ctx, jobs.Config{Pool: pool, Fetcher: fetcher, Usage: st, Queues: map[string]int{"virustotal": 4}})
+	rt, err := jobs.New(ctx, jobs.Config{Pool: pool, Fetcher: fetcher, Store: st.JobQueue(pool), Queues: map[string]int{"virustotal": 4}})
 	if err != nil {
 		return
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
@@ -30,7 +29,6 @@ const pendingMargin = 25 * time.Millisecond
 type Executor struct {
 	client  *river.Client[pgx.Tx]
 	fetcher *enrich.Fetcher // reads the cache when a job finished without a notice reaching us
-	pool    *pgxpool.Pool
 	disp    *Dispatcher
 	log     *slog.Logger
 	now     func() time.Time
@@ -49,7 +47,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	key := enrich.CacheKey(c.Provider, c.Indicator)
 	w := x.disp.register(key)
 	defer x.disp.unregister(w)
-	res, err := x.client.InsertTx(ctx, autoTx{x.pool}, args, nil)
+	res, err := x.client.Insert(ctx, args, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)

@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"sync"
@@ -30,6 +31,8 @@ type rig struct {
 	pool    *pgxpool.Pool
 	fetcher *enrich.Fetcher
 	rt      *jobs.Runtime
+	// newFetcher is another process's Fetcher: same providers, its own cache
+	newFetcher func() *enrich.Fetcher
 }
 
 func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }
@@ -67,12 +70,16 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 	for _, d := range provider.Descriptors() {
 		settings[d.Name] = enrich.Settings{Rate: provider.Rate{Events: 1000, Per: time.Second}, CacheTTL: time.Hour, NotFoundTTL: time.Minute}
 	}
-	fetcher, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings,
-		Cache: cache.NewMemory[*lookup.Result](1000), Limiter: ratelimit.NewBuckets(time.Now)})
-	if err != nil {
-		t.Fatal(err)
+	newFetcher := func() *enrich.Fetcher {
+		f, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings,
+			Cache: cache.NewMemory[*lookup.Result](1000), Limiter: ratelimit.NewBuckets(time.Now)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Usage: st, Queues: queues,
+	fetcher := newFetcher()
+	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Store: st.JobQueue(st.Pool()), Queues: queues,
 		JobTimeout: 4 * time.Second, RescueAfter: 5 * time.Second, MaxAttempts: 3})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +92,7 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 		defer cancel()
 		rt.Stop(ctx)
 	})
-	return &rig{fake: fake, store: st, pool: st.Pool(), fetcher: fetcher, rt: rt}
+	return &rig{fake: fake, store: st, pool: st.Pool(), fetcher: fetcher, rt: rt, newFetcher: newFetcher}
 }
 
 func allQueues() map[string]int {
@@ -333,7 +340,7 @@ func TestLostCallRecordedOnACacheHit(t *testing.T) {
 	if up := r.fetcher.Fetch(ctx, enrich.Call{Provider: "rdap", Indicator: ind}, enrich.FetchOptions{}); up.Result.Status != lookup.StatusOK { // fills the cache
 		t.Fatalf("upstream = %+v", up.Result)
 	}
-	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Usage: r.store, Queues: map[string]int{"rdap": 1}})
+	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: r.store.JobQueue(r.pool), Queues: map[string]int{"rdap": 1}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,5 +356,37 @@ func TestLostCallRecordedOnACacheHit(t *testing.T) {
 	r.pool.QueryRow(ctx, `SELECT count(*) FROM job_call`).Scan(&marks)
 	if marks != 0 || r.fake.Calls("rdap") != 1 {
 		t.Errorf("marks left %d, rdap calls %d (want 0 and the one that filled the cache)", marks, r.fake.Calls("rdap"))
+	}
+}
+
+// A job worked by another process answers the waiter here through the
+// NOTIFY sent after its transaction committed (this process's cache never
+// sees the answer, and the job records no output for a small answer).
+func TestNoticeReachesAnotherProcess(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil) // inserts and waits only
+	ctx := context.Background()
+	other, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.newFetcher(), Store: r.store.JobQueue(r.pool),
+		Queues: map[string]int{"abuseipdb": 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Stop(context.Background()) })
+	for i := range 3 {
+		value := fmt.Sprintf("198.51.100.%d", 20+i)
+		res := r.call("abuseipdb", value, 5*time.Second)
+		if res.Status != lookup.StatusOK || res.JobID == 0 {
+			t.Fatalf("%s through another process = %+v", value, res)
+		}
+		ind := indicator.Indicator{Kind: indicator.IPv4, Value: value}
+		if c := r.fetcher.Cached(ctx, "abuseipdb", ind); c != nil {
+			t.Fatalf("the answer reached this process's cache: %+v", c)
+		}
+	}
+	if got := r.usage(t, "abuseipdb"); got["ok"] != 3 {
+		t.Errorf("ledger rows = %v, want 3 ok", got)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
+	"github.com/inspector-gadget/gadget/internal/store"
 )
 
 // Latency settings: a 1 ms fetch cooldown wakes a worker on each insert's
@@ -40,7 +41,7 @@ const (
 type Config struct {
 	Pool    *pgxpool.Pool
 	Fetcher *enrich.Fetcher // makes the workers' provider calls
-	Usage   UsageStore      // writes the ledger rows in the completing transaction
+	Store   Store           // the workers' SQL (store.JobQueue over Pool)
 	Counts  Counters        // optional: adds the calls to the daily counters
 	// Queues are the provider queues this process works, with their
 	// concurrency; empty: this process only inserts and waits (--workers=0).
@@ -65,6 +66,7 @@ type Runtime struct {
 	Client   *river.Client[pgx.Tx]
 	Executor *Executor
 	disp     *Dispatcher
+	notices  *notifier
 	cancel   context.CancelFunc
 	done     chan struct{}
 	working  bool
@@ -72,8 +74,8 @@ type Runtime struct {
 
 // New builds the runtime; Start runs it.
 func New(ctx context.Context, c Config) (*Runtime, error) {
-	if c.Pool == nil || c.Fetcher == nil || c.Usage == nil {
-		return nil, errors.New("jobs: pool, fetcher and usage store are required")
+	if c.Pool == nil || c.Fetcher == nil || c.Store == nil {
+		return nil, errors.New("jobs: pool, fetcher and store are required")
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -96,12 +98,13 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		rand.Read(b[:])
 		c.ID = fmt.Sprintf("gadget-%d-%x@%s", os.Getpid(), b, host)
 	}
-	channel, err := Channel(ctx, c.Pool)
+	channel, err := c.Store.Channel(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, usage: c.Usage, counts: c.Counts, channel: channel, timeout: c.JobTimeout,
-		log: c.Logger, now: c.Now, committer: newCommitter(c.Pool)}
+	notices := &notifier{store: c.Store, channel: channel, log: c.Logger}
+	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, store: c.Store, counts: c.Counts, notices: notices, timeout: c.JobTimeout,
+		log: c.Logger, now: c.Now}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, err
@@ -135,8 +138,8 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 			}
 		}
 	}
-	return &Runtime{Client: client, disp: disp, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, fetcher: c.Fetcher, pool: c.Pool, disp: disp, log: c.Logger, now: c.Now}}, nil
+	return &Runtime{Client: client, disp: disp, notices: notices, working: len(c.Queues) > 0,
+		Executor: &Executor{client: client, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the
@@ -163,8 +166,8 @@ func (r *Runtime) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop lets running jobs finish (until ctx ends, then cancels them) and
-// stops the dispatcher.
+// Stop lets running jobs finish (until ctx ends, then cancels them), sends
+// their notices and stops the dispatcher.
 func (r *Runtime) Stop(ctx context.Context) error {
 	var err error
 	if r.working {
@@ -172,6 +175,7 @@ func (r *Runtime) Stop(ctx context.Context) error {
 		if ctx.Err() != nil {
 			err = r.Client.StopAndCancel(context.Background())
 		}
+		r.notices.wait() // the last jobs' notices go out before the pool closes
 	}
 	if r.cancel != nil {
 		r.cancel()
@@ -183,23 +187,19 @@ func (r *Runtime) Stop(ctx context.Context) error {
 // Migrate applies River's migrations, serialised across processes by an
 // advisory lock.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) (int, error) {
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Release()
 	const lockID = 0x6761646765747276 // "gadgetrv"
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(lockID)); err != nil {
-		return 0, err
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(lockID))
-	m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
-	if err != nil {
-		return 0, err
-	}
-	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
-	if err != nil {
-		return 0, fmt.Errorf("river migrations: %w", err)
-	}
-	return len(res.Versions), nil
+	var applied int
+	err := store.Locked(ctx, pool, lockID, func() error {
+		m, err := rivermigrate.New(riverpgxv5.New(pool), nil)
+		if err != nil {
+			return err
+		}
+		res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+		if err != nil {
+			return fmt.Errorf("river migrations: %w", err)
+		}
+		applied = len(res.Versions)
+		return nil
+	})
+	return applied, err
 }

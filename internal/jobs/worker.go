@@ -19,10 +19,20 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// UsageStore queues the statements that write the ledger rows of a job's
-// calls, for a worker's completing transaction.
-type UsageStore interface {
-	QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call)
+// Store is the workers' SQL (store.JobQueue).
+type Store interface {
+	// Channel is the NOTIFY channel of job notices.
+	Channel(ctx context.Context) (string, error)
+	// MarkCall notes an upstream call of job jobID, and counts the marks
+	// left by earlier attempts that died mid-call.
+	MarkCall(ctx context.Context, jobID int64) (mark int64, lost int, err error)
+	UnmarkCall(ctx context.Context, mark int64) error
+	CallMarks(ctx context.Context, jobID int64) (int, error)
+	// RecordAttempt writes the ledger rows of an attempt's calls and
+	// clears the job's marks, in tx.
+	RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call) error
+	// Notify sends notices on channel.
+	Notify(ctx context.Context, channel string, notices []string) error
 }
 
 // Counters adds up the calls a worker recorded into the daily counters,
@@ -40,14 +50,12 @@ type Worker struct {
 	river.WorkerDefaults[LookupArgs]
 	pool    *pgxpool.Pool
 	fetcher *enrich.Fetcher
-	usage   UsageStore
+	store   Store
 	counts  Counters
-	channel string
+	notices *notifier
 	timeout time.Duration
 	log     *slog.Logger
 	now     func() time.Time
-	// committer sends this process's notifying transactions
-	committer *committer
 	// local hands a committed notice to this process's waiters at once;
 	// the NOTIFY still reaches every process (this one again: a waiter
 	// ignores what it has already had)
@@ -88,7 +96,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 		if r := w.fetcher.Cached(ctx, a.Provider, ind); r != nil {
 			r.Cached = false
 			// an earlier attempt may have called and died before recording
-			lost, err := w.marks(ctx, job.ID)
+			lost, err := w.store.CallMarks(ctx, job.ID)
 			if err != nil {
 				return fmt.Errorf("%s: read call marks: %w", a.Provider, err)
 			}
@@ -99,24 +107,25 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	// trip less on every lookup's path), and is in place before the answer
 	// is recorded; a kill within its first millisecond may go unaccounted
 	type mark struct {
-		id, lost int64
-		err      error
+		id   int64
+		lost int
+		err  error
 	}
 	marked := make(chan mark, 1)
 	go func() {
-		id, lost, err := w.markCall(ctx, job.ID)
+		id, lost, err := w.store.MarkCall(ctx, job.ID)
 		marked <- mark{id, lost, err}
 	}()
 	out := w.fetcher.Fetch(ctx, enrich.Call{Provider: a.Provider, Indicator: ind, Fresh: a.Fresh}, enrich.FetchOptions{MaxWait: maxTokenSleep})
 	m := <-marked
 	if len(out.Calls) == 0 { // no call made: the budget is spent, or the wait for it failed
 		if m.err == nil {
-			if _, err := w.pool.Exec(ctx, `DELETE FROM job_call WHERE id = $1`, m.id); err != nil {
+			if err := w.store.UnmarkCall(ctx, m.id); err != nil {
 				w.log.WarnContext(ctx, "job call mark not cleared", "job_id", job.ID, "err", err)
 			}
 		}
 		if out.Wait > 0 { // free the worker slot until the budget has a token
-			w.notify(ctx, Notice{JobID: job.ID, RetryAt: w.now().Add(out.Wait), Key: key}, out.Result)
+			w.notify(Notice{JobID: job.ID, RetryAt: w.now().Add(out.Wait), Key: key}, out.Result)
 			return river.JobSnooze(out.Wait)
 		}
 		return fmt.Errorf("%s: %s", a.Provider, errMessage(out.Result))
@@ -125,7 +134,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[LookupArgs]) error {
 	if m.err != nil {
 		w.log.WarnContext(ctx, "job call mark failed", "job_id", job.ID, "err", m.err)
 	}
-	rows := w.calls(job, out.Calls, int(m.lost))
+	rows := w.calls(job, out.Calls, m.lost)
 	switch {
 	case r.Status == lookup.StatusOK || r.Status == lookup.StatusNotFound:
 		return w.complete(ctx, job, key, r, rows)
@@ -160,15 +169,6 @@ func errMessage(r *lookup.Result) string {
 	return string(r.Status)
 }
 
-// markCall notes, alongside the upstream call, that this attempt is making
-// one; it returns the mark's id and how many earlier attempts started a
-// call and died before recording it.
-func (w *Worker) markCall(ctx context.Context, jobID int64) (id, lost int64, err error) {
-	err = w.pool.QueryRow(ctx, `WITH mark AS (INSERT INTO job_call (job_id, started_at) VALUES ($1, now()) RETURNING id)
-		SELECT (SELECT id FROM mark), count(*) FROM job_call WHERE job_id = $1`, jobID).Scan(&id, &lost)
-	return id, lost, err
-}
-
 // calls are the ledger rows of this attempt's upstream calls, plus one
 // "interrupted" row per earlier attempt that started a call and died
 // before recording it. They are the inserter's.
@@ -191,17 +191,10 @@ func (w *Worker) calls(job *river.Job[LookupArgs], made []*lookup.Result, lost i
 	return out
 }
 
-// marks counts the call marks earlier attempts left.
-func (w *Worker) marks(ctx context.Context, id int64) (int, error) {
-	var n int
-	err := w.pool.QueryRow(ctx, `SELECT count(*) FROM job_call WHERE job_id = $1`, id).Scan(&n)
-	return n, err
-}
-
-// complete writes the usage rows, records the answer as the job's output,
-// completes the job and notifies the waiters, in one transaction: a waiter
-// never sees an answer whose job could still roll back, and a duplicate
-// delivery (the job no longer running) writes nothing.
+// complete records the answer and the attempt's calls, completes the job
+// and notifies the waiters, in one transaction: a waiter never sees an
+// answer whose job could still roll back, and a duplicate delivery (the
+// job no longer running) writes nothing.
 func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key string, r *lookup.Result, rows []accounting.Call) error {
 	b, err := lookup.Codec{}.Encode(r)
 	if err != nil {
@@ -216,75 +209,53 @@ func (w *Worker) complete(ctx context.Context, job *river.Job[LookupArgs], key s
 			return err
 		}
 	}
-	batch, sent, err := w.attemptBatch(job, rows, n, nil)
+	return w.record(ctx, job, rows, n, nil, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+		return err
+	})
+}
+
+// finishAttempt records the attempt's calls and tells the waiters how it
+// ended, in one transaction; River then snoozes, retries or cancels the job.
+func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *lookup.Result, rows []accounting.Call) error {
+	n.JobID = job.ID
+	return w.record(ctx, job, rows, n, r, nil)
+}
+
+// record runs one transaction: the attempt's ledger rows (and those of
+// killed earlier attempts), clearing the call marks, then, when given,
+// then (River's completing update). Once it has committed, the notice
+// goes to this process's waiters at once and to the other processes
+// through the notifier, and the calls to the daily counters.
+func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result,
+	then func(context.Context, pgx.Tx) error) error {
+	sent, payload, err := w.payload(n, r)
 	if err != nil {
 		return err
 	}
 	// the call was made: record it even when the attempt's time ran out
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	// one transaction: the batch, River's completing update and COMMIT, in
-	// one round trip through the committer
-	tx := &pipelineTx{committer: w.committer, batch: batch}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, pgx.Tx(tx), job); err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("complete job %d: %w", job.ID, err)
-	}
-	w.handOff(sent)
-	w.count(ctx, rows)
-	return nil
-}
-
-// count hands the committed calls to the daily counters.
-func (w *Worker) count(ctx context.Context, rows []accounting.Call) {
-	if w.counts != nil && len(rows) > 0 {
-		w.counts.Count(context.WithoutCancel(ctx), rows)
-	}
-}
-
-// handOff gives a committed notice to this process's waiters.
-func (w *Worker) handOff(n *Notice) {
-	if w.local != nil {
-		w.local(n)
-	}
-}
-
-// finishAttempt writes this attempt's usage rows and tells the waiters how
-// it ended, in one transaction through the committer; River then
-// snoozes, retries or cancels the job.
-func (w *Worker) finishAttempt(ctx context.Context, job *river.Job[LookupArgs], n Notice, r *lookup.Result, rows []accounting.Call) error {
-	n.JobID = job.ID
-	// (the committer works under its own timeout: a timed-out attempt
-	// still records its call)
-	batch, sent, err := w.attemptBatch(job, rows, n, r)
+	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		if err := w.store.RecordAttempt(ctx, tx, job.ID, rows); err != nil {
+			return err
+		}
+		if then != nil {
+			return then(ctx, tx)
+		}
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if err := w.committer.commitBatch(batch); err != nil {
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
-	w.handOff(sent)
-	w.count(ctx, rows)
+	if w.local != nil {
+		w.local(sent)
+	}
+	w.notices.send(payload)
+	if w.counts != nil && len(rows) > 0 {
+		w.counts.Count(ctx, rows)
+	}
 	return nil
-}
-
-// attemptBatch is an attempt's writes: its usage rows (and those of killed
-// earlier attempts), clearing the call marks, and the notice to waiters.
-// It also returns the notice as sent.
-func (w *Worker) attemptBatch(job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result) (*pgx.Batch, *Notice, error) {
-	b := &pgx.Batch{}
-	if len(rows) > 0 {
-		w.usage.QueueCalls(b, job.ID, rows)
-	}
-	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, job.ID)
-	sent, payload, err := w.payload(n, r)
-	if err != nil {
-		return nil, nil, err
-	}
-	b.Queue(`SELECT pg_notify($1, $2)`, w.channel, payload)
-	return b, sent, nil
 }
 
 // payload is n as a notification (with r as its result when given, and
@@ -303,16 +274,15 @@ func (w *Worker) payload(n Notice, r *lookup.Result) (*Notice, string, error) {
 }
 
 // notify tells the waiters about an attempt that ends without a
-// transaction of its own (a snooze for a spent budget); a lost notice only
-// costs them a wait until their one-second re-read.
-func (w *Worker) notify(ctx context.Context, n Notice, r *lookup.Result) {
-	_, payload, err := w.payload(n, r)
-	if err == nil {
-		b := &pgx.Batch{}
-		b.Queue(`SELECT pg_notify($1, $2)`, w.channel, payload)
-		err = w.committer.commitBatch(b)
-	}
+// transaction of its own (a snooze for a spent budget).
+func (w *Worker) notify(n Notice, r *lookup.Result) {
+	sent, payload, err := w.payload(n, r)
 	if err != nil {
-		w.log.WarnContext(ctx, "job notification failed", "job_id", n.JobID, "err", err)
+		w.log.Warn("job notice not encoded", "job_id", n.JobID, "err", err)
+		return
 	}
+	if w.local != nil {
+		w.local(sent)
+	}
+	w.notices.send(payload)
 }

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
@@ -127,5 +128,22 @@ func (p *Portal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "same-origin") // with no-referrer, browsers send "Origin: null" on same-site POSTs
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if r.Method == http.MethodPost && !urlEncoded(r) {
+		// The portal's forms and portal.js send url-encoded bodies only;
+		// refusing the rest keeps multipart parsing (and its temporary
+		// files) out of reach of an anonymous sign-in POST.
+		p.render(w, r, http.StatusUnsupportedMediaType, "message", view{Title: "Unsupported form", Message: "Send the form as application/x-www-form-urlencoded."})
+		return
+	}
 	p.mux.ServeHTTP(w, r)
+}
+
+// urlEncoded reports whether r's body is a url-encoded form (or empty).
+func urlEncoded(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return r.ContentLength == 0
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/x-www-form-urlencoded"
 }

@@ -191,7 +191,7 @@ func (b *Base) Classify(resp *Response) *Error {
 	case s >= 200 && s < 300:
 		return nil
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
-		return b.Fail(ErrAuth, resp, "the provider refused the API key")
+		return b.Fail(ErrAuth, resp, b.refusal())
 	case s == http.StatusTooManyRequests:
 		return b.Fail(ErrRateLimited, resp, "")
 	case s == http.StatusNotFound:
@@ -200,6 +200,21 @@ func (b *Base) Classify(resp *Response) *Error {
 		return b.Fail(ErrBadInput, resp, "the provider rejected the indicator")
 	default:
 		return b.Fail(ErrUpstream, resp, http.StatusText(s))
+	}
+}
+
+// refusal words a 401 or 403 after what was actually sent: only a provider
+// that got a key can have refused it. A keyless service (rdap.org,
+// InternetDB) answers 403 when it blocks the caller's address; a provider
+// with an optional key may refuse anonymous callers.
+func (b *Base) refusal() string {
+	switch {
+	case b.cfg.APIKey != "":
+		return "the provider refused the API key"
+	case b.desc.Key == KeyNone:
+		return "the provider refused the request; it needs no API key, so it is probably blocking this server's address"
+	default:
+		return "the provider refused the request made without an API key; configure one (GADGET_" + strings.ToUpper(b.desc.Name) + "_API_KEY)"
 	}
 }
 

@@ -7,6 +7,7 @@ package provider
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -77,4 +78,22 @@ func (n *nameSet) add(names ...string) {
 		n.seen[k] = true
 		n.list = append(n.list, v)
 	}
+}
+
+// sameURL compares URLs as providers and we write them: a bare host
+// gets a trailing slash, and the scheme and host are case-insensitive.
+func sameURL(a, b string) bool {
+	norm := func(s string) string {
+		u, err := url.Parse(s)
+		if err != nil {
+			return s
+		}
+		u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+		if u.Path == "" {
+			u.Path = "/"
+		}
+		u.Fragment = ""
+		return u.String()
+	}
+	return a != "" && norm(a) == norm(b)
 }

@@ -30,6 +30,7 @@ func init() {
 			"classification malicious: MALICIOUS 85",
 			"RIOT (a common business service): BENIGN 5",
 			"classification benign: BENIGN 10",
+			"classification suspicious (GreyNoise's class since 2025 for activity that is not clearly malicious): SUSPICIOUS 40",
 			"noise, intent unknown: SUSPICIOUS 30",
 			"anything else: UNKNOWN; not observed (404) is not found, no verdict",
 		},
@@ -47,7 +48,7 @@ type GreyNoiseSummary struct {
 	IP             string    `json:"ip"`
 	Noise          bool      `json:"noise"`                    // seen mass-scanning the internet
 	RIOT           bool      `json:"riot"`                     // a common business service ("Rule It OuT")
-	Classification string    `json:"classification,omitempty"` // benign, malicious or unknown
+	Classification string    `json:"classification,omitempty"` // benign, suspicious, malicious or unknown
 	Name           string    `json:"name,omitempty"`           // e.g. "Cloudflare Public DNS"
 	LastSeen       time.Time `json:"lastSeen,omitzero"`        // a day: GreyNoise sends "2023-02-18"
 	Link           string    `json:"link,omitempty"`           // the GreyNoise Visualizer page
@@ -123,6 +124,7 @@ func (g *greyNoise) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 //	classification "malicious"              MALICIOUS   85     GreyNoise classifies it malicious (scanning the internet)
 //	riot true                               BENIGN      5      GreyNoise RIOT: Cloudflare Public DNS, a common business service
 //	classification "benign"                 BENIGN      10     GreyNoise classifies it benign: Googlebot
+//	classification "suspicious"             SUSPICIOUS  40     GreyNoise classifies it suspicious (scanning the internet)
 //	noise true, classification unknown     SUSPICIOUS  30     GreyNoise saw it scanning the internet, intent unknown
 //	anything else                           UNKNOWN     0      GreyNoise has no classification for it
 //
@@ -148,6 +150,12 @@ func greyNoiseVerdict(s *GreyNoiseSummary) Assessment {
 		return Assessment{Level: indicator.Benign, Score: 5, Reason: named("GreyNoise RIOT") + ", a common business service"}
 	case s.Classification == "benign":
 		return Assessment{Level: indicator.Benign, Score: 10, Reason: named("GreyNoise classifies it benign")}
+	case s.Classification == "suspicious":
+		reason := "GreyNoise classifies it suspicious"
+		if s.Noise {
+			reason += " (scanning the internet)"
+		}
+		return Assessment{Level: indicator.Suspicious, Score: 40, Reason: reason}
 	case s.Noise:
 		return Assessment{Level: indicator.Suspicious, Score: 30, Reason: "GreyNoise saw it scanning the internet, intent unknown"}
 	default:

@@ -90,6 +90,16 @@ func TestGreyNoise(t *testing.T) {
 				},
 			},
 			{
+				Name:      "ip_suspicious",
+				Indicator: ip("198.51.100.78"),
+				File:      "greynoise/ip_suspicious.json",
+				Want:      community("198.51.100.78"),
+				Check: func(t *testing.T, r *provider.Result) {
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 40,
+						Reason: "GreyNoise classifies it suspicious (scanning the internet)"})
+				},
+			},
+			{
 				Name:      "ip_benign_scanner",
 				Indicator: ip("203.0.113.9"),
 				File:      "greynoise/ip_benign_scanner.json",

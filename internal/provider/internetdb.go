@@ -25,6 +25,7 @@ func init() {
 		NotFoundTTL: 6 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "keyless, free for non-commercial use; no published limit (we default to 60/min), abuse is throttled with 429; data refreshed about weekly",
+		Terms:       "InternetDB is free for non-commercial use; commercial use needs a Shodan plan (https://internetdb.shodan.io).",
 		Summary:     InternetDBSummary{},
 		Tags:        []string{"context"},
 		Description: "Shodan's free weekly snapshot of an IPv4 address: open ports, hostnames, tags and known CVEs.",

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/publicsuffix"
+
 	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
@@ -24,11 +26,12 @@ func init() {
 		CacheTTL:    12 * time.Hour,
 		NotFoundTTL: time.Hour,
 		Timeout:     25 * time.Second,
-		FreeTier:    "free; key recommended (anonymous reads are throttled); limits unpublished, 429 reported after sustained polling; slow (25 s timeout)",
+		FreeTier:    "free key strongly recommended: since late 2025 OTX refuses anonymous calls on some endpoints (\"Anonymous access to this endpoint is limited\"), which is then reported as such; limits unpublished, 429 reported after sustained polling; slow (25 s timeout)",
 		Summary:     OTXSummary{},
 		Tags:        []string{"reputation"},
 		Description: "AlienVault OTX community pulses that mention an indicator, and OTX's own validations.",
 		VerdictRules: []string{
+			"a registrable domain is asked as domain, a name under it (login.evil.example) as hostname",
 			"a whitelist validation (whitelist, alexa, …): BENIGN 5",
 			"no pulse mentions it: UNKNOWN",
 			"≥ 3 pulses, or ≥ 1 pulse and a malware family: MALICIOUS 60+5 per pulse, at most 90",
@@ -40,8 +43,8 @@ func init() {
 }
 
 // otx reads the "general" section of an OTX indicator:
-// GET /indicators/{IPv4|IPv6|domain|url|file}/{value}/general with the
-// optional header X-OTX-API-KEY.
+// GET /indicators/{IPv4|IPv6|domain|hostname|url|file}/{value}/general with
+// the optional header X-OTX-API-KEY.
 type otx struct{ Base }
 
 // OTXSummary is what an analyst reads first from AlienVault OTX.
@@ -150,7 +153,7 @@ func otxPath(ind indicator.Indicator) (string, bool) {
 	case ind.Kind == indicator.IPv6:
 		section = "IPv6"
 	case ind.Kind == indicator.Domain:
-		section = "domain"
+		section = otxDomainSection(ind.Value)
 	case ind.Kind == indicator.URL:
 		section = "url"
 	case ind.Kind.IsHash():
@@ -160,6 +163,24 @@ func otxPath(ind indicator.Indicator) (string, bool) {
 	}
 	return "/indicators/" + section + "/" + url.PathEscape(ind.Value) + "/general", true
 }
+
+// otxDomainSection picks OTX's indicator type for a domain name. OTX keeps
+// registrable domains ("domain") apart from the names under them
+// ("hostname"), and pulses list a phishing host such as login.evil.example
+// under hostname, so asking /domain/ for it misses them (the SDK's
+// is_malicious example asks both). A name that is its own registrable domain
+// (eTLD+1 by the public suffix list) is a domain; anything below it a
+// hostname.
+func otxDomainSection(name string) string {
+	if apex, err := publicsuffix.EffectiveTLDPlusOne(name); err == nil && apex != name {
+		return "hostname"
+	}
+	return "domain"
+}
+
+// otxAnonymousLimited is the text OTX answers anonymous calls with where it
+// no longer serves them (reported since October 2025).
+const otxAnonymousLimited = "Anonymous access to this endpoint is limited"
 
 func (o *otx) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
 	path, ok := otxPath(ind)
@@ -177,6 +198,13 @@ func (o *otx) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, err
 	}
 	// OTX has no in-band status: an unknown indicator is a 200 with
 	// pulse_info.count 0 (a result without intel), a malformed one 400/404.
+	if resp.Status >= 400 && strings.Contains(string(resp.Body), otxAnonymousLimited) {
+		msg := "OTX refused the anonymous request (\"" + otxAnonymousLimited + "\"); configure GADGET_OTX_API_KEY (free at otx.alienvault.com)"
+		if o.APIKey() != "" {
+			msg = "OTX answered \"" + otxAnonymousLimited + "\" although an API key was sent; check the key"
+		}
+		return nil, o.Fail(ErrAuth, resp, msg)
+	}
 	if e := o.Classify(resp); e != nil {
 		return nil, e
 	}

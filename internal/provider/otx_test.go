@@ -2,8 +2,11 @@ package provider_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -118,6 +121,28 @@ func TestOTX(t *testing.T) {
 				},
 			},
 			{
+				// OTX lists names under a registrable domain as hostnames:
+				// a subdomain is asked as one, or its pulses are missed.
+				Name:      "subdomain_as_hostname",
+				Indicator: indicator.Indicator{Kind: indicator.Domain, Value: "login.evil.example.co.uk"},
+				File:      "otx/domain_ok.json",
+				Want:      general("/indicators/hostname/login.evil.example.co.uk/general"),
+			},
+			{
+				Name:      "registrable_domain_under_a_two_label_suffix",
+				Indicator: indicator.Indicator{Kind: indicator.Domain, Value: "example.co.uk"},
+				File:      "otx/domain_ok.json",
+				Want:      general("/indicators/domain/example.co.uk/general"),
+			},
+			{
+				Name:      "anonymous_access_limited",
+				Indicator: indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"},
+				File:      "otx/anonymous_limited.json",
+				Status:    http.StatusForbidden,
+				Want:      general("/indicators/IPv4/8.8.8.8/general"),
+				WantErr:   provider.ErrAuth,
+			},
+			{
 				// A whitelist wins over pulses and malware families; the
 				// reason names the first known-good validation entry.
 				Name:      "domain_whitelisted",
@@ -213,5 +238,31 @@ func TestOTXWithoutKey(t *testing.T) {
 	}
 	if _, err := p.Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"}); err != nil {
 		t.Fatalf("Lookup error = %v, want a result", err)
+	}
+}
+
+// OTX's refusal of anonymous calls is reported as what it is, not as a
+// refused key, and says how to fix it.
+func TestOTXAnonymousAccessLimited(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/otx/anonymous_limited.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		srv := fixtureServer(t, status, nil, string(body), nil)
+		_, err := newProvider(t, "otx", provider.Config{BaseURL: srv.URL}).Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"})
+		var pe *provider.Error
+		if !errors.As(err, &pe) || !errors.Is(err, provider.ErrAuth) {
+			t.Fatalf("HTTP %d: error = %v, want an ErrAuth *provider.Error", status, err)
+		}
+		for _, want := range []string{"anonymous", "Anonymous access to this endpoint is limited", "GADGET_OTX_API_KEY"} {
+			if !strings.Contains(pe.Message, want) {
+				t.Errorf("HTTP %d: message %q does not say %q", status, pe.Message, want)
+			}
+		}
+		if strings.Contains(pe.Message, "refused the API key") {
+			t.Errorf("HTTP %d: message %q blames a key that was never sent", status, pe.Message)
+		}
 	}
 }

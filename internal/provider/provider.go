@@ -95,7 +95,11 @@ type Descriptor struct {
 	NotFoundTTL time.Duration // default lifetime of a cached not-found
 	Timeout     time.Duration // default per-call timeout
 	FreeTier    string        // one line for the README: free-tier limits
-	New         func(Config) (Provider, error)
+	// Terms states, with its source, what the free tier's terms of use allow
+	// (e.g. VirusTotal's public API is not for business workflows); empty
+	// when no source here states them.
+	Terms string
+	New   func(Config) (Provider, error)
 
 	// Redirects says which redirects the provider's client follows; the
 	// zero value, RedirectNone, follows none.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -76,6 +77,34 @@ type shodanHost struct {
 	// Vulns is a list of CVE ids on the host record; absent when empty.
 	Vulns      []string `json:"vulns"`
 	LastUpdate string   `json:"last_update"`
+	// Data are the service banners; each may carry its own vulns, a map
+	// from CVE id to details.
+	Data []struct {
+		Vulns map[string]json.RawMessage `json:"vulns"`
+	} `json:"data"`
+}
+
+// shodanVulns merges the host's vulns list with the CVE ids of its
+// banners, sorted and without duplicates.
+func shodanVulns(h *shodanHost) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, v := range h.Vulns {
+		add(v)
+	}
+	for _, b := range h.Data {
+		for id := range b.Vulns {
+			add(id)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 type shodanError struct {
@@ -85,7 +114,7 @@ type shodanError struct {
 // shodanPaidMessage explains the 403 every free key gets for host lookups.
 const shodanPaidMessage = "Shodan host lookups need a paid Membership; free API keys are refused (the keyless internetdb provider covers the basics)"
 
-// Lookup fetches GET /shodan/host/{ip}?key=KEY&minify=true. The key is in
+// Lookup fetches GET /shodan/host/{ip}?key=KEY. The key is in
 // the query string: the URL is never put in an error or log (Base.Do drops
 // it from transport errors).
 func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
@@ -95,9 +124,12 @@ func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 	if !ind.Kind.IsIP() {
 		return nil, s.Fail(ErrBadInput, nil, fmt.Sprintf("kind %s is not served", ind.Kind))
 	}
-	// minify=true drops the service banners (data[]), which can run to
-	// megabytes; the summary does not need them.
-	q := url.Values{"key": {s.APIKey()}, "minify": {"true"}}
+	// No minify=true: the documentation says it keeps only "the list of
+	// ports and the general host information, no banners", and the CVEs
+	// the verdict relies on are found per banner (data[].vulns); the
+	// top-level vulns list is read too. The 4 MiB body cap bounds the
+	// banners.
+	q := url.Values{"key": {s.APIKey()}}
 	req, err := s.NewRequest(ctx, http.MethodGet, s.URL("/shodan/host/"+url.PathEscape(ind.Value)+"?"+q.Encode()), nil, "")
 	if err != nil {
 		return nil, err
@@ -131,7 +163,7 @@ func (s *shodan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, 
 		Ports:       orEmpty(host.Ports),
 		Hostnames:   orEmpty(host.Hostnames),
 		Domains:     host.Domains,
-		Vulns:       orEmpty(host.Vulns),
+		Vulns:       shodanVulns(&host),
 		Tags:        orEmpty(host.Tags),
 	}
 	if host.OS != nil {

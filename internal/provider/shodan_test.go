@@ -24,7 +24,7 @@ func TestShodan(t *testing.T) {
 		return providertest.Request{
 			Method: "GET",
 			Path:   "/shodan/host/" + ip,
-			Query:  map[string][]string{"key": {shodanTestKey}, "minify": {"true"}},
+			Query:  map[string][]string{"key": {shodanTestKey}},
 			Header: map[string]string{"Accept": "application/json"},
 		}
 	}
@@ -148,5 +148,30 @@ func TestShodanForbiddenSaysPaid(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), shodanTestKey) {
 		t.Errorf("error %q leaks the key", err)
+	}
+}
+
+// Without minify the banners come back, and a CVE found on a banner counts
+// even when the host record has no top-level vulns list (the banner shape is
+// Shodan's documented banner: https://datapedia.shodan.io, "vulns" keyed by
+// CVE id). The request carries no minify parameter.
+func TestShodanBannerVulns(t *testing.T) {
+	t.Parallel()
+	seen := make(chan *http.Request, 1)
+	body := `{"ip_str":"198.51.100.9","org":"Example Hosting","asn":"AS64500","country_code":"NL","ports":[443],"hostnames":[],"tags":[],` +
+		`"data":[{"port":443,"transport":"tcp","product":"OpenSSL","vulns":{"CVE-2014-0160":{"verified":true,"cvss":5.0,"references":[],"summary":"Heartbleed"}}}]}`
+	srv := fixtureServer(t, http.StatusOK, nil, body, seen)
+	res, err := newProvider(t, "shodan", provider.Config{BaseURL: srv.URL, APIKey: shodanTestKey}).Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req := <-seen; req.URL.Query().Has("minify") {
+		t.Errorf("request %s asks for minify, which drops the banners", req.URL.Path)
+	}
+	if s := summaryOf[provider.ShodanSummary](t, res); !cmp.Equal(s.Vulns, []string{"CVE-2014-0160"}) {
+		t.Errorf("Vulns = %v, want the banner's CVE-2014-0160", s.Vulns)
+	}
+	if res.Verdict.Level != indicator.Suspicious {
+		t.Errorf("verdict = %+v, want SUSPICIOUS for a known CVE", res.Verdict)
 	}
 }

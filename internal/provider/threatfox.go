@@ -26,10 +26,12 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m); IOCs older than 6 months expire from the API",
+		Terms:       "the abuse.ch community API is free under fair use; abuse.ch points commercial and for-profit users to its commercial API, run with Spamhaus (https://abuse.ch/; https://github.com/elastic/integrations/pull/20134).",
 		Summary:     ThreatFoxSummary{},
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch ThreatFox: IOCs (C2 addresses, domains, URLs, hashes) reported as malicious.",
 		VerdictRules: []string{
+			"search_ioc for every kind; only records that are the value itself count (an IP's ip:port records, the domain, URL or hash IOC)",
 			"highest confidence ≥ 75: MALICIOUS, score = the confidence",
 			"highest confidence below 75: SUSPICIOUS, score = the confidence (at least 25)",
 			"no_result: not found, no verdict",
@@ -85,12 +87,15 @@ type threatFoxBody struct {
 	} `json:"data"`
 }
 
-// threatFoxQuery builds the JSON body for ind.
+// threatFoxQuery builds the JSON body for ind: search_ioc for every kind,
+// as abuse.ch's own script (threatfox_search_ioc.py: "URL, domain, file
+// hash") and IntelOwl do. search_hash would answer a different question (the
+// C2s a sample talks to), and miss a hash listed as an IOC itself.
 //
-// Domains and URLs are searched with exact_match. IPs are stored only as
-// ip:port IOCs, which an exact search for the bare address never finds, so an
-// IPv4 search leaves exact_match out (a substring search) and Lookup keeps
-// only the ip:port records of that address.
+// Domains, URLs and hashes are searched with exact_match. IPs are stored only
+// as ip:port IOCs, which an exact search for the bare address never finds, so
+// an IPv4 search leaves exact_match out (a substring search). Lookup keeps
+// only the records that are the value (threatFoxMatches).
 func threatFoxQuery(ind indicator.Indicator) (any, bool) {
 	type searchIOC struct {
 		Query      string `json:"query"`
@@ -101,15 +106,31 @@ func threatFoxQuery(ind indicator.Indicator) (any, bool) {
 	switch ind.Kind {
 	case indicator.IPv4:
 		return searchIOC{Query: "search_ioc", SearchTerm: ind.Value}, true
-	case indicator.Domain, indicator.URL:
+	case indicator.Domain, indicator.URL, indicator.MD5, indicator.SHA256:
 		return searchIOC{Query: "search_ioc", SearchTerm: ind.Value, ExactMatch: &exact}, true
-	case indicator.MD5, indicator.SHA256:
-		return struct {
-			Query string `json:"query"`
-			Hash  string `json:"hash"`
-		}{"search_hash", ind.Value}, true
 	}
 	return nil, false
+}
+
+// threatFoxMatches reports whether an IOC record is the looked-up value, so
+// an answer is never taken on trust (exact_match is not in abuse.ch's
+// documentation): an IP must be one of its ip:port records, a domain the
+// domain IOC itself (case-insensitive), a URL the URL IOC itself, a hash an
+// md5_hash or sha256_hash IOC with that value.
+func threatFoxMatches(ind indicator.Indicator, ioc, iocType string) bool {
+	switch ind.Kind {
+	case indicator.IPv4:
+		return iocType == "ip:port" && strings.HasPrefix(ioc, ind.Value+":")
+	case indicator.Domain:
+		return iocType == "domain" && strings.EqualFold(strings.TrimSuffix(ioc, "."), ind.Value)
+	case indicator.URL:
+		return iocType == "url" && (ioc == ind.Value || sameURL(ioc, ind.Value))
+	case indicator.MD5:
+		return iocType == "md5_hash" && strings.EqualFold(ioc, ind.Value)
+	case indicator.SHA256:
+		return iocType == "sha256_hash" && strings.EqualFold(ioc, ind.Value)
+	}
+	return false
 }
 
 func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, error) {
@@ -135,7 +156,7 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	s := &ThreatFoxSummary{Malware: []string{}, IOCs: []ThreatFoxIOC{}}
 	malware := newNameSet(threatFoxMaxIOCs)
 	for _, d := range body.Data {
-		if ind.Kind == indicator.IPv4 && (d.IOCType != "ip:port" || !strings.HasPrefix(d.IOC, ind.Value+":")) {
+		if !threatFoxMatches(ind, d.IOC, d.IOCType) {
 			continue
 		}
 		s.Matches++
@@ -149,8 +170,11 @@ func (f *threatFox) Lookup(ctx context.Context, ind indicator.Indicator) (*Resul
 	}
 	if s.Matches == 0 {
 		msg := ""
-		if ind.Kind == indicator.IPv4 {
+		switch {
+		case ind.Kind == indicator.IPv4:
 			msg = "no ip:port IOC for this address"
+		case len(body.Data) > 0:
+			msg = fmt.Sprintf("none of the %d records returned is this %s", len(body.Data), ind.Kind)
 		}
 		return nil, f.Fail(ErrNotFound, resp, msg)
 	}

@@ -111,24 +111,42 @@ func TestThreatFox(t *testing.T) {
 				WantErr:   provider.ErrNotFound,
 			},
 			{
+				// A sample listed as an IOC itself is found with search_ioc.
 				Name:      "sha256",
 				Indicator: indicator.Indicator{Kind: indicator.SHA256, Value: sha256},
-				File:      "threatfox/hash_ok.json",
-				Want:      post(`{"query":"search_hash","hash":"` + sha256 + `"}`),
+				File:      "threatfox/hash_ioc.json",
+				Want:      post(`{"query":"search_ioc","search_term":"` + sha256 + `","exact_match":true}`),
 				Check: func(t *testing.T, r *provider.Result) {
 					s := summaryOf[provider.ThreatFoxSummary](t, r)
 					if d := cmp.Diff([]string{"AgentTesla", "exe"}, s.IOCs[0].Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
 					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
-						Reason: "ThreatFox: Agent Tesla botnet_cc IOC, confidence 100"})
+						Reason: "ThreatFox: Agent Tesla payload IOC, confidence 100"})
 				},
 			},
 			{
 				Name:      "md5",
 				Indicator: indicator.Indicator{Kind: indicator.MD5, Value: md5},
+				File:      "threatfox/hash_ioc_md5.json",
+				Want:      post(`{"query":"search_ioc","search_term":"` + md5 + `","exact_match":true}`),
+			},
+			{
+				// An answer about something else (here the C2 domain a sample
+				// talks to, the shape search_hash returns) is not taken as the
+				// hash's own listing.
+				Name:      "sha256_answer_about_another_ioc",
+				Indicator: indicator.Indicator{Kind: indicator.SHA256, Value: sha256},
 				File:      "threatfox/hash_ok.json",
-				Want:      post(`{"query":"search_hash","hash":"` + md5 + `"}`),
+				Want:      post(`{"query":"search_ioc","search_term":"` + sha256 + `","exact_match":true}`),
+				WantErr:   provider.ErrNotFound,
+			},
+			{
+				Name:      "domain_answer_for_another_domain",
+				Indicator: indicator.Indicator{Kind: indicator.Domain, Value: "notevil.example"},
+				File:      "threatfox/domain_ok.json",
+				Want:      post(`{"query":"search_ioc","search_term":"notevil.example","exact_match":true}`),
+				WantErr:   provider.ErrNotFound,
 			},
 			{
 				Name:      "not_found_data_null",
@@ -141,7 +159,7 @@ func TestThreatFox(t *testing.T) {
 				Name:      "not_found_data_text",
 				Indicator: indicator.Indicator{Kind: indicator.MD5, Value: md5},
 				File:      "threatfox/not_found_text.json",
-				Want:      post(`{"query":"search_hash","hash":"` + md5 + `"}`),
+				Want:      post(`{"query":"search_ioc","search_term":"` + md5 + `","exact_match":true}`),
 				WantErr:   provider.ErrNotFound,
 			},
 			{

@@ -24,6 +24,7 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m)",
+		Terms:       "the abuse.ch community API is free under fair use; abuse.ch points commercial and for-profit users to its commercial API, run with Spamhaus (https://abuse.ch/; https://github.com/elastic/integrations/pull/20134).",
 		Summary:     URLhausSummary{},
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch URLhaus: URLs, hosts and payloads seen distributing malware.",

@@ -38,8 +38,10 @@ func init() {
 		Tags:        []string{"reputation"},
 		Description: "urlscan.io public scans of a domain, IP address or URL.",
 		VerdictRules: []string{
-			"returned scans tagged phish*, malware, malicious or scam: SUSPICIOUS 50 (tags are not vetted)",
-			"scanned, nothing flagged: UNKNOWN",
+			"only scans of the looked-up host count: the page's own domain (or its www. form), a URL whose host is the address itself, or the URL as submitted or finally loaded; scans that merely loaded something from it are not asked for (page.domain, page.ip, page.url/task.url queries)",
+			"urlscan's own verdict malicious on such a scan: MALICIOUS 70+5 per further malicious scan, at most 90 (for an IP address SUSPICIOUS 50)",
+			"such a scan tagged by its submitter phishing, malware, malicious or scam (whole words, not handles such as @phishunt_io): SUSPICIOUS 40 (tags are not vetted)",
+			"scanned, nothing flagged on the host: UNKNOWN",
 			"total 0: not found, no verdict",
 		},
 	}
@@ -57,18 +59,28 @@ type urlscan struct {
 // URLScanSummary is what an analyst reads first about an urlscan search.
 type URLScanSummary struct {
 	Query   string `json:"query"`   // the search query sent
-	Total   int    `json:"total"`   // scans matching the query
-	HasMore bool   `json:"hasMore"` // more scans exist than were returned
-	// FirstSeen is the oldest scan among those returned; when HasMore is
-	// true older scans exist.
-	FirstSeen time.Time `json:"firstSeen,omitzero"`
-	LastSeen  time.Time `json:"lastSeen,omitzero"`
-	Tags      []string  `json:"tags"` // submitter tags over the returned scans, sorted
-	// FlaggedScans counts returned scans whose submitter tags name a threat
+	Total   int    `json:"total"`   // scans matching the query (exact up to 10,000)
+	HasMore bool   `json:"hasMore"` // more than 10,000 scans match
+	// FirstSeen is the oldest matching scan. It is set only when every
+	// matching scan was returned (total ≤ 100); otherwise only the newest
+	// 100 were read and OldestReturned is the oldest of those.
+	FirstSeen      time.Time `json:"firstSeen,omitzero"`
+	OldestReturned time.Time `json:"oldestReturned,omitzero"` // the oldest of the scans returned (the newest 100 at most)
+	LastSeen       time.Time `json:"lastSeen,omitzero"`
+	Tags           []string  `json:"tags"` // submitter tags over the returned scans, sorted
+	// FlaggedScans counts returned scans of the looked-up host itself that
+	// urlscan judged malicious or whose submitter tagged them as a threat
 	// (phishing, malware, malicious, scam); FlaggedTags lists those tags.
-	FlaggedScans int           `json:"flaggedScans"`
-	FlaggedTags  []string      `json:"flaggedTags"`
-	Scans        []URLScanScan `json:"scans"` // most recent first, at most 10
+	FlaggedScans int      `json:"flaggedScans"`
+	FlaggedTags  []string `json:"flaggedTags"`
+	// MaliciousScans counts returned scans of the looked-up host that
+	// urlscan's own verdict calls malicious.
+	MaliciousScans int `json:"maliciousScans"`
+	// OffHostFlagged counts flagged scans that are not of the host itself
+	// (another site on the same address, or a subdomain); they do not count
+	// towards the verdict.
+	OffHostFlagged int           `json:"offHostFlagged"`
+	Scans          []URLScanScan `json:"scans"` // most recent first, at most 10
 }
 
 // URLScanScan is one scan in an urlscan search result.
@@ -89,6 +101,9 @@ type URLScanScan struct {
 	Result     string    `json:"result"`    // API link to the full result
 	ReportURL  string    `json:"reportUrl"` // human link to the report
 	Screenshot string    `json:"screenshot"`
+	Malicious  bool      `json:"malicious"` // urlscan's own verdict on this scan
+	Score      int       `json:"score"`     // urlscan's verdict score, when given
+	OnHost     bool      `json:"onHost"`    // a scan of the looked-up host itself
 }
 
 type urlscanResponse struct {
@@ -116,22 +131,71 @@ type urlscanResult struct {
 		Title   string `json:"title"`
 		URL     string `json:"url"`
 	} `json:"page"`
-	Result     string `json:"result"`
-	Screenshot string `json:"screenshot"`
+	Result     string          `json:"result"`
+	Screenshot string          `json:"screenshot"`
+	Verdicts   urlscanVerdicts `json:"verdicts"`
 }
 
-// urlscanQuery builds the search query for ind: domain:<d>, ip:"<ip>" or
-// page.url:"<url>" (quoted, so ':' and '/' are not query syntax).
+// urlscanVerdicts is urlscan's own verdict on a scan. Search results carry
+// it flat ({"malicious":true,"score":100}); a full result carries it under
+// "overall". Both are read.
+type urlscanVerdicts struct {
+	Malicious bool `json:"malicious"`
+	Score     int  `json:"score"`
+	Overall   struct {
+		Malicious bool `json:"malicious"`
+		Score     int  `json:"score"`
+	} `json:"overall"`
+}
+
+func (v urlscanVerdicts) malicious() (bool, int) {
+	return v.Malicious || v.Overall.Malicious, max(v.Score, v.Overall.Score)
+}
+
+// urlscanQuery builds the search query for ind, asking only for scans of
+// the value itself: page.domain (the page's own host, and its www. form),
+// page.ip (the address that served the page) or the URL as submitted
+// (task.url) or finally loaded (page.url). Values are quoted, so ':' and '/'
+// are not query syntax. The bare domain: and ip: fields would also match
+// every scan that merely loaded a resource from the host.
 func urlscanQuery(ind indicator.Indicator) (string, bool) {
 	switch ind.Kind {
 	case indicator.Domain:
-		return "domain:" + ind.Value, true
+		q := `page.domain:"` + urlscanQuote(ind.Value) + `"`
+		if !strings.HasPrefix(ind.Value, "www.") {
+			q += ` OR page.domain:"www.` + urlscanQuote(ind.Value) + `"`
+		}
+		return q, true
 	case indicator.IPv4:
-		return `ip:"` + ind.Value + `"`, true
+		return `page.ip:"` + ind.Value + `"`, true
 	case indicator.URL:
-		return `page.url:"` + urlscanQuote(ind.Value) + `"`, true
+		v := urlscanQuote(ind.Value)
+		return `page.url:"` + v + `" OR task.url:"` + v + `"`, true
 	}
 	return "", false
+}
+
+// urlscanOnHost reports whether a scan is of the looked-up value itself:
+// for a domain, the page's own domain is it or its www. form; for an IP
+// address, the submitted or loaded URL's host is the address (not a site
+// that merely resolves to it, which on a CDN or shared host says nothing
+// about the address); for a URL, the submitted or loaded URL is it.
+func urlscanOnHost(ind indicator.Indicator, r urlscanResult) bool {
+	switch ind.Kind {
+	case indicator.Domain:
+		d := strings.ToLower(strings.TrimSuffix(r.Page.Domain, "."))
+		return d == ind.Value || d == "www."+ind.Value
+	case indicator.IPv4:
+		for _, raw := range []string{r.Task.URL, r.Page.URL} {
+			if u, err := url.Parse(raw); err == nil && u.Hostname() == ind.Value {
+				return true
+			}
+		}
+		return false
+	case indicator.URL:
+		return sameURL(r.Task.URL, ind.Value) || sameURL(r.Page.URL, ind.Value)
+	}
+	return false
 }
 
 // urlscanQuote escapes backslashes and double quotes for a quoted phrase.
@@ -171,8 +235,8 @@ func (p *urlscan) Lookup(ctx context.Context, ind indicator.Indicator) (*Result,
 	if body.Total == 0 && len(body.Results) == 0 {
 		return nil, p.Fail(ErrNotFound, resp, "")
 	}
-	sum := urlscanSummary(q, body)
-	r := p.OK(resp, sum, urlscanVerdict(sum))
+	sum := urlscanSummary(ind, q, body)
+	r := p.OK(resp, sum, urlscanVerdict(ind, sum))
 	r.Quota = quota
 	return r, nil
 }
@@ -188,7 +252,7 @@ func urlscanQuota(h http.Header) *Quota {
 	return &Quota{Limit: limit, Remaining: remaining, Reset: parseTime(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), time.RFC3339)}
 }
 
-func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
+func urlscanSummary(ind indicator.Indicator, q string, body urlscanResponse) *URLScanSummary {
 	s := &URLScanSummary{
 		Query: q, Total: body.Total, HasMore: body.HasMore,
 		Tags: []string{}, FlaggedTags: []string{}, Scans: []URLScanScan{},
@@ -200,22 +264,33 @@ func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
 	for _, r := range body.Results {
 		t := parseTime(r.Task.Time, time.RFC3339)
 		if !t.IsZero() {
-			if s.FirstSeen.IsZero() || t.Before(s.FirstSeen) {
-				s.FirstSeen = t
+			if s.OldestReturned.IsZero() || t.Before(s.OldestReturned) {
+				s.OldestReturned = t
 			}
 			if t.After(s.LastSeen) {
 				s.LastSeen = t
 			}
 		}
-		alarm := false
+		onHost := urlscanOnHost(ind, r)
+		malicious, score := r.Verdicts.malicious()
+		alarm := malicious
 		for _, tag := range r.Task.Tags {
 			tags[tag] = true
 			if urlscanAlarmTag(tag) {
-				flagged[tag], alarm = true, true
+				alarm = true
+				if onHost {
+					flagged[tag] = true
+				}
 			}
 		}
-		if alarm {
+		switch {
+		case alarm && onHost:
 			s.FlaggedScans++
+			if malicious {
+				s.MaliciousScans++
+			}
+		case alarm:
+			s.OffHostFlagged++
 		}
 		uuid := r.Task.UUID
 		if uuid == "" {
@@ -227,11 +302,17 @@ func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
 			Server: r.Page.Server, Status: r.Page.Status, Title: r.Page.Title,
 			Visibility: r.Task.Visibility, Tags: r.Task.Tags,
 			Result: r.Result, Screenshot: r.Screenshot,
+			Malicious: malicious, Score: score, OnHost: onHost,
 		}
 		if uuid != "" {
 			scan.ReportURL = "https://urlscan.io/result/" + url.PathEscape(uuid) + "/"
 		}
 		s.Scans = append(s.Scans, scan)
+	}
+	// Every matching scan was read only when none is left out; then the
+	// oldest returned is the first seen.
+	if !s.HasMore && s.Total <= len(body.Results) {
+		s.FirstSeen = s.OldestReturned
 	}
 	for tag := range tags {
 		s.Tags = append(s.Tags, tag)
@@ -250,32 +331,41 @@ func urlscanSummary(q string, body urlscanResponse) *URLScanSummary {
 	return s
 }
 
-// urlscanAlarmWords are words that, inside a submitter's tag, mark a scan
-// as reported bad (e.g. "phishing", "microsoft-phishing", "malware").
-var urlscanAlarmWords = []string{"phish", "malware", "malicious", "scam"}
+// urlscanAlarmWords are the submitter tag words that report a scan as bad.
+// A tag is split into words at every non-letter ("microsoft-phishing",
+// "#phishing" count); a word must match whole, so a feed's handle such as
+// "@phishunt_io" or a tag like "antiphishing-test" does not.
+var urlscanAlarmWords = map[string]bool{"phish": true, "phishing": true, "malware": true, "malicious": true, "scam": true}
 
-// urlscanAlarmTag reports whether a submitter tag names a threat.
+// urlscanAlarmTag reports whether a submitter tag names a threat. Handles
+// (tags starting with "@") name who submitted, never what was found.
 func urlscanAlarmTag(tag string) bool {
-	low := strings.ToLower(tag)
-	for _, w := range urlscanAlarmWords {
-		if strings.Contains(low, w) {
+	if strings.HasPrefix(tag, "@") {
+		return false
+	}
+	words := strings.FieldsFunc(strings.ToLower(tag), func(r rune) bool { return r < 'a' || r > 'z' })
+	for _, w := range words {
+		if urlscanAlarmWords[w] {
 			return true
 		}
 	}
 	return false
 }
 
-// urlscanVerdict maps an urlscan search to a verdict. Search results carry no
-// urlscan verdict (that needs a per-scan result fetch), so being scanned is
-// context, not evidence. Tags are set by whoever submitted a scan and are not
-// vetted, so they raise the level to SUSPICIOUS at most:
+// urlscanVerdict maps an urlscan search to a verdict. Only scans of the
+// looked-up host itself count (urlscanOnHost); being scanned is context, not
+// evidence. urlscan's own verdict (its classifiers and brand detection) is
+// evidence; submitter tags are not vetted and raise the level to SUSPICIOUS
+// at most:
 //
-//	| signal                                                  | level      | score | reason example                               |
-//	|---------------------------------------------------------|------------|-------|----------------------------------------------|
-//	| total > 0, no returned scan tagged as a threat          | UNKNOWN    | 0     | "seen in 12 urlscan scans"                   |
-//	| returned scans tagged phish*/malware/malicious/scam     | SUSPICIOUS | 50    | "seen in 12 urlscan scans; 3 tagged phishing" |
-//	| total 0                                                 | —          | —     | not found: no verdict from this provider     |
-func urlscanVerdict(s *URLScanSummary) Assessment {
+//	| signal                                                  | level      | score          | reason example                                        |
+//	|---------------------------------------------------------|------------|----------------|-------------------------------------------------------|
+//	| urlscan verdict malicious on a scan of the host         | MALICIOUS  | 70+5/more, ≤90 | "seen in 12 urlscan scans; urlscan judged 2 of them malicious"|
+//	|   … the host is an IP address                           | SUSPICIOUS | 50             | "seen in 3 urlscan scans; urlscan judged 1 of them malicious"|
+//	| a scan of the host tagged phishing/malware/malicious/scam | SUSPICIOUS | 40             | "seen in 12 urlscan scans; 3 tagged phishing"          |
+//	| total > 0, nothing flagged on the host                   | UNKNOWN    | 0              | "seen in 12 urlscan scans"                             |
+//	| total 0                                                  | —          | —              | not found: no verdict from this provider              |
+func urlscanVerdict(ind indicator.Indicator, s *URLScanSummary) Assessment {
 	seen := fmt.Sprintf("seen in %d urlscan scans", s.Total)
 	switch {
 	case s.HasMore:
@@ -283,12 +373,19 @@ func urlscanVerdict(s *URLScanSummary) Assessment {
 	case s.Total == 1:
 		seen = "seen in 1 urlscan scan"
 	}
-	if s.FlaggedScans == 0 {
-		return Assessment{Level: indicator.Unknown, Score: 0, Reason: seen}
+	switch {
+	case s.MaliciousScans > 0:
+		reason := fmt.Sprintf("%s; urlscan judged %d of them malicious", seen, s.MaliciousScans)
+		if ind.Kind == indicator.IPv4 {
+			return Assessment{Level: indicator.Suspicious, Score: 50, Reason: reason}
+		}
+		return Assessment{Level: indicator.Malicious, Score: min(90, 70+5*(s.MaliciousScans-1)), Reason: reason}
+	case s.FlaggedScans > 0:
+		return Assessment{
+			Level:  indicator.Suspicious,
+			Score:  40,
+			Reason: fmt.Sprintf("%s; %d tagged %s by their submitters", seen, s.FlaggedScans, strings.Join(s.FlaggedTags, ", ")),
+		}
 	}
-	return Assessment{
-		Level:  indicator.Suspicious,
-		Score:  50,
-		Reason: fmt.Sprintf("%s; %d tagged %s", seen, s.FlaggedScans, strings.Join(s.FlaggedTags, ", ")),
-	}
+	return Assessment{Level: indicator.Unknown, Score: 0, Reason: seen}
 }

@@ -25,14 +25,16 @@ func init() {
 		NotFoundTTL: time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key required (free community key): 4 requests/min, 500/day, about 15.5K/month; the daily quota resets at 00:00 UTC",
+		Terms:       "the public API \"must not be used in commercial products, services or business workflows\"; a SOC service needs VirusTotal's premium API (https://docs.virustotal.com/v2.0/reference/public-vs-private-api).",
 		Summary:     VirusTotalSummary{},
 		Tags:        []string{"reputation"},
 		Description: "VirusTotal: the verdicts of some 90 antivirus engines and URL scanners on any indicator.",
 		VerdictRules: []string{
-			"malicious ≥ 5, or ≥ 3 and ≥ 10 % of engines: MALICIOUS 50+5 per malicious engine, at most 100",
-			"malicious 1–4, or suspicious ≥ 3: SUSPICIOUS, at most 60",
-			"no malicious, suspicious 0–2: BENIGN 0",
 			"no engine gave a verdict: UNKNOWN",
+			"malicious ≥ 5, or ≥ 3 and ≥ 10 % of engines: MALICIOUS 50+5 per malicious engine, at most 100; SUSPICIOUS 40 instead when fewer than 10 and the community vouches for it (reputation > 0 and more harmless than malicious votes)",
+			"malicious 3–4, or suspicious ≥ 3: SUSPICIOUS, at most 60; BENIGN when the community vouches for it",
+			"malicious 1–2: SUSPICIOUS when the community condemns it (reputation < 0 and ≥ 3 malicious votes, more than harmless ones), BENIGN when it vouches, else UNKNOWN for an IP address or domain (too few to call on shared infrastructure) and SUSPICIOUS for a URL or file",
+			"no malicious: SUSPICIOUS 30 when the community condemns it, else BENIGN 0",
 		},
 		New: newVirusTotal,
 	})
@@ -202,7 +204,7 @@ func (v *virusTotal) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 		return nil, v.Fail(ErrUpstream, resp, "response has no data object")
 	}
 	sum := vtSummary(&obj, gui)
-	return v.OK(resp, sum, vtVerdict(sum.Stats)), nil
+	return v.OK(resp, sum, vtVerdict(sum)), nil
 }
 
 // classify reads VirusTotal's error code before the shared status mapping.
@@ -278,32 +280,70 @@ func vtSummary(obj *vtObject, gui string) *VirusTotalSummary {
 	return s
 }
 
-// vtVerdict maps the last analysis to a verdict. Engines counts the
-// engines that gave a verdict (malicious + suspicious + harmless +
-// undetected); the score is a badness score.
+// vtVerdict maps the last analysis and the community's opinion to a
+// verdict. Engines counts the engines that gave a verdict (malicious +
+// suspicious + harmless + undetected); the score is a badness score.
+//
+// The community vouches for a value when its reputation is positive and
+// harmless votes outnumber malicious ones (8.8.8.8: +520, 184 : 28); it
+// condemns it when the reputation is negative and at least 3 malicious votes
+// outnumber harmless ones. First match wins:
 //
 //	signal                                              level       score                reason example
 //	no engine gave a verdict                            UNKNOWN     0                    "no VirusTotal engine has analysed it"
 //	malicious ≥ 5, or ≥ 3 and ≥ 10% of engines          MALICIOUS   50+5×malicious, ≤100 "12/94 VirusTotal engines flag it malicious"
-//	malicious 1–4, or suspicious ≥ 3                    SUSPICIOUS  30+5×mal+2×susp, ≤60 "4/94 VirusTotal engines flag it malicious"
+//	  … but the community vouches and malicious < 10   SUSPICIOUS  40                   "6/90 …; community reputation +300, votes 100 harmless : 4 malicious"
+//	malicious 3–4, or suspicious ≥ 3                    SUSPICIOUS  30+5×mal+2×susp, ≤60 "4/94 VirusTotal engines flag it malicious"
+//	  … but the community vouches                      BENIGN      0                    "4/94 …; community reputation +134, votes 64 harmless : 9 malicious"
+//	malicious 1–2, the community condemns it           SUSPICIOUS  30+5×malicious       "1/94 …; community reputation -12, votes 1 harmless : 7 malicious"
+//	malicious 1–2, the community vouches               BENIGN      0                    "2/89 …; community reputation +520, votes 184 harmless : 28 malicious"
+//	malicious 1–2 otherwise, an IP address or domain    UNKNOWN     0                    "1/94 … (too few to call for an address or domain)"
+//	malicious 1–2 otherwise, a URL or file              SUSPICIOUS  30+5×mal+2×susp, ≤60 "2/93 VirusTotal engines flag it malicious, 1 suspicious"
+//	no malicious, the community condemns it            SUSPICIOUS  30                   "0/94 …; community reputation -40, votes 0 harmless : 9 malicious"
 //	no malicious, suspicious 0–2                        BENIGN      0                    "0/94 VirusTotal engines flag it malicious"
 //
-// A single blocklist engine flagging a big resolver (1.1.1.1 has 4) is common,
-// so a handful of detections is SUSPICIOUS, not MALICIOUS.
-func vtVerdict(s VirusTotalStats) Assessment {
-	n := s.Engines()
+// One or two blocklist engines flagging big shared infrastructure (a public
+// resolver, a CDN or cloud address, a popular domain) is routine, so for
+// addresses and domains they alone say nothing (a URL or file is one
+// object, where two detections deserve a look); the community reputation, which VirusTotal computes from
+// votes weighted by the voters' standing, settles the small counts.
+func vtVerdict(s *VirusTotalSummary) Assessment {
+	st := s.Stats
+	n := st.Engines()
 	if n == 0 {
 		return Assessment{Level: indicator.Unknown, Reason: "no VirusTotal engine has analysed it"}
 	}
-	reason := fmt.Sprintf("%d/%d VirusTotal engines flag it malicious", s.Malicious, n)
-	if s.Suspicious > 0 {
-		reason += fmt.Sprintf(", %d suspicious", s.Suspicious)
+	reason := fmt.Sprintf("%d/%d VirusTotal engines flag it malicious", st.Malicious, n)
+	if st.Suspicious > 0 {
+		reason += fmt.Sprintf(", %d suspicious", st.Suspicious)
 	}
+	vouched := s.Reputation > 0 && s.VotesHarmless > s.VotesMalicious
+	condemned := s.Reputation < 0 && s.VotesMalicious >= 3 && s.VotesMalicious > s.VotesHarmless
+	community := reason + fmt.Sprintf("; community reputation %+d, votes %d harmless : %d malicious", s.Reputation, s.VotesHarmless, s.VotesMalicious)
 	switch {
-	case s.Malicious >= 5 || (s.Malicious >= 3 && s.Malicious*10 >= n):
-		return Assessment{Level: indicator.Malicious, Score: min(100, 50+5*s.Malicious), Reason: reason}
-	case s.Malicious >= 1 || s.Suspicious >= 3:
-		return Assessment{Level: indicator.Suspicious, Score: min(60, 30+5*s.Malicious+2*s.Suspicious), Reason: reason}
+	case st.Malicious >= 5 || (st.Malicious >= 3 && st.Malicious*10 >= n):
+		if vouched && st.Malicious < 10 {
+			return Assessment{Level: indicator.Suspicious, Score: 40, Reason: community}
+		}
+		return Assessment{Level: indicator.Malicious, Score: min(100, 50+5*st.Malicious), Reason: reason}
+	case st.Malicious >= 3 || st.Suspicious >= 3:
+		if vouched {
+			return Assessment{Level: indicator.Benign, Score: 0, Reason: community}
+		}
+		return Assessment{Level: indicator.Suspicious, Score: min(60, 30+5*st.Malicious+2*st.Suspicious), Reason: reason}
+	case st.Malicious >= 1:
+		switch {
+		case condemned:
+			return Assessment{Level: indicator.Suspicious, Score: 30 + 5*st.Malicious, Reason: community}
+		case vouched:
+			return Assessment{Level: indicator.Benign, Score: 0, Reason: community}
+		}
+		if s.Type == "ip_address" || s.Type == "domain" {
+			return Assessment{Level: indicator.Unknown, Score: 0, Reason: reason + " (too few to call for an address or domain)"}
+		}
+		return Assessment{Level: indicator.Suspicious, Score: min(60, 30+5*st.Malicious+2*st.Suspicious), Reason: reason}
+	case condemned:
+		return Assessment{Level: indicator.Suspicious, Score: 30, Reason: community}
 	default:
 		return Assessment{Level: indicator.Benign, Score: 0, Reason: reason}
 	}

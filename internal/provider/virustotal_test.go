@@ -1,7 +1,10 @@
 package provider_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -78,7 +81,10 @@ func TestVirusTotal(t *testing.T) {
 					if d := cmp.Diff(want, s); d != "" {
 						t.Errorf("summary (-want +got):\n%s", d)
 					}
-					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50, Reason: "4/94 VirusTotal engines flag it malicious"})
+					// 1.1.1.1: four blocklists, but reputation +134 and 64 : 9
+					// votes; a public resolver is not SUSPICIOUS.
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Benign, Score: 0,
+						Reason: "4/94 VirusTotal engines flag it malicious; community reputation +134, votes 64 harmless : 9 malicious"})
 				},
 			},
 			{
@@ -205,4 +211,55 @@ func TestVirusTotal(t *testing.T) {
 			},
 		},
 	})
+}
+
+// The rules on community reputation and votes, on the issue's real cases
+// and the edges of each rule. The first row is the real 8.8.8.8 record.
+func TestVirusTotalCommunityRules(t *testing.T) {
+	t.Parallel()
+	body, err := os.ReadFile("testdata/virustotal/ip_google_dns.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fixtureServer(t, http.StatusOK, nil, string(body), nil)
+	res, err := newProvider(t, "virustotal", provider.Config{BaseURL: srv.URL, APIKey: "k"}).Lookup(context.Background(), indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkVerdict(t, res, provider.Assessment{Level: indicator.Benign, Score: 0,
+		Reason: "2/89 VirusTotal engines flag it malicious; community reputation +520, votes 184 harmless : 28 malicious"})
+
+	obj := func(typ string, mal, susp, harmless, rep, vh, vm int) string {
+		return fmt.Sprintf(`{"data":{"type":%q,"id":"x","attributes":{"last_analysis_stats":{"malicious":%d,"suspicious":%d,"harmless":%d,"undetected":0},"reputation":%d,"total_votes":{"harmless":%d,"malicious":%d}}}}`,
+			typ, mal, susp, harmless, rep, vh, vm)
+	}
+	tests := []struct {
+		name string
+		body string
+		want indicator.Level
+	}{
+		{"one engine on a cloud address, no community opinion", obj("ip_address", 1, 0, 90, 0, 0, 0), indicator.Unknown},
+		{"one engine on a domain, one malicious vote", obj("domain", 1, 0, 90, -1, 0, 1), indicator.Unknown},
+		{"one engine, the community condemns it", obj("domain", 1, 0, 90, -12, 1, 7), indicator.Suspicious},
+		{"two engines on a URL", obj("url", 2, 0, 90, 0, 0, 0), indicator.Suspicious},
+		{"three engines, no community opinion", obj("ip_address", 3, 0, 90, 0, 0, 0), indicator.Suspicious},
+		{"six engines, the community vouches", obj("ip_address", 6, 0, 84, 300, 100, 4), indicator.Suspicious},
+		{"twelve engines, the community vouches", obj("ip_address", 12, 0, 78, 300, 100, 4), indicator.Malicious},
+		{"six engines, no community opinion", obj("file", 6, 0, 60, 0, 0, 0), indicator.Malicious},
+		{"no engine, the community condemns it", obj("domain", 0, 0, 90, -40, 0, 9), indicator.Suspicious},
+		{"no engine, no opinion", obj("domain", 0, 0, 90, 0, 0, 0), indicator.Benign},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fixtureServer(t, http.StatusOK, nil, tt.body, nil)
+			res, err := newProvider(t, "virustotal", provider.Config{BaseURL: srv.URL, APIKey: "k"}).Lookup(context.Background(), indicator.Indicator{Kind: indicator.Domain, Value: "example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Verdict.Level != tt.want {
+				t.Errorf("verdict = %+v, want %s", res.Verdict, tt.want)
+			}
+		})
+	}
 }

@@ -78,7 +78,14 @@ func readInput(r *http.Request, allowed ...string) (input, error) {
 // multipart) into r.PostForm.
 func parseForm(r *http.Request, ct string) error {
 	if ct == "multipart/form-data" {
-		return r.ParseMultipartForm(maxFormBytes)
+		// The form's values are all we read; any file part is dropped
+		// at once (r is a copy of the server's request, whose clean-up
+		// would not see this form).
+		err := r.ParseMultipartForm(maxFormBytes)
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
+		return err
 	}
 	return r.ParseForm()
 }

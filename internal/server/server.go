@@ -44,7 +44,7 @@ type Config struct {
 	Playground   http.Handler                    // GET / and its assets under /graphiql/
 	Extra        map[string]http.Handler         // further routes (pattern → handler)
 	Ready        []Checker
-	MaxBodyBytes int64 // request body cap for /graphql (default 1 MiB)
+	MaxBodyBytes int64 // request body cap for every route, checked before any parsing (default 1 MiB)
 }
 
 // Metrics are the HTTP metrics.
@@ -86,7 +86,7 @@ func New(c Config, m *Metrics) http.Handler {
 	route("GET /readyz", "readyz", readyz(c.Ready, c.Logger))
 	route("GET /metrics", "metrics", promhttp.HandlerFor(c.Registry, promhttp.HandlerOpts{}))
 	route("/api/authenticate", "authenticate", c.Authenticate)
-	route("/graphql", "graphql", c.Auth(maxBody(c.MaxBodyBytes, c.GraphQL)))
+	route("/graphql", "graphql", c.Auth(c.GraphQL))
 	if c.Playground != nil {
 		route("GET /{$}", "graphiql", c.Playground)
 		route("GET /graphiql/", "graphiql", c.Playground)
@@ -94,7 +94,7 @@ func New(c Config, m *Metrics) http.Handler {
 	for pattern, h := range c.Extra {
 		route(pattern, routeName(pattern), h)
 	}
-	return c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux))))
+	return maxBody(c.MaxBodyBytes, c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux)))))
 }
 
 func (m *Metrics) instrument(route string, h http.Handler) http.Handler {
@@ -130,14 +130,30 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer (flush).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// maxBody caps every request body before anything reads it: a declared
+// length over n is refused at once with 413, and a body that turns out
+// longer (chunked) fails its reader there. A multipart form parsed on this
+// request is removed afterwards (handlers parse copies of it too: those
+// stay under n, below the 32 MiB net/http keeps in memory, so nothing is
+// spooled to disk).
 func maxBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > n {
-			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{"message": "request body too large", "extensions": map[string]string{"code": "BAD_REQUEST"}}}})
+			msg := "request body too large: at most " + strconv.FormatInt(n, 10) + " bytes"
+			if strings.HasPrefix(r.URL.Path, "/graphql") {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]any{"errors": []map[string]any{{"message": msg, "extensions": map[string]string{"code": "BAD_REQUEST"}}}})
+			} else {
+				writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"detail": msg, "code": "BAD_REQUEST", "field": "body"})
+			}
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
 		h.ServeHTTP(w, r)
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/predicate"
@@ -42,15 +41,6 @@ func (s *Store) WriteUsage(ctx context.Context, b accounting.Batch) error {
 		}
 	}
 	return tx.Commit()
-}
-
-// QueueCalls adds the ledger rows of a River job's calls to b, a pgx batch
-// the worker sends inside its completing transaction (PostgreSQL); their
-// counters go through the usage writer's batches.
-func (s *Store) QueueCalls(b *pgx.Batch, jobID int64, calls []accounting.Call) {
-	for _, q := range s.callInserts(calls, jobID) {
-		b.Queue(q.query, q.args...)
-	}
 }
 
 type statement struct {

@@ -587,7 +587,14 @@ func (r *runner) generic(t *testing.T) {
 				}
 			}},
 		{name: "unauthorized", status: http.StatusUnauthorized, body: `{"message":"invalid key"}`, want: provider.ErrAuth},
-		{name: "forbidden", status: http.StatusForbidden, body: `{"message":"forbidden"}`, want: provider.ErrAuth},
+		{name: "forbidden", status: http.StatusForbidden, body: `{"message":"forbidden"}`, want: provider.ErrAuth,
+			check: func(t *testing.T, e *provider.Error) {
+				// Only a key that was sent can have been refused: a keyless
+				// service's 403 is a block of this address (rdap.org).
+				if r.s.APIKey == "" && strings.Contains(e.Message, "refused the API key") {
+					t.Errorf("message = %q: no API key was sent, so none was refused", e.Message)
+				}
+			}},
 		{name: "forbidden_unknown_auth_key", status: http.StatusForbidden, body: `{"query_status":"unknown_auth_key"}`, want: provider.ErrAuth},
 		{name: "server_error", status: http.StatusInternalServerError, body: `{"message":"internal error"}`, want: provider.ErrUpstream},
 		{name: "unavailable", status: http.StatusServiceUnavailable, body: `{"message":"try later"}`, want: provider.ErrUpstream},
