@@ -46,15 +46,18 @@ var layers = map[string]int{
 	"internal/provider/providertest": 2,
 	"internal/fakeintel":             2, // serves the descriptors' fixtures
 	"internal/auth":                  2,
+	"internal/policy":                2, // lists, TLP, playbooks, sightings: decided before any provider
 
 	"internal/enrich":           3,
 	"internal/auth/redisevents": 3,
 	"internal/store":            3,
-	"internal/soc":              3, // what the SOC protocol servers share: analyzers, budgeted lookups, audit
+	"internal/stix":             3, // a lookup as STIX 2.1
+	"internal/stix/stixtest":    3, // the official STIX 2.1 schemas, for tests
 
 	"internal/jobs":            4, // River as a transport of enrich's calls
 	"internal/jobs/pgpipe":     4,
 	"internal/store/storetest": 4,
+	"internal/soc":             4, // what the SOC protocol servers share: analyzers, budgeted lookups, audit, STIX export
 
 	"graph/model":     5,
 	"internal/rest":   5,

@@ -17,6 +17,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/playbook"
+	"github.com/inspector-gadget/gadget/ent/policyentry"
+	"github.com/inspector-gadget/gadget/ent/policylist"
+	"github.com/inspector-gadget/gadget/ent/sighting"
+	"github.com/inspector-gadget/gadget/ent/sightingsummary"
+	"github.com/inspector-gadget/gadget/ent/sightinguser"
 	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
@@ -36,6 +42,18 @@ type Client struct {
 	APIKey *APIKeyClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
+	// Playbook is the client for interacting with the Playbook builders.
+	Playbook *PlaybookClient
+	// PolicyEntry is the client for interacting with the PolicyEntry builders.
+	PolicyEntry *PolicyEntryClient
+	// PolicyList is the client for interacting with the PolicyList builders.
+	PolicyList *PolicyListClient
+	// Sighting is the client for interacting with the Sighting builders.
+	Sighting *SightingClient
+	// SightingSummary is the client for interacting with the SightingSummary builders.
+	SightingSummary *SightingSummaryClient
+	// SightingUser is the client for interacting with the SightingUser builders.
+	SightingUser *SightingUserClient
 	// StixObject is the client for interacting with the StixObject builders.
 	StixObject *StixObjectClient
 	// Task is the client for interacting with the Task builders.
@@ -61,6 +79,12 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.JobCall = NewJobCallClient(c.config)
+	c.Playbook = NewPlaybookClient(c.config)
+	c.PolicyEntry = NewPolicyEntryClient(c.config)
+	c.PolicyList = NewPolicyListClient(c.config)
+	c.Sighting = NewSightingClient(c.config)
+	c.SightingSummary = NewSightingSummaryClient(c.config)
+	c.SightingUser = NewSightingUserClient(c.config)
 	c.StixObject = NewStixObjectClient(c.config)
 	c.Task = NewTaskClient(c.config)
 	c.UpstreamCall = NewUpstreamCallClient(c.config)
@@ -157,16 +181,22 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		APIKey:       NewAPIKeyClient(cfg),
-		JobCall:      NewJobCallClient(cfg),
-		StixObject:   NewStixObjectClient(cfg),
-		Task:         NewTaskClient(cfg),
-		UpstreamCall: NewUpstreamCallClient(cfg),
-		UsageCounter: NewUsageCounterClient(cfg),
-		UsageLog:     NewUsageLogClient(cfg),
-		User:         NewUserClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIKey:          NewAPIKeyClient(cfg),
+		JobCall:         NewJobCallClient(cfg),
+		Playbook:        NewPlaybookClient(cfg),
+		PolicyEntry:     NewPolicyEntryClient(cfg),
+		PolicyList:      NewPolicyListClient(cfg),
+		Sighting:        NewSightingClient(cfg),
+		SightingSummary: NewSightingSummaryClient(cfg),
+		SightingUser:    NewSightingUserClient(cfg),
+		StixObject:      NewStixObjectClient(cfg),
+		Task:            NewTaskClient(cfg),
+		UpstreamCall:    NewUpstreamCallClient(cfg),
+		UsageCounter:    NewUsageCounterClient(cfg),
+		UsageLog:        NewUsageLogClient(cfg),
+		User:            NewUserClient(cfg),
 	}, nil
 }
 
@@ -184,16 +214,22 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:          ctx,
-		config:       cfg,
-		APIKey:       NewAPIKeyClient(cfg),
-		JobCall:      NewJobCallClient(cfg),
-		StixObject:   NewStixObjectClient(cfg),
-		Task:         NewTaskClient(cfg),
-		UpstreamCall: NewUpstreamCallClient(cfg),
-		UsageCounter: NewUsageCounterClient(cfg),
-		UsageLog:     NewUsageLogClient(cfg),
-		User:         NewUserClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		APIKey:          NewAPIKeyClient(cfg),
+		JobCall:         NewJobCallClient(cfg),
+		Playbook:        NewPlaybookClient(cfg),
+		PolicyEntry:     NewPolicyEntryClient(cfg),
+		PolicyList:      NewPolicyListClient(cfg),
+		Sighting:        NewSightingClient(cfg),
+		SightingSummary: NewSightingSummaryClient(cfg),
+		SightingUser:    NewSightingUserClient(cfg),
+		StixObject:      NewStixObjectClient(cfg),
+		Task:            NewTaskClient(cfg),
+		UpstreamCall:    NewUpstreamCallClient(cfg),
+		UsageCounter:    NewUsageCounterClient(cfg),
+		UsageLog:        NewUsageLogClient(cfg),
+		User:            NewUserClient(cfg),
 	}, nil
 }
 
@@ -223,8 +259,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.JobCall, c.StixObject, c.Task, c.UpstreamCall, c.UsageCounter,
-		c.UsageLog, c.User,
+		c.APIKey, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList, c.Sighting,
+		c.SightingSummary, c.SightingUser, c.StixObject, c.Task, c.UpstreamCall,
+		c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -234,8 +271,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.JobCall, c.StixObject, c.Task, c.UpstreamCall, c.UsageCounter,
-		c.UsageLog, c.User,
+		c.APIKey, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList, c.Sighting,
+		c.SightingSummary, c.SightingUser, c.StixObject, c.Task, c.UpstreamCall,
+		c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -248,6 +286,18 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *JobCallMutation:
 		return c.JobCall.mutate(ctx, m)
+	case *PlaybookMutation:
+		return c.Playbook.mutate(ctx, m)
+	case *PolicyEntryMutation:
+		return c.PolicyEntry.mutate(ctx, m)
+	case *PolicyListMutation:
+		return c.PolicyList.mutate(ctx, m)
+	case *SightingMutation:
+		return c.Sighting.mutate(ctx, m)
+	case *SightingSummaryMutation:
+		return c.SightingSummary.mutate(ctx, m)
+	case *SightingUserMutation:
+		return c.SightingUser.mutate(ctx, m)
 	case *StixObjectMutation:
 		return c.StixObject.mutate(ctx, m)
 	case *TaskMutation:
@@ -528,6 +578,804 @@ func (c *JobCallClient) mutate(ctx context.Context, m *JobCallMutation) (Value, 
 		return (&JobCallDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown JobCall mutation op: %q", m.Op())
+	}
+}
+
+// PlaybookClient is a client for the Playbook schema.
+type PlaybookClient struct {
+	config
+}
+
+// NewPlaybookClient returns a client for the Playbook from the given config.
+func NewPlaybookClient(c config) *PlaybookClient {
+	return &PlaybookClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `playbook.Hooks(f(g(h())))`.
+func (c *PlaybookClient) Use(hooks ...Hook) {
+	c.hooks.Playbook = append(c.hooks.Playbook, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `playbook.Intercept(f(g(h())))`.
+func (c *PlaybookClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Playbook = append(c.inters.Playbook, interceptors...)
+}
+
+// Create returns a builder for creating a Playbook entity.
+func (c *PlaybookClient) Create() *PlaybookCreate {
+	mutation := newPlaybookMutation(c.config, OpCreate)
+	return &PlaybookCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Playbook entities.
+func (c *PlaybookClient) CreateBulk(builders ...*PlaybookCreate) *PlaybookCreateBulk {
+	return &PlaybookCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PlaybookClient) MapCreateBulk(slice any, setFunc func(*PlaybookCreate, int)) *PlaybookCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PlaybookCreateBulk{err: fmt.Errorf("calling to PlaybookClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PlaybookCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PlaybookCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Playbook.
+func (c *PlaybookClient) Update() *PlaybookUpdate {
+	mutation := newPlaybookMutation(c.config, OpUpdate)
+	return &PlaybookUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PlaybookClient) UpdateOne(_m *Playbook) *PlaybookUpdateOne {
+	mutation := newPlaybookMutation(c.config, OpUpdateOne, withPlaybook(_m))
+	return &PlaybookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PlaybookClient) UpdateOneID(id int) *PlaybookUpdateOne {
+	mutation := newPlaybookMutation(c.config, OpUpdateOne, withPlaybookID(id))
+	return &PlaybookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Playbook.
+func (c *PlaybookClient) Delete() *PlaybookDelete {
+	mutation := newPlaybookMutation(c.config, OpDelete)
+	return &PlaybookDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PlaybookClient) DeleteOne(_m *Playbook) *PlaybookDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PlaybookClient) DeleteOneID(id int) *PlaybookDeleteOne {
+	builder := c.Delete().Where(playbook.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PlaybookDeleteOne{builder}
+}
+
+// Query returns a query builder for Playbook.
+func (c *PlaybookClient) Query() *PlaybookQuery {
+	return &PlaybookQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePlaybook},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Playbook entity by its id.
+func (c *PlaybookClient) Get(ctx context.Context, id int) (*Playbook, error) {
+	return c.Query().Where(playbook.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PlaybookClient) GetX(ctx context.Context, id int) *Playbook {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PlaybookClient) Hooks() []Hook {
+	return c.hooks.Playbook
+}
+
+// Interceptors returns the client interceptors.
+func (c *PlaybookClient) Interceptors() []Interceptor {
+	return c.inters.Playbook
+}
+
+func (c *PlaybookClient) mutate(ctx context.Context, m *PlaybookMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PlaybookCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PlaybookUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PlaybookUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PlaybookDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Playbook mutation op: %q", m.Op())
+	}
+}
+
+// PolicyEntryClient is a client for the PolicyEntry schema.
+type PolicyEntryClient struct {
+	config
+}
+
+// NewPolicyEntryClient returns a client for the PolicyEntry from the given config.
+func NewPolicyEntryClient(c config) *PolicyEntryClient {
+	return &PolicyEntryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policyentry.Hooks(f(g(h())))`.
+func (c *PolicyEntryClient) Use(hooks ...Hook) {
+	c.hooks.PolicyEntry = append(c.hooks.PolicyEntry, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policyentry.Intercept(f(g(h())))`.
+func (c *PolicyEntryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyEntry = append(c.inters.PolicyEntry, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyEntry entity.
+func (c *PolicyEntryClient) Create() *PolicyEntryCreate {
+	mutation := newPolicyEntryMutation(c.config, OpCreate)
+	return &PolicyEntryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyEntry entities.
+func (c *PolicyEntryClient) CreateBulk(builders ...*PolicyEntryCreate) *PolicyEntryCreateBulk {
+	return &PolicyEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyEntryClient) MapCreateBulk(slice any, setFunc func(*PolicyEntryCreate, int)) *PolicyEntryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyEntryCreateBulk{err: fmt.Errorf("calling to PolicyEntryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyEntryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyEntryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyEntry.
+func (c *PolicyEntryClient) Update() *PolicyEntryUpdate {
+	mutation := newPolicyEntryMutation(c.config, OpUpdate)
+	return &PolicyEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyEntryClient) UpdateOne(_m *PolicyEntry) *PolicyEntryUpdateOne {
+	mutation := newPolicyEntryMutation(c.config, OpUpdateOne, withPolicyEntry(_m))
+	return &PolicyEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyEntryClient) UpdateOneID(id int) *PolicyEntryUpdateOne {
+	mutation := newPolicyEntryMutation(c.config, OpUpdateOne, withPolicyEntryID(id))
+	return &PolicyEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyEntry.
+func (c *PolicyEntryClient) Delete() *PolicyEntryDelete {
+	mutation := newPolicyEntryMutation(c.config, OpDelete)
+	return &PolicyEntryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyEntryClient) DeleteOne(_m *PolicyEntry) *PolicyEntryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyEntryClient) DeleteOneID(id int) *PolicyEntryDeleteOne {
+	builder := c.Delete().Where(policyentry.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyEntryDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyEntry.
+func (c *PolicyEntryClient) Query() *PolicyEntryQuery {
+	return &PolicyEntryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyEntry},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyEntry entity by its id.
+func (c *PolicyEntryClient) Get(ctx context.Context, id int) (*PolicyEntry, error) {
+	return c.Query().Where(policyentry.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyEntryClient) GetX(ctx context.Context, id int) *PolicyEntry {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyEntryClient) Hooks() []Hook {
+	return c.hooks.PolicyEntry
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyEntryClient) Interceptors() []Interceptor {
+	return c.inters.PolicyEntry
+}
+
+func (c *PolicyEntryClient) mutate(ctx context.Context, m *PolicyEntryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyEntryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyEntryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyEntryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyEntry mutation op: %q", m.Op())
+	}
+}
+
+// PolicyListClient is a client for the PolicyList schema.
+type PolicyListClient struct {
+	config
+}
+
+// NewPolicyListClient returns a client for the PolicyList from the given config.
+func NewPolicyListClient(c config) *PolicyListClient {
+	return &PolicyListClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `policylist.Hooks(f(g(h())))`.
+func (c *PolicyListClient) Use(hooks ...Hook) {
+	c.hooks.PolicyList = append(c.hooks.PolicyList, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `policylist.Intercept(f(g(h())))`.
+func (c *PolicyListClient) Intercept(interceptors ...Interceptor) {
+	c.inters.PolicyList = append(c.inters.PolicyList, interceptors...)
+}
+
+// Create returns a builder for creating a PolicyList entity.
+func (c *PolicyListClient) Create() *PolicyListCreate {
+	mutation := newPolicyListMutation(c.config, OpCreate)
+	return &PolicyListCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of PolicyList entities.
+func (c *PolicyListClient) CreateBulk(builders ...*PolicyListCreate) *PolicyListCreateBulk {
+	return &PolicyListCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PolicyListClient) MapCreateBulk(slice any, setFunc func(*PolicyListCreate, int)) *PolicyListCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PolicyListCreateBulk{err: fmt.Errorf("calling to PolicyListClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PolicyListCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PolicyListCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for PolicyList.
+func (c *PolicyListClient) Update() *PolicyListUpdate {
+	mutation := newPolicyListMutation(c.config, OpUpdate)
+	return &PolicyListUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PolicyListClient) UpdateOne(_m *PolicyList) *PolicyListUpdateOne {
+	mutation := newPolicyListMutation(c.config, OpUpdateOne, withPolicyList(_m))
+	return &PolicyListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PolicyListClient) UpdateOneID(id int) *PolicyListUpdateOne {
+	mutation := newPolicyListMutation(c.config, OpUpdateOne, withPolicyListID(id))
+	return &PolicyListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for PolicyList.
+func (c *PolicyListClient) Delete() *PolicyListDelete {
+	mutation := newPolicyListMutation(c.config, OpDelete)
+	return &PolicyListDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PolicyListClient) DeleteOne(_m *PolicyList) *PolicyListDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PolicyListClient) DeleteOneID(id int) *PolicyListDeleteOne {
+	builder := c.Delete().Where(policylist.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PolicyListDeleteOne{builder}
+}
+
+// Query returns a query builder for PolicyList.
+func (c *PolicyListClient) Query() *PolicyListQuery {
+	return &PolicyListQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePolicyList},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a PolicyList entity by its id.
+func (c *PolicyListClient) Get(ctx context.Context, id int) (*PolicyList, error) {
+	return c.Query().Where(policylist.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PolicyListClient) GetX(ctx context.Context, id int) *PolicyList {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *PolicyListClient) Hooks() []Hook {
+	return c.hooks.PolicyList
+}
+
+// Interceptors returns the client interceptors.
+func (c *PolicyListClient) Interceptors() []Interceptor {
+	return c.inters.PolicyList
+}
+
+func (c *PolicyListClient) mutate(ctx context.Context, m *PolicyListMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PolicyListCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PolicyListUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PolicyListUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PolicyListDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown PolicyList mutation op: %q", m.Op())
+	}
+}
+
+// SightingClient is a client for the Sighting schema.
+type SightingClient struct {
+	config
+}
+
+// NewSightingClient returns a client for the Sighting from the given config.
+func NewSightingClient(c config) *SightingClient {
+	return &SightingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sighting.Hooks(f(g(h())))`.
+func (c *SightingClient) Use(hooks ...Hook) {
+	c.hooks.Sighting = append(c.hooks.Sighting, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sighting.Intercept(f(g(h())))`.
+func (c *SightingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Sighting = append(c.inters.Sighting, interceptors...)
+}
+
+// Create returns a builder for creating a Sighting entity.
+func (c *SightingClient) Create() *SightingCreate {
+	mutation := newSightingMutation(c.config, OpCreate)
+	return &SightingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Sighting entities.
+func (c *SightingClient) CreateBulk(builders ...*SightingCreate) *SightingCreateBulk {
+	return &SightingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SightingClient) MapCreateBulk(slice any, setFunc func(*SightingCreate, int)) *SightingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SightingCreateBulk{err: fmt.Errorf("calling to SightingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SightingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SightingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Sighting.
+func (c *SightingClient) Update() *SightingUpdate {
+	mutation := newSightingMutation(c.config, OpUpdate)
+	return &SightingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SightingClient) UpdateOne(_m *Sighting) *SightingUpdateOne {
+	mutation := newSightingMutation(c.config, OpUpdateOne, withSighting(_m))
+	return &SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SightingClient) UpdateOneID(id uuid.UUID) *SightingUpdateOne {
+	mutation := newSightingMutation(c.config, OpUpdateOne, withSightingID(id))
+	return &SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Sighting.
+func (c *SightingClient) Delete() *SightingDelete {
+	mutation := newSightingMutation(c.config, OpDelete)
+	return &SightingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SightingClient) DeleteOne(_m *Sighting) *SightingDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SightingClient) DeleteOneID(id uuid.UUID) *SightingDeleteOne {
+	builder := c.Delete().Where(sighting.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SightingDeleteOne{builder}
+}
+
+// Query returns a query builder for Sighting.
+func (c *SightingClient) Query() *SightingQuery {
+	return &SightingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSighting},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Sighting entity by its id.
+func (c *SightingClient) Get(ctx context.Context, id uuid.UUID) (*Sighting, error) {
+	return c.Query().Where(sighting.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SightingClient) GetX(ctx context.Context, id uuid.UUID) *Sighting {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SightingClient) Hooks() []Hook {
+	return c.hooks.Sighting
+}
+
+// Interceptors returns the client interceptors.
+func (c *SightingClient) Interceptors() []Interceptor {
+	return c.inters.Sighting
+}
+
+func (c *SightingClient) mutate(ctx context.Context, m *SightingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SightingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SightingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SightingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SightingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Sighting mutation op: %q", m.Op())
+	}
+}
+
+// SightingSummaryClient is a client for the SightingSummary schema.
+type SightingSummaryClient struct {
+	config
+}
+
+// NewSightingSummaryClient returns a client for the SightingSummary from the given config.
+func NewSightingSummaryClient(c config) *SightingSummaryClient {
+	return &SightingSummaryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sightingsummary.Hooks(f(g(h())))`.
+func (c *SightingSummaryClient) Use(hooks ...Hook) {
+	c.hooks.SightingSummary = append(c.hooks.SightingSummary, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sightingsummary.Intercept(f(g(h())))`.
+func (c *SightingSummaryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SightingSummary = append(c.inters.SightingSummary, interceptors...)
+}
+
+// Create returns a builder for creating a SightingSummary entity.
+func (c *SightingSummaryClient) Create() *SightingSummaryCreate {
+	mutation := newSightingSummaryMutation(c.config, OpCreate)
+	return &SightingSummaryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SightingSummary entities.
+func (c *SightingSummaryClient) CreateBulk(builders ...*SightingSummaryCreate) *SightingSummaryCreateBulk {
+	return &SightingSummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SightingSummaryClient) MapCreateBulk(slice any, setFunc func(*SightingSummaryCreate, int)) *SightingSummaryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SightingSummaryCreateBulk{err: fmt.Errorf("calling to SightingSummaryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SightingSummaryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SightingSummaryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SightingSummary.
+func (c *SightingSummaryClient) Update() *SightingSummaryUpdate {
+	mutation := newSightingSummaryMutation(c.config, OpUpdate)
+	return &SightingSummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SightingSummaryClient) UpdateOne(_m *SightingSummary) *SightingSummaryUpdateOne {
+	mutation := newSightingSummaryMutation(c.config, OpUpdateOne, withSightingSummary(_m))
+	return &SightingSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SightingSummaryClient) UpdateOneID(id int) *SightingSummaryUpdateOne {
+	mutation := newSightingSummaryMutation(c.config, OpUpdateOne, withSightingSummaryID(id))
+	return &SightingSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SightingSummary.
+func (c *SightingSummaryClient) Delete() *SightingSummaryDelete {
+	mutation := newSightingSummaryMutation(c.config, OpDelete)
+	return &SightingSummaryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SightingSummaryClient) DeleteOne(_m *SightingSummary) *SightingSummaryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SightingSummaryClient) DeleteOneID(id int) *SightingSummaryDeleteOne {
+	builder := c.Delete().Where(sightingsummary.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SightingSummaryDeleteOne{builder}
+}
+
+// Query returns a query builder for SightingSummary.
+func (c *SightingSummaryClient) Query() *SightingSummaryQuery {
+	return &SightingSummaryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSightingSummary},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SightingSummary entity by its id.
+func (c *SightingSummaryClient) Get(ctx context.Context, id int) (*SightingSummary, error) {
+	return c.Query().Where(sightingsummary.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SightingSummaryClient) GetX(ctx context.Context, id int) *SightingSummary {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SightingSummaryClient) Hooks() []Hook {
+	return c.hooks.SightingSummary
+}
+
+// Interceptors returns the client interceptors.
+func (c *SightingSummaryClient) Interceptors() []Interceptor {
+	return c.inters.SightingSummary
+}
+
+func (c *SightingSummaryClient) mutate(ctx context.Context, m *SightingSummaryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SightingSummaryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SightingSummaryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SightingSummaryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SightingSummaryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SightingSummary mutation op: %q", m.Op())
+	}
+}
+
+// SightingUserClient is a client for the SightingUser schema.
+type SightingUserClient struct {
+	config
+}
+
+// NewSightingUserClient returns a client for the SightingUser from the given config.
+func NewSightingUserClient(c config) *SightingUserClient {
+	return &SightingUserClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sightinguser.Hooks(f(g(h())))`.
+func (c *SightingUserClient) Use(hooks ...Hook) {
+	c.hooks.SightingUser = append(c.hooks.SightingUser, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sightinguser.Intercept(f(g(h())))`.
+func (c *SightingUserClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SightingUser = append(c.inters.SightingUser, interceptors...)
+}
+
+// Create returns a builder for creating a SightingUser entity.
+func (c *SightingUserClient) Create() *SightingUserCreate {
+	mutation := newSightingUserMutation(c.config, OpCreate)
+	return &SightingUserCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SightingUser entities.
+func (c *SightingUserClient) CreateBulk(builders ...*SightingUserCreate) *SightingUserCreateBulk {
+	return &SightingUserCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SightingUserClient) MapCreateBulk(slice any, setFunc func(*SightingUserCreate, int)) *SightingUserCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SightingUserCreateBulk{err: fmt.Errorf("calling to SightingUserClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SightingUserCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SightingUserCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SightingUser.
+func (c *SightingUserClient) Update() *SightingUserUpdate {
+	mutation := newSightingUserMutation(c.config, OpUpdate)
+	return &SightingUserUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SightingUserClient) UpdateOne(_m *SightingUser) *SightingUserUpdateOne {
+	mutation := newSightingUserMutation(c.config, OpUpdateOne, withSightingUser(_m))
+	return &SightingUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SightingUserClient) UpdateOneID(id int) *SightingUserUpdateOne {
+	mutation := newSightingUserMutation(c.config, OpUpdateOne, withSightingUserID(id))
+	return &SightingUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SightingUser.
+func (c *SightingUserClient) Delete() *SightingUserDelete {
+	mutation := newSightingUserMutation(c.config, OpDelete)
+	return &SightingUserDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SightingUserClient) DeleteOne(_m *SightingUser) *SightingUserDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SightingUserClient) DeleteOneID(id int) *SightingUserDeleteOne {
+	builder := c.Delete().Where(sightinguser.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SightingUserDeleteOne{builder}
+}
+
+// Query returns a query builder for SightingUser.
+func (c *SightingUserClient) Query() *SightingUserQuery {
+	return &SightingUserQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSightingUser},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SightingUser entity by its id.
+func (c *SightingUserClient) Get(ctx context.Context, id int) (*SightingUser, error) {
+	return c.Query().Where(sightinguser.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SightingUserClient) GetX(ctx context.Context, id int) *SightingUser {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SightingUserClient) Hooks() []Hook {
+	return c.hooks.SightingUser
+}
+
+// Interceptors returns the client interceptors.
+func (c *SightingUserClient) Interceptors() []Interceptor {
+	return c.inters.SightingUser
+}
+
+func (c *SightingUserClient) mutate(ctx context.Context, m *SightingUserMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SightingUserCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SightingUserUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SightingUserUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SightingUserDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SightingUser mutation op: %q", m.Op())
 	}
 }
 
@@ -1332,11 +2180,13 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, JobCall, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
+		APIKey, JobCall, Playbook, PolicyEntry, PolicyList, Sighting, SightingSummary,
+		SightingUser, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
 		User []ent.Hook
 	}
 	inters struct {
-		APIKey, JobCall, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
+		APIKey, JobCall, Playbook, PolicyEntry, PolicyList, Sighting, SightingSummary,
+		SightingUser, StixObject, Task, UpstreamCall, UsageCounter, UsageLog,
 		User []ent.Interceptor
 	}
 )

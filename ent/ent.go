@@ -14,6 +14,12 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/playbook"
+	"github.com/inspector-gadget/gadget/ent/policyentry"
+	"github.com/inspector-gadget/gadget/ent/policylist"
+	"github.com/inspector-gadget/gadget/ent/sighting"
+	"github.com/inspector-gadget/gadget/ent/sightingsummary"
+	"github.com/inspector-gadget/gadget/ent/sightinguser"
 	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
@@ -80,14 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apikey.Table:       apikey.ValidColumn,
-			jobcall.Table:      jobcall.ValidColumn,
-			stixobject.Table:   stixobject.ValidColumn,
-			task.Table:         task.ValidColumn,
-			upstreamcall.Table: upstreamcall.ValidColumn,
-			usagecounter.Table: usagecounter.ValidColumn,
-			usagelog.Table:     usagelog.ValidColumn,
-			user.Table:         user.ValidColumn,
+			apikey.Table:          apikey.ValidColumn,
+			jobcall.Table:         jobcall.ValidColumn,
+			playbook.Table:        playbook.ValidColumn,
+			policyentry.Table:     policyentry.ValidColumn,
+			policylist.Table:      policylist.ValidColumn,
+			sighting.Table:        sighting.ValidColumn,
+			sightingsummary.Table: sightingsummary.ValidColumn,
+			sightinguser.Table:    sightinguser.ValidColumn,
+			stixobject.Table:      stixobject.ValidColumn,
+			task.Table:            task.ValidColumn,
+			upstreamcall.Table:    upstreamcall.ValidColumn,
+			usagecounter.Table:    usagecounter.ValidColumn,
+			usagelog.Table:        usagelog.ValidColumn,
+			user.Table:            user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

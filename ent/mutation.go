@@ -14,7 +14,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/playbook"
+	"github.com/inspector-gadget/gadget/ent/policyentry"
+	"github.com/inspector-gadget/gadget/ent/policylist"
 	"github.com/inspector-gadget/gadget/ent/predicate"
+	"github.com/inspector-gadget/gadget/ent/sighting"
+	"github.com/inspector-gadget/gadget/ent/sightingsummary"
+	"github.com/inspector-gadget/gadget/ent/sightinguser"
 	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
@@ -32,14 +38,20 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAPIKey       = "APIKey"
-	TypeJobCall      = "JobCall"
-	TypeStixObject   = "StixObject"
-	TypeTask         = "Task"
-	TypeUpstreamCall = "UpstreamCall"
-	TypeUsageCounter = "UsageCounter"
-	TypeUsageLog     = "UsageLog"
-	TypeUser         = "User"
+	TypeAPIKey          = "APIKey"
+	TypeJobCall         = "JobCall"
+	TypePlaybook        = "Playbook"
+	TypePolicyEntry     = "PolicyEntry"
+	TypePolicyList      = "PolicyList"
+	TypeSighting        = "Sighting"
+	TypeSightingSummary = "SightingSummary"
+	TypeSightingUser    = "SightingUser"
+	TypeStixObject      = "StixObject"
+	TypeTask            = "Task"
+	TypeUpstreamCall    = "UpstreamCall"
+	TypeUsageCounter    = "UsageCounter"
+	TypeUsageLog        = "UsageLog"
+	TypeUser            = "User"
 )
 
 // APIKeyMutation represents an operation that mutates the APIKey nodes in the graph.
@@ -1207,6 +1219,4786 @@ func (m *JobCallMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *JobCallMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown JobCall edge %s", name)
+}
+
+// PlaybookMutation represents an operation that mutates the Playbook nodes in the graph.
+type PlaybookMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	name            *string
+	description     *string
+	members         *string
+	default_tlp     *string
+	min_coverage    *int
+	addmin_coverage *int
+	builtin         *bool
+	deleted         *bool
+	owner           *string
+	created_at      *time.Time
+	updated_at      *time.Time
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*Playbook, error)
+	predicates      []predicate.Playbook
+}
+
+var _ ent.Mutation = (*PlaybookMutation)(nil)
+
+// playbookOption allows management of the mutation configuration using functional options.
+type playbookOption func(*PlaybookMutation)
+
+// newPlaybookMutation creates new mutation for the Playbook entity.
+func newPlaybookMutation(c config, op Op, opts ...playbookOption) *PlaybookMutation {
+	m := &PlaybookMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePlaybook,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPlaybookID sets the ID field of the mutation.
+func withPlaybookID(id int) playbookOption {
+	return func(m *PlaybookMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Playbook
+		)
+		m.oldValue = func(ctx context.Context) (*Playbook, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Playbook.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPlaybook sets the old Playbook of the mutation.
+func withPlaybook(node *Playbook) playbookOption {
+	return func(m *PlaybookMutation) {
+		m.oldValue = func(context.Context) (*Playbook, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PlaybookMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PlaybookMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PlaybookMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PlaybookMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Playbook.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *PlaybookMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *PlaybookMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *PlaybookMutation) ResetName() {
+	m.name = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *PlaybookMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PlaybookMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PlaybookMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetMembers sets the "members" field.
+func (m *PlaybookMutation) SetMembers(s string) {
+	m.members = &s
+}
+
+// Members returns the value of the "members" field in the mutation.
+func (m *PlaybookMutation) Members() (r string, exists bool) {
+	v := m.members
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMembers returns the old "members" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldMembers(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMembers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMembers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMembers: %w", err)
+	}
+	return oldValue.Members, nil
+}
+
+// ResetMembers resets all changes to the "members" field.
+func (m *PlaybookMutation) ResetMembers() {
+	m.members = nil
+}
+
+// SetDefaultTlp sets the "default_tlp" field.
+func (m *PlaybookMutation) SetDefaultTlp(s string) {
+	m.default_tlp = &s
+}
+
+// DefaultTlp returns the value of the "default_tlp" field in the mutation.
+func (m *PlaybookMutation) DefaultTlp() (r string, exists bool) {
+	v := m.default_tlp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDefaultTlp returns the old "default_tlp" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldDefaultTlp(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDefaultTlp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDefaultTlp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDefaultTlp: %w", err)
+	}
+	return oldValue.DefaultTlp, nil
+}
+
+// ResetDefaultTlp resets all changes to the "default_tlp" field.
+func (m *PlaybookMutation) ResetDefaultTlp() {
+	m.default_tlp = nil
+}
+
+// SetMinCoverage sets the "min_coverage" field.
+func (m *PlaybookMutation) SetMinCoverage(i int) {
+	m.min_coverage = &i
+	m.addmin_coverage = nil
+}
+
+// MinCoverage returns the value of the "min_coverage" field in the mutation.
+func (m *PlaybookMutation) MinCoverage() (r int, exists bool) {
+	v := m.min_coverage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMinCoverage returns the old "min_coverage" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldMinCoverage(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMinCoverage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMinCoverage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMinCoverage: %w", err)
+	}
+	return oldValue.MinCoverage, nil
+}
+
+// AddMinCoverage adds i to the "min_coverage" field.
+func (m *PlaybookMutation) AddMinCoverage(i int) {
+	if m.addmin_coverage != nil {
+		*m.addmin_coverage += i
+	} else {
+		m.addmin_coverage = &i
+	}
+}
+
+// AddedMinCoverage returns the value that was added to the "min_coverage" field in this mutation.
+func (m *PlaybookMutation) AddedMinCoverage() (r int, exists bool) {
+	v := m.addmin_coverage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetMinCoverage resets all changes to the "min_coverage" field.
+func (m *PlaybookMutation) ResetMinCoverage() {
+	m.min_coverage = nil
+	m.addmin_coverage = nil
+}
+
+// SetBuiltin sets the "builtin" field.
+func (m *PlaybookMutation) SetBuiltin(b bool) {
+	m.builtin = &b
+}
+
+// Builtin returns the value of the "builtin" field in the mutation.
+func (m *PlaybookMutation) Builtin() (r bool, exists bool) {
+	v := m.builtin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBuiltin returns the old "builtin" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldBuiltin(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBuiltin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBuiltin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBuiltin: %w", err)
+	}
+	return oldValue.Builtin, nil
+}
+
+// ResetBuiltin resets all changes to the "builtin" field.
+func (m *PlaybookMutation) ResetBuiltin() {
+	m.builtin = nil
+}
+
+// SetDeleted sets the "deleted" field.
+func (m *PlaybookMutation) SetDeleted(b bool) {
+	m.deleted = &b
+}
+
+// Deleted returns the value of the "deleted" field in the mutation.
+func (m *PlaybookMutation) Deleted() (r bool, exists bool) {
+	v := m.deleted
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleted returns the old "deleted" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldDeleted(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleted is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleted requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleted: %w", err)
+	}
+	return oldValue.Deleted, nil
+}
+
+// ResetDeleted resets all changes to the "deleted" field.
+func (m *PlaybookMutation) ResetDeleted() {
+	m.deleted = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *PlaybookMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *PlaybookMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *PlaybookMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PlaybookMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PlaybookMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PlaybookMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PlaybookMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PlaybookMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Playbook entity.
+// If the Playbook object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PlaybookMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PlaybookMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the PlaybookMutation builder.
+func (m *PlaybookMutation) Where(ps ...predicate.Playbook) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PlaybookMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PlaybookMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Playbook, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PlaybookMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PlaybookMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Playbook).
+func (m *PlaybookMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PlaybookMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.name != nil {
+		fields = append(fields, playbook.FieldName)
+	}
+	if m.description != nil {
+		fields = append(fields, playbook.FieldDescription)
+	}
+	if m.members != nil {
+		fields = append(fields, playbook.FieldMembers)
+	}
+	if m.default_tlp != nil {
+		fields = append(fields, playbook.FieldDefaultTlp)
+	}
+	if m.min_coverage != nil {
+		fields = append(fields, playbook.FieldMinCoverage)
+	}
+	if m.builtin != nil {
+		fields = append(fields, playbook.FieldBuiltin)
+	}
+	if m.deleted != nil {
+		fields = append(fields, playbook.FieldDeleted)
+	}
+	if m.owner != nil {
+		fields = append(fields, playbook.FieldOwner)
+	}
+	if m.created_at != nil {
+		fields = append(fields, playbook.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, playbook.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PlaybookMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case playbook.FieldName:
+		return m.Name()
+	case playbook.FieldDescription:
+		return m.Description()
+	case playbook.FieldMembers:
+		return m.Members()
+	case playbook.FieldDefaultTlp:
+		return m.DefaultTlp()
+	case playbook.FieldMinCoverage:
+		return m.MinCoverage()
+	case playbook.FieldBuiltin:
+		return m.Builtin()
+	case playbook.FieldDeleted:
+		return m.Deleted()
+	case playbook.FieldOwner:
+		return m.Owner()
+	case playbook.FieldCreatedAt:
+		return m.CreatedAt()
+	case playbook.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PlaybookMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case playbook.FieldName:
+		return m.OldName(ctx)
+	case playbook.FieldDescription:
+		return m.OldDescription(ctx)
+	case playbook.FieldMembers:
+		return m.OldMembers(ctx)
+	case playbook.FieldDefaultTlp:
+		return m.OldDefaultTlp(ctx)
+	case playbook.FieldMinCoverage:
+		return m.OldMinCoverage(ctx)
+	case playbook.FieldBuiltin:
+		return m.OldBuiltin(ctx)
+	case playbook.FieldDeleted:
+		return m.OldDeleted(ctx)
+	case playbook.FieldOwner:
+		return m.OldOwner(ctx)
+	case playbook.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case playbook.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Playbook field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlaybookMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case playbook.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case playbook.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case playbook.FieldMembers:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMembers(v)
+		return nil
+	case playbook.FieldDefaultTlp:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDefaultTlp(v)
+		return nil
+	case playbook.FieldMinCoverage:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMinCoverage(v)
+		return nil
+	case playbook.FieldBuiltin:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBuiltin(v)
+		return nil
+	case playbook.FieldDeleted:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleted(v)
+		return nil
+	case playbook.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case playbook.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case playbook.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Playbook field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PlaybookMutation) AddedFields() []string {
+	var fields []string
+	if m.addmin_coverage != nil {
+		fields = append(fields, playbook.FieldMinCoverage)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PlaybookMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case playbook.FieldMinCoverage:
+		return m.AddedMinCoverage()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PlaybookMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case playbook.FieldMinCoverage:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddMinCoverage(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Playbook numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PlaybookMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PlaybookMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PlaybookMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Playbook nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PlaybookMutation) ResetField(name string) error {
+	switch name {
+	case playbook.FieldName:
+		m.ResetName()
+		return nil
+	case playbook.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case playbook.FieldMembers:
+		m.ResetMembers()
+		return nil
+	case playbook.FieldDefaultTlp:
+		m.ResetDefaultTlp()
+		return nil
+	case playbook.FieldMinCoverage:
+		m.ResetMinCoverage()
+		return nil
+	case playbook.FieldBuiltin:
+		m.ResetBuiltin()
+		return nil
+	case playbook.FieldDeleted:
+		m.ResetDeleted()
+		return nil
+	case playbook.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case playbook.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case playbook.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Playbook field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PlaybookMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PlaybookMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PlaybookMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PlaybookMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PlaybookMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PlaybookMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PlaybookMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Playbook unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PlaybookMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Playbook edge %s", name)
+}
+
+// PolicyEntryMutation represents an operation that mutates the PolicyEntry nodes in the graph.
+type PolicyEntryMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	list          *string
+	value         *string
+	_type         *string
+	reason        *string
+	owner         *string
+	created_at    *time.Time
+	expires_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PolicyEntry, error)
+	predicates    []predicate.PolicyEntry
+}
+
+var _ ent.Mutation = (*PolicyEntryMutation)(nil)
+
+// policyentryOption allows management of the mutation configuration using functional options.
+type policyentryOption func(*PolicyEntryMutation)
+
+// newPolicyEntryMutation creates new mutation for the PolicyEntry entity.
+func newPolicyEntryMutation(c config, op Op, opts ...policyentryOption) *PolicyEntryMutation {
+	m := &PolicyEntryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyEntry,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyEntryID sets the ID field of the mutation.
+func withPolicyEntryID(id int) policyentryOption {
+	return func(m *PolicyEntryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyEntry
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyEntry, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyEntry.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyEntry sets the old PolicyEntry of the mutation.
+func withPolicyEntry(node *PolicyEntry) policyentryOption {
+	return func(m *PolicyEntryMutation) {
+		m.oldValue = func(context.Context) (*PolicyEntry, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyEntryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyEntryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyEntryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyEntryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyEntry.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetList sets the "list" field.
+func (m *PolicyEntryMutation) SetList(s string) {
+	m.list = &s
+}
+
+// List returns the value of the "list" field in the mutation.
+func (m *PolicyEntryMutation) List() (r string, exists bool) {
+	v := m.list
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldList returns the old "list" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldList(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldList is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldList requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldList: %w", err)
+	}
+	return oldValue.List, nil
+}
+
+// ResetList resets all changes to the "list" field.
+func (m *PolicyEntryMutation) ResetList() {
+	m.list = nil
+}
+
+// SetValue sets the "value" field.
+func (m *PolicyEntryMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *PolicyEntryMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *PolicyEntryMutation) ResetValue() {
+	m.value = nil
+}
+
+// SetType sets the "type" field.
+func (m *PolicyEntryMutation) SetType(s string) {
+	m._type = &s
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *PolicyEntryMutation) GetType() (r string, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *PolicyEntryMutation) ResetType() {
+	m._type = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *PolicyEntryMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *PolicyEntryMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *PolicyEntryMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *PolicyEntryMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *PolicyEntryMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *PolicyEntryMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PolicyEntryMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PolicyEntryMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PolicyEntryMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetExpiresAt sets the "expires_at" field.
+func (m *PolicyEntryMutation) SetExpiresAt(t time.Time) {
+	m.expires_at = &t
+}
+
+// ExpiresAt returns the value of the "expires_at" field in the mutation.
+func (m *PolicyEntryMutation) ExpiresAt() (r time.Time, exists bool) {
+	v := m.expires_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExpiresAt returns the old "expires_at" field's value of the PolicyEntry entity.
+// If the PolicyEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyEntryMutation) OldExpiresAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExpiresAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExpiresAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExpiresAt: %w", err)
+	}
+	return oldValue.ExpiresAt, nil
+}
+
+// ClearExpiresAt clears the value of the "expires_at" field.
+func (m *PolicyEntryMutation) ClearExpiresAt() {
+	m.expires_at = nil
+	m.clearedFields[policyentry.FieldExpiresAt] = struct{}{}
+}
+
+// ExpiresAtCleared returns if the "expires_at" field was cleared in this mutation.
+func (m *PolicyEntryMutation) ExpiresAtCleared() bool {
+	_, ok := m.clearedFields[policyentry.FieldExpiresAt]
+	return ok
+}
+
+// ResetExpiresAt resets all changes to the "expires_at" field.
+func (m *PolicyEntryMutation) ResetExpiresAt() {
+	m.expires_at = nil
+	delete(m.clearedFields, policyentry.FieldExpiresAt)
+}
+
+// Where appends a list predicates to the PolicyEntryMutation builder.
+func (m *PolicyEntryMutation) Where(ps ...predicate.PolicyEntry) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyEntryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyEntryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyEntry, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyEntryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyEntryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyEntry).
+func (m *PolicyEntryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyEntryMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.list != nil {
+		fields = append(fields, policyentry.FieldList)
+	}
+	if m.value != nil {
+		fields = append(fields, policyentry.FieldValue)
+	}
+	if m._type != nil {
+		fields = append(fields, policyentry.FieldType)
+	}
+	if m.reason != nil {
+		fields = append(fields, policyentry.FieldReason)
+	}
+	if m.owner != nil {
+		fields = append(fields, policyentry.FieldOwner)
+	}
+	if m.created_at != nil {
+		fields = append(fields, policyentry.FieldCreatedAt)
+	}
+	if m.expires_at != nil {
+		fields = append(fields, policyentry.FieldExpiresAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyEntryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policyentry.FieldList:
+		return m.List()
+	case policyentry.FieldValue:
+		return m.Value()
+	case policyentry.FieldType:
+		return m.GetType()
+	case policyentry.FieldReason:
+		return m.Reason()
+	case policyentry.FieldOwner:
+		return m.Owner()
+	case policyentry.FieldCreatedAt:
+		return m.CreatedAt()
+	case policyentry.FieldExpiresAt:
+		return m.ExpiresAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyEntryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policyentry.FieldList:
+		return m.OldList(ctx)
+	case policyentry.FieldValue:
+		return m.OldValue(ctx)
+	case policyentry.FieldType:
+		return m.OldType(ctx)
+	case policyentry.FieldReason:
+		return m.OldReason(ctx)
+	case policyentry.FieldOwner:
+		return m.OldOwner(ctx)
+	case policyentry.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case policyentry.FieldExpiresAt:
+		return m.OldExpiresAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyEntry field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyEntryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policyentry.FieldList:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetList(v)
+		return nil
+	case policyentry.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case policyentry.FieldType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case policyentry.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case policyentry.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case policyentry.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case policyentry.FieldExpiresAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExpiresAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyEntry field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyEntryMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyEntryMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyEntryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PolicyEntry numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyEntryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(policyentry.FieldExpiresAt) {
+		fields = append(fields, policyentry.FieldExpiresAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyEntryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyEntryMutation) ClearField(name string) error {
+	switch name {
+	case policyentry.FieldExpiresAt:
+		m.ClearExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyEntry nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyEntryMutation) ResetField(name string) error {
+	switch name {
+	case policyentry.FieldList:
+		m.ResetList()
+		return nil
+	case policyentry.FieldValue:
+		m.ResetValue()
+		return nil
+	case policyentry.FieldType:
+		m.ResetType()
+		return nil
+	case policyentry.FieldReason:
+		m.ResetReason()
+		return nil
+	case policyentry.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case policyentry.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case policyentry.FieldExpiresAt:
+		m.ResetExpiresAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyEntry field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyEntryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyEntryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyEntryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyEntryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyEntryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyEntryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyEntryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PolicyEntry unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyEntryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PolicyEntry edge %s", name)
+}
+
+// PolicyListMutation represents an operation that mutates the PolicyList nodes in the graph.
+type PolicyListMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	name          *string
+	effect        *string
+	description   *string
+	owner         *string
+	created_at    *time.Time
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*PolicyList, error)
+	predicates    []predicate.PolicyList
+}
+
+var _ ent.Mutation = (*PolicyListMutation)(nil)
+
+// policylistOption allows management of the mutation configuration using functional options.
+type policylistOption func(*PolicyListMutation)
+
+// newPolicyListMutation creates new mutation for the PolicyList entity.
+func newPolicyListMutation(c config, op Op, opts ...policylistOption) *PolicyListMutation {
+	m := &PolicyListMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePolicyList,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPolicyListID sets the ID field of the mutation.
+func withPolicyListID(id int) policylistOption {
+	return func(m *PolicyListMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *PolicyList
+		)
+		m.oldValue = func(ctx context.Context) (*PolicyList, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().PolicyList.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPolicyList sets the old PolicyList of the mutation.
+func withPolicyList(node *PolicyList) policylistOption {
+	return func(m *PolicyListMutation) {
+		m.oldValue = func(context.Context) (*PolicyList, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PolicyListMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PolicyListMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PolicyListMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PolicyListMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().PolicyList.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetName sets the "name" field.
+func (m *PolicyListMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *PolicyListMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *PolicyListMutation) ResetName() {
+	m.name = nil
+}
+
+// SetEffect sets the "effect" field.
+func (m *PolicyListMutation) SetEffect(s string) {
+	m.effect = &s
+}
+
+// Effect returns the value of the "effect" field in the mutation.
+func (m *PolicyListMutation) Effect() (r string, exists bool) {
+	v := m.effect
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEffect returns the old "effect" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldEffect(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEffect is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEffect requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEffect: %w", err)
+	}
+	return oldValue.Effect, nil
+}
+
+// ResetEffect resets all changes to the "effect" field.
+func (m *PolicyListMutation) ResetEffect() {
+	m.effect = nil
+}
+
+// SetDescription sets the "description" field.
+func (m *PolicyListMutation) SetDescription(s string) {
+	m.description = &s
+}
+
+// Description returns the value of the "description" field in the mutation.
+func (m *PolicyListMutation) Description() (r string, exists bool) {
+	v := m.description
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDescription returns the old "description" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldDescription(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDescription requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDescription: %w", err)
+	}
+	return oldValue.Description, nil
+}
+
+// ResetDescription resets all changes to the "description" field.
+func (m *PolicyListMutation) ResetDescription() {
+	m.description = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *PolicyListMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *PolicyListMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *PolicyListMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PolicyListMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PolicyListMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PolicyListMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PolicyListMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PolicyListMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the PolicyList entity.
+// If the PolicyList object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PolicyListMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PolicyListMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the PolicyListMutation builder.
+func (m *PolicyListMutation) Where(ps ...predicate.PolicyList) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PolicyListMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PolicyListMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.PolicyList, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PolicyListMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PolicyListMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (PolicyList).
+func (m *PolicyListMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PolicyListMutation) Fields() []string {
+	fields := make([]string, 0, 6)
+	if m.name != nil {
+		fields = append(fields, policylist.FieldName)
+	}
+	if m.effect != nil {
+		fields = append(fields, policylist.FieldEffect)
+	}
+	if m.description != nil {
+		fields = append(fields, policylist.FieldDescription)
+	}
+	if m.owner != nil {
+		fields = append(fields, policylist.FieldOwner)
+	}
+	if m.created_at != nil {
+		fields = append(fields, policylist.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, policylist.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PolicyListMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case policylist.FieldName:
+		return m.Name()
+	case policylist.FieldEffect:
+		return m.Effect()
+	case policylist.FieldDescription:
+		return m.Description()
+	case policylist.FieldOwner:
+		return m.Owner()
+	case policylist.FieldCreatedAt:
+		return m.CreatedAt()
+	case policylist.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PolicyListMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case policylist.FieldName:
+		return m.OldName(ctx)
+	case policylist.FieldEffect:
+		return m.OldEffect(ctx)
+	case policylist.FieldDescription:
+		return m.OldDescription(ctx)
+	case policylist.FieldOwner:
+		return m.OldOwner(ctx)
+	case policylist.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case policylist.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown PolicyList field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyListMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case policylist.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case policylist.FieldEffect:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEffect(v)
+		return nil
+	case policylist.FieldDescription:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDescription(v)
+		return nil
+	case policylist.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case policylist.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case policylist.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyList field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PolicyListMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PolicyListMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PolicyListMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown PolicyList numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PolicyListMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PolicyListMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PolicyListMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown PolicyList nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PolicyListMutation) ResetField(name string) error {
+	switch name {
+	case policylist.FieldName:
+		m.ResetName()
+		return nil
+	case policylist.FieldEffect:
+		m.ResetEffect()
+		return nil
+	case policylist.FieldDescription:
+		m.ResetDescription()
+		return nil
+	case policylist.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case policylist.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case policylist.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown PolicyList field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PolicyListMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PolicyListMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PolicyListMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PolicyListMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PolicyListMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PolicyListMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PolicyListMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown PolicyList unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PolicyListMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown PolicyList edge %s", name)
+}
+
+// SightingMutation represents an operation that mutates the Sighting nodes in the graph.
+type SightingMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *uuid.UUID
+	audit_id       *uuid.UUID
+	value_hash     *string
+	kind           *string
+	value          *string
+	username       *string
+	at             *time.Time
+	verdict        *string
+	source         *string
+	tlp            *string
+	note           *string
+	manual_verdict *string
+	manual_by      *string
+	manual_at      *time.Time
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*Sighting, error)
+	predicates     []predicate.Sighting
+}
+
+var _ ent.Mutation = (*SightingMutation)(nil)
+
+// sightingOption allows management of the mutation configuration using functional options.
+type sightingOption func(*SightingMutation)
+
+// newSightingMutation creates new mutation for the Sighting entity.
+func newSightingMutation(c config, op Op, opts ...sightingOption) *SightingMutation {
+	m := &SightingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSighting,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSightingID sets the ID field of the mutation.
+func withSightingID(id uuid.UUID) sightingOption {
+	return func(m *SightingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Sighting
+		)
+		m.oldValue = func(ctx context.Context) (*Sighting, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Sighting.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSighting sets the old Sighting of the mutation.
+func withSighting(node *Sighting) sightingOption {
+	return func(m *SightingMutation) {
+		m.oldValue = func(context.Context) (*Sighting, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SightingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SightingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Sighting entities.
+func (m *SightingMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SightingMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SightingMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Sighting.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAuditID sets the "audit_id" field.
+func (m *SightingMutation) SetAuditID(u uuid.UUID) {
+	m.audit_id = &u
+}
+
+// AuditID returns the value of the "audit_id" field in the mutation.
+func (m *SightingMutation) AuditID() (r uuid.UUID, exists bool) {
+	v := m.audit_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuditID returns the old "audit_id" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldAuditID(ctx context.Context) (v *uuid.UUID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuditID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuditID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuditID: %w", err)
+	}
+	return oldValue.AuditID, nil
+}
+
+// ClearAuditID clears the value of the "audit_id" field.
+func (m *SightingMutation) ClearAuditID() {
+	m.audit_id = nil
+	m.clearedFields[sighting.FieldAuditID] = struct{}{}
+}
+
+// AuditIDCleared returns if the "audit_id" field was cleared in this mutation.
+func (m *SightingMutation) AuditIDCleared() bool {
+	_, ok := m.clearedFields[sighting.FieldAuditID]
+	return ok
+}
+
+// ResetAuditID resets all changes to the "audit_id" field.
+func (m *SightingMutation) ResetAuditID() {
+	m.audit_id = nil
+	delete(m.clearedFields, sighting.FieldAuditID)
+}
+
+// SetValueHash sets the "value_hash" field.
+func (m *SightingMutation) SetValueHash(s string) {
+	m.value_hash = &s
+}
+
+// ValueHash returns the value of the "value_hash" field in the mutation.
+func (m *SightingMutation) ValueHash() (r string, exists bool) {
+	v := m.value_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValueHash returns the old "value_hash" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldValueHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValueHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValueHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValueHash: %w", err)
+	}
+	return oldValue.ValueHash, nil
+}
+
+// ResetValueHash resets all changes to the "value_hash" field.
+func (m *SightingMutation) ResetValueHash() {
+	m.value_hash = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SightingMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SightingMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SightingMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetValue sets the "value" field.
+func (m *SightingMutation) SetValue(s string) {
+	m.value = &s
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *SightingMutation) Value() (r string, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldValue(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *SightingMutation) ResetValue() {
+	m.value = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *SightingMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *SightingMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *SightingMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetAt sets the "at" field.
+func (m *SightingMutation) SetAt(t time.Time) {
+	m.at = &t
+}
+
+// At returns the value of the "at" field in the mutation.
+func (m *SightingMutation) At() (r time.Time, exists bool) {
+	v := m.at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAt returns the old "at" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAt: %w", err)
+	}
+	return oldValue.At, nil
+}
+
+// ResetAt resets all changes to the "at" field.
+func (m *SightingMutation) ResetAt() {
+	m.at = nil
+}
+
+// SetVerdict sets the "verdict" field.
+func (m *SightingMutation) SetVerdict(s string) {
+	m.verdict = &s
+}
+
+// Verdict returns the value of the "verdict" field in the mutation.
+func (m *SightingMutation) Verdict() (r string, exists bool) {
+	v := m.verdict
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVerdict returns the old "verdict" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldVerdict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVerdict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVerdict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVerdict: %w", err)
+	}
+	return oldValue.Verdict, nil
+}
+
+// ResetVerdict resets all changes to the "verdict" field.
+func (m *SightingMutation) ResetVerdict() {
+	m.verdict = nil
+}
+
+// SetSource sets the "source" field.
+func (m *SightingMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *SightingMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *SightingMutation) ResetSource() {
+	m.source = nil
+}
+
+// SetTlp sets the "tlp" field.
+func (m *SightingMutation) SetTlp(s string) {
+	m.tlp = &s
+}
+
+// Tlp returns the value of the "tlp" field in the mutation.
+func (m *SightingMutation) Tlp() (r string, exists bool) {
+	v := m.tlp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTlp returns the old "tlp" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldTlp(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTlp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTlp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTlp: %w", err)
+	}
+	return oldValue.Tlp, nil
+}
+
+// ResetTlp resets all changes to the "tlp" field.
+func (m *SightingMutation) ResetTlp() {
+	m.tlp = nil
+}
+
+// SetNote sets the "note" field.
+func (m *SightingMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *SightingMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *SightingMutation) ResetNote() {
+	m.note = nil
+}
+
+// SetManualVerdict sets the "manual_verdict" field.
+func (m *SightingMutation) SetManualVerdict(s string) {
+	m.manual_verdict = &s
+}
+
+// ManualVerdict returns the value of the "manual_verdict" field in the mutation.
+func (m *SightingMutation) ManualVerdict() (r string, exists bool) {
+	v := m.manual_verdict
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualVerdict returns the old "manual_verdict" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldManualVerdict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualVerdict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualVerdict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualVerdict: %w", err)
+	}
+	return oldValue.ManualVerdict, nil
+}
+
+// ResetManualVerdict resets all changes to the "manual_verdict" field.
+func (m *SightingMutation) ResetManualVerdict() {
+	m.manual_verdict = nil
+}
+
+// SetManualBy sets the "manual_by" field.
+func (m *SightingMutation) SetManualBy(s string) {
+	m.manual_by = &s
+}
+
+// ManualBy returns the value of the "manual_by" field in the mutation.
+func (m *SightingMutation) ManualBy() (r string, exists bool) {
+	v := m.manual_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualBy returns the old "manual_by" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldManualBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualBy: %w", err)
+	}
+	return oldValue.ManualBy, nil
+}
+
+// ResetManualBy resets all changes to the "manual_by" field.
+func (m *SightingMutation) ResetManualBy() {
+	m.manual_by = nil
+}
+
+// SetManualAt sets the "manual_at" field.
+func (m *SightingMutation) SetManualAt(t time.Time) {
+	m.manual_at = &t
+}
+
+// ManualAt returns the value of the "manual_at" field in the mutation.
+func (m *SightingMutation) ManualAt() (r time.Time, exists bool) {
+	v := m.manual_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualAt returns the old "manual_at" field's value of the Sighting entity.
+// If the Sighting object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingMutation) OldManualAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualAt: %w", err)
+	}
+	return oldValue.ManualAt, nil
+}
+
+// ClearManualAt clears the value of the "manual_at" field.
+func (m *SightingMutation) ClearManualAt() {
+	m.manual_at = nil
+	m.clearedFields[sighting.FieldManualAt] = struct{}{}
+}
+
+// ManualAtCleared returns if the "manual_at" field was cleared in this mutation.
+func (m *SightingMutation) ManualAtCleared() bool {
+	_, ok := m.clearedFields[sighting.FieldManualAt]
+	return ok
+}
+
+// ResetManualAt resets all changes to the "manual_at" field.
+func (m *SightingMutation) ResetManualAt() {
+	m.manual_at = nil
+	delete(m.clearedFields, sighting.FieldManualAt)
+}
+
+// Where appends a list predicates to the SightingMutation builder.
+func (m *SightingMutation) Where(ps ...predicate.Sighting) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SightingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SightingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Sighting, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SightingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SightingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Sighting).
+func (m *SightingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SightingMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.audit_id != nil {
+		fields = append(fields, sighting.FieldAuditID)
+	}
+	if m.value_hash != nil {
+		fields = append(fields, sighting.FieldValueHash)
+	}
+	if m.kind != nil {
+		fields = append(fields, sighting.FieldKind)
+	}
+	if m.value != nil {
+		fields = append(fields, sighting.FieldValue)
+	}
+	if m.username != nil {
+		fields = append(fields, sighting.FieldUsername)
+	}
+	if m.at != nil {
+		fields = append(fields, sighting.FieldAt)
+	}
+	if m.verdict != nil {
+		fields = append(fields, sighting.FieldVerdict)
+	}
+	if m.source != nil {
+		fields = append(fields, sighting.FieldSource)
+	}
+	if m.tlp != nil {
+		fields = append(fields, sighting.FieldTlp)
+	}
+	if m.note != nil {
+		fields = append(fields, sighting.FieldNote)
+	}
+	if m.manual_verdict != nil {
+		fields = append(fields, sighting.FieldManualVerdict)
+	}
+	if m.manual_by != nil {
+		fields = append(fields, sighting.FieldManualBy)
+	}
+	if m.manual_at != nil {
+		fields = append(fields, sighting.FieldManualAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SightingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sighting.FieldAuditID:
+		return m.AuditID()
+	case sighting.FieldValueHash:
+		return m.ValueHash()
+	case sighting.FieldKind:
+		return m.Kind()
+	case sighting.FieldValue:
+		return m.Value()
+	case sighting.FieldUsername:
+		return m.Username()
+	case sighting.FieldAt:
+		return m.At()
+	case sighting.FieldVerdict:
+		return m.Verdict()
+	case sighting.FieldSource:
+		return m.Source()
+	case sighting.FieldTlp:
+		return m.Tlp()
+	case sighting.FieldNote:
+		return m.Note()
+	case sighting.FieldManualVerdict:
+		return m.ManualVerdict()
+	case sighting.FieldManualBy:
+		return m.ManualBy()
+	case sighting.FieldManualAt:
+		return m.ManualAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SightingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sighting.FieldAuditID:
+		return m.OldAuditID(ctx)
+	case sighting.FieldValueHash:
+		return m.OldValueHash(ctx)
+	case sighting.FieldKind:
+		return m.OldKind(ctx)
+	case sighting.FieldValue:
+		return m.OldValue(ctx)
+	case sighting.FieldUsername:
+		return m.OldUsername(ctx)
+	case sighting.FieldAt:
+		return m.OldAt(ctx)
+	case sighting.FieldVerdict:
+		return m.OldVerdict(ctx)
+	case sighting.FieldSource:
+		return m.OldSource(ctx)
+	case sighting.FieldTlp:
+		return m.OldTlp(ctx)
+	case sighting.FieldNote:
+		return m.OldNote(ctx)
+	case sighting.FieldManualVerdict:
+		return m.OldManualVerdict(ctx)
+	case sighting.FieldManualBy:
+		return m.OldManualBy(ctx)
+	case sighting.FieldManualAt:
+		return m.OldManualAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sighting.FieldAuditID:
+		v, ok := value.(uuid.UUID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuditID(v)
+		return nil
+	case sighting.FieldValueHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValueHash(v)
+		return nil
+	case sighting.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case sighting.FieldValue:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	case sighting.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case sighting.FieldAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAt(v)
+		return nil
+	case sighting.FieldVerdict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVerdict(v)
+		return nil
+	case sighting.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case sighting.FieldTlp:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTlp(v)
+		return nil
+	case sighting.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case sighting.FieldManualVerdict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualVerdict(v)
+		return nil
+	case sighting.FieldManualBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualBy(v)
+		return nil
+	case sighting.FieldManualAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SightingMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SightingMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Sighting numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SightingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(sighting.FieldAuditID) {
+		fields = append(fields, sighting.FieldAuditID)
+	}
+	if m.FieldCleared(sighting.FieldManualAt) {
+		fields = append(fields, sighting.FieldManualAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SightingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SightingMutation) ClearField(name string) error {
+	switch name {
+	case sighting.FieldAuditID:
+		m.ClearAuditID()
+		return nil
+	case sighting.FieldManualAt:
+		m.ClearManualAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SightingMutation) ResetField(name string) error {
+	switch name {
+	case sighting.FieldAuditID:
+		m.ResetAuditID()
+		return nil
+	case sighting.FieldValueHash:
+		m.ResetValueHash()
+		return nil
+	case sighting.FieldKind:
+		m.ResetKind()
+		return nil
+	case sighting.FieldValue:
+		m.ResetValue()
+		return nil
+	case sighting.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case sighting.FieldAt:
+		m.ResetAt()
+		return nil
+	case sighting.FieldVerdict:
+		m.ResetVerdict()
+		return nil
+	case sighting.FieldSource:
+		m.ResetSource()
+		return nil
+	case sighting.FieldTlp:
+		m.ResetTlp()
+		return nil
+	case sighting.FieldNote:
+		m.ResetNote()
+		return nil
+	case sighting.FieldManualVerdict:
+		m.ResetManualVerdict()
+		return nil
+	case sighting.FieldManualBy:
+		m.ResetManualBy()
+		return nil
+	case sighting.FieldManualAt:
+		m.ResetManualAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Sighting field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SightingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SightingMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SightingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SightingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SightingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SightingMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SightingMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Sighting unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SightingMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Sighting edge %s", name)
+}
+
+// SightingSummaryMutation represents an operation that mutates the SightingSummary nodes in the graph.
+type SightingSummaryMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *int
+	value_hash      *string
+	kind            *string
+	count           *int64
+	addcount        *int64
+	users           *int64
+	addusers        *int64
+	first_seen      *time.Time
+	last_seen       *time.Time
+	last_verdict    *string
+	last_user       *string
+	manual_verdict  *string
+	manual_by       *string
+	manual_at       *time.Time
+	manual_note     *string
+	manual_sighting *string
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*SightingSummary, error)
+	predicates      []predicate.SightingSummary
+}
+
+var _ ent.Mutation = (*SightingSummaryMutation)(nil)
+
+// sightingsummaryOption allows management of the mutation configuration using functional options.
+type sightingsummaryOption func(*SightingSummaryMutation)
+
+// newSightingSummaryMutation creates new mutation for the SightingSummary entity.
+func newSightingSummaryMutation(c config, op Op, opts ...sightingsummaryOption) *SightingSummaryMutation {
+	m := &SightingSummaryMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSightingSummary,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSightingSummaryID sets the ID field of the mutation.
+func withSightingSummaryID(id int) sightingsummaryOption {
+	return func(m *SightingSummaryMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SightingSummary
+		)
+		m.oldValue = func(ctx context.Context) (*SightingSummary, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SightingSummary.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSightingSummary sets the old SightingSummary of the mutation.
+func withSightingSummary(node *SightingSummary) sightingsummaryOption {
+	return func(m *SightingSummaryMutation) {
+		m.oldValue = func(context.Context) (*SightingSummary, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SightingSummaryMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SightingSummaryMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SightingSummaryMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SightingSummaryMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SightingSummary.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetValueHash sets the "value_hash" field.
+func (m *SightingSummaryMutation) SetValueHash(s string) {
+	m.value_hash = &s
+}
+
+// ValueHash returns the value of the "value_hash" field in the mutation.
+func (m *SightingSummaryMutation) ValueHash() (r string, exists bool) {
+	v := m.value_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValueHash returns the old "value_hash" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldValueHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValueHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValueHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValueHash: %w", err)
+	}
+	return oldValue.ValueHash, nil
+}
+
+// ResetValueHash resets all changes to the "value_hash" field.
+func (m *SightingSummaryMutation) ResetValueHash() {
+	m.value_hash = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SightingSummaryMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SightingSummaryMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SightingSummaryMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetCount sets the "count" field.
+func (m *SightingSummaryMutation) SetCount(i int64) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *SightingSummaryMutation) Count() (r int64, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldCount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *SightingSummaryMutation) AddCount(i int64) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *SightingSummaryMutation) AddedCount() (r int64, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *SightingSummaryMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetUsers sets the "users" field.
+func (m *SightingSummaryMutation) SetUsers(i int64) {
+	m.users = &i
+	m.addusers = nil
+}
+
+// Users returns the value of the "users" field in the mutation.
+func (m *SightingSummaryMutation) Users() (r int64, exists bool) {
+	v := m.users
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsers returns the old "users" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldUsers(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsers: %w", err)
+	}
+	return oldValue.Users, nil
+}
+
+// AddUsers adds i to the "users" field.
+func (m *SightingSummaryMutation) AddUsers(i int64) {
+	if m.addusers != nil {
+		*m.addusers += i
+	} else {
+		m.addusers = &i
+	}
+}
+
+// AddedUsers returns the value that was added to the "users" field in this mutation.
+func (m *SightingSummaryMutation) AddedUsers() (r int64, exists bool) {
+	v := m.addusers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUsers resets all changes to the "users" field.
+func (m *SightingSummaryMutation) ResetUsers() {
+	m.users = nil
+	m.addusers = nil
+}
+
+// SetFirstSeen sets the "first_seen" field.
+func (m *SightingSummaryMutation) SetFirstSeen(t time.Time) {
+	m.first_seen = &t
+}
+
+// FirstSeen returns the value of the "first_seen" field in the mutation.
+func (m *SightingSummaryMutation) FirstSeen() (r time.Time, exists bool) {
+	v := m.first_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstSeen returns the old "first_seen" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldFirstSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstSeen: %w", err)
+	}
+	return oldValue.FirstSeen, nil
+}
+
+// ResetFirstSeen resets all changes to the "first_seen" field.
+func (m *SightingSummaryMutation) ResetFirstSeen() {
+	m.first_seen = nil
+}
+
+// SetLastSeen sets the "last_seen" field.
+func (m *SightingSummaryMutation) SetLastSeen(t time.Time) {
+	m.last_seen = &t
+}
+
+// LastSeen returns the value of the "last_seen" field in the mutation.
+func (m *SightingSummaryMutation) LastSeen() (r time.Time, exists bool) {
+	v := m.last_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeen returns the old "last_seen" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldLastSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeen: %w", err)
+	}
+	return oldValue.LastSeen, nil
+}
+
+// ResetLastSeen resets all changes to the "last_seen" field.
+func (m *SightingSummaryMutation) ResetLastSeen() {
+	m.last_seen = nil
+}
+
+// SetLastVerdict sets the "last_verdict" field.
+func (m *SightingSummaryMutation) SetLastVerdict(s string) {
+	m.last_verdict = &s
+}
+
+// LastVerdict returns the value of the "last_verdict" field in the mutation.
+func (m *SightingSummaryMutation) LastVerdict() (r string, exists bool) {
+	v := m.last_verdict
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastVerdict returns the old "last_verdict" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldLastVerdict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastVerdict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastVerdict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastVerdict: %w", err)
+	}
+	return oldValue.LastVerdict, nil
+}
+
+// ResetLastVerdict resets all changes to the "last_verdict" field.
+func (m *SightingSummaryMutation) ResetLastVerdict() {
+	m.last_verdict = nil
+}
+
+// SetLastUser sets the "last_user" field.
+func (m *SightingSummaryMutation) SetLastUser(s string) {
+	m.last_user = &s
+}
+
+// LastUser returns the value of the "last_user" field in the mutation.
+func (m *SightingSummaryMutation) LastUser() (r string, exists bool) {
+	v := m.last_user
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastUser returns the old "last_user" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldLastUser(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastUser is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastUser requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastUser: %w", err)
+	}
+	return oldValue.LastUser, nil
+}
+
+// ResetLastUser resets all changes to the "last_user" field.
+func (m *SightingSummaryMutation) ResetLastUser() {
+	m.last_user = nil
+}
+
+// SetManualVerdict sets the "manual_verdict" field.
+func (m *SightingSummaryMutation) SetManualVerdict(s string) {
+	m.manual_verdict = &s
+}
+
+// ManualVerdict returns the value of the "manual_verdict" field in the mutation.
+func (m *SightingSummaryMutation) ManualVerdict() (r string, exists bool) {
+	v := m.manual_verdict
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualVerdict returns the old "manual_verdict" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldManualVerdict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualVerdict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualVerdict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualVerdict: %w", err)
+	}
+	return oldValue.ManualVerdict, nil
+}
+
+// ResetManualVerdict resets all changes to the "manual_verdict" field.
+func (m *SightingSummaryMutation) ResetManualVerdict() {
+	m.manual_verdict = nil
+}
+
+// SetManualBy sets the "manual_by" field.
+func (m *SightingSummaryMutation) SetManualBy(s string) {
+	m.manual_by = &s
+}
+
+// ManualBy returns the value of the "manual_by" field in the mutation.
+func (m *SightingSummaryMutation) ManualBy() (r string, exists bool) {
+	v := m.manual_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualBy returns the old "manual_by" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldManualBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualBy: %w", err)
+	}
+	return oldValue.ManualBy, nil
+}
+
+// ResetManualBy resets all changes to the "manual_by" field.
+func (m *SightingSummaryMutation) ResetManualBy() {
+	m.manual_by = nil
+}
+
+// SetManualAt sets the "manual_at" field.
+func (m *SightingSummaryMutation) SetManualAt(t time.Time) {
+	m.manual_at = &t
+}
+
+// ManualAt returns the value of the "manual_at" field in the mutation.
+func (m *SightingSummaryMutation) ManualAt() (r time.Time, exists bool) {
+	v := m.manual_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualAt returns the old "manual_at" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldManualAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualAt: %w", err)
+	}
+	return oldValue.ManualAt, nil
+}
+
+// ClearManualAt clears the value of the "manual_at" field.
+func (m *SightingSummaryMutation) ClearManualAt() {
+	m.manual_at = nil
+	m.clearedFields[sightingsummary.FieldManualAt] = struct{}{}
+}
+
+// ManualAtCleared returns if the "manual_at" field was cleared in this mutation.
+func (m *SightingSummaryMutation) ManualAtCleared() bool {
+	_, ok := m.clearedFields[sightingsummary.FieldManualAt]
+	return ok
+}
+
+// ResetManualAt resets all changes to the "manual_at" field.
+func (m *SightingSummaryMutation) ResetManualAt() {
+	m.manual_at = nil
+	delete(m.clearedFields, sightingsummary.FieldManualAt)
+}
+
+// SetManualNote sets the "manual_note" field.
+func (m *SightingSummaryMutation) SetManualNote(s string) {
+	m.manual_note = &s
+}
+
+// ManualNote returns the value of the "manual_note" field in the mutation.
+func (m *SightingSummaryMutation) ManualNote() (r string, exists bool) {
+	v := m.manual_note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualNote returns the old "manual_note" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldManualNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualNote: %w", err)
+	}
+	return oldValue.ManualNote, nil
+}
+
+// ResetManualNote resets all changes to the "manual_note" field.
+func (m *SightingSummaryMutation) ResetManualNote() {
+	m.manual_note = nil
+}
+
+// SetManualSighting sets the "manual_sighting" field.
+func (m *SightingSummaryMutation) SetManualSighting(s string) {
+	m.manual_sighting = &s
+}
+
+// ManualSighting returns the value of the "manual_sighting" field in the mutation.
+func (m *SightingSummaryMutation) ManualSighting() (r string, exists bool) {
+	v := m.manual_sighting
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManualSighting returns the old "manual_sighting" field's value of the SightingSummary entity.
+// If the SightingSummary object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingSummaryMutation) OldManualSighting(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManualSighting is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManualSighting requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManualSighting: %w", err)
+	}
+	return oldValue.ManualSighting, nil
+}
+
+// ResetManualSighting resets all changes to the "manual_sighting" field.
+func (m *SightingSummaryMutation) ResetManualSighting() {
+	m.manual_sighting = nil
+}
+
+// Where appends a list predicates to the SightingSummaryMutation builder.
+func (m *SightingSummaryMutation) Where(ps ...predicate.SightingSummary) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SightingSummaryMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SightingSummaryMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SightingSummary, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SightingSummaryMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SightingSummaryMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SightingSummary).
+func (m *SightingSummaryMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SightingSummaryMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.value_hash != nil {
+		fields = append(fields, sightingsummary.FieldValueHash)
+	}
+	if m.kind != nil {
+		fields = append(fields, sightingsummary.FieldKind)
+	}
+	if m.count != nil {
+		fields = append(fields, sightingsummary.FieldCount)
+	}
+	if m.users != nil {
+		fields = append(fields, sightingsummary.FieldUsers)
+	}
+	if m.first_seen != nil {
+		fields = append(fields, sightingsummary.FieldFirstSeen)
+	}
+	if m.last_seen != nil {
+		fields = append(fields, sightingsummary.FieldLastSeen)
+	}
+	if m.last_verdict != nil {
+		fields = append(fields, sightingsummary.FieldLastVerdict)
+	}
+	if m.last_user != nil {
+		fields = append(fields, sightingsummary.FieldLastUser)
+	}
+	if m.manual_verdict != nil {
+		fields = append(fields, sightingsummary.FieldManualVerdict)
+	}
+	if m.manual_by != nil {
+		fields = append(fields, sightingsummary.FieldManualBy)
+	}
+	if m.manual_at != nil {
+		fields = append(fields, sightingsummary.FieldManualAt)
+	}
+	if m.manual_note != nil {
+		fields = append(fields, sightingsummary.FieldManualNote)
+	}
+	if m.manual_sighting != nil {
+		fields = append(fields, sightingsummary.FieldManualSighting)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SightingSummaryMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sightingsummary.FieldValueHash:
+		return m.ValueHash()
+	case sightingsummary.FieldKind:
+		return m.Kind()
+	case sightingsummary.FieldCount:
+		return m.Count()
+	case sightingsummary.FieldUsers:
+		return m.Users()
+	case sightingsummary.FieldFirstSeen:
+		return m.FirstSeen()
+	case sightingsummary.FieldLastSeen:
+		return m.LastSeen()
+	case sightingsummary.FieldLastVerdict:
+		return m.LastVerdict()
+	case sightingsummary.FieldLastUser:
+		return m.LastUser()
+	case sightingsummary.FieldManualVerdict:
+		return m.ManualVerdict()
+	case sightingsummary.FieldManualBy:
+		return m.ManualBy()
+	case sightingsummary.FieldManualAt:
+		return m.ManualAt()
+	case sightingsummary.FieldManualNote:
+		return m.ManualNote()
+	case sightingsummary.FieldManualSighting:
+		return m.ManualSighting()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SightingSummaryMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sightingsummary.FieldValueHash:
+		return m.OldValueHash(ctx)
+	case sightingsummary.FieldKind:
+		return m.OldKind(ctx)
+	case sightingsummary.FieldCount:
+		return m.OldCount(ctx)
+	case sightingsummary.FieldUsers:
+		return m.OldUsers(ctx)
+	case sightingsummary.FieldFirstSeen:
+		return m.OldFirstSeen(ctx)
+	case sightingsummary.FieldLastSeen:
+		return m.OldLastSeen(ctx)
+	case sightingsummary.FieldLastVerdict:
+		return m.OldLastVerdict(ctx)
+	case sightingsummary.FieldLastUser:
+		return m.OldLastUser(ctx)
+	case sightingsummary.FieldManualVerdict:
+		return m.OldManualVerdict(ctx)
+	case sightingsummary.FieldManualBy:
+		return m.OldManualBy(ctx)
+	case sightingsummary.FieldManualAt:
+		return m.OldManualAt(ctx)
+	case sightingsummary.FieldManualNote:
+		return m.OldManualNote(ctx)
+	case sightingsummary.FieldManualSighting:
+		return m.OldManualSighting(ctx)
+	}
+	return nil, fmt.Errorf("unknown SightingSummary field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingSummaryMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sightingsummary.FieldValueHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValueHash(v)
+		return nil
+	case sightingsummary.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case sightingsummary.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case sightingsummary.FieldUsers:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsers(v)
+		return nil
+	case sightingsummary.FieldFirstSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstSeen(v)
+		return nil
+	case sightingsummary.FieldLastSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeen(v)
+		return nil
+	case sightingsummary.FieldLastVerdict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastVerdict(v)
+		return nil
+	case sightingsummary.FieldLastUser:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastUser(v)
+		return nil
+	case sightingsummary.FieldManualVerdict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualVerdict(v)
+		return nil
+	case sightingsummary.FieldManualBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualBy(v)
+		return nil
+	case sightingsummary.FieldManualAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualAt(v)
+		return nil
+	case sightingsummary.FieldManualNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualNote(v)
+		return nil
+	case sightingsummary.FieldManualSighting:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManualSighting(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SightingSummary field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SightingSummaryMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, sightingsummary.FieldCount)
+	}
+	if m.addusers != nil {
+		fields = append(fields, sightingsummary.FieldUsers)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SightingSummaryMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sightingsummary.FieldCount:
+		return m.AddedCount()
+	case sightingsummary.FieldUsers:
+		return m.AddedUsers()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingSummaryMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sightingsummary.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	case sightingsummary.FieldUsers:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUsers(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SightingSummary numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SightingSummaryMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(sightingsummary.FieldManualAt) {
+		fields = append(fields, sightingsummary.FieldManualAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SightingSummaryMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SightingSummaryMutation) ClearField(name string) error {
+	switch name {
+	case sightingsummary.FieldManualAt:
+		m.ClearManualAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SightingSummary nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SightingSummaryMutation) ResetField(name string) error {
+	switch name {
+	case sightingsummary.FieldValueHash:
+		m.ResetValueHash()
+		return nil
+	case sightingsummary.FieldKind:
+		m.ResetKind()
+		return nil
+	case sightingsummary.FieldCount:
+		m.ResetCount()
+		return nil
+	case sightingsummary.FieldUsers:
+		m.ResetUsers()
+		return nil
+	case sightingsummary.FieldFirstSeen:
+		m.ResetFirstSeen()
+		return nil
+	case sightingsummary.FieldLastSeen:
+		m.ResetLastSeen()
+		return nil
+	case sightingsummary.FieldLastVerdict:
+		m.ResetLastVerdict()
+		return nil
+	case sightingsummary.FieldLastUser:
+		m.ResetLastUser()
+		return nil
+	case sightingsummary.FieldManualVerdict:
+		m.ResetManualVerdict()
+		return nil
+	case sightingsummary.FieldManualBy:
+		m.ResetManualBy()
+		return nil
+	case sightingsummary.FieldManualAt:
+		m.ResetManualAt()
+		return nil
+	case sightingsummary.FieldManualNote:
+		m.ResetManualNote()
+		return nil
+	case sightingsummary.FieldManualSighting:
+		m.ResetManualSighting()
+		return nil
+	}
+	return fmt.Errorf("unknown SightingSummary field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SightingSummaryMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SightingSummaryMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SightingSummaryMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SightingSummaryMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SightingSummaryMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SightingSummaryMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SightingSummaryMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SightingSummary unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SightingSummaryMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SightingSummary edge %s", name)
+}
+
+// SightingUserMutation represents an operation that mutates the SightingUser nodes in the graph.
+type SightingUserMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	value_hash    *string
+	kind          *string
+	username      *string
+	count         *int64
+	addcount      *int64
+	last_seen     *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*SightingUser, error)
+	predicates    []predicate.SightingUser
+}
+
+var _ ent.Mutation = (*SightingUserMutation)(nil)
+
+// sightinguserOption allows management of the mutation configuration using functional options.
+type sightinguserOption func(*SightingUserMutation)
+
+// newSightingUserMutation creates new mutation for the SightingUser entity.
+func newSightingUserMutation(c config, op Op, opts ...sightinguserOption) *SightingUserMutation {
+	m := &SightingUserMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSightingUser,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSightingUserID sets the ID field of the mutation.
+func withSightingUserID(id int) sightinguserOption {
+	return func(m *SightingUserMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SightingUser
+		)
+		m.oldValue = func(ctx context.Context) (*SightingUser, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SightingUser.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSightingUser sets the old SightingUser of the mutation.
+func withSightingUser(node *SightingUser) sightinguserOption {
+	return func(m *SightingUserMutation) {
+		m.oldValue = func(context.Context) (*SightingUser, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SightingUserMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SightingUserMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SightingUserMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SightingUserMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SightingUser.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetValueHash sets the "value_hash" field.
+func (m *SightingUserMutation) SetValueHash(s string) {
+	m.value_hash = &s
+}
+
+// ValueHash returns the value of the "value_hash" field in the mutation.
+func (m *SightingUserMutation) ValueHash() (r string, exists bool) {
+	v := m.value_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValueHash returns the old "value_hash" field's value of the SightingUser entity.
+// If the SightingUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingUserMutation) OldValueHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValueHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValueHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValueHash: %w", err)
+	}
+	return oldValue.ValueHash, nil
+}
+
+// ResetValueHash resets all changes to the "value_hash" field.
+func (m *SightingUserMutation) ResetValueHash() {
+	m.value_hash = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *SightingUserMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *SightingUserMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the SightingUser entity.
+// If the SightingUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingUserMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *SightingUserMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetUsername sets the "username" field.
+func (m *SightingUserMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *SightingUserMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the SightingUser entity.
+// If the SightingUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingUserMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *SightingUserMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetCount sets the "count" field.
+func (m *SightingUserMutation) SetCount(i int64) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *SightingUserMutation) Count() (r int64, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the SightingUser entity.
+// If the SightingUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingUserMutation) OldCount(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *SightingUserMutation) AddCount(i int64) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *SightingUserMutation) AddedCount() (r int64, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *SightingUserMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetLastSeen sets the "last_seen" field.
+func (m *SightingUserMutation) SetLastSeen(t time.Time) {
+	m.last_seen = &t
+}
+
+// LastSeen returns the value of the "last_seen" field in the mutation.
+func (m *SightingUserMutation) LastSeen() (r time.Time, exists bool) {
+	v := m.last_seen
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastSeen returns the old "last_seen" field's value of the SightingUser entity.
+// If the SightingUser object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SightingUserMutation) OldLastSeen(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastSeen is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastSeen requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastSeen: %w", err)
+	}
+	return oldValue.LastSeen, nil
+}
+
+// ResetLastSeen resets all changes to the "last_seen" field.
+func (m *SightingUserMutation) ResetLastSeen() {
+	m.last_seen = nil
+}
+
+// Where appends a list predicates to the SightingUserMutation builder.
+func (m *SightingUserMutation) Where(ps ...predicate.SightingUser) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SightingUserMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SightingUserMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SightingUser, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SightingUserMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SightingUserMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SightingUser).
+func (m *SightingUserMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SightingUserMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.value_hash != nil {
+		fields = append(fields, sightinguser.FieldValueHash)
+	}
+	if m.kind != nil {
+		fields = append(fields, sightinguser.FieldKind)
+	}
+	if m.username != nil {
+		fields = append(fields, sightinguser.FieldUsername)
+	}
+	if m.count != nil {
+		fields = append(fields, sightinguser.FieldCount)
+	}
+	if m.last_seen != nil {
+		fields = append(fields, sightinguser.FieldLastSeen)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SightingUserMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sightinguser.FieldValueHash:
+		return m.ValueHash()
+	case sightinguser.FieldKind:
+		return m.Kind()
+	case sightinguser.FieldUsername:
+		return m.Username()
+	case sightinguser.FieldCount:
+		return m.Count()
+	case sightinguser.FieldLastSeen:
+		return m.LastSeen()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SightingUserMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sightinguser.FieldValueHash:
+		return m.OldValueHash(ctx)
+	case sightinguser.FieldKind:
+		return m.OldKind(ctx)
+	case sightinguser.FieldUsername:
+		return m.OldUsername(ctx)
+	case sightinguser.FieldCount:
+		return m.OldCount(ctx)
+	case sightinguser.FieldLastSeen:
+		return m.OldLastSeen(ctx)
+	}
+	return nil, fmt.Errorf("unknown SightingUser field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingUserMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sightinguser.FieldValueHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValueHash(v)
+		return nil
+	case sightinguser.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case sightinguser.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case sightinguser.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case sightinguser.FieldLastSeen:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastSeen(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SightingUser field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SightingUserMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, sightinguser.FieldCount)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SightingUserMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sightinguser.FieldCount:
+		return m.AddedCount()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SightingUserMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sightinguser.FieldCount:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SightingUser numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SightingUserMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SightingUserMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SightingUserMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown SightingUser nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SightingUserMutation) ResetField(name string) error {
+	switch name {
+	case sightinguser.FieldValueHash:
+		m.ResetValueHash()
+		return nil
+	case sightinguser.FieldKind:
+		m.ResetKind()
+		return nil
+	case sightinguser.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case sightinguser.FieldCount:
+		m.ResetCount()
+		return nil
+	case sightinguser.FieldLastSeen:
+		m.ResetLastSeen()
+		return nil
+	}
+	return fmt.Errorf("unknown SightingUser field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SightingUserMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SightingUserMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SightingUserMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SightingUserMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SightingUserMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SightingUserMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SightingUserMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown SightingUser unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SightingUserMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown SightingUser edge %s", name)
 }
 
 // StixObjectMutation represents an operation that mutates the StixObject nodes in the graph.
@@ -4896,6 +9688,7 @@ type UsageLogMutation struct {
 	latency_ms    *int64
 	addlatency_ms *int64
 	providers     *string
+	tlp           *string
 	clearedFields map[string]struct{}
 	done          bool
 	oldValue      func(context.Context) (*UsageLog, error)
@@ -5478,6 +10271,42 @@ func (m *UsageLogMutation) ResetProviders() {
 	m.providers = nil
 }
 
+// SetTlp sets the "tlp" field.
+func (m *UsageLogMutation) SetTlp(s string) {
+	m.tlp = &s
+}
+
+// Tlp returns the value of the "tlp" field in the mutation.
+func (m *UsageLogMutation) Tlp() (r string, exists bool) {
+	v := m.tlp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTlp returns the old "tlp" field's value of the UsageLog entity.
+// If the UsageLog object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UsageLogMutation) OldTlp(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTlp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTlp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTlp: %w", err)
+	}
+	return oldValue.Tlp, nil
+}
+
+// ResetTlp resets all changes to the "tlp" field.
+func (m *UsageLogMutation) ResetTlp() {
+	m.tlp = nil
+}
+
 // Where appends a list predicates to the UsageLogMutation builder.
 func (m *UsageLogMutation) Where(ps ...predicate.UsageLog) {
 	m.predicates = append(m.predicates, ps...)
@@ -5512,7 +10341,7 @@ func (m *UsageLogMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UsageLogMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.username != nil {
 		fields = append(fields, usagelog.FieldUsername)
 	}
@@ -5549,6 +10378,9 @@ func (m *UsageLogMutation) Fields() []string {
 	if m.providers != nil {
 		fields = append(fields, usagelog.FieldProviders)
 	}
+	if m.tlp != nil {
+		fields = append(fields, usagelog.FieldTlp)
+	}
 	return fields
 }
 
@@ -5581,6 +10413,8 @@ func (m *UsageLogMutation) Field(name string) (ent.Value, bool) {
 		return m.LatencyMs()
 	case usagelog.FieldProviders:
 		return m.Providers()
+	case usagelog.FieldTlp:
+		return m.Tlp()
 	}
 	return nil, false
 }
@@ -5614,6 +10448,8 @@ func (m *UsageLogMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldLatencyMs(ctx)
 	case usagelog.FieldProviders:
 		return m.OldProviders(ctx)
+	case usagelog.FieldTlp:
+		return m.OldTlp(ctx)
 	}
 	return nil, fmt.Errorf("unknown UsageLog field %s", name)
 }
@@ -5706,6 +10542,13 @@ func (m *UsageLogMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetProviders(v)
+		return nil
+	case usagelog.FieldTlp:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTlp(v)
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog field %s", name)
@@ -5818,6 +10661,9 @@ func (m *UsageLogMutation) ResetField(name string) error {
 		return nil
 	case usagelog.FieldProviders:
 		m.ResetProviders()
+		return nil
+	case usagelog.FieldTlp:
+		m.ResetTlp()
 		return nil
 	}
 	return fmt.Errorf("unknown UsageLog field %s", name)

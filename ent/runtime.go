@@ -8,7 +8,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
+	"github.com/inspector-gadget/gadget/ent/playbook"
+	"github.com/inspector-gadget/gadget/ent/policyentry"
+	"github.com/inspector-gadget/gadget/ent/policylist"
 	"github.com/inspector-gadget/gadget/ent/schema"
+	"github.com/inspector-gadget/gadget/ent/sighting"
+	"github.com/inspector-gadget/gadget/ent/sightingsummary"
+	"github.com/inspector-gadget/gadget/ent/sightinguser"
 	"github.com/inspector-gadget/gadget/ent/stixobject"
 	"github.com/inspector-gadget/gadget/ent/task"
 	"github.com/inspector-gadget/gadget/ent/upstreamcall"
@@ -99,6 +105,292 @@ func init() {
 	jobcallDescStartedAt := jobcallFields[1].Descriptor()
 	// jobcall.DefaultStartedAt holds the default value on creation for the started_at field.
 	jobcall.DefaultStartedAt = jobcallDescStartedAt.Default.(func() time.Time)
+	playbookFields := schema.Playbook{}.Fields()
+	_ = playbookFields
+	// playbookDescName is the schema descriptor for name field.
+	playbookDescName := playbookFields[0].Descriptor()
+	// playbook.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	playbook.NameValidator = func() func(string) error {
+		validators := playbookDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// playbookDescDescription is the schema descriptor for description field.
+	playbookDescDescription := playbookFields[1].Descriptor()
+	// playbook.DefaultDescription holds the default value on creation for the description field.
+	playbook.DefaultDescription = playbookDescDescription.Default.(string)
+	// playbook.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	playbook.DescriptionValidator = playbookDescDescription.Validators[0].(func(string) error)
+	// playbookDescMembers is the schema descriptor for members field.
+	playbookDescMembers := playbookFields[2].Descriptor()
+	// playbook.DefaultMembers holds the default value on creation for the members field.
+	playbook.DefaultMembers = playbookDescMembers.Default.(string)
+	// playbookDescDefaultTlp is the schema descriptor for default_tlp field.
+	playbookDescDefaultTlp := playbookFields[3].Descriptor()
+	// playbook.DefaultDefaultTlp holds the default value on creation for the default_tlp field.
+	playbook.DefaultDefaultTlp = playbookDescDefaultTlp.Default.(string)
+	// playbook.DefaultTlpValidator is a validator for the "default_tlp" field. It is called by the builders before save.
+	playbook.DefaultTlpValidator = playbookDescDefaultTlp.Validators[0].(func(string) error)
+	// playbookDescMinCoverage is the schema descriptor for min_coverage field.
+	playbookDescMinCoverage := playbookFields[4].Descriptor()
+	// playbook.DefaultMinCoverage holds the default value on creation for the min_coverage field.
+	playbook.DefaultMinCoverage = playbookDescMinCoverage.Default.(int)
+	// playbookDescBuiltin is the schema descriptor for builtin field.
+	playbookDescBuiltin := playbookFields[5].Descriptor()
+	// playbook.DefaultBuiltin holds the default value on creation for the builtin field.
+	playbook.DefaultBuiltin = playbookDescBuiltin.Default.(bool)
+	// playbookDescDeleted is the schema descriptor for deleted field.
+	playbookDescDeleted := playbookFields[6].Descriptor()
+	// playbook.DefaultDeleted holds the default value on creation for the deleted field.
+	playbook.DefaultDeleted = playbookDescDeleted.Default.(bool)
+	// playbookDescOwner is the schema descriptor for owner field.
+	playbookDescOwner := playbookFields[7].Descriptor()
+	// playbook.DefaultOwner holds the default value on creation for the owner field.
+	playbook.DefaultOwner = playbookDescOwner.Default.(string)
+	// playbook.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	playbook.OwnerValidator = playbookDescOwner.Validators[0].(func(string) error)
+	// playbookDescCreatedAt is the schema descriptor for created_at field.
+	playbookDescCreatedAt := playbookFields[8].Descriptor()
+	// playbook.DefaultCreatedAt holds the default value on creation for the created_at field.
+	playbook.DefaultCreatedAt = playbookDescCreatedAt.Default.(func() time.Time)
+	// playbookDescUpdatedAt is the schema descriptor for updated_at field.
+	playbookDescUpdatedAt := playbookFields[9].Descriptor()
+	// playbook.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	playbook.DefaultUpdatedAt = playbookDescUpdatedAt.Default.(func() time.Time)
+	policyentryFields := schema.PolicyEntry{}.Fields()
+	_ = policyentryFields
+	// policyentryDescList is the schema descriptor for list field.
+	policyentryDescList := policyentryFields[0].Descriptor()
+	// policyentry.ListValidator is a validator for the "list" field. It is called by the builders before save.
+	policyentry.ListValidator = func() func(string) error {
+		validators := policyentryDescList.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(list string) error {
+			for _, fn := range fns {
+				if err := fn(list); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policyentryDescValue is the schema descriptor for value field.
+	policyentryDescValue := policyentryFields[1].Descriptor()
+	// policyentry.ValueValidator is a validator for the "value" field. It is called by the builders before save.
+	policyentry.ValueValidator = func() func(string) error {
+		validators := policyentryDescValue.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(value string) error {
+			for _, fn := range fns {
+				if err := fn(value); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policyentryDescType is the schema descriptor for type field.
+	policyentryDescType := policyentryFields[2].Descriptor()
+	// policyentry.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	policyentry.TypeValidator = policyentryDescType.Validators[0].(func(string) error)
+	// policyentryDescReason is the schema descriptor for reason field.
+	policyentryDescReason := policyentryFields[3].Descriptor()
+	// policyentry.DefaultReason holds the default value on creation for the reason field.
+	policyentry.DefaultReason = policyentryDescReason.Default.(string)
+	// policyentry.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	policyentry.ReasonValidator = policyentryDescReason.Validators[0].(func(string) error)
+	// policyentryDescOwner is the schema descriptor for owner field.
+	policyentryDescOwner := policyentryFields[4].Descriptor()
+	// policyentry.DefaultOwner holds the default value on creation for the owner field.
+	policyentry.DefaultOwner = policyentryDescOwner.Default.(string)
+	// policyentry.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	policyentry.OwnerValidator = policyentryDescOwner.Validators[0].(func(string) error)
+	// policyentryDescCreatedAt is the schema descriptor for created_at field.
+	policyentryDescCreatedAt := policyentryFields[5].Descriptor()
+	// policyentry.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policyentry.DefaultCreatedAt = policyentryDescCreatedAt.Default.(func() time.Time)
+	policylistFields := schema.PolicyList{}.Fields()
+	_ = policylistFields
+	// policylistDescName is the schema descriptor for name field.
+	policylistDescName := policylistFields[0].Descriptor()
+	// policylist.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	policylist.NameValidator = func() func(string) error {
+		validators := policylistDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// policylistDescEffect is the schema descriptor for effect field.
+	policylistDescEffect := policylistFields[1].Descriptor()
+	// policylist.EffectValidator is a validator for the "effect" field. It is called by the builders before save.
+	policylist.EffectValidator = policylistDescEffect.Validators[0].(func(string) error)
+	// policylistDescDescription is the schema descriptor for description field.
+	policylistDescDescription := policylistFields[2].Descriptor()
+	// policylist.DefaultDescription holds the default value on creation for the description field.
+	policylist.DefaultDescription = policylistDescDescription.Default.(string)
+	// policylist.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	policylist.DescriptionValidator = policylistDescDescription.Validators[0].(func(string) error)
+	// policylistDescOwner is the schema descriptor for owner field.
+	policylistDescOwner := policylistFields[3].Descriptor()
+	// policylist.DefaultOwner holds the default value on creation for the owner field.
+	policylist.DefaultOwner = policylistDescOwner.Default.(string)
+	// policylist.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	policylist.OwnerValidator = policylistDescOwner.Validators[0].(func(string) error)
+	// policylistDescCreatedAt is the schema descriptor for created_at field.
+	policylistDescCreatedAt := policylistFields[4].Descriptor()
+	// policylist.DefaultCreatedAt holds the default value on creation for the created_at field.
+	policylist.DefaultCreatedAt = policylistDescCreatedAt.Default.(func() time.Time)
+	// policylistDescUpdatedAt is the schema descriptor for updated_at field.
+	policylistDescUpdatedAt := policylistFields[5].Descriptor()
+	// policylist.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	policylist.DefaultUpdatedAt = policylistDescUpdatedAt.Default.(func() time.Time)
+	sightingFields := schema.Sighting{}.Fields()
+	_ = sightingFields
+	// sightingDescValueHash is the schema descriptor for value_hash field.
+	sightingDescValueHash := sightingFields[2].Descriptor()
+	// sighting.ValueHashValidator is a validator for the "value_hash" field. It is called by the builders before save.
+	sighting.ValueHashValidator = sightingDescValueHash.Validators[0].(func(string) error)
+	// sightingDescKind is the schema descriptor for kind field.
+	sightingDescKind := sightingFields[3].Descriptor()
+	// sighting.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	sighting.KindValidator = sightingDescKind.Validators[0].(func(string) error)
+	// sightingDescUsername is the schema descriptor for username field.
+	sightingDescUsername := sightingFields[5].Descriptor()
+	// sighting.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	sighting.UsernameValidator = sightingDescUsername.Validators[0].(func(string) error)
+	// sightingDescVerdict is the schema descriptor for verdict field.
+	sightingDescVerdict := sightingFields[7].Descriptor()
+	// sighting.DefaultVerdict holds the default value on creation for the verdict field.
+	sighting.DefaultVerdict = sightingDescVerdict.Default.(string)
+	// sighting.VerdictValidator is a validator for the "verdict" field. It is called by the builders before save.
+	sighting.VerdictValidator = sightingDescVerdict.Validators[0].(func(string) error)
+	// sightingDescSource is the schema descriptor for source field.
+	sightingDescSource := sightingFields[8].Descriptor()
+	// sighting.DefaultSource holds the default value on creation for the source field.
+	sighting.DefaultSource = sightingDescSource.Default.(string)
+	// sighting.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	sighting.SourceValidator = sightingDescSource.Validators[0].(func(string) error)
+	// sightingDescTlp is the schema descriptor for tlp field.
+	sightingDescTlp := sightingFields[9].Descriptor()
+	// sighting.DefaultTlp holds the default value on creation for the tlp field.
+	sighting.DefaultTlp = sightingDescTlp.Default.(string)
+	// sighting.TlpValidator is a validator for the "tlp" field. It is called by the builders before save.
+	sighting.TlpValidator = sightingDescTlp.Validators[0].(func(string) error)
+	// sightingDescNote is the schema descriptor for note field.
+	sightingDescNote := sightingFields[10].Descriptor()
+	// sighting.DefaultNote holds the default value on creation for the note field.
+	sighting.DefaultNote = sightingDescNote.Default.(string)
+	// sightingDescManualVerdict is the schema descriptor for manual_verdict field.
+	sightingDescManualVerdict := sightingFields[11].Descriptor()
+	// sighting.DefaultManualVerdict holds the default value on creation for the manual_verdict field.
+	sighting.DefaultManualVerdict = sightingDescManualVerdict.Default.(string)
+	// sighting.ManualVerdictValidator is a validator for the "manual_verdict" field. It is called by the builders before save.
+	sighting.ManualVerdictValidator = sightingDescManualVerdict.Validators[0].(func(string) error)
+	// sightingDescManualBy is the schema descriptor for manual_by field.
+	sightingDescManualBy := sightingFields[12].Descriptor()
+	// sighting.DefaultManualBy holds the default value on creation for the manual_by field.
+	sighting.DefaultManualBy = sightingDescManualBy.Default.(string)
+	// sighting.ManualByValidator is a validator for the "manual_by" field. It is called by the builders before save.
+	sighting.ManualByValidator = sightingDescManualBy.Validators[0].(func(string) error)
+	// sightingDescID is the schema descriptor for id field.
+	sightingDescID := sightingFields[0].Descriptor()
+	// sighting.DefaultID holds the default value on creation for the id field.
+	sighting.DefaultID = sightingDescID.Default.(func() uuid.UUID)
+	sightingsummaryFields := schema.SightingSummary{}.Fields()
+	_ = sightingsummaryFields
+	// sightingsummaryDescValueHash is the schema descriptor for value_hash field.
+	sightingsummaryDescValueHash := sightingsummaryFields[0].Descriptor()
+	// sightingsummary.ValueHashValidator is a validator for the "value_hash" field. It is called by the builders before save.
+	sightingsummary.ValueHashValidator = sightingsummaryDescValueHash.Validators[0].(func(string) error)
+	// sightingsummaryDescKind is the schema descriptor for kind field.
+	sightingsummaryDescKind := sightingsummaryFields[1].Descriptor()
+	// sightingsummary.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	sightingsummary.KindValidator = sightingsummaryDescKind.Validators[0].(func(string) error)
+	// sightingsummaryDescCount is the schema descriptor for count field.
+	sightingsummaryDescCount := sightingsummaryFields[2].Descriptor()
+	// sightingsummary.DefaultCount holds the default value on creation for the count field.
+	sightingsummary.DefaultCount = sightingsummaryDescCount.Default.(int64)
+	// sightingsummaryDescUsers is the schema descriptor for users field.
+	sightingsummaryDescUsers := sightingsummaryFields[3].Descriptor()
+	// sightingsummary.DefaultUsers holds the default value on creation for the users field.
+	sightingsummary.DefaultUsers = sightingsummaryDescUsers.Default.(int64)
+	// sightingsummaryDescLastVerdict is the schema descriptor for last_verdict field.
+	sightingsummaryDescLastVerdict := sightingsummaryFields[6].Descriptor()
+	// sightingsummary.DefaultLastVerdict holds the default value on creation for the last_verdict field.
+	sightingsummary.DefaultLastVerdict = sightingsummaryDescLastVerdict.Default.(string)
+	// sightingsummary.LastVerdictValidator is a validator for the "last_verdict" field. It is called by the builders before save.
+	sightingsummary.LastVerdictValidator = sightingsummaryDescLastVerdict.Validators[0].(func(string) error)
+	// sightingsummaryDescLastUser is the schema descriptor for last_user field.
+	sightingsummaryDescLastUser := sightingsummaryFields[7].Descriptor()
+	// sightingsummary.DefaultLastUser holds the default value on creation for the last_user field.
+	sightingsummary.DefaultLastUser = sightingsummaryDescLastUser.Default.(string)
+	// sightingsummary.LastUserValidator is a validator for the "last_user" field. It is called by the builders before save.
+	sightingsummary.LastUserValidator = sightingsummaryDescLastUser.Validators[0].(func(string) error)
+	// sightingsummaryDescManualVerdict is the schema descriptor for manual_verdict field.
+	sightingsummaryDescManualVerdict := sightingsummaryFields[8].Descriptor()
+	// sightingsummary.DefaultManualVerdict holds the default value on creation for the manual_verdict field.
+	sightingsummary.DefaultManualVerdict = sightingsummaryDescManualVerdict.Default.(string)
+	// sightingsummary.ManualVerdictValidator is a validator for the "manual_verdict" field. It is called by the builders before save.
+	sightingsummary.ManualVerdictValidator = sightingsummaryDescManualVerdict.Validators[0].(func(string) error)
+	// sightingsummaryDescManualBy is the schema descriptor for manual_by field.
+	sightingsummaryDescManualBy := sightingsummaryFields[9].Descriptor()
+	// sightingsummary.DefaultManualBy holds the default value on creation for the manual_by field.
+	sightingsummary.DefaultManualBy = sightingsummaryDescManualBy.Default.(string)
+	// sightingsummary.ManualByValidator is a validator for the "manual_by" field. It is called by the builders before save.
+	sightingsummary.ManualByValidator = sightingsummaryDescManualBy.Validators[0].(func(string) error)
+	// sightingsummaryDescManualNote is the schema descriptor for manual_note field.
+	sightingsummaryDescManualNote := sightingsummaryFields[11].Descriptor()
+	// sightingsummary.DefaultManualNote holds the default value on creation for the manual_note field.
+	sightingsummary.DefaultManualNote = sightingsummaryDescManualNote.Default.(string)
+	// sightingsummaryDescManualSighting is the schema descriptor for manual_sighting field.
+	sightingsummaryDescManualSighting := sightingsummaryFields[12].Descriptor()
+	// sightingsummary.DefaultManualSighting holds the default value on creation for the manual_sighting field.
+	sightingsummary.DefaultManualSighting = sightingsummaryDescManualSighting.Default.(string)
+	// sightingsummary.ManualSightingValidator is a validator for the "manual_sighting" field. It is called by the builders before save.
+	sightingsummary.ManualSightingValidator = sightingsummaryDescManualSighting.Validators[0].(func(string) error)
+	sightinguserFields := schema.SightingUser{}.Fields()
+	_ = sightinguserFields
+	// sightinguserDescValueHash is the schema descriptor for value_hash field.
+	sightinguserDescValueHash := sightinguserFields[0].Descriptor()
+	// sightinguser.ValueHashValidator is a validator for the "value_hash" field. It is called by the builders before save.
+	sightinguser.ValueHashValidator = sightinguserDescValueHash.Validators[0].(func(string) error)
+	// sightinguserDescKind is the schema descriptor for kind field.
+	sightinguserDescKind := sightinguserFields[1].Descriptor()
+	// sightinguser.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	sightinguser.KindValidator = sightinguserDescKind.Validators[0].(func(string) error)
+	// sightinguserDescUsername is the schema descriptor for username field.
+	sightinguserDescUsername := sightinguserFields[2].Descriptor()
+	// sightinguser.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	sightinguser.UsernameValidator = sightinguserDescUsername.Validators[0].(func(string) error)
+	// sightinguserDescCount is the schema descriptor for count field.
+	sightinguserDescCount := sightinguserFields[3].Descriptor()
+	// sightinguser.DefaultCount holds the default value on creation for the count field.
+	sightinguser.DefaultCount = sightinguserDescCount.Default.(int64)
 	stixobjectFields := schema.StixObject{}.Fields()
 	_ = stixobjectFields
 	// stixobjectDescCollection is the schema descriptor for collection field.
@@ -447,6 +739,12 @@ func init() {
 	usagelogDescProviders := usagelogFields[12].Descriptor()
 	// usagelog.DefaultProviders holds the default value on creation for the providers field.
 	usagelog.DefaultProviders = usagelogDescProviders.Default.(string)
+	// usagelogDescTlp is the schema descriptor for tlp field.
+	usagelogDescTlp := usagelogFields[13].Descriptor()
+	// usagelog.DefaultTlp holds the default value on creation for the tlp field.
+	usagelog.DefaultTlp = usagelogDescTlp.Default.(string)
+	// usagelog.TlpValidator is a validator for the "tlp" field. It is called by the builders before save.
+	usagelog.TlpValidator = usagelogDescTlp.Validators[0].(func(string) error)
 	// usagelogDescID is the schema descriptor for id field.
 	usagelogDescID := usagelogFields[0].Descriptor()
 	// usagelog.DefaultID holds the default value on creation for the id field.

@@ -18,6 +18,18 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
+	// Playbook is the client for interacting with the Playbook builders.
+	Playbook *PlaybookClient
+	// PolicyEntry is the client for interacting with the PolicyEntry builders.
+	PolicyEntry *PolicyEntryClient
+	// PolicyList is the client for interacting with the PolicyList builders.
+	PolicyList *PolicyListClient
+	// Sighting is the client for interacting with the Sighting builders.
+	Sighting *SightingClient
+	// SightingSummary is the client for interacting with the SightingSummary builders.
+	SightingSummary *SightingSummaryClient
+	// SightingUser is the client for interacting with the SightingUser builders.
+	SightingUser *SightingUserClient
 	// StixObject is the client for interacting with the StixObject builders.
 	StixObject *StixObjectClient
 	// Task is the client for interacting with the Task builders.
@@ -163,6 +175,12 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.JobCall = NewJobCallClient(tx.config)
+	tx.Playbook = NewPlaybookClient(tx.config)
+	tx.PolicyEntry = NewPolicyEntryClient(tx.config)
+	tx.PolicyList = NewPolicyListClient(tx.config)
+	tx.Sighting = NewSightingClient(tx.config)
+	tx.SightingSummary = NewSightingSummaryClient(tx.config)
+	tx.SightingUser = NewSightingUserClient(tx.config)
 	tx.StixObject = NewStixObjectClient(tx.config)
 	tx.Task = NewTaskClient(tx.config)
 	tx.UpstreamCall = NewUpstreamCallClient(tx.config)

@@ -41,7 +41,9 @@ type UsageLog struct {
 	// LatencyMs holds the value of the "latency_ms" field.
 	LatencyMs int64 `json:"latency_ms,omitempty"`
 	// Providers holds the value of the "providers" field.
-	Providers    string `json:"providers,omitempty"`
+	Providers string `json:"providers,omitempty"`
+	// Tlp holds the value of the "tlp" field.
+	Tlp          string `json:"tlp,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -54,7 +56,7 @@ func (*UsageLog) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case usagelog.FieldDataSize, usagelog.FieldLatencyMs:
 			values[i] = new(sql.NullInt64)
-		case usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldEndpoint, usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldStatus, usagelog.FieldProviders:
+		case usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldEndpoint, usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldStatus, usagelog.FieldProviders, usagelog.FieldTlp:
 			values[i] = new(sql.NullString)
 		case usagelog.FieldQueryDate:
 			values[i] = new(sql.NullTime)
@@ -153,6 +155,12 @@ func (_m *UsageLog) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.Providers = value.String
 			}
+		case usagelog.FieldTlp:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field tlp", values[i])
+			} else if value.Valid {
+				_m.Tlp = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -224,6 +232,9 @@ func (_m *UsageLog) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("providers=")
 	builder.WriteString(_m.Providers)
+	builder.WriteString(", ")
+	builder.WriteString("tlp=")
+	builder.WriteString(_m.Tlp)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -144,6 +144,20 @@ func (_c *UsageLogCreate) SetNillableProviders(v *string) *UsageLogCreate {
 	return _c
 }
 
+// SetTlp sets the "tlp" field.
+func (_c *UsageLogCreate) SetTlp(v string) *UsageLogCreate {
+	_c.mutation.SetTlp(v)
+	return _c
+}
+
+// SetNillableTlp sets the "tlp" field if the given value is not nil.
+func (_c *UsageLogCreate) SetNillableTlp(v *string) *UsageLogCreate {
+	if v != nil {
+		_c.SetTlp(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *UsageLogCreate) SetID(v uuid.UUID) *UsageLogCreate {
 	_c.mutation.SetID(v)
@@ -216,6 +230,10 @@ func (_c *UsageLogCreate) defaults() {
 	if _, ok := _c.mutation.Providers(); !ok {
 		v := usagelog.DefaultProviders
 		_c.mutation.SetProviders(v)
+	}
+	if _, ok := _c.mutation.Tlp(); !ok {
+		v := usagelog.DefaultTlp
+		_c.mutation.SetTlp(v)
 	}
 	if _, ok := _c.mutation.ID(); !ok {
 		v := usagelog.DefaultID()
@@ -301,6 +319,14 @@ func (_c *UsageLogCreate) check() error {
 	if _, ok := _c.mutation.Providers(); !ok {
 		return &ValidationError{Name: "providers", err: errors.New(`ent: missing required field "UsageLog.providers"`)}
 	}
+	if _, ok := _c.mutation.Tlp(); !ok {
+		return &ValidationError{Name: "tlp", err: errors.New(`ent: missing required field "UsageLog.tlp"`)}
+	}
+	if v, ok := _c.mutation.Tlp(); ok {
+		if err := usagelog.TlpValidator(v); err != nil {
+			return &ValidationError{Name: "tlp", err: fmt.Errorf(`ent: validator failed for field "UsageLog.tlp": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -384,6 +410,10 @@ func (_c *UsageLogCreate) createSpec() (*UsageLog, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Providers(); ok {
 		_spec.SetField(usagelog.FieldProviders, field.TypeString, value)
 		_node.Providers = value
+	}
+	if value, ok := _c.mutation.Tlp(); ok {
+		_spec.SetField(usagelog.FieldTlp, field.TypeString, value)
+		_node.Tlp = value
 	}
 	return _node, _spec
 }
@@ -489,6 +519,9 @@ func (u *UsageLogUpsertOne) UpdateNewValues() *UsageLogUpsertOne {
 		}
 		if _, exists := u.create.mutation.Providers(); exists {
 			s.SetIgnore(usagelog.FieldProviders)
+		}
+		if _, exists := u.create.mutation.Tlp(); exists {
+			s.SetIgnore(usagelog.FieldTlp)
 		}
 	}))
 	return u
@@ -739,6 +772,9 @@ func (u *UsageLogUpsertBulk) UpdateNewValues() *UsageLogUpsertBulk {
 			}
 			if _, exists := b.mutation.Providers(); exists {
 				s.SetIgnore(usagelog.FieldProviders)
+			}
+			if _, exists := b.mutation.Tlp(); exists {
+				s.SetIgnore(usagelog.FieldTlp)
 			}
 		}
 	}))

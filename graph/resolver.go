@@ -11,6 +11,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/soc"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -20,6 +21,7 @@ type Resolver struct {
 	StatusInfo StatusSource
 	Engine     lookup.Service
 	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
+	STIX       soc.Exporter        // the stix field
 }
 
 // StatusSource answers the public status query.

@@ -123,6 +123,9 @@ func (r *userResolver) ID(ctx context.Context, obj *auth.User) (string, error) {
 	return obj.ID.String(), nil
 }
 
+// InvalidIndicator returns InvalidIndicatorResolver implementation.
+func (r *Resolver) InvalidIndicator() InvalidIndicatorResolver { return &invalidIndicatorResolver{r} }
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -136,8 +139,9 @@ func (r *Resolver) UsageLog() UsageLogResolver { return &usageLogResolver{r} }
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
 type (
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
-	usageLogResolver struct{ *Resolver }
-	userResolver     struct{ *Resolver }
+	invalidIndicatorResolver struct{ *Resolver }
+	mutationResolver         struct{ *Resolver }
+	queryResolver            struct{ *Resolver }
+	usageLogResolver         struct{ *Resolver }
+	userResolver             struct{ *Resolver }
 )

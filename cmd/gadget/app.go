@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
@@ -42,6 +44,7 @@ type app struct {
 	acct       *accounting.Service
 	providers  *provider.Registry
 	engine     *enrich.Engine   // the one engine: inline, or through River jobs
+	policy     *policy.Service  // lists, TLP, playbooks, sightings
 	jobs       *jobs.Runtime    // nil with the inline executor
 	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
 	riverUI    *riverui.Handler // River UI, when jobs run and HTTP is served
@@ -114,6 +117,7 @@ type pipeline struct {
 	fetcher *enrich.Fetcher
 	locker  enrich.Locker // nil without Redis
 	metrics *enrich.Metrics
+	gate    *policy.Service // nil: no lists, TLP or playbooks (tests of the bare pipeline)
 }
 
 func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, m *enrich.Metrics) *pipeline {
@@ -143,7 +147,7 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 
 // engine is the process's one engine over exec.
 func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
-	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Cache: p.cache,
+	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Gate: p.gate, Cache: p.cache,
 		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
@@ -166,4 +170,25 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 		live = append(live, p)
 	}
 	return provider.NewRegistry(live...)
+}
+
+// newPolicy builds the lists, TLP and playbook service over the store and
+// loads it (the database is migrated).
+func newPolicy(ctx context.Context, cfg *Config, log *slog.Logger, st *store.Store, reg *provider.Registry) (*policy.Service, error) {
+	events, err := st.PolicyEvents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	maxTLP := map[string]indicator.TLP{}
+	for name, s := range cfg.Providers {
+		maxTLP[name] = s.MaxTLP
+	}
+	svc, err := policy.New(policy.Config{Store: st, Events: events, Registry: reg, DefaultTLP: cfg.DefaultTLP, MaxTLP: maxTLP, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := svc.Load(ctx); err != nil {
+		return nil, err
+	}
+	return svc, nil
 }

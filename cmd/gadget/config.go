@@ -56,6 +56,7 @@ type Config struct {
 	LookupDeadline  time.Duration // GADGET_LOOKUP_DEADLINE: how long a lookup waits for its providers (default enrich.DefaultDeadline)
 	CacheEntries    int           // GADGET_CACHE_ENTRIES: in-process cache size, ≥ 100 (default cache.DefaultMaxEntries)
 	InternalDomains []string      // GADGET_INTERNAL_DOMAINS: domain suffixes never sent to a provider, besides indicator.DefaultInternalDomains
+	DefaultTLP      indicator.TLP // GADGET_DEFAULT_TLP: the TLP of a lookup that names none (default AMBER)
 
 	// Jobs (loadJobs).
 	Executor       string        // GADGET_EXECUTOR: "inline" or "river" (default river on PostgreSQL, inline on SQLite)
@@ -79,6 +80,7 @@ type ProviderSettings struct {
 	CacheTTL time.Duration // GADGET_<P>_CACHE_TTL (default the descriptor's)
 	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
 	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
+	MaxTLP   indicator.TLP // GADGET_<P>_MAX_TLP: the most restrictive TLP still sent to it (default the descriptor's, provider.DefaultMaxTLP)
 }
 
 // Defaults owned by this command; the others are exported by the packages
@@ -188,6 +190,7 @@ func (c *Config) loadLookups(e *envReader) {
 	if v := e.get("GADGET_INTERNAL_DOMAINS"); v != "" {
 		c.InternalDomains = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 	}
+	c.DefaultTLP = e.tlp("GADGET_DEFAULT_TLP", indicator.TLPAmber)
 }
 
 // loadJobs reads the executor (River on PostgreSQL unless told otherwise)
@@ -218,6 +221,7 @@ func (c *Config) loadProviders(e *envReader) {
 			CacheTTL: e.dur(p+"CACHE_TTL", d.CacheTTL),
 			Timeout:  e.dur(p+"TIMEOUT", d.Timeout),
 			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
+			MaxTLP:   e.tlp(p+"MAX_TLP", d.MaxTLPOrDefault()),
 		}
 		if v := e.get(p + "RATE"); v != "" {
 			r, err := provider.ParseRate(v)
@@ -389,4 +393,18 @@ func (c *Config) secret() ([]byte, error) {
 		return nil, err
 	}
 	return []byte(s), nil
+}
+
+// tlp reads a TLP label (CLEAR GREEN AMBER AMBER_STRICT RED).
+func (e *envReader) tlp(key string, def indicator.TLP) indicator.TLP {
+	v := strings.TrimSpace(e.get(key))
+	if v == "" {
+		return def
+	}
+	t, err := indicator.ParseTLP(v)
+	if err != nil {
+		e.problem(key + ": " + err.Error())
+		return def
+	}
+	return t
 }

@@ -138,8 +138,9 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 			out.Error = &lookupError{Code: string(errcode.BadRequest), Message: fmt.Sprintf("none of the providers %s serves %s indicators", *names, ind.Kind)}
 			return out
 		}
-		rs := engine.Begin(ind, lookup.Options{}).All(ctx, selected)
-		v := lookup.Combine(rs)
+		lk := engine.Begin(ind, lookup.Options{})
+		rs := lk.All(ctx, selected)
+		v := lookup.Judge(lk, rs)
 		out.Verdict = &lookupVerdict{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}
 		for _, r := range rs {
 			out.Results = append(out.Results, lineOf(r))

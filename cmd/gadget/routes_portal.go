@@ -16,7 +16,7 @@ func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.engine, Usage: a.writer,
-		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg),
+		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg), STIX: a.stixExporter(),
 	})
 	if err != nil { // the embedded templates and assets are broken: a build defect
 		return nil, fmt.Errorf("portal: %w", err)

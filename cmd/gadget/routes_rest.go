@@ -22,6 +22,7 @@ func (a *app) restRoutes() map[string]http.Handler {
 		Version:   version,
 		Started:   a.started,
 		Providers: statusSource{a}.Providers,
+		STIX:      a.stixExporter(),
 	})
 	return api.Routes()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/misp"
@@ -42,4 +43,10 @@ func (a *app) socRoutes() map[string]http.Handler {
 		out[p] = a.auth.Middleware(h)
 	}
 	return out
+}
+
+// stixExporter makes the STIX bundles of lookups: valid_until from each
+// provider's configured cache lifetime.
+func (a *app) stixExporter() soc.Exporter {
+	return soc.Exporter{TTL: func(name string) time.Duration { return a.cfg.Providers[name].CacheTTL }}
 }

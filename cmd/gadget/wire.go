@@ -27,11 +27,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
-// Login throttling: the original allowed 5 attempts a minute per client.
-const (
-	loginFailures = 5
-	loginWindow   = time.Minute
-)
+// loginWindow is the sign-in throttle's window (the limits per window are
+// auth.UserAddressAttempts and auth.AddressAttempts).
+const loginWindow = time.Minute
 
 // taskGrace is how long a REST task may outlive its lookup's deadline
 // (writing its answer).
@@ -68,7 +66,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if a.store, err = openStore(ctx, cfg, log, opts.migrate); err != nil {
 		return nil, err
 	}
-	var throttle auth.Throttle = ratelimit.NewFailures(loginFailures, loginWindow)
+	var throttle auth.Throttle = ratelimit.NewFailures(loginWindow)
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -83,8 +81,9 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gadget_redis_up",
 			Help: "1 while Redis answers, 0 while the process runs degraded without it (circuit open or probing)."},
 			func() float64 { return map[bool]float64{true: 1}[guard.Up()] }))
-		throttle = ratelimit.FallbackFailures{Local: ratelimit.NewFailures(loginFailures, loginWindow),
-			Shared: redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginFailures, loginWindow)}
+		// without Redis, sign-in attempts are counted in process
+		throttle = ratelimit.FallbackFailures{Local: ratelimit.NewFailures(loginWindow),
+			Shared: redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginWindow)}
 	}
 	secret, err := cfg.secret()
 	if err != nil {
@@ -110,6 +109,9 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	}
 	a.acct = accounting.NewService(a.store, nil)
 	if a.providers, err = buildProviders(cfg, log); err != nil {
+		return nil, err
+	}
+	if a.policy, err = newPolicy(ctx, cfg, log, a.store, a.providers); err != nil {
 		return nil, err
 	}
 	if err := a.buildEngine(ctx, opts.queues); err != nil {
@@ -172,6 +174,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		}
 	}
 	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	p.gate = a.policy
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)
@@ -212,6 +215,7 @@ func (a *app) start(ctx context.Context) error {
 	listening := make(chan struct{})
 	go func() {
 		defer close(listening)
+		go a.policy.Run(bg) // list and playbook changes made by other processes
 		a.auth.Listen(bg)
 	}()
 	a.stopBackground = func() { cancel(); <-listening }

@@ -33,6 +33,78 @@ func (f JobCallFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, err
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.JobCallMutation", m)
 }
 
+// The PlaybookFunc type is an adapter to allow the use of ordinary
+// function as Playbook mutator.
+type PlaybookFunc func(context.Context, *ent.PlaybookMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PlaybookFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PlaybookMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PlaybookMutation", m)
+}
+
+// The PolicyEntryFunc type is an adapter to allow the use of ordinary
+// function as PolicyEntry mutator.
+type PolicyEntryFunc func(context.Context, *ent.PolicyEntryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyEntryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyEntryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyEntryMutation", m)
+}
+
+// The PolicyListFunc type is an adapter to allow the use of ordinary
+// function as PolicyList mutator.
+type PolicyListFunc func(context.Context, *ent.PolicyListMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PolicyListFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PolicyListMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PolicyListMutation", m)
+}
+
+// The SightingFunc type is an adapter to allow the use of ordinary
+// function as Sighting mutator.
+type SightingFunc func(context.Context, *ent.SightingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SightingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SightingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SightingMutation", m)
+}
+
+// The SightingSummaryFunc type is an adapter to allow the use of ordinary
+// function as SightingSummary mutator.
+type SightingSummaryFunc func(context.Context, *ent.SightingSummaryMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SightingSummaryFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SightingSummaryMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SightingSummaryMutation", m)
+}
+
+// The SightingUserFunc type is an adapter to allow the use of ordinary
+// function as SightingUser mutator.
+type SightingUserFunc func(context.Context, *ent.SightingUserMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SightingUserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SightingUserMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SightingUserMutation", m)
+}
+
 // The StixObjectFunc type is an adapter to allow the use of ordinary
 // function as StixObject mutator.
 type StixObjectFunc func(context.Context, *ent.StixObjectMutation) (ent.Value, error)

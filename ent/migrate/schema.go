@@ -53,6 +53,158 @@ var (
 			},
 		},
 	}
+	// PlaybookColumns holds the columns for the "playbook" table.
+	PlaybookColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "description", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "members", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "default_tlp", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "min_coverage", Type: field.TypeInt, Default: 0},
+		{Name: "builtin", Type: field.TypeBool, Default: false},
+		{Name: "deleted", Type: field.TypeBool, Default: false},
+		{Name: "owner", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// PlaybookTable holds the schema information for the "playbook" table.
+	PlaybookTable = &schema.Table{
+		Name:       "playbook",
+		Columns:    PlaybookColumns,
+		PrimaryKey: []*schema.Column{PlaybookColumns[0]},
+	}
+	// PolicyEntryColumns holds the columns for the "policy_entry" table.
+	PolicyEntryColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "list", Type: field.TypeString, Size: 64},
+		{Name: "value", Type: field.TypeString, Size: 1024},
+		{Name: "type", Type: field.TypeString, Size: 16},
+		{Name: "reason", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "owner", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+	}
+	// PolicyEntryTable holds the schema information for the "policy_entry" table.
+	PolicyEntryTable = &schema.Table{
+		Name:       "policy_entry",
+		Columns:    PolicyEntryColumns,
+		PrimaryKey: []*schema.Column{PolicyEntryColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "policyentry_list_value",
+				Unique:  true,
+				Columns: []*schema.Column{PolicyEntryColumns[1], PolicyEntryColumns[2]},
+			},
+		},
+	}
+	// PolicyListColumns holds the columns for the "policy_list" table.
+	PolicyListColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "name", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "effect", Type: field.TypeString, Size: 16},
+		{Name: "description", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "owner", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// PolicyListTable holds the schema information for the "policy_list" table.
+	PolicyListTable = &schema.Table{
+		Name:       "policy_list",
+		Columns:    PolicyListColumns,
+		PrimaryKey: []*schema.Column{PolicyListColumns[0]},
+	}
+	// SightingColumns holds the columns for the "sighting" table.
+	SightingColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "audit_id", Type: field.TypeUUID, Nullable: true},
+		{Name: "value_hash", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "value", Type: field.TypeString, Size: 2147483647},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "at", Type: field.TypeTime},
+		{Name: "verdict", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "source", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "tlp", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "manual_verdict", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "manual_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "manual_at", Type: field.TypeTime, Nullable: true},
+	}
+	// SightingTable holds the schema information for the "sighting" table.
+	SightingTable = &schema.Table{
+		Name:       "sighting",
+		Columns:    SightingColumns,
+		PrimaryKey: []*schema.Column{SightingColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sighting_value_hash_kind_at",
+				Unique:  false,
+				Columns: []*schema.Column{SightingColumns[2], SightingColumns[3], SightingColumns[6]},
+			},
+			{
+				Name:    "sighting_value_hash_kind_username_at",
+				Unique:  false,
+				Columns: []*schema.Column{SightingColumns[2], SightingColumns[3], SightingColumns[5], SightingColumns[6]},
+			},
+			{
+				Name:    "sighting_at",
+				Unique:  false,
+				Columns: []*schema.Column{SightingColumns[6]},
+			},
+		},
+	}
+	// SightingSummaryColumns holds the columns for the "sighting_summary" table.
+	SightingSummaryColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "value_hash", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "count", Type: field.TypeInt64, Default: 0},
+		{Name: "users", Type: field.TypeInt64, Default: 0},
+		{Name: "first_seen", Type: field.TypeTime},
+		{Name: "last_seen", Type: field.TypeTime},
+		{Name: "last_verdict", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "last_user", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "manual_verdict", Type: field.TypeString, Size: 16, Default: ""},
+		{Name: "manual_by", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "manual_at", Type: field.TypeTime, Nullable: true},
+		{Name: "manual_note", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "manual_sighting", Type: field.TypeString, Size: 36, Default: ""},
+	}
+	// SightingSummaryTable holds the schema information for the "sighting_summary" table.
+	SightingSummaryTable = &schema.Table{
+		Name:       "sighting_summary",
+		Columns:    SightingSummaryColumns,
+		PrimaryKey: []*schema.Column{SightingSummaryColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sightingsummary_value_hash_kind",
+				Unique:  true,
+				Columns: []*schema.Column{SightingSummaryColumns[1], SightingSummaryColumns[2]},
+			},
+		},
+	}
+	// SightingUserColumns holds the columns for the "sighting_user" table.
+	SightingUserColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "value_hash", Type: field.TypeString, Size: 32},
+		{Name: "kind", Type: field.TypeString, Size: 16},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "count", Type: field.TypeInt64, Default: 0},
+		{Name: "last_seen", Type: field.TypeTime},
+	}
+	// SightingUserTable holds the schema information for the "sighting_user" table.
+	SightingUserTable = &schema.Table{
+		Name:       "sighting_user",
+		Columns:    SightingUserColumns,
+		PrimaryKey: []*schema.Column{SightingUserColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "sightinguser_value_hash_kind_username",
+				Unique:  true,
+				Columns: []*schema.Column{SightingUserColumns[1], SightingUserColumns[2], SightingUserColumns[3]},
+			},
+		},
+	}
 	// StixObjectsColumns holds the columns for the "stix_objects" table.
 	StixObjectsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt64, Increment: true},
@@ -200,6 +352,7 @@ var (
 		{Name: "cached", Type: field.TypeBool, Default: false},
 		{Name: "latency_ms", Type: field.TypeInt64, Default: 0},
 		{Name: "providers", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "tlp", Type: field.TypeString, Size: 16, Default: ""},
 	}
 	// LoggingTable holds the schema information for the "logging" table.
 	LoggingTable = &schema.Table{
@@ -254,6 +407,12 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		JobCallTable,
+		PlaybookTable,
+		PolicyEntryTable,
+		PolicyListTable,
+		SightingTable,
+		SightingSummaryTable,
+		SightingUserTable,
 		StixObjectsTable,
 		TasksTable,
 		UpstreamCallTable,
@@ -269,6 +428,24 @@ func init() {
 	}
 	JobCallTable.Annotation = &entsql.Annotation{
 		Table: "job_call",
+	}
+	PlaybookTable.Annotation = &entsql.Annotation{
+		Table: "playbook",
+	}
+	PolicyEntryTable.Annotation = &entsql.Annotation{
+		Table: "policy_entry",
+	}
+	PolicyListTable.Annotation = &entsql.Annotation{
+		Table: "policy_list",
+	}
+	SightingTable.Annotation = &entsql.Annotation{
+		Table: "sighting",
+	}
+	SightingSummaryTable.Annotation = &entsql.Annotation{
+		Table: "sighting_summary",
+	}
+	SightingUserTable.Annotation = &entsql.Annotation{
+		Table: "sighting_user",
 	}
 	StixObjectsTable.Annotation = &entsql.Annotation{
 		Table: "stix_objects",

@@ -12,6 +12,24 @@ type APIKey func(*sql.Selector)
 // JobCall is the predicate function for jobcall builders.
 type JobCall func(*sql.Selector)
 
+// Playbook is the predicate function for playbook builders.
+type Playbook func(*sql.Selector)
+
+// PolicyEntry is the predicate function for policyentry builders.
+type PolicyEntry func(*sql.Selector)
+
+// PolicyList is the predicate function for policylist builders.
+type PolicyList func(*sql.Selector)
+
+// Sighting is the predicate function for sighting builders.
+type Sighting func(*sql.Selector)
+
+// SightingSummary is the predicate function for sightingsummary builders.
+type SightingSummary func(*sql.Selector)
+
+// SightingUser is the predicate function for sightinguser builders.
+type SightingUser func(*sql.Selector)
+
 // StixObject is the predicate function for stixobject builders.
 type StixObject func(*sql.Selector)
 

@@ -42,6 +42,8 @@ func (UsageLog) Fields() []ent.Field {
 		field.Int64("latency_ms").Default(0).NonNegative().Immutable(),
 		// providers asked and how each answered: "virustotal:ok abuseipdb:cached"
 		field.Text("providers").Default("").Immutable(),
+		// the TLP the request's lookups carried ("" for other operations)
+		field.String("tlp").MaxLen(16).Default("").Immutable(),
 	}
 }
 

@@ -38,6 +38,8 @@ const (
 	FieldLatencyMs = "latency_ms"
 	// FieldProviders holds the string denoting the providers field in the database.
 	FieldProviders = "providers"
+	// FieldTlp holds the string denoting the tlp field in the database.
+	FieldTlp = "tlp"
 	// Table holds the table name of the usagelog in the database.
 	Table = "logging"
 )
@@ -57,6 +59,7 @@ var Columns = []string{
 	FieldCached,
 	FieldLatencyMs,
 	FieldProviders,
+	FieldTlp,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -98,6 +101,10 @@ var (
 	LatencyMsValidator func(int64) error
 	// DefaultProviders holds the default value on creation for the "providers" field.
 	DefaultProviders string
+	// DefaultTlp holds the default value on creation for the "tlp" field.
+	DefaultTlp string
+	// TlpValidator is a validator for the "tlp" field. It is called by the builders before save.
+	TlpValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() uuid.UUID
 )
@@ -168,4 +175,9 @@ func ByLatencyMs(opts ...sql.OrderTermOption) OrderOption {
 // ByProviders orders the results by the providers field.
 func ByProviders(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldProviders, opts...).ToFunc()
+}
+
+// ByTlp orders the results by the tlp field.
+func ByTlp(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTlp, opts...).ToFunc()
 }

@@ -115,6 +115,11 @@ func Providers(v string) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldEQ(FieldProviders, v))
 }
 
+// Tlp applies equality check predicate on the "tlp" field. It's identical to TlpEQ.
+func Tlp(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEQ(FieldTlp, v))
+}
+
 // UsernameEQ applies the EQ predicate on the "username" field.
 func UsernameEQ(v string) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldEQ(FieldUsername, v))
@@ -763,6 +768,71 @@ func ProvidersEqualFold(v string) predicate.UsageLog {
 // ProvidersContainsFold applies the ContainsFold predicate on the "providers" field.
 func ProvidersContainsFold(v string) predicate.UsageLog {
 	return predicate.UsageLog(sql.FieldContainsFold(FieldProviders, v))
+}
+
+// TlpEQ applies the EQ predicate on the "tlp" field.
+func TlpEQ(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEQ(FieldTlp, v))
+}
+
+// TlpNEQ applies the NEQ predicate on the "tlp" field.
+func TlpNEQ(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldNEQ(FieldTlp, v))
+}
+
+// TlpIn applies the In predicate on the "tlp" field.
+func TlpIn(vs ...string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldIn(FieldTlp, vs...))
+}
+
+// TlpNotIn applies the NotIn predicate on the "tlp" field.
+func TlpNotIn(vs ...string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldNotIn(FieldTlp, vs...))
+}
+
+// TlpGT applies the GT predicate on the "tlp" field.
+func TlpGT(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldGT(FieldTlp, v))
+}
+
+// TlpGTE applies the GTE predicate on the "tlp" field.
+func TlpGTE(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldGTE(FieldTlp, v))
+}
+
+// TlpLT applies the LT predicate on the "tlp" field.
+func TlpLT(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldLT(FieldTlp, v))
+}
+
+// TlpLTE applies the LTE predicate on the "tlp" field.
+func TlpLTE(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldLTE(FieldTlp, v))
+}
+
+// TlpContains applies the Contains predicate on the "tlp" field.
+func TlpContains(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldContains(FieldTlp, v))
+}
+
+// TlpHasPrefix applies the HasPrefix predicate on the "tlp" field.
+func TlpHasPrefix(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldHasPrefix(FieldTlp, v))
+}
+
+// TlpHasSuffix applies the HasSuffix predicate on the "tlp" field.
+func TlpHasSuffix(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldHasSuffix(FieldTlp, v))
+}
+
+// TlpEqualFold applies the EqualFold predicate on the "tlp" field.
+func TlpEqualFold(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldEqualFold(FieldTlp, v))
+}
+
+// TlpContainsFold applies the ContainsFold predicate on the "tlp" field.
+func TlpContainsFold(v string) predicate.UsageLog {
+	return predicate.UsageLog(sql.FieldContainsFold(FieldTlp, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -103,7 +103,7 @@ func (b *Base) Verdict(ctx context.Context) (*Verdict, error) {
 	if b.Lookup == nil {
 		return &Verdict{Level: VerdictLevelUnknown, Reasons: []string{}}, nil
 	}
-	v := lookup.Combine(b.Lookup.All(ctx, nil))
+	v := lookup.Judge(b.Lookup, b.Lookup.All(ctx, nil))
 	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Reasons: v.Reasons}, nil
 }
 

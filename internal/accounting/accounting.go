@@ -34,6 +34,23 @@ type Record struct {
 	// Answers are the providers asked and how each answered (stored
 	// compactly as "virustotal:ok abuseipdb:cached").
 	Answers []Answer
+	// TLP is the most restrictive TLP the request's lookups carried ("" for
+	// other operations).
+	TLP string
+	// Sightings are the indicators the request looked up, one each,
+	// written with the record in the same transaction.
+	Sightings []Sighting
+}
+
+// Sighting is one indicator looked up within a request: who (the
+// record's user), when (the record's time), the combined verdict when the
+// request ended, from where and under which TLP.
+type Sighting struct {
+	Kind    string
+	Value   string
+	Verdict string // UNKNOWN BENIGN SUSPICIOUS MALICIOUS
+	Source  string // graphql rest portal cli misp cortex taxii other
+	TLP     string
 }
 
 // Answer is how one provider answered within a request.

@@ -6,14 +6,24 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inspector-gadget/gadget/internal/indicator"
 )
 
 // Request gathers, during one request, how each provider answered: the
 // engine notes answers on it (Note), and the transport writes them into
 // the request's audit Record.
 type Request struct {
-	mu      sync.Mutex
-	answers []Answer
+	mu        sync.Mutex
+	answers   []Answer
+	sightings []sighting
+	seen      map[[2]string]int
+}
+
+type sighting struct {
+	Sighting
+	tlp     indicator.TLP
+	verdict func() string
 }
 
 type requestKey struct{}
@@ -33,11 +43,52 @@ func Note(ctx context.Context, a Answer) {
 	}
 }
 
+// Sight notes that the request looked up s's value under tlp (once per
+// kind and value: a second note keeps the more restrictive TLP and the
+// later verdict). verdict, when not nil, is asked for the combined verdict
+// when the record is filled.
+func Sight(ctx context.Context, s Sighting, tlp indicator.TLP, verdict func() string) {
+	r, ok := ctx.Value(requestKey{}).(*Request)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := [2]string{s.Kind, s.Value}
+	if i, dup := r.seen[k]; dup {
+		if tlp > r.sightings[i].tlp {
+			r.sightings[i].tlp = tlp
+		}
+		if verdict != nil {
+			r.sightings[i].verdict = verdict
+		}
+		return
+	}
+	if r.seen == nil {
+		r.seen = map[[2]string]int{}
+	}
+	r.seen[k] = len(r.sightings)
+	r.sightings = append(r.sightings, sighting{Sighting: s, tlp: tlp, verdict: verdict})
+}
+
 // Fill sets rec's answers from the request, with the bytes they delivered
 // (when rec has none of its own) and whether all came from the cache.
 func (r *Request) Fill(rec *Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	var most indicator.TLP
+	rec.Sightings = rec.Sightings[:0]
+	for _, s := range r.sightings {
+		if s.verdict != nil {
+			s.Verdict = s.verdict()
+		}
+		s.TLP = s.tlp.String()
+		most = max(most, s.tlp)
+		rec.Sightings = append(rec.Sightings, s.Sighting)
+	}
+	if most != 0 {
+		rec.TLP = most.String()
+	}
 	if len(r.answers) == 0 {
 		return
 	}

@@ -43,6 +43,14 @@ func (r *Record) clean() {
 		r.Answers[i].Provider = Clean(r.Answers[i].Provider, MaxField)
 		r.Answers[i].Status = Clean(r.Answers[i].Status, MaxField)
 	}
+	r.TLP = Clean(r.TLP, MaxField)
+	for i := range r.Sightings {
+		s := &r.Sightings[i]
+		for _, f := range []*string{&s.Kind, &s.Verdict, &s.Source, &s.TLP} {
+			*f = Clean(*f, MaxField)
+		}
+		s.Value = Clean(s.Value, MaxParameters)
+	}
 }
 
 // clean applies Clean to every text field of c.

@@ -69,6 +69,7 @@ func (w *Writer) Record(ctx context.Context, r Record) {
 		r.At = time.Now()
 	}
 	r.Answers = slices.Clone(r.Answers)
+	r.Sightings = slices.Clone(r.Sightings)
 	r.clean()
 	w.queue(ctx, item{rec: &r})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -54,6 +55,8 @@ const DefaultDeadline = 20 * time.Second
 type Config struct {
 	Registry *provider.Registry // required
 	Policy   indicator.Policy
+	// Gate applies lists, TLP and playbooks (package policy); nil: none.
+	Gate     *policy.Service
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
 	Metrics  *Metrics // optional
@@ -99,9 +102,12 @@ type Lookup struct {
 	ind      indicator.Indicator
 	opts     lookup.Options
 	policy   error
+	decision *policy.Decision // nil without a Gate
 	deadline time.Time
 	mu       sync.Mutex
 	calls    map[string]*call
+	done     []*lookup.Result // answers delivered, for the sighting's verdict
+	sighted  sync.Once
 }
 
 type call struct {
@@ -111,8 +117,36 @@ type call struct {
 
 // Begin starts the lookup of ind. Nothing is called until Get or All.
 func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Session {
-	return &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
+	l := &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
 		deadline: e.cfg.Now().Add(e.cfg.Deadline), calls: map[string]*call{}}
+	if e.cfg.Gate != nil {
+		l.decision = e.cfg.Gate.Decide(ind, opts.TLP, opts.Playbook)
+	}
+	return l
+}
+
+// Local is what the lists say of the indicator (lookup.Judge applies it).
+func (l *Lookup) Local() lookup.Local {
+	block, good, note := l.decision.Verdict()
+	return lookup.Local{Block: block, Good: good, Note: note}
+}
+
+// sight notes the lookup on the request's sightings, once: its verdict is
+// judged from the answers delivered when the audit record is written.
+func (l *Lookup) sight(ctx context.Context) {
+	l.sighted.Do(func() {
+		tlp := l.opts.TLP
+		if l.decision != nil {
+			tlp = l.decision.TLP
+		}
+		accounting.Sight(ctx, accounting.Sighting{Kind: string(l.ind.Kind), Value: l.ind.Value,
+			Source: policy.SourceOf(l.opts.Caller.Endpoint)}, tlp, func() string {
+			l.mu.Lock()
+			done := l.done
+			l.mu.Unlock()
+			return lookup.Judge(l, done).Level.String()
+		})
+	})
 }
 
 // Indicator is the indicator looked up.
@@ -124,7 +158,7 @@ func (l *Lookup) Providers() []string {
 	for _, p := range l.e.cfg.Registry.ForKind(l.ind.Kind) {
 		out = append(out, p.Descriptor().Name)
 	}
-	return out
+	return l.decision.Providers(out)
 }
 
 // Get returns provider name's answer, asking it the first time.
@@ -151,7 +185,11 @@ func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
 		l.e.cfg.Metrics.result(name, res)
 		note(ctx, res)
 		c.res = res
+		l.mu.Lock()
+		l.done = append(l.done, res)
+		l.mu.Unlock()
 	})
+	l.sight(ctx)
 	return c.res
 }
 
@@ -204,6 +242,11 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	if !p.Descriptor().Serves(l.ind.Kind) {
 		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
 	}
+	// policy: lists, playbook, TLP (package policy)
+	skip, cacheOnly := l.decision.Provider(p.Descriptor())
+	if skip != "" {
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip)
+	}
 	if !p.Configured() {
 		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
 	}
@@ -213,10 +256,13 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	}
 	key := CacheKey(name, l.ind)
 	// cache
-	if !l.opts.Fresh {
+	if !l.opts.Fresh || cacheOnly != "" {
 		if r := cached(ctx, e.cfg.Cache, e.cfg.Metrics, e.cfg.Logger, name, key); r != nil {
 			return r
 		}
+	}
+	if cacheOnly != "" { // a block-list or the TLP: nothing is sent upstream
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, cacheOnly)
 	}
 	// coalesce: one call per key in this process; waiters keep their own
 	// context, the call keeps the lookup's deadline.

@@ -32,6 +32,12 @@ type Session interface {
 type Options struct {
 	Fresh  bool // bypass the cache read (the answer still refreshes it)
 	Caller Caller
+	// TLP is the lookup's TLP (zero: the configured default); a provider
+	// whose maximum is lower answers from the cache only.
+	TLP indicator.TLP
+	// Playbook, when set, limits the providers to the playbook's members
+	// (the transport checks the name first).
+	Playbook string
 	// Batch, when set, is shared by the lookups of one batch request and
 	// bounds how many of them work at once, so a thousand indicators do not
 	// hold a thousand fan-outs (goroutines, buffers) at the same time.

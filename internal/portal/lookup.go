@@ -275,7 +275,7 @@ func (p *Portal) lookup(w http.ResponseWriter, r *http.Request) {
 	now := p.cfg.Now()
 	for a := range answers {
 		got[a.row] = append(got[a.row], a.res)
-		v := lookup.Combine(got[a.row])
+		v := lookup.Judge(lookups[a.row], got[a.row])
 		send(event{Type: "result", Row: a.row, Result: resultOf(a.res, now),
 			Verdict: &streamVerdict{Level: v.Level.String(), Score: v.Score, Reasons: orEmpty(v.Reasons)}})
 	}

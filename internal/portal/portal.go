@@ -33,6 +33,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/soc"
 )
 
 // Recorder takes audit records (the accounting writer).
@@ -57,6 +58,8 @@ type Config struct {
 	Now     func() time.Time
 	// Extractor finds the indicators in what is pasted into the lookup box.
 	Extractor indicator.Extractor
+	// STIX makes the lookup page's STIX 2.1 export.
+	STIX soc.Exporter
 }
 
 // Portal is the web portal's http.Handler.
@@ -103,6 +106,9 @@ func (p *Portal) routes() {
 	m.Handle("GET /portal/{$}", p.session(auth.ScopeUsers, p.home))
 	m.Handle("GET /portal/lookup", p.session(auth.ScopeTasks, p.lookupPage))
 	m.Handle("POST /portal/lookup", p.session(auth.ScopeTasks, p.lookup))
+	m.Handle("POST /portal/lookup/stix", p.session(auth.ScopeTasks, func(w http.ResponseWriter, r *http.Request) {
+		soc.Audit("stix", p.cfg.Usage, http.HandlerFunc(p.exportSTIX)).ServeHTTP(w, r)
+	}))
 	m.Handle("GET /portal/usage", p.session(auth.ScopeUsers, p.usage))
 	m.Handle("GET /portal/keys", p.session(auth.ScopeUsers, p.keys))
 	m.Handle("POST /portal/keys", p.session(auth.ScopeUsers, p.createKey))

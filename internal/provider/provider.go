@@ -118,10 +118,28 @@ type Descriptor struct {
 	// VerdictRules state, one line a rule and first match first, how the
 	// provider's answer becomes its verdict; docs/providers.md lists them.
 	VerdictRules []string
+	// MaxTLP is the most restrictive TLP a lookup may carry and still be
+	// sent to the provider (GADGET_<P>_MAX_TLP overrides it). Zero means
+	// DefaultMaxTLP; a provider that sees less, or more, sets its own.
+	MaxTLP indicator.TLP
 	// Link, when set, returns the provider's own page about a value (e.g.
 	// https://www.virustotal.com/gui/ip-address/8.8.8.8): the pivot every
 	// result shows as its link. Read it with LinkOf.
 	Link LinkFunc
+}
+
+// DefaultMaxTLP is the maximum TLP of a provider whose descriptor names
+// none: TLP:AMBER, what a lookup service may see of an organisation's case
+// when it is needed to answer (the default lookup TLP); AMBER+STRICT and
+// RED stay local.
+const DefaultMaxTLP = indicator.TLPAmber
+
+// MaxTLPOrDefault is d.MaxTLP, or DefaultMaxTLP when d names none.
+func (d Descriptor) MaxTLPOrDefault() indicator.TLP {
+	if d.MaxTLP == 0 {
+		return DefaultMaxTLP
+	}
+	return d.MaxTLP
 }
 
 // Serves reports whether the provider can look up kind k.

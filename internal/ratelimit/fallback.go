@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,33 +131,44 @@ func (f *Fallback) lost(ctx context.Context, err error) {
 	}
 }
 
-// FailureCounter counts failed attempts per key and says how long a key
-// must wait (the sign-in throttle); Failures is the in-process one.
+// FailureCounter counts sign-in attempts per key (auth.Throttle);
+// Failures is the in-process one.
 type FailureCounter interface {
-	Wait(ctx context.Context, key string) (time.Duration, error)
-	Fail(ctx context.Context, key string) error
+	Take(ctx context.Context, key string, limit int) (id string, wait time.Duration, err error)
+	Forgive(ctx context.Context, key, id string) error
 }
 
-// FallbackFailures counts failures in a shared counter (Redis) and, always,
-// in process; when the shared counter fails, the in-process count answers,
-// so sign-in goes on (throttled per process) while Redis is down. Its
-// errors are always nil.
+// FallbackFailures counts attempts in a shared counter (Redis) and, when
+// that fails, in process, so sign-in goes on (throttled per process) while
+// Redis is down instead of failing. An id says which counter holds the
+// attempt, so Forgive goes to the one that counted it.
 type FallbackFailures struct {
 	Shared FailureCounter
 	Local  *Failures
 }
 
-// Wait asks the shared counter, or the in-process one when it fails.
-func (f FallbackFailures) Wait(ctx context.Context, key string) (time.Duration, error) {
-	if w, err := f.Shared.Wait(ctx, key); err == nil {
-		return w, nil
+// Take counts the attempt in the shared counter, or in process when the
+// shared counter fails.
+func (f FallbackFailures) Take(ctx context.Context, key string, limit int) (string, time.Duration, error) {
+	id, wait, err := f.Shared.Take(ctx, key, limit)
+	if err == nil {
+		return tagID("s:", id), wait, nil
 	}
-	return f.Local.Wait(ctx, key)
+	id, wait, err = f.Local.Take(ctx, key, limit)
+	return tagID("l:", id), wait, err
 }
 
-// Fail records the failure in both; the in-process record always holds.
-func (f FallbackFailures) Fail(ctx context.Context, key string) error {
-	_ = f.Local.Fail(ctx, key)
-	_ = f.Shared.Fail(ctx, key)
-	return nil
+// Forgive removes the attempt from the counter that counted it.
+func (f FallbackFailures) Forgive(ctx context.Context, key, id string) error {
+	if rest, ok := strings.CutPrefix(id, "l:"); ok {
+		return f.Local.Forgive(ctx, key, rest)
+	}
+	return f.Shared.Forgive(ctx, key, strings.TrimPrefix(id, "s:"))
+}
+
+func tagID(tag, id string) string {
+	if id == "" {
+		return ""
+	}
+	return tag + id
 }

@@ -110,28 +110,36 @@ func TestFallbackHoldsTheProcessShare(t *testing.T) {
 	}
 }
 
-// FallbackFailures keeps counting sign-in failures in process while the
-// shared counter fails, so the throttle holds (per process) through an
-// outage instead of failing every sign-in.
+// FallbackFailures counts sign-in attempts in process while the shared
+// counter fails, so the throttle holds (per process) through an outage
+// instead of failing every sign-in; Forgive reaches the counter that
+// counted.
 func TestFallbackFailures(t *testing.T) {
 	t.Parallel()
-	shared := &failingCounter{}
-	f := FallbackFailures{Shared: shared, Local: NewFailures(2, time.Minute)}
+	f := FallbackFailures{Shared: failingCounter{}, Local: NewFailures(time.Minute)}
 	ctx := context.Background()
+	var ids []string
 	for i := 0; i < 2; i++ {
-		if err := f.Fail(ctx, "ip:1"); err != nil {
-			t.Fatal(err)
+		id, wait, err := f.Take(ctx, "ip:1", 2)
+		if err != nil || wait != 0 || id == "" {
+			t.Fatalf("Take %d with the shared counter down = %q, %s, %v; want counted in process", i, id, wait, err)
 		}
+		ids = append(ids, id)
 	}
-	w, err := f.Wait(ctx, "ip:1")
-	if err != nil || w <= 0 {
-		t.Errorf("Wait after 2 failures with the shared counter down = %s, %v; want a wait and no error", w, err)
+	if _, wait, err := f.Take(ctx, "ip:1", 2); err != nil || wait <= 0 {
+		t.Errorf("third Take over limit 2 = %s, %v; want a wait and no error", wait, err)
+	}
+	if err := f.Forgive(ctx, "ip:1", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, wait, _ := f.Take(ctx, "ip:1", 2); wait != 0 {
+		t.Errorf("Take after Forgive waits %s, want the forgiven attempt's room", wait)
 	}
 }
 
 type failingCounter struct{}
 
-func (failingCounter) Wait(context.Context, string) (time.Duration, error) {
-	return 0, errors.New("redis down")
+func (failingCounter) Take(context.Context, string, int) (string, time.Duration, error) {
+	return "", 0, errors.New("redis down")
 }
-func (failingCounter) Fail(context.Context, string) error { return errors.New("redis down") }
+func (failingCounter) Forgive(context.Context, string, string) error { return errors.New("redis down") }

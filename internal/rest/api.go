@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/soc"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
@@ -33,6 +34,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// Extractor finds indicators in pasted text (POST /api/extract).
 	Extractor indicator.Extractor
+	// STIX makes the bundle of a lookup asked for with Accept:
+	// application/stix+json;version=2.1.
+	STIX soc.Exporter
 }
 
 // API is the REST compatibility layer.

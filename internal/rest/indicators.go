@@ -106,8 +106,9 @@ type verdictJSON struct {
 // through the engine and builds the envelope.
 func (a *API) lookup(ctx context.Context, ind indicator.Indicator, providers []string, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller}).All(ctx, providers)
-	v := lookup.Combine(rs)
+	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller})
+	rs := lk.All(ctx, providers)
+	v := lookup.Judge(lk, rs)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: verdictJSON{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}}
 	for i, r := range rs {
@@ -160,7 +161,12 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
-		in, err := readInput(r, "providers")
+		allowed := []string{"providers"}
+		asSTIX := wantsSTIX(r)
+		if asSTIX {
+			allowed = append(allowed, "tlp") // the bundle's marking
+		}
+		in, err := readInput(r, allowed...)
 		if err != nil {
 			return err
 		}
@@ -174,6 +180,10 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		}
 		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
 			(*read)["kind"], (*read)["value"] = k.path, ind.Value
+		}
+		if asSTIX {
+			tlp, _ := in["tlp"].(string)
+			return a.writeSTIX(w, r, ind, providers, tlp)
 		}
 		writeJSON(w, http.StatusOK, a.lookup(r.Context(), ind, providers, caller(r)))
 		return nil

@@ -25,8 +25,14 @@ var _ accounting.Store = (*Store)(nil)
 // multi-row INSERTs (no RETURNING; an audit id already present is skipped,
 // so a retried batch is not written twice), counters with one upsert.
 func (s *Store) WriteUsage(ctx context.Context, b accounting.Batch) error {
+	for i := range b.Audit { // the sightings name their audit row
+		if _, err := uuid.Parse(b.Audit[i].ID); err != nil {
+			b.Audit[i].ID = newID().String()
+		}
+	}
 	stmts := append(s.usageInserts(b.Audit), s.callInserts(b.Calls, 0)...)
 	stmts = append(stmts, s.counterUpserts(b.Counters)...)
+	stmts = append(stmts, s.sightingWrites(b.Audit)...)
 	if len(stmts) == 0 {
 		return nil
 	}
@@ -60,7 +66,7 @@ func (s *Store) usageInserts(recs []accounting.Record) []statement {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
 			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
 			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
-			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs, usagelog.FieldProviders)
+			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs, usagelog.FieldProviders, usagelog.FieldTlp)
 		for _, r := range recs[start:min(start+chunk, len(recs))] {
 			id := newID()
 			if r.ID != "" {
@@ -74,7 +80,7 @@ func (s *Store) usageInserts(recs []accounting.Record) []statement {
 			}
 			ins.Values(id, truncate(orDash(r.Username), 64), truncate(r.API, 128), max(r.DataSize, 0), truncate(r.Endpoint, 2048),
 				truncate(r.Parameters, accounting.MaxParameters), truncate(r.UserAgent, 512), truncate(r.IP, 64), ts(s.at(r.At)), truncate(status, 32), r.Cached,
-				max(r.Latency.Milliseconds(), 0), r.Providers())
+				max(r.Latency.Milliseconds(), 0), r.Providers(), truncate(r.TLP, 16))
 		}
 		query, args := ins.OnConflict(sql.DoNothing()).Query()
 		out = append(out, statement{query, args})
@@ -245,7 +251,7 @@ func toRecords(logs []*ent.UsageLog) []accounting.Record {
 			ID: l.ID.String(), Username: l.Username, API: l.API, Endpoint: l.Endpoint, Parameters: l.Parameters,
 			UserAgent: l.UserAgent, IP: l.IPAddress, Status: l.Status, DataSize: l.DataSize, Cached: l.Cached,
 			Latency: time.Duration(l.LatencyMs) * time.Millisecond, At: l.QueryDate.UTC(),
-			Answers: accounting.ParseProviders(l.Providers),
+			Answers: accounting.ParseProviders(l.Providers), TLP: l.Tlp,
 		}
 	}
 	return out

@@ -155,4 +155,28 @@
   document.getElementById("download-json").addEventListener("click", function () {
     download("lookup.json", "application/json", JSON.stringify(plain(), null, 2));
   });
+  // STIX 2.1: the server makes the bundle (the cache answers what the page
+  // has just shown); a hidden form posts the same values and providers
+  document.getElementById("download-stix").addEventListener("click", function () {
+    var src = document.getElementById("lookup-form");
+    var f = document.createElement("form");
+    f.method = "post";
+    f.action = "/portal/lookup/stix";
+    f.hidden = true;
+    var add = function (name, value) {
+      var i = document.createElement("input");
+      i.type = "hidden";
+      i.name = name;
+      i.value = value;
+      f.appendChild(i);
+    };
+    add("csrf", src.dataset.csrf);
+    add("values", document.getElementById("values").value);
+    add("preset", document.getElementById("preset").value);
+    add("tlp", document.getElementById("stix-tlp").value);
+    src.querySelectorAll('input[name="providers"]:checked').forEach(function (c) { add("providers", c.value); });
+    document.body.appendChild(f);
+    f.submit();
+    f.remove();
+  });
 })();
