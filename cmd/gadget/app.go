@@ -24,6 +24,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
+	"github.com/inspector-gadget/gadget/internal/redisguard"
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
@@ -33,26 +34,28 @@ import (
 // app holds the wired services of one process; build makes it, start runs
 // its background parts, close stops them.
 type app struct {
-	cfg       *Config
-	log       *slog.Logger
-	store     *store.Store
-	redis     *redis.Client
-	writer    *accounting.Writer
-	auth      *auth.Service
-	acct      *accounting.Service
-	providers *provider.Registry
-	engine    *enrich.Engine   // the one engine: inline, or through River jobs
-	fetcher   *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
-	lookups   lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
-	publisher *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
-	policy    *policy.Service  // lists, TLP, playbooks, sightings
-	jobs      *jobs.Runtime    // nil with the inline executor
-	tasks     *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
-	riverUI   *riverui.Handler // River UI, when jobs run and HTTP is served
-	handler   http.Handler     // the whole HTTP surface; nil without HTTP
-	registry  *prometheus.Registry
-	metrics   *server.Metrics
-	started   time.Time
+	cfg   *Config
+	log   *slog.Logger
+	store *store.Store
+	redis *redis.Client
+	// redisGuard is the circuit breaker on redis (nil without Redis).
+	redisGuard *redisguard.Guard
+	writer     *accounting.Writer
+	auth       *auth.Service
+	acct       *accounting.Service
+	providers  *provider.Registry
+	engine     *enrich.Engine   // the one engine: inline, or through River jobs
+	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
+	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
+	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
+	policy     *policy.Service  // lists, TLP, playbooks, sightings
+	jobs       *jobs.Runtime    // nil with the inline executor
+	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
+	riverUI    *riverui.Handler // River UI, when jobs run and HTTP is served
+	handler    http.Handler     // the whole HTTP surface; nil without HTTP
+	registry   *prometheus.Registry
+	metrics    *server.Metrics
+	started    time.Time
 	// stopBackground stops what start began besides the jobs: the account
 	// change listener and River UI.
 	stopBackground func()
@@ -103,6 +106,10 @@ func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue in
 	return out, nil
 }
 
+// peerWindow is how long a process that made no upstream call still counts
+// as sharing the budgets (it beats every 10 s while it calls).
+const peerWindow = 30 * time.Second
+
 // pipeline is the lookup machinery of a process before its executor is
 // chosen: in-process cache and quotas, or Redis-backed ones shared by every
 // replica when Redis is configured.
@@ -128,7 +135,9 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 	var limiter enrich.Limiter
 	if rdb != nil {
 		p.cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), lookup.Codec{}, time.Minute)
-		limiter = redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:")
+		// Redis down: this process's share of each budget, in process
+		limiter = ratelimit.NewFallback(ratelimit.FallbackConfig{Shared: redislimit.NewBuckets(rdb, cfg.RedisPrefix+"quota:"),
+			Peers: redislimit.NewPeers(rdb, cfg.RedisPrefix+"quota-peers", peerWindow), Logger: log})
 		p.locker = redislimit.NewLocker(rdb, cfg.RedisPrefix+"flight:")
 	} else {
 		p.cache = mem

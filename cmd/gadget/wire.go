@@ -21,6 +21,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/ratelimit/redislimit"
+	"github.com/inspector-gadget/gadget/internal/redisguard"
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
@@ -72,8 +73,18 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		if err != nil {
 			return nil, errors.New("GADGET_REDIS_URL: cannot parse")
 		}
+		redisguard.FailFast(opt)
 		a.redis = redis.NewClient(opt)
-		throttle = redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginWindow)
+		// a lost Redis fails fast and the process degrades (see docs/resilience.md)
+		guard := redisguard.New(redisguard.Config{Logger: log})
+		a.redis.AddHook(guard)
+		a.redisGuard = guard
+		a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gadget_redis_up",
+			Help: "1 while Redis answers, 0 while the process runs degraded without it (circuit open or probing)."},
+			func() float64 { return map[bool]float64{true: 1}[guard.Up()] }))
+		// without Redis, sign-in attempts are counted in process
+		throttle = ratelimit.FallbackFailures{Local: ratelimit.NewFailures(loginWindow),
+			Shared: redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginWindow)}
 	}
 	secret, err := cfg.secret()
 	if err != nil {

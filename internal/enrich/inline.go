@@ -75,7 +75,10 @@ func (x *Inline) awaitOther(ctx context.Context, c Call, key string) *lookup.Res
 			return r
 		}
 		unlock, ok, err := x.Locker.TryLock(ctx, "lock:"+key, time.Millisecond)
-		if err == nil && ok {
+		if err != nil {
+			return nil // the lock (Redis) is gone: nobody may be calling; call ourselves
+		}
+		if ok {
 			unlock()
 			return nil
 		}

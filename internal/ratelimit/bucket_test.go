@@ -11,13 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// Limiter is the interface the enrichment engine declares (enrich.Limiter).
-type Limiter interface {
-	Take(ctx context.Context, key string, rate Rate) (wait time.Duration, err error)
-	Drain(ctx context.Context, key string, rate Rate, d time.Duration) error
-}
-
-var _ Limiter = (*Buckets)(nil)
+// Limiter (fallback.go) is the interface the enrichment engine declares
+// (enrich.Limiter); Buckets and Fallback have it.
+var (
+	_ Limiter = (*Buckets)(nil)
+	_ Limiter = (*Fallback)(nil)
+)
 
 // clock is a settable time for Buckets.
 type clock struct {

@@ -60,3 +60,17 @@ func ParseRate(s string) (Rate, error) {
 	}
 	return Rate{Events: events, Per: d}, nil
 }
+
+// Share is this process's part of r when n processes split it evenly: r
+// itself for n ≤ 1 or an unlimited r; Events/n per Per when that is at
+// least one event (rounded down, so the parts never add up to more than
+// r); else one event per n/Events × Per.
+func (r Rate) Share(n int) Rate {
+	if r.IsZero() || n <= 1 {
+		return r
+	}
+	if r.Events >= n {
+		return Rate{Events: r.Events / n, Per: r.Per}
+	}
+	return Rate{Events: 1, Per: r.Per * time.Duration(n) / time.Duration(r.Events)}
+}

@@ -26,6 +26,11 @@ import (
 type Checker struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Degrades marks a dependency the service works without, worse: its
+	// failure makes /readyz answer 200 with status "degraded" (the check
+	// "degraded") instead of 503, so that an orchestrator keeps every
+	// replica in service through, say, a Redis outage.
+	Degrades bool
 }
 
 // Config wires the handler.
@@ -159,7 +164,7 @@ func readyz(checks []Checker, log *slog.Logger) http.Handler {
 		results := make(map[string]string, len(checks))
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		ok := true
+		ok, degraded := true, false
 		for _, c := range checks {
 			wg.Add(1)
 			go func() {
@@ -168,18 +173,25 @@ func readyz(checks []Checker, log *slog.Logger) http.Handler {
 				if err := c.Check(ctx); err != nil {
 					log.WarnContext(ctx, "readiness check failed", "check", c.Name, "err", err)
 					status = "unavailable"
+					if c.Degrades {
+						status = "degraded"
+					}
 				}
 				mu.Lock()
 				defer mu.Unlock()
 				results[c.Name] = status
-				ok = ok && status == "ok"
+				ok = ok && status != "unavailable"
+				degraded = degraded || status == "degraded"
 			}()
 		}
 		wg.Wait()
 		code := http.StatusOK
 		overall := "ok"
-		if !ok {
+		switch {
+		case !ok:
 			code, overall = http.StatusServiceUnavailable, "unavailable"
+		case degraded:
+			overall = "degraded"
 		}
 		writeJSON(w, code, map[string]any{"status": overall, "checks": results})
 	})

@@ -10,11 +10,19 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/inspector-gadget/gadget/internal/redisguard"
 )
 
 // Cache stores values under prefix+key, each with its own expiry. It is safe
 // for concurrent use, and caches sharing a Redis and a prefix share their
 // entries.
+//
+// While a redisguard.Guard on the client has Redis marked down
+// (redisguard.ErrUnavailable), Get is a miss and Set and Delete do nothing,
+// without an error: the process runs on its in-process level (cache.Tiered's
+// L1) and the guard has logged the outage once. Other Redis errors are
+// returned.
 type Cache struct {
 	rdb    redis.UniversalClient
 	prefix string
@@ -34,6 +42,9 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, time.Duration, boo
 	get := pipe.Get(ctx, k)
 	pttl := pipe.PTTL(ctx, k)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		if errors.Is(err, redisguard.ErrUnavailable) {
+			return nil, 0, false, nil
+		}
 		return nil, 0, false, fmt.Errorf("redis cache get: %w", err)
 	}
 	v, err := get.Bytes()
@@ -61,7 +72,7 @@ func (c *Cache) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 	if ttl <= 0 {
 		return c.Delete(ctx, key)
 	}
-	if err := c.rdb.Set(ctx, c.prefix+key, val, max(ttl, time.Millisecond)).Err(); err != nil {
+	if err := c.rdb.Set(ctx, c.prefix+key, val, max(ttl, time.Millisecond)).Err(); err != nil && !errors.Is(err, redisguard.ErrUnavailable) {
 		return fmt.Errorf("redis cache set: %w", err)
 	}
 	return nil
@@ -69,7 +80,7 @@ func (c *Cache) Set(ctx context.Context, key string, val []byte, ttl time.Durati
 
 // Delete removes key.
 func (c *Cache) Delete(ctx context.Context, key string) error {
-	if err := c.rdb.Del(ctx, c.prefix+key).Err(); err != nil {
+	if err := c.rdb.Del(ctx, c.prefix+key).Err(); err != nil && !errors.Is(err, redisguard.ErrUnavailable) {
 		return fmt.Errorf("redis cache delete: %w", err)
 	}
 	return nil

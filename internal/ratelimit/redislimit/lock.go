@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/inspector-gadget/gadget/internal/redisguard"
 )
 
 // unlockTimeout bounds an unlock, which runs even after the caller's
@@ -43,6 +45,11 @@ return 0
 // release the other's; it may be called more than once, and works after
 // ctx has ended. A non-positive ttl is an error: a lock without expiry
 // would outlive a crashed holder.
+//
+// While a redisguard.Guard has Redis marked down (redisguard.ErrUnavailable)
+// the lock is granted without Redis: calls are then coalesced within the
+// process only (the engine's single flight), and no caller waits for an
+// answer that would have to come through Redis.
 func (l *Locker) TryLock(ctx context.Context, key string, ttl time.Duration) (unlock func(), ok bool, err error) {
 	if ttl <= 0 {
 		return nil, false, errors.New("redis lock " + key + ": the ttl must be positive")
@@ -50,6 +57,9 @@ func (l *Locker) TryLock(ctx context.Context, key string, ttl time.Duration) (un
 	k := l.prefix + key
 	token := rand.Text()
 	ok, err = l.rdb.SetNX(ctx, k, token, max(ttl, time.Millisecond)).Result()
+	if errors.Is(err, redisguard.ErrUnavailable) {
+		return func() {}, true, nil
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("redis lock %s: %w", key, err)
 	}
