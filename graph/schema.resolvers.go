@@ -45,20 +45,27 @@ func (r *mutationResolver) SetUserActive(ctx context.Context, username string, a
 }
 
 // Indicator is the resolver for the indicator field.
-func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool) (model.Indicator, error) {
+func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, playbook *string, tlp *model.Tlp) (model.Indicator, error) {
 	ind, err := parseIndicator(value, kind)
 	if err != nil {
 		return nil, err
 	}
-	return model.NewIndicator(r.Engine.Begin(ind, lookupOptions(ctx, deref(fresh, false)))), nil
+	opts := lookupOptions(ctx, deref(fresh, false))
+	if err := r.policyOptions(&opts, playbook, tlp); err != nil {
+		return nil, err
+	}
+	return model.NewIndicator(r.Engine.Begin(ind, opts)), nil
 }
 
 // Indicators is the resolver for the indicators field.
-func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *bool) ([]model.Indicator, error) {
+func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *bool, playbook *string, tlp *model.Tlp) ([]model.Indicator, error) {
 	if len(values) > MaxBatch {
 		return nil, errcode.Field("values", fmt.Sprintf("at most %d values per batch", MaxBatch))
 	}
 	opts := lookupOptions(ctx, deref(fresh, false))
+	if err := r.policyOptions(&opts, playbook, tlp); err != nil {
+		return nil, err
+	}
 	opts.Batch = lookup.NewBatch(BatchConcurrency)
 	out := make([]model.Indicator, len(values))
 	for i, v := range values {
