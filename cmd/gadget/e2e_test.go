@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -372,8 +373,9 @@ func e2eOperations(t *testing.T, in *instance) {
 		t.Errorf("answers differ: unknown user %+v, wrong password %+v", unknown, wrong)
 	}
 
-	// throttling by username: after 5 failures (each from another IP), even
-	// the right password waits
+	// throttling never locks an account: 5 failures for a username, each
+	// from another address, do not stop the right password from a fresh
+	// address (A18: it got 429)
 	field[map[string]any](t, in.gql(root, `mutation { createUser(username: "target", password: "target-password-1") { username } }`, nil), "createUser")
 	for i := range 5 {
 		xff := http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", 10+i)}}
@@ -381,20 +383,47 @@ func e2eOperations(t *testing.T, in *instance) {
 			t.Fatalf("failure %d: status %d", i+1, res.StatusCode)
 		}
 	}
-	res, ta := in.login(url.Values{"username": {"target"}, "password": {"target-password-1"}}, http.Header{"X-Forwarded-For": {"198.51.100.99"}})
-	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || ta.Code != "RATE_LIMITED" {
-		t.Fatalf("6th attempt for the username: %d Retry-After=%q %+v", res.StatusCode, res.Header.Get("Retry-After"), ta)
+	if res, ta := in.login(url.Values{"username": {"target"}, "password": {"target-password-1"}}, http.Header{"X-Forwarded-For": {"198.51.100.99"}}); res.StatusCode != 200 {
+		t.Fatalf("right password from a fresh address after others' failures: %d %+v", res.StatusCode, ta)
 	}
-	// throttling by client IP: 5 failures on different usernames from one
+	// 5 failures for a username from one address: that address waits for
+	// that username, even with the right password
+	guesser := http.Header{"X-Forwarded-For": {"198.51.100.50"}}
+	for i := range 5 {
+		if res, _ := in.login(url.Values{"username": {"target"}, "password": {"wrong-password"}}, guesser); res.StatusCode != 401 {
+			t.Fatalf("failure %d from one address: status %d", i+1, res.StatusCode)
+		}
+	}
+	res, ta := in.login(url.Values{"username": {"target"}, "password": {"target-password-1"}}, guesser)
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || ta.Code != "RATE_LIMITED" {
+		t.Fatalf("6th attempt for the username from the address: %d Retry-After=%q %+v", res.StatusCode, res.Header.Get("Retry-After"), ta)
+	}
+	// A17: 40 simultaneous guesses from one address: at most 5 reach the
+	// password check (the check used to come before the count)
+	racer := http.Header{"X-Forwarded-For": {"198.51.100.60"}}
+	var checked atomic.Int32
+	var wg sync.WaitGroup
+	for range 40 {
+		wg.Go(func() {
+			if res, _ := in.login(url.Values{"username": {"target"}, "password": {"wrong-password"}}, racer); res.StatusCode == 401 {
+				checked.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := checked.Load(); n > 5 {
+		t.Fatalf("%d of 40 simultaneous guesses reached the password check, want at most 5", n)
+	}
+	// throttling by client address: failures on many usernames from one
 	// address block that address, not others
 	spray := http.Header{"X-Forwarded-For": {"203.0.113.66"}}
-	for i := range 5 {
+	for i := range 30 {
 		if res, _ := in.login(url.Values{"username": {fmt.Sprintf("guess%d", i)}, "password": {"wrong-password"}}, spray); res.StatusCode != 401 {
 			t.Fatalf("spray %d: status %d", i+1, res.StatusCode)
 		}
 	}
 	if res, _ := in.login(url.Values{"username": {"root"}, "password": {rootPW}}, spray); res.StatusCode != 429 {
-		t.Fatalf("6th attempt from the address: %d", res.StatusCode)
+		t.Fatalf("31st attempt from the address: %d", res.StatusCode)
 	}
 	if res, _ := in.login(url.Values{"username": {"root"}, "password": {rootPW}}, http.Header{"X-Forwarded-For": {"203.0.113.67"}}); res.StatusCode != 200 {
 		t.Fatalf("root from another address: %d", res.StatusCode)

@@ -26,11 +26,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
-// Login throttling: the original allowed 5 attempts a minute per client.
-const (
-	loginFailures = 5
-	loginWindow   = time.Minute
-)
+// loginWindow is the sign-in throttle's window (the limits per window are
+// auth.UserAddressAttempts and auth.AddressAttempts).
+const loginWindow = time.Minute
 
 // taskGrace is how long a REST task may outlive its lookup's deadline
 // (writing its answer).
@@ -67,14 +65,14 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if a.store, err = openStore(ctx, cfg, log, opts.migrate); err != nil {
 		return nil, err
 	}
-	var throttle auth.Throttle = ratelimit.NewFailures(loginFailures, loginWindow)
+	var throttle auth.Throttle = ratelimit.NewFailures(loginWindow)
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
 			return nil, errors.New("GADGET_REDIS_URL: cannot parse")
 		}
 		a.redis = redis.NewClient(opt)
-		throttle = redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginFailures, loginWindow)
+		throttle = redislimit.NewFailures(a.redis, cfg.RedisPrefix+"login:", loginWindow)
 	}
 	secret, err := cfg.secret()
 	if err != nil {

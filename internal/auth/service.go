@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,10 +31,13 @@ type Config struct {
 	Store    UserStore
 	Tokens   *Tokens
 	Throttle Throttle
-	Usage    Recorder
-	Logger   *slog.Logger
-	Now      func() time.Time
-	OnLogin  func(outcome string) // metrics hook: "ok", "denied", "throttled"
+	// UserAddressAttempts and AddressAttempts are the sign-in limits per
+	// throttle window (defaults UserAddressAttempts, AddressAttempts).
+	UserAddressAttempts, AddressAttempts int
+	Usage                                Recorder
+	Logger                               *slog.Logger
+	Now                                  func() time.Time
+	OnLogin                              func(outcome string) // metrics hook: "ok", "denied", "throttled"
 	// BcryptCost is the work factor of new hashes (default 12, at least 10).
 	BcryptCost int
 	// Events carries account changes between processes sharing the
@@ -68,6 +72,9 @@ type Service struct {
 	claims   *tokenCache
 	keys     APIKeyStore
 	keyCache *keyCache
+	// bcryptSlots bounds concurrent password checks (BcryptConcurrency)
+	bcryptSlots chan struct{}
+	attempts    [2]int // per (username, address), per address
 }
 
 // NewService returns a Service.
@@ -81,6 +88,12 @@ func NewService(c Config) (*Service, error) {
 	if c.OnLogin == nil {
 		c.OnLogin = func(string) {}
 	}
+	if c.UserAddressAttempts <= 0 {
+		c.UserAddressAttempts = UserAddressAttempts
+	}
+	if c.AddressAttempts <= 0 {
+		c.AddressAttempts = AddressAttempts
+	}
 	if c.BcryptCost < MinBcryptCost {
 		c.BcryptCost = DefaultBcryptCost
 	}
@@ -92,9 +105,34 @@ func NewService(c Config) (*Service, error) {
 		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), events: c.Events,
 		// with Events, the cache is off until Listen is connected
 		accounts: newAccountCache(c.AccountMaxAge, c.Now, c.Events == nil),
-		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}, keys: c.Keys}
+		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}, keys: c.Keys,
+		bcryptSlots: make(chan struct{}, BcryptConcurrency), attempts: [2]int{c.UserAddressAttempts, c.AddressAttempts}}
 	s.keyCache = newKeyCache(s.accounts.on.Load)
 	return s, nil
+}
+
+// BcryptConcurrency bounds the password checks running at once in this
+// process (each is ~50-300 ms of one core): a flood of sign-ins from many
+// addresses queues here instead of taking every core from lookups.
+var BcryptConcurrency = max(2, runtime.GOMAXPROCS(0))
+
+// bcryptQueueWait is how long a sign-in waits for a password-check slot
+// before it is refused with 429.
+const bcryptQueueWait = 5 * time.Second
+
+// checkPassword compares under the concurrency bound.
+func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
+	t := time.NewTimer(bcryptQueueWait)
+	defer t.Stop()
+	select {
+	case s.bcryptSlots <- struct{}{}:
+	case <-t.C:
+		return false, &errcode.Error{Code: errcode.RateLimited, Message: "too many sign-ins at once; try again shortly", RetryAfter: time.Second}
+	case <-ctx.Done():
+		return false, errcode.Wrap(ctx.Err())
+	}
+	defer func() { <-s.bcryptSlots }()
+	return CheckPassword(hash, password), nil
 }
 
 // Token is the answer to a successful sign-in.
@@ -115,8 +153,8 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 	switch {
 	case username == "":
 		return nil, errcode.Field("username", "username is required")
-	case len(username) > 64 || !utf8.ValidString(username):
-		return nil, errcode.Field("username", "username must be valid UTF-8 of at most 64 bytes")
+	case len(username) > 64 || !utf8.ValidString(username) || strings.ContainsRune(username, 0):
+		return nil, errcode.Field("username", "username must be valid UTF-8 of at most 64 bytes, without NUL")
 	case password == "":
 		return nil, errcode.Field("password", "password is required")
 	case len(password) > 1024:
@@ -127,36 +165,52 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 		return nil, err
 	}
 	info := clientinfo.From(ctx)
-	keys := []string{"user:" + strings.ToLower(username), "ip:" + info.IP}
-	for _, k := range keys {
-		wait, err := s.throttle.Wait(ctx, k)
-		if err != nil {
-			return nil, errcode.Wrap(err)
-		}
-		if wait > 0 {
-			s.recordLogin(ctx, username, "throttled")
-			return nil, &errcode.Error{Code: errcode.RateLimited, Message: "too many failed sign-ins; try again later", RetryAfter: wait}
-		}
-	}
-	u, err := s.store.UserByUsername(ctx, username)
-	if err != nil && !errors.Is(err, ErrUserNotFound) {
-		return nil, errcode.Wrap(err)
-	}
-	ok := false
-	if u == nil {
-		CheckPassword(s.dummy, password) // same cost as a real check
-	} else {
-		ok = CheckPassword(u.PasswordHash, password) && u.Active
-	}
-	if !ok {
-		for _, k := range keys {
-			if err := s.throttle.Fail(ctx, k); err != nil {
+	// count the attempt first, for the (username, address) and the address
+	// alone; a refused attempt counts nowhere
+	type taken struct{ key, id string }
+	var counted []taken
+	forgive := func() {
+		for _, c := range counted {
+			if err := s.throttle.Forgive(ctx, c.key, c.id); err != nil {
 				s.log.ErrorContext(ctx, "login throttle", "err", err)
 			}
 		}
+	}
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{"ua:" + strings.ToLower(username) + "\x00" + info.IP, s.attempts[0]}, {"ip:" + info.IP, s.attempts[1]}} {
+		id, wait, err := s.throttle.Take(ctx, k.key, k.limit)
+		if err != nil {
+			forgive()
+			return nil, errcode.Wrap(err)
+		}
+		if wait > 0 {
+			forgive()
+			s.recordLogin(ctx, username, "throttled")
+			return nil, &errcode.Error{Code: errcode.RateLimited, Message: "too many failed sign-ins; try again later", RetryAfter: wait}
+		}
+		counted = append(counted, taken{k.key, id})
+	}
+	u, err := s.store.UserByUsername(ctx, username)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		forgive()
+		return nil, errcode.Wrap(err)
+	}
+	hash := s.dummy // same cost whether or not the account exists
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil {
+		forgive()
+		return nil, err
+	}
+	if !ok || u == nil || !u.Active {
 		s.recordLogin(ctx, username, "denied")
 		return nil, errBadCredentials
 	}
+	forgive()
 	granted := GrantScopes(requested, AllowedScopes(u.Admin))
 	if len(granted) == 0 {
 		return nil, errcode.Field("scope", "none of the requested scopes is allowed for this account")

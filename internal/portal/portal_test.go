@@ -44,7 +44,7 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err := auth.NewService(auth.Config{Store: st, Tokens: tokens, Throttle: ratelimit.NewFailures(50, time.Minute), BcryptCost: auth.MinBcryptCost})
+	as, err := auth.NewService(auth.Config{Store: st, Tokens: tokens, Throttle: ratelimit.NewFailures(time.Minute), UserAddressAttempts: 50, AddressAttempts: 50, BcryptCost: auth.MinBcryptCost})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,59 +4,81 @@ package ratelimit
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
 
-// Failures is an in-process sliding-window counter of failures per key: after
-// Max failures within Window, a key waits until the oldest one leaves the
-// window.
+// Failures is an in-process sliding-window counter of attempts per key.
+// An attempt is counted when it is taken (before the password is checked,
+// so concurrent guesses cannot all pass a check made before any of them
+// is counted) and forgiven when it succeeds: what stays counted are the
+// failures. With limit attempts within Window, a key waits until the
+// oldest of them leaves the window.
 type Failures struct {
-	Max    int
 	Window time.Duration
 	Now    func() time.Time
 
 	mu   sync.Mutex
-	hits map[string][]time.Time
+	hits map[string][]hit
 	ops  int
+	seq  uint64
 }
 
-// NewFailures returns a Failures limiter allowing max failures per window.
-func NewFailures(max int, window time.Duration) *Failures {
-	return &Failures{Max: max, Window: window, Now: time.Now, hits: map[string][]time.Time{}}
+type hit struct {
+	at time.Time
+	id string
 }
 
-// Wait returns how long key must wait; zero when it may try now.
-func (f *Failures) Wait(_ context.Context, key string) (time.Duration, error) {
+// NewFailures returns a Failures limiter over a window.
+func NewFailures(window time.Duration) *Failures {
+	return &Failures{Window: window, Now: time.Now, hits: map[string][]hit{}}
+}
+
+// Take counts an attempt for key unless key already has limit attempts in
+// the window; then it counts nothing and returns how long to wait. id names
+// the counted attempt for Forgive.
+func (f *Failures) Take(_ context.Context, key string, limit int) (id string, wait time.Duration, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	now := f.Now()
 	h := f.prune(key, now)
-	if len(h) < f.Max {
-		return 0, nil
+	if len(h) >= limit {
+		return "", h[len(h)-limit].at.Add(f.Window).Sub(now), nil
 	}
-	return h[len(h)-f.Max].Add(f.Window).Sub(now), nil
-}
-
-// Fail records a failure for key.
-func (f *Failures) Fail(_ context.Context, key string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	now := f.Now()
-	f.hits[key] = append(f.prune(key, now), now)
+	f.seq++
+	id = strconv.FormatUint(f.seq, 36)
+	f.hits[key] = append(h, hit{at: now, id: id})
 	if f.ops++; f.ops%1024 == 0 {
 		for k := range f.hits {
 			f.prune(k, now)
 		}
 	}
+	return id, 0, nil
+}
+
+// Forgive removes the attempt id of key: it succeeded.
+func (f *Failures) Forgive(_ context.Context, key, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h := f.hits[key]
+	for i := range h {
+		if h[i].id == id {
+			f.hits[key] = append(h[:i:i], h[i+1:]...)
+			break
+		}
+	}
+	if len(f.hits[key]) == 0 {
+		delete(f.hits, key)
+	}
 	return nil
 }
 
-// prune drops failures older than the window; the caller holds mu.
-func (f *Failures) prune(key string, now time.Time) []time.Time {
+// prune drops attempts older than the window; the caller holds mu.
+func (f *Failures) prune(key string, now time.Time) []hit {
 	h := f.hits[key]
 	i := 0
-	for i < len(h) && !h[i].After(now.Add(-f.Window)) {
+	for i < len(h) && !h[i].at.After(now.Add(-f.Window)) {
 		i++
 	}
 	h = h[i:]

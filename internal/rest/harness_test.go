@@ -65,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	as, err := auth.NewService(auth.Config{Store: st, Tokens: tokens, Throttle: ratelimit.NewFailures(2, time.Minute), Usage: writer, Logger: log, BcryptCost: auth.MinBcryptCost})
+	as, err := auth.NewService(auth.Config{Store: st, Tokens: tokens, Throttle: ratelimit.NewFailures(time.Minute), UserAddressAttempts: 2, AddressAttempts: 2, Usage: writer, Logger: log, BcryptCost: auth.MinBcryptCost})
 	if err != nil {
 		t.Fatal(err)
 	}
