@@ -86,20 +86,93 @@ type ComplexityRoot struct {
 		Scopes     func(childComplexity int) int
 	}
 
+	CrowdSec struct {
+		ASN             func(childComplexity int) int
+		ASName          func(childComplexity int) int
+		Attacks         func(childComplexity int) int
+		Behaviors       func(childComplexity int) int
+		Cached          func(childComplexity int) int
+		Classifications func(childComplexity int) int
+		Confidence      func(childComplexity int) int
+		Country         func(childComplexity int) int
+		Data            func(childComplexity int) int
+		Error           func(childComplexity int) int
+		FalsePositives  func(childComplexity int) int
+		FetchedAt       func(childComplexity int) int
+		FirstSeen       func(childComplexity int) int
+		IP              func(childComplexity int) int
+		JobID           func(childComplexity int) int
+		LastSeen        func(childComplexity int) int
+		LatencyMs       func(childComplexity int) int
+		NoiseScore      func(childComplexity int) int
+		Provider        func(childComplexity int) int
+		Range           func(childComplexity int) int
+		Reputation      func(childComplexity int) int
+		ReverseDNS      func(childComplexity int) int
+		Status          func(childComplexity int) int
+		TotalScore      func(childComplexity int) int
+		Verdict         func(childComplexity int) int
+	}
+
+	CrtSh struct {
+		Cached       func(childComplexity int) int
+		Certificates func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		FirstIssued  func(childComplexity int) int
+		Issuers      func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LastIssued   func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		RecentNames  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
+	DShield struct {
+		ASN          func(childComplexity int) int
+		ASName       func(childComplexity int) int
+		AbuseContact func(childComplexity int) int
+		Cached       func(childComplexity int) int
+		Country      func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		FirstSeen    func(childComplexity int) int
+		IP           func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LastSeen     func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Network      func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		Reports      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Targets      func(childComplexity int) int
+		ThreatFeeds  func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+	}
+
 	Domain struct {
-		Err        func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Rdap       func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Sightings  func(childComplexity int) int
-		Stix       func(childComplexity int, tlp *string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
-		Virustotal func(childComplexity int) int
+		Crtsh        func(childComplexity int) int
+		Err          func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Otx          func(childComplexity int) int
+		Pulsedive    func(childComplexity int) int
+		Rdap         func(childComplexity int) int
+		Results      func(childComplexity int, providers []string) int
+		Safebrowsing func(childComplexity int) int
+		Sightings    func(childComplexity int) int
+		Spamhaus     func(childComplexity int) int
+		Stix         func(childComplexity int, tlp *string) int
+		Threatfox    func(childComplexity int) int
+		Urlhaus      func(childComplexity int) int
+		Urlscan      func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		Virustotal   func(childComplexity int) int
 	}
 
 	ExtractedIndicator struct {
@@ -119,18 +192,21 @@ type ComplexityRoot struct {
 	}
 
 	FileHash struct {
-		Err           func(childComplexity int) int
-		Kind          func(childComplexity int) int
-		Malwarebazaar func(childComplexity int) int
-		Otx           func(childComplexity int) int
-		Results       func(childComplexity int, providers []string) int
-		Sightings     func(childComplexity int) int
-		Stix          func(childComplexity int, tlp *string) int
-		Threatfox     func(childComplexity int) int
-		Urlhaus       func(childComplexity int) int
-		Value         func(childComplexity int) int
-		Verdict       func(childComplexity int) int
-		Virustotal    func(childComplexity int) int
+		Err            func(childComplexity int) int
+		Hashlookup     func(childComplexity int) int
+		Hybridanalysis func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Malwarebazaar  func(childComplexity int) int
+		Otx            func(childComplexity int) int
+		Results        func(childComplexity int, providers []string) int
+		Sightings      func(childComplexity int) int
+		Stix           func(childComplexity int, tlp *string) int
+		Threatfox      func(childComplexity int) int
+		Triage         func(childComplexity int) int
+		Urlhaus        func(childComplexity int) int
+		Value          func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+		Virustotal     func(childComplexity int) int
 	}
 
 	GreyNoise struct {
@@ -152,18 +228,66 @@ type ComplexityRoot struct {
 		Verdict        func(childComplexity int) int
 	}
 
+	Hashlookup struct {
+		Cached         func(childComplexity int) int
+		Data           func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		FileName       func(childComplexity int) int
+		FileSize       func(childComplexity int) int
+		JobID          func(childComplexity int) int
+		KnownMalicious func(childComplexity int) int
+		LatencyMs      func(childComplexity int) int
+		Parents        func(childComplexity int) int
+		ProductName    func(childComplexity int) int
+		ProductVersion func(childComplexity int) int
+		Provider       func(childComplexity int) int
+		Source         func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Trust          func(childComplexity int) int
+		Verdict        func(childComplexity int) int
+	}
+
+	HybridAnalysis struct {
+		AVDetect              func(childComplexity int) int
+		Cached                func(childComplexity int) int
+		Data                  func(childComplexity int) int
+		Domains               func(childComplexity int) int
+		Error                 func(childComplexity int) int
+		Family                func(childComplexity int) int
+		FetchedAt             func(childComplexity int) int
+		FileName              func(childComplexity int) int
+		FileType              func(childComplexity int) int
+		Hosts                 func(childComplexity int) int
+		HybridAnalysisVerdict func(childComplexity int) int
+		JobID                 func(childComplexity int) int
+		LastRun               func(childComplexity int) int
+		LatencyMs             func(childComplexity int) int
+		Provider              func(childComplexity int) int
+		Reports               func(childComplexity int) int
+		Status                func(childComplexity int) int
+		Tags                  func(childComplexity int) int
+		ThreatScore           func(childComplexity int) int
+		Verdict               func(childComplexity int) int
+	}
+
 	IPAddress struct {
 		Abuseipdb  func(childComplexity int) int
+		Crowdsec   func(childComplexity int) int
+		Dshield    func(childComplexity int) int
 		Err        func(childComplexity int) int
 		Greynoise  func(childComplexity int) int
 		Internetdb func(childComplexity int) int
 		Ipinfo     func(childComplexity int) int
 		Kind       func(childComplexity int) int
 		Otx        func(childComplexity int) int
+		Pulsedive  func(childComplexity int) int
 		Rdap       func(childComplexity int) int
 		Results    func(childComplexity int, providers []string) int
+		Robtex     func(childComplexity int) int
 		Shodan     func(childComplexity int) int
 		Sightings  func(childComplexity int) int
+		Spamhaus   func(childComplexity int) int
 		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
 		Urlhaus    func(childComplexity int) int
@@ -386,6 +510,27 @@ type ComplexityRoot struct {
 		Score  func(childComplexity int) int
 	}
 
+	Pulsedive struct {
+		Cached      func(childComplexity int) int
+		Data        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		Feeds       func(childComplexity int) int
+		FetchedAt   func(childComplexity int) int
+		FirstSeen   func(childComplexity int) int
+		Indicator   func(childComplexity int) int
+		JobID       func(childComplexity int) int
+		LastSeen    func(childComplexity int) int
+		LatencyMs   func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Retired     func(childComplexity int) int
+		Risk        func(childComplexity int) int
+		RiskFactors func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Threats     func(childComplexity int) int
+		Type        func(childComplexity int) int
+		Verdict     func(childComplexity int) int
+	}
+
 	Query struct {
 		APIKeys     func(childComplexity int) int
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
@@ -443,6 +588,49 @@ type ComplexityRoot struct {
 		Name   func(childComplexity int) int
 	}
 
+	Robtex struct {
+		ASN       func(childComplexity int) int
+		ASName    func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		City      func(childComplexity int) int
+		Country   func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		IP        func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Names     func(childComplexity int) int
+		OldNames  func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Reverse   func(childComplexity int) int
+		Route     func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+		Whois     func(childComplexity int) int
+	}
+
+	SafeBrowsing struct {
+		API         func(childComplexity int) int
+		Cached      func(childComplexity int) int
+		Data        func(childComplexity int) int
+		Error       func(childComplexity int) int
+		FetchedAt   func(childComplexity int) int
+		JobID       func(childComplexity int) int
+		LatencyMs   func(childComplexity int) int
+		Matches     func(childComplexity int) int
+		Provider    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		ThreatTypes func(childComplexity int) int
+		Verdict     func(childComplexity int) int
+	}
+
+	SafeBrowsingMatch struct {
+		Platform   func(childComplexity int) int
+		ThreatType func(childComplexity int) int
+		URL        func(childComplexity int) int
+	}
+
 	Shodan struct {
 		ASN         func(childComplexity int) int
 		Cached      func(childComplexity int) int
@@ -497,6 +685,21 @@ type ComplexityRoot struct {
 		Summary       func(childComplexity int) int
 	}
 
+	Spamhaus struct {
+		Cached    func(childComplexity int) int
+		Codes     func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Dataset   func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Lists     func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	Status struct {
 		Providers     func(childComplexity int) int
 		UptimeSeconds func(childComplexity int) int
@@ -538,19 +741,41 @@ type ComplexityRoot struct {
 		ThreatType      func(childComplexity int) int
 	}
 
+	Triage struct {
+		Analyses  func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Families  func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		FileNames func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LastRun   func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		MaxScore  func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Samples   func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	URL struct {
-		Err        func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Sightings  func(childComplexity int) int
-		Stix       func(childComplexity int, tlp *string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int) int
-		Virustotal func(childComplexity int) int
+		Crtsh        func(childComplexity int) int
+		Err          func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Otx          func(childComplexity int) int
+		Pulsedive    func(childComplexity int) int
+		Results      func(childComplexity int, providers []string) int
+		Safebrowsing func(childComplexity int) int
+		Sightings    func(childComplexity int) int
+		Stix         func(childComplexity int, tlp *string) int
+		Threatfox    func(childComplexity int) int
+		Urlhaus      func(childComplexity int) int
+		Urlscan      func(childComplexity int) int
+		Value        func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		Virustotal   func(childComplexity int) int
 	}
 
 	URLScan struct {
@@ -1046,6 +1271,375 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApiKey.Scopes(childComplexity), true
 
+	case "CrowdSec.asn":
+		if e.ComplexityRoot.CrowdSec.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ASN(childComplexity), true
+	case "CrowdSec.asName":
+		if e.ComplexityRoot.CrowdSec.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ASName(childComplexity), true
+	case "CrowdSec.attacks":
+		if e.ComplexityRoot.CrowdSec.Attacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Attacks(childComplexity), true
+	case "CrowdSec.behaviors":
+		if e.ComplexityRoot.CrowdSec.Behaviors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Behaviors(childComplexity), true
+	case "CrowdSec.cached":
+		if e.ComplexityRoot.CrowdSec.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Cached(childComplexity), true
+	case "CrowdSec.classifications":
+		if e.ComplexityRoot.CrowdSec.Classifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Classifications(childComplexity), true
+	case "CrowdSec.confidence":
+		if e.ComplexityRoot.CrowdSec.Confidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Confidence(childComplexity), true
+	case "CrowdSec.country":
+		if e.ComplexityRoot.CrowdSec.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Country(childComplexity), true
+	case "CrowdSec.data":
+		if e.ComplexityRoot.CrowdSec.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Data(childComplexity), true
+	case "CrowdSec.error":
+		if e.ComplexityRoot.CrowdSec.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Error(childComplexity), true
+	case "CrowdSec.falsePositives":
+		if e.ComplexityRoot.CrowdSec.FalsePositives == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FalsePositives(childComplexity), true
+	case "CrowdSec.fetchedAt":
+		if e.ComplexityRoot.CrowdSec.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FetchedAt(childComplexity), true
+	case "CrowdSec.firstSeen":
+		if e.ComplexityRoot.CrowdSec.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.FirstSeen(childComplexity), true
+	case "CrowdSec.ip":
+		if e.ComplexityRoot.CrowdSec.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.IP(childComplexity), true
+	case "CrowdSec.jobId":
+		if e.ComplexityRoot.CrowdSec.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.JobID(childComplexity), true
+	case "CrowdSec.lastSeen":
+		if e.ComplexityRoot.CrowdSec.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.LastSeen(childComplexity), true
+	case "CrowdSec.latencyMs":
+		if e.ComplexityRoot.CrowdSec.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.LatencyMs(childComplexity), true
+	case "CrowdSec.noiseScore":
+		if e.ComplexityRoot.CrowdSec.NoiseScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.NoiseScore(childComplexity), true
+	case "CrowdSec.provider":
+		if e.ComplexityRoot.CrowdSec.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Provider(childComplexity), true
+	case "CrowdSec.range":
+		if e.ComplexityRoot.CrowdSec.Range == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Range(childComplexity), true
+	case "CrowdSec.reputation":
+		if e.ComplexityRoot.CrowdSec.Reputation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Reputation(childComplexity), true
+	case "CrowdSec.reverseDns":
+		if e.ComplexityRoot.CrowdSec.ReverseDNS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.ReverseDNS(childComplexity), true
+	case "CrowdSec.status":
+		if e.ComplexityRoot.CrowdSec.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Status(childComplexity), true
+	case "CrowdSec.totalScore":
+		if e.ComplexityRoot.CrowdSec.TotalScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.TotalScore(childComplexity), true
+	case "CrowdSec.verdict":
+		if e.ComplexityRoot.CrowdSec.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrowdSec.Verdict(childComplexity), true
+
+	case "CrtSh.cached":
+		if e.ComplexityRoot.CrtSh.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Cached(childComplexity), true
+	case "CrtSh.certificates":
+		if e.ComplexityRoot.CrtSh.Certificates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Certificates(childComplexity), true
+	case "CrtSh.data":
+		if e.ComplexityRoot.CrtSh.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Data(childComplexity), true
+	case "CrtSh.error":
+		if e.ComplexityRoot.CrtSh.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Error(childComplexity), true
+	case "CrtSh.fetchedAt":
+		if e.ComplexityRoot.CrtSh.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.FetchedAt(childComplexity), true
+	case "CrtSh.firstIssued":
+		if e.ComplexityRoot.CrtSh.FirstIssued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.FirstIssued(childComplexity), true
+	case "CrtSh.issuers":
+		if e.ComplexityRoot.CrtSh.Issuers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Issuers(childComplexity), true
+	case "CrtSh.jobId":
+		if e.ComplexityRoot.CrtSh.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.JobID(childComplexity), true
+	case "CrtSh.lastIssued":
+		if e.ComplexityRoot.CrtSh.LastIssued == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.LastIssued(childComplexity), true
+	case "CrtSh.latencyMs":
+		if e.ComplexityRoot.CrtSh.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.LatencyMs(childComplexity), true
+	case "CrtSh.name":
+		if e.ComplexityRoot.CrtSh.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Name(childComplexity), true
+	case "CrtSh.provider":
+		if e.ComplexityRoot.CrtSh.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Provider(childComplexity), true
+	case "CrtSh.recentNames":
+		if e.ComplexityRoot.CrtSh.RecentNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.RecentNames(childComplexity), true
+	case "CrtSh.status":
+		if e.ComplexityRoot.CrtSh.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Status(childComplexity), true
+	case "CrtSh.verdict":
+		if e.ComplexityRoot.CrtSh.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CrtSh.Verdict(childComplexity), true
+
+	case "DShield.asn":
+		if e.ComplexityRoot.DShield.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ASN(childComplexity), true
+	case "DShield.asName":
+		if e.ComplexityRoot.DShield.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ASName(childComplexity), true
+	case "DShield.abuseContact":
+		if e.ComplexityRoot.DShield.AbuseContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.AbuseContact(childComplexity), true
+	case "DShield.cached":
+		if e.ComplexityRoot.DShield.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Cached(childComplexity), true
+	case "DShield.country":
+		if e.ComplexityRoot.DShield.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Country(childComplexity), true
+	case "DShield.data":
+		if e.ComplexityRoot.DShield.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Data(childComplexity), true
+	case "DShield.error":
+		if e.ComplexityRoot.DShield.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Error(childComplexity), true
+	case "DShield.fetchedAt":
+		if e.ComplexityRoot.DShield.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.FetchedAt(childComplexity), true
+	case "DShield.firstSeen":
+		if e.ComplexityRoot.DShield.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.FirstSeen(childComplexity), true
+	case "DShield.ip":
+		if e.ComplexityRoot.DShield.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.IP(childComplexity), true
+	case "DShield.jobId":
+		if e.ComplexityRoot.DShield.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.JobID(childComplexity), true
+	case "DShield.lastSeen":
+		if e.ComplexityRoot.DShield.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.LastSeen(childComplexity), true
+	case "DShield.latencyMs":
+		if e.ComplexityRoot.DShield.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.LatencyMs(childComplexity), true
+	case "DShield.network":
+		if e.ComplexityRoot.DShield.Network == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Network(childComplexity), true
+	case "DShield.provider":
+		if e.ComplexityRoot.DShield.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Provider(childComplexity), true
+	case "DShield.reports":
+		if e.ComplexityRoot.DShield.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Reports(childComplexity), true
+	case "DShield.status":
+		if e.ComplexityRoot.DShield.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Status(childComplexity), true
+	case "DShield.targets":
+		if e.ComplexityRoot.DShield.Targets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Targets(childComplexity), true
+	case "DShield.threatFeeds":
+		if e.ComplexityRoot.DShield.ThreatFeeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.ThreatFeeds(childComplexity), true
+	case "DShield.verdict":
+		if e.ComplexityRoot.DShield.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DShield.Verdict(childComplexity), true
+
+	case "Domain.crtsh":
+		if e.ComplexityRoot.Domain.Crtsh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Crtsh(childComplexity), true
 	case "Domain.error":
 		if e.ComplexityRoot.Domain.Err == nil {
 			break
@@ -1064,6 +1658,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Otx(childComplexity), true
+	case "Domain.pulsedive":
+		if e.ComplexityRoot.Domain.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Pulsedive(childComplexity), true
 	case "Domain.rdap":
 		if e.ComplexityRoot.Domain.Rdap == nil {
 			break
@@ -1081,12 +1681,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Results(childComplexity, args["providers"].([]string)), true
+	case "Domain.safebrowsing":
+		if e.ComplexityRoot.Domain.Safebrowsing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Safebrowsing(childComplexity), true
 	case "Domain.sightings":
 		if e.ComplexityRoot.Domain.Sightings == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Domain.Sightings(childComplexity), true
+	case "Domain.spamhaus":
+		if e.ComplexityRoot.Domain.Spamhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Spamhaus(childComplexity), true
 	case "Domain.stix":
 		if e.ComplexityRoot.Domain.Stix == nil {
 			break
@@ -1203,6 +1815,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Err(childComplexity), true
+	case "FileHash.hashlookup":
+		if e.ComplexityRoot.FileHash.Hashlookup == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Hashlookup(childComplexity), true
+	case "FileHash.hybridanalysis":
+		if e.ComplexityRoot.FileHash.Hybridanalysis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Hybridanalysis(childComplexity), true
 	case "FileHash.kind":
 		if e.ComplexityRoot.FileHash.Kind == nil {
 			break
@@ -1255,6 +1879,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Threatfox(childComplexity), true
+	case "FileHash.triage":
+		if e.ComplexityRoot.FileHash.Triage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Triage(childComplexity), true
 	case "FileHash.urlhaus":
 		if e.ComplexityRoot.FileHash.Urlhaus == nil {
 			break
@@ -1377,12 +2007,248 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.GreyNoise.Verdict(childComplexity), true
 
+	case "Hashlookup.cached":
+		if e.ComplexityRoot.Hashlookup.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Cached(childComplexity), true
+	case "Hashlookup.data":
+		if e.ComplexityRoot.Hashlookup.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Data(childComplexity), true
+	case "Hashlookup.error":
+		if e.ComplexityRoot.Hashlookup.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Error(childComplexity), true
+	case "Hashlookup.fetchedAt":
+		if e.ComplexityRoot.Hashlookup.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FetchedAt(childComplexity), true
+	case "Hashlookup.fileName":
+		if e.ComplexityRoot.Hashlookup.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FileName(childComplexity), true
+	case "Hashlookup.fileSize":
+		if e.ComplexityRoot.Hashlookup.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.FileSize(childComplexity), true
+	case "Hashlookup.jobId":
+		if e.ComplexityRoot.Hashlookup.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.JobID(childComplexity), true
+	case "Hashlookup.knownMalicious":
+		if e.ComplexityRoot.Hashlookup.KnownMalicious == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.KnownMalicious(childComplexity), true
+	case "Hashlookup.latencyMs":
+		if e.ComplexityRoot.Hashlookup.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.LatencyMs(childComplexity), true
+	case "Hashlookup.parents":
+		if e.ComplexityRoot.Hashlookup.Parents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Parents(childComplexity), true
+	case "Hashlookup.productName":
+		if e.ComplexityRoot.Hashlookup.ProductName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.ProductName(childComplexity), true
+	case "Hashlookup.productVersion":
+		if e.ComplexityRoot.Hashlookup.ProductVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.ProductVersion(childComplexity), true
+	case "Hashlookup.provider":
+		if e.ComplexityRoot.Hashlookup.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Provider(childComplexity), true
+	case "Hashlookup.source":
+		if e.ComplexityRoot.Hashlookup.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Source(childComplexity), true
+	case "Hashlookup.status":
+		if e.ComplexityRoot.Hashlookup.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Status(childComplexity), true
+	case "Hashlookup.trust":
+		if e.ComplexityRoot.Hashlookup.Trust == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Trust(childComplexity), true
+	case "Hashlookup.verdict":
+		if e.ComplexityRoot.Hashlookup.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Hashlookup.Verdict(childComplexity), true
+
+	case "HybridAnalysis.avDetect":
+		if e.ComplexityRoot.HybridAnalysis.AVDetect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.AVDetect(childComplexity), true
+	case "HybridAnalysis.cached":
+		if e.ComplexityRoot.HybridAnalysis.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Cached(childComplexity), true
+	case "HybridAnalysis.data":
+		if e.ComplexityRoot.HybridAnalysis.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Data(childComplexity), true
+	case "HybridAnalysis.domains":
+		if e.ComplexityRoot.HybridAnalysis.Domains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Domains(childComplexity), true
+	case "HybridAnalysis.error":
+		if e.ComplexityRoot.HybridAnalysis.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Error(childComplexity), true
+	case "HybridAnalysis.family":
+		if e.ComplexityRoot.HybridAnalysis.Family == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Family(childComplexity), true
+	case "HybridAnalysis.fetchedAt":
+		if e.ComplexityRoot.HybridAnalysis.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FetchedAt(childComplexity), true
+	case "HybridAnalysis.fileName":
+		if e.ComplexityRoot.HybridAnalysis.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FileName(childComplexity), true
+	case "HybridAnalysis.fileType":
+		if e.ComplexityRoot.HybridAnalysis.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.FileType(childComplexity), true
+	case "HybridAnalysis.hosts":
+		if e.ComplexityRoot.HybridAnalysis.Hosts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Hosts(childComplexity), true
+	case "HybridAnalysis.hybridanalysisVerdict":
+		if e.ComplexityRoot.HybridAnalysis.HybridAnalysisVerdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.HybridAnalysisVerdict(childComplexity), true
+	case "HybridAnalysis.jobId":
+		if e.ComplexityRoot.HybridAnalysis.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.JobID(childComplexity), true
+	case "HybridAnalysis.lastRun":
+		if e.ComplexityRoot.HybridAnalysis.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.LastRun(childComplexity), true
+	case "HybridAnalysis.latencyMs":
+		if e.ComplexityRoot.HybridAnalysis.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.LatencyMs(childComplexity), true
+	case "HybridAnalysis.provider":
+		if e.ComplexityRoot.HybridAnalysis.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Provider(childComplexity), true
+	case "HybridAnalysis.reports":
+		if e.ComplexityRoot.HybridAnalysis.Reports == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Reports(childComplexity), true
+	case "HybridAnalysis.status":
+		if e.ComplexityRoot.HybridAnalysis.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Status(childComplexity), true
+	case "HybridAnalysis.tags":
+		if e.ComplexityRoot.HybridAnalysis.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Tags(childComplexity), true
+	case "HybridAnalysis.threatScore":
+		if e.ComplexityRoot.HybridAnalysis.ThreatScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.ThreatScore(childComplexity), true
+	case "HybridAnalysis.verdict":
+		if e.ComplexityRoot.HybridAnalysis.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HybridAnalysis.Verdict(childComplexity), true
+
 	case "IPAddress.abuseipdb":
 		if e.ComplexityRoot.IPAddress.Abuseipdb == nil {
 			break
 		}
 
 		return e.ComplexityRoot.IPAddress.Abuseipdb(childComplexity), true
+	case "IPAddress.crowdsec":
+		if e.ComplexityRoot.IPAddress.Crowdsec == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Crowdsec(childComplexity), true
+	case "IPAddress.dshield":
+		if e.ComplexityRoot.IPAddress.Dshield == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Dshield(childComplexity), true
 	case "IPAddress.error":
 		if e.ComplexityRoot.IPAddress.Err == nil {
 			break
@@ -1419,6 +2285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Otx(childComplexity), true
+	case "IPAddress.pulsedive":
+		if e.ComplexityRoot.IPAddress.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Pulsedive(childComplexity), true
 	case "IPAddress.rdap":
 		if e.ComplexityRoot.IPAddress.Rdap == nil {
 			break
@@ -1436,6 +2308,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Results(childComplexity, args["providers"].([]string)), true
+	case "IPAddress.robtex":
+		if e.ComplexityRoot.IPAddress.Robtex == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Robtex(childComplexity), true
 	case "IPAddress.shodan":
 		if e.ComplexityRoot.IPAddress.Shodan == nil {
 			break
@@ -1448,6 +2326,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Sightings(childComplexity), true
+	case "IPAddress.spamhaus":
+		if e.ComplexityRoot.IPAddress.Spamhaus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Spamhaus(childComplexity), true
 	case "IPAddress.stix":
 		if e.ComplexityRoot.IPAddress.Stix == nil {
 			break
@@ -2531,6 +3415,115 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProviderVerdict.Score(childComplexity), true
 
+	case "Pulsedive.cached":
+		if e.ComplexityRoot.Pulsedive.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Cached(childComplexity), true
+	case "Pulsedive.data":
+		if e.ComplexityRoot.Pulsedive.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Data(childComplexity), true
+	case "Pulsedive.error":
+		if e.ComplexityRoot.Pulsedive.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Error(childComplexity), true
+	case "Pulsedive.feeds":
+		if e.ComplexityRoot.Pulsedive.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Feeds(childComplexity), true
+	case "Pulsedive.fetchedAt":
+		if e.ComplexityRoot.Pulsedive.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.FetchedAt(childComplexity), true
+	case "Pulsedive.firstSeen":
+		if e.ComplexityRoot.Pulsedive.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.FirstSeen(childComplexity), true
+	case "Pulsedive.indicator":
+		if e.ComplexityRoot.Pulsedive.Indicator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Indicator(childComplexity), true
+	case "Pulsedive.jobId":
+		if e.ComplexityRoot.Pulsedive.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.JobID(childComplexity), true
+	case "Pulsedive.lastSeen":
+		if e.ComplexityRoot.Pulsedive.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.LastSeen(childComplexity), true
+	case "Pulsedive.latencyMs":
+		if e.ComplexityRoot.Pulsedive.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.LatencyMs(childComplexity), true
+	case "Pulsedive.provider":
+		if e.ComplexityRoot.Pulsedive.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Provider(childComplexity), true
+	case "Pulsedive.retired":
+		if e.ComplexityRoot.Pulsedive.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Retired(childComplexity), true
+	case "Pulsedive.risk":
+		if e.ComplexityRoot.Pulsedive.Risk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Risk(childComplexity), true
+	case "Pulsedive.riskFactors":
+		if e.ComplexityRoot.Pulsedive.RiskFactors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.RiskFactors(childComplexity), true
+	case "Pulsedive.status":
+		if e.ComplexityRoot.Pulsedive.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Status(childComplexity), true
+	case "Pulsedive.threats":
+		if e.ComplexityRoot.Pulsedive.Threats == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Threats(childComplexity), true
+	case "Pulsedive.type":
+		if e.ComplexityRoot.Pulsedive.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Type(childComplexity), true
+	case "Pulsedive.verdict":
+		if e.ComplexityRoot.Pulsedive.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pulsedive.Verdict(childComplexity), true
+
 	case "Query.apiKeys":
 		if e.ComplexityRoot.Query.APIKeys == nil {
 			break
@@ -2858,6 +3851,213 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RDAPContact.Name(childComplexity), true
 
+	case "Robtex.asn":
+		if e.ComplexityRoot.Robtex.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.ASN(childComplexity), true
+	case "Robtex.asName":
+		if e.ComplexityRoot.Robtex.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.ASName(childComplexity), true
+	case "Robtex.cached":
+		if e.ComplexityRoot.Robtex.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Cached(childComplexity), true
+	case "Robtex.city":
+		if e.ComplexityRoot.Robtex.City == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.City(childComplexity), true
+	case "Robtex.country":
+		if e.ComplexityRoot.Robtex.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Country(childComplexity), true
+	case "Robtex.data":
+		if e.ComplexityRoot.Robtex.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Data(childComplexity), true
+	case "Robtex.error":
+		if e.ComplexityRoot.Robtex.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Error(childComplexity), true
+	case "Robtex.fetchedAt":
+		if e.ComplexityRoot.Robtex.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.FetchedAt(childComplexity), true
+	case "Robtex.ip":
+		if e.ComplexityRoot.Robtex.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.IP(childComplexity), true
+	case "Robtex.jobId":
+		if e.ComplexityRoot.Robtex.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.JobID(childComplexity), true
+	case "Robtex.latencyMs":
+		if e.ComplexityRoot.Robtex.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.LatencyMs(childComplexity), true
+	case "Robtex.names":
+		if e.ComplexityRoot.Robtex.Names == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Names(childComplexity), true
+	case "Robtex.oldNames":
+		if e.ComplexityRoot.Robtex.OldNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.OldNames(childComplexity), true
+	case "Robtex.provider":
+		if e.ComplexityRoot.Robtex.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Provider(childComplexity), true
+	case "Robtex.reverse":
+		if e.ComplexityRoot.Robtex.Reverse == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Reverse(childComplexity), true
+	case "Robtex.route":
+		if e.ComplexityRoot.Robtex.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Route(childComplexity), true
+	case "Robtex.status":
+		if e.ComplexityRoot.Robtex.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Status(childComplexity), true
+	case "Robtex.verdict":
+		if e.ComplexityRoot.Robtex.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Verdict(childComplexity), true
+	case "Robtex.whois":
+		if e.ComplexityRoot.Robtex.Whois == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Robtex.Whois(childComplexity), true
+
+	case "SafeBrowsing.api":
+		if e.ComplexityRoot.SafeBrowsing.API == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.API(childComplexity), true
+	case "SafeBrowsing.cached":
+		if e.ComplexityRoot.SafeBrowsing.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Cached(childComplexity), true
+	case "SafeBrowsing.data":
+		if e.ComplexityRoot.SafeBrowsing.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Data(childComplexity), true
+	case "SafeBrowsing.error":
+		if e.ComplexityRoot.SafeBrowsing.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Error(childComplexity), true
+	case "SafeBrowsing.fetchedAt":
+		if e.ComplexityRoot.SafeBrowsing.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.FetchedAt(childComplexity), true
+	case "SafeBrowsing.jobId":
+		if e.ComplexityRoot.SafeBrowsing.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.JobID(childComplexity), true
+	case "SafeBrowsing.latencyMs":
+		if e.ComplexityRoot.SafeBrowsing.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.LatencyMs(childComplexity), true
+	case "SafeBrowsing.matches":
+		if e.ComplexityRoot.SafeBrowsing.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Matches(childComplexity), true
+	case "SafeBrowsing.provider":
+		if e.ComplexityRoot.SafeBrowsing.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Provider(childComplexity), true
+	case "SafeBrowsing.status":
+		if e.ComplexityRoot.SafeBrowsing.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Status(childComplexity), true
+	case "SafeBrowsing.threatTypes":
+		if e.ComplexityRoot.SafeBrowsing.ThreatTypes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.ThreatTypes(childComplexity), true
+	case "SafeBrowsing.verdict":
+		if e.ComplexityRoot.SafeBrowsing.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsing.Verdict(childComplexity), true
+
+	case "SafeBrowsingMatch.platform":
+		if e.ComplexityRoot.SafeBrowsingMatch.Platform == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.Platform(childComplexity), true
+	case "SafeBrowsingMatch.threatType":
+		if e.ComplexityRoot.SafeBrowsingMatch.ThreatType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.ThreatType(childComplexity), true
+	case "SafeBrowsingMatch.url":
+		if e.ComplexityRoot.SafeBrowsingMatch.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SafeBrowsingMatch.URL(childComplexity), true
+
 	case "Shodan.asn":
 		if e.ComplexityRoot.Shodan.ASN == nil {
 			break
@@ -3119,6 +4319,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Sightings.Summary(childComplexity), true
 
+	case "Spamhaus.cached":
+		if e.ComplexityRoot.Spamhaus.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Cached(childComplexity), true
+	case "Spamhaus.codes":
+		if e.ComplexityRoot.Spamhaus.Codes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Codes(childComplexity), true
+	case "Spamhaus.data":
+		if e.ComplexityRoot.Spamhaus.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Data(childComplexity), true
+	case "Spamhaus.dataset":
+		if e.ComplexityRoot.Spamhaus.Dataset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Dataset(childComplexity), true
+	case "Spamhaus.error":
+		if e.ComplexityRoot.Spamhaus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Error(childComplexity), true
+	case "Spamhaus.fetchedAt":
+		if e.ComplexityRoot.Spamhaus.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.FetchedAt(childComplexity), true
+	case "Spamhaus.jobId":
+		if e.ComplexityRoot.Spamhaus.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.JobID(childComplexity), true
+	case "Spamhaus.latencyMs":
+		if e.ComplexityRoot.Spamhaus.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.LatencyMs(childComplexity), true
+	case "Spamhaus.lists":
+		if e.ComplexityRoot.Spamhaus.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Lists(childComplexity), true
+	case "Spamhaus.provider":
+		if e.ComplexityRoot.Spamhaus.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Provider(childComplexity), true
+	case "Spamhaus.status":
+		if e.ComplexityRoot.Spamhaus.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Status(childComplexity), true
+	case "Spamhaus.verdict":
+		if e.ComplexityRoot.Spamhaus.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Spamhaus.Verdict(childComplexity), true
+
 	case "Status.providers":
 		if e.ComplexityRoot.Status.Providers == nil {
 			break
@@ -3297,6 +4570,109 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
 
+	case "Triage.analyses":
+		if e.ComplexityRoot.Triage.Analyses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Analyses(childComplexity), true
+	case "Triage.cached":
+		if e.ComplexityRoot.Triage.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Cached(childComplexity), true
+	case "Triage.data":
+		if e.ComplexityRoot.Triage.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Data(childComplexity), true
+	case "Triage.error":
+		if e.ComplexityRoot.Triage.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Error(childComplexity), true
+	case "Triage.families":
+		if e.ComplexityRoot.Triage.Families == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Families(childComplexity), true
+	case "Triage.fetchedAt":
+		if e.ComplexityRoot.Triage.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.FetchedAt(childComplexity), true
+	case "Triage.fileNames":
+		if e.ComplexityRoot.Triage.FileNames == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.FileNames(childComplexity), true
+	case "Triage.jobId":
+		if e.ComplexityRoot.Triage.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.JobID(childComplexity), true
+	case "Triage.lastRun":
+		if e.ComplexityRoot.Triage.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.LastRun(childComplexity), true
+	case "Triage.latencyMs":
+		if e.ComplexityRoot.Triage.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.LatencyMs(childComplexity), true
+	case "Triage.maxScore":
+		if e.ComplexityRoot.Triage.MaxScore == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.MaxScore(childComplexity), true
+	case "Triage.provider":
+		if e.ComplexityRoot.Triage.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Provider(childComplexity), true
+	case "Triage.samples":
+		if e.ComplexityRoot.Triage.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Samples(childComplexity), true
+	case "Triage.status":
+		if e.ComplexityRoot.Triage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Status(childComplexity), true
+	case "Triage.tags":
+		if e.ComplexityRoot.Triage.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Tags(childComplexity), true
+	case "Triage.verdict":
+		if e.ComplexityRoot.Triage.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Triage.Verdict(childComplexity), true
+
+	case "URL.crtsh":
+		if e.ComplexityRoot.URL.Crtsh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Crtsh(childComplexity), true
 	case "URL.error":
 		if e.ComplexityRoot.URL.Err == nil {
 			break
@@ -3315,6 +4691,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Otx(childComplexity), true
+	case "URL.pulsedive":
+		if e.ComplexityRoot.URL.Pulsedive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Pulsedive(childComplexity), true
 	case "URL.results":
 		if e.ComplexityRoot.URL.Results == nil {
 			break
@@ -3326,6 +4708,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Results(childComplexity, args["providers"].([]string)), true
+	case "URL.safebrowsing":
+		if e.ComplexityRoot.URL.Safebrowsing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
 	case "URL.sightings":
 		if e.ComplexityRoot.URL.Sightings == nil {
 			break
@@ -4874,6 +6262,144 @@ func (ec *executionContext) childFields_ApiKey(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type ApiKey", field.Name)
 }
 
+func (ec *executionContext) childFields_CrowdSec(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CrowdSec_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_CrowdSec_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_CrowdSec_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_CrowdSec_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_CrowdSec_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_CrowdSec_error(ctx, field)
+	case "data":
+		return ec.fieldContext_CrowdSec_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_CrowdSec_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_CrowdSec_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_CrowdSec_ip(ctx, field)
+	case "reputation":
+		return ec.fieldContext_CrowdSec_reputation(ctx, field)
+	case "confidence":
+		return ec.fieldContext_CrowdSec_confidence(ctx, field)
+	case "range":
+		return ec.fieldContext_CrowdSec_range(ctx, field)
+	case "asn":
+		return ec.fieldContext_CrowdSec_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_CrowdSec_asName(ctx, field)
+	case "country":
+		return ec.fieldContext_CrowdSec_country(ctx, field)
+	case "reverseDns":
+		return ec.fieldContext_CrowdSec_reverseDns(ctx, field)
+	case "behaviors":
+		return ec.fieldContext_CrowdSec_behaviors(ctx, field)
+	case "classifications":
+		return ec.fieldContext_CrowdSec_classifications(ctx, field)
+	case "falsePositives":
+		return ec.fieldContext_CrowdSec_falsePositives(ctx, field)
+	case "attacks":
+		return ec.fieldContext_CrowdSec_attacks(ctx, field)
+	case "noiseScore":
+		return ec.fieldContext_CrowdSec_noiseScore(ctx, field)
+	case "totalScore":
+		return ec.fieldContext_CrowdSec_totalScore(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_CrowdSec_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_CrowdSec_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CrowdSec", field.Name)
+}
+
+func (ec *executionContext) childFields_CrtSh(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_CrtSh_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_CrtSh_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_CrtSh_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_CrtSh_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_CrtSh_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_CrtSh_error(ctx, field)
+	case "data":
+		return ec.fieldContext_CrtSh_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_CrtSh_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_CrtSh_jobId(ctx, field)
+	case "name":
+		return ec.fieldContext_CrtSh_name(ctx, field)
+	case "certificates":
+		return ec.fieldContext_CrtSh_certificates(ctx, field)
+	case "firstIssued":
+		return ec.fieldContext_CrtSh_firstIssued(ctx, field)
+	case "lastIssued":
+		return ec.fieldContext_CrtSh_lastIssued(ctx, field)
+	case "issuers":
+		return ec.fieldContext_CrtSh_issuers(ctx, field)
+	case "recentNames":
+		return ec.fieldContext_CrtSh_recentNames(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CrtSh", field.Name)
+}
+
+func (ec *executionContext) childFields_DShield(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_DShield_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_DShield_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_DShield_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_DShield_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_DShield_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_DShield_error(ctx, field)
+	case "data":
+		return ec.fieldContext_DShield_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_DShield_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_DShield_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_DShield_ip(ctx, field)
+	case "reports":
+		return ec.fieldContext_DShield_reports(ctx, field)
+	case "targets":
+		return ec.fieldContext_DShield_targets(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_DShield_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_DShield_lastSeen(ctx, field)
+	case "threatFeeds":
+		return ec.fieldContext_DShield_threatFeeds(ctx, field)
+	case "asn":
+		return ec.fieldContext_DShield_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_DShield_asName(ctx, field)
+	case "country":
+		return ec.fieldContext_DShield_country(ctx, field)
+	case "network":
+		return ec.fieldContext_DShield_network(ctx, field)
+	case "abuseContact":
+		return ec.fieldContext_DShield_abuseContact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DShield", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -4942,6 +6468,92 @@ func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field gra
 		return ec.fieldContext_GreyNoise_link(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type GreyNoise", field.Name)
+}
+
+func (ec *executionContext) childFields_Hashlookup(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Hashlookup_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Hashlookup_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Hashlookup_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Hashlookup_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Hashlookup_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Hashlookup_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Hashlookup_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Hashlookup_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Hashlookup_jobId(ctx, field)
+	case "fileName":
+		return ec.fieldContext_Hashlookup_fileName(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_Hashlookup_fileSize(ctx, field)
+	case "productName":
+		return ec.fieldContext_Hashlookup_productName(ctx, field)
+	case "productVersion":
+		return ec.fieldContext_Hashlookup_productVersion(ctx, field)
+	case "source":
+		return ec.fieldContext_Hashlookup_source(ctx, field)
+	case "trust":
+		return ec.fieldContext_Hashlookup_trust(ctx, field)
+	case "knownMalicious":
+		return ec.fieldContext_Hashlookup_knownMalicious(ctx, field)
+	case "parents":
+		return ec.fieldContext_Hashlookup_parents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Hashlookup", field.Name)
+}
+
+func (ec *executionContext) childFields_HybridAnalysis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_HybridAnalysis_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_HybridAnalysis_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_HybridAnalysis_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_HybridAnalysis_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_HybridAnalysis_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_HybridAnalysis_error(ctx, field)
+	case "data":
+		return ec.fieldContext_HybridAnalysis_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_HybridAnalysis_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_HybridAnalysis_jobId(ctx, field)
+	case "reports":
+		return ec.fieldContext_HybridAnalysis_reports(ctx, field)
+	case "hybridanalysisVerdict":
+		return ec.fieldContext_HybridAnalysis_hybridanalysisVerdict(ctx, field)
+	case "threatScore":
+		return ec.fieldContext_HybridAnalysis_threatScore(ctx, field)
+	case "family":
+		return ec.fieldContext_HybridAnalysis_family(ctx, field)
+	case "fileName":
+		return ec.fieldContext_HybridAnalysis_fileName(ctx, field)
+	case "fileType":
+		return ec.fieldContext_HybridAnalysis_fileType(ctx, field)
+	case "avDetect":
+		return ec.fieldContext_HybridAnalysis_avDetect(ctx, field)
+	case "tags":
+		return ec.fieldContext_HybridAnalysis_tags(ctx, field)
+	case "hosts":
+		return ec.fieldContext_HybridAnalysis_hosts(ctx, field)
+	case "domains":
+		return ec.fieldContext_HybridAnalysis_domains(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_HybridAnalysis_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HybridAnalysis", field.Name)
 }
 
 func (ec *executionContext) childFields_IPinfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5318,6 +6930,48 @@ func (ec *executionContext) childFields_ProviderVerdict(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type ProviderVerdict", field.Name)
 }
 
+func (ec *executionContext) childFields_Pulsedive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Pulsedive_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Pulsedive_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Pulsedive_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Pulsedive_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Pulsedive_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Pulsedive_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Pulsedive_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Pulsedive_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Pulsedive_jobId(ctx, field)
+	case "indicator":
+		return ec.fieldContext_Pulsedive_indicator(ctx, field)
+	case "type":
+		return ec.fieldContext_Pulsedive_type(ctx, field)
+	case "risk":
+		return ec.fieldContext_Pulsedive_risk(ctx, field)
+	case "retired":
+		return ec.fieldContext_Pulsedive_retired(ctx, field)
+	case "threats":
+		return ec.fieldContext_Pulsedive_threats(ctx, field)
+	case "feeds":
+		return ec.fieldContext_Pulsedive_feeds(ctx, field)
+	case "riskFactors":
+		return ec.fieldContext_Pulsedive_riskFactors(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_Pulsedive_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Pulsedive_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pulsedive", field.Name)
+}
+
 func (ec *executionContext) childFields_RDAP(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -5398,6 +7052,92 @@ func (ec *executionContext) childFields_RDAPContact(ctx context.Context, field g
 		return ec.fieldContext_RDAPContact_ianaId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RDAPContact", field.Name)
+}
+
+func (ec *executionContext) childFields_Robtex(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Robtex_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Robtex_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Robtex_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Robtex_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Robtex_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Robtex_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Robtex_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Robtex_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Robtex_jobId(ctx, field)
+	case "ip":
+		return ec.fieldContext_Robtex_ip(ctx, field)
+	case "asn":
+		return ec.fieldContext_Robtex_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_Robtex_asName(ctx, field)
+	case "route":
+		return ec.fieldContext_Robtex_route(ctx, field)
+	case "whois":
+		return ec.fieldContext_Robtex_whois(ctx, field)
+	case "country":
+		return ec.fieldContext_Robtex_country(ctx, field)
+	case "city":
+		return ec.fieldContext_Robtex_city(ctx, field)
+	case "names":
+		return ec.fieldContext_Robtex_names(ctx, field)
+	case "oldNames":
+		return ec.fieldContext_Robtex_oldNames(ctx, field)
+	case "reverse":
+		return ec.fieldContext_Robtex_reverse(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Robtex", field.Name)
+}
+
+func (ec *executionContext) childFields_SafeBrowsing(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_SafeBrowsing_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_SafeBrowsing_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_SafeBrowsing_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_SafeBrowsing_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_SafeBrowsing_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_SafeBrowsing_error(ctx, field)
+	case "data":
+		return ec.fieldContext_SafeBrowsing_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_SafeBrowsing_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_SafeBrowsing_jobId(ctx, field)
+	case "api":
+		return ec.fieldContext_SafeBrowsing_api(ctx, field)
+	case "threatTypes":
+		return ec.fieldContext_SafeBrowsing_threatTypes(ctx, field)
+	case "matches":
+		return ec.fieldContext_SafeBrowsing_matches(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsing", field.Name)
+}
+
+func (ec *executionContext) childFields_SafeBrowsingMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "threatType":
+		return ec.fieldContext_SafeBrowsingMatch_threatType(ctx, field)
+	case "platform":
+		return ec.fieldContext_SafeBrowsingMatch_platform(ctx, field)
+	case "url":
+		return ec.fieldContext_SafeBrowsingMatch_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsingMatch", field.Name)
 }
 
 func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5508,6 +7248,36 @@ func (ec *executionContext) childFields_Sightings(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Sightings", field.Name)
 }
 
+func (ec *executionContext) childFields_Spamhaus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Spamhaus_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Spamhaus_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Spamhaus_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Spamhaus_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Spamhaus_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Spamhaus_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Spamhaus_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Spamhaus_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Spamhaus_jobId(ctx, field)
+	case "dataset":
+		return ec.fieldContext_Spamhaus_dataset(ctx, field)
+	case "codes":
+		return ec.fieldContext_Spamhaus_codes(ctx, field)
+	case "lists":
+		return ec.fieldContext_Spamhaus_lists(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Spamhaus", field.Name)
+}
+
 func (ec *executionContext) childFields_Status(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "version":
@@ -5588,6 +7358,44 @@ func (ec *executionContext) childFields_ThreatFoxIOC(ctx context.Context, field 
 		return ec.fieldContext_ThreatFoxIOC_reference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ThreatFoxIOC", field.Name)
+}
+
+func (ec *executionContext) childFields_Triage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Triage_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Triage_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Triage_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Triage_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Triage_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Triage_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Triage_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Triage_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Triage_jobId(ctx, field)
+	case "samples":
+		return ec.fieldContext_Triage_samples(ctx, field)
+	case "maxScore":
+		return ec.fieldContext_Triage_maxScore(ctx, field)
+	case "families":
+		return ec.fieldContext_Triage_families(ctx, field)
+	case "tags":
+		return ec.fieldContext_Triage_tags(ctx, field)
+	case "fileNames":
+		return ec.fieldContext_Triage_fileNames(ctx, field)
+	case "analyses":
+		return ec.fieldContext_Triage_analyses(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_Triage_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Triage", field.Name)
 }
 
 func (ec *executionContext) childFields_URLScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7654,6 +9462,1440 @@ func (ec *executionContext) fieldContext_ApiKey_lastUsedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("ApiKey", field, false, false, "Time")
 }
 
+func (ec *executionContext) _CrowdSec_provider(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_status(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _CrowdSec_cached(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CrowdSec_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrowdSec_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_error(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrowdSec",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrowdSec_data(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _CrowdSec_verdict(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrowdSec",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrowdSec_jobId(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CrowdSec_ip(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_reputation(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_reputation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reputation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_reputation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_confidence(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_confidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_confidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_range(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_range(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Range, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_range(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_asn(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_asName(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_country(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_reverseDns(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_reverseDns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReverseDNS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_reverseDns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_behaviors(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_behaviors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Behaviors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_behaviors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_classifications(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_classifications(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Classifications, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_classifications(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_falsePositives(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_falsePositives(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FalsePositives, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_falsePositives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_attacks(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_attacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_attacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrowdSec_noiseScore(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_noiseScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoiseScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_noiseScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_totalScore(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_totalScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_totalScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrowdSec_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrowdSec_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.CrowdSec) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrowdSec_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrowdSec_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrowdSec", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_provider(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_status(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _CrtSh_cached(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CrtSh_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrtSh_error(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrtSh",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrtSh_data(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _CrtSh_verdict(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CrtSh",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CrtSh_jobId(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CrtSh_name(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_certificates(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_certificates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Certificates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_certificates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CrtSh_firstIssued(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_firstIssued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstIssued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_firstIssued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_lastIssued(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_lastIssued(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastIssued, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_lastIssued(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CrtSh_issuers(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_issuers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Issuers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_issuers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _CrtSh_recentNames(ctx context.Context, field graphql.CollectedField, obj *model.CrtSh) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CrtSh_recentNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecentNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CrtSh_recentNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_provider(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_status(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _DShield_cached(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DShield_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_error(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DShield",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DShield_data(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _DShield_verdict(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DShield",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DShield_jobId(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "ID")
+}
+
+func (ec *executionContext) _DShield_ip(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_reports(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_targets(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_targets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Targets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_targets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DShield_threatFeeds(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_threatFeeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatFeeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_threatFeeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_asn(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DShield_asName(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_country(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_network(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_network(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Network, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_network(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DShield_abuseContact(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DShield_abuseContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbuseContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DShield_abuseContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7808,6 +11050,38 @@ func (ec *executionContext) fieldContext_Domain_error(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_crtsh(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_crtsh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crtsh(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+			return ec.marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_crtsh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrtSh(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7840,6 +11114,38 @@ func (ec *executionContext) fieldContext_Domain_otx(_ context.Context, field gra
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7867,6 +11173,70 @@ func (ec *executionContext) fieldContext_Domain_rdap(_ context.Context, field gr
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_RDAP(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_safebrowsing(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_safebrowsing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Safebrowsing(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+			return ec.marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_safebrowsing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_spamhaus(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_spamhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spamhaus(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+			return ec.marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_spamhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spamhaus(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8496,6 +11866,70 @@ func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _FileHash_hashlookup(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_hashlookup(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hashlookup(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Hashlookup) graphql.Marshaler {
+			return ec.marshalNHashlookup2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHashlookup(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_hashlookup(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Hashlookup(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_hybridanalysis(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_hybridanalysis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hybridanalysis(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.HybridAnalysis) graphql.Marshaler {
+			return ec.marshalNHybridAnalysis2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHybridAnalysis(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_hybridanalysis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_HybridAnalysis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8587,6 +12021,38 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_triage(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_triage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Triage(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Triage) graphql.Marshaler {
+			return ec.marshalNTriage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTriage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_triage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Triage(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9118,6 +12584,893 @@ func (ec *executionContext) fieldContext_GreyNoise_link(_ context.Context, field
 	return graphql.NewScalarFieldContext("GreyNoise", field, false, false, "String")
 }
 
+func (ec *executionContext) _Hashlookup_provider(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_status(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Hashlookup_cached(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Hashlookup_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Hashlookup_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_error(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hashlookup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hashlookup_data(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Hashlookup_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Hashlookup",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Hashlookup_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Hashlookup_fileName(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_fileSize(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_productName(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_productName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_productName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_productVersion(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_productVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProductVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_productVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_source(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_trust(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_trust(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trust, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_trust(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Hashlookup_knownMalicious(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_knownMalicious(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnownMalicious, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_knownMalicious(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "String")
+}
+
+func (ec *executionContext) _Hashlookup_parents(ctx context.Context, field graphql.CollectedField, obj *model.Hashlookup) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Hashlookup_parents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Hashlookup_parents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Hashlookup", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_provider(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_status(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _HybridAnalysis_cached(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _HybridAnalysis_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Time")
+}
+
+func (ec *executionContext) _HybridAnalysis_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_error(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HybridAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HybridAnalysis_data(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _HybridAnalysis_verdict(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "HybridAnalysis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _HybridAnalysis_jobId(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "ID")
+}
+
+func (ec *executionContext) _HybridAnalysis_reports(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_reports(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reports, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_reports(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_hybridanalysisVerdict(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_hybridanalysisVerdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HybridAnalysisVerdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_hybridanalysisVerdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_threatScore(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_threatScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_threatScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_family(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_family(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Family, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_family(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_fileName(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_fileType(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_avDetect(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_avDetect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AVDetect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_avDetect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Int")
+}
+
+func (ec *executionContext) _HybridAnalysis_tags(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_hosts(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_hosts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Hosts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_hosts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_domains(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_domains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_domains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "String")
+}
+
+func (ec *executionContext) _HybridAnalysis_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.HybridAnalysis) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_HybridAnalysis_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_HybridAnalysis_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("HybridAnalysis", field, false, false, "Time")
+}
+
 func (ec *executionContext) _IPAddress_value(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9304,6 +13657,70 @@ func (ec *executionContext) fieldContext_IPAddress_abuseipdb(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_crowdsec(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_crowdsec(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crowdsec(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrowdSec) graphql.Marshaler {
+			return ec.marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrowdSec(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_crowdsec(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrowdSec(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_dshield(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_dshield(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dshield(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DShield) graphql.Marshaler {
+			return ec.marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_dshield(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DShield(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_greynoise(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9432,6 +13849,38 @@ func (ec *executionContext) fieldContext_IPAddress_otx(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9464,6 +13913,38 @@ func (ec *executionContext) fieldContext_IPAddress_rdap(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_robtex(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_robtex(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Robtex(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Robtex) graphql.Marshaler {
+			return ec.marshalNRobtex2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRobtex(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_robtex(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Robtex(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9491,6 +13972,38 @@ func (ec *executionContext) fieldContext_IPAddress_shodan(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Shodan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_spamhaus(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_spamhaus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spamhaus(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+			return ec.marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_spamhaus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Spamhaus(ctx, field)
 		},
 	}
 	return fc, nil
@@ -13993,6 +18506,438 @@ func (ec *executionContext) fieldContext_ProviderVerdict_reason(_ context.Contex
 	return graphql.NewScalarFieldContext("ProviderVerdict", field, false, false, "String")
 }
 
+func (ec *executionContext) _Pulsedive_provider(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_status(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Pulsedive_cached(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Pulsedive_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Pulsedive_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Pulsedive_error(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pulsedive",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pulsedive_data(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Pulsedive_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pulsedive",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pulsedive_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Pulsedive_indicator(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_indicator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Indicator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_indicator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_type(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_risk(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_risk(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Risk, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_risk(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_retired(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_retired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_retired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Pulsedive_threats(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_threats(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threats, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_threats(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_riskFactors(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_riskFactors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RiskFactors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_riskFactors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "String")
+}
+
+func (ec *executionContext) _Pulsedive_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Pulsedive_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.Pulsedive) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pulsedive_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pulsedive_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pulsedive", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15635,6 +20580,833 @@ func (ec *executionContext) fieldContext_RDAPContact_ianaId(_ context.Context, f
 	return graphql.NewScalarFieldContext("RDAPContact", field, false, false, "String")
 }
 
+func (ec *executionContext) _Robtex_provider(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_status(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Robtex_cached(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Robtex_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Robtex_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robtex_error(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robtex",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Robtex_data(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Robtex_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Robtex",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Robtex_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Robtex_ip(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_asn(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Robtex_asName(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_route(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_route(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Route, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_route(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_whois(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_whois(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Whois, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_whois(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_country(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_city(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_city(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.City, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_names(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_names(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Names, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_names(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_oldNames(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_oldNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_oldNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _Robtex_reverse(ctx context.Context, field graphql.CollectedField, obj *model.Robtex) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Robtex_reverse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reverse, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Robtex_reverse(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Robtex", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_provider(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_status(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _SafeBrowsing_cached(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SafeBrowsing_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SafeBrowsing_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SafeBrowsing_error(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsing_data(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _SafeBrowsing_verdict(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsing_jobId(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SafeBrowsing_api(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_api(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.API, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_api(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_threatTypes(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_threatTypes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatTypes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_threatTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsing", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsing_matches(ctx context.Context, field graphql.CollectedField, obj *model.SafeBrowsing) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsing_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.SafeBrowsingMatch) graphql.Marshaler {
+			return ec.marshalOSafeBrowsingMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatchᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsing_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SafeBrowsing",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsingMatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_threatType(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_threatType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThreatType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_threatType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_platform(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_platform(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Platform, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_platform(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _SafeBrowsingMatch_url(ctx context.Context, field graphql.CollectedField, obj *provider.SafeBrowsingMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SafeBrowsingMatch_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SafeBrowsingMatch_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
+}
+
 func (ec *executionContext) _Shodan_provider(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16658,6 +22430,300 @@ func (ec *executionContext) fieldContext_Sightings_recent(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Spamhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spamhaus_status(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Spamhaus_cached(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Spamhaus_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Spamhaus_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spamhaus_error(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spamhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spamhaus_data(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Spamhaus_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Spamhaus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Spamhaus_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Spamhaus_dataset(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_dataset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dataset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_dataset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
+func (ec *executionContext) _Spamhaus_codes(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_codes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Codes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_codes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Spamhaus_lists(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Spamhaus_lists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lists, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Spamhaus_lists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Spamhaus", field, false, false, "String")
+}
+
 func (ec *executionContext) _Status_version(ctx context.Context, field graphql.CollectedField, obj *model.Status) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17361,6 +23427,392 @@ func (ec *executionContext) fieldContext_ThreatFoxIOC_reference(_ context.Contex
 	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
 }
 
+func (ec *executionContext) _Triage_provider(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_status(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Triage_cached(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Triage_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Triage_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_error(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Triage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Triage_data(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Triage_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Triage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Triage_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Triage_samples(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_samples(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Samples, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_samples(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_maxScore(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_maxScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxScore, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_maxScore(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Triage_families(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_families(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Families, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_families(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_tags(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_fileNames(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_fileNames(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileNames, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_fileNames(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_analyses(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_analyses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Analyses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_analyses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "String")
+}
+
+func (ec *executionContext) _Triage_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Triage_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Triage_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Triage", field, false, false, "Time")
+}
+
 func (ec *executionContext) _URL_value(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17515,6 +23967,38 @@ func (ec *executionContext) fieldContext_URL_error(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_crtsh(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_crtsh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Crtsh(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+			return ec.marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_crtsh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CrtSh(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17542,6 +24026,70 @@ func (ec *executionContext) fieldContext_URL_otx(_ context.Context, field graphq
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_OTX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_pulsedive(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_pulsedive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pulsedive(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+			return ec.marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_pulsedive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pulsedive(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_safebrowsing(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_safebrowsing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Safebrowsing(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+			return ec.marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_safebrowsing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SafeBrowsing(ctx, field)
 		},
 	}
 	return fc, nil
@@ -23380,6 +29928,390 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var crowdSecImplementors = []string{"CrowdSec"}
+
+func (ec *executionContext) _CrowdSec(ctx context.Context, sel ast.SelectionSet, obj *model.CrowdSec) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, crowdSecImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CrowdSec")
+		case "provider":
+			out.Values[i] = ec._CrowdSec_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CrowdSec_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._CrowdSec_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._CrowdSec_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._CrowdSec_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CrowdSec_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._CrowdSec_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._CrowdSec_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._CrowdSec_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._CrowdSec_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reputation":
+			out.Values[i] = ec._CrowdSec_reputation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "confidence":
+			out.Values[i] = ec._CrowdSec_confidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "range":
+			out.Values[i] = ec._CrowdSec_range(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._CrowdSec_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._CrowdSec_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._CrowdSec_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reverseDns":
+			out.Values[i] = ec._CrowdSec_reverseDns(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "behaviors":
+			out.Values[i] = ec._CrowdSec_behaviors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "classifications":
+			out.Values[i] = ec._CrowdSec_classifications(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "falsePositives":
+			out.Values[i] = ec._CrowdSec_falsePositives(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "attacks":
+			out.Values[i] = ec._CrowdSec_attacks(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "noiseScore":
+			out.Values[i] = ec._CrowdSec_noiseScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalScore":
+			out.Values[i] = ec._CrowdSec_totalScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._CrowdSec_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._CrowdSec_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var crtShImplementors = []string{"CrtSh"}
+
+func (ec *executionContext) _CrtSh(ctx context.Context, sel ast.SelectionSet, obj *model.CrtSh) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, crtShImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CrtSh")
+		case "provider":
+			out.Values[i] = ec._CrtSh_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CrtSh_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._CrtSh_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._CrtSh_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._CrtSh_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._CrtSh_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._CrtSh_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._CrtSh_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._CrtSh_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CrtSh_name(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "certificates":
+			out.Values[i] = ec._CrtSh_certificates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstIssued":
+			out.Values[i] = ec._CrtSh_firstIssued(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastIssued":
+			out.Values[i] = ec._CrtSh_lastIssued(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "issuers":
+			out.Values[i] = ec._CrtSh_issuers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recentNames":
+			out.Values[i] = ec._CrtSh_recentNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var dShieldImplementors = []string{"DShield"}
+
+func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, obj *model.DShield) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dShieldImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DShield")
+		case "provider":
+			out.Values[i] = ec._DShield_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DShield_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._DShield_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._DShield_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._DShield_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DShield_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._DShield_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._DShield_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._DShield_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._DShield_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._DShield_reports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "targets":
+			out.Values[i] = ec._DShield_targets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._DShield_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._DShield_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatFeeds":
+			out.Values[i] = ec._DShield_threatFeeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._DShield_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._DShield_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._DShield_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "network":
+			out.Values[i] = ec._DShield_network(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "abuseContact":
+			out.Values[i] = ec._DShield_abuseContact(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -23418,17 +30350,41 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "crtsh":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_crtsh(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_otx(ctx, field, obj)
 				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_pulsedive(ctx, field, obj)
+				})
 		case "rdap":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_rdap(ctx, field, obj)
+				})
+		case "safebrowsing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_safebrowsing(ctx, field, obj)
+				})
+		case "spamhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_spamhaus(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -23627,6 +30583,18 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "hashlookup":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_hashlookup(ctx, field, obj)
+				})
+		case "hybridanalysis":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_hybridanalysis(ctx, field, obj)
+				})
 		case "malwarebazaar":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23644,6 +30612,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_threatfox(ctx, field, obj)
+				})
+		case "triage":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_triage(ctx, field, obj)
 				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -23794,6 +30768,247 @@ func (ec *executionContext) _GreyNoise(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var hashlookupImplementors = []string{"Hashlookup"}
+
+func (ec *executionContext) _Hashlookup(ctx context.Context, sel ast.SelectionSet, obj *model.Hashlookup) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hashlookupImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Hashlookup")
+		case "provider":
+			out.Values[i] = ec._Hashlookup_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Hashlookup_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Hashlookup_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Hashlookup_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Hashlookup_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Hashlookup_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Hashlookup_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Hashlookup_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Hashlookup_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._Hashlookup_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._Hashlookup_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productName":
+			out.Values[i] = ec._Hashlookup_productName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "productVersion":
+			out.Values[i] = ec._Hashlookup_productVersion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Hashlookup_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "trust":
+			out.Values[i] = ec._Hashlookup_trust(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "knownMalicious":
+			out.Values[i] = ec._Hashlookup_knownMalicious(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parents":
+			out.Values[i] = ec._Hashlookup_parents(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var hybridAnalysisImplementors = []string{"HybridAnalysis"}
+
+func (ec *executionContext) _HybridAnalysis(ctx context.Context, sel ast.SelectionSet, obj *model.HybridAnalysis) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, hybridAnalysisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("HybridAnalysis")
+		case "provider":
+			out.Values[i] = ec._HybridAnalysis_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._HybridAnalysis_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._HybridAnalysis_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._HybridAnalysis_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._HybridAnalysis_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._HybridAnalysis_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._HybridAnalysis_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._HybridAnalysis_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._HybridAnalysis_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reports":
+			out.Values[i] = ec._HybridAnalysis_reports(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hybridanalysisVerdict":
+			out.Values[i] = ec._HybridAnalysis_hybridanalysisVerdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatScore":
+			out.Values[i] = ec._HybridAnalysis_threatScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "family":
+			out.Values[i] = ec._HybridAnalysis_family(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._HybridAnalysis_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._HybridAnalysis_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "avDetect":
+			out.Values[i] = ec._HybridAnalysis_avDetect(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._HybridAnalysis_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "hosts":
+			out.Values[i] = ec._HybridAnalysis_hosts(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "domains":
+			out.Values[i] = ec._HybridAnalysis_domains(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._HybridAnalysis_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var iPAddressImplementors = []string{"IPAddress", "Indicator"}
 
 func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet, obj *model.IPAddress) graphql.Marshaler {
@@ -23838,6 +31053,18 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_abuseipdb(ctx, field, obj)
 				})
+		case "crowdsec":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_crowdsec(ctx, field, obj)
+				})
+		case "dshield":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_dshield(ctx, field, obj)
+				})
 		case "greynoise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23862,17 +31089,35 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_otx(ctx, field, obj)
 				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_pulsedive(ctx, field, obj)
+				})
 		case "rdap":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_rdap(ctx, field, obj)
 				})
+		case "robtex":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_robtex(ctx, field, obj)
+				})
 		case "shodan":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_shodan(ctx, field, obj)
+				})
+		case "spamhaus":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_spamhaus(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -25278,6 +32523,124 @@ func (ec *executionContext) _ProviderVerdict(ctx context.Context, sel ast.Select
 	return out
 }
 
+var pulsediveImplementors = []string{"Pulsedive"}
+
+func (ec *executionContext) _Pulsedive(ctx context.Context, sel ast.SelectionSet, obj *model.Pulsedive) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pulsediveImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pulsedive")
+		case "provider":
+			out.Values[i] = ec._Pulsedive_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Pulsedive_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Pulsedive_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Pulsedive_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Pulsedive_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Pulsedive_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Pulsedive_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Pulsedive_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Pulsedive_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "indicator":
+			out.Values[i] = ec._Pulsedive_indicator(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._Pulsedive_type(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "risk":
+			out.Values[i] = ec._Pulsedive_risk(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retired":
+			out.Values[i] = ec._Pulsedive_retired(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threats":
+			out.Values[i] = ec._Pulsedive_threats(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "feeds":
+			out.Values[i] = ec._Pulsedive_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "riskFactors":
+			out.Values[i] = ec._Pulsedive_riskFactors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._Pulsedive_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Pulsedive_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -25637,6 +33000,260 @@ func (ec *executionContext) _RDAPContact(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var robtexImplementors = []string{"Robtex"}
+
+func (ec *executionContext) _Robtex(ctx context.Context, sel ast.SelectionSet, obj *model.Robtex) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, robtexImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Robtex")
+		case "provider":
+			out.Values[i] = ec._Robtex_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Robtex_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Robtex_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Robtex_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Robtex_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Robtex_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Robtex_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Robtex_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Robtex_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._Robtex_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._Robtex_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._Robtex_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "route":
+			out.Values[i] = ec._Robtex_route(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "whois":
+			out.Values[i] = ec._Robtex_whois(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._Robtex_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "city":
+			out.Values[i] = ec._Robtex_city(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "names":
+			out.Values[i] = ec._Robtex_names(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "oldNames":
+			out.Values[i] = ec._Robtex_oldNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reverse":
+			out.Values[i] = ec._Robtex_reverse(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var safeBrowsingImplementors = []string{"SafeBrowsing"}
+
+func (ec *executionContext) _SafeBrowsing(ctx context.Context, sel ast.SelectionSet, obj *model.SafeBrowsing) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, safeBrowsingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SafeBrowsing")
+		case "provider":
+			out.Values[i] = ec._SafeBrowsing_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SafeBrowsing_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._SafeBrowsing_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._SafeBrowsing_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._SafeBrowsing_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._SafeBrowsing_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._SafeBrowsing_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._SafeBrowsing_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._SafeBrowsing_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "api":
+			out.Values[i] = ec._SafeBrowsing_api(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threatTypes":
+			out.Values[i] = ec._SafeBrowsing_threatTypes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._SafeBrowsing_matches(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var safeBrowsingMatchImplementors = []string{"SafeBrowsingMatch"}
+
+func (ec *executionContext) _SafeBrowsingMatch(ctx context.Context, sel ast.SelectionSet, obj *provider.SafeBrowsingMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, safeBrowsingMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SafeBrowsingMatch")
+		case "threatType":
+			out.Values[i] = ec._SafeBrowsingMatch_threatType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platform":
+			out.Values[i] = ec._SafeBrowsingMatch_platform(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._SafeBrowsingMatch_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var shodanImplementors = []string{"Shodan"}
 
 func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, obj *model.Shodan) graphql.Marshaler {
@@ -25960,6 +33577,94 @@ func (ec *executionContext) _Sightings(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var spamhausImplementors = []string{"Spamhaus"}
+
+func (ec *executionContext) _Spamhaus(ctx context.Context, sel ast.SelectionSet, obj *model.Spamhaus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, spamhausImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Spamhaus")
+		case "provider":
+			out.Values[i] = ec._Spamhaus_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Spamhaus_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Spamhaus_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Spamhaus_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Spamhaus_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Spamhaus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Spamhaus_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Spamhaus_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Spamhaus_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dataset":
+			out.Values[i] = ec._Spamhaus_dataset(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "codes":
+			out.Values[i] = ec._Spamhaus_codes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lists":
+			out.Values[i] = ec._Spamhaus_lists(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var statusImplementors = []string{"Status"}
 
 func (ec *executionContext) _Status(ctx context.Context, sel ast.SelectionSet, obj *model.Status) graphql.Marshaler {
@@ -26217,6 +33922,114 @@ func (ec *executionContext) _ThreatFoxIOC(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var triageImplementors = []string{"Triage"}
+
+func (ec *executionContext) _Triage(ctx context.Context, sel ast.SelectionSet, obj *model.Triage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, triageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Triage")
+		case "provider":
+			out.Values[i] = ec._Triage_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Triage_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Triage_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Triage_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Triage_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Triage_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Triage_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Triage_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Triage_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "samples":
+			out.Values[i] = ec._Triage_samples(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxScore":
+			out.Values[i] = ec._Triage_maxScore(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "families":
+			out.Values[i] = ec._Triage_families(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Triage_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fileNames":
+			out.Values[i] = ec._Triage_fileNames(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "analyses":
+			out.Values[i] = ec._Triage_analyses(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._Triage_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var uRLImplementors = []string{"URL", "Indicator"}
 
 func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj *model.URL) graphql.Marshaler {
@@ -26255,11 +34068,29 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "crtsh":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_crtsh(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_otx(ctx, field, obj)
+				})
+		case "pulsedive":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_pulsedive(ctx, field, obj)
+				})
+		case "safebrowsing":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_safebrowsing(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -28118,6 +35949,30 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCrowdSec2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrowdSec(ctx context.Context, sel ast.SelectionSet, v *model.CrowdSec) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CrowdSec!")
+		return graphql.Null
+	}
+	return ec._CrowdSec(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCrtSh(ctx context.Context, sel ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CrtSh!")
+		return graphql.Null
+	}
+	return ec._CrtSh(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx context.Context, sel ast.SelectionSet, v *model.DShield) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DShield!")
+		return graphql.Null
+	}
+	return ec._DShield(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28170,6 +36025,22 @@ func (ec *executionContext) marshalNGreyNoise2ᚖgithubᚗcomᚋinspectorᚑgadg
 		return graphql.Null
 	}
 	return ec._GreyNoise(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHashlookup2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHashlookup(ctx context.Context, sel ast.SelectionSet, v *model.Hashlookup) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Hashlookup!")
+		return graphql.Null
+	}
+	return ec._Hashlookup(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNHybridAnalysis2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐHybridAnalysis(ctx context.Context, sel ast.SelectionSet, v *model.HybridAnalysis) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "HybridAnalysis!")
+		return graphql.Null
+	}
+	return ec._HybridAnalysis(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -28497,6 +36368,14 @@ func (ec *executionContext) marshalNProviderStatus2ᚖgithubᚗcomᚋinspector�
 	return ec._ProviderStatus(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPulsedive2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPulsedive(ctx context.Context, sel ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Pulsedive!")
+		return graphql.Null
+	}
+	return ec._Pulsedive(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNRDAP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRDAP(ctx context.Context, sel ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "RDAP!")
@@ -28513,6 +36392,26 @@ func (ec *executionContext) unmarshalNResultStatus2githubᚗcomᚋinspectorᚑga
 
 func (ec *executionContext) marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx context.Context, sel ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNRobtex2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐRobtex(ctx context.Context, sel ast.SelectionSet, v *model.Robtex) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Robtex!")
+		return graphql.Null
+	}
+	return ec._Robtex(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSafeBrowsing2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSafeBrowsing(ctx context.Context, sel ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SafeBrowsing!")
+		return graphql.Null
+	}
+	return ec._SafeBrowsing(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSafeBrowsingMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatch(ctx context.Context, sel ast.SelectionSet, v provider.SafeBrowsingMatch) graphql.Marshaler {
+	return ec._SafeBrowsingMatch(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx context.Context, v any) (model.Scope, error) {
@@ -28585,6 +36484,14 @@ func (ec *executionContext) marshalNSighting2ᚖgithubᚗcomᚋinspectorᚑgadge
 		return graphql.Null
 	}
 	return ec._Sighting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx context.Context, sel ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Spamhaus!")
+		return graphql.Null
+	}
+	return ec._Spamhaus(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐStatus(ctx context.Context, sel ast.SelectionSet, v *model.Status) graphql.Marshaler {
@@ -28696,6 +36603,14 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		graphql.AddInvalidNullFromMarshaler(ctx, "Time!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNTriage2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTriage(ctx context.Context, sel ast.SelectionSet, v *model.Triage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Triage!")
+		return graphql.Null
+	}
+	return ec._Triage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNURLScan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐURLScan(ctx context.Context, sel ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -29229,6 +37144,25 @@ func (ec *executionContext) marshalORDAPContact2ᚖgithubᚗcomᚋinspectorᚑga
 		return graphql.Null
 	}
 	return ec._RDAPContact(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSafeBrowsingMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.SafeBrowsingMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSafeBrowsingMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐSafeBrowsingMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOScope2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScopeᚄ(ctx context.Context, v any) ([]model.Scope, error) {

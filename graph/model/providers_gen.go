@@ -55,6 +55,123 @@ func NewAbuseIPDB(r *lookup.Result) (*AbuseIPDB, error) {
 	return m, nil
 }
 
+// CrowdSec is CrowdSec CTI's GraphQL result: the result fields and the summary's.
+type CrowdSec struct {
+	ResultMeta
+	IP              *string    `json:"ip"`
+	Reputation      *string    `json:"reputation"`
+	Confidence      *string    `json:"confidence"`
+	Range           *string    `json:"range"`
+	ASN             *int       `json:"asn"`
+	ASName          *string    `json:"asName"`
+	Country         *string    `json:"country"`
+	ReverseDNS      *string    `json:"reverseDns"`
+	Behaviors       []string   `json:"behaviors"`
+	Classifications []string   `json:"classifications"`
+	FalsePositives  []string   `json:"falsePositives"`
+	Attacks         []string   `json:"attacks"`
+	NoiseScore      *int       `json:"noiseScore"`
+	TotalScore      *int       `json:"totalScore"`
+	FirstSeen       *time.Time `json:"firstSeen"`
+	LastSeen        *time.Time `json:"lastSeen"`
+}
+
+// NewCrowdSec builds the GraphQL result from an engine result.
+func NewCrowdSec(r *lookup.Result) (*CrowdSec, error) {
+	m := &CrowdSec{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CrowdSecSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.Reputation = &s.Reputation
+		m.Confidence = &s.Confidence
+		m.Range = &s.Range
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Country = &s.Country
+		m.ReverseDNS = &s.ReverseDNS
+		m.Behaviors = s.Behaviors
+		m.Classifications = s.Classifications
+		m.FalsePositives = s.FalsePositives
+		m.Attacks = s.Attacks
+		m.NoiseScore = &s.NoiseScore
+		m.TotalScore = &s.TotalScore
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+	}
+	return m, nil
+}
+
+// CrtSh is crt.sh certificate transparency's GraphQL result: the result fields and the summary's.
+type CrtSh struct {
+	ResultMeta
+	Name         *string    `json:"name"`
+	Certificates *int       `json:"certificates"`
+	FirstIssued  *time.Time `json:"firstIssued"`
+	LastIssued   *time.Time `json:"lastIssued"`
+	Issuers      []string   `json:"issuers"`
+	RecentNames  []string   `json:"recentNames"`
+}
+
+// NewCrtSh builds the GraphQL result from an engine result.
+func NewCrtSh(r *lookup.Result) (*CrtSh, error) {
+	m := &CrtSh{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CrtShSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Name = &s.Name
+		m.Certificates = &s.Certificates
+		m.FirstIssued = &s.FirstIssued
+		m.LastIssued = &s.LastIssued
+		m.Issuers = s.Issuers
+		m.RecentNames = s.RecentNames
+	}
+	return m, nil
+}
+
+// DShield is SANS ISC DShield's GraphQL result: the result fields and the summary's.
+type DShield struct {
+	ResultMeta
+	IP           *string    `json:"ip"`
+	Reports      *int       `json:"reports"`
+	Targets      *int       `json:"targets"`
+	FirstSeen    *time.Time `json:"firstSeen"`
+	LastSeen     *time.Time `json:"lastSeen"`
+	ThreatFeeds  []string   `json:"threatFeeds"`
+	ASN          *int       `json:"asn"`
+	ASName       *string    `json:"asName"`
+	Country      *string    `json:"country"`
+	Network      *string    `json:"network"`
+	AbuseContact *string    `json:"abuseContact"`
+}
+
+// NewDShield builds the GraphQL result from an engine result.
+func NewDShield(r *lookup.Result) (*DShield, error) {
+	m := &DShield{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.DShieldSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.Reports = &s.Reports
+		m.Targets = &s.Targets
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+		m.ThreatFeeds = s.ThreatFeeds
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Country = &s.Country
+		m.Network = &s.Network
+		m.AbuseContact = &s.AbuseContact
+	}
+	return m, nil
+}
+
 // GreyNoise is GreyNoise Community's GraphQL result: the result fields and the summary's.
 type GreyNoise struct {
 	ResultMeta
@@ -82,6 +199,78 @@ func NewGreyNoise(r *lookup.Result) (*GreyNoise, error) {
 		m.Name = &s.Name
 		m.LastSeen = &s.LastSeen
 		m.Link = &s.Link
+	}
+	return m, nil
+}
+
+// Hashlookup is CIRCL hashlookup's GraphQL result: the result fields and the summary's.
+type Hashlookup struct {
+	ResultMeta
+	FileName       *string `json:"fileName"`
+	FileSize       *int64  `json:"fileSize"`
+	ProductName    *string `json:"productName"`
+	ProductVersion *string `json:"productVersion"`
+	Source         *string `json:"source"`
+	Trust          *int    `json:"trust"`
+	KnownMalicious *string `json:"knownMalicious"`
+	Parents        *int    `json:"parents"`
+}
+
+// NewHashlookup builds the GraphQL result from an engine result.
+func NewHashlookup(r *lookup.Result) (*Hashlookup, error) {
+	m := &Hashlookup{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.HashlookupSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.FileName = &s.FileName
+		m.FileSize = &s.FileSize
+		m.ProductName = &s.ProductName
+		m.ProductVersion = &s.ProductVersion
+		m.Source = &s.Source
+		m.Trust = &s.Trust
+		m.KnownMalicious = &s.KnownMalicious
+		m.Parents = &s.Parents
+	}
+	return m, nil
+}
+
+// HybridAnalysis is Hybrid Analysis (Falcon Sandbox)'s GraphQL result: the result fields and the summary's.
+type HybridAnalysis struct {
+	ResultMeta
+	Reports               *int       `json:"reports"`
+	HybridAnalysisVerdict *string    `json:"hybridanalysisVerdict"`
+	ThreatScore           *int       `json:"threatScore"`
+	Family                *string    `json:"family"`
+	FileName              *string    `json:"fileName"`
+	FileType              *string    `json:"fileType"`
+	AVDetect              *int       `json:"avDetect"`
+	Tags                  []string   `json:"tags"`
+	Hosts                 []string   `json:"hosts"`
+	Domains               []string   `json:"domains"`
+	LastRun               *time.Time `json:"lastRun"`
+}
+
+// NewHybridAnalysis builds the GraphQL result from an engine result.
+func NewHybridAnalysis(r *lookup.Result) (*HybridAnalysis, error) {
+	m := &HybridAnalysis{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.HybridAnalysisSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Reports = &s.Reports
+		m.HybridAnalysisVerdict = &s.Verdict
+		m.ThreatScore = &s.ThreatScore
+		m.Family = &s.Family
+		m.FileName = &s.FileName
+		m.FileType = &s.FileType
+		m.AVDetect = &s.AVDetect
+		m.Tags = s.Tags
+		m.Hosts = s.Hosts
+		m.Domains = s.Domains
+		m.LastRun = &s.LastRun
 	}
 	return m, nil
 }
@@ -242,6 +431,41 @@ func NewOTX(r *lookup.Result) (*OTX, error) {
 	return m, nil
 }
 
+// Pulsedive is Pulsedive's GraphQL result: the result fields and the summary's.
+type Pulsedive struct {
+	ResultMeta
+	Indicator   *string    `json:"indicator"`
+	Type        *string    `json:"type"`
+	Risk        *string    `json:"risk"`
+	Retired     *bool      `json:"retired"`
+	Threats     []string   `json:"threats"`
+	Feeds       []string   `json:"feeds"`
+	RiskFactors []string   `json:"riskFactors"`
+	FirstSeen   *time.Time `json:"firstSeen"`
+	LastSeen    *time.Time `json:"lastSeen"`
+}
+
+// NewPulsedive builds the GraphQL result from an engine result.
+func NewPulsedive(r *lookup.Result) (*Pulsedive, error) {
+	m := &Pulsedive{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.PulsediveSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Indicator = &s.Indicator
+		m.Type = &s.Type
+		m.Risk = &s.Risk
+		m.Retired = &s.Retired
+		m.Threats = s.Threats
+		m.Feeds = s.Feeds
+		m.RiskFactors = s.RiskFactors
+		m.FirstSeen = &s.FirstSeen
+		m.LastSeen = &s.LastSeen
+	}
+	return m, nil
+}
+
 // RDAP is RDAP's GraphQL result: the result fields and the summary's.
 type RDAP struct {
 	ResultMeta
@@ -303,6 +527,66 @@ func NewRDAP(r *lookup.Result) (*RDAP, error) {
 	return m, nil
 }
 
+// Robtex is Robtex (free API)'s GraphQL result: the result fields and the summary's.
+type Robtex struct {
+	ResultMeta
+	IP       *string  `json:"ip"`
+	ASN      *int     `json:"asn"`
+	ASName   *string  `json:"asName"`
+	Route    *string  `json:"route"`
+	Whois    *string  `json:"whois"`
+	Country  *string  `json:"country"`
+	City     *string  `json:"city"`
+	Names    []string `json:"names"`
+	OldNames []string `json:"oldNames"`
+	Reverse  []string `json:"reverse"`
+}
+
+// NewRobtex builds the GraphQL result from an engine result.
+func NewRobtex(r *lookup.Result) (*Robtex, error) {
+	m := &Robtex{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.RobtexSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.IP = &s.IP
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Route = &s.Route
+		m.Whois = &s.Whois
+		m.Country = &s.Country
+		m.City = &s.City
+		m.Names = s.Names
+		m.OldNames = s.OldNames
+		m.Reverse = s.Reverse
+	}
+	return m, nil
+}
+
+// SafeBrowsing is Google Safe Browsing / Web Risk's GraphQL result: the result fields and the summary's.
+type SafeBrowsing struct {
+	ResultMeta
+	API         *string                      `json:"api"`
+	ThreatTypes []string                     `json:"threatTypes"`
+	Matches     []provider.SafeBrowsingMatch `json:"matches"`
+}
+
+// NewSafeBrowsing builds the GraphQL result from an engine result.
+func NewSafeBrowsing(r *lookup.Result) (*SafeBrowsing, error) {
+	m := &SafeBrowsing{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.SafeBrowsingSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.API = &s.API
+		m.ThreatTypes = s.ThreatTypes
+		m.Matches = s.Matches
+	}
+	return m, nil
+}
+
 // Shodan is Shodan's GraphQL result: the result fields and the summary's.
 type Shodan struct {
 	ResultMeta
@@ -348,6 +632,29 @@ func NewShodan(r *lookup.Result) (*Shodan, error) {
 	return m, nil
 }
 
+// Spamhaus is Spamhaus (ZEN and DBL via the Web Query Service)'s GraphQL result: the result fields and the summary's.
+type Spamhaus struct {
+	ResultMeta
+	Dataset *string  `json:"dataset"`
+	Codes   []int    `json:"codes"`
+	Lists   []string `json:"lists"`
+}
+
+// NewSpamhaus builds the GraphQL result from an engine result.
+func NewSpamhaus(r *lookup.Result) (*Spamhaus, error) {
+	m := &Spamhaus{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.SpamhausSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Dataset = &s.Dataset
+		m.Codes = s.Codes
+		m.Lists = s.Lists
+	}
+	return m, nil
+}
+
 // ThreatFox is ThreatFox (abuse.ch)'s GraphQL result: the result fields and the summary's.
 type ThreatFox struct {
 	ResultMeta
@@ -369,6 +676,37 @@ func NewThreatFox(r *lookup.Result) (*ThreatFox, error) {
 		m.MaxConfidence = &s.MaxConfidence
 		m.Malware = s.Malware
 		m.IOCs = s.IOCs
+	}
+	return m, nil
+}
+
+// Triage is Hatching Triage (tria.ge)'s GraphQL result: the result fields and the summary's.
+type Triage struct {
+	ResultMeta
+	Samples   *int       `json:"samples"`
+	MaxScore  *int       `json:"maxScore"`
+	Families  []string   `json:"families"`
+	Tags      []string   `json:"tags"`
+	FileNames []string   `json:"fileNames"`
+	Analyses  []string   `json:"analyses"`
+	LastRun   *time.Time `json:"lastRun"`
+}
+
+// NewTriage builds the GraphQL result from an engine result.
+func NewTriage(r *lookup.Result) (*Triage, error) {
+	m := &Triage{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.TriageSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Samples = &s.Samples
+		m.MaxScore = &s.MaxScore
+		m.Families = s.Families
+		m.Tags = s.Tags
+		m.FileNames = s.FileNames
+		m.Analyses = s.Analyses
+		m.LastRun = &s.LastRun
 	}
 	return m, nil
 }
@@ -525,6 +863,16 @@ func (m *IPAddress) Abuseipdb(ctx context.Context) (*AbuseIPDB, error) {
 	return NewAbuseIPDB(m.Lookup.Get(ctx, "abuseipdb"))
 }
 
+// Crowdsec resolves IPAddress.crowdsec: CrowdSec CTI's answer, asked for when the field is selected.
+func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
+	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
+}
+
+// Dshield resolves IPAddress.dshield: SANS ISC DShield's answer, asked for when the field is selected.
+func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
+	return NewDShield(m.Lookup.Get(ctx, "dshield"))
+}
+
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
 func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
 	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
@@ -545,14 +893,29 @@ func (m *IPAddress) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
 }
 
+// Pulsedive resolves IPAddress.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *IPAddress) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+}
+
 // Rdap resolves IPAddress.rdap: RDAP's answer, asked for when the field is selected.
 func (m *IPAddress) Rdap(ctx context.Context) (*RDAP, error) {
 	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
 }
 
+// Robtex resolves IPAddress.robtex: Robtex (free API)'s answer, asked for when the field is selected.
+func (m *IPAddress) Robtex(ctx context.Context) (*Robtex, error) {
+	return NewRobtex(m.Lookup.Get(ctx, "robtex"))
+}
+
 // Shodan resolves IPAddress.shodan: Shodan's answer, asked for when the field is selected.
 func (m *IPAddress) Shodan(ctx context.Context) (*Shodan, error) {
 	return NewShodan(m.Lookup.Get(ctx, "shodan"))
+}
+
+// Spamhaus resolves IPAddress.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
+func (m *IPAddress) Spamhaus(ctx context.Context) (*Spamhaus, error) {
+	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
 }
 
 // Threatfox resolves IPAddress.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -575,14 +938,34 @@ func (m *IPAddress) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }
 
+// Crtsh resolves Domain.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
+func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
+	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+}
+
 // Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
 }
 
+// Pulsedive resolves Domain.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *Domain) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+}
+
 // Rdap resolves Domain.rdap: RDAP's answer, asked for when the field is selected.
 func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
 	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+}
+
+// Safebrowsing resolves Domain.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
+func (m *Domain) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+}
+
+// Spamhaus resolves Domain.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
+func (m *Domain) Spamhaus(ctx context.Context) (*Spamhaus, error) {
+	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
 }
 
 // Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -605,9 +988,24 @@ func (m *Domain) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }
 
+// Crtsh resolves URL.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
+func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
+	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+}
+
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *URL) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
+}
+
+// Pulsedive resolves URL.pulsedive: Pulsedive's answer, asked for when the field is selected.
+func (m *URL) Pulsedive(ctx context.Context) (*Pulsedive, error) {
+	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+}
+
+// Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
+func (m *URL) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
 }
 
 // Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -630,6 +1028,16 @@ func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
 }
 
+// Hashlookup resolves FileHash.hashlookup: CIRCL hashlookup's answer, asked for when the field is selected.
+func (m *FileHash) Hashlookup(ctx context.Context) (*Hashlookup, error) {
+	return NewHashlookup(m.Lookup.Get(ctx, "hashlookup"))
+}
+
+// Hybridanalysis resolves FileHash.hybridanalysis: Hybrid Analysis (Falcon Sandbox)'s answer, asked for when the field is selected.
+func (m *FileHash) Hybridanalysis(ctx context.Context) (*HybridAnalysis, error) {
+	return NewHybridAnalysis(m.Lookup.Get(ctx, "hybridanalysis"))
+}
+
 // Malwarebazaar resolves FileHash.malwarebazaar: MalwareBazaar's answer, asked for when the field is selected.
 func (m *FileHash) Malwarebazaar(ctx context.Context) (*MalwareBazaar, error) {
 	return NewMalwareBazaar(m.Lookup.Get(ctx, "malwarebazaar"))
@@ -643,6 +1051,11 @@ func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
 // Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
 func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Triage resolves FileHash.triage: Hatching Triage (tria.ge)'s answer, asked for when the field is selected.
+func (m *FileHash) Triage(ctx context.Context) (*Triage, error) {
+	return NewTriage(m.Lookup.Get(ctx, "triage"))
 }
 
 // Urlhaus resolves FileHash.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.

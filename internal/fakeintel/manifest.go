@@ -26,6 +26,9 @@ type manifest struct {
 	// Source names where the paths, answers and recordings come from (the
 	// provider's API documentation and the responses recorded from it).
 	Source string `json:"source"`
+	// Echo false says the service's answers do not repeat the value asked
+	// for (Spamhaus answers with return codes only); nil means they do.
+	Echo *bool `json:"echo,omitempty"`
 	// ContentType of every answer; "" means application/json.
 	ContentType string `json:"contentType,omitempty"`
 	// Key is how the real service reads the API key; nil means it needs
@@ -63,7 +66,8 @@ type route struct {
 	Path string `json:"path"`
 	// Value says where the value is when not in the path: "query:NAME",
 	// "form:NAME", "json:NAME", or "search:NAME" (urlscan's
-	// field:"value" syntax in query NAME; the field is the section).
+	// field:"value" syntax in query NAME; the field is the section); a
+	// json NAME may be a dotted path ("threatInfo.threatEntries.0.url").
 	Value string `json:"value,omitempty"`
 	// Decode "vturl" reads VirusTotal's URL identifier: the unpadded
 	// base64url of the URL (kind url), or its SHA-256 (kind urlid).
@@ -167,8 +171,8 @@ func parseManifest(b []byte) (*manifest, error) {
 				errs = append(errs, fmt.Errorf("route %d (%s): unknown kind %q", i, rt.Path, k))
 				continue
 			}
-			for cn, cl := range classNames {
-				if rt.pick(kind(k), cl) == nil {
+			for _, cn := range []string{"ordinary", "notfound", "malicious"} { // a fixed order: the messages are stable
+				if rt.pick(kind(k), classNames[cn]) == nil {
 					errs = append(errs, fmt.Errorf("route %d (%s): no answer for kind %s, class %s", i, rt.Path, k, cn))
 				}
 			}
@@ -391,7 +395,8 @@ func (c *call) inputs(rt *route) (*inputs, error) {
 }
 
 // get reads one input: src is query, form, json or search (a query
-// parameter in urlscan's syntax).
+// parameter in urlscan's syntax). A json key may be a dotted path through
+// objects and arrays ("threatInfo.threatEntries.0.url").
 func (in *inputs) get(src, key string) string {
 	switch src {
 	case "query", "search":
@@ -401,7 +406,22 @@ func (in *inputs) get(src, key string) string {
 			return vs[0]
 		}
 	case "json":
-		if s, ok := in.json[key].(string); ok {
+		var v any = in.json
+		for _, step := range strings.Split(key, ".") {
+			switch x := v.(type) {
+			case map[string]any:
+				v = x[step]
+			case []any:
+				i, err := strconv.Atoi(step)
+				if err != nil || i < 0 || i >= len(x) {
+					return ""
+				}
+				v = x[i]
+			default:
+				return ""
+			}
+		}
+		if s, ok := v.(string); ok {
 			return s
 		}
 	}
