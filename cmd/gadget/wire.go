@@ -91,6 +91,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		return nil, err
 	}
 	a.writer = accounting.NewWriter(a.store, accounting.WriterConfig{Logger: log})
+	registerWriterMetrics(a.registry, a.writer)
 	a.auth, err = auth.NewService(auth.Config{Store: a.store, Tokens: tokens, Throttle: throttle, Usage: a.writer, Logger: log,
 		OnLogin: a.metrics.Login, BcryptCost: cfg.BcryptCost, Events: events, AccountMaxAge: cfg.AccountMaxAge, Keys: a.store})
 	if err != nil {
@@ -265,4 +266,19 @@ func (a *app) httpHandler() (http.Handler, error) {
 		}
 	}
 	return a.serverHandler(extra), nil
+}
+
+// registerWriterMetrics exports the usage writer's counts: alert on
+// gadget_usage_rows_dropped_total > 0 and on a growing overflow.
+func registerWriterMetrics(reg prometheus.Registerer, w *accounting.Writer) {
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gadget_usage_rows_queued", Help: "Usage rows waiting to be written (buffer and overflow)."},
+			func() float64 { return float64(w.Stats().Queued) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gadget_usage_rows_overflowed_total", Help: "Usage rows that found the writer's buffer full and went to its bounded overflow."},
+			func() float64 { return float64(w.Stats().Overflowed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gadget_usage_rows_dropped_total", Help: "Usage rows lost because the buffer and the overflow were full, or the database refused them at shutdown."},
+			func() float64 { return float64(w.Stats().Dropped) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gadget_usage_rows_safe_form_total", Help: "Usage rows the database refused, written in a safe form instead."},
+			func() float64 { return float64(w.Stats().Poisoned) }),
+	)
 }

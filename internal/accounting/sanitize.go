@@ -1,6 +1,8 @@
 package accounting
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -59,4 +61,56 @@ func (c *Call) clean() {
 		*f = Clean(*f, MaxField)
 	}
 	c.Parameters = Clean(c.Parameters, MaxParameters)
+}
+
+// ascii is s with every non-printable-ASCII character escaped as in a Go
+// string literal, cut to max bytes.
+func ascii(s string, max int) string {
+	q := strconv.QuoteToASCII(s)
+	return Clean(q[1:len(q)-1], max)
+}
+
+// safeForm is the item as a row any database accepts: text fields in
+// escaped ASCII and short, parameters and sightings left out (noted in
+// the parameters). The usage writer writes it in place of a row the
+// database refused, so the request stays on record.
+func (it item) safeForm() item {
+	const note = `{"_note":"row refused by the database; stored in a safe form"}`
+	switch {
+	case it.rec != nil:
+		r := *it.rec
+		for _, f := range []*string{&r.ID, &r.Username, &r.API, &r.Endpoint, &r.UserAgent, &r.IP, &r.Status, &r.TLP} {
+			*f = ascii(*f, 64)
+		}
+		r.Parameters, r.Sightings = note, nil
+		r.Answers = slices.Clone(r.Answers)
+		for i := range r.Answers {
+			r.Answers[i].Provider = ascii(r.Answers[i].Provider, 64)
+			r.Answers[i].Status = ascii(r.Answers[i].Status, 64)
+		}
+		return item{rec: &r}
+	case it.call != nil:
+		c := *it.call
+		for _, f := range []*string{&c.Username, &c.Provider, &c.Endpoint, &c.Status} {
+			*f = ascii(*f, 64)
+		}
+		c.Parameters = note
+		return item{call: &c}
+	default:
+		c := *it.counter
+		c.Username, c.API = ascii(c.Username, 64), ascii(c.API, 64)
+		return item{counter: &c}
+	}
+}
+
+// api names the item's api or provider, for a log line.
+func (it item) api() string {
+	switch {
+	case it.rec != nil:
+		return it.rec.API
+	case it.call != nil:
+		return it.call.Provider
+	default:
+		return it.counter.API
+	}
 }

@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -94,5 +95,134 @@ func TestRangeWholeDays(t *testing.T) {
 	}
 	if _, _, err := s.Range(&end, &start); err == nil {
 		t.Error("from after to accepted")
+	}
+}
+
+// pickyStore refuses any batch holding a record whose username holds a
+// U+FFFD (as PostgreSQL refused a 0xFF byte before rows were cleaned; a
+// stand-in for any row a database refuses),
+// or every write while down; reads fail while down.
+type pickyStore struct {
+	mu     sync.Mutex
+	down   bool
+	writes int
+	got    []Record
+}
+
+func (s *pickyStore) WriteUsage(_ context.Context, b Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writes++
+	if s.down {
+		return errors.New("connection refused")
+	}
+	for _, r := range b.Audit {
+		if strings.ContainsRune(r.Username, '\uFFFD') {
+			return errors.New(`invalid byte sequence for encoding "UTF8"`)
+		}
+	}
+	s.got = append(s.got, b.Audit...)
+	return nil
+}
+
+func (s *pickyStore) UsageRows(context.Context, time.Time, time.Time, string) ([]Row, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return nil, errors.New("connection refused")
+	}
+	return nil, nil
+}
+
+func (s *pickyStore) AuditLog(context.Context, AuditFilter, int, *Cursor) ([]Record, error) {
+	return nil, nil
+}
+
+// TestWriterIsolatesARefusedRow is G5's second half: one row the database
+// refuses no longer makes the writer retry its whole batch for ever (and
+// drop the good rows with it at shutdown): the batch is halved until the
+// row is found, the 500 good rows are written, and the bad one is written
+// in its safe form.
+func TestWriterIsolatesARefusedRow(t *testing.T) {
+	t.Parallel()
+	st := &pickyStore{}
+	w := NewWriter(st, WriterConfig{BatchSize: 1000, Interval: time.Hour})
+	for i := range 501 {
+		name := "alice"
+		if i == 250 {
+			name = "poison\xff"
+		}
+		w.Record(context.Background(), Record{Username: name, API: "authenticate", Parameters: `{"x":1}`})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	safe := 0
+	for _, r := range st.got {
+		if strings.Contains(r.Parameters, "safe form") {
+			safe++
+			if r.Username != `poison\ufffd` {
+				t.Errorf("safe form kept the raw username %q", r.Username)
+			}
+		}
+	}
+	if len(st.got) != 501 || safe != 1 {
+		t.Fatalf("%d rows written, %d in safe form; want 501 and 1", len(st.got), safe)
+	}
+	if s := w.Stats(); s.Poisoned != 1 || s.Dropped != 0 {
+		t.Errorf("stats %+v", s)
+	}
+	if st.writes > 40 {
+		t.Errorf("%d writes to isolate one row in 501, want about 2·log2(501)", st.writes)
+	}
+}
+
+// TestWriterNeverBlocks: with the database down and the buffer full,
+// Record returns at once: records go to the bounded overflow, then are
+// dropped and counted; Ready reports the failing writer; everything in
+// the buffer and overflow is written when the database is back.
+func TestWriterNeverBlocks(t *testing.T) {
+	t.Parallel()
+	st := &pickyStore{down: true}
+	w := NewWriter(st, WriterConfig{BatchSize: 2, Buffer: 5, Overflow: 10, Interval: 5 * time.Millisecond, FailingFor: 10 * time.Millisecond})
+	done := make(chan struct{})
+	go func() {
+		for range 40 {
+			w.Record(context.Background(), Record{Username: "alice", API: "x"})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Record blocked while the database was down")
+	}
+	s := w.Stats()
+	if s.Overflowed != 10 || s.Dropped < 20 || s.Dropped+s.Overflowed+int64(s.Queued) < 30 {
+		t.Errorf("stats %+v: want 10 overflowed and the rest (beyond the buffer and the batch in flight) dropped", s)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := w.Ready(context.Background()); err == nil {
+		t.Error("Ready is nil while writes fail")
+	}
+	st.mu.Lock()
+	st.down = false
+	st.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Ready(context.Background()); err != nil {
+		t.Errorf("Ready after recovery: %v", err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if want := 40 - int(w.Stats().Dropped); len(st.got) != want {
+		t.Errorf("%d rows written after recovery, want %d (40 less the dropped)", len(st.got), want)
 	}
 }

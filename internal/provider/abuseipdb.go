@@ -31,6 +31,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key required (free Individual plan): 1,000 checks/day; quota in X-RateLimit-* headers",
 		Summary:     AbuseIPDBSummary{},
+		Link:        abuseIPDBLink,
 		Tags:        []string{"reputation"},
 		Description: "Crowd-sourced abuse reports on IP addresses with a 0–100 abuse confidence score.",
 		VerdictRules: []string{
@@ -210,4 +211,14 @@ func abuseIPDBVerdict(s *AbuseIPDBSummary) Assessment {
 		level = indicator.Suspicious
 	}
 	return Assessment{Level: level, Score: score, Reason: reason}
+}
+
+// abuseIPDBLink is AbuseIPDB's report page of an address.
+func abuseIPDBLink(ind indicator.Indicator) string {
+	return "https://www.abuseipdb.com/check/" + url.PathEscape(ind.Value)
+}
+
+// Context is the address's country and when it was last reported.
+func (s AbuseIPDBSummary) Context() Context {
+	return Context{Country: strings.ToUpper(s.CountryCode), LastSeen: s.LastReportedAt}
 }

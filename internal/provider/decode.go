@@ -97,3 +97,17 @@ func sameURL(a, b string) bool {
 	}
 	return a != "" && norm(a) == norm(b)
 }
+
+// asNumber reads an AS number written "AS13335", "as13335" or "13335"; 0
+// when it is none.
+func asNumber(s string) int {
+	s = strings.TrimSpace(s)
+	if len(s) > 2 && strings.EqualFold(s[:2], "AS") {
+		s = s[2:]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return n
+}

@@ -24,6 +24,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier:    "key optional: 100 lookups/day per source IP without a key; a free community account meters a small search allowance",
 		Summary:     GreyNoiseSummary{},
+		Link:        greyNoiseLink,
 		Tags:        []string{"reputation"},
 		Description: "Whether an IP address scans the internet (noise) or is a known business service (RIOT).",
 		VerdictRules: []string{
@@ -161,4 +162,14 @@ func greyNoiseVerdict(s *GreyNoiseSummary) Assessment {
 	default:
 		return Assessment{Level: indicator.Unknown, Score: 0, Reason: "GreyNoise has no classification for it"}
 	}
+}
+
+// greyNoiseLink is the GreyNoise Visualizer page of an address.
+func greyNoiseLink(ind indicator.Indicator) string {
+	return "https://viz.greynoise.io/ip/" + url.PathEscape(ind.Value)
+}
+
+// Context is when GreyNoise last saw the address.
+func (s GreyNoiseSummary) Context() Context {
+	return Context{LastSeen: s.LastSeen}
 }

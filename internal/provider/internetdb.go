@@ -164,3 +164,9 @@ func internetDBList(items []string, n int) string {
 	}
 	return strings.Join(items[:n], ", ") + ", …"
 }
+
+// Context is InternetDB's tags for the address (e.g. "cdn", "vpn").
+// InternetDB has no page of its own to link to.
+func (s InternetDBSummary) Context() Context {
+	return Context{Tags: s.Tags}
+}

@@ -28,6 +28,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier:    "free token required (ipinfo.io signup); the Lite API (ASN and country) is unlimited, default budget 1000/d",
 		Summary:     IPinfoSummary{},
+		Link:        ipinfoLink,
 		Tags:        []string{"context"},
 		Description: "IPinfo Lite: the AS number, AS owner and country of an IP address.",
 		VerdictRules: []string{
@@ -143,4 +144,14 @@ func ipinfoVerdict(s *IPinfoSummary) Assessment {
 		where = "country unknown"
 	}
 	return Assessment{Level: indicator.Unknown, Score: 0, Reason: as + ", " + where}
+}
+
+// ipinfoLink is IPinfo's page of an address.
+func ipinfoLink(ind indicator.Indicator) string {
+	return "https://ipinfo.io/" + url.PathEscape(ind.Value)
+}
+
+// Context is the address's AS, AS holder and country.
+func (s IPinfoSummary) Context() Context {
+	return Context{ASN: asNumber(s.ASN), ASOwner: s.ASName, Country: strings.ToUpper(s.CountryCode)}
 }

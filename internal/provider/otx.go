@@ -28,6 +28,7 @@ func init() {
 		Timeout:     25 * time.Second,
 		FreeTier:    "free key strongly recommended: since late 2025 OTX refuses anonymous calls on some endpoints (\"Anonymous access to this endpoint is limited\"), which is then reported as such; limits unpublished, 429 reported after sustained polling; slow (25 s timeout)",
 		Summary:     OTXSummary{},
+		Link:        otxLink,
 		Tags:        []string{"reputation"},
 		Description: "AlienVault OTX community pulses that mention an indicator, and OTX's own validations.",
 		VerdictRules: []string{
@@ -295,4 +296,34 @@ func otxVerdict(s *OTXSummary) Assessment {
 		}
 		return Assessment{Level: indicator.Suspicious, Score: 30 + 10*n, Reason: reason}
 	}
+}
+
+// otxLink is the OTX indicator page: /indicator/{ip|domain|hostname|url|file}/{value}.
+func otxLink(ind indicator.Indicator) string {
+	var section string
+	switch {
+	case ind.Kind.IsIP():
+		section = "ip"
+	case ind.Kind == indicator.Domain:
+		section = otxDomainSection(ind.Value)
+	case ind.Kind == indicator.URL:
+		section = "url"
+	case ind.Kind.IsHash():
+		section = "file"
+	default:
+		return ""
+	}
+	return "https://otx.alienvault.com/indicator/" + section + "/" + url.PathEscape(ind.Value)
+}
+
+// Context is the AS ("AS15169 google llc"), country, pulse tags and malware
+// families OTX reports.
+func (s OTXSummary) Context() Context {
+	c := Context{Country: strings.ToUpper(s.CountryCode), Tags: s.Tags, MalwareFamilies: s.MalwareFamilies}
+	if num, owner, ok := strings.Cut(s.ASN, " "); ok {
+		c.ASN, c.ASOwner = asNumber(num), owner
+	} else {
+		c.ASN = asNumber(s.ASN)
+	}
+	return c
 }

@@ -37,6 +37,7 @@ func init() {
 		Redirects:   RedirectPublicHTTPS,
 		FreeTier:    "keyless; rdap.org and the registries it redirects to throttle per IP and are meant for low volume, default budget 10/m",
 		Summary:     RDAPSummary{},
+		Link:        rdapLink,
 		Tags:        []string{"context"},
 		Description: "Registration data (RDAP) of a domain or IP network: registrar, dates, network owner.",
 		VerdictRules: []string{
@@ -369,4 +370,26 @@ func rdapVerdict(s *RDAPSummary, now time.Time) Assessment {
 		reason = "RDAP record found"
 	}
 	return Assessment{Level: indicator.Unknown, Score: 0, Reason: reason}
+}
+
+// rdapLink is ICANN's registration data lookup page for a domain; RDAP has
+// no page of its own for addresses.
+func rdapLink(ind indicator.Indicator) string {
+	if ind.Kind != indicator.Domain {
+		return ""
+	}
+	return "https://lookup.icann.org/en/lookup?name=" + url.QueryEscape(ind.Value)
+}
+
+// Context is the registration: registrar and date for a domain; network,
+// holder and country for an address block.
+func (s RDAPSummary) Context() Context {
+	c := Context{RegisteredAt: s.Registered, Country: strings.ToUpper(s.Country)}
+	if s.Registrar != nil {
+		c.Registrar = s.Registrar.Name
+	}
+	if len(s.CIDRs) > 0 {
+		c.Network = s.CIDRs[0]
+	}
+	return c
 }

@@ -27,6 +27,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier:    "API key with a paid Membership (one-time $49) required for host lookups, free keys get 403 (use internetdb instead); 1 request/s; host lookups use no query credits",
 		Summary:     ShodanSummary{},
+		Link:        shodanLink,
 		Tags:        []string{"context"},
 		Description: "The Shodan host record of an IP address: services, banners, tags and known CVEs.",
 		VerdictRules: []string{
@@ -221,4 +222,15 @@ func (s *shodan) classifyText(resp *Response, text string) error {
 //	anything else                                       UNKNOWN     0      "Shodan: 4 open ports (53, 80, 443, 8080), no risky tags or known vulnerabilities"
 func shodanVerdict(s *ShodanSummary) Assessment {
 	return shodanExposureVerdict("Shodan", s.Tags, s.Vulns, s.Ports)
+}
+
+// shodanLink is the Shodan host page of an address.
+func shodanLink(ind indicator.Indicator) string {
+	return "https://www.shodan.io/host/" + url.PathEscape(ind.Value)
+}
+
+// Context is the host record's AS, organisation, country, tags and the time
+// Shodan last updated it.
+func (s ShodanSummary) Context() Context {
+	return Context{ASN: asNumber(s.ASN), ASOwner: s.Org, Country: strings.ToUpper(s.Country), Tags: s.Tags, LastSeen: s.LastUpdate}
 }

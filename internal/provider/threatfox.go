@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func init() {
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m); IOCs older than 6 months expire from the API",
 		Terms:       "the abuse.ch community API is free under fair use; abuse.ch points commercial and for-profit users to its commercial API, run with Spamhaus (https://abuse.ch/; https://github.com/elastic/integrations/pull/20134).",
 		Summary:     ThreatFoxSummary{},
+		Link:        threatFoxLink,
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch ThreatFox: IOCs (C2 addresses, domains, URLs, hashes) reported as malicious.",
 		VerdictRules: []string{
@@ -210,4 +212,27 @@ func threatFoxVerdict(s *ThreatFoxSummary) Assessment {
 		return Assessment{Level: indicator.Malicious, Score: min(s.MaxConfidence, 100), Reason: reason}
 	}
 	return Assessment{Level: indicator.Suspicious, Score: max(s.MaxConfidence, 25), Reason: reason}
+}
+
+// threatFoxLink is ThreatFox's IOC search for the value.
+func threatFoxLink(ind indicator.Indicator) string {
+	return "https://threatfox.abuse.ch/browse.php?search=" + url.QueryEscape("ioc:"+ind.Value)
+}
+
+// Context is the first and last sighting over the matching IOCs, their
+// malware families and tags.
+func (s ThreatFoxSummary) Context() Context {
+	c := Context{MalwareFamilies: s.Malware}
+	tags := newNameSet(threatFoxMaxIOCs)
+	for _, x := range s.IOCs {
+		if !x.FirstSeen.IsZero() && (c.FirstSeen.IsZero() || x.FirstSeen.Before(c.FirstSeen)) {
+			c.FirstSeen = x.FirstSeen
+		}
+		if x.LastSeen.After(c.LastSeen) {
+			c.LastSeen = x.LastSeen
+		}
+		tags.add(x.Tags...)
+	}
+	c.Tags = tags.list
+	return c
 }

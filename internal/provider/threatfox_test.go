@@ -101,6 +101,10 @@ func TestThreatFox(t *testing.T) {
 					}
 					checkVerdict(t, r, provider.Assessment{Level: indicator.Malicious, Score: 100,
 						Reason: "ThreatFox: Sliver botnet_cc IOC, confidence 100 (2 records)"})
+					ctx := s.Context()
+					if d := cmp.Diff([]string{"Cobalt Strike", "Sliver"}, ctx.MalwareFamilies); d != "" || ctx.FirstSeen.IsZero() {
+						t.Errorf("context families (-want +got):\n%s; first seen %s", d, ctx.FirstSeen)
+					}
 				},
 			},
 			{

@@ -26,10 +26,12 @@ func init() {
 		FreeTier:    "free abuse.ch Auth-Key required (auth.abuse.ch); fair use, no published limit (default 60/m)",
 		Terms:       "the abuse.ch community API is free under fair use; abuse.ch points commercial and for-profit users to its commercial API, run with Spamhaus (https://abuse.ch/; https://github.com/elastic/integrations/pull/20134).",
 		Summary:     URLhausSummary{},
+		Link:        urlhausLink,
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch URLhaus: URLs, hosts and payloads seen distributing malware.",
 		VerdictRules: []string{
 			"url online: MALICIOUS 95; url offline or unknown: SUSPICIOUS 60",
+			"host that Spamhaus DBL lists as an abused legitimate site (abused_legit_*, e.g. gist.github.com): UNKNOWN, the reason counts its malware URLs (look the URLs up)",
 			"host with at least one URL online: MALICIOUS 85; URLs listed, none online: SUSPICIOUS 50; no URLs: UNKNOWN",
 			"known payload: MALICIOUS 90",
 			"no_results: not found, no verdict",
@@ -289,6 +291,13 @@ func urlhausVerdict(s *URLhausSummary) Assessment {
 		h := s.Host
 		total := max(h.URLCount, len(h.URLs))
 		switch {
+		case total > 0 && strings.HasPrefix(h.Blacklists["spamhaus_dbl"], "abused_legit"):
+			// Spamhaus DBL's abused_legit_* class: a legitimate site whose
+			// hosting others abuse (gist.github.com, a file-sharing service,
+			// a compromised blog). The URLs are bad; the host is not.
+			return Assessment{Level: indicator.Unknown, Score: 0,
+				Reason: fmt.Sprintf("URLhaus: %d malware URLs on this host (%d online), but Spamhaus DBL calls it an abused legitimate site (%s): judge the URLs, not the host",
+					total, h.OnlineURLs, h.Blacklists["spamhaus_dbl"])}
 		case h.OnlineURLs > 0:
 			return Assessment{Level: indicator.Malicious, Score: 85,
 				Reason: fmt.Sprintf("URLhaus: %d of %d malware URLs on this host are online", h.OnlineURLs, total)}
@@ -308,4 +317,31 @@ func urlhausVerdict(s *URLhausSummary) Assessment {
 			Reason: fmt.Sprintf("URLhaus: %s served by %d malware URLs", what, max(p.URLCount, len(p.URLs)))}
 	}
 	return Assessment{Level: indicator.Unknown, Score: 0, Reason: "URLhaus answer without data"}
+}
+
+// urlhausLink is the URLhaus page of a host, or its search for a URL or a
+// payload hash.
+func urlhausLink(ind indicator.Indicator) string {
+	if ind.Kind == indicator.Domain || ind.Kind.IsIP() {
+		return "https://urlhaus.abuse.ch/host/" + url.PathEscape(ind.Value) + "/"
+	}
+	return "https://urlhaus.abuse.ch/browse.php?search=" + url.QueryEscape(ind.Value)
+}
+
+// Context is when URLhaus first and last saw the value, its tags and, for a
+// payload, its malware family (signature).
+func (s URLhausSummary) Context() Context {
+	switch {
+	case s.Host != nil:
+		return Context{FirstSeen: s.Host.FirstSeen, Tags: s.Host.Tags}
+	case s.URL != nil:
+		return Context{FirstSeen: s.URL.DateAdded, LastSeen: s.URL.LastOnline, Tags: s.URL.Tags}
+	case s.Payload != nil:
+		c := Context{FirstSeen: s.Payload.FirstSeen, LastSeen: s.Payload.LastSeen}
+		if s.Payload.Signature != "" {
+			c.MalwareFamilies = []string{s.Payload.Signature}
+		}
+		return c
+	}
+	return Context{}
 }

@@ -77,8 +77,10 @@ func TestURLhaus(t *testing.T) {
 					if d := cmp.Diff([]string{"zip", "qakbot", "exe"}, s.Host.Tags); d != "" {
 						t.Errorf("tags (-want +got):\n%s", d)
 					}
-					checkVerdict(t, r, provider.Assessment{Level: indicator.Suspicious, Score: 50,
-						Reason: "URLhaus: 3 malware URLs on this host, none online"})
+					// Spamhaus DBL: abused_legit_malware; the host is a
+					// legitimate site others abuse.
+					checkVerdict(t, r, provider.Assessment{Level: indicator.Unknown, Score: 0,
+						Reason: "URLhaus: 3 malware URLs on this host (0 online), but Spamhaus DBL calls it an abused legitimate site (abused_legit_malware): judge the URLs, not the host"})
 				},
 			},
 			{

@@ -35,6 +35,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier:    "search works without a key; a free API-Key raises the quota (about 30 searches/m, with hourly and daily windows; only 200 answers count)",
 		Summary:     URLScanSummary{},
+		Link:        urlscanLink,
 		Tags:        []string{"reputation"},
 		Description: "urlscan.io public scans of a domain, IP address or URL.",
 		VerdictRules: []string{
@@ -388,4 +389,19 @@ func urlscanVerdict(ind indicator.Indicator, s *URLScanSummary) Assessment {
 		}
 	}
 	return Assessment{Level: indicator.Unknown, Score: 0, Reason: seen}
+}
+
+// urlscanLink is urlscan.io's search page with the query Lookup sends.
+func urlscanLink(ind indicator.Indicator) string {
+	q, ok := urlscanQuery(ind)
+	if !ok {
+		return ""
+	}
+	return "https://urlscan.io/search/#" + url.PathEscape(q)
+}
+
+// Context is the first scan (only when every scan was returned) and the
+// latest one.
+func (s URLScanSummary) Context() Context {
+	return Context{FirstSeen: s.FirstSeen, LastSeen: s.LastSeen}
 }

@@ -2,11 +2,14 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
@@ -27,6 +30,7 @@ func init() {
 		FreeTier:    "API key required (free community key): 4 requests/min, 500/day, about 15.5K/month; the daily quota resets at 00:00 UTC",
 		Terms:       "the public API \"must not be used in commercial products, services or business workflows\"; a SOC service needs VirusTotal's premium API (https://docs.virustotal.com/v2.0/reference/public-vs-private-api).",
 		Summary:     VirusTotalSummary{},
+		Link:        vtLink,
 		Tags:        []string{"reputation"},
 		Description: "VirusTotal: the verdicts of some 90 antivirus engines and URL scanners on any indicator.",
 		VerdictRules: []string{
@@ -346,5 +350,31 @@ func vtVerdict(s *VirusTotalSummary) Assessment {
 		return Assessment{Level: indicator.Suspicious, Score: 30, Reason: community}
 	default:
 		return Assessment{Level: indicator.Benign, Score: 0, Reason: reason}
+	}
+}
+
+// vtLink is the VirusTotal GUI page of ind: /gui/{ip-address|domain|file}/{value},
+// and for a URL /gui/url/{SHA-256 of the URL}, the identifier the GUI uses.
+func vtLink(ind indicator.Indicator) string {
+	_, gui, ok := vtPath(ind)
+	if !ok {
+		return ""
+	}
+	id := ind.Value
+	if ind.Kind == indicator.URL {
+		sum := sha256.Sum256([]byte(ind.Value))
+		id = hex.EncodeToString(sum[:])
+	}
+	return "https://www.virustotal.com/gui/" + gui + "/" + url.PathEscape(id)
+}
+
+// Context is what a VirusTotal object says about who holds the value and
+// when it was first submitted: AS, owner, country and network for an
+// address; registrar and creation date for a domain; the first submission
+// of a file; its tags.
+func (s VirusTotalSummary) Context() Context {
+	return Context{
+		ASN: s.ASN, ASOwner: s.ASOwner, Country: strings.ToUpper(s.Country), Network: s.Network,
+		Registrar: s.Registrar, RegisteredAt: s.CreationDate, FirstSeen: s.FirstSubmissionDate, Tags: s.Tags,
 	}
 }

@@ -2,6 +2,8 @@ package provider_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"os"
@@ -228,6 +230,19 @@ func TestVirusTotalCommunityRules(t *testing.T) {
 	}
 	checkVerdict(t, res, provider.Assessment{Level: indicator.Benign, Score: 0,
 		Reason: "2/89 VirusTotal engines flag it malicious; community reputation +520, votes 184 harmless : 28 malicious"})
+	ctx := summaryOf[provider.VirusTotalSummary](t, res).Context()
+	if ctx.ASN != 15169 || ctx.ASOwner != "GOOGLE" || ctx.Country != "US" || ctx.Network != "8.8.8.0/24" {
+		t.Errorf("context = %+v, want AS15169 GOOGLE US 8.8.8.0/24", ctx)
+	}
+	d, _ := provider.Lookup("virustotal")
+	if got, want := d.LinkOf(indicator.Indicator{Kind: indicator.IPv4, Value: "8.8.8.8"}), "https://www.virustotal.com/gui/ip-address/8.8.8.8"; got != want {
+		t.Errorf("link = %q, want %q", got, want)
+	}
+	// A URL's GUI page is keyed by the SHA-256 of the URL.
+	sum := sha256.Sum256([]byte("http://example.com/"))
+	if got, want := d.LinkOf(indicator.Indicator{Kind: indicator.URL, Value: "http://example.com/"}), "https://www.virustotal.com/gui/url/"+hex.EncodeToString(sum[:]); got != want {
+		t.Errorf("url link = %q, want %q", got, want)
+	}
 
 	obj := func(typ string, mal, susp, harmless, rep, vh, vm int) string {
 		return fmt.Sprintf(`{"data":{"type":%q,"id":"x","attributes":{"last_analysis_stats":{"malicious":%d,"suspicious":%d,"harmless":%d,"undetected":0},"reputation":%d,"total_votes":{"harmless":%d,"malicious":%d}}}}`,
