@@ -63,6 +63,7 @@ var layers = map[string]int{
 	"internal/portal": 5,
 	"internal/server": 5,
 	"internal/misp":   5, // the misp-modules expansion protocol
+	"internal/taxii":  5, // the read-only TAXII 2.1 server and the verdict publisher
 
 	"graph": 6,
 

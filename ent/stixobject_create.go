@@ -325,6 +325,84 @@ type (
 	}
 )
 
+// SetVersion sets the "version" field.
+func (u *StixObjectUpsert) SetVersion(v time.Time) *StixObjectUpsert {
+	u.Set(stixobject.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateVersion() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldVersion)
+	return u
+}
+
+// SetDateAdded sets the "date_added" field.
+func (u *StixObjectUpsert) SetDateAdded(v time.Time) *StixObjectUpsert {
+	u.Set(stixobject.FieldDateAdded, v)
+	return u
+}
+
+// UpdateDateAdded sets the "date_added" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateDateAdded() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldDateAdded)
+	return u
+}
+
+// SetRevoked sets the "revoked" field.
+func (u *StixObjectUpsert) SetRevoked(v bool) *StixObjectUpsert {
+	u.Set(stixobject.FieldRevoked, v)
+	return u
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateRevoked() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldRevoked)
+	return u
+}
+
+// SetLevel sets the "level" field.
+func (u *StixObjectUpsert) SetLevel(v string) *StixObjectUpsert {
+	u.Set(stixobject.FieldLevel, v)
+	return u
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateLevel() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldLevel)
+	return u
+}
+
+// SetScore sets the "score" field.
+func (u *StixObjectUpsert) SetScore(v int) *StixObjectUpsert {
+	u.Set(stixobject.FieldScore, v)
+	return u
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateScore() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldScore)
+	return u
+}
+
+// AddScore adds v to the "score" field.
+func (u *StixObjectUpsert) AddScore(v int) *StixObjectUpsert {
+	u.Add(stixobject.FieldScore, v)
+	return u
+}
+
+// SetObject sets the "object" field.
+func (u *StixObjectUpsert) SetObject(v string) *StixObjectUpsert {
+	u.Set(stixobject.FieldObject, v)
+	return u
+}
+
+// UpdateObject sets the "object" field to the value that was provided on create.
+func (u *StixObjectUpsert) UpdateObject() *StixObjectUpsert {
+	u.SetExcluded(stixobject.FieldObject)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -350,24 +428,6 @@ func (u *StixObjectUpsertOne) UpdateNewValues() *StixObjectUpsertOne {
 		}
 		if _, exists := u.create.mutation.ObjectType(); exists {
 			s.SetIgnore(stixobject.FieldObjectType)
-		}
-		if _, exists := u.create.mutation.Version(); exists {
-			s.SetIgnore(stixobject.FieldVersion)
-		}
-		if _, exists := u.create.mutation.DateAdded(); exists {
-			s.SetIgnore(stixobject.FieldDateAdded)
-		}
-		if _, exists := u.create.mutation.Revoked(); exists {
-			s.SetIgnore(stixobject.FieldRevoked)
-		}
-		if _, exists := u.create.mutation.Level(); exists {
-			s.SetIgnore(stixobject.FieldLevel)
-		}
-		if _, exists := u.create.mutation.Score(); exists {
-			s.SetIgnore(stixobject.FieldScore)
-		}
-		if _, exists := u.create.mutation.Object(); exists {
-			s.SetIgnore(stixobject.FieldObject)
 		}
 	}))
 	return u
@@ -398,6 +458,97 @@ func (u *StixObjectUpsertOne) Update(set func(*StixObjectUpsert)) *StixObjectUps
 		set(&StixObjectUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *StixObjectUpsertOne) SetVersion(v time.Time) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateVersion() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetDateAdded sets the "date_added" field.
+func (u *StixObjectUpsertOne) SetDateAdded(v time.Time) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetDateAdded(v)
+	})
+}
+
+// UpdateDateAdded sets the "date_added" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateDateAdded() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateDateAdded()
+	})
+}
+
+// SetRevoked sets the "revoked" field.
+func (u *StixObjectUpsertOne) SetRevoked(v bool) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetRevoked(v)
+	})
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateRevoked() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateRevoked()
+	})
+}
+
+// SetLevel sets the "level" field.
+func (u *StixObjectUpsertOne) SetLevel(v string) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetLevel(v)
+	})
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateLevel() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateLevel()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *StixObjectUpsertOne) SetScore(v int) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *StixObjectUpsertOne) AddScore(v int) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateScore() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateScore()
+	})
+}
+
+// SetObject sets the "object" field.
+func (u *StixObjectUpsertOne) SetObject(v string) *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetObject(v)
+	})
+}
+
+// UpdateObject sets the "object" field to the value that was provided on create.
+func (u *StixObjectUpsertOne) UpdateObject() *StixObjectUpsertOne {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateObject()
+	})
 }
 
 // Exec executes the query.
@@ -591,24 +742,6 @@ func (u *StixObjectUpsertBulk) UpdateNewValues() *StixObjectUpsertBulk {
 			if _, exists := b.mutation.ObjectType(); exists {
 				s.SetIgnore(stixobject.FieldObjectType)
 			}
-			if _, exists := b.mutation.Version(); exists {
-				s.SetIgnore(stixobject.FieldVersion)
-			}
-			if _, exists := b.mutation.DateAdded(); exists {
-				s.SetIgnore(stixobject.FieldDateAdded)
-			}
-			if _, exists := b.mutation.Revoked(); exists {
-				s.SetIgnore(stixobject.FieldRevoked)
-			}
-			if _, exists := b.mutation.Level(); exists {
-				s.SetIgnore(stixobject.FieldLevel)
-			}
-			if _, exists := b.mutation.Score(); exists {
-				s.SetIgnore(stixobject.FieldScore)
-			}
-			if _, exists := b.mutation.Object(); exists {
-				s.SetIgnore(stixobject.FieldObject)
-			}
 		}
 	}))
 	return u
@@ -639,6 +772,97 @@ func (u *StixObjectUpsertBulk) Update(set func(*StixObjectUpsert)) *StixObjectUp
 		set(&StixObjectUpsert{UpdateSet: update})
 	}))
 	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *StixObjectUpsertBulk) SetVersion(v time.Time) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateVersion() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetDateAdded sets the "date_added" field.
+func (u *StixObjectUpsertBulk) SetDateAdded(v time.Time) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetDateAdded(v)
+	})
+}
+
+// UpdateDateAdded sets the "date_added" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateDateAdded() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateDateAdded()
+	})
+}
+
+// SetRevoked sets the "revoked" field.
+func (u *StixObjectUpsertBulk) SetRevoked(v bool) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetRevoked(v)
+	})
+}
+
+// UpdateRevoked sets the "revoked" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateRevoked() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateRevoked()
+	})
+}
+
+// SetLevel sets the "level" field.
+func (u *StixObjectUpsertBulk) SetLevel(v string) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetLevel(v)
+	})
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateLevel() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateLevel()
+	})
+}
+
+// SetScore sets the "score" field.
+func (u *StixObjectUpsertBulk) SetScore(v int) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetScore(v)
+	})
+}
+
+// AddScore adds v to the "score" field.
+func (u *StixObjectUpsertBulk) AddScore(v int) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.AddScore(v)
+	})
+}
+
+// UpdateScore sets the "score" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateScore() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateScore()
+	})
+}
+
+// SetObject sets the "object" field.
+func (u *StixObjectUpsertBulk) SetObject(v string) *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.SetObject(v)
+	})
+}
+
+// UpdateObject sets the "object" field to the value that was provided on create.
+func (u *StixObjectUpsertBulk) UpdateObject() *StixObjectUpsertBulk {
+	return u.Update(func(s *StixObjectUpsert) {
+		s.UpdateObject()
+	})
 }
 
 // Exec executes the query.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -24,6 +25,97 @@ type StixObjectUpdate struct {
 // Where appends a list predicates to the StixObjectUpdate builder.
 func (_u *StixObjectUpdate) Where(ps ...predicate.StixObject) *StixObjectUpdate {
 	_u.mutation.Where(ps...)
+	return _u
+}
+
+// SetVersion sets the "version" field.
+func (_u *StixObjectUpdate) SetVersion(v time.Time) *StixObjectUpdate {
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableVersion(v *time.Time) *StixObjectUpdate {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// SetDateAdded sets the "date_added" field.
+func (_u *StixObjectUpdate) SetDateAdded(v time.Time) *StixObjectUpdate {
+	_u.mutation.SetDateAdded(v)
+	return _u
+}
+
+// SetNillableDateAdded sets the "date_added" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableDateAdded(v *time.Time) *StixObjectUpdate {
+	if v != nil {
+		_u.SetDateAdded(*v)
+	}
+	return _u
+}
+
+// SetRevoked sets the "revoked" field.
+func (_u *StixObjectUpdate) SetRevoked(v bool) *StixObjectUpdate {
+	_u.mutation.SetRevoked(v)
+	return _u
+}
+
+// SetNillableRevoked sets the "revoked" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableRevoked(v *bool) *StixObjectUpdate {
+	if v != nil {
+		_u.SetRevoked(*v)
+	}
+	return _u
+}
+
+// SetLevel sets the "level" field.
+func (_u *StixObjectUpdate) SetLevel(v string) *StixObjectUpdate {
+	_u.mutation.SetLevel(v)
+	return _u
+}
+
+// SetNillableLevel sets the "level" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableLevel(v *string) *StixObjectUpdate {
+	if v != nil {
+		_u.SetLevel(*v)
+	}
+	return _u
+}
+
+// SetScore sets the "score" field.
+func (_u *StixObjectUpdate) SetScore(v int) *StixObjectUpdate {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableScore(v *int) *StixObjectUpdate {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *StixObjectUpdate) AddScore(v int) *StixObjectUpdate {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
+// SetObject sets the "object" field.
+func (_u *StixObjectUpdate) SetObject(v string) *StixObjectUpdate {
+	_u.mutation.SetObject(v)
+	return _u
+}
+
+// SetNillableObject sets the "object" field if the given value is not nil.
+func (_u *StixObjectUpdate) SetNillableObject(v *string) *StixObjectUpdate {
+	if v != nil {
+		_u.SetObject(*v)
+	}
 	return _u
 }
 
@@ -59,7 +151,20 @@ func (_u *StixObjectUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *StixObjectUpdate) check() error {
+	if v, ok := _u.mutation.Level(); ok {
+		if err := stixobject.LevelValidator(v); err != nil {
+			return &ValidationError{Name: "level", err: fmt.Errorf(`ent: validator failed for field "StixObject.level": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *StixObjectUpdate) sqlSave(ctx context.Context) (_node int, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(stixobject.Table, stixobject.Columns, sqlgraph.NewFieldSpec(stixobject.FieldID, field.TypeInt64))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
 		_spec.Predicate = func(selector *sql.Selector) {
@@ -67,6 +172,27 @@ func (_u *StixObjectUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(stixobject.FieldVersion, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.DateAdded(); ok {
+		_spec.SetField(stixobject.FieldDateAdded, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Revoked(); ok {
+		_spec.SetField(stixobject.FieldRevoked, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Level(); ok {
+		_spec.SetField(stixobject.FieldLevel, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(stixobject.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(stixobject.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Object(); ok {
+		_spec.SetField(stixobject.FieldObject, field.TypeString, value)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -86,6 +212,97 @@ type StixObjectUpdateOne struct {
 	fields   []string
 	hooks    []Hook
 	mutation *StixObjectMutation
+}
+
+// SetVersion sets the "version" field.
+func (_u *StixObjectUpdateOne) SetVersion(v time.Time) *StixObjectUpdateOne {
+	_u.mutation.SetVersion(v)
+	return _u
+}
+
+// SetNillableVersion sets the "version" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableVersion(v *time.Time) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetVersion(*v)
+	}
+	return _u
+}
+
+// SetDateAdded sets the "date_added" field.
+func (_u *StixObjectUpdateOne) SetDateAdded(v time.Time) *StixObjectUpdateOne {
+	_u.mutation.SetDateAdded(v)
+	return _u
+}
+
+// SetNillableDateAdded sets the "date_added" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableDateAdded(v *time.Time) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetDateAdded(*v)
+	}
+	return _u
+}
+
+// SetRevoked sets the "revoked" field.
+func (_u *StixObjectUpdateOne) SetRevoked(v bool) *StixObjectUpdateOne {
+	_u.mutation.SetRevoked(v)
+	return _u
+}
+
+// SetNillableRevoked sets the "revoked" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableRevoked(v *bool) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetRevoked(*v)
+	}
+	return _u
+}
+
+// SetLevel sets the "level" field.
+func (_u *StixObjectUpdateOne) SetLevel(v string) *StixObjectUpdateOne {
+	_u.mutation.SetLevel(v)
+	return _u
+}
+
+// SetNillableLevel sets the "level" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableLevel(v *string) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetLevel(*v)
+	}
+	return _u
+}
+
+// SetScore sets the "score" field.
+func (_u *StixObjectUpdateOne) SetScore(v int) *StixObjectUpdateOne {
+	_u.mutation.ResetScore()
+	_u.mutation.SetScore(v)
+	return _u
+}
+
+// SetNillableScore sets the "score" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableScore(v *int) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetScore(*v)
+	}
+	return _u
+}
+
+// AddScore adds value to the "score" field.
+func (_u *StixObjectUpdateOne) AddScore(v int) *StixObjectUpdateOne {
+	_u.mutation.AddScore(v)
+	return _u
+}
+
+// SetObject sets the "object" field.
+func (_u *StixObjectUpdateOne) SetObject(v string) *StixObjectUpdateOne {
+	_u.mutation.SetObject(v)
+	return _u
+}
+
+// SetNillableObject sets the "object" field if the given value is not nil.
+func (_u *StixObjectUpdateOne) SetNillableObject(v *string) *StixObjectUpdateOne {
+	if v != nil {
+		_u.SetObject(*v)
+	}
+	return _u
 }
 
 // Mutation returns the StixObjectMutation object of the builder.
@@ -133,7 +350,20 @@ func (_u *StixObjectUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// check runs all checks and user-defined validators on the builder.
+func (_u *StixObjectUpdateOne) check() error {
+	if v, ok := _u.mutation.Level(); ok {
+		if err := stixobject.LevelValidator(v); err != nil {
+			return &ValidationError{Name: "level", err: fmt.Errorf(`ent: validator failed for field "StixObject.level": %w`, err)}
+		}
+	}
+	return nil
+}
+
 func (_u *StixObjectUpdateOne) sqlSave(ctx context.Context) (_node *StixObject, err error) {
+	if err := _u.check(); err != nil {
+		return _node, err
+	}
 	_spec := sqlgraph.NewUpdateSpec(stixobject.Table, stixobject.Columns, sqlgraph.NewFieldSpec(stixobject.FieldID, field.TypeInt64))
 	id, ok := _u.mutation.ID()
 	if !ok {
@@ -158,6 +388,27 @@ func (_u *StixObjectUpdateOne) sqlSave(ctx context.Context) (_node *StixObject, 
 				ps[i](selector)
 			}
 		}
+	}
+	if value, ok := _u.mutation.Version(); ok {
+		_spec.SetField(stixobject.FieldVersion, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.DateAdded(); ok {
+		_spec.SetField(stixobject.FieldDateAdded, field.TypeTime, value)
+	}
+	if value, ok := _u.mutation.Revoked(); ok {
+		_spec.SetField(stixobject.FieldRevoked, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Level(); ok {
+		_spec.SetField(stixobject.FieldLevel, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Score(); ok {
+		_spec.SetField(stixobject.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedScore(); ok {
+		_spec.AddField(stixobject.FieldScore, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.Object(); ok {
+		_spec.SetField(stixobject.FieldObject, field.TypeString, value)
 	}
 	_node = &StixObject{config: _u.config}
 	_spec.Assign = _node.assignValues

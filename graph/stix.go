@@ -20,5 +20,5 @@ func (r *Resolver) stixOf(ctx context.Context, b *model.Base, tlp *string) (any,
 	if err != nil {
 		return nil, err
 	}
-	return r.STIX.Bundle(b.Lookup.Indicator(), b.Lookup.All(ctx, nil), t), nil
+	return r.STIX.Bundle(ctx, b.Lookup.Indicator(), b.Lookup.All(ctx, nil), t), nil
 }

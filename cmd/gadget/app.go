@@ -27,6 +27,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
+	"github.com/inspector-gadget/gadget/internal/taxii"
 )
 
 // app holds the wired services of one process; build makes it, start runs
@@ -41,6 +42,8 @@ type app struct {
 	acct      *accounting.Service
 	providers *provider.Registry
 	engine    *enrich.Engine   // the one engine: inline, or through River jobs
+	lookups   lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
+	publisher *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
 	policy    *policy.Service  // lists, TLP, playbooks, sightings
 	jobs      *jobs.Runtime    // nil with the inline executor
 	tasks     *tasks.Service   // the REST layer's two-step lookups; nil without HTTP

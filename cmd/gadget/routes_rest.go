@@ -14,7 +14,7 @@ func (a *app) restRoutes() map[string]http.Handler {
 	api := rest.New(rest.Config{
 		Auth:      a.auth,
 		Listings:  accounting.NewListings(a.acct, a.store),
-		Engine:    a.engine,
+		Engine:    a.lookups,
 		Tasks:     a.tasks,
 		Usage:     a.writer,
 		Extractor: newExtractor(a.cfg),

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"time"
@@ -8,6 +9,8 @@ import (
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/misp"
 	"github.com/inspector-gadget/gadget/internal/soc"
+	"github.com/inspector-gadget/gadget/internal/stix"
+	"github.com/inspector-gadget/gadget/internal/taxii"
 )
 
 // analyzers is what the SOC protocols offer as modules and analyzers:
@@ -32,15 +35,47 @@ func (a *app) analyzers() []soc.Analyzer {
 	out := []soc.Analyzer{{ID: "gadget_all", Name: "InspectorGadget_All",
 		Description: "Every provider Inspector Gadget has, combined into one verdict (cache first; slow providers reported pending)",
 		Kinds:       all}}
+	// one per playbook: its members, its TLP rules
+	for _, pb := range a.policy.Playbooks() {
+		var kinds []indicator.Kind
+		for _, name := range a.policy.Members(pb) {
+			if p, ok := a.providers.Get(name); ok {
+				for _, k := range p.Descriptor().Kinds {
+					if !slices.Contains(kinds, k) {
+						kinds = append(kinds, k)
+					}
+				}
+			}
+		}
+		if len(kinds) == 0 {
+			continue
+		}
+		slices.SortFunc(kinds, func(x, y indicator.Kind) int {
+			return slices.Index(indicator.Kinds, x) - slices.Index(indicator.Kinds, y)
+		})
+		desc := pb.Description
+		if desc == "" {
+			desc = "The " + pb.Name + " playbook"
+		}
+		out = append(out, soc.Analyzer{ID: "gadget_pb_" + pb.Name, Name: "InspectorGadget_Playbook_" + pb.Name,
+			Description: desc + " (playbook, through Inspector Gadget)", Playbook: pb.Name, Kinds: kinds})
+	}
 	return append(out, one...)
 }
 
-// socRoutes returns the SOC protocols: misp-modules under /misp/.
+// taxiiTLP marks the objects of the TAXII collections.
+const taxiiTLP = stix.Amber
+
+// socRoutes returns the SOC protocols: misp-modules under /misp/, TAXII 2.1
+// under /taxii2/.
 func (a *app) socRoutes() map[string]http.Handler {
 	out := map[string]http.Handler{}
-	m := misp.New(misp.Config{Lookup: a.engine, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
-	for p, h := range m.Routes() {
-		out[p] = a.auth.Middleware(h)
+	m := misp.New(misp.Config{Lookup: a.lookups, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
+	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log})
+	for _, part := range []map[string]http.Handler{m.Routes(), t.Routes()} {
+		for p, h := range part {
+			out[p] = a.auth.Middleware(h)
+		}
 	}
 	return out
 }
@@ -48,5 +83,12 @@ func (a *app) socRoutes() map[string]http.Handler {
 // stixExporter makes the STIX bundles of lookups: valid_until from each
 // provider's configured cache lifetime.
 func (a *app) stixExporter() soc.Exporter {
-	return soc.Exporter{TTL: func(name string) time.Duration { return a.cfg.Providers[name].CacheTTL }}
+	return soc.Exporter{TTL: func(name string) time.Duration { return a.cfg.Providers[name].CacheTTL },
+		Sightings: func(ctx context.Context, ind indicator.Indicator) *stix.Sightings {
+			s, err := a.policy.Sightings(ctx, ind)
+			if err != nil || s.Count == 0 {
+				return nil
+			}
+			return &stix.Sightings{Count: int(s.Count), FirstSeen: s.FirstSeen, LastSeen: s.LastSeen}
+		}}
 }

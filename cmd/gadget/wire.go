@@ -24,6 +24,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/server"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
+	"github.com/inspector-gadget/gadget/internal/taxii"
 )
 
 // loginWindow is the sign-in throttle's window (the limits per window are
@@ -107,7 +108,10 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if err := a.buildEngine(ctx, opts.queues); err != nil {
 		return nil, err
 	}
+	a.lookups = a.engine
 	if opts.http {
+		a.publisher = taxii.NewPublisher(a.store, a.stixExporter(), taxiiTLP, log)
+		a.lookups = taxii.Observed(a.engine, a.publisher)
 		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
@@ -236,6 +240,9 @@ func (a *app) close(ctx context.Context) {
 	}
 	if a.stopBackground != nil { // the account listener and River UI
 		a.stopBackground()
+	}
+	if a.publisher != nil { // before the store closes: it writes there
+		a.publisher.Close()
 	}
 	if a.writer != nil {
 		if err := a.writer.Close(ctx); err != nil {

@@ -8,10 +8,11 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// StixObject is one version of a STIX 2.1 object in a TAXII collection:
-// the indicators of the values this service found malicious or suspicious,
-// and of block-list entries. A change of verdict adds a version (a verdict
-// that no longer qualifies adds a revoked one), so pollers see every
+// StixObject is a STIX 2.1 object in a TAXII collection, at its latest
+// version: the indicators of the values this service found malicious or
+// suspicious (and this service's identity and marking). A change of
+// verdict replaces the row's version and moves its date_added (a verdict
+// that no longer qualifies makes a revoked version), so pollers see every
 // change after their last added_after. Pages are read by keyset on
 // (collection, date_added, id): the cost of a page does not grow with the
 // size of the table.
@@ -32,14 +33,14 @@ func (StixObject) Fields() []ent.Field {
 		field.String("object_id").NotEmpty().MaxLen(80).Immutable(),
 		field.String("object_type").NotEmpty().MaxLen(32).Immutable(),
 		// the object's modified timestamp: its version
-		field.Time("version").Immutable(),
-		field.Time("date_added").Immutable(),
-		field.Bool("revoked").Default(false).Immutable(),
+		field.Time("version"),
+		field.Time("date_added"),
+		field.Bool("revoked").Default(false),
 		// the verdict level and score this version carries
-		field.String("level").MaxLen(16).Default("").Immutable(),
-		field.Int("score").Default(0).Immutable(),
+		field.String("level").MaxLen(16).Default(""),
+		field.Int("score").Default(0),
 		// the STIX object as served
-		field.Text("object").Immutable(),
+		field.Text("object"),
 	}
 }
 

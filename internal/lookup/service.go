@@ -26,6 +26,9 @@ type Session interface {
 	// All asks the given providers (all that serve the kind when names is
 	// empty) concurrently and returns their answers in that order.
 	All(ctx context.Context, names []string) []*Result
+	// Local is what the house's lists say of the indicator (Judge applies
+	// it to the combined verdict); a wrapper keeps it by embedding.
+	Local() Local
 }
 
 // Options tune one lookup.

@@ -46,7 +46,7 @@ func (p *Portal) exportSTIX(w http.ResponseWriter, r *http.Request) {
 	seen := map[string]bool{}
 	for _, ind := range inds {
 		rs := p.cfg.Engine.Begin(ind, opts).All(ctx, chosen)
-		for _, o := range p.cfg.STIX.Objects(ind, rs, tlp) {
+		for _, o := range p.cfg.STIX.Objects(ctx, ind, rs, tlp) {
 			if id, _ := o["id"].(string); !seen[id] {
 				seen[id] = true
 				objs = append(objs, o)

@@ -24,6 +24,7 @@ func init() {
 		NotFoundTTL: 12 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "key required (free community key from the CrowdSec console): 50 smoke lookups/day",
+		Terms:       "the free community CTI key is limited to a small daily quota for individual, non-commercial use; commercial use needs a paid CTI plan (https://docs.crowdsec.net/u/cti_api/api_introduction).",
 		Summary:     CrowdSecSummary{},
 		Tags:        []string{"reputation"},
 		Description: "What CrowdSec's crowd of sensors saw an IP address do (behaviours, attacked services, blocklist membership) and its reputation.",

@@ -25,6 +25,7 @@ func init() {
 		NotFoundTTL: 6 * time.Hour,
 		Timeout:     20 * time.Second,
 		FreeTier:    "key required (free community account): 5 requests/minute, 200/hour",
+		Terms:       "the free community API key is for non-commercial research use; commercial use needs CrowdStrike Falcon Sandbox (https://www.hybrid-analysis.com/terms).",
 		Summary:     HybridAnalysisSummary{},
 		Tags:        []string{"reputation", "sandbox"},
 		Description: "What the Hybrid Analysis sandbox concluded when it ran a file: verdict, threat score, malware family and the hosts it contacted.",

@@ -27,6 +27,7 @@ func init() {
 		Timeout:     10 * time.Second,
 		FreeTier: "key required (Google Cloud API key); Safe Browsing is free for non-commercial use only (10,000 lookups/day by default). " +
 			"For commercial use set GADGET_SAFEBROWSING_BASE_URL=https://webrisk.googleapis.com/v1 to use the paid Web Risk API instead",
+		Terms:       "Google Safe Browsing APIs are \"for non-commercial use only\"; commercial use goes through Web Risk, a paid Google Cloud API (https://developers.google.com/safe-browsing/v4#what-is-safe-browsing; https://cloud.google.com/web-risk/docs/overview).",
 		Summary:     SafeBrowsingSummary{},
 		Tags:        []string{"reputation"},
 		Description: "Whether Google lists a URL (or a domain's home page) as malware, social engineering (phishing), unwanted software or a potentially harmful application.",

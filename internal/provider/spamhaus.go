@@ -25,6 +25,7 @@ func init() {
 		NotFoundTTL: 1 * time.Hour,
 		Timeout:     10 * time.Second,
 		FreeTier:    "key required (a free Data Query Service key for low-volume, non-commercial use; commercial use needs a subscription)",
+		Terms:       "the free Data Query Service key is for low-volume, non-commercial use; commercial use, or more than the free query volume, needs a Spamhaus subscription (https://www.spamhaus.com/free-trial/free-data-query-service/).",
 		Summary:     SpamhausSummary{},
 		Tags:        []string{"reputation"},
 		Description: "Whether Spamhaus lists an IP address (ZEN: SBL, CSS, XBL, DROP, PBL) or a domain (DBL) and on which list.",

@@ -37,5 +37,5 @@ func (a *API) writeSTIX(w http.ResponseWriter, r *http.Request, ind indicator.In
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(a.cfg.STIX.Bundle(ind, rs, level))
+	return enc.Encode(a.cfg.STIX.Bundle(r.Context(), ind, rs, level))
 }

@@ -1,6 +1,7 @@
 package soc
 
 import (
+	"context"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -15,7 +16,7 @@ type Exporter struct {
 	// TTL is a provider's cache lifetime (valid_until of a verdict).
 	TTL func(provider string) time.Duration
 	// Sightings returns the local sightings of a value; nil: none known.
-	Sightings func(ind indicator.Indicator) *stix.Sightings
+	Sightings func(ctx context.Context, ind indicator.Indicator) *stix.Sightings
 	Now       func() time.Time
 }
 
@@ -37,12 +38,12 @@ func ParseTLP(field, s string) (string, error) {
 }
 
 // Bundle is the STIX 2.1 bundle of one lookup's results, marked tlp.
-func (e Exporter) Bundle(ind indicator.Indicator, results []*lookup.Result, tlp string) stix.Object {
-	return stix.Bundle(e.Objects(ind, results, tlp))
+func (e Exporter) Bundle(ctx context.Context, ind indicator.Indicator, results []*lookup.Result, tlp string) stix.Object {
+	return stix.Bundle(e.Objects(ctx, ind, results, tlp))
 }
 
 // Objects are the STIX 2.1 objects of one lookup's results, marked tlp.
-func (e Exporter) Objects(ind indicator.Indicator, results []*lookup.Result, tlp string) []stix.Object {
+func (e Exporter) Objects(ctx context.Context, ind indicator.Indicator, results []*lookup.Result, tlp string) []stix.Object {
 	now := time.Now()
 	if e.Now != nil {
 		now = e.Now()
@@ -50,7 +51,7 @@ func (e Exporter) Objects(ind indicator.Indicator, results []*lookup.Result, tlp
 	in := stix.Input{Indicator: ind, Results: results, Verdict: lookup.Combine(results), TLP: tlp, Now: now,
 		TTL: e.TTL, Link: Link, Title: Title}
 	if e.Sightings != nil {
-		in.Sightings = e.Sightings(ind)
+		in.Sightings = e.Sightings(ctx, ind)
 	}
 	return stix.Objects(in)
 }

@@ -30,7 +30,8 @@ type Analyzer struct {
 	ID          string // stable, lower case: "gadget_all", "gadget_virustotal", "pb_phishing"
 	Name        string // as clients show it
 	Description string
-	Providers   []string         // nil: every live provider that serves the kind
+	Providers   []string         // nil: every live provider that serves the kind (or the playbook's)
+	Playbook    string           // the policy's playbook it runs, if it is one
 	Kinds       []indicator.Kind // the kinds it can look up
 	// TLP is the highest TLP of data it may be given (the policy's; "" =
 	// no limit known here).
@@ -79,7 +80,7 @@ func Analyze(ctx context.Context, svc lookup.Service, a Analyzer, ind indicator.
 		bctx, cancel = context.WithTimeout(ctx, budget)
 		defer cancel()
 	}
-	rs := svc.Begin(ind, lookup.Options{Caller: caller}).All(bctx, a.Providers)
+	rs := svc.Begin(ind, lookup.Options{Caller: caller, Playbook: a.Playbook}).All(bctx, a.Providers)
 	rep := &Report{Indicator: ind, Results: rs, At: at}
 	for i, r := range rs {
 		if r.Status == lookup.StatusTimeout && bctx.Err() != nil && ctx.Err() == nil {

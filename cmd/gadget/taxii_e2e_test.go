@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inspector-gadget/gadget/internal/stix/stixtest"
+	"github.com/inspector-gadget/gadget/internal/store"
+	"github.com/inspector-gadget/gadget/internal/taxii"
+)
+
+// taxiiGet sends a request as taxii2-client (oasis-open/cti-taxii-client,
+// taxii2client/v21 and common.py, commit 54dabad) does: GET with
+// "Accept: application/taxii+json;version=2.1", HTTP Basic through
+// requests, filters as added_after, limit, next and match[<field>].
+func taxiiGet(t *testing.T, rawURL, user, key, accept string, params url.Values) (*http.Response, []byte) {
+	t.Helper()
+	if len(params) > 0 {
+		rawURL += "?" + params.Encode()
+	}
+	req, _ := http.NewRequest("GET", rawURL, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(user+":"+key)))
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+type taxiiEnvelope struct {
+	More    bool             `json:"more"`
+	Next    string           `json:"next"`
+	Objects []map[string]any `json:"objects"`
+}
+
+// TestTAXII drives the read-only TAXII 2.1 server with the requests
+// taxii2-client sends: discovery → API root → collections → objects paged
+// with limit/next (and as_pages' loop on "more"), added_after, match[type],
+// match[id], one object, the manifest; the published indicator validates
+// against the official STIX 2.1 schemas; errors are TAXII error messages.
+func TestTAXII(t *testing.T) {
+	t.Parallel()
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			testTAXII(t, be)
+		})
+	}
+}
+
+func testTAXII(t *testing.T, be backend) {
+	v := stixtest.NewValidator(t, stixSchemas)
+	env := be.env(t)
+	env["GADGET_ROOT_PASSWORD"] = rootPW
+	withFake(t, env)
+	in := start(t, env)
+	root := in.token("root", rootPW, "")
+	key := in.apiKey(root, "sentinel", "TASKS")
+	const accept = "application/taxii+json;version=2.1"
+
+	// a lookup found MALICIOUS is published to the malicious collection
+	field[map[string]any](t, in.gql(root, `{ indicator(value: "203.0.113.45") { verdict { level } } }`, nil), "indicator")
+
+	res, body := taxiiGet(t, in.base+"/taxii2/", "root", key, accept, nil)
+	var disc struct {
+		Default  string   `json:"default"`
+		APIRoots []string `json:"api_roots"`
+	}
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != accept || json.Unmarshal(body, &disc) != nil || len(disc.APIRoots) != 1 {
+		t.Fatalf("discovery: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+	apiRoot := disc.APIRoots[0]
+	if res, body := taxiiGet(t, apiRoot, "root", key, accept, nil); res.StatusCode != 200 || !strings.Contains(string(body), `"versions":["application/taxii+json;version=2.1"]`) {
+		t.Fatalf("api root: %d %s", res.StatusCode, body)
+	}
+	res, body = taxiiGet(t, apiRoot+"collections/", "root", key, accept, nil)
+	var cols struct {
+		Collections []struct {
+			ID       string `json:"id"`
+			Title    string `json:"title"`
+			CanRead  bool   `json:"can_read"`
+			CanWrite bool   `json:"can_write"`
+		} `json:"collections"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &cols) != nil || len(cols.Collections) != 2 || !cols.Collections[0].CanRead || cols.Collections[0].CanWrite {
+		t.Fatalf("collections: %d %s", res.StatusCode, body)
+	}
+	malicious := apiRoot + "collections/" + taxii.CollectionID(taxii.Malicious) + "/"
+	if cols.Collections[0].ID != taxii.CollectionID(taxii.Malicious) {
+		t.Fatalf("first collection = %+v", cols.Collections[0])
+	}
+	if res, _ := taxiiGet(t, malicious, "root", key, accept, nil); res.StatusCode != 200 {
+		t.Fatalf("collection: %d", res.StatusCode)
+	}
+
+	// the published indicator (the publisher writes in the background)
+	var env0 taxiiEnvelope
+	for i := 0; i < 100; i++ {
+		_, body = taxiiGet(t, malicious+"objects/", "root", key, accept, url.Values{"match[type]": {"indicator"}})
+		json.Unmarshal(body, &env0)
+		if len(env0.Objects) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(env0.Objects) != 1 || env0.Objects[0]["pattern"] != "[ipv4-addr:value = '203.0.113.45']" {
+		t.Fatalf("published indicators = %s", body)
+	}
+	published := env0.Objects[0]
+	_, body = taxiiGet(t, malicious+"objects/", "root", key, accept, nil)
+	var all taxiiEnvelope
+	json.Unmarshal(body, &all)
+	types := map[string]bool{}
+	for _, o := range all.Objects {
+		v.Check(t, o)
+		types[o["type"].(string)] = true
+	}
+	if !types["identity"] || !types["marking-definition"] || !types["indicator"] {
+		t.Fatalf("the collection lacks the objects its indicator refers to: %s", body)
+	}
+	res, body = taxiiGet(t, malicious+"objects/"+published["id"].(string)+"/", "root", key, accept, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(body), published["id"].(string)) {
+		t.Fatalf("one object: %d %s", res.StatusCode, body)
+	}
+
+	// paging over many stored verdicts: limit, next and more, as as_pages does
+	ctx := context.Background()
+	st, err := store.Open(ctx, env["GADGET_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const n = 2500
+	t0 := time.Now().UTC().Add(time.Hour) // after everything published so far
+	var rows []store.StixRow
+	for i := range n {
+		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i)
+		obj, _ := json.Marshal(map[string]any{"type": "indicator", "spec_version": "2.1", "id": id})
+		rows = append(rows, store.StixRow{Collection: taxii.Malicious, ObjectID: id, ObjectType: "indicator",
+			Version: t0, DateAdded: t0.Add(time.Duration(i/3) * time.Microsecond), Object: obj}) // ties on date_added: the id breaks them
+	}
+	for i := 0; i < n; i += 500 {
+		if err := st.PutStixObjects(ctx, rows[i:i+500]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen := map[string]bool{}
+	params := url.Values{"limit": {"1000"}, "added_after": {t0.Add(-time.Millisecond).Format(time.RFC3339Nano)}}
+	pages := 0
+	for {
+		res, body := taxiiGet(t, malicious+"objects/", "root", key, accept, params)
+		var e taxiiEnvelope
+		if res.StatusCode != 200 || json.Unmarshal(body, &e) != nil {
+			t.Fatalf("page %d: %d %s", pages, res.StatusCode, body)
+		}
+		if len(e.Objects) > 0 && (res.Header.Get("X-TAXII-Date-Added-First") == "" || res.Header.Get("X-TAXII-Date-Added-Last") == "") {
+			t.Fatal("no X-TAXII-Date-Added headers")
+		}
+		pages++
+		for _, o := range e.Objects {
+			id := o["id"].(string)
+			if seen[id] {
+				t.Fatalf("%s served twice", id)
+			}
+			seen[id] = true
+		}
+		if !e.More {
+			break
+		}
+		params.Set("next", e.Next)
+	}
+	if len(seen) != n || pages != 3 {
+		t.Fatalf("paged %d objects in %d pages, want %d in 3", len(seen), pages, n)
+	}
+	// added_after is strict: the last object's date_added leaves nothing after it
+	last := t0.Add(time.Duration((n-1)/3) * time.Microsecond)
+	_, body = taxiiGet(t, malicious+"objects/", "root", key, accept, url.Values{"added_after": {last.Format(time.RFC3339Nano)}})
+	var none taxiiEnvelope
+	if json.Unmarshal(body, &none); len(none.Objects) != 0 || none.More {
+		t.Fatalf("after the last: %s", body)
+	}
+	// match[id] with several ids, and the manifest
+	_, body = taxiiGet(t, malicious+"objects/", "root", key, accept, url.Values{"match[id]": {rows[7].ObjectID + "," + rows[9].ObjectID}})
+	var two taxiiEnvelope
+	if json.Unmarshal(body, &two); len(two.Objects) != 2 {
+		t.Fatalf("match[id]: %s", body)
+	}
+	res, body = taxiiGet(t, malicious+"manifest/", "root", key, accept, url.Values{"limit": {"2"}})
+	var man struct {
+		More    bool `json:"more"`
+		Objects []struct {
+			ID, DateAdded, Version, MediaType string
+		} `json:"objects"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &man) != nil || len(man.Objects) != 2 || !man.More || !strings.Contains(string(body), `"media_type":"application/stix+json;version=2.1"`) {
+		t.Fatalf("manifest: %d %s", res.StatusCode, body)
+	}
+
+	// errors
+	for _, tt := range []struct {
+		name, url, user, key, accept string
+		params                       url.Values
+		status                       int
+	}{
+		{"no credentials", apiRoot, "", "", accept, nil, 401},
+		{"someone else's name", apiRoot, "nobody", key, accept, nil, 401},
+		{"TAXII 2.0", apiRoot, "root", key, "application/vnd.oasis.taxii+json; version=2.0", nil, 406},
+		{"unknown collection", apiRoot + "collections/" + taxii.CollectionID("nope") + "/objects/", "root", key, accept, nil, 404},
+		{"unknown api root", in.base + "/taxii2/other/collections/", "root", key, accept, nil, 404},
+		{"bad limit", malicious + "objects/", "root", key, accept, url.Values{"limit": {"zero"}}, 400},
+		{"bad added_after", malicious + "objects/", "root", key, accept, url.Values{"added_after": {"yesterday"}}, 400},
+		{"forged next", malicious + "objects/", "root", key, accept, url.Values{"next": {"!!"}}, 400},
+	} {
+		res, body := taxiiGet(t, tt.url, tt.user, tt.key, tt.accept, tt.params)
+		var e struct {
+			Title      string `json:"title"`
+			HTTPStatus string `json:"http_status"`
+		}
+		if res.StatusCode != tt.status || json.Unmarshal(body, &e) != nil || e.Title == "" || e.HTTPStatus != fmt.Sprint(tt.status) {
+			t.Errorf("%s: %d %s, want %d with a TAXII error", tt.name, res.StatusCode, body, tt.status)
+		}
+		if tt.status == 401 && !strings.HasPrefix(res.Header.Get("WWW-Authenticate"), "Basic") {
+			t.Errorf("%s: WWW-Authenticate %q", tt.name, res.Header.Get("WWW-Authenticate"))
+		}
+	}
+	req, _ := http.NewRequest("POST", malicious+"objects/", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("root:"+key)))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 405 {
+		t.Fatalf("POST objects: %v %v", res.StatusCode, err)
+	}
+}
