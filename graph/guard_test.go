@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"strings"
 	"syscall"
@@ -189,5 +190,32 @@ func TestAnonymousDuplicateFieldsAreCheap(t *testing.T) {
 		if used > 50*time.Millisecond {
 			t.Errorf("cost %v of CPU, want < 50ms", used)
 		}
+	}
+}
+
+// TestMalformedTimeIsBadRequest is D12: a malformed Time argument answers
+// BAD_REQUEST naming the argument, and logs nothing (it was INTERNAL with
+// an ERROR line, before any token was checked).
+func TestMalformedTimeIsBadRequest(t *testing.T) {
+	t.Parallel()
+	var logged strings.Builder
+	h := NewHandler(&Resolver{}, Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	for _, q := range []string{
+		`{ usageReport(from: "yesterday") { totalCalls } }`,
+		`{ auditLog(from: "2026-13-45") { edges { cursor } } }`,
+	} {
+		body, _ := json.Marshal(map[string]string{"query": q})
+		req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var got gqlResponse
+		json.Unmarshal(rec.Body.Bytes(), &got)
+		if firstCode(got) != "BAD_REQUEST" || got.Errors[0].Extensions["field"] != "from" {
+			t.Errorf("%s: %s", q, rec.Body.String())
+		}
+	}
+	if logged.Len() > 0 {
+		t.Errorf("logged: %s", logged.String())
 	}
 }

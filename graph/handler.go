@@ -146,6 +146,9 @@ var gqlgenCodes = map[string]errcode.Code{
 	"PERSISTED_QUERY_NOT_FOUND": errcode.BadRequest,
 }
 
+// timeFormatError is gqlgen's UnmarshalTime refusal.
+const timeFormatError = "time should be RFC3339Nano formatted string"
+
 // presenter gives every error an extensions.code from the contract. Internal
 // errors are logged once, here, and shown as "internal error".
 func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
@@ -165,6 +168,24 @@ func presenter(log *slog.Logger) graphql.ErrorPresenterFunc {
 			}
 			out := *gerr
 			out.Extensions = map[string]any{"code": string(code)}
+			return &out
+		}
+		if gerr != nil && gerr.Err != nil && !errors.As(gerr.Err, new(*errcode.Error)) {
+			// a scalar that refused an argument's value (a malformed
+			// Time): the client's mistake, not ours (D12: it was INTERNAL
+			// and an ERROR log line, without a token)
+			out := *gerr
+			out.Message = "invalid value: " + gerr.Err.Error()
+			if gerr.Err.Error() == timeFormatError {
+				out.Message = "invalid Time: use RFC 3339, e.g. 2026-03-01T00:00:00Z"
+			}
+			out.Err = nil
+			out.Extensions = map[string]any{"code": string(errcode.BadRequest)}
+			if len(gerr.Path) > 0 {
+				if name, ok := gerr.Path[len(gerr.Path)-1].(ast.PathName); ok {
+					out.Extensions["field"] = string(name)
+				}
+			}
 			return &out
 		}
 		ce := errcode.Of(err)

@@ -69,6 +69,12 @@ func (m *Memory[V]) Get(_ context.Context, key string) (V, time.Duration, bool, 
 	return e.Value.val, left, true, nil
 }
 
+// Peek is Get without a context: the memory cache never waits.
+func (m *Memory[V]) Peek(key string) (V, bool) {
+	v, _, ok, _ := m.Get(context.Background(), key)
+	return v, ok
+}
+
 // Set stores val under key for ttl, replacing any earlier value and its
 // lifetime; a byte slice is copied, any other value is kept as it is. A
 // non-positive ttl removes key. The error is always nil.

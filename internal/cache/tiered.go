@@ -52,6 +52,16 @@ func (t *Tiered[V]) Get(ctx context.Context, key string) (V, time.Duration, bool
 	return v, left, true, nil
 }
 
+// Peek reads L1 alone, when L1 can answer without waiting (a *Memory):
+// a miss there says nothing about L2.
+func (t *Tiered[V]) Peek(key string) (V, bool) {
+	if p, ok := t.l1.(interface{ Peek(string) (V, bool) }); ok {
+		return p.Peek(key)
+	}
+	var zero V
+	return zero, false
+}
+
 // Set writes L2 for ttl, then L1 for min(ttl, l1MaxTTL). L1 is written even
 // when L2 fails; the errors of both are returned, joined.
 func (t *Tiered[V]) Set(ctx context.Context, key string, val V, ttl time.Duration) error {

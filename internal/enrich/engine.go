@@ -104,6 +104,7 @@ type Lookup struct {
 	policy   error
 	decision *policy.Decision // nil without a Gate
 	deadline time.Time
+	hash     string // of the value, for cache keys
 	mu       sync.Mutex
 	calls    map[string]*call
 	done     []*lookup.Result // answers delivered, for the sighting's verdict
@@ -118,7 +119,7 @@ type call struct {
 // Begin starts the lookup of ind. Nothing is called until Get or All.
 func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Session {
 	l := &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
-		deadline: e.cfg.Now().Add(e.cfg.Deadline), calls: map[string]*call{}}
+		deadline: e.cfg.Now().Add(e.cfg.Deadline), hash: valueHash(ind.Value), calls: map[string]*call{}}
 	if e.cfg.Gate != nil {
 		l.decision = e.cfg.Gate.Decide(ind, opts.TLP, opts.Playbook)
 	}
@@ -171,6 +172,15 @@ func (l *Lookup) Get(ctx context.Context, name string) *lookup.Result {
 }
 
 func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
+	if r := l.peek(ctx, name); r != nil {
+		return r
+	}
+	return l.memo(ctx, name, func() *lookup.Result { return l.e.pipeline(ctx, l, name) })
+}
+
+// memo returns provider name's answer in this lookup, from answer the
+// first time: measured, counted and noted once.
+func (l *Lookup) memo(ctx context.Context, name string, answer func() *lookup.Result) *lookup.Result {
 	l.mu.Lock()
 	c, ok := l.calls[name]
 	if !ok {
@@ -180,7 +190,7 @@ func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
 	l.mu.Unlock()
 	c.once.Do(func() {
 		start := l.e.cfg.Now()
-		res := l.e.pipeline(ctx, l, name)
+		res := answer()
 		res.Latency = l.e.cfg.Now().Sub(start)
 		l.e.cfg.Metrics.result(name, res)
 		note(ctx, res)
@@ -191,6 +201,39 @@ func (l *Lookup) get(ctx context.Context, name string) *lookup.Result {
 	})
 	l.sight(ctx)
 	return c.res
+}
+
+// peeker is a cache that can answer from this process's memory without
+// waiting (cache.Memory, cache.Tiered).
+type peeker interface {
+	Peek(key string) (*lookup.Result, bool)
+}
+
+// peek answers provider name at once when its answer is in this process's
+// memory, or returns nil: a cached lookup needs no goroutine, deadline or
+// coalescing per provider.
+func (l *Lookup) peek(ctx context.Context, name string) *lookup.Result {
+	mem, ok := l.e.cfg.Cache.(peeker)
+	if !ok || l.opts.Fresh || l.policy != nil {
+		return nil
+	}
+	p, refused := l.e.plan(l, name)
+	if refused != nil || !p.Configured() {
+		return nil
+	}
+	if skip, _ := l.decision.Provider(p.Descriptor()); skip != "" {
+		return nil
+	}
+	v, ok := mem.Peek(l.key(name))
+	if !ok || v == nil {
+		return nil
+	}
+	return l.memo(ctx, name, func() *lookup.Result {
+		l.e.cfg.Metrics.cache(name, true)
+		r := *v
+		r.Provider, r.Cached = name, true
+		return &r
+	})
 }
 
 // All asks the given providers (all that serve the kind when names is
@@ -209,11 +252,10 @@ func (l *Lookup) All(ctx context.Context, names []string) []*lookup.Result {
 	defer l.opts.Batch.Leave()
 	var wg sync.WaitGroup
 	for i, n := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out[i] = l.get(ctx, n)
-		}()
+		if out[i] = l.peek(ctx, n); out[i] != nil {
+			continue
+		}
+		wg.Go(func() { out[i] = l.memo(ctx, n, func() *lookup.Result { return l.e.pipeline(ctx, l, n) }) })
 	}
 	wg.Wait()
 	return out
@@ -221,26 +263,29 @@ func (l *Lookup) All(ctx context.Context, names []string) []*lookup.Result {
 
 // CacheKey is the cache key of a provider's answer about ind.
 func CacheKey(name string, ind indicator.Indicator) string {
-	sum := sha256.Sum256([]byte(ind.Value))
-	return "enrich:v1:" + name + ":" + string(ind.Kind) + ":" + hex.EncodeToString(sum[:16])
+	return cacheKey(name, ind.Kind, valueHash(ind.Value))
 }
+
+func cacheKey(name string, kind indicator.Kind, hash string) string {
+	return "enrich:v1:" + name + ":" + string(kind) + ":" + hash
+}
+
+func valueHash(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:16])
+}
+
+// key is the cache key of provider name's answer in this lookup.
+func (l *Lookup) key(name string) string { return cacheKey(name, l.ind.Kind, l.hash) }
 
 // pipeline plans, applies the policy, reads the cache and hands a miss to
 // the executor, one call per key at a time in this process. The result is
 // the caller's own copy.
 func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.Result {
-	ctx, cancelWait := context.WithDeadline(ctx, l.deadline) // nothing waits past the lookup's deadline
-	defer cancelWait()
 	// plan
-	p, ok := e.cfg.Registry.Get(name)
-	if !ok {
-		if _, known := provider.Lookup(name); known {
-			return lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")
-		}
-		return lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider")
-	}
-	if !p.Descriptor().Serves(l.ind.Kind) {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
+	p, refused := e.plan(l, name)
+	if refused != nil {
+		return refused
 	}
 	// policy: lists, playbook, TLP (package policy)
 	skip, cacheOnly := l.decision.Provider(p.Descriptor())
@@ -254,7 +299,7 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	if l.policy != nil {
 		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error())
 	}
-	key := CacheKey(name, l.ind)
+	key := l.key(name)
 	// cache
 	if !l.opts.Fresh || cacheOnly != "" {
 		if r := cached(ctx, e.cfg.Cache, e.cfg.Metrics, e.cfg.Logger, name, key); r != nil {
@@ -264,6 +309,8 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	if cacheOnly != "" { // a block-list or the TLP: nothing is sent upstream
 		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, cacheOnly)
 	}
+	ctx, cancelWait := context.WithDeadline(ctx, l.deadline) // nothing waits past the lookup's deadline
+	defer cancelWait()
 	// coalesce: one call per key in this process; waiters keep their own
 	// context, the call keeps the lookup's deadline.
 	callCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), l.deadline)
@@ -282,6 +329,22 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string) *lookup.R
 	case <-ctx.Done():
 		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before the provider answered")
 	}
+}
+
+// plan finds provider name, or says why it is not asked in l: disabled,
+// unknown, or not serving the kind.
+func (e *Engine) plan(l *Lookup, name string) (provider.Provider, *lookup.Result) {
+	p, ok := e.cfg.Registry.Get(name)
+	if !ok {
+		if _, known := provider.Lookup(name); known {
+			return nil, lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")
+		}
+		return nil, lookup.Failed(name, lookup.StatusError, errcode.BadRequest, "unknown provider")
+	}
+	if !p.Descriptor().Serves(l.ind.Kind) {
+		return nil, lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
+	}
+	return p, nil
 }
 
 // cached returns a copy of the cached answer, marked cached, or nil on a

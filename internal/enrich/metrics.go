@@ -44,7 +44,11 @@ func (m *Metrics) result(name string, r *lookup.Result) {
 
 func (m *Metrics) cache(name string, hit bool) {
 	if m != nil {
-		m.cacheLookup.WithLabelValues(name, map[bool]string{true: "hit", false: "miss"}[hit]).Inc()
+		result := "miss"
+		if hit {
+			result = "hit"
+		}
+		m.cacheLookup.WithLabelValues(name, result).Inc()
 	}
 }
 

@@ -2,6 +2,7 @@ package portal
 
 import (
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -181,8 +182,12 @@ func (p *Portal) setPassword(w http.ResponseWriter, r *http.Request) {
 // auditPage is the data of the audit page.
 type auditPage struct {
 	Records []accounting.Record
-	Next    string // query string of the next page, "" on the last
-	CSV     string // query string of the CSV export
+	// Next and CSV are the relative links ("?" and a query string built
+	// by url.Values.Encode, so already escaped) to the next page ("" on
+	// the last) and the CSV export; typed as URLs so that html/template
+	// does not escape them a second time (it made "?format%3dcsv").
+	Next template.URL
+	CSV  template.URL
 }
 
 // maxAuditExport bounds the CSV export of the audit log.
@@ -209,11 +214,11 @@ func (p *Portal) audit(w http.ResponseWriter, r *http.Request) {
 	next.Del("format")
 	if page.HasNext {
 		next.Set("after", page.EndCursor)
-		data.Next = next.Encode()
+		data.Next = template.URL("?" + next.Encode())
 	}
 	next.Del("after")
 	next.Set("format", "csv")
-	data.CSV = next.Encode()
+	data.CSV = template.URL("?" + next.Encode())
 	p.render(w, r, http.StatusOK, "audit", view{Title: "Audit log", Form: q, Data: data})
 }
 

@@ -392,6 +392,11 @@ func TestReportPages(t *testing.T) {
 	if !strings.Contains(audit.body, "rate_limited") || strings.Contains(audit.body, "<td>alice</td>") {
 		t.Errorf("filtered audit: %.1500s", audit.body)
 	}
+	// C8: the export link is the page's query with format=csv (it was
+	// escaped twice into "?format%3dcsv")
+	if !strings.Contains(audit.body, `href="?api=abuseipdb&amp;format=csv"`) {
+		t.Errorf("audit page's CSV link is wrong: %.3000s", audit.body)
+	}
 	csv := root.get("/portal/admin/audit?username=alice&format=csv")
 	if strings.Count(csv.body, "\n") != 3 || !strings.Contains(csv.header.Get("Content-Disposition"), "audit.csv") {
 		t.Errorf("audit CSV: %s", csv.body)
