@@ -38,8 +38,10 @@ type ResolverRoot interface {
 	FileHash() FileHashResolver
 	IPAddress() IPAddressResolver
 	InvalidIndicator() InvalidIndicatorResolver
+	List() ListResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	Sightings() SightingsResolver
 	URL() URLResolver
 	UsageLog() UsageLogResolver
 	User() UserResolver
@@ -208,6 +210,7 @@ type ComplexityRoot struct {
 		Rdap         func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Sightings    func(childComplexity int) int
 		Spamhaus     func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
@@ -243,6 +246,7 @@ type ComplexityRoot struct {
 		Malwarebazaar  func(childComplexity int) int
 		Otx            func(childComplexity int) int
 		Results        func(childComplexity int, providers []string) int
+		Sightings      func(childComplexity int) int
 		Stix           func(childComplexity int, tlp *string) int
 		Threatfox      func(childComplexity int) int
 		Triage         func(childComplexity int) int
@@ -332,6 +336,7 @@ type ComplexityRoot struct {
 		Results    func(childComplexity int, providers []string) int
 		Robtex     func(childComplexity int) int
 		Shodan     func(childComplexity int) int
+		Sightings  func(childComplexity int) int
 		Spamhaus   func(childComplexity int) int
 		Stix       func(childComplexity int, tlp *string) int
 		Threatfox  func(childComplexity int) int
@@ -412,13 +417,34 @@ type ComplexityRoot struct {
 	}
 
 	InvalidIndicator struct {
-		Context func(childComplexity int) int
-		Err     func(childComplexity int) int
-		Kind    func(childComplexity int) int
-		Results func(childComplexity int, providers []string) int
-		Stix    func(childComplexity int, tlp *string) int
-		Value   func(childComplexity int) int
-		Verdict func(childComplexity int, providers []string, maxAge *int64) int
+		Context   func(childComplexity int) int
+		Err       func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Results   func(childComplexity int, providers []string) int
+		Sightings func(childComplexity int) int
+		Stix      func(childComplexity int, tlp *string) int
+		Value     func(childComplexity int) int
+		Verdict   func(childComplexity int, providers []string, maxAge *int64) int
+	}
+
+	List struct {
+		CreatedAt   func(childComplexity int) int
+		Description func(childComplexity int) int
+		Effect      func(childComplexity int) int
+		Entries     func(childComplexity int, first *int64, after *string) int
+		Name        func(childComplexity int) int
+		Owner       func(childComplexity int) int
+		Size        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ListEntry struct {
+		CreatedAt func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		Owner     func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Type      func(childComplexity int) int
+		Value     func(childComplexity int) int
 	}
 
 	MalwareBazaar struct {
@@ -451,12 +477,19 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ChangePassword  func(childComplexity int, current string, new string) int
-		CreateAPIKey    func(childComplexity int, name string, scopes []model.Scope) int
-		CreateUser      func(childComplexity int, username string, password string, admin *bool, active *bool) int
-		RevokeAPIKey    func(childComplexity int, id string) int
-		SetUserActive   func(childComplexity int, username string, active bool) int
-		SetUserPassword func(childComplexity int, username string, password string) int
+		AddListEntries    func(childComplexity int, list string, entries []*model.ListEntryInput) int
+		AnnotateSighting  func(childComplexity int, id string, note *string, verdict *model.ManualVerdict) int
+		ChangePassword    func(childComplexity int, current string, new string) int
+		CreateAPIKey      func(childComplexity int, name string, scopes []model.Scope) int
+		CreateList        func(childComplexity int, name string, effect model.ListEffect, description *string) int
+		CreatePlaybook    func(childComplexity int, name string, description *string, providers []string, defaultTlp *model.Tlp, minCoverage *int64) int
+		CreateUser        func(childComplexity int, username string, password string, admin *bool, active *bool) int
+		DeleteList        func(childComplexity int, name string) int
+		DeletePlaybook    func(childComplexity int, name string) int
+		RemoveListEntries func(childComplexity int, list string, values []string) int
+		RevokeAPIKey      func(childComplexity int, id string) int
+		SetUserActive     func(childComplexity int, username string, active bool) int
+		SetUserPassword   func(childComplexity int, username string, password string) int
 	}
 
 	NewApiKey struct {
@@ -499,6 +532,18 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	Playbook struct {
+		BuiltIn           func(childComplexity int) int
+		DefaultTlp        func(childComplexity int) int
+		Description       func(childComplexity int) int
+		MinCoverage       func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Owner             func(childComplexity int) int
+		Providers         func(childComplexity int) int
+		ResolvedProviders func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
 	}
 
 	ProviderError struct {
@@ -561,10 +606,13 @@ type ComplexityRoot struct {
 		APIKeys     func(childComplexity int) int
 		AuditLog    func(childComplexity int, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) int
 		Extract     func(childComplexity int, text string) int
-		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool) int
-		Indicators  func(childComplexity int, values []string, fresh *bool, cachedOnly *bool) int
+		Indicator   func(childComplexity int, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) int
+		Indicators  func(childComplexity int, values []string, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) int
+		List        func(childComplexity int, name string) int
+		Lists       func(childComplexity int) int
 		Me          func(childComplexity int) int
 		MyUsage     func(childComplexity int, from *time.Time, to *time.Time) int
+		Playbooks   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		UsageReport func(childComplexity int, from *time.Time, to *time.Time, username *string) int
 		Users       func(childComplexity int) int
@@ -684,6 +732,34 @@ type ComplexityRoot struct {
 		Vulns       func(childComplexity int) int
 	}
 
+	Sighting struct {
+		At       func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Source   func(childComplexity int) int
+		Tlp      func(childComplexity int) int
+		Username func(childComplexity int) int
+		Verdict  func(childComplexity int) int
+	}
+
+	SightingNote struct {
+		At       func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Username func(childComplexity int) int
+		Verdict  func(childComplexity int) int
+	}
+
+	Sightings struct {
+		Count         func(childComplexity int) int
+		DistinctUsers func(childComplexity int) int
+		FirstSeen     func(childComplexity int) int
+		LastSeen      func(childComplexity int) int
+		LastVerdict   func(childComplexity int) int
+		Manual        func(childComplexity int) int
+		Recent        func(childComplexity int, first *int64) int
+		Summary       func(childComplexity int) int
+	}
+
 	Spamhaus struct {
 		Cached    func(childComplexity int) int
 		Codes     func(childComplexity int) int
@@ -771,6 +847,7 @@ type ComplexityRoot struct {
 		Pulsedive    func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Sightings    func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
@@ -1028,15 +1105,22 @@ type ApiKeyResolver interface {
 }
 type DomainResolver interface {
 	Stix(ctx context.Context, obj *model.Domain, tlp *string) (any, error)
+	Sightings(ctx context.Context, obj *model.Domain) (*model.Sightings, error)
 }
 type FileHashResolver interface {
 	Stix(ctx context.Context, obj *model.FileHash, tlp *string) (any, error)
+	Sightings(ctx context.Context, obj *model.FileHash) (*model.Sightings, error)
 }
 type IPAddressResolver interface {
 	Stix(ctx context.Context, obj *model.IPAddress, tlp *string) (any, error)
+	Sightings(ctx context.Context, obj *model.IPAddress) (*model.Sightings, error)
 }
 type InvalidIndicatorResolver interface {
 	Stix(ctx context.Context, obj *model.InvalidIndicator, tlp *string) (any, error)
+	Sightings(ctx context.Context, obj *model.InvalidIndicator) (*model.Sightings, error)
+}
+type ListResolver interface {
+	Entries(ctx context.Context, obj *model.List, first *int64, after *string) ([]*model.ListEntry, error)
 }
 type MutationResolver interface {
 	ChangePassword(ctx context.Context, current string, new string) (bool, error)
@@ -1045,10 +1129,17 @@ type MutationResolver interface {
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
 	CreateAPIKey(ctx context.Context, name string, scopes []model.Scope) (*auth.NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (bool, error)
+	CreateList(ctx context.Context, name string, effect model.ListEffect, description *string) (*model.List, error)
+	AddListEntries(ctx context.Context, list string, entries []*model.ListEntryInput) (*model.List, error)
+	RemoveListEntries(ctx context.Context, list string, values []string) (*model.List, error)
+	DeleteList(ctx context.Context, name string) (bool, error)
+	CreatePlaybook(ctx context.Context, name string, description *string, providers []string, defaultTlp *model.Tlp, minCoverage *int64) (*model.Playbook, error)
+	DeletePlaybook(ctx context.Context, name string) (bool, error)
+	AnnotateSighting(ctx context.Context, id string, note *string, verdict *model.ManualVerdict) (*model.Sighting, error)
 }
 type QueryResolver interface {
-	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool) (model.Indicator, error)
-	Indicators(ctx context.Context, values []string, fresh *bool, cachedOnly *bool) ([]model.Indicator, error)
+	Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) (model.Indicator, error)
+	Indicators(ctx context.Context, values []string, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) ([]model.Indicator, error)
 	Status(ctx context.Context) (*model.Status, error)
 	Me(ctx context.Context) (*auth.User, error)
 	MyUsage(ctx context.Context, from *time.Time, to *time.Time) (*accounting.Report, error)
@@ -1057,9 +1148,16 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, username *string, api *string, status *string, from *time.Time, to *time.Time, first *int64, after *string) (*model.UsageLogConnection, error)
 	Extract(ctx context.Context, text string) (*model.Extraction, error)
 	APIKeys(ctx context.Context) ([]*auth.APIKey, error)
+	Lists(ctx context.Context) ([]*model.List, error)
+	List(ctx context.Context, name string) (*model.List, error)
+	Playbooks(ctx context.Context) ([]*model.Playbook, error)
+}
+type SightingsResolver interface {
+	Recent(ctx context.Context, obj *model.Sightings, first *int64) ([]*model.Sighting, error)
 }
 type URLResolver interface {
 	Stix(ctx context.Context, obj *model.URL, tlp *string) (any, error)
+	Sightings(ctx context.Context, obj *model.URL) (*model.Sightings, error)
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
@@ -1846,6 +1944,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Safebrowsing(childComplexity), true
+	case "Domain.sightings":
+		if e.ComplexityRoot.Domain.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Sightings(childComplexity), true
 	case "Domain.spamhaus":
 		if e.ComplexityRoot.Domain.Spamhaus == nil {
 			break
@@ -2020,6 +2124,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Results(childComplexity, args["providers"].([]string)), true
+	case "FileHash.sightings":
+		if e.ComplexityRoot.FileHash.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Sightings(childComplexity), true
 	case "FileHash.stix":
 		if e.ComplexityRoot.FileHash.Stix == nil {
 			break
@@ -2501,6 +2611,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Shodan(childComplexity), true
+	case "IPAddress.sightings":
+		if e.ComplexityRoot.IPAddress.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Sightings(childComplexity), true
 	case "IPAddress.spamhaus":
 		if e.ComplexityRoot.IPAddress.Spamhaus == nil {
 			break
@@ -2901,6 +3017,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvalidIndicator.Results(childComplexity, args["providers"].([]string)), true
+	case "InvalidIndicator.sightings":
+		if e.ComplexityRoot.InvalidIndicator.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvalidIndicator.Sightings(childComplexity), true
 	case "InvalidIndicator.stix":
 		if e.ComplexityRoot.InvalidIndicator.Stix == nil {
 			break
@@ -2929,6 +3051,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvalidIndicator.Verdict(childComplexity, args["providers"].([]string), args["maxAge"].(*int64)), true
+
+	case "List.createdAt":
+		if e.ComplexityRoot.List.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.CreatedAt(childComplexity), true
+	case "List.description":
+		if e.ComplexityRoot.List.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Description(childComplexity), true
+	case "List.effect":
+		if e.ComplexityRoot.List.Effect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Effect(childComplexity), true
+	case "List.entries":
+		if e.ComplexityRoot.List.Entries == nil {
+			break
+		}
+
+		args, err := ec.field_List_entries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.List.Entries(childComplexity, args["first"].(*int64), args["after"].(*string)), true
+	case "List.name":
+		if e.ComplexityRoot.List.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Name(childComplexity), true
+	case "List.owner":
+		if e.ComplexityRoot.List.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Owner(childComplexity), true
+	case "List.size":
+		if e.ComplexityRoot.List.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.Size(childComplexity), true
+	case "List.updatedAt":
+		if e.ComplexityRoot.List.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.List.UpdatedAt(childComplexity), true
+
+	case "ListEntry.createdAt":
+		if e.ComplexityRoot.ListEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.CreatedAt(childComplexity), true
+	case "ListEntry.expiresAt":
+		if e.ComplexityRoot.ListEntry.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.ExpiresAt(childComplexity), true
+	case "ListEntry.owner":
+		if e.ComplexityRoot.ListEntry.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Owner(childComplexity), true
+	case "ListEntry.reason":
+		if e.ComplexityRoot.ListEntry.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Reason(childComplexity), true
+	case "ListEntry.type":
+		if e.ComplexityRoot.ListEntry.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Type(childComplexity), true
+	case "ListEntry.value":
+		if e.ComplexityRoot.ListEntry.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ListEntry.Value(childComplexity), true
 
 	case "MalwareBazaar.cached":
 		if e.ComplexityRoot.MalwareBazaar.Cached == nil {
@@ -3087,6 +3300,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MalwareBazaar.Verdict(childComplexity), true
 
+	case "Mutation.addListEntries":
+		if e.ComplexityRoot.Mutation.AddListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddListEntries(childComplexity, args["list"].(string), args["entries"].([]*model.ListEntryInput)), true
+	case "Mutation.annotateSighting":
+		if e.ComplexityRoot.Mutation.AnnotateSighting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_annotateSighting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnnotateSighting(childComplexity, args["id"].(string), args["note"].(*string), args["verdict"].(*model.ManualVerdict)), true
 	case "Mutation.changePassword":
 		if e.ComplexityRoot.Mutation.ChangePassword == nil {
 			break
@@ -3109,6 +3344,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateAPIKey(childComplexity, args["name"].(string), args["scopes"].([]model.Scope)), true
+	case "Mutation.createList":
+		if e.ComplexityRoot.Mutation.CreateList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateList(childComplexity, args["name"].(string), args["effect"].(model.ListEffect), args["description"].(*string)), true
+	case "Mutation.createPlaybook":
+		if e.ComplexityRoot.Mutation.CreatePlaybook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createPlaybook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreatePlaybook(childComplexity, args["name"].(string), args["description"].(*string), args["providers"].([]string), args["defaultTlp"].(*model.Tlp), args["minCoverage"].(*int64)), true
 	case "Mutation.createUser":
 		if e.ComplexityRoot.Mutation.CreateUser == nil {
 			break
@@ -3120,6 +3377,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["username"].(string), args["password"].(string), args["admin"].(*bool), args["active"].(*bool)), true
+	case "Mutation.deleteList":
+		if e.ComplexityRoot.Mutation.DeleteList == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteList_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteList(childComplexity, args["name"].(string)), true
+	case "Mutation.deletePlaybook":
+		if e.ComplexityRoot.Mutation.DeletePlaybook == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePlaybook_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePlaybook(childComplexity, args["name"].(string)), true
+	case "Mutation.removeListEntries":
+		if e.ComplexityRoot.Mutation.RemoveListEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeListEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveListEntries(childComplexity, args["list"].(string), args["values"].([]string)), true
 	case "Mutation.revokeApiKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -3337,6 +3627,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "Playbook.builtIn":
+		if e.ComplexityRoot.Playbook.BuiltIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.BuiltIn(childComplexity), true
+	case "Playbook.defaultTlp":
+		if e.ComplexityRoot.Playbook.DefaultTlp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.DefaultTlp(childComplexity), true
+	case "Playbook.description":
+		if e.ComplexityRoot.Playbook.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Description(childComplexity), true
+	case "Playbook.minCoverage":
+		if e.ComplexityRoot.Playbook.MinCoverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.MinCoverage(childComplexity), true
+	case "Playbook.name":
+		if e.ComplexityRoot.Playbook.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Name(childComplexity), true
+	case "Playbook.owner":
+		if e.ComplexityRoot.Playbook.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Owner(childComplexity), true
+	case "Playbook.providers":
+		if e.ComplexityRoot.Playbook.Providers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.Providers(childComplexity), true
+	case "Playbook.resolvedProviders":
+		if e.ComplexityRoot.Playbook.ResolvedProviders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.ResolvedProviders(childComplexity), true
+	case "Playbook.updatedAt":
+		if e.ComplexityRoot.Playbook.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Playbook.UpdatedAt(childComplexity), true
 
 	case "ProviderError.code":
 		if e.ComplexityRoot.ProviderError.Code == nil {
@@ -3627,7 +3972,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Indicator(childComplexity, args["value"].(string), args["kind"].(*model.IndicatorKind), args["fresh"].(*bool), args["cachedOnly"].(*bool)), true
+		return e.ComplexityRoot.Query.Indicator(childComplexity, args["value"].(string), args["kind"].(*model.IndicatorKind), args["fresh"].(*bool), args["cachedOnly"].(*bool), args["playbook"].(*string), args["tlp"].(*model.Tlp)), true
 	case "Query.indicators":
 		if e.ComplexityRoot.Query.Indicators == nil {
 			break
@@ -3638,8 +3983,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Indicators(childComplexity, args["values"].([]string), args["fresh"].(*bool), args["cachedOnly"].(*bool)), true
+		return e.ComplexityRoot.Query.Indicators(childComplexity, args["values"].([]string), args["fresh"].(*bool), args["cachedOnly"].(*bool), args["playbook"].(*string), args["tlp"].(*model.Tlp)), true
 
+	case "Query.list":
+		if e.ComplexityRoot.Query.List == nil {
+			break
+		}
+
+		args, err := ec.field_Query_list_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.List(childComplexity, args["name"].(string)), true
+	case "Query.lists":
+		if e.ComplexityRoot.Query.Lists == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Lists(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -3657,6 +4019,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyUsage(childComplexity, args["from"].(*time.Time), args["to"].(*time.Time)), true
+	case "Query.playbooks":
+		if e.ComplexityRoot.Query.Playbooks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Playbooks(childComplexity), true
 	case "Query.status":
 		if e.ComplexityRoot.Query.Status == nil {
 			break
@@ -4263,6 +4631,128 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Shodan.Vulns(childComplexity), true
 
+	case "Sighting.at":
+		if e.ComplexityRoot.Sighting.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.At(childComplexity), true
+	case "Sighting.id":
+		if e.ComplexityRoot.Sighting.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.ID(childComplexity), true
+	case "Sighting.note":
+		if e.ComplexityRoot.Sighting.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Note(childComplexity), true
+	case "Sighting.source":
+		if e.ComplexityRoot.Sighting.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Source(childComplexity), true
+	case "Sighting.tlp":
+		if e.ComplexityRoot.Sighting.Tlp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Tlp(childComplexity), true
+	case "Sighting.username":
+		if e.ComplexityRoot.Sighting.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Username(childComplexity), true
+	case "Sighting.verdict":
+		if e.ComplexityRoot.Sighting.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sighting.Verdict(childComplexity), true
+
+	case "SightingNote.at":
+		if e.ComplexityRoot.SightingNote.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SightingNote.At(childComplexity), true
+	case "SightingNote.note":
+		if e.ComplexityRoot.SightingNote.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SightingNote.Note(childComplexity), true
+	case "SightingNote.username":
+		if e.ComplexityRoot.SightingNote.Username == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SightingNote.Username(childComplexity), true
+	case "SightingNote.verdict":
+		if e.ComplexityRoot.SightingNote.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SightingNote.Verdict(childComplexity), true
+
+	case "Sightings.count":
+		if e.ComplexityRoot.Sightings.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.Count(childComplexity), true
+	case "Sightings.distinctUsers":
+		if e.ComplexityRoot.Sightings.DistinctUsers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.DistinctUsers(childComplexity), true
+	case "Sightings.firstSeen":
+		if e.ComplexityRoot.Sightings.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.FirstSeen(childComplexity), true
+	case "Sightings.lastSeen":
+		if e.ComplexityRoot.Sightings.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.LastSeen(childComplexity), true
+	case "Sightings.lastVerdict":
+		if e.ComplexityRoot.Sightings.LastVerdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.LastVerdict(childComplexity), true
+	case "Sightings.manual":
+		if e.ComplexityRoot.Sightings.Manual == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.Manual(childComplexity), true
+	case "Sightings.recent":
+		if e.ComplexityRoot.Sightings.Recent == nil {
+			break
+		}
+
+		args, err := ec.field_Sightings_recent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Sightings.Recent(childComplexity, args["first"].(*int64)), true
+	case "Sightings.summary":
+		if e.ComplexityRoot.Sightings.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sightings.Summary(childComplexity), true
+
 	case "Spamhaus.cached":
 		if e.ComplexityRoot.Spamhaus.Cached == nil {
 			break
@@ -4682,6 +5172,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
+	case "URL.sightings":
+		if e.ComplexityRoot.URL.Sightings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Sightings(childComplexity), true
 	case "URL.stix":
 		if e.ComplexityRoot.URL.Stix == nil {
 			break
@@ -5853,7 +6349,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("ListEntryInput", ec.unmarshalInputListEntryInput),
+		)
 	}
 	first := true
 
@@ -5928,7 +6426,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "providers.graphql" "extract.graphql" "verdict.graphql" "apikeys.graphql" "stix.graphql"
+//go:embed "providers.graphql" "extract.graphql" "verdict.graphql" "apikeys.graphql" "stix.graphql" "policy.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -5968,14 +6466,17 @@ type Query {
   concurrently. fresh: true bypasses the cache; cachedOnly: true makes no upstream call at all
   (what is not cached is PENDING, counted in verdict.coverage.pending). Invalid value:
   BAD_INDICATOR, and this field is null: in a query with several aliased indicator fields the
-  others still answer.
+  others still answer. playbook limits the providers to a playbook's (see playbooks); tlp
+  (default: the playbook's, else GADGET_DEFAULT_TLP) keeps the value from providers whose
+  maximum TLP is lower: RED uses local knowledge only (cache, lists, sightings). Unknown
+  playbook or TLP: BAD_REQUEST.
   """
-  indicator(value: String!, kind: IndicatorKind, fresh: Boolean = false, cachedOnly: Boolean = false): Indicator @hasScope(scope: TASKS)
+  indicator(value: String!, kind: IndicatorKind, fresh: Boolean = false, cachedOnly: Boolean = false, playbook: String, tlp: TLP): Indicator @hasScope(scope: TASKS)
   """
   Enrich up to 1000 indicators, answered in input order. An invalid entry does not fail the
   batch: it is an InvalidIndicator whose error says why.
   """
-  indicators(values: [String!]!, fresh: Boolean = false, cachedOnly: Boolean = false): [Indicator!]! @hasScope(scope: TASKS)
+  indicators(values: [String!]!, fresh: Boolean = false, cachedOnly: Boolean = false, playbook: String, tlp: TLP): [Indicator!]! @hasScope(scope: TASKS)
   "Service status; needs no authentication."
   status: Status!
   "The caller's account."
@@ -6194,6 +6695,7 @@ type ProviderResult {
 	{Name: "verdict.graphql", Input: sourceData("verdict.graphql"), BuiltIn: false},
 	{Name: "apikeys.graphql", Input: sourceData("apikeys.graphql"), BuiltIn: false},
 	{Name: "stix.graphql", Input: sourceData("stix.graphql"), BuiltIn: false},
+	{Name: "policy.graphql", Input: sourceData("policy.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -6795,6 +7297,46 @@ func (ec *executionContext) childFields_InternetDB(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type InternetDB", field.Name)
 }
 
+func (ec *executionContext) childFields_List(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_List_name(ctx, field)
+	case "effect":
+		return ec.fieldContext_List_effect(ctx, field)
+	case "description":
+		return ec.fieldContext_List_description(ctx, field)
+	case "owner":
+		return ec.fieldContext_List_owner(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_List_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_List_updatedAt(ctx, field)
+	case "size":
+		return ec.fieldContext_List_size(ctx, field)
+	case "entries":
+		return ec.fieldContext_List_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type List", field.Name)
+}
+
+func (ec *executionContext) childFields_ListEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "value":
+		return ec.fieldContext_ListEntry_value(ctx, field)
+	case "type":
+		return ec.fieldContext_ListEntry_type(ctx, field)
+	case "reason":
+		return ec.fieldContext_ListEntry_reason(ctx, field)
+	case "owner":
+		return ec.fieldContext_ListEntry_owner(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ListEntry_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ListEntry_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ListEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_MalwareBazaar(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -6935,6 +7477,30 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Playbook(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Playbook_name(ctx, field)
+	case "description":
+		return ec.fieldContext_Playbook_description(ctx, field)
+	case "providers":
+		return ec.fieldContext_Playbook_providers(ctx, field)
+	case "resolvedProviders":
+		return ec.fieldContext_Playbook_resolvedProviders(ctx, field)
+	case "defaultTlp":
+		return ec.fieldContext_Playbook_defaultTlp(ctx, field)
+	case "minCoverage":
+		return ec.fieldContext_Playbook_minCoverage(ctx, field)
+	case "builtIn":
+		return ec.fieldContext_Playbook_builtIn(ctx, field)
+	case "owner":
+		return ec.fieldContext_Playbook_owner(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Playbook_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Playbook", field.Name)
 }
 
 func (ec *executionContext) childFields_ProviderError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7275,6 +7841,62 @@ func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphq
 		return ec.fieldContext_Shodan_lastUpdate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Shodan", field.Name)
+}
+
+func (ec *executionContext) childFields_Sighting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Sighting_id(ctx, field)
+	case "at":
+		return ec.fieldContext_Sighting_at(ctx, field)
+	case "username":
+		return ec.fieldContext_Sighting_username(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Sighting_verdict(ctx, field)
+	case "source":
+		return ec.fieldContext_Sighting_source(ctx, field)
+	case "tlp":
+		return ec.fieldContext_Sighting_tlp(ctx, field)
+	case "note":
+		return ec.fieldContext_Sighting_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Sighting", field.Name)
+}
+
+func (ec *executionContext) childFields_SightingNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "verdict":
+		return ec.fieldContext_SightingNote_verdict(ctx, field)
+	case "note":
+		return ec.fieldContext_SightingNote_note(ctx, field)
+	case "username":
+		return ec.fieldContext_SightingNote_username(ctx, field)
+	case "at":
+		return ec.fieldContext_SightingNote_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SightingNote", field.Name)
+}
+
+func (ec *executionContext) childFields_Sightings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_Sightings_count(ctx, field)
+	case "distinctUsers":
+		return ec.fieldContext_Sightings_distinctUsers(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_Sightings_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Sightings_lastSeen(ctx, field)
+	case "lastVerdict":
+		return ec.fieldContext_Sightings_lastVerdict(ctx, field)
+	case "summary":
+		return ec.fieldContext_Sightings_summary(ctx, field)
+	case "manual":
+		return ec.fieldContext_Sightings_manual(ctx, field)
+	case "recent":
+		return ec.fieldContext_Sightings_recent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Sightings", field.Name)
 }
 
 func (ec *executionContext) childFields_Spamhaus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8235,6 +8857,80 @@ func (ec *executionContext) field_InvalidIndicator_verdict_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_List_entries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_addListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "list",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["list"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "entries",
+		func(ctx context.Context, v any) ([]*model.ListEntryInput, error) {
+			return ec.unmarshalNListEntryInput2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["entries"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_annotateSighting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "verdict",
+		func(ctx context.Context, v any) (*model.ManualVerdict, error) {
+			return ec.unmarshalOManualVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐManualVerdict(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["verdict"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8279,6 +8975,82 @@ func (ec *executionContext) field_Mutation_createApiKey_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "effect",
+		func(ctx context.Context, v any) (model.ListEffect, error) {
+			return ec.unmarshalNListEffect2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEffect(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["effect"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "description",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["description"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createPlaybook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "description",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["description"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "providers",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["providers"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "defaultTlp",
+		func(ctx context.Context, v any) (*model.Tlp, error) {
+			return ec.unmarshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["defaultTlp"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "minCoverage",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minCoverage"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8314,6 +9086,56 @@ func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, 
 		return nil, err
 	}
 	args["active"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteList_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deletePlaybook_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeListEntries_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "list",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["list"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "values",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["values"] = arg1
 	return args, nil
 }
 
@@ -8500,6 +9322,22 @@ func (ec *executionContext) field_Query_indicator_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["cachedOnly"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "playbook",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["playbook"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*model.Tlp, error) {
+			return ec.unmarshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg5
 	return args, nil
 }
 
@@ -8530,6 +9368,36 @@ func (ec *executionContext) field_Query_indicators_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["cachedOnly"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "playbook",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["playbook"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "tlp",
+		func(ctx context.Context, v any) (*model.Tlp, error) {
+			return ec.unmarshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["tlp"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_list_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -8582,6 +9450,20 @@ func (ec *executionContext) field_Query_usageReport_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["username"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Sightings_recent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int64, error) {
+			return ec.unmarshalOInt2ᚖint64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -11997,6 +12879,38 @@ func (ec *executionContext) fieldContext_Domain_stix(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_sightings(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Domain().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+			return ec.marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sightings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ExtractedIndicator_value(ctx context.Context, field graphql.CollectedField, obj *model.ExtractedIndicator) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12757,6 +13671,38 @@ func (ec *executionContext) fieldContext_FileHash_stix(ctx context.Context, fiel
 	if fc.Args, err = ec.field_FileHash_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_sightings(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FileHash().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+			return ec.marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sightings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -14834,6 +15780,38 @@ func (ec *executionContext) fieldContext_IPAddress_stix(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_sightings(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IPAddress().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+			return ec.marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sightings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPinfo_provider(ctx context.Context, field graphql.CollectedField, obj *model.IPinfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16375,6 +17353,381 @@ func (ec *executionContext) fieldContext_InvalidIndicator_stix(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _InvalidIndicator_sightings(ctx context.Context, field graphql.CollectedField, obj *model.InvalidIndicator) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvalidIndicator_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InvalidIndicator().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+			return ec.marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvalidIndicator_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InvalidIndicator",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sightings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _List_name(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "String")
+}
+
+func (ec *executionContext) _List_effect(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_effect(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Effect, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ListEffect) graphql.Marshaler {
+			return ec.marshalNListEffect2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEffect(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_effect(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "ListEffect")
+}
+
+func (ec *executionContext) _List_description(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "String")
+}
+
+func (ec *executionContext) _List_owner(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "String")
+}
+
+func (ec *executionContext) _List_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "Time")
+}
+
+func (ec *executionContext) _List_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "Time")
+}
+
+func (ec *executionContext) _List_size(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("List", field, false, false, "Int")
+}
+
+func (ec *executionContext) _List_entries(ctx context.Context, field graphql.CollectedField, obj *model.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_List_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.List().Entries(ctx, obj, fc.Args["first"].(*int64), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ListEntry) graphql.Marshaler {
+			return ec.marshalNListEntry2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_List_entries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "List",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ListEntry(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_List_entries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ListEntry_value(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ListEntry_type(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ListEntry_reason(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ListEntry_owner(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _ListEntry_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ListEntry_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.ListEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ListEntry_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ListEntry_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ListEntry", field, false, false, "Time")
+}
+
 func (ec *executionContext) _MalwareBazaar_provider(ctx context.Context, field graphql.CollectedField, obj *model.MalwareBazaar) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17363,6 +18716,440 @@ func (ec *executionContext) fieldContext_Mutation_revokeApiKey(ctx context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateList(ctx, fc.Args["name"].(string), fc.Args["effect"].(model.ListEffect), fc.Args["description"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal *model.List
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.List
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.List) graphql.Marshaler {
+			return ec.marshalNList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_List(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_addListEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_addListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AddListEntries(ctx, fc.Args["list"].(string), fc.Args["entries"].([]*model.ListEntryInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal *model.List
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.List
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.List) graphql.Marshaler {
+			return ec.marshalNList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_addListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_List(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_addListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeListEntries(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeListEntries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveListEntries(ctx, fc.Args["list"].(string), fc.Args["values"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal *model.List
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.List
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.List) graphql.Marshaler {
+			return ec.marshalNList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeListEntries(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_List(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeListEntries_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteList(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteList(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteList(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteList_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createPlaybook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createPlaybook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreatePlaybook(ctx, fc.Args["name"].(string), fc.Args["description"].(*string), fc.Args["providers"].([]string), fc.Args["defaultTlp"].(*model.Tlp), fc.Args["minCoverage"].(*int64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal *model.Playbook
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.Playbook
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Playbook) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPlaybook(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createPlaybook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createPlaybook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deletePlaybook(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deletePlaybook(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeletePlaybook(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal bool
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal bool
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deletePlaybook(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deletePlaybook_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_annotateSighting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_annotateSighting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AnnotateSighting(ctx, fc.Args["id"].(string), fc.Args["note"].(*string), fc.Args["verdict"].(*model.ManualVerdict))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal *model.Sighting
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.Sighting
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sighting) graphql.Marshaler {
+			return ec.marshalNSighting2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSighting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_annotateSighting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sighting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_annotateSighting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _NewApiKey_key(ctx context.Context, field graphql.CollectedField, obj *auth.NewAPIKey) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18087,6 +19874,213 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_name(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_description(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_providers(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_providers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Providers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_providers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_resolvedProviders(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_resolvedProviders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedProviders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_resolvedProviders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_defaultTlp(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_defaultTlp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultTlp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Tlp) graphql.Marshaler {
+			return ec.marshalNTLP2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_defaultTlp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "TLP")
+}
+
+func (ec *executionContext) _Playbook_minCoverage(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_minCoverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinCoverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_minCoverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Playbook_builtIn(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_builtIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuiltIn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Playbook_owner(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Owner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "String")
+}
+
+func (ec *executionContext) _Playbook_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Playbook) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Playbook_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderError_code(ctx context.Context, field graphql.CollectedField, obj *model.ProviderError) (ret graphql.Marshaler) {
@@ -19078,7 +21072,7 @@ func (ec *executionContext) _Query_indicator(ctx context.Context, field graphql.
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Indicator(ctx, fc.Args["value"].(string), fc.Args["kind"].(*model.IndicatorKind), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool))
+			return ec.Resolvers.Query().Indicator(ctx, fc.Args["value"].(string), fc.Args["kind"].(*model.IndicatorKind), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool), fc.Args["playbook"].(*string), fc.Args["tlp"].(*model.Tlp))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19140,7 +21134,7 @@ func (ec *executionContext) _Query_indicators(ctx context.Context, field graphql
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Indicators(ctx, fc.Args["values"].([]string), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool))
+			return ec.Resolvers.Query().Indicators(ctx, fc.Args["values"].([]string), fc.Args["fresh"].(*bool), fc.Args["cachedOnly"].(*bool), fc.Args["playbook"].(*string), fc.Args["tlp"].(*model.Tlp))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -19617,6 +21611,168 @@ func (ec *executionContext) fieldContext_Query_apiKeys(_ context.Context, field 
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ApiKey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_lists(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_lists(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Lists(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal []*model.List
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*model.List
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.List) graphql.Marshaler {
+			return ec.marshalNList2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_lists(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_List(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_list(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_list(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().List(ctx, fc.Args["name"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal *model.List
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal *model.List
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.List) graphql.Marshaler {
+			return ec.marshalOList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_list(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_List(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_list_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_playbooks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_playbooks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Playbooks(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "TASKS")
+				if err != nil {
+					var zeroVal []*model.Playbook
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*model.Playbook
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Playbook) graphql.Marshaler {
+			return ec.marshalNPlaybook2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPlaybookᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_playbooks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Playbook(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22014,6 +24170,482 @@ func (ec *executionContext) fieldContext_Shodan_lastUpdate(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Shodan", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Sighting_id(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Sighting_at(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sighting_username(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Sighting_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.VerdictLevel) graphql.Marshaler {
+			return ec.marshalNVerdictLevel2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "VerdictLevel")
+}
+
+func (ec *executionContext) _Sighting_source(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "String")
+}
+
+func (ec *executionContext) _Sighting_tlp(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_tlp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tlp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Tlp) graphql.Marshaler {
+			return ec.marshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_tlp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sighting", field, false, false, "TLP")
+}
+
+func (ec *executionContext) _Sighting_note(ctx context.Context, field graphql.CollectedField, obj *model.Sighting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sighting_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SightingNote) graphql.Marshaler {
+			return ec.marshalOSightingNote2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightingNote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sighting_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sighting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SightingNote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SightingNote_verdict(ctx context.Context, field graphql.CollectedField, obj *model.SightingNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SightingNote_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ManualVerdict) graphql.Marshaler {
+			return ec.marshalOManualVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐManualVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SightingNote_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SightingNote", field, false, false, "ManualVerdict")
+}
+
+func (ec *executionContext) _SightingNote_note(ctx context.Context, field graphql.CollectedField, obj *model.SightingNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SightingNote_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SightingNote_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SightingNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _SightingNote_username(ctx context.Context, field graphql.CollectedField, obj *model.SightingNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SightingNote_username(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Username, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SightingNote_username(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SightingNote", field, false, false, "String")
+}
+
+func (ec *executionContext) _SightingNote_at(ctx context.Context, field graphql.CollectedField, obj *model.SightingNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SightingNote_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SightingNote_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SightingNote", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sightings_count(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Sightings_distinctUsers(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_distinctUsers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DistinctUsers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_distinctUsers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Sightings_firstSeen(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sightings_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Sightings_lastVerdict(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_lastVerdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastVerdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerdictLevel) graphql.Marshaler {
+			return ec.marshalOVerdictLevel2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_lastVerdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "VerdictLevel")
+}
+
+func (ec *executionContext) _Sightings_summary(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Sightings", field, false, false, "String")
+}
+
+func (ec *executionContext) _Sightings_manual(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_manual(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manual, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SightingNote) graphql.Marshaler {
+			return ec.marshalOSightingNote2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightingNote(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_manual(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sightings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SightingNote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Sightings_recent(ctx context.Context, field graphql.CollectedField, obj *model.Sightings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Sightings_recent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Sightings().Recent(ctx, obj, fc.Args["first"].(*int64))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Sighting) graphql.Marshaler {
+			return ec.marshalNSighting2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Sightings_recent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Sightings",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sighting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Sightings_recent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Spamhaus_provider(ctx context.Context, field graphql.CollectedField, obj *model.Spamhaus) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23960,6 +26592,38 @@ func (ec *executionContext) fieldContext_URL_stix(ctx context.Context, field gra
 	if fc.Args, err = ec.field_URL_stix_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_sightings(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_sightings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.URL().Sightings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+			return ec.marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_URL_sightings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Sightings(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -29394,6 +32058,62 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputListEntryInput(ctx context.Context, obj any) (model.ListEntryInput, error) {
+	var it model.ListEntryInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"value", "reason", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalListEntryInput unmarshals raw into the ListEntryInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalListEntryInput(ctx context.Context, raw any) (model.ListEntryInput, error) {
+	var out model.ListEntryInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ListEntryInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -30435,6 +33155,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_stix(ctx, field, obj)
 				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_sightings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30655,6 +33381,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_stix(ctx, field, obj)
+				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_sightings(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31178,6 +33910,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_stix(ctx, field, obj)
 				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_sightings(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31668,6 +34406,139 @@ func (ec *executionContext) _InvalidIndicator(ctx context.Context, sel ast.Selec
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._InvalidIndicator_stix(ctx, field, obj)
 				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._InvalidIndicator_sightings(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var listImplementors = []string{"List"}
+
+func (ec *executionContext) _List(ctx context.Context, sel ast.SelectionSet, obj *model.List) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, listImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("List")
+		case "name":
+			out.Values[i] = ec._List_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "effect":
+			out.Values[i] = ec._List_effect(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._List_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "owner":
+			out.Values[i] = ec._List_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._List_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._List_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._List_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "entries":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._List_entries(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var listEntryImplementors = []string{"ListEntry"}
+
+func (ec *executionContext) _ListEntry(ctx context.Context, sel ast.SelectionSet, obj *model.ListEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, listEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ListEntry")
+		case "value":
+			out.Values[i] = ec._ListEntry_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._ListEntry_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ListEntry_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._ListEntry_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ListEntry_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._ListEntry_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -31900,6 +34771,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeApiKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createList":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createList(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addListEntries":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_addListEntries(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeListEntries":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeListEntries(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteList":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteList(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createPlaybook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createPlaybook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletePlaybook":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deletePlaybook(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "annotateSighting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_annotateSighting(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32164,6 +35084,79 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var playbookImplementors = []string{"Playbook"}
+
+func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet, obj *model.Playbook) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, playbookImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Playbook")
+		case "name":
+			out.Values[i] = ec._Playbook_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Playbook_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "providers":
+			out.Values[i] = ec._Playbook_providers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resolvedProviders":
+			out.Values[i] = ec._Playbook_resolvedProviders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "defaultTlp":
+			out.Values[i] = ec._Playbook_defaultTlp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minCoverage":
+			out.Values[i] = ec._Playbook_minCoverage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "builtIn":
+			out.Values[i] = ec._Playbook_builtIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "owner":
+			out.Values[i] = ec._Playbook_owner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Playbook_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -32606,6 +35599,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_apiKeys(ctx, field)
+				})
+		case "lists":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_lists(ctx, field)
+				})
+		case "list":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_list(ctx, field)
+				})
+		case "playbooks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_playbooks(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -33286,6 +36297,186 @@ func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var sightingImplementors = []string{"Sighting"}
+
+func (ec *executionContext) _Sighting(ctx context.Context, sel ast.SelectionSet, obj *model.Sighting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sightingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Sighting")
+		case "id":
+			out.Values[i] = ec._Sighting_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._Sighting_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._Sighting_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Sighting_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Sighting_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tlp":
+			out.Values[i] = ec._Sighting_tlp(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._Sighting_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sightingNoteImplementors = []string{"SightingNote"}
+
+func (ec *executionContext) _SightingNote(ctx context.Context, sel ast.SelectionSet, obj *model.SightingNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sightingNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SightingNote")
+		case "verdict":
+			out.Values[i] = ec._SightingNote_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._SightingNote_note(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "username":
+			out.Values[i] = ec._SightingNote_username(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._SightingNote_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sightingsImplementors = []string{"Sightings"}
+
+func (ec *executionContext) _Sightings(ctx context.Context, sel ast.SelectionSet, obj *model.Sightings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sightingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Sightings")
+		case "count":
+			out.Values[i] = ec._Sightings_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "distinctUsers":
+			out.Values[i] = ec._Sightings_distinctUsers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "firstSeen":
+			out.Values[i] = ec._Sightings_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Sightings_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastVerdict":
+			out.Values[i] = ec._Sightings_lastVerdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			out.Values[i] = ec._Sightings_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "manual":
+			out.Values[i] = ec._Sightings_manual(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Sightings_recent(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var spamhausImplementors = []string{"Spamhaus"}
 
 func (ec *executionContext) _Spamhaus(ctx context.Context, sel ast.SelectionSet, obj *model.Spamhaus) graphql.Marshaler {
@@ -33851,6 +37042,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_stix(ctx, field, obj)
+				})
+		case "sightings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_sightings(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -35991,6 +39188,83 @@ func (ec *executionContext) marshalNInternetDB2ᚖgithubᚗcomᚋinspectorᚑgad
 	return ec._InternetDB(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNList2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.List) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx context.Context, sel ast.SelectionSet, v *model.List) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "List!")
+		return graphql.Null
+	}
+	return ec._List(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNListEffect2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEffect(ctx context.Context, v any) (model.ListEffect, error) {
+	var res model.ListEffect
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNListEffect2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEffect(ctx context.Context, sel ast.SelectionSet, v model.ListEffect) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNListEntry2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ListEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNListEntry2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNListEntry2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntry(ctx context.Context, sel ast.SelectionSet, v *model.ListEntry) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ListEntry!")
+		return graphql.Null
+	}
+	return ec._ListEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNListEntryInput2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryInputᚄ(ctx context.Context, v any) ([]*model.ListEntryInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ListEntryInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNListEntryInput2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNListEntryInput2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐListEntryInput(ctx context.Context, v any) (*model.ListEntryInput, error) {
+	res, err := ec.unmarshalInputListEntryInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNMalwareBazaar2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐMalwareBazaar(ctx context.Context, sel ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "MalwareBazaar!")
@@ -36025,6 +39299,30 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋinspectorᚑgadge
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPlaybook2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPlaybookᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Playbook) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlaybook2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPlaybook(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐPlaybook(ctx context.Context, sel ast.SelectionSet, v *model.Playbook) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Playbook!")
+		return graphql.Null
+	}
+	return ec._Playbook(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {
@@ -36169,6 +39467,30 @@ func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadget�
 	return ec._Shodan(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSighting2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Sighting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSighting2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSighting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSighting2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSighting(ctx context.Context, sel ast.SelectionSet, v *model.Sighting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Sighting!")
+		return graphql.Null
+	}
+	return ec._Sighting(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSpamhaus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSpamhaus(ctx context.Context, sel ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Spamhaus!")
@@ -36226,6 +39548,16 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNTLP2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx context.Context, v any) (model.Tlp, error) {
+	var res model.Tlp
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTLP2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx context.Context, sel ast.SelectionSet, v model.Tlp) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNTextSpan2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTextSpanᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.TextSpan) graphql.Marshaler {
@@ -36784,6 +40116,29 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
+func (ec *executionContext) marshalOList2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐList(ctx context.Context, sel ast.SelectionSet, v *model.List) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._List(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOManualVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐManualVerdict(ctx context.Context, v any) (*model.ManualVerdict, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.ManualVerdict)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOManualVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐManualVerdict(ctx context.Context, sel ast.SelectionSet, v *model.ManualVerdict) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOOTXValidation2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐOTXValidationᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.OTXValidation) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -36879,6 +40234,20 @@ func (ec *executionContext) marshalOScope2ᚕgithubᚗcomᚋinspectorᚑgadget�
 	return ret
 }
 
+func (ec *executionContext) marshalOSightingNote2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightingNote(ctx context.Context, sel ast.SelectionSet, v *model.SightingNote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SightingNote(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSightings2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐSightings(ctx context.Context, sel ast.SelectionSet, v *model.Sightings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Sightings(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36942,6 +40311,22 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx context.Context, v any) (*model.Tlp, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.Tlp)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOTLP2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐTlp(ctx context.Context, sel ast.SelectionSet, v *model.Tlp) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOThreatFoxIOC2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOCᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatFoxIOC) graphql.Marshaler {
@@ -37088,6 +40473,22 @@ func (ec *executionContext) marshalOURLhausURLPayload2ᚕgithubᚗcomᚋinspecto
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOVerdictLevel2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx context.Context, v any) (*model.VerdictLevel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.VerdictLevel)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOVerdictLevel2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐVerdictLevel(ctx context.Context, sel ast.SelectionSet, v *model.VerdictLevel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) marshalOVirusTotalStats2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐVirusTotalStats(ctx context.Context, sel ast.SelectionSet, v *provider.VirusTotalStats) graphql.Marshaler {

@@ -80,7 +80,7 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	// up: one 1,000-value batch asking for a verdict fits the limit, twenty
 	// of them under aliases do not (they cost 125 s of CPU and 214k usage
 	// rows before). Aliases of indicator each cost their selection too.
-	cfg.Complexity.Query.Indicators = func(child int, values []string, _, _ *bool) int {
+	cfg.Complexity.Query.Indicators = func(child int, values []string, _, _ *bool, _ *string, _ *model.Tlp) int {
 		return 1 + child*max(1, len(values))
 	}
 	srv := handler.New(NewExecutableSchema(cfg))

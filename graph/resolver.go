@@ -11,6 +11,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/soc"
 )
 
@@ -20,6 +21,7 @@ type Resolver struct {
 	Accounting *accounting.Service
 	StatusInfo StatusSource
 	Engine     lookup.Service
+	Policy     *policy.Service     // lists, playbooks, sightings, TLP; nil: not configured
 	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
 	STIX       soc.Exporter        // the stix field
 }

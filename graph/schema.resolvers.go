@@ -45,7 +45,7 @@ func (r *mutationResolver) SetUserActive(ctx context.Context, username string, a
 }
 
 // Indicator is the resolver for the indicator field.
-func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool) (model.Indicator, error) {
+func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model.IndicatorKind, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) (model.Indicator, error) {
 	opts, err := lookupOptions(ctx, deref(fresh, false), deref(cachedOnly, false))
 	if err != nil {
 		return nil, err
@@ -54,16 +54,22 @@ func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model
 	if err != nil {
 		return nil, err
 	}
+	if err := r.policyOptions(&opts, playbook, tlp); err != nil {
+		return nil, err
+	}
 	return model.NewIndicator(r.Engine.Begin(ind, opts)), nil
 }
 
 // Indicators is the resolver for the indicators field.
-func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *bool, cachedOnly *bool) ([]model.Indicator, error) {
+func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *bool, cachedOnly *bool, playbook *string, tlp *model.Tlp) ([]model.Indicator, error) {
 	if len(values) > MaxBatch {
 		return nil, errcode.Field("values", fmt.Sprintf("at most %d values per batch", MaxBatch))
 	}
 	opts, err := lookupOptions(ctx, deref(fresh, false), deref(cachedOnly, false))
 	if err != nil {
+		return nil, err
+	}
+	if err := r.policyOptions(&opts, playbook, tlp); err != nil {
 		return nil, err
 	}
 	opts.Batch = lookup.NewBatch(BatchConcurrency)

@@ -125,12 +125,49 @@ type InternalValue struct {
 	Reason string `json:"reason"`
 }
 
+// One value of a list.
+type ListEntry struct {
+	// Canonical: a CIDR (10.0.0.0/8, a single address as /32 or /128), a domain suffix (matches itself and every name under it), a URL prefix, or a hash.
+	Value string `json:"value"`
+	// cidr, domain, url or hash.
+	Type      string    `json:"type"`
+	Reason    string    `json:"reason"`
+	Owner     string    `json:"owner"`
+	CreatedAt time.Time `json:"createdAt"`
+	// No longer applies from then; null: never expires.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
+type ListEntryInput struct {
+	// An address, CIDR, domain ("*.example.com" or "example.com": the same), URL or hash; defanged is accepted.
+	Value     string     `json:"value"`
+	Reason    *string    `json:"reason,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+}
+
 type Mutation struct {
 }
 
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`
+}
+
+// A named set of providers for one kind of case.
+type Playbook struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Members as given: provider names and selectors (tag:reputation, kind:url, key:none).
+	Providers []string `json:"providers"`
+	// The live providers the members select now.
+	ResolvedProviders []string `json:"resolvedProviders"`
+	// The TLP of its lookups when the request names none.
+	DefaultTlp Tlp `json:"defaultTlp"`
+	// Percent of the asked providers that must answer for a complete verdict (0: no minimum).
+	MinCoverage int64     `json:"minCoverage"`
+	BuiltIn     bool      `json:"builtIn"`
+	Owner       string    `json:"owner"`
+	UpdatedAt   time.Time `json:"updatedAt"`
 }
 
 type ProviderError struct {
@@ -159,6 +196,25 @@ type ProviderVerdict struct {
 }
 
 type Query struct {
+}
+
+// One lookup of a value.
+type Sighting struct {
+	ID       string       `json:"id"`
+	At       time.Time    `json:"at"`
+	Username string       `json:"username"`
+	Verdict  VerdictLevel `json:"verdict"`
+	// graphql, rest, portal, cli, misp, cortex, taxii or other.
+	Source string        `json:"source"`
+	Tlp    *Tlp          `json:"tlp,omitempty"`
+	Note   *SightingNote `json:"note,omitempty"`
+}
+
+type SightingNote struct {
+	Verdict  *ManualVerdict `json:"verdict,omitempty"`
+	Note     string         `json:"note"`
+	Username string         `json:"username"`
+	At       time.Time      `json:"at"`
 }
 
 type Status struct {
@@ -261,6 +317,123 @@ func (e IndicatorKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a list does to the values it holds (a value on several lists: BLOCK, then NEVER_SEND, then KNOWN_GOOD).
+type ListEffect string
+
+const (
+	// Treated as internal: no provider is asked; each answers SKIPPED with the list's reason.
+	ListEffectNeverSend ListEffect = "NEVER_SEND"
+	// Providers are asked, but the verdict is capped at BENIGN: "allow-listed by <list>: <reason>".
+	ListEffectKnownGood ListEffect = "KNOWN_GOOD"
+	// The verdict is MALICIOUS with the entry's reason; no provider is called upstream (cached answers still show).
+	ListEffectBlock ListEffect = "BLOCK"
+)
+
+var AllListEffect = []ListEffect{
+	ListEffectNeverSend,
+	ListEffectKnownGood,
+	ListEffectBlock,
+}
+
+func (e ListEffect) IsValid() bool {
+	switch e {
+	case ListEffectNeverSend, ListEffectKnownGood, ListEffectBlock:
+		return true
+	}
+	return false
+}
+
+func (e ListEffect) String() string {
+	return string(e)
+}
+
+func (e *ListEffect) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ListEffect(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ListEffect", str)
+	}
+	return nil
+}
+
+func (e ListEffect) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ListEffect) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ListEffect) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// An analyst's judgement of a sighting.
+type ManualVerdict string
+
+const (
+	ManualVerdictTruePositive  ManualVerdict = "TRUE_POSITIVE"
+	ManualVerdictFalsePositive ManualVerdict = "FALSE_POSITIVE"
+)
+
+var AllManualVerdict = []ManualVerdict{
+	ManualVerdictTruePositive,
+	ManualVerdictFalsePositive,
+}
+
+func (e ManualVerdict) IsValid() bool {
+	switch e {
+	case ManualVerdictTruePositive, ManualVerdictFalsePositive:
+		return true
+	}
+	return false
+}
+
+func (e ManualVerdict) String() string {
+	return string(e)
+}
+
+func (e *ManualVerdict) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ManualVerdict(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ManualVerdict", str)
+	}
+	return nil
+}
+
+func (e ManualVerdict) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ManualVerdict) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ManualVerdict) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type ResultStatus string
 
 const (
@@ -323,6 +496,68 @@ func (e *ResultStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e ResultStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// TLP 2.0 labels, most shareable first. A lookup above a provider's maximum TLP is not sent to it.
+type Tlp string
+
+const (
+	TlpClear       Tlp = "CLEAR"
+	TlpGreen       Tlp = "GREEN"
+	TlpAmber       Tlp = "AMBER"
+	TlpAmberStrict Tlp = "AMBER_STRICT"
+	TlpRed         Tlp = "RED"
+)
+
+var AllTlp = []Tlp{
+	TlpClear,
+	TlpGreen,
+	TlpAmber,
+	TlpAmberStrict,
+	TlpRed,
+}
+
+func (e Tlp) IsValid() bool {
+	switch e {
+	case TlpClear, TlpGreen, TlpAmber, TlpAmberStrict, TlpRed:
+		return true
+	}
+	return false
+}
+
+func (e Tlp) String() string {
+	return string(e)
+}
+
+func (e *Tlp) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Tlp(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TLP", str)
+	}
+	return nil
+}
+
+func (e Tlp) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Tlp) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Tlp) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -13,11 +13,6 @@ type Local struct {
 	Note  string // "not sent: listed in <list>: <reason>"
 }
 
-// Localized is a Session that knows local verdicts (the engine's).
-type Localized interface {
-	Local() Local
-}
-
 // Apply sets l's effect on v, the providers' combined verdict. Its reason
 // comes first; the providers' reasons stay after it.
 func (l Local) Apply(v indicator.Verdict) indicator.Verdict {
@@ -40,9 +35,5 @@ func (l Local) Apply(v indicator.Verdict) indicator.Verdict {
 // Judge is the verdict of a session: the providers' results combined
 // (Combine), then the session's local knowledge applied.
 func Judge(s Session, results []*Result) indicator.Verdict {
-	v := Combine(results)
-	if l, ok := s.(Localized); ok {
-		v = l.Local().Apply(v)
-	}
-	return v
+	return s.Local().Apply(Combine(results))
 }

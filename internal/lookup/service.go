@@ -30,6 +30,9 @@ type Session interface {
 	// count: that provider is asked again (or, under CachedOnly, is
 	// PENDING). maxAge ≤ 0 is All.
 	AllWithin(ctx context.Context, names []string, maxAge time.Duration) []*Result
+	// Local is what the house's lists say of the indicator (Judge applies
+	// it to the combined verdict); a wrapper keeps it by embedding.
+	Local() Local
 }
 
 // Options tune one lookup.
