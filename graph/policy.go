@@ -8,7 +8,6 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
-	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
 )
@@ -38,14 +37,6 @@ func (r *Resolver) policyService() (*policy.Service, error) {
 		return nil, errcode.New(errcode.NotConfigured, "lists, playbooks and sightings are not configured")
 	}
 	return r.Policy, nil
-}
-
-func tlpOf(t indicator.TLP) *model.Tlp {
-	if t == 0 {
-		return nil
-	}
-	m := model.Tlp(t.String())
-	return &m
 }
 
 func listOf(l policy.List) *model.List {

@@ -221,8 +221,6 @@ type counterKey struct {
 	day           time.Time
 }
 
-func (b *batcher) len() int { return len(b.audit) + len(b.calls) + len(b.counters) }
-
 func (b *batcher) add(it item) {
 	switch {
 	case it.rec != nil:

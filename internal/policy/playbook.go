@@ -73,7 +73,7 @@ func ValidMember(m string) error {
 		}
 		return fmt.Errorf("unknown key need %q: use none, optional or required", cut(arg, 40))
 	}
-	return fmt.Errorf("unknown selector %q: use tag:, kind: or key:", cut(sel, 20))
+	return fmt.Errorf("unknown selector %q: use tag:NAME, kind:KIND or key:NEED", cut(sel, 20))
 }
 
 // Selects reports whether the playbook's members include provider d.
