@@ -23,7 +23,7 @@ type ZZNewSummary struct {
 // the descriptor alone.
 func TestNewProviderNeedsNoEdit(t *testing.T) {
 	provider.Register(provider.Descriptor{
-		Name: "zznew", Title: "ZZ New", Kinds: []indicator.Kind{indicator.IPv4, indicator.Domain},
+		Name: "zznew", Title: "ZZ New", Source: "ZZNew", Kinds: []indicator.Kind{indicator.IPv4, indicator.Domain},
 		Summary: ZZNewSummary{}, Tags: []string{"reputation"}, Description: "A test-only provider.",
 		VerdictRules: []string{"always UNKNOWN"},
 		New:          func(provider.Config) (provider.Provider, error) { return nil, context.Canceled },
