@@ -33,7 +33,11 @@ func (l Local) Apply(v indicator.Verdict) indicator.Verdict {
 }
 
 // Judge is the verdict of a session: the providers' results combined
-// (Combine), then the session's local knowledge applied.
+// (Combine), then the session's local knowledge applied; a nil session
+// (results read outside a lookup) has no local knowledge.
 func Judge(s Session, results []*Result) indicator.Verdict {
+	if s == nil {
+		return Combine(results)
+	}
 	return s.Local().Apply(Combine(results))
 }

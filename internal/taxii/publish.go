@@ -265,7 +265,16 @@ type observedSession struct {
 }
 
 func (s observedSession) All(ctx context.Context, names []string) []*lookup.Result {
-	rs := s.Session.All(ctx, names)
+	return s.observe(names, s.Session.All(ctx, names))
+}
+
+func (s observedSession) AllWithin(ctx context.Context, names []string, maxAge time.Duration) []*lookup.Result {
+	return s.observe(names, s.Session.AllWithin(ctx, names, maxAge))
+}
+
+// observe hands a full answer to the publisher; complete when every
+// provider of the kind was asked and none is still pending.
+func (s observedSession) observe(names []string, rs []*lookup.Result) []*lookup.Result {
 	complete := len(names) == 0
 	for _, r := range rs {
 		if r.Status == lookup.StatusPending || r.Status == lookup.StatusTimeout {
