@@ -191,7 +191,8 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Store: a.store.JobQueue(qp), Counts: a.writer, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
 			// answers of jobs worked elsewhere reach a process-local cache through their notices
-			KeepUnclaimed: a.redis == nil})
+			KeepUnclaimed: a.redis == nil,
+			Fallback:      exec}) // the inline executor, while jobs cannot be queued
 		if err != nil {
 			return err
 		}
