@@ -114,6 +114,10 @@ func NobodyAnswered(results []*Result) (reason string, none bool) {
 	return "no provider answered: " + strings.Join(parts, ", "), true
 }
 
+// ProviderReason is r's own reason without a leading repeat of its
+// provider's name or title, for a row that already names the provider.
+func ProviderReason(r *Result) string { return unstutter(r.Provider, r.Verdict.Reason) }
+
 // unstutter drops a leading "<Title>: " or "<name>: " from a provider's
 // reason, which Combine prefixes with the name already: "threatfox:
 // ThreatFox: botnet C2" reads "threatfox: botnet C2".
