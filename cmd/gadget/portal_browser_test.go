@@ -169,7 +169,8 @@ func TestPortalInBrowser(t *testing.T) {
 		card["links"].(float64) == 0 || card["raw"].(float64) == 0 || card["actions"] != true {
 		t.Errorf("card = %v", card)
 	}
-	run("expand a provider", chromedp.Click(chromedp.CSS(`#lookup-results article.card:first-child details.raw summary`)), shot("lookup"))
+	run("expand a provider", chromedp.Click(chromedp.CSS(`#lookup-results article.card:first-child details.raw summary`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`#lookup-status`)), viewShot("lookup"))
 
 	// a manual verdict on the analyst's own sighting of the value
 	run("mark a false positive",
@@ -245,6 +246,25 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Errorf("the users page scrolls sideways at 390 px (wide: %s)", wide)
 	}
 	run("narrow screenshot", shot("users-narrow"))
+	run("create a list, narrow",
+		chromedp.Navigate(in.base+"/portal/lists"),
+		chromedp.WaitVisible(chromedp.ID("create-list")),
+		chromedp.SetValue(chromedp.ID("list-name"), "corp-ranges"),
+		chromedp.SetValue(chromedp.ID("list-description"), "our own networks and domains"),
+		chromedp.Click(chromedp.CSS(`#create-list button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("add-entries")),
+		chromedp.SetValue(chromedp.ID("entry-values"), "10.0.0.0/8\ncorp.example\nhttps://intranet.corp.example/a-very-long-path/that-goes-on-and-on/and-on-and-on/login.aspx"),
+		chromedp.SetValue(chromedp.ID("entry-reason"), "internal"),
+		chromedp.Click(chromedp.CSS(`#add-entries button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+		shot("list-narrow"),
+	)
+	if n := evalAs[int](t, ctx, "entries", `document.querySelectorAll("#entries tbody tr[data-value]").length`); n != 3 {
+		t.Errorf("the new list shows %d entries, want 3", n)
+	}
+	if sw := evalAs[[]int](t, ctx, "list scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`); sw[0] > sw[1] {
+		t.Errorf("a list's page scrolls sideways at 390 px: %v", sw)
+	}
 	run("lists, narrow", chromedp.Navigate(in.base+"/portal/lists"), chromedp.WaitVisible(chromedp.ID("create-list")), shot("lists-narrow"))
 	if sw := evalAs[[]int](t, ctx, "lists scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`); sw[0] > sw[1] {
 		t.Errorf("the lists page scrolls sideways at 390 px: %v", sw)
