@@ -293,3 +293,42 @@ func TestPortalListsScope(t *testing.T) {
 		t.Errorf("a refused change changed the lists: %.1500s", page)
 	}
 }
+
+// TestPortalCoverageRateLimited: with VirusTotal at one call a minute, the
+// second address of a batch gets VirusTotal's RATE_LIMITED at once, and its
+// card's coverage says so beside the badge with when to retry, while the
+// other providers answer both addresses.
+func TestPortalCoverageRateLimited(t *testing.T) {
+	t.Parallel()
+	env := backends[0].env(t)
+	env["GADGET_ROOT_PASSWORD"] = rootPW
+	withFake(t, env)
+	env["GADGET_VIRUSTOTAL_RATE"] = "1/m"
+	in := start(t, env)
+	s := portalSignIn(t, in, "root", rootPW)
+	events := s.lookup(url.Values{"values": {"203.0.113.61\n203.0.113.62"}})
+	final := map[int]portalEvent{}
+	limited := map[int]string{}
+	for _, ev := range events {
+		if ev.Type == "result" {
+			final[ev.Row] = ev
+			if ev.Result.Provider == "virustotal" {
+				limited[ev.Row] = ev.Result.Status
+			}
+		}
+	}
+	row := 0
+	if limited[1] == "RATE_LIMITED" {
+		row = 1
+	}
+	if limited[row] != "RATE_LIMITED" || limited[1-row] != "OK" {
+		t.Fatalf("virustotal answered %v, want one OK and one RATE_LIMITED", limited)
+	}
+	v := final[row].Verdict
+	if v.Complete || !regexp.MustCompile(`^\d+ of \d+ answered; 1 rate-limited, retry in \d+ s`).MatchString(v.Coverage) {
+		t.Errorf("the rate-limited row's coverage = %q (complete %v)", v.Coverage, v.Complete)
+	}
+	if o := final[1-row].Verdict; !o.Complete || strings.Contains(o.Coverage, "rate-limited") {
+		t.Errorf("the other row's coverage = %q (complete %v)", o.Coverage, o.Complete)
+	}
+}

@@ -156,3 +156,24 @@ func TestProviderReason(t *testing.T) {
 		})
 	}
 }
+
+// The coverage line counts every bucket and says when to retry in whole
+// seconds, as the portal and the CLI show it.
+func TestCoverageString(t *testing.T) {
+	t.Parallel()
+	rs := []*lookup.Result{
+		{Provider: "a", Status: lookup.StatusOK},
+		{Provider: "b", Status: lookup.StatusNotFound},
+		{Provider: "c", Status: lookup.StatusRateLimited, RetryAfter: 39200 * time.Millisecond},
+		{Provider: "d", Status: lookup.StatusRateLimited, RetryAfter: 90 * time.Second},
+		{Provider: "e", Status: lookup.StatusNotConfigured},
+		{Provider: "f", Status: lookup.StatusSkipped},
+	}
+	c := lookup.CoverageOf(rs)
+	if got, want := c.String(), "2 of 6 answered; 2 rate-limited, retry in 40 s; 1 not configured; 1 skipped"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	if c.Complete() {
+		t.Error("complete with two providers rate-limited")
+	}
+}

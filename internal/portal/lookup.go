@@ -180,7 +180,7 @@ type streamVerdict struct {
 	Score    int           `json:"score"`
 	Reasons  []string      `json:"reasons"`
 	Complete bool          `json:"complete"`
-	Coverage string        `json:"coverage"` // "6 of 11 answered; 4 rate-limited, retry in 40s"
+	Coverage string        `json:"coverage"` // "6 of 11 answered; 4 rate-limited, retry in 40 s"
 	Context  []contextItem `json:"context"`
 }
 
