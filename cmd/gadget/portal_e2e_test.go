@@ -134,7 +134,7 @@ func TestPortalEndToEnd(t *testing.T) {
 			in := start(t, env)
 			s := portalSignIn(t, in, "root", rootPW)
 			_, page := s.get("/portal/lookup")
-			for _, want := range []string{`name="playbook"`, `<option value="ip-triage"`, `name="tlp"`, `<option value="AMBER" selected>TLP:AMBER (default)`, `name="cached_only"`, `id="download-stix"`} {
+			for _, want := range []string{`name="playbook"`, `<option value="ip-triage" title="providers: abuseipdb`, `name="tlp"`, `<option value="AMBER" selected>TLP:AMBER (default)`, `name="cached_only"`, `id="download-stix"`} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the lookup form lacks %s", want)
 				}
