@@ -207,6 +207,7 @@ func TestPortalInBrowser(t *testing.T) {
 		run(name+" card", chromedp.ScrollIntoView(chromedp.CSS("#lookup-results article.card")), viewShot(name+"-card"))
 		evalAs[int](t, ctx, "open raw JSON", `[...document.querySelectorAll("details")].map(d => d.open = true).length`)
 		sw := evalAs[[]int](t, ctx, "scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`)
+		t.Logf("%d px, %d cards: scrollWidth %d, clientWidth %d", width, cards, sw[0], sw[1])
 		if sw[0] > sw[1] {
 			wide := evalAs[string](t, ctx, "wide elements", `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.scrollingElement.clientWidth + 1).slice(0, 8).map(e => e.tagName + "." + e.className).join(" ")`)
 			t.Errorf("the lookup page scrolls sideways at %d px: scrollWidth %d > clientWidth %d (wide: %s)", width, sw[0], sw[1], wide)

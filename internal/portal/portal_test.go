@@ -529,3 +529,31 @@ func TestListsPage(t *testing.T) {
 	}
 	root.submit(csrf, "/portal/lists/corp/delete", http.StatusNotFound)
 }
+
+// TestAnnotateInput: a manual verdict needs a valid value, verdict and
+// lookup start, and a sighting of the analyst's own; each refusal names
+// its field (or says the lookup is not recorded yet) and changes nothing.
+func TestAnnotateInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := e.browser()
+	csrf := alice.signIn("alice", alicePW)
+	since := time.Now().UTC().Format(time.RFC3339Nano)
+	for name, c := range map[string]struct {
+		form   url.Values
+		status int
+		msg    string
+	}{
+		"no csrf":       {url.Values{"value": {"203.0.113.9"}, "verdict": {"FALSE_POSITIVE"}, "since": {since}}, 403, "form has expired"},
+		"bad value":     {url.Values{"csrf": {csrf}, "value": {"not a value"}, "verdict": {"FALSE_POSITIVE"}, "since": {since}}, 400, `"field":"value"`},
+		"bad verdict":   {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "verdict": {"MAYBE"}, "since": {since}}, 400, `"field":"verdict"`},
+		"nothing given": {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "since": {since}}, 400, `"field":"verdict"`},
+		"bad since":     {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "note": {"x"}, "since": {"yesterday"}}, 400, `"field":"since"`},
+		"no sighting":   {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "verdict": {"TRUE_POSITIVE"}, "since": {since}}, 409, "not recorded yet"},
+	} {
+		res := alice.do("POST", "/portal/sightings", c.form, nil)
+		if res.status != c.status || !strings.Contains(res.body, c.msg) {
+			t.Errorf("%s: %d %s", name, res.status, res.body)
+		}
+	}
+}
