@@ -421,6 +421,25 @@ func TestCortexAPI(t *testing.T) {
 				t.Errorf("refused runs made jobs: %d", len(jobs))
 			}
 
+			// a job's lookup is a sighting from the cortex source (written
+			// with its audit record, in a batch)
+			const sq = `{ indicator(value: "203.0.113.45") { sightings { recent(first: 20) { username source tlp } } } }`
+			type sighting struct{ Username, Source, TLP string }
+			var sighted bool
+			for wait := time.Now().Add(10 * time.Second); !sighted && time.Now().Before(wait); time.Sleep(100 * time.Millisecond) {
+				got := field[struct {
+					Sightings struct {
+						Recent []sighting `json:"recent"`
+					} `json:"sightings"`
+				}](t, in.gql(root, sq, nil), "indicator")
+				sighted = slices.ContainsFunc(got.Sightings.Recent, func(s sighting) bool {
+					return s.Username == "alice" && s.Source == "cortex" && s.TLP == "AMBER"
+				})
+			}
+			if !sighted {
+				t.Error("no cortex sighting of 203.0.113.45 by alice under TLP:AMBER")
+			}
+
 			if err := in.stop(); err != nil { // flushes the usage writer
 				t.Fatal(err)
 			}
