@@ -138,8 +138,8 @@ func (s *Server) Routes() map[string]http.Handler {
 		"GET /cortex/api/responder/type/{dataType}": read(s.responders),
 		"GET /cortex/api/job":                       read(s.jobFind),
 		"POST /cortex/api/job/_search":              read(s.jobFind),
-		"GET /cortex/api/job/{id}":                  read(s.jobGet),
-		"GET /cortex/api/job/{id}/report":           read(s.jobReport),
+		"GET /cortex/api/job/{id}":                  read(s.jobGet(false)),
+		"GET /cortex/api/job/{id}/report":           read(s.jobGet(true)),
 		"GET /cortex/api/job/{id}/waitreport":       read(s.jobWaitReport),
 		Prefix: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusNotFound, "NotFoundError", "no such path: this Cortex API serves status, user/current, analyzer, responder and job under /cortex/api/")

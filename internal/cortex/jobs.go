@@ -336,22 +336,16 @@ func writeJobError(w http.ResponseWriter, status int, msg string) {
 	writeError(w, status, typ, msg)
 }
 
-func (s *Server) jobGet(w http.ResponseWriter, r *http.Request) {
-	j, status, msg := s.job(r)
-	if j == nil {
-		writeJobError(w, status, msg)
-		return
+// jobGet serves a job's record, with its report when withReport.
+func (s *Server) jobGet(withReport bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		j, status, msg := s.job(r)
+		if j == nil {
+			writeJobError(w, status, msg)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.jobRecord(j, withReport))
 	}
-	writeJSON(w, http.StatusOK, s.jobRecord(j, false))
-}
-
-func (s *Server) jobReport(w http.ResponseWriter, r *http.Request) {
-	j, status, msg := s.job(r)
-	if j == nil {
-		writeJobError(w, status, msg)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.jobRecord(j, true))
 }
 
 // jobWaitReport serves waitreport?atMost=: the job with its report once it
