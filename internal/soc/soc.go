@@ -91,7 +91,9 @@ func AnalyzeWith(ctx context.Context, svc lookup.Service, a Analyzer, ind indica
 	}
 	opts.Playbook = a.Playbook
 	sess := svc.Begin(ind, opts)
-	rs := sess.All(bctx, a.Providers)
+	// a copy: the session's slice may still be read by whoever observes
+	// it (the TAXII publisher) while timeouts are rewritten as pending here
+	rs := slices.Clone(sess.All(bctx, a.Providers))
 	rep := &Report{Indicator: ind, Results: rs, At: at}
 	for i, r := range rs {
 		if r.Status == lookup.StatusTimeout && bctx.Err() != nil && ctx.Err() == nil {
