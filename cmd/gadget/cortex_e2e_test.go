@@ -293,17 +293,22 @@ func TestCortexAPI(t *testing.T) {
 			}
 
 			// TheHive: InputArtifact (dto/v0/Artifact.scala), then getReport
-			// with atMost=1 second every refreshDelay (CortexActor.scala)
+			// with atMost=1 second every refreshDelay (CortexActor.scala); a
+			// slow provider keeps the job InProgress past the first poll
+			fake.SetLatency("virustotal", 2500*time.Millisecond)
 			code, _ = alice.do("POST", "analyzer/gadget_all/run", "", map[string]any{"tlp": 1, "pap": 2, "dataType": "fqdn", "message": "42",
 				"data": "login.evil.example", "parameters": map[string]any{"organisation": "soc", "user": "alice@thehive.local"}}, &job)
 			if code != 200 || job.TLP != 1 {
 				t.Fatalf("TheHive run: %d %+v", code, job)
 			}
 			deadline := time.Now().Add(30 * time.Second)
-			for {
+			for polls := 0; ; polls++ {
 				done = cortexJob{}
 				if code, _ := alice.do("GET", "job/"+job.ID+"/waitreport", "atMost=1%20second", nil, &done); code != 200 {
 					t.Fatalf("waitreport: %d", code)
+				}
+				if polls == 0 && done.Status != "InProgress" {
+					t.Errorf("first poll, with virustotal still answering: %s", done.Status)
 				}
 				if done.Status == "Success" || done.Status == "Failure" || time.Now().After(deadline) {
 					break
@@ -316,6 +321,7 @@ func TestCortexAPI(t *testing.T) {
 			if done.Status != "Success" {
 				t.Fatalf("TheHive's job: %+v", done)
 			}
+			fake.ClearLatency("virustotal")
 
 			// the cache answers a second run; force (a query parameter in
 			// cortex4py, analyzers.py:61-63) asks the providers again
