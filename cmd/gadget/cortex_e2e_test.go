@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strconv"
@@ -400,6 +402,22 @@ func TestCortexAPI(t *testing.T) {
 					t.Errorf("%s: %d %+v, want %d on %q", name, code, e, c.status, c.field)
 				}
 			}
+			// a file run (analyzers.py:70-82): multipart, the file as "data"
+			// and the attributes as "_json"; files are not analyzed here
+			var mp bytes.Buffer
+			mw := multipart.NewWriter(&mp)
+			mw.WriteField("_json", `{"dataType": "file", "tlp": 2, "pap": 2}`)
+			fw, _ := mw.CreateFormFile("data", "sample.txt")
+			fw.Write([]byte("hello"))
+			mw.Close()
+			req, _ := http.NewRequest("POST", alice.base+"/api/analyzer/gadget_all/run", &mp)
+			req.Header.Set("Authorization", "Bearer "+alice.key)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 400 {
+				t.Errorf("file run: %v %v", res, err)
+			} else {
+				res.Body.Close()
+			}
 			if code, _ := alice.do("POST", "job/_search", "", map[string]any{"query": map[string]any{"_string": "status:Success"}}, &e); code != 400 || e.Type != "SearchError" {
 				t.Errorf("unsupported query: %d %+v", code, e)
 			}
@@ -459,9 +477,9 @@ func TestCortexAPI(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// five jobs with the providers' answers, seven refused with
-			// a principal (unknown analyzer and bad input); no key, a bad
-			// key and a key without the tasks scope write none
+			// five jobs with the providers' answers, eight refused with
+			// a principal (unknown analyzer, bad input, a file); no key, a
+			// bad key and a key without the tasks scope write none
 			okRows := 0
 			for _, r := range rows {
 				if strings.Contains(r.Parameters, alice.key) {
@@ -474,8 +492,8 @@ func TestCortexAPI(t *testing.T) {
 					}
 				}
 			}
-			if okRows != 5 || len(rows) != 12 {
-				t.Errorf("run audit rows: %d ok of %d, want 5 of 12", okRows, len(rows))
+			if okRows != 5 || len(rows) != 13 {
+				t.Errorf("run audit rows: %d ok of %d, want 5 of 13", okRows, len(rows))
 			}
 		})
 	}

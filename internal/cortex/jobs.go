@@ -111,7 +111,7 @@ func parseData(dataType, data string) (indicator.Indicator, error) {
 func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	start := s.cfg.Now()
 	c := soc.Caller(r)
-	params := map[string]any{"analyzer": r.PathValue("id")}
+	params := map[string]any{"analyzer": truncate(r.PathValue("id"), 64)}
 	fail := func(status int, write func()) {
 		write()
 		s.record(r.Context(), c, params, status, start, nil)
@@ -120,6 +120,12 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 	if !ok || len(dataTypeList(a)) == 0 {
 		fail(http.StatusNotFound, func() {
 			writeError(w, http.StatusNotFound, "NotFoundError", "worker "+truncate(r.PathValue("id"), 64)+" not found")
+		})
+		return
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		fail(http.StatusBadRequest, func() {
+			writeError(w, http.StatusBadRequest, "BadRequest", "files are not analyzed here: send {dataType, data} with a string observable as JSON")
 		})
 		return
 	}
