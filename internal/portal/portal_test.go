@@ -77,7 +77,9 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	}
 	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng,
 		Providers: func() []lookup.ProviderStatus {
-			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
+			left, reset := 37, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m", Budget: "500/d", Remaining: &left, ResetsAt: &reset},
+				{Name: "abuseipdb", Enabled: true}}
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -377,6 +379,9 @@ func TestReportPages(t *testing.T) {
 	}
 	if !strings.Contains(ov.body, "4/m") || !strings.Contains(ov.body, "alice: 2 provider answers") {
 		t.Errorf("overview lacks provider rate or top users")
+	}
+	if !strings.Contains(ov.body, "<td>500/d</td><td>37 until 2026-12-03 00:00:00Z</td>") {
+		t.Errorf("overview lacks virustotal's daily budget and what remains of it: %.3000s", ov.body)
 	}
 	alice := e.browser()
 	alice.signIn("alice", alicePW)
