@@ -157,6 +157,15 @@ func wantCalls(t *testing.T, srv *fakeintel.Server, name string, want int) {
 	}
 }
 
+// wantLookupCalls checks one lookup made at least one call and at most the
+// descriptor's Calls (ThreatMiner asks once per report type).
+func wantLookupCalls(t *testing.T, srv *fakeintel.Server, d provider.Descriptor) {
+	t.Helper()
+	if got := srv.Calls(d.Name); got < 1 || got > d.MaxCalls() {
+		t.Errorf("Calls(%q) = %d, want 1 to %d; requests: %+v", d.Name, got, d.MaxCalls(), srv.Requests(d.Name))
+	}
+}
+
 func wantResult(t *testing.T, res *provider.Result, err error, name string) {
 	t.Helper()
 	if err != nil {
@@ -206,7 +215,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		srv, hs := fake(t, fakeintel.Options{})
 		res, err := client(t, d, hs, nil).Lookup(ctx, listed)
 		wantResult(t, res, err, d.Name)
-		wantCalls(t, srv, d.Name, 1)
+		wantLookupCalls(t, srv, d)
 		mentions := func(v string) bool { return strings.Contains(strings.ToLower(string(res.Raw)), strings.ToLower(v)) }
 		host := "" // a provider may ask about a URL's host only (crt.sh)
 		if u, err := url.Parse(listed.Value); err == nil && k == indicator.URL {
@@ -223,7 +232,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
 		res, err := client(t, d, hs, nil).Lookup(ctx, mustParse(t, k, ordinaryValues[k]))
-		wantCalls(t, srv, d.Name, 1)
+		wantLookupCalls(t, srv, d)
 		switch {
 		case errors.Is(err, provider.ErrNotFound):
 		case err != nil:
@@ -237,7 +246,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 		t.Parallel()
 		srv, hs := fake(t, fakeintel.Options{})
 		res, err := client(t, d, hs, nil).Lookup(ctx, mustParse(t, k, notFoundValues[k]))
-		wantCalls(t, srv, d.Name, 1)
+		wantLookupCalls(t, srv, d)
 		for _, found := range alwaysFound[d.Name] {
 			if found == k {
 				wantResult(t, res, err, d.Name)
@@ -290,7 +299,7 @@ func testProviderKind(t *testing.T, d provider.Descriptor, k indicator.Kind) {
 			res, err := p.Lookup(ctx, listed)
 			wantResult(t, res, err, d.Name)
 		}
-		wantCalls(t, srv, d.Name, 1)
+		wantLookupCalls(t, srv, d)
 	})
 
 	t.Run("timeout", func(t *testing.T) {

@@ -59,6 +59,20 @@ func (b *Base) Configured() bool { return b.desc.Key != KeyRequired || b.cfg.API
 // APIKey returns the configured key (possibly empty).
 func (b *Base) APIKey() string { return b.cfg.APIKey }
 
+// Setting returns the provider option name (Descriptor.Settings): the
+// configured value, else its default.
+func (b *Base) Setting(name string) string {
+	if v, ok := b.cfg.Settings[name]; ok && v != "" {
+		return v
+	}
+	for _, s := range b.desc.Settings {
+		if s.Name == name {
+			return s.Default
+		}
+	}
+	return ""
+}
+
 // URL joins the base URL and a path that is already escaped as the provider
 // documents it (e.g. "/ip_addresses/1.2.3.4").
 func (b *Base) URL(path string) string { return b.cfg.BaseURL + path }
@@ -162,11 +176,19 @@ func (b *Base) transportError(ctx context.Context, err error) error {
 	return &Error{Provider: b.desc.Name, Kind: ErrUpstream, Message: b.redact(err.Error())}
 }
 
-// redact removes the API key from s.
+// redact removes the API key and any secret setting from s.
 func (b *Base) redact(s string) string {
-	if b.cfg.APIKey != "" {
-		s = strings.ReplaceAll(s, b.cfg.APIKey, "[REDACTED]")
-		s = strings.ReplaceAll(s, url.QueryEscape(b.cfg.APIKey), "[REDACTED]")
+	secrets := []string{b.cfg.APIKey}
+	for _, st := range b.desc.Settings {
+		if st.Secret {
+			secrets = append(secrets, b.cfg.Settings[st.Name])
+		}
+	}
+	for _, k := range secrets {
+		if k != "" {
+			s = strings.ReplaceAll(s, k, "[REDACTED]")
+			s = strings.ReplaceAll(s, url.QueryEscape(k), "[REDACTED]")
+		}
 	}
 	return s
 }
