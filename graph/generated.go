@@ -214,6 +214,7 @@ type ComplexityRoot struct {
 		Spamhaus     func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
+		Threatminer  func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
 		Urlscan      func(childComplexity int) int
 		Value        func(childComplexity int) int
@@ -249,6 +250,7 @@ type ComplexityRoot struct {
 		Sightings      func(childComplexity int) int
 		Stix           func(childComplexity int, tlp *string) int
 		Threatfox      func(childComplexity int) int
+		Threatminer    func(childComplexity int) int
 		Triage         func(childComplexity int) int
 		Urlhaus        func(childComplexity int) int
 		Value          func(childComplexity int) int
@@ -321,30 +323,31 @@ type ComplexityRoot struct {
 	}
 
 	IPAddress struct {
-		Abuseipdb  func(childComplexity int) int
-		Context    func(childComplexity int) int
-		Crowdsec   func(childComplexity int) int
-		Dshield    func(childComplexity int) int
-		Err        func(childComplexity int) int
-		Greynoise  func(childComplexity int) int
-		Internetdb func(childComplexity int) int
-		Ipinfo     func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Pulsedive  func(childComplexity int) int
-		Rdap       func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Robtex     func(childComplexity int) int
-		Shodan     func(childComplexity int) int
-		Sightings  func(childComplexity int) int
-		Spamhaus   func(childComplexity int) int
-		Stix       func(childComplexity int, tlp *string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int, providers []string, maxAge *int64) int
-		Virustotal func(childComplexity int) int
+		Abuseipdb   func(childComplexity int) int
+		Context     func(childComplexity int) int
+		Crowdsec    func(childComplexity int) int
+		Dshield     func(childComplexity int) int
+		Err         func(childComplexity int) int
+		Greynoise   func(childComplexity int) int
+		Internetdb  func(childComplexity int) int
+		Ipinfo      func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Otx         func(childComplexity int) int
+		Pulsedive   func(childComplexity int) int
+		Rdap        func(childComplexity int) int
+		Results     func(childComplexity int, providers []string) int
+		Robtex      func(childComplexity int) int
+		Shodan      func(childComplexity int) int
+		Sightings   func(childComplexity int) int
+		Spamhaus    func(childComplexity int) int
+		Stix        func(childComplexity int, tlp *string) int
+		Threatfox   func(childComplexity int) int
+		Threatminer func(childComplexity int) int
+		Urlhaus     func(childComplexity int) int
+		Urlscan     func(childComplexity int) int
+		Value       func(childComplexity int) int
+		Verdict     func(childComplexity int, providers []string, maxAge *int64) int
+		Virustotal  func(childComplexity int) int
 	}
 
 	IPinfo struct {
@@ -816,6 +819,63 @@ type ComplexityRoot struct {
 		Reporter        func(childComplexity int) int
 		Tags            func(childComplexity int) int
 		ThreatType      func(childComplexity int) int
+	}
+
+	ThreatMiner struct {
+		AVDetections func(childComplexity int) int
+		Cached       func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Link         func(childComplexity int) int
+		Metadata     func(childComplexity int) int
+		Parts        func(childComplexity int) int
+		PassiveDNS   func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		Samples      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		URIs         func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		WHOIS        func(childComplexity int) int
+	}
+
+	ThreatMinerDNS struct {
+		Domain    func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		IP        func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+	}
+
+	ThreatMinerDetection struct {
+		AV        func(childComplexity int) int
+		Detection func(childComplexity int) int
+	}
+
+	ThreatMinerMetadata struct {
+		DateAnalysed func(childComplexity int) int
+		FileName     func(childComplexity int) int
+		FileSize     func(childComplexity int) int
+		FileType     func(childComplexity int) int
+		Imphash      func(childComplexity int) int
+		MD5          func(childComplexity int) int
+		SHA1         func(childComplexity int) int
+		SHA256       func(childComplexity int) int
+	}
+
+	ThreatMinerURI struct {
+		Domain   func(childComplexity int) int
+		LastSeen func(childComplexity int) int
+		URI      func(childComplexity int) int
+	}
+
+	ThreatMinerWhois struct {
+		Created      func(childComplexity int) int
+		Expires      func(childComplexity int) int
+		Nameservers  func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Registrar    func(childComplexity int) int
 	}
 
 	Triage struct {
@@ -1973,6 +2033,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Threatfox(childComplexity), true
+	case "Domain.threatminer":
+		if e.ComplexityRoot.Domain.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Threatminer(childComplexity), true
 	case "Domain.urlhaus":
 		if e.ComplexityRoot.Domain.Urlhaus == nil {
 			break
@@ -2147,6 +2213,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Threatfox(childComplexity), true
+	case "FileHash.threatminer":
+		if e.ComplexityRoot.FileHash.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Threatminer(childComplexity), true
 	case "FileHash.triage":
 		if e.ComplexityRoot.FileHash.Triage == nil {
 			break
@@ -2640,6 +2712,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Threatfox(childComplexity), true
+	case "IPAddress.threatminer":
+		if e.ComplexityRoot.IPAddress.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Threatminer(childComplexity), true
 	case "IPAddress.urlhaus":
 		if e.ComplexityRoot.IPAddress.Urlhaus == nil {
 			break
@@ -5015,6 +5093,246 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
+
+	case "ThreatMiner.ThreatMiner_AVDetections":
+		if e.ComplexityRoot.ThreatMiner.AVDetections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.AVDetections(childComplexity), true
+	case "ThreatMiner.cached":
+		if e.ComplexityRoot.ThreatMiner.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Cached(childComplexity), true
+	case "ThreatMiner.data":
+		if e.ComplexityRoot.ThreatMiner.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Data(childComplexity), true
+	case "ThreatMiner.error":
+		if e.ComplexityRoot.ThreatMiner.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Error(childComplexity), true
+	case "ThreatMiner.fetchedAt":
+		if e.ComplexityRoot.ThreatMiner.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.FetchedAt(childComplexity), true
+	case "ThreatMiner.jobId":
+		if e.ComplexityRoot.ThreatMiner.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.JobID(childComplexity), true
+	case "ThreatMiner.latencyMs":
+		if e.ComplexityRoot.ThreatMiner.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.LatencyMs(childComplexity), true
+	case "ThreatMiner.link":
+		if e.ComplexityRoot.ThreatMiner.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Link(childComplexity), true
+	case "ThreatMiner.ThreatMiner_Metadata":
+		if e.ComplexityRoot.ThreatMiner.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Metadata(childComplexity), true
+	case "ThreatMiner.parts":
+		if e.ComplexityRoot.ThreatMiner.Parts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Parts(childComplexity), true
+	case "ThreatMiner.ThreatMiner_PassiveDNS":
+		if e.ComplexityRoot.ThreatMiner.PassiveDNS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.PassiveDNS(childComplexity), true
+	case "ThreatMiner.provider":
+		if e.ComplexityRoot.ThreatMiner.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Provider(childComplexity), true
+	case "ThreatMiner.ThreatMiner_Samples":
+		if e.ComplexityRoot.ThreatMiner.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Samples(childComplexity), true
+	case "ThreatMiner.status":
+		if e.ComplexityRoot.ThreatMiner.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Status(childComplexity), true
+	case "ThreatMiner.ThreatMiner_URIs":
+		if e.ComplexityRoot.ThreatMiner.URIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.URIs(childComplexity), true
+	case "ThreatMiner.verdict":
+		if e.ComplexityRoot.ThreatMiner.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Verdict(childComplexity), true
+	case "ThreatMiner.ThreatMiner_WHOIS":
+		if e.ComplexityRoot.ThreatMiner.WHOIS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.WHOIS(childComplexity), true
+
+	case "ThreatMinerDNS.domain":
+		if e.ComplexityRoot.ThreatMinerDNS.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.Domain(childComplexity), true
+	case "ThreatMinerDNS.firstSeen":
+		if e.ComplexityRoot.ThreatMinerDNS.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.FirstSeen(childComplexity), true
+	case "ThreatMinerDNS.ip":
+		if e.ComplexityRoot.ThreatMinerDNS.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.IP(childComplexity), true
+	case "ThreatMinerDNS.lastSeen":
+		if e.ComplexityRoot.ThreatMinerDNS.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.LastSeen(childComplexity), true
+
+	case "ThreatMinerDetection.av":
+		if e.ComplexityRoot.ThreatMinerDetection.AV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDetection.AV(childComplexity), true
+	case "ThreatMinerDetection.detection":
+		if e.ComplexityRoot.ThreatMinerDetection.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDetection.Detection(childComplexity), true
+
+	case "ThreatMinerMetadata.dateAnalysed":
+		if e.ComplexityRoot.ThreatMinerMetadata.DateAnalysed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.DateAnalysed(childComplexity), true
+	case "ThreatMinerMetadata.fileName":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileName(childComplexity), true
+	case "ThreatMinerMetadata.fileSize":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileSize(childComplexity), true
+	case "ThreatMinerMetadata.fileType":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileType(childComplexity), true
+	case "ThreatMinerMetadata.imphash":
+		if e.ComplexityRoot.ThreatMinerMetadata.Imphash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.Imphash(childComplexity), true
+	case "ThreatMinerMetadata.md5":
+		if e.ComplexityRoot.ThreatMinerMetadata.MD5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.MD5(childComplexity), true
+	case "ThreatMinerMetadata.sha1":
+		if e.ComplexityRoot.ThreatMinerMetadata.SHA1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.SHA1(childComplexity), true
+	case "ThreatMinerMetadata.sha256":
+		if e.ComplexityRoot.ThreatMinerMetadata.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.SHA256(childComplexity), true
+
+	case "ThreatMinerURI.domain":
+		if e.ComplexityRoot.ThreatMinerURI.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.Domain(childComplexity), true
+	case "ThreatMinerURI.lastSeen":
+		if e.ComplexityRoot.ThreatMinerURI.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.LastSeen(childComplexity), true
+	case "ThreatMinerURI.uri":
+		if e.ComplexityRoot.ThreatMinerURI.URI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.URI(childComplexity), true
+
+	case "ThreatMinerWhois.created":
+		if e.ComplexityRoot.ThreatMinerWhois.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Created(childComplexity), true
+	case "ThreatMinerWhois.expires":
+		if e.ComplexityRoot.ThreatMinerWhois.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Expires(childComplexity), true
+	case "ThreatMinerWhois.nameservers":
+		if e.ComplexityRoot.ThreatMinerWhois.Nameservers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Nameservers(childComplexity), true
+	case "ThreatMinerWhois.organization":
+		if e.ComplexityRoot.ThreatMinerWhois.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Organization(childComplexity), true
+	case "ThreatMinerWhois.registrar":
+		if e.ComplexityRoot.ThreatMinerWhois.Registrar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Registrar(childComplexity), true
 
 	case "Triage.analyses":
 		if e.ComplexityRoot.Triage.Analyses == nil {
@@ -8013,6 +8331,120 @@ func (ec *executionContext) childFields_ThreatFoxIOC(ctx context.Context, field 
 		return ec.fieldContext_ThreatFoxIOC_reference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ThreatFoxIOC", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMiner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ThreatMiner_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_ThreatMiner_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_ThreatMiner_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_ThreatMiner_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_ThreatMiner_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_ThreatMiner_error(ctx, field)
+	case "data":
+		return ec.fieldContext_ThreatMiner_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_ThreatMiner_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_ThreatMiner_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_ThreatMiner_link(ctx, field)
+	case "parts":
+		return ec.fieldContext_ThreatMiner_parts(ctx, field)
+	case "ThreatMiner_PassiveDNS":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(ctx, field)
+	case "ThreatMiner_URIs":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_URIs(ctx, field)
+	case "ThreatMiner_Samples":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_Samples(ctx, field)
+	case "ThreatMiner_WHOIS":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_WHOIS(ctx, field)
+	case "ThreatMiner_Metadata":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_Metadata(ctx, field)
+	case "ThreatMiner_AVDetections":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_AVDetections(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMiner", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerDNS(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "domain":
+		return ec.fieldContext_ThreatMinerDNS_domain(ctx, field)
+	case "ip":
+		return ec.fieldContext_ThreatMinerDNS_ip(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_ThreatMinerDNS_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_ThreatMinerDNS_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerDNS", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerDetection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "av":
+		return ec.fieldContext_ThreatMinerDetection_av(ctx, field)
+	case "detection":
+		return ec.fieldContext_ThreatMinerDetection_detection(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerDetection", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerMetadata(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "md5":
+		return ec.fieldContext_ThreatMinerMetadata_md5(ctx, field)
+	case "sha1":
+		return ec.fieldContext_ThreatMinerMetadata_sha1(ctx, field)
+	case "sha256":
+		return ec.fieldContext_ThreatMinerMetadata_sha256(ctx, field)
+	case "fileName":
+		return ec.fieldContext_ThreatMinerMetadata_fileName(ctx, field)
+	case "fileType":
+		return ec.fieldContext_ThreatMinerMetadata_fileType(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_ThreatMinerMetadata_fileSize(ctx, field)
+	case "imphash":
+		return ec.fieldContext_ThreatMinerMetadata_imphash(ctx, field)
+	case "dateAnalysed":
+		return ec.fieldContext_ThreatMinerMetadata_dateAnalysed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerMetadata", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerURI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uri":
+		return ec.fieldContext_ThreatMinerURI_uri(ctx, field)
+	case "domain":
+		return ec.fieldContext_ThreatMinerURI_domain(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_ThreatMinerURI_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerURI", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerWhois(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registrar":
+		return ec.fieldContext_ThreatMinerWhois_registrar(ctx, field)
+	case "organization":
+		return ec.fieldContext_ThreatMinerWhois_organization(ctx, field)
+	case "created":
+		return ec.fieldContext_ThreatMinerWhois_created(ctx, field)
+	case "expires":
+		return ec.fieldContext_ThreatMinerWhois_expires(ctx, field)
+	case "nameservers":
+		return ec.fieldContext_ThreatMinerWhois_nameservers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerWhois", field.Name)
 }
 
 func (ec *executionContext) childFields_Triage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12739,6 +13171,38 @@ func (ec *executionContext) fieldContext_Domain_threatfox(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_urlhaus(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13530,6 +13994,38 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15635,6 +16131,38 @@ func (ec *executionContext) fieldContext_IPAddress_threatfox(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -25689,6 +26217,966 @@ func (ec *executionContext) fieldContext_ThreatFoxIOC_reference(_ context.Contex
 	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
 }
 
+func (ec *executionContext) _ThreatMiner_provider(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_status(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _ThreatMiner_cached(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThreatMiner_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMiner_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatMiner_error(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_data(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ThreatMiner_verdict(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_jobId(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ThreatMiner_link(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_parts(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_parts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_parts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_PassiveDNS(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassiveDNS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerDNS) graphql.Marshaler {
+			return ec.marshalOThreatMinerDNS2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNSᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerDNS(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_URIs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_URIs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerURI) graphql.Marshaler {
+			return ec.marshalOThreatMinerURI2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURIᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_URIs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerURI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_Samples(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_Samples(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Samples, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_Samples(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_WHOIS(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_WHOIS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WHOIS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.ThreatMinerWhois) graphql.Marshaler {
+			return ec.marshalOThreatMinerWhois2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerWhois(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_WHOIS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerWhois(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_Metadata(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_Metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.ThreatMinerMetadata) graphql.Marshaler {
+			return ec.marshalOThreatMinerMetadata2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerMetadata(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_Metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerMetadata(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_AVDetections(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_AVDetections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AVDetections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerDetection) graphql.Marshaler {
+			return ec.marshalOThreatMinerDetection2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetectionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_AVDetections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerDetection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMinerDNS_domain(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_ip(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerDetection_av(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDetection_av(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDetection_av(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDetection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDetection_detection(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDetection_detection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDetection_detection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDetection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_md5(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_md5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MD5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_md5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_sha1(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_sha1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_sha1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_sha256(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileName(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileType(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileSize(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_imphash(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_imphash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imphash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_imphash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_dateAnalysed(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_dateAnalysed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DateAnalysed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_dateAnalysed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerURI_uri(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_uri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_uri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerURI_domain(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerURI_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_registrar(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_registrar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_registrar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_organization(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_created(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_expires(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_expires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_expires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_nameservers(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_nameservers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nameservers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_nameservers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
 func (ec *executionContext) _Triage_provider(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33131,6 +34619,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_threatfox(ctx, field, obj)
 				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_threatminer(ctx, field, obj)
+				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -33357,6 +34851,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_threatfox(ctx, field, obj)
+				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_threatminer(ctx, field, obj)
 				})
 		case "triage":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -33885,6 +35385,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_threatfox(ctx, field, obj)
+				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_threatminer(ctx, field, obj)
 				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -36832,6 +38338,369 @@ func (ec *executionContext) _ThreatFoxIOC(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var threatMinerImplementors = []string{"ThreatMiner"}
+
+func (ec *executionContext) _ThreatMiner(ctx context.Context, sel ast.SelectionSet, obj *model.ThreatMiner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMiner")
+		case "provider":
+			out.Values[i] = ec._ThreatMiner_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ThreatMiner_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._ThreatMiner_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._ThreatMiner_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._ThreatMiner_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ThreatMiner_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._ThreatMiner_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._ThreatMiner_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._ThreatMiner_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._ThreatMiner_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parts":
+			out.Values[i] = ec._ThreatMiner_parts(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_PassiveDNS":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_PassiveDNS(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_URIs":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_URIs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_Samples":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_Samples(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_WHOIS":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_WHOIS(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_Metadata":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_Metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_AVDetections":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_AVDetections(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerDNSImplementors = []string{"ThreatMinerDNS"}
+
+func (ec *executionContext) _ThreatMinerDNS(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerDNS) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerDNSImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerDNS")
+		case "domain":
+			out.Values[i] = ec._ThreatMinerDNS_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._ThreatMinerDNS_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._ThreatMinerDNS_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._ThreatMinerDNS_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerDetectionImplementors = []string{"ThreatMinerDetection"}
+
+func (ec *executionContext) _ThreatMinerDetection(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerDetection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerDetectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerDetection")
+		case "av":
+			out.Values[i] = ec._ThreatMinerDetection_av(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detection":
+			out.Values[i] = ec._ThreatMinerDetection_detection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerMetadataImplementors = []string{"ThreatMinerMetadata"}
+
+func (ec *executionContext) _ThreatMinerMetadata(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerMetadata) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerMetadataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerMetadata")
+		case "md5":
+			out.Values[i] = ec._ThreatMinerMetadata_md5(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha1":
+			out.Values[i] = ec._ThreatMinerMetadata_sha1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha256":
+			out.Values[i] = ec._ThreatMinerMetadata_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._ThreatMinerMetadata_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._ThreatMinerMetadata_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._ThreatMinerMetadata_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imphash":
+			out.Values[i] = ec._ThreatMinerMetadata_imphash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dateAnalysed":
+			out.Values[i] = ec._ThreatMinerMetadata_dateAnalysed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerURIImplementors = []string{"ThreatMinerURI"}
+
+func (ec *executionContext) _ThreatMinerURI(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerURI) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerURIImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerURI")
+		case "uri":
+			out.Values[i] = ec._ThreatMinerURI_uri(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._ThreatMinerURI_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._ThreatMinerURI_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerWhoisImplementors = []string{"ThreatMinerWhois"}
+
+func (ec *executionContext) _ThreatMinerWhois(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerWhois) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerWhoisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerWhois")
+		case "registrar":
+			out.Values[i] = ec._ThreatMinerWhois_registrar(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._ThreatMinerWhois_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ThreatMinerWhois_created(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expires":
+			out.Values[i] = ec._ThreatMinerWhois_expires(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nameservers":
+			out.Values[i] = ec._ThreatMinerWhois_nameservers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var triageImplementors = []string{"Triage"}
 
 func (ec *executionContext) _Triage(ctx context.Context, sel ast.SelectionSet, obj *model.Triage) graphql.Marshaler {
@@ -39596,6 +41465,26 @@ func (ec *executionContext) marshalNThreatFoxIOC2githubᚗcomᚋinspectorᚑgadg
 	return ec._ThreatFoxIOC(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx context.Context, sel ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ThreatMiner!")
+		return graphql.Null
+	}
+	return ec._ThreatMiner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNThreatMinerDNS2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNS(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerDNS) graphql.Marshaler {
+	return ec._ThreatMinerDNS(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThreatMinerDetection2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetection(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerDetection) graphql.Marshaler {
+	return ec._ThreatMinerDetection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThreatMinerURI2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURI(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerURI) graphql.Marshaler {
+	return ec._ThreatMinerURI(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := graphql.UnmarshalTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40346,6 +42235,77 @@ func (ec *executionContext) marshalOThreatFoxIOC2ᚕgithubᚗcomᚋinspectorᚑg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerDNS2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNSᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerDNS) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerDNS2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNS(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerDetection2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetectionᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerDetection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerDetection2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerMetadata2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerMetadata(ctx context.Context, sel ast.SelectionSet, v *provider.ThreatMinerMetadata) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreatMinerMetadata(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOThreatMinerURI2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURIᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerURI) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerURI2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURI(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerWhois2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerWhois(ctx context.Context, sel ast.SelectionSet, v *provider.ThreatMinerWhois) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreatMinerWhois(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

@@ -682,6 +682,37 @@ func NewThreatFox(r *lookup.Result) (*ThreatFox, error) {
 	return m, nil
 }
 
+// ThreatMiner is ThreatMiner's GraphQL result: the result fields and the summary's.
+type ThreatMiner struct {
+	ResultMeta
+	Parts        []string                        `json:"parts"`
+	PassiveDNS   []provider.ThreatMinerDNS       `json:"ThreatMiner_PassiveDNS"`
+	URIs         []provider.ThreatMinerURI       `json:"ThreatMiner_URIs"`
+	Samples      []string                        `json:"ThreatMiner_Samples"`
+	WHOIS        *provider.ThreatMinerWhois      `json:"ThreatMiner_WHOIS"`
+	Metadata     *provider.ThreatMinerMetadata   `json:"ThreatMiner_Metadata"`
+	AVDetections []provider.ThreatMinerDetection `json:"ThreatMiner_AVDetections"`
+}
+
+// NewThreatMiner builds the GraphQL result from an engine result.
+func NewThreatMiner(r *lookup.Result) (*ThreatMiner, error) {
+	m := &ThreatMiner{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.ThreatMinerSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Parts = s.Parts
+		m.PassiveDNS = s.PassiveDNS
+		m.URIs = s.URIs
+		m.Samples = s.Samples
+		m.WHOIS = s.WHOIS
+		m.Metadata = s.Metadata
+		m.AVDetections = s.AVDetections
+	}
+	return m, nil
+}
+
 // Triage is Hatching Triage (tria.ge)'s GraphQL result: the result fields and the summary's.
 type Triage struct {
 	ResultMeta
@@ -926,6 +957,11 @@ func (m *IPAddress) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
 }
 
+// Threatminer resolves IPAddress.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *IPAddress) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+}
+
 // Urlhaus resolves IPAddress.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
 func (m *IPAddress) Urlhaus(ctx context.Context) (*URLhaus, error) {
 	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
@@ -974,6 +1010,11 @@ func (m *Domain) Spamhaus(ctx context.Context) (*Spamhaus, error) {
 // Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
 func (m *Domain) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Threatminer resolves Domain.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *Domain) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
 }
 
 // Urlhaus resolves Domain.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
@@ -1054,6 +1095,11 @@ func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
 // Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
 func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Threatminer resolves FileHash.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *FileHash) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
 }
 
 // Triage resolves FileHash.triage: Hatching Triage (tria.ge)'s answer, asked for when the field is selected.
