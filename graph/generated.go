@@ -204,6 +204,7 @@ type ComplexityRoot struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
@@ -329,6 +330,7 @@ type ComplexityRoot struct {
 		Dshield     func(childComplexity int) int
 		Err         func(childComplexity int) int
 		Greynoise   func(childComplexity int) int
+		Intelx      func(childComplexity int) int
 		Internetdb  func(childComplexity int) int
 		Ipinfo      func(childComplexity int) int
 		Kind        func(childComplexity int) int
@@ -392,6 +394,38 @@ type ComplexityRoot struct {
 	IndicatorError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	IntelX struct {
+		Buckets   func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		First     func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		Last      func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		More      func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Recent    func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Total     func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
+	IntelXBucket struct {
+		Bucket func(childComplexity int) int
+		Count  func(childComplexity int) int
+		Name   func(childComplexity int) int
+	}
+
+	IntelXRecord struct {
+		Bucket func(childComplexity int) int
+		Date   func(childComplexity int) int
+		Media  func(childComplexity int) int
+		Name   func(childComplexity int) int
 	}
 
 	InternalValue struct {
@@ -902,6 +936,7 @@ type ComplexityRoot struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
@@ -1963,6 +1998,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Err(childComplexity), true
+	case "Domain.intelx":
+		if e.ComplexityRoot.Domain.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Intelx(childComplexity), true
 	case "Domain.kind":
 		if e.ComplexityRoot.Domain.Kind == nil {
 			break
@@ -2624,6 +2665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Greynoise(childComplexity), true
+	case "IPAddress.intelx":
+		if e.ComplexityRoot.IPAddress.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Intelx(childComplexity), true
 	case "IPAddress.internetdb":
 		if e.ComplexityRoot.IPAddress.Internetdb == nil {
 			break
@@ -2949,6 +2996,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndicatorError.Message(childComplexity), true
+
+	case "IntelX.buckets":
+		if e.ComplexityRoot.IntelX.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Buckets(childComplexity), true
+	case "IntelX.cached":
+		if e.ComplexityRoot.IntelX.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Cached(childComplexity), true
+	case "IntelX.data":
+		if e.ComplexityRoot.IntelX.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Data(childComplexity), true
+	case "IntelX.error":
+		if e.ComplexityRoot.IntelX.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Error(childComplexity), true
+	case "IntelX.fetchedAt":
+		if e.ComplexityRoot.IntelX.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.FetchedAt(childComplexity), true
+	case "IntelX.first":
+		if e.ComplexityRoot.IntelX.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.First(childComplexity), true
+	case "IntelX.jobId":
+		if e.ComplexityRoot.IntelX.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.JobID(childComplexity), true
+	case "IntelX.last":
+		if e.ComplexityRoot.IntelX.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Last(childComplexity), true
+	case "IntelX.latencyMs":
+		if e.ComplexityRoot.IntelX.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.LatencyMs(childComplexity), true
+	case "IntelX.link":
+		if e.ComplexityRoot.IntelX.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Link(childComplexity), true
+	case "IntelX.more":
+		if e.ComplexityRoot.IntelX.More == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.More(childComplexity), true
+	case "IntelX.provider":
+		if e.ComplexityRoot.IntelX.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Provider(childComplexity), true
+	case "IntelX.recent":
+		if e.ComplexityRoot.IntelX.Recent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Recent(childComplexity), true
+	case "IntelX.status":
+		if e.ComplexityRoot.IntelX.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Status(childComplexity), true
+	case "IntelX.total":
+		if e.ComplexityRoot.IntelX.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Total(childComplexity), true
+	case "IntelX.verdict":
+		if e.ComplexityRoot.IntelX.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Verdict(childComplexity), true
+
+	case "IntelXBucket.bucket":
+		if e.ComplexityRoot.IntelXBucket.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Bucket(childComplexity), true
+	case "IntelXBucket.count":
+		if e.ComplexityRoot.IntelXBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Count(childComplexity), true
+	case "IntelXBucket.name":
+		if e.ComplexityRoot.IntelXBucket.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Name(childComplexity), true
+
+	case "IntelXRecord.bucket":
+		if e.ComplexityRoot.IntelXRecord.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Bucket(childComplexity), true
+	case "IntelXRecord.date":
+		if e.ComplexityRoot.IntelXRecord.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Date(childComplexity), true
+	case "IntelXRecord.media":
+		if e.ComplexityRoot.IntelXRecord.Media == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Media(childComplexity), true
+	case "IntelXRecord.name":
+		if e.ComplexityRoot.IntelXRecord.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Name(childComplexity), true
 
 	case "InternalValue.kind":
 		if e.ComplexityRoot.InternalValue.Kind == nil {
@@ -5455,6 +5643,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Err(childComplexity), true
+	case "URL.intelx":
+		if e.ComplexityRoot.URL.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Intelx(childComplexity), true
 	case "URL.kind":
 		if e.ComplexityRoot.URL.Kind == nil {
 			break
@@ -7563,6 +7757,70 @@ func (ec *executionContext) childFields_IndicatorError(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorError", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelX(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_IntelX_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_IntelX_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_IntelX_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_IntelX_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_IntelX_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_IntelX_error(ctx, field)
+	case "data":
+		return ec.fieldContext_IntelX_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_IntelX_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_IntelX_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_IntelX_link(ctx, field)
+	case "total":
+		return ec.fieldContext_IntelX_total(ctx, field)
+	case "more":
+		return ec.fieldContext_IntelX_more(ctx, field)
+	case "buckets":
+		return ec.fieldContext_IntelX_buckets(ctx, field)
+	case "first":
+		return ec.fieldContext_IntelX_first(ctx, field)
+	case "last":
+		return ec.fieldContext_IntelX_last(ctx, field)
+	case "recent":
+		return ec.fieldContext_IntelX_recent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelX", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelXBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_IntelXBucket_bucket(ctx, field)
+	case "name":
+		return ec.fieldContext_IntelXBucket_name(ctx, field)
+	case "count":
+		return ec.fieldContext_IntelXBucket_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelXBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelXRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_IntelXRecord_name(ctx, field)
+	case "bucket":
+		return ec.fieldContext_IntelXRecord_bucket(ctx, field)
+	case "media":
+		return ec.fieldContext_IntelXRecord_media(ctx, field)
+	case "date":
+		return ec.fieldContext_IntelXRecord_date(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelXRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_InternalValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12979,6 +13237,38 @@ func (ec *executionContext) fieldContext_Domain_crtsh(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_intelx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15848,6 +16138,38 @@ func (ec *executionContext) fieldContext_IPAddress_greynoise(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_intelx(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_internetdb(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17182,6 +17504,571 @@ func (ec *executionContext) _IndicatorError_message(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_IndicatorError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_provider(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_status(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _IntelX_cached(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IntelX_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelX_error(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_data(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _IntelX_verdict(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_jobId(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IntelX_link(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_total(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelX_more(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_more(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.More, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_more(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IntelX_buckets(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.IntelXBucket) graphql.Marshaler {
+			return ec.marshalOIntelXBucket2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucketᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelXBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_first(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_last(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_recent(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_recent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.IntelXRecord) graphql.Marshaler {
+			return ec.marshalOIntelXRecord2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecordᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_recent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelXRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelXBucket_bucket(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXBucket_name(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXBucket_count(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelXRecord_name(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_bucket(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_media(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_media(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Media, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_media(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_date(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "Time")
 }
 
 func (ec *executionContext) _InternalValue_value(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
@@ -27816,6 +28703,38 @@ func (ec *executionContext) fieldContext_URL_crtsh(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_intelx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34583,6 +35502,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_crtsh(ctx, field, obj)
 				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_intelx(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35332,6 +36257,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_greynoise(ctx, field, obj)
 				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_intelx(ctx, field, obj)
+				})
 		case "internetdb":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35692,6 +36623,205 @@ func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.Selecti
 		case "message":
 			out.Values[i] = ec._IndicatorError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXImplementors = []string{"IntelX"}
+
+func (ec *executionContext) _IntelX(ctx context.Context, sel ast.SelectionSet, obj *model.IntelX) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelX")
+		case "provider":
+			out.Values[i] = ec._IntelX_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._IntelX_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._IntelX_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._IntelX_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._IntelX_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._IntelX_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._IntelX_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._IntelX_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._IntelX_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._IntelX_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._IntelX_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "more":
+			out.Values[i] = ec._IntelX_more(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._IntelX_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._IntelX_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._IntelX_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recent":
+			out.Values[i] = ec._IntelX_recent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXBucketImplementors = []string{"IntelXBucket"}
+
+func (ec *executionContext) _IntelXBucket(ctx context.Context, sel ast.SelectionSet, obj *provider.IntelXBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelXBucket")
+		case "bucket":
+			out.Values[i] = ec._IntelXBucket_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._IntelXBucket_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._IntelXBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXRecordImplementors = []string{"IntelXRecord"}
+
+func (ec *executionContext) _IntelXRecord(ctx context.Context, sel ast.SelectionSet, obj *provider.IntelXRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelXRecord")
+		case "name":
+			out.Values[i] = ec._IntelXRecord_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucket":
+			out.Values[i] = ec._IntelXRecord_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "media":
+			out.Values[i] = ec._IntelXRecord_media(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "date":
+			out.Values[i] = ec._IntelXRecord_date(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -38864,6 +39994,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_crtsh(ctx, field, obj)
 				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_intelx(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -41025,6 +42161,22 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx context.Context, sel ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IntelX!")
+		return graphql.Null
+	}
+	return ec._IntelX(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntelXBucket2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucket(ctx context.Context, sel ast.SelectionSet, v provider.IntelXBucket) graphql.Marshaler {
+	return ec._IntelXBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIntelXRecord2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecord(ctx context.Context, sel ast.SelectionSet, v provider.IntelXRecord) graphql.Marshaler {
+	return ec._IntelXRecord(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -41967,6 +43119,44 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	_ = ctx
 	res := graphql.MarshalInt64(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOIntelXBucket2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.IntelXBucket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntelXBucket2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIntelXRecord2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.IntelXRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntelXRecord2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {

@@ -276,6 +276,35 @@ func NewHybridAnalysis(r *lookup.Result) (*HybridAnalysis, error) {
 	return m, nil
 }
 
+// IntelX is Intelligence X's GraphQL result: the result fields and the summary's.
+type IntelX struct {
+	ResultMeta
+	Total   *int                    `json:"total"`
+	More    *bool                   `json:"more"`
+	Buckets []provider.IntelXBucket `json:"buckets"`
+	First   *time.Time              `json:"first"`
+	Last    *time.Time              `json:"last"`
+	Recent  []provider.IntelXRecord `json:"recent"`
+}
+
+// NewIntelX builds the GraphQL result from an engine result.
+func NewIntelX(r *lookup.Result) (*IntelX, error) {
+	m := &IntelX{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.IntelXSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Total = &s.Total
+		m.More = &s.More
+		m.Buckets = s.Buckets
+		m.First = &s.First
+		m.Last = &s.Last
+		m.Recent = s.Recent
+	}
+	return m, nil
+}
+
 // InternetDB is Shodan InternetDB's GraphQL result: the result fields and the summary's.
 type InternetDB struct {
 	ResultMeta
@@ -912,6 +941,11 @@ func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
 	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
 }
 
+// Intelx resolves IPAddress.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *IPAddress) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+}
+
 // Internetdb resolves IPAddress.internetdb: Shodan InternetDB's answer, asked for when the field is selected.
 func (m *IPAddress) Internetdb(ctx context.Context) (*InternetDB, error) {
 	return NewInternetDB(m.Lookup.Get(ctx, "internetdb"))
@@ -982,6 +1016,11 @@ func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
 	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
 }
 
+// Intelx resolves Domain.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *Domain) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+}
+
 // Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
@@ -1035,6 +1074,11 @@ func (m *Domain) Virustotal(ctx context.Context) (*VirusTotal, error) {
 // Crtsh resolves URL.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
 func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
 	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+}
+
+// Intelx resolves URL.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *URL) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
 }
 
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
