@@ -271,3 +271,41 @@ func (b *Base) OK(resp *Response, summary any, verdict Assessment) *Result {
 		StatusCode: resp.Status,
 	}
 }
+
+// Image is a picture a provider fetched for a result it linked to (a
+// screenshot), checked to be a PNG or JPEG image.
+type Image struct {
+	ContentType string // image/png or image/jpeg, sniffed from the bytes
+	Body        []byte
+}
+
+// Imager is a provider that fetches, through its own client (timeout, size
+// cap, no redirects), an image its results refer to by ref, so that a
+// browser shows it without asking the third party (GET
+// /portal/image/{provider}/{ref}). Image checks ref itself: an unknown one
+// is ErrBadInput, never a request.
+type Imager interface {
+	Image(ctx context.Context, ref string) (*Image, error)
+}
+
+// FetchImage GETs rawURL and returns its body when it is a PNG or JPEG
+// image within the response size cap; any other answer is an *Error.
+func (b *Base) FetchImage(ctx context.Context, rawURL string) (*Image, error) {
+	req, err := b.NewRequest(ctx, http.MethodGet, rawURL, nil, "image/png, image/jpeg")
+	if err != nil {
+		return nil, err
+	}
+	resp, err := b.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if e := b.Classify(resp); e != nil {
+		return nil, e
+	}
+	switch ct := http.DetectContentType(resp.Body); ct {
+	case "image/png", "image/jpeg":
+		return &Image{ContentType: ct, Body: resp.Body}, nil
+	default:
+		return nil, b.Fail(ErrUpstream, resp, "the answer is "+ct+", not a PNG or JPEG image")
+	}
+}
