@@ -742,6 +742,25 @@ type ComplexityRoot struct {
 		URL        func(childComplexity int) int
 	}
 
+	Screenshot struct {
+		Cached     func(childComplexity int) int
+		Data       func(childComplexity int) int
+		Error      func(childComplexity int) int
+		FetchedAt  func(childComplexity int) int
+		Image      func(childComplexity int) int
+		JobID      func(childComplexity int) int
+		LatencyMs  func(childComplexity int) int
+		Link       func(childComplexity int) int
+		PageURL    func(childComplexity int) int
+		Provider   func(childComplexity int) int
+		ScanID     func(childComplexity int) int
+		Screenshot func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		TakenAt    func(childComplexity int) int
+		Verdict    func(childComplexity int) int
+	}
+
 	Shodan struct {
 		ASN         func(childComplexity int) int
 		Cached      func(childComplexity int) int
@@ -942,6 +961,7 @@ type ComplexityRoot struct {
 		Pulsedive    func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Screenshot   func(childComplexity int) int
 		Sightings    func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
@@ -4752,6 +4772,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SafeBrowsingMatch.URL(childComplexity), true
 
+	case "Screenshot.cached":
+		if e.ComplexityRoot.Screenshot.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Cached(childComplexity), true
+	case "Screenshot.data":
+		if e.ComplexityRoot.Screenshot.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Data(childComplexity), true
+	case "Screenshot.error":
+		if e.ComplexityRoot.Screenshot.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Error(childComplexity), true
+	case "Screenshot.fetchedAt":
+		if e.ComplexityRoot.Screenshot.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.FetchedAt(childComplexity), true
+	case "Screenshot.image":
+		if e.ComplexityRoot.Screenshot.Image == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Image(childComplexity), true
+	case "Screenshot.jobId":
+		if e.ComplexityRoot.Screenshot.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.JobID(childComplexity), true
+	case "Screenshot.latencyMs":
+		if e.ComplexityRoot.Screenshot.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.LatencyMs(childComplexity), true
+	case "Screenshot.link":
+		if e.ComplexityRoot.Screenshot.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Link(childComplexity), true
+	case "Screenshot.pageUrl":
+		if e.ComplexityRoot.Screenshot.PageURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.PageURL(childComplexity), true
+	case "Screenshot.provider":
+		if e.ComplexityRoot.Screenshot.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Provider(childComplexity), true
+	case "Screenshot.scanId":
+		if e.ComplexityRoot.Screenshot.ScanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.ScanID(childComplexity), true
+	case "Screenshot.screenshot":
+		if e.ComplexityRoot.Screenshot.Screenshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Screenshot(childComplexity), true
+	case "Screenshot.source":
+		if e.ComplexityRoot.Screenshot.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Source(childComplexity), true
+	case "Screenshot.status":
+		if e.ComplexityRoot.Screenshot.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Status(childComplexity), true
+	case "Screenshot.takenAt":
+		if e.ComplexityRoot.Screenshot.TakenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.TakenAt(childComplexity), true
+	case "Screenshot.verdict":
+		if e.ComplexityRoot.Screenshot.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Verdict(childComplexity), true
+
 	case "Shodan.asn":
 		if e.ComplexityRoot.Shodan.ASN == nil {
 			break
@@ -5684,6 +5801,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
+	case "URL.screenshot":
+		if e.ComplexityRoot.URL.Screenshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Screenshot(childComplexity), true
 	case "URL.sightings":
 		if e.ComplexityRoot.URL.Sightings == nil {
 			break
@@ -8363,6 +8486,44 @@ func (ec *executionContext) childFields_SafeBrowsingMatch(ctx context.Context, f
 		return ec.fieldContext_SafeBrowsingMatch_url(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsingMatch", field.Name)
+}
+
+func (ec *executionContext) childFields_Screenshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Screenshot_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Screenshot_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Screenshot_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Screenshot_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Screenshot_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Screenshot_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Screenshot_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Screenshot_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Screenshot_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Screenshot_link(ctx, field)
+	case "source":
+		return ec.fieldContext_Screenshot_source(ctx, field)
+	case "screenshot":
+		return ec.fieldContext_Screenshot_screenshot(ctx, field)
+	case "image":
+		return ec.fieldContext_Screenshot_image(ctx, field)
+	case "scanId":
+		return ec.fieldContext_Screenshot_scanId(ctx, field)
+	case "takenAt":
+		return ec.fieldContext_Screenshot_takenAt(ctx, field)
+	case "pageUrl":
+		return ec.fieldContext_Screenshot_pageUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Screenshot", field.Name)
 }
 
 func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -25015,6 +25176,392 @@ func (ec *executionContext) fieldContext_SafeBrowsingMatch_url(_ context.Context
 	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
 }
 
+func (ec *executionContext) _Screenshot_provider(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_status(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Screenshot_cached(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Screenshot_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Screenshot_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Screenshot_error(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Screenshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Screenshot_data(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Screenshot_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Screenshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Screenshot_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Screenshot_link(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_source(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_screenshot(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_screenshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Screenshot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_image(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_image(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Image, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_image(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_scanId(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_scanId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScanID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_scanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_takenAt(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_takenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TakenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_takenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Screenshot_pageUrl(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_pageUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_pageUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
 func (ec *executionContext) _Shodan_provider(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28826,6 +29373,38 @@ func (ec *executionContext) fieldContext_URL_safebrowsing(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SafeBrowsing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_screenshot(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_screenshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Screenshot(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Screenshot) graphql.Marshaler {
+			return ec.marshalNScreenshot2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScreenshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Screenshot(ctx, field)
 		},
 	}
 	return fc, nil
@@ -38785,6 +39364,114 @@ func (ec *executionContext) _SafeBrowsingMatch(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var screenshotImplementors = []string{"Screenshot"}
+
+func (ec *executionContext) _Screenshot(ctx context.Context, sel ast.SelectionSet, obj *model.Screenshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, screenshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Screenshot")
+		case "provider":
+			out.Values[i] = ec._Screenshot_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Screenshot_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Screenshot_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Screenshot_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Screenshot_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Screenshot_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Screenshot_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Screenshot_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Screenshot_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Screenshot_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Screenshot_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "screenshot":
+			out.Values[i] = ec._Screenshot_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "image":
+			out.Values[i] = ec._Screenshot_image(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scanId":
+			out.Values[i] = ec._Screenshot_scanId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "takenAt":
+			out.Values[i] = ec._Screenshot_takenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageUrl":
+			out.Values[i] = ec._Screenshot_pageUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var shodanImplementors = []string{"Shodan"}
 
 func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, obj *model.Shodan) graphql.Marshaler {
@@ -40017,6 +40704,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_safebrowsing(ctx, field, obj)
+				})
+		case "screenshot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_screenshot(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -42478,6 +43171,14 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋinspectorᚑgadget�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNScreenshot2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScreenshot(ctx context.Context, sel ast.SelectionSet, v *model.Screenshot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Screenshot!")
+		return graphql.Null
+	}
+	return ec._Screenshot(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐShodan(ctx context.Context, sel ast.SelectionSet, v *model.Shodan) graphql.Marshaler {

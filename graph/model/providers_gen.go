@@ -618,6 +618,38 @@ func NewSafeBrowsing(r *lookup.Result) (*SafeBrowsing, error) {
 	return m, nil
 }
 
+// Screenshot is Screenshot (urlscan, ScreenShotAPI)'s GraphQL result: the result fields and the summary's.
+type Screenshot struct {
+	ResultMeta
+	Source     *string    `json:"source"`
+	Screenshot *string    `json:"screenshot"`
+	Image      *string    `json:"image"`
+	ScanID     *string    `json:"scanId"`
+	TakenAt    *time.Time `json:"takenAt"`
+	PageURL    *string    `json:"pageUrl"`
+}
+
+// NewScreenshot builds the GraphQL result from an engine result.
+func NewScreenshot(r *lookup.Result) (*Screenshot, error) {
+	m := &Screenshot{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.ScreenshotSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Source = &s.Source
+		m.Screenshot = &s.Screenshot
+		m.Image = &s.Image
+		if m.Link == nil && s.Link != "" {
+			m.Link = &s.Link
+		}
+		m.ScanID = &s.ScanID
+		m.TakenAt = &s.TakenAt
+		m.PageURL = &s.PageURL
+	}
+	return m, nil
+}
+
 // Shodan is Shodan's GraphQL result: the result fields and the summary's.
 type Shodan struct {
 	ResultMeta
@@ -1094,6 +1126,11 @@ func (m *URL) Pulsedive(ctx context.Context) (*Pulsedive, error) {
 // Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
 func (m *URL) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
 	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+}
+
+// Screenshot resolves URL.screenshot: Screenshot (urlscan, ScreenShotAPI)'s answer, asked for when the field is selected.
+func (m *URL) Screenshot(ctx context.Context) (*Screenshot, error) {
+	return NewScreenshot(m.Lookup.Get(ctx, "screenshot"))
 }
 
 // Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
