@@ -250,7 +250,7 @@ func (c *Config) loadProviders(e *envReader) {
 				s.Budget = r
 			}
 		}
-		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") {
+		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") && !(d.NotHTTP && s.BaseURL == "") {
 			e.problem(p + "BASE_URL: want an http:// or https:// URL")
 		}
 		c.Providers[d.Name] = s

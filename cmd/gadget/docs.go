@@ -74,7 +74,11 @@ func providersPage() []byte {
 		"Each provider maps what it knows to `UNKNOWN BENIGN SUSPICIOUS MALICIOUS`, a 0–100 score and a\n" +
 		"one-line reason. Within one provider the first matching rule wins; a not-found gives no verdict.\n")
 	for _, d := range ds {
-		fmt.Fprintf(&b, "\n### %s\n\n%s Base URL `%s`; %s.", d.Name, d.Description, d.BaseURL, strings.TrimSuffix(d.FreeTier, "."))
+		where := "Base URL `" + d.BaseURL + "`"
+		if d.NotHTTP {
+			where = "Not over HTTP"
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s %s; %s.", d.Name, d.Description, where, strings.TrimSuffix(d.FreeTier, "."))
 		if d.Disabled {
 			fmt.Fprintf(&b, " Off unless `GADGET_%s_ENABLED=true`.", strings.ToUpper(d.Name))
 		}

@@ -135,6 +135,10 @@ type Descriptor struct {
 	// one per report type); 0 means 1. The first failing request ends the
 	// lookup, so a failure costs one request.
 	Calls int
+	// NotHTTP marks a provider that does not speak HTTP (Team Cymru answers
+	// over DNS): it has no BaseURL, its own test stands in for the HTTP
+	// conformance suite, and the fake intel server has no routes for it.
+	NotHTTP bool
 	// Settings are the provider's own options beyond the common ones, read
 	// from GADGET_<P>_<NAME> into Config.Settings (e.g. Team Cymru's
 	// RESOLVER); docs/providers.md lists them.
