@@ -176,6 +176,29 @@ type ComplexityRoot struct {
 		Verdict      func(childComplexity int) int
 	}
 
+	Cymru struct {
+		ASN       func(childComplexity int) int
+		ASName    func(childComplexity int) int
+		Allocated func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Country   func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Detection func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Peers     func(childComplexity int) int
+		Prefix    func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Registry  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	DShield struct {
 		ASN          func(childComplexity int) int
 		ASName       func(childComplexity int) int
@@ -241,6 +264,7 @@ type ComplexityRoot struct {
 
 	FileHash struct {
 		Context        func(childComplexity int) int
+		Cymru          func(childComplexity int) int
 		Err            func(childComplexity int) int
 		Hashlookup     func(childComplexity int) int
 		Hybridanalysis func(childComplexity int) int
@@ -327,6 +351,7 @@ type ComplexityRoot struct {
 		Abuseipdb   func(childComplexity int) int
 		Context     func(childComplexity int) int
 		Crowdsec    func(childComplexity int) int
+		Cymru       func(childComplexity int) int
 		Dshield     func(childComplexity int) int
 		Err         func(childComplexity int) int
 		Greynoise   func(childComplexity int) int
@@ -1873,6 +1898,127 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CrtSh.Verdict(childComplexity), true
 
+	case "Cymru.asn":
+		if e.ComplexityRoot.Cymru.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.ASN(childComplexity), true
+	case "Cymru.asName":
+		if e.ComplexityRoot.Cymru.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.ASName(childComplexity), true
+	case "Cymru.allocated":
+		if e.ComplexityRoot.Cymru.Allocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Allocated(childComplexity), true
+	case "Cymru.cached":
+		if e.ComplexityRoot.Cymru.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Cached(childComplexity), true
+	case "Cymru.country":
+		if e.ComplexityRoot.Cymru.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Country(childComplexity), true
+	case "Cymru.data":
+		if e.ComplexityRoot.Cymru.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Data(childComplexity), true
+	case "Cymru.detection":
+		if e.ComplexityRoot.Cymru.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Detection(childComplexity), true
+	case "Cymru.error":
+		if e.ComplexityRoot.Cymru.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Error(childComplexity), true
+	case "Cymru.fetchedAt":
+		if e.ComplexityRoot.Cymru.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.FetchedAt(childComplexity), true
+	case "Cymru.jobId":
+		if e.ComplexityRoot.Cymru.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.JobID(childComplexity), true
+	case "Cymru.lastSeen":
+		if e.ComplexityRoot.Cymru.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.LastSeen(childComplexity), true
+	case "Cymru.latencyMs":
+		if e.ComplexityRoot.Cymru.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.LatencyMs(childComplexity), true
+	case "Cymru.link":
+		if e.ComplexityRoot.Cymru.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Link(childComplexity), true
+	case "Cymru.malware":
+		if e.ComplexityRoot.Cymru.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Malware(childComplexity), true
+	case "Cymru.peers":
+		if e.ComplexityRoot.Cymru.Peers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Peers(childComplexity), true
+	case "Cymru.prefix":
+		if e.ComplexityRoot.Cymru.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Prefix(childComplexity), true
+	case "Cymru.provider":
+		if e.ComplexityRoot.Cymru.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Provider(childComplexity), true
+	case "Cymru.registry":
+		if e.ComplexityRoot.Cymru.Registry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Registry(childComplexity), true
+	case "Cymru.status":
+		if e.ComplexityRoot.Cymru.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Status(childComplexity), true
+	case "Cymru.verdict":
+		if e.ComplexityRoot.Cymru.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Verdict(childComplexity), true
+
 	case "DShield.asn":
 		if e.ComplexityRoot.DShield.ASN == nil {
 			break
@@ -2204,6 +2350,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Context(childComplexity), true
+	case "FileHash.cymru":
+		if e.ComplexityRoot.FileHash.Cymru == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Cymru(childComplexity), true
 	case "FileHash.error":
 		if e.ComplexityRoot.FileHash.Err == nil {
 			break
@@ -2667,6 +2819,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Crowdsec(childComplexity), true
+	case "IPAddress.cymru":
+		if e.ComplexityRoot.IPAddress.Cymru == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Cymru(childComplexity), true
 	case "IPAddress.dshield":
 		if e.ComplexityRoot.IPAddress.Dshield == nil {
 			break
@@ -7584,6 +7742,52 @@ func (ec *executionContext) childFields_CrtSh(ctx context.Context, field graphql
 		return ec.fieldContext_CrtSh_recentNames(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CrtSh", field.Name)
+}
+
+func (ec *executionContext) childFields_Cymru(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Cymru_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Cymru_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Cymru_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Cymru_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Cymru_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Cymru_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Cymru_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Cymru_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Cymru_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Cymru_link(ctx, field)
+	case "asn":
+		return ec.fieldContext_Cymru_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_Cymru_asName(ctx, field)
+	case "prefix":
+		return ec.fieldContext_Cymru_prefix(ctx, field)
+	case "country":
+		return ec.fieldContext_Cymru_country(ctx, field)
+	case "registry":
+		return ec.fieldContext_Cymru_registry(ctx, field)
+	case "allocated":
+		return ec.fieldContext_Cymru_allocated(ctx, field)
+	case "peers":
+		return ec.fieldContext_Cymru_peers(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Cymru_lastSeen(ctx, field)
+	case "detection":
+		return ec.fieldContext_Cymru_detection(ctx, field)
+	case "malware":
+		return ec.fieldContext_Cymru_malware(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cymru", field.Name)
 }
 
 func (ec *executionContext) childFields_DShield(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12667,6 +12871,484 @@ func (ec *executionContext) fieldContext_CrtSh_recentNames(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
 }
 
+func (ec *executionContext) _Cymru_provider(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_status(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Cymru_cached(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Cymru_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cymru_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_error(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cymru",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cymru_data(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Cymru_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cymru",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cymru_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Cymru_link(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_asn(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_asName(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_prefix(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_country(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_registry(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_registry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_registry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_allocated(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_allocated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allocated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_allocated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_peers(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_peers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Peers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_peers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cymru_detection(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_detection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_detection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_malware(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _DShield_provider(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14285,6 +14967,38 @@ func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_cymru(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_cymru(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cymru(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+			return ec.marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_cymru(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cymru(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16230,6 +16944,38 @@ func (ec *executionContext) fieldContext_IPAddress_crowdsec(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CrowdSec(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_cymru(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_cymru(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cymru(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+			return ec.marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_cymru(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cymru(ctx, field)
 		},
 	}
 	return fc, nil
@@ -35898,6 +36644,134 @@ func (ec *executionContext) _CrtSh(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var cymruImplementors = []string{"Cymru"}
+
+func (ec *executionContext) _Cymru(ctx context.Context, sel ast.SelectionSet, obj *model.Cymru) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cymruImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cymru")
+		case "provider":
+			out.Values[i] = ec._Cymru_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Cymru_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Cymru_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Cymru_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Cymru_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Cymru_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Cymru_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Cymru_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Cymru_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Cymru_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._Cymru_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._Cymru_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "prefix":
+			out.Values[i] = ec._Cymru_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._Cymru_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registry":
+			out.Values[i] = ec._Cymru_registry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "allocated":
+			out.Values[i] = ec._Cymru_allocated(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "peers":
+			out.Values[i] = ec._Cymru_peers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Cymru_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detection":
+			out.Values[i] = ec._Cymru_detection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._Cymru_malware(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dShieldImplementors = []string{"DShield"}
 
 func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, obj *model.DShield) graphql.Marshaler {
@@ -36326,6 +37200,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cymru":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_cymru(ctx, field, obj)
+				})
 		case "hashlookup":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -36823,6 +37703,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_crowdsec(ctx, field, obj)
+				})
+		case "cymru":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_cymru(ctx, field, obj)
 				})
 		case "dshield":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -42658,6 +43544,14 @@ func (ec *executionContext) marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadget�
 		return graphql.Null
 	}
 	return ec._CrtSh(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx context.Context, sel ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cymru!")
+		return graphql.Null
+	}
+	return ec._Cymru(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx context.Context, sel ast.SelectionSet, v *model.DShield) graphql.Marshaler {

@@ -133,6 +133,43 @@ func NewCrtSh(r *lookup.Result) (*CrtSh, error) {
 	return m, nil
 }
 
+// Cymru is Team Cymru (IP to ASN, Malware Hash Registry)'s GraphQL result: the result fields and the summary's.
+type Cymru struct {
+	ResultMeta
+	ASN       *int       `json:"asn"`
+	ASName    *string    `json:"asName"`
+	Prefix    *string    `json:"prefix"`
+	Country   *string    `json:"country"`
+	Registry  *string    `json:"registry"`
+	Allocated *string    `json:"allocated"`
+	Peers     []int      `json:"peers"`
+	LastSeen  *time.Time `json:"lastSeen"`
+	Detection *int       `json:"detection"`
+	Malware   *bool      `json:"malware"`
+}
+
+// NewCymru builds the GraphQL result from an engine result.
+func NewCymru(r *lookup.Result) (*Cymru, error) {
+	m := &Cymru{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CymruSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Prefix = &s.Prefix
+		m.Country = &s.Country
+		m.Registry = &s.Registry
+		m.Allocated = &s.Allocated
+		m.Peers = s.Peers
+		m.LastSeen = &s.LastSeen
+		m.Detection = &s.Detection
+		m.Malware = &s.Malware
+	}
+	return m, nil
+}
+
 // DShield is SANS ISC DShield's GraphQL result: the result fields and the summary's.
 type DShield struct {
 	ResultMeta
@@ -963,6 +1000,11 @@ func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
 	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
 }
 
+// Cymru resolves IPAddress.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
+func (m *IPAddress) Cymru(ctx context.Context) (*Cymru, error) {
+	return NewCymru(m.Lookup.Get(ctx, "cymru"))
+}
+
 // Dshield resolves IPAddress.dshield: SANS ISC DShield's answer, asked for when the field is selected.
 func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
 	return NewDShield(m.Lookup.Get(ctx, "dshield"))
@@ -1151,6 +1193,11 @@ func (m *URL) Urlscan(ctx context.Context) (*URLScan, error) {
 // Virustotal resolves URL.virustotal: VirusTotal's answer, asked for when the field is selected.
 func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Cymru resolves FileHash.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
+func (m *FileHash) Cymru(ctx context.Context) (*Cymru, error) {
+	return NewCymru(m.Lookup.Get(ctx, "cymru"))
 }
 
 // Hashlookup resolves FileHash.hashlookup: CIRCL hashlookup's answer, asked for when the field is selected.
