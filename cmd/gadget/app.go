@@ -170,7 +170,7 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 		if !s.Enabled {
 			continue
 		}
-		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name)})
+		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name), Settings: s.Settings})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", d.Name, err)
 		}

@@ -82,6 +82,10 @@ type ProviderSettings struct {
 	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
 	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
 	MaxTLP   indicator.TLP // GADGET_<P>_MAX_TLP: the most restrictive TLP still sent to it (default the descriptor's, provider.DefaultMaxTLP)
+
+	// Settings holds GADGET_<P>_<NAME> for each of the descriptor's
+	// Settings, by NAME (default each one's Default).
+	Settings map[string]string
 }
 
 // Defaults owned by this command; the others are exported by the packages
@@ -225,6 +229,10 @@ func (c *Config) loadProviders(e *envReader) {
 			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
 			MaxTLP:   e.tlp(p+"MAX_TLP", d.MaxTLPOrDefault()),
 		}
+		s.Settings = map[string]string{}
+		for _, st := range d.Settings {
+			s.Settings[st.Name] = e.str(p+st.Name, st.Default)
+		}
 		if v := e.get(p + "RATE"); v != "" {
 			r, err := provider.ParseRate(v)
 			if err != nil {
@@ -242,7 +250,7 @@ func (c *Config) loadProviders(e *envReader) {
 				s.Budget = r
 			}
 		}
-		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") {
+		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") && !(d.NotHTTP && s.BaseURL == "") {
 			e.problem(p + "BASE_URL: want an http:// or https:// URL")
 		}
 		c.Providers[d.Name] = s

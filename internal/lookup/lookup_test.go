@@ -117,6 +117,13 @@ func TestCombine(t *testing.T) {
 		{"weak suspicion", []*lookup.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30, nil},
 		{"errors ignored", []*lookup.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}},
 		{"capped", []*lookup.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100, nil},
+		// hashlookup is a known-good source (CapsAtBenign): its BENIGN caps
+		// the verdict, its MALICIOUS (KnownMalicious) does not.
+		{"known-good caps", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "OK", indicator.Benign, 5)}, indicator.Benign, 0,
+			[]string{"capped at BENIGN: hashlookup knows it as known-good", "vt: r", "hashlookup: r"}},
+		{"known-good and benign stays", []*lookup.Result{res("hashlookup", "OK", indicator.Benign, 5)}, indicator.Benign, 0, []string{"hashlookup: r"}},
+		{"known malicious does not cap", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "OK", indicator.Malicious, 75)}, indicator.Malicious, 95, nil},
+		{"not found does not cap", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "NOT_FOUND", indicator.Benign, 5)}, indicator.Malicious, 90, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

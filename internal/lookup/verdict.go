@@ -20,7 +20,10 @@ import (
 //     BENIGN when at least one provider called it benign, else UNKNOWN (no
 //     provider knows anything, or only context such as RDAP or IPinfo);
 //   - the reasons are the concerned providers' reasons, worst first, then
-//     the benign ones, each prefixed with the provider's name.
+//     the benign ones, each prefixed with the provider's name;
+//   - a BENIGN answer from a known-good source (Descriptor.CapsAtBenign,
+//     e.g. CIRCL hashlookup) caps the level at BENIGN, score 0, with a
+//     leading reason saying so.
 //
 // Results that are not OK (not found, errors, skipped) do not count. When no
 // provider answered at all (none was OK or NOT_FOUND), the level is UNKNOWN
@@ -64,7 +67,24 @@ func Combine(results []*Result) indicator.Verdict {
 			v.Reasons = append(v.Reasons, r.Provider+": "+unstutter(r.Provider, r.Verdict.Reason))
 		}
 	}
+	if v.Level > indicator.Benign {
+		if capper := knownGood(good); capper != "" {
+			v.Level, v.Score = indicator.Benign, 0
+			v.Reasons = append([]string{"capped at BENIGN: " + capper + " knows it as known-good"}, v.Reasons...)
+		}
+	}
 	return v
+}
+
+// knownGood names the first of the benign results whose provider is a
+// known-good source (Descriptor.CapsAtBenign), "" when none is.
+func knownGood(good []*Result) string {
+	for _, r := range good {
+		if d, ok := provider.Lookup(r.Provider); ok && d.CapsAtBenign {
+			return r.Provider
+		}
+	}
+	return ""
 }
 
 // unanswered names the statuses that are not an answer, in the order a
