@@ -92,9 +92,15 @@ func TestEnrichEndToEnd(t *testing.T) {
 					t.Errorf("second lookup not cached: %v", r)
 				}
 			}
-			field[map[string]any](t, in.gql(tok, `{ indicator(value: "http://evil.example/payload", fresh: true) { ... on URL { urlhaus { cached } } } }`, nil), "indicator")
-			if fake.Calls("urlhaus") != 2 {
-				t.Errorf("fresh lookup: urlhaus calls %d, want 2", fake.Calls("urlhaus"))
+			fr := field[map[string]any](t, in.gql(tok, `{ indicator(value: "http://evil.example/payload", fresh: true) { ... on URL { urlhaus { cached status } } } }`, nil), "indicator")
+			uh := fr["urlhaus"].(map[string]any)
+			// under River on a loaded machine the fresh call may outlast the
+			// lookup (PENDING): its job still makes the call, shortly after
+			for i := 0; i < 100 && uh["status"] == "PENDING" && fake.Calls("urlhaus") < 2; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if fake.Calls("urlhaus") != 2 || uh["cached"] != false {
+				t.Errorf("fresh lookup: %v, urlhaus calls %d, want 2", uh, fake.Calls("urlhaus"))
 			}
 
 			// policy: a private address never reaches a provider
