@@ -150,7 +150,11 @@ func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Sess
 // Local is what the lists say of the indicator (lookup.Judge applies it).
 func (l *Lookup) Local() lookup.Local {
 	block, good, note := l.decision.Verdict()
-	return lookup.Local{Block: block, Good: good, Note: note}
+	out := lookup.Local{Block: block, Good: good, Note: note}
+	if l.decision != nil && l.decision.Playbook != nil {
+		out.MinCoverage, out.Playbook = l.decision.Playbook.MinCoverage, l.decision.Playbook.Name
+	}
+	return out
 }
 
 // sight notes the lookup on the request's sightings, once: its verdict is
