@@ -60,7 +60,7 @@ var examples = map[string]string{
 	"username": "carol", "ipv4": "198.51.100.7", "ipv6": "2001:db8::2", "domain": "example.com",
 	"url": "http://example.com/x", "hash": "44d88612fea8a8f36de82e1278abb02f",
 	"sha256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
-	"name": "demo", // a list and a playbook the harness makes
+	"name":   "demo", // a list and a playbook the harness makes
 }
 
 // queries are the query strings of the operations that need one.
