@@ -48,6 +48,7 @@ type app struct {
 	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
 	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
 	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
+	listSync   *taxii.ListSync  // keeps the block-lists' TAXII collections current; nil without HTTP
 	policy     *policy.Service  // lists, TLP, playbooks, sightings
 	jobs       *jobs.Runtime    // nil with the inline executor
 	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP

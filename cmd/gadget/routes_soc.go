@@ -71,7 +71,7 @@ const taxiiTLP = stix.Amber
 func (a *app) socRoutes() map[string]http.Handler {
 	out := map[string]http.Handler{}
 	m := misp.New(misp.Config{Lookup: a.lookups, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
-	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log})
+	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log, Lists: a.policy, Sync: a.listSync})
 	for _, part := range []map[string]http.Handler{m.Routes(), t.Routes()} {
 		for p, h := range part {
 			out[p] = a.auth.Middleware(h)

@@ -123,6 +123,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if opts.http {
 		a.publisher = taxii.NewPublisher(a.store, a.stixExporter(), taxiiTLP, log)
 		a.lookups = taxii.Observed(a.engine, a.publisher)
+		a.listSync = taxii.NewListSync(a.store, a.policy, taxiiTLP, log)
 		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
@@ -190,7 +191,8 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Store: a.store.JobQueue(qp), Counts: a.writer, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
 			// answers of jobs worked elsewhere reach a process-local cache through their notices
-			KeepUnclaimed: a.redis == nil})
+			KeepUnclaimed: a.redis == nil,
+			Fallback:      exec}) // the inline executor, while jobs cannot be queued
 		if err != nil {
 			return err
 		}
@@ -211,6 +213,11 @@ func newRiverUI(rt *jobs.Runtime, log *slog.Logger) (*riverui.Handler, error) {
 	})
 }
 
+// listSyncInterval is how often the block-lists' TAXII collections are
+// compared with the lists (a list that did not change costs one read); a
+// client reading a collection brings it up to date first.
+const listSyncInterval = time.Minute
+
 // start runs the background parts: the account change listener, the
 // River runtime (dispatcher, and workers when this process works queues)
 // and River UI. They run until close, not until ctx ends, so requests and
@@ -224,7 +231,14 @@ func (a *app) start(ctx context.Context) error {
 		go a.policy.Run(bg) // list and playbook changes made by other processes
 		a.auth.Listen(bg)
 	}()
-	a.stopBackground = func() { cancel(); <-listening }
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		if a.listSync != nil { // the block-lists' TAXII collections
+			a.listSync.Run(bg, listSyncInterval)
+		}
+	}()
+	a.stopBackground = func() { cancel(); <-listening; <-synced }
 	if a.jobs != nil {
 		if err := a.jobs.Start(ctx); err != nil {
 			return err
