@@ -67,7 +67,8 @@ const DefaultBatchMaxWait = time.Second
 type Config struct {
 	Registry *provider.Registry // required
 	Policy   indicator.Policy
-	// Gate applies lists, TLP and playbooks (package policy); nil: none.
+	// Gate applies lists, TLP and playbooks (package policy) and has
+	// lookups noted as sightings; nil: none of them.
 	Gate     *policy.Service
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
@@ -159,7 +160,11 @@ func (l *Lookup) Local() lookup.Local {
 
 // sight notes the lookup on the request's sightings, once: its verdict is
 // judged from the answers delivered when the audit record is written.
+// Sightings belong to policy: without a Gate none is noted.
 func (l *Lookup) sight(ctx context.Context) {
+	if l.e.cfg.Gate == nil {
+		return
+	}
 	l.sighted.Do(func() {
 		tlp := l.opts.TLP
 		if l.decision != nil {

@@ -12,8 +12,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/policy"
 )
 
-// maxWarninglistBody bounds POST /api/admin/lists?format=misp (a
-// warninglist; the largest published ones are about 12 MB).
+// maxWarninglistBody bounds POST /api/admin/lists?format=misp here; the
+// server's cap on every request body (1 MiB by default) comes first, so
+// larger warninglists go through gadget list import.
 const maxWarninglistBody = policy.MaxWarninglistBytes
 
 // policyService is the lists and playbooks service, or NOT_CONFIGURED.
@@ -177,7 +178,7 @@ func (a *API) importWarninglist(w http.ResponseWriter, r *http.Request, svc *pol
 	wl, err := policy.ParseWarninglist(r.Body)
 	if err != nil {
 		if isTooLarge(err) {
-			return errcode.Field("body", "a warninglist is at most 32 MiB")
+			return errcode.Field("body", "the warninglist is larger than a request body may be; import it with gadget list import")
 		}
 		return errcode.Field("body", err.Error())
 	}
