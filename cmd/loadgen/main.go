@@ -150,9 +150,20 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	}
 	var gs, bs, ls []result
 	for i := range rounds {
-		g := load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		var g, l result
+		measureBaseline := func() {
+			if baseline != nil {
+				l = load(client, "http://"+baseline.base+"/graphql", baseline.tok, body, conns, dur)
+			}
+		}
+		if i%2 == 1 { // every other round the baseline goes first
+			measureBaseline()
+		}
+		g = load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		if i%2 == 0 {
+			measureBaseline()
+		}
 		if baseline != nil {
-			l := load(client, "http://"+baseline.base+"/graphql", baseline.tok, body, conns, dur)
 			if l.err != nil {
 				return l.err
 			}
