@@ -215,7 +215,7 @@ func warm(client *http.Client, url, tok string, batch int) (body, answer []byte,
 		values[i] = fmt.Sprintf("198.51.%d.%d", 100+i/250, 1+i%250)
 	}
 	cold, _ := json.Marshal(map[string]any{"query": strings.Replace(BatchQuery, "cachedOnly: true", "cachedOnly: false", 1), "variables": map[string]any{"v": values}})
-	if answer, err = post(client, url, tok, cold); err != nil {
+	if _, err = post(client, url, tok, cold); err != nil {
 		return nil, nil, fmt.Errorf("warm-up batch: %w", err)
 	}
 	body, _ = json.Marshal(map[string]any{"query": BatchQuery, "variables": map[string]any{"v": values}})
