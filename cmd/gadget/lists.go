@@ -342,9 +342,13 @@ func readEntryLines(r io.Reader, reason string) ([]policy.EntryInput, error) {
 	return out, sc.Err()
 }
 
-// ensureList creates list name with effect when it does not exist.
+// ensureList creates list name with effect when it does not exist; an
+// existing list of another effect is a usage error.
 func ensureList(ctx context.Context, svc *policy.Service, name string, effect policy.Effect) error {
-	if _, err := svc.List(ctx, name); err == nil {
+	if l, err := svc.List(ctx, name); err == nil {
+		if effect != "" && l.Effect != effect {
+			return usagef("list %s is %s, not %s", name, l.Effect, effect)
+		}
 		return nil
 	}
 	if effect == "" {

@@ -50,6 +50,9 @@ func TestListAndPlaybookCommands(t *testing.T) {
 		t.Errorf("bad value: exit %d %v", r.code, r.err)
 	}
 	out = ok(cli(t, env, "", "list", "add", "--effect", "BLOCK", "--reason", "case 42", "--expires", "30d", "bad", "evil[.]example", "203.0.113.0/24"))
+	if r := cli(t, env, "", "list", "add", "--effect", "KNOWN_GOOD", "bad", "x.example"); r.code != 2 || !strings.Contains(r.err.Error(), "list bad is BLOCK, not KNOWN_GOOD") {
+		t.Errorf("add with another effect: exit %d %v", r.code, r.err)
+	}
 	if out != "bad (BLOCK): 2 entries\n" {
 		t.Errorf("add: %q", out)
 	}
