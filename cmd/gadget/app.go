@@ -16,6 +16,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/cache/rediscache"
+	"github.com/inspector-gadget/gadget/internal/cortex"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
@@ -52,6 +53,7 @@ type app struct {
 	policy     *policy.Service  // lists, TLP, playbooks, sightings
 	jobs       *jobs.Runtime    // nil with the inline executor
 	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
+	cortex     *cortex.Server   // the Cortex API and its jobs; nil without HTTP
 	riverUI    *riverui.Handler // River UI, when jobs run and HTTP is served
 	handler    http.Handler     // the whole HTTP surface; nil without HTTP
 	registry   *prometheus.Registry

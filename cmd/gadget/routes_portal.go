@@ -16,7 +16,7 @@ func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	}
 	p, err := portal.New(portal.Config{
 		Auth: a.auth, Accounting: a.acct, Stats: accounting.NewStatsService(a.store, nil), Engine: a.lookups, Usage: a.writer,
-		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg), STIX: a.stixExporter(),
+		Providers: statusSource{a}.Providers, RiverUI: riverUI, Logger: a.log, Extractor: newExtractor(a.cfg), STIX: a.stixExporter(), Policy: a.policy,
 	})
 	if err != nil { // the embedded templates and assets are broken: a build defect
 		return nil, fmt.Errorf("portal: %w", err)

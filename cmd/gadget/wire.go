@@ -16,6 +16,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/auth/redisevents"
+	"github.com/inspector-gadget/gadget/internal/cortex"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -125,6 +126,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		a.lookups = taxii.Observed(a.engine, a.publisher)
 		a.listSync = taxii.NewListSync(a.store, a.policy, taxiiTLP, log)
 		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
+		a.cortex = cortex.New(cortex.Config{Lookup: a.lookups, Catalog: a.analyzers, Store: a.store, Usage: a.writer, Logger: log, Version: version})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
 				return nil, fmt.Errorf("river ui: %w", err)
@@ -260,6 +262,9 @@ func (a *app) start(ctx context.Context) error {
 func (a *app) close(ctx context.Context) {
 	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
 		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
+	}
+	if a.cortex != nil && a.cortex.Wait(ctx) != nil {
+		a.log.Warn("cortex jobs still running at shutdown; they will be reported failed after their deadline")
 	}
 	if a.jobs != nil {
 		if err := a.jobs.Stop(ctx); err != nil {

@@ -114,16 +114,21 @@ func NobodyAnswered(results []*Result) (reason string, none bool) {
 	return "no provider answered: " + strings.Join(parts, ", "), true
 }
 
-// unstutter drops a leading "<Title>: " or "<name>: " from a provider's
-// reason, which Combine prefixes with the name already: "threatfox:
-// ThreatFox: botnet C2" reads "threatfox: botnet C2".
+// ProviderReason is r's own reason without a leading repeat of its
+// provider's name or title, for a row that already names the provider.
+func ProviderReason(r *Result) string { return unstutter(r.Provider, r.Verdict.Reason) }
+
+// unstutter drops a leading "<name>: ", "<Title>: " or "<Source>: " from a
+// provider's reason, which Combine prefixes with the name already:
+// "threatfox: ThreatFox: botnet C2" reads "threatfox: botnet C2", and
+// "crtsh: crt.sh: first certificate…" reads "crtsh: first certificate…".
 func unstutter(name, reason string) string {
 	prefixes := []string{name}
 	if d, ok := provider.Lookup(name); ok {
-		prefixes = append(prefixes, d.Title)
+		prefixes = append(prefixes, d.Title, d.Source)
 	}
 	for _, p := range prefixes {
-		if len(reason) > len(p)+2 && strings.EqualFold(reason[:len(p)], p) && reason[len(p)] == ':' {
+		if p != "" && len(reason) > len(p)+2 && strings.EqualFold(reason[:len(p)], p) && reason[len(p)] == ':' {
 			return strings.TrimSpace(reason[len(p)+1:])
 		}
 	}
