@@ -59,9 +59,11 @@ Usage:
   gadget user create|passwd|enable|disable|list
   gadget lookup [--providers a,b] [--playbook P] [--tlp T] [--cached-only] [--json] VALUE... | -
                                        enrich indicators from the command line, no server
-  gadget list [ls|import|export|add|rm]  allow-lists and block-lists (MISP warninglists import)
+  gadget list [ls|import|export|add|rm]
+                                       allow-lists and block-lists (MISP warninglists import)
   gadget playbook [list|add|rm]        named provider sets with a TLP and minimum coverage
-  gadget docs providers                write docs/providers.md from the provider descriptors
+  gadget docs providers|policy         write docs/providers.md, or docs/policy.md's TLP table,
+                                       from the provider descriptors
   gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
