@@ -37,7 +37,7 @@ test:
 faults:
 	$(GO) test -tags faults -count=1 -timeout 4m -run '^TestFaults$$' -v ./cmd/gadget
 
-## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed) and docs/providers.md
+## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed), docs/providers.md and docs/policy.md's TLP table
 generate:
 	$(GO) generate ./ent/...
 	$(GO) run ./graph/gen
@@ -45,10 +45,11 @@ generate:
 	$(GO) run ./internal/store/migrategen -name change
 	gofmt -w graph ent
 	$(GO) run ./cmd/gadget docs providers
+	$(GO) run ./cmd/gadget docs policy
 
 ## check-generated: fail if `make generate` changes any committed file
 check-generated: generate
-	@git status --porcelain -- ent graph internal/store/migrations docs/providers.md | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@git status --porcelain -- ent graph internal/store/migrations docs/providers.md docs/policy.md | tee /dev/stderr | (! grep -q .) || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
 
 ## migrations: write a new migration named NAME after changing ent/schema
 migrations:

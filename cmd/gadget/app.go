@@ -186,11 +186,9 @@ func newPolicy(ctx context.Context, cfg *Config, log *slog.Logger, st *store.Sto
 	if err != nil {
 		return nil, err
 	}
-	maxTLP := map[string]indicator.TLP{}
-	for name, s := range cfg.Providers {
-		maxTLP[name] = s.MaxTLP
-	}
-	svc, err := policy.New(policy.Config{Store: st, Events: events, Registry: reg, DefaultTLP: cfg.DefaultTLP, MaxTLP: maxTLP, Logger: log})
+	pc := policyConfig(cfg, log, reg)
+	pc.Store, pc.Events = st, events
+	svc, err := policy.New(pc)
 	if err != nil {
 		return nil, err
 	}
@@ -198,4 +196,14 @@ func newPolicy(ctx context.Context, cfg *Config, log *slog.Logger, st *store.Sto
 		return nil, err
 	}
 	return svc, nil
+}
+
+// policyConfig is the policy service's configuration, without its store:
+// the default TLP and every provider's configured maximum.
+func policyConfig(cfg *Config, log *slog.Logger, reg *provider.Registry) policy.Config {
+	maxTLP := map[string]indicator.TLP{}
+	for name, s := range cfg.Providers {
+		maxTLP[name] = s.MaxTLP
+	}
+	return policy.Config{Registry: reg, DefaultTLP: cfg.DefaultTLP, MaxTLP: maxTLP, Logger: log}
 }

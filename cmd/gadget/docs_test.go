@@ -26,6 +26,23 @@ func TestDocsProvidersCurrent(t *testing.T) {
 	}
 }
 
+// TestDocsPolicyCurrent fails when the TLP table of docs/policy.md is not
+// what `gadget docs policy` writes from the descriptors.
+func TestDocsPolicyCurrent(t *testing.T) {
+	t.Parallel()
+	committed, err := os.ReadFile("../../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := policyPage(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(committed, want) {
+		t.Error("docs/policy.md's TLP table is stale: run `go run ./cmd/gadget docs policy` and commit it")
+	}
+}
+
 // TestMain lets the test binary stand in for the gadget binary: the doc
 // examples' shell blocks run "gadget …", which execs this binary with
 // GADGET_DOCTEST_MAIN=1, so no second build is needed.

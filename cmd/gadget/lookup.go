@@ -3,17 +3,23 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -28,8 +34,16 @@ extracted as "gadget extract" does (what was left out is named on stderr).
 Internal indicators (private addresses, internal domains) are never sent
 anywhere: they are refused like invalid values.
 
-Output: for one value, its combined verdict and one line per provider; for
-several, one line per value with its combined verdict. --json prints one JSON
+Lists and playbooks: when the configured database exists (PostgreSQL, or the
+SQLite file of GADGET_DATABASE_URL), its allow-lists, block-lists and
+playbooks apply as on the server; without one, the built-in playbooks do.
+--tlp sets the lookups' TLP (default the playbook's, else GADGET_DEFAULT_TLP):
+a provider above its maximum is SKIPPED. --cached-only makes no upstream call;
+the cache is this process's, or Redis's when GADGET_REDIS_URL is set.
+
+Output: for one value, its combined verdict with its coverage ("6 of 11
+answered; 4 rate-limited, retry in 40s") and one line per provider; for
+several, one line per value with its combined verdict and coverage. --json prints one JSON
 object per line and value (value, kind, verdict, results with each provider's
 data), in input order; a value that cannot be looked up is an object with
 "error".
@@ -63,6 +77,10 @@ type lookupVerdict struct {
 	Level   string   `json:"level"`
 	Score   int      `json:"score"`
 	Reasons []string `json:"reasons"`
+	// Complete: every asked provider gave a final answer (and a
+	// playbook's minimum coverage was met); Coverage says how they answered.
+	Complete bool   `json:"complete"`
+	Coverage string `json:"coverage"`
 }
 
 // lookupOutput is one value's answer: one JSON line with --json.
@@ -85,6 +103,9 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	names := fs.String("providers", "", "comma-separated providers to ask (default: every enabled one serving the kind)")
 	asJSON := fs.Bool("json", false, "print one JSON object per value and line, with each provider's data")
 	timeout := fs.Duration("timeout", enrich.DefaultDeadline, "deadline of each value's lookup")
+	playbook := fs.String("playbook", "", "ask only this playbook's providers, with its TLP and minimum coverage (gadget playbook list)")
+	tlp := fs.String("tlp", "", "the lookups' TLP: CLEAR, GREEN, AMBER, AMBER_STRICT or RED (default the playbook's, else GADGET_DEFAULT_TLP)")
+	cachedOnly := fs.Bool("cached-only", false, "answer from the cache alone: no upstream call; what is not cached is PENDING")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -116,9 +137,32 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	if err != nil {
 		return err
 	}
+	if *playbook != "" && *names != "" {
+		return usagef("lookup: give --playbook or --providers, not both")
+	}
 	cfg.LookupDeadline = *timeout
-	pl := newPipeline(cfg, log, reg, nil, nil)
-	engine, err := pl.engine(&enrich.Inline{Fetcher: pl.fetcher})
+	gate, closeGate, err := lookupGate(ctx, cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	defer closeGate()
+	level, pb, err := gate.Options(*tlp, *playbook)
+	if err != nil {
+		return usagef("lookup: --%s: %s", errcode.Of(err).Field, errcode.Of(err).Message)
+	}
+	opts := lookup.Options{TLP: level, Playbook: pb, CachedOnly: *cachedOnly}
+	var rdb *redis.Client // the shared cache and budgets, when configured
+	if cfg.RedisURL != "" {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return errors.New("GADGET_REDIS_URL: cannot parse")
+		}
+		rdb = redis.NewClient(opt)
+		defer rdb.Close()
+	}
+	pl := newPipeline(cfg, log, reg, rdb, nil)
+	pl.gate = gate
+	engine, err := pl.engine(&enrich.Inline{Fetcher: pl.fetcher, Locker: pl.locker})
 	if err != nil {
 		return err
 	}
@@ -138,10 +182,13 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 			out.Error = &lookupError{Code: string(errcode.BadRequest), Message: fmt.Sprintf("none of the providers %s serves %s indicators", *names, ind.Kind)}
 			return out
 		}
-		lk := engine.Begin(ind, lookup.Options{})
+		if named == nil {
+			selected = nil // every provider the playbook (or, without one, the kind) selects
+		}
+		lk := engine.Begin(ind, opts)
 		rs := lk.All(ctx, selected)
-		v := lookup.Judge(lk, rs)
-		out.Verdict = &lookupVerdict{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons}
+		v := lookup.Assess(lk, rs)
+		out.Verdict = &lookupVerdict{Level: v.Level.String(), Score: v.Score, Reasons: v.Reasons, Complete: v.Coverage.Complete(), Coverage: v.Coverage.String()}
 		for _, r := range rs {
 			out.Results = append(out.Results, lineOf(r))
 		}
@@ -283,7 +330,7 @@ func newLookupPrinter(stdout, stderr io.Writer, asJSON, single bool) *lookupPrin
 	p := &lookupPrinter{stdout: stdout, stderr: stderr, json: asJSON, single: single}
 	if !asJSON && !single {
 		p.rows = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(p.rows, "VALUE\tKIND\tVERDICT\tSCORE\tANSWERED\tREASON")
+		fmt.Fprintln(p.rows, "VALUE\tKIND\tVERDICT\tSCORE\tCOVERAGE\tREASON")
 	}
 	return p
 }
@@ -313,7 +360,7 @@ func (p *lookupPrinter) print(out lookupOutput) error {
 			reason += fmt.Sprintf(" (+%d more)", more)
 		}
 	}
-	fmt.Fprintf(p.rows, "%s\t%s\t%s\t%d\t%s\t%s\n", out.Value, out.Kind, out.Verdict.Level, out.Verdict.Score, answered(out.Results), reason)
+	fmt.Fprintf(p.rows, "%s\t%s\t%s\t%d\t%s\t%s\n", out.Value, out.Kind, out.Verdict.Level, out.Verdict.Score, out.Verdict.Coverage, reason)
 	return nil
 }
 
@@ -324,21 +371,10 @@ func (p *lookupPrinter) flush() error {
 	return p.rows.Flush()
 }
 
-// answered counts the providers that answered (OK or NOT_FOUND) of those asked: "7/11".
-func answered(ls []lookupLine) string {
-	n := 0
-	for _, l := range ls {
-		if l.Status == string(lookup.StatusOK) || l.Status == string(lookup.StatusNotFound) {
-			n++
-		}
-	}
-	return fmt.Sprintf("%d/%d", n, len(ls))
-}
-
 // printDetail prints one value: the combined verdict and its reasons, then a
 // line per provider.
 func printDetail(w io.Writer, out lookupOutput) error {
-	fmt.Fprintf(w, "%s %s\nverdict: %s %d\n", out.Kind, out.Value, out.Verdict.Level, out.Verdict.Score)
+	fmt.Fprintf(w, "%s %s\nverdict: %s %d (%s)\n", out.Kind, out.Value, out.Verdict.Level, out.Verdict.Score, out.Verdict.Coverage)
 	for _, r := range out.Verdict.Reasons {
 		fmt.Fprintf(w, "  %s\n", r)
 	}
@@ -421,4 +457,30 @@ func lineOf(r *lookup.Result) lookupLine {
 		l.Error = &lookupError{Code: string(r.Err.Code), Message: r.Err.Message}
 	}
 	return l
+}
+
+// lookupGate is the lists, TLP and playbooks a command-line lookup applies:
+// the configured database's when it exists (the lookup never creates
+// one), else the built-in playbooks alone.
+func lookupGate(ctx context.Context, cfg *Config, log *slog.Logger, reg *provider.Registry) (*policy.Service, func(), error) {
+	pc := policyConfig(cfg, log, reg)
+	closeStore := func() {}
+	if _, err := os.Stat(strings.TrimPrefix(cfg.DatabaseURL, "sqlite://")); cfg.IsPostgres() || err == nil {
+		st, err := openStore(ctx, cfg, log, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		pc.Store, closeStore = st, func() { st.Close() }
+	} else {
+		pc.Store = policy.NewMemoryStore()
+	}
+	svc, err := policy.New(pc)
+	if err == nil {
+		err = svc.Load(ctx)
+	}
+	if err != nil {
+		closeStore()
+		return nil, nil, err
+	}
+	return svc, closeStore, nil
 }

@@ -155,7 +155,8 @@ func TestLookupNobodyAnswered(t *testing.T) {
 	if len(outs) != 1 || outs[0].Verdict == nil {
 		t.Fatalf("%+v", outs)
 	}
-	if diff := cmp.Diff(lookupVerdict{Level: "UNKNOWN", Reasons: []string{"no provider answered: 2 not configured"}}, *outs[0].Verdict); diff != "" {
+	if diff := cmp.Diff(lookupVerdict{Level: "UNKNOWN", Reasons: []string{"no provider answered: 2 not configured"},
+		Complete: true, Coverage: "0 of 2 answered; 2 not configured"}, *outs[0].Verdict); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}
 }

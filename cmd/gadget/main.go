@@ -57,9 +57,13 @@ Usage:
   gadget worker  [--queues a,b]        run River workers only (provider calls as jobs)
   gadget migrate                       apply database migrations
   gadget user create|passwd|enable|disable|list
-  gadget lookup [--providers a,b] [--json] VALUE... | -
+  gadget lookup [--providers a,b] [--playbook P] [--tlp T] [--cached-only] [--json] VALUE... | -
                                        enrich indicators from the command line, no server
-  gadget docs providers                write docs/providers.md from the provider descriptors
+  gadget list [ls|import|export|add|rm]
+                                       allow-lists and block-lists (MISP warninglists import)
+  gadget playbook [list|add|rm]        named provider sets with a TLP and minimum coverage
+  gadget docs providers|policy         write docs/providers.md, or docs/policy.md's TLP table,
+                                       from the provider descriptors
   gadget extract [--json] [FILE]       print the indicators in pasted text (stdin), one per line
   gadget version                       print the version
 
@@ -85,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdUser(ctx, rest, getenv, stdin, stdout, stderr)
 	case "lookup":
 		return cmdLookup(ctx, rest, getenv, stdin, stdout, stderr)
+	case "list":
+		return cmdList(ctx, rest, getenv, stdin, stdout, stderr)
+	case "playbook":
+		return cmdPlaybook(ctx, rest, getenv, stdout, stderr)
 	case "docs":
 		return cmdDocs(ctx, rest, stdout)
 	case "extract":

@@ -128,6 +128,23 @@ func TestPolicyEndToEnd(t *testing.T) {
 				t.Error("quick asked nobody")
 			}
 
+			// a playbook's minimum coverage decides complete
+			field[map[string]any](t, in.gql(root, `mutation { createPlaybook(name: "pair", providers: ["abuseipdb", "rdap"], minCoverage: 100) { minCoverage } }`, nil), "createPlaybook")
+			const cq = `query($v: String!, $tlp: TLP) { indicator(value: $v, playbook: "pair", tlp: $tlp) {
+				verdict { complete coverage { asked answered skipped } } } }`
+			type covered struct {
+				Verdict struct {
+					Complete bool
+					Coverage struct{ Asked, Answered, Skipped int }
+				}
+			}
+			if got := field[covered](t, in.gql(alice, cq, map[string]any{"v": "198.51.100.25"}), "indicator"); !got.Verdict.Complete || got.Verdict.Coverage.Answered != 2 {
+				t.Errorf("both answered: %+v", got)
+			}
+			if got := field[covered](t, in.gql(alice, cq, map[string]any{"v": "198.51.100.26", "tlp": "RED"}), "indicator"); got.Verdict.Complete || got.Verdict.Coverage.Skipped != 2 {
+				t.Errorf("below the minimum: %+v", got)
+			}
+
 			// sightings: alice twice, root once
 			lookup(alice, "192.0.2.44", nil)
 			lookup(alice, "192.0.2.44", nil)

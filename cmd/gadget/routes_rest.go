@@ -18,6 +18,7 @@ func (a *app) restRoutes() map[string]http.Handler {
 		Tasks:     a.tasks,
 		Usage:     a.writer,
 		Extractor: newExtractor(a.cfg),
+		Policy:    a.policy,
 		Logger:    a.log,
 		Version:   version,
 		Started:   a.started,

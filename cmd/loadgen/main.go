@@ -10,6 +10,7 @@
 //	go run ./cmd/loadgen                       # SQLite, inline, in-memory cache
 //	go run ./cmd/loadgen -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…
 //	go run ./cmd/loadgen -batch 20 -c 1        # indicators(20 values, cachedOnly: true) { verdict }
+//	go run ./cmd/loadgen -lists 100000 -baseline-tags nopolicy   # policy on vs off, same run
 package main
 
 import (
@@ -56,6 +57,9 @@ func main() {
 	bin := flag.String("gadget", "", "gadget binary (default: built from ./cmd/gadget)")
 	flag.Var(&envs, "env", "KEY=VALUE for gadget serve (repeatable); default: SQLite in a temporary folder")
 	batch := flag.Int("batch", 0, "measure indicators(values: N IPv4 values, cachedOnly: true) { verdict } instead of one cached lookup")
+	var pol policyRun
+	flag.StringVar(&pol.baselineTags, "baseline-tags", "", "also build gadget with these build tags (nopolicy: no lists, TLP, playbooks or sightings) and measure it in the same rounds, as the baseline")
+	flag.IntVar(&pol.lists, "lists", 0, "load this many list entries (CIDRs, domain suffixes, hashes; BLOCK, NEVER_SEND and KNOWN_GOOD lists) into the measured gadget first")
 	flag.Parse()
 	if *bare != "" {
 		if err := serveBare(*bare); err != nil {
@@ -64,7 +68,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(envs, *bin, *conns, *rounds, *dur, *batch); err != nil {
+	if err := run(envs, *bin, *conns, *rounds, *dur, *batch, pol); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -75,7 +79,7 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch int) error {
+func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch int, pol policyRun) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -107,9 +111,19 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	if err != nil {
 		return err
 	}
+	if err := loadLists(client, "http://"+base+"/graphql", tok, pol.lists); err != nil {
+		return err
+	}
 	body, answer, err := warm(client, "http://"+base+"/graphql", tok, batch)
 	if err != nil {
 		return err
+	}
+	var baseline *side // the same server built with pol.baselineTags
+	if pol.baselineTags != "" {
+		if baseline, err = startBaseline(client, dir, pol.baselineTags, env, password, batch); err != nil {
+			return err
+		}
+		defer stop(baseline.cmd)
 	}
 	file := filepath.Join(dir, "answer.json")
 	if err := os.WriteFile(file, answer, 0o600); err != nil {
@@ -131,9 +145,32 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	}
 	fmt.Printf("%s, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", what, conns, rounds, dur, len(answer))
 	fmt.Printf("gadget serve with: %s\n", describe(envs))
-	var gs, bs []result
+	if pol.lists > 0 || baseline != nil {
+		fmt.Printf("policy: %d list entries in the measured gadget; baseline built with -tags %q\n", pol.lists, pol.baselineTags)
+	}
+	var gs, bs, ls []result
 	for i := range rounds {
-		g := load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		var g, l result
+		measureBaseline := func() {
+			if baseline != nil {
+				l = load(client, "http://"+baseline.base+"/graphql", baseline.tok, body, conns, dur)
+			}
+		}
+		if i%2 == 1 { // every other round the baseline goes first
+			measureBaseline()
+		}
+		g = load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		if i%2 == 0 {
+			measureBaseline()
+		}
+		if baseline != nil {
+			if l.err != nil {
+				return l.err
+			}
+			ls = append(ls, l)
+			fmt.Printf("round %d: baseline %6.0f req/s p50 %5.2f ms p99 %5.2f ms | gadget/baseline %3.0f %%\n",
+				i+1, l.rate, ms(l.p50), ms(l.p99), 100*g.rate/l.rate)
+		}
 		b := load(client, "http://"+bareAddr+"/", "", body, conns, dur)
 		if g.err != nil || b.err != nil {
 			return errors.Join(g.err, b.err)
@@ -151,6 +188,9 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 		median(gs, func(r result) float64 { return ms(r.p99) }), median(bs, func(r result) float64 { return r.rate }),
 		median(bs, func(r result) float64 { return ms(r.p50) }), median(bs, func(r result) float64 { return ms(r.p99) }),
 		medianOf(ratios))
+	if baseline != nil {
+		printBaseline(gs, ls)
+	}
 	return nil
 }
 
@@ -175,7 +215,7 @@ func warm(client *http.Client, url, tok string, batch int) (body, answer []byte,
 		values[i] = fmt.Sprintf("198.51.%d.%d", 100+i/250, 1+i%250)
 	}
 	cold, _ := json.Marshal(map[string]any{"query": strings.Replace(BatchQuery, "cachedOnly: true", "cachedOnly: false", 1), "variables": map[string]any{"v": values}})
-	if answer, err = post(client, url, tok, cold); err != nil {
+	if _, err = post(client, url, tok, cold); err != nil {
 		return nil, nil, fmt.Errorf("warm-up batch: %w", err)
 	}
 	body, _ = json.Marshal(map[string]any{"query": BatchQuery, "variables": map[string]any{"v": values}})

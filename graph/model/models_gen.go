@@ -127,9 +127,9 @@ type InternalValue struct {
 
 // One value of a list.
 type ListEntry struct {
-	// Canonical: a CIDR (10.0.0.0/8, a single address as /32 or /128), a domain suffix (matches itself and every name under it), a URL prefix, or a hash.
+	// Canonical: a CIDR (10.0.0.0/8, a single address as /32 or /128), a domain suffix (matches itself and every name under it), =host (that name only), a URL prefix, or a hash.
 	Value string `json:"value"`
-	// cidr, domain, url or hash.
+	// cidr, domain, host, url or hash.
 	Type      string    `json:"type"`
 	Reason    string    `json:"reason"`
 	Owner     string    `json:"owner"`
@@ -139,7 +139,7 @@ type ListEntry struct {
 }
 
 type ListEntryInput struct {
-	// An address, CIDR, domain ("*.example.com" or "example.com": the same), URL or hash; defanged is accepted.
+	// An address, CIDR, domain ("*.example.com" or "example.com": the same), "=www.example.com" (that name only), URL or hash; defanged is accepted.
 	Value     string     `json:"value"`
 	Reason    *string    `json:"reason,omitempty"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`

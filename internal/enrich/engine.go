@@ -67,7 +67,8 @@ const DefaultBatchMaxWait = time.Second
 type Config struct {
 	Registry *provider.Registry // required
 	Policy   indicator.Policy
-	// Gate applies lists, TLP and playbooks (package policy); nil: none.
+	// Gate applies lists, TLP and playbooks (package policy) and has
+	// lookups noted as sightings; nil: none of them.
 	Gate     *policy.Service
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
@@ -150,12 +151,20 @@ func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Sess
 // Local is what the lists say of the indicator (lookup.Judge applies it).
 func (l *Lookup) Local() lookup.Local {
 	block, good, note := l.decision.Verdict()
-	return lookup.Local{Block: block, Good: good, Note: note}
+	out := lookup.Local{Block: block, Good: good, Note: note}
+	if l.decision != nil && l.decision.Playbook != nil {
+		out.MinCoverage, out.Playbook = l.decision.Playbook.MinCoverage, l.decision.Playbook.Name
+	}
+	return out
 }
 
 // sight notes the lookup on the request's sightings, once: its verdict is
 // judged from the answers delivered when the audit record is written.
+// Sightings belong to policy: without a Gate none is noted.
 func (l *Lookup) sight(ctx context.Context) {
+	if l.e.cfg.Gate == nil {
+		return
+	}
 	l.sighted.Do(func() {
 		tlp := l.opts.TLP
 		if l.decision != nil {

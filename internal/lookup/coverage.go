@@ -29,6 +29,10 @@ type Coverage struct {
 	// Gaps are the providers without a final answer, each with its status
 	// and why: what a reader must know before trusting the verdict.
 	Gaps []Gap
+	// Required is how many answers a playbook's minimum coverage asks for
+	// (0: none), and Playbook names it.
+	Required int
+	Playbook string
 }
 
 // Gap is one asked provider that gave no final answer.
@@ -42,8 +46,21 @@ type Gap struct {
 // Complete reports whether every asked provider that could answer gave a
 // final answer: nothing rate-limited, failed or pending. Providers not
 // configured or skipped will not answer however long one waits, so they do
-// not make a verdict incomplete (they are counted).
-func (c Coverage) Complete() bool { return c.RateLimited+c.Failed+c.Pending == 0 }
+// not make a verdict incomplete (they are counted) unless a playbook's
+// minimum coverage asks for more answers than came.
+func (c Coverage) Complete() bool {
+	return c.RateLimited+c.Failed+c.Pending == 0 && c.Answered >= c.Required
+}
+
+// Require sets the minimum of a playbook: percent of the asked providers
+// (rounded up) must answer for the verdict to be complete.
+func (c *Coverage) Require(percent int, playbook string) {
+	if percent <= 0 {
+		return
+	}
+	c.Required = (min(percent, 100)*c.Asked + 99) / 100
+	c.Playbook = playbook
+}
 
 // CoverageOf counts results.
 func CoverageOf(results []*Result) Coverage {
@@ -104,6 +121,9 @@ func (c Coverage) String() string {
 	}
 	add(c.NotConfigured, "not configured")
 	add(c.Skipped, "skipped")
+	if c.Answered < c.Required {
+		parts = append(parts, fmt.Sprintf("below playbook %s's minimum of %d answered", c.Playbook, c.Required))
+	}
 	if len(parts) > 0 {
 		b.WriteString("; " + strings.Join(parts, "; "))
 	}
@@ -120,5 +140,10 @@ type Verdict struct {
 // local knowledge applied) and their coverage. The work is a pass over the
 // results: cheap on cached answers. s may be nil.
 func Assess(s Session, results []*Result) Verdict {
-	return Verdict{Verdict: Judge(s, results), Coverage: CoverageOf(results)}
+	c := CoverageOf(results)
+	if s != nil {
+		l := s.Local()
+		c.Require(l.MinCoverage, l.Playbook)
+	}
+	return Verdict{Verdict: Judge(s, results), Coverage: c}
 }

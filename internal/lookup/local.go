@@ -11,6 +11,10 @@ type Local struct {
 	Block string // "block-listed by <list>: <reason>"
 	Good  string // "allow-listed by <list>: <reason>"
 	Note  string // "not sent: listed in <list>: <reason>"
+	// MinCoverage is the percent of the asked providers that must answer
+	// for a complete verdict: the playbook's minimum (0: none).
+	MinCoverage int
+	Playbook    string // whose minimum it is
 }
 
 // Apply sets l's effect on v, the providers' combined verdict. Its reason

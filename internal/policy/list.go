@@ -76,6 +76,10 @@ const (
 	URLPrefix EntryType = "url"
 	// Hash matches an MD5, SHA-1 or SHA-256 exactly.
 	Hash EntryType = "hash"
+	// Host matches one domain exactly, not the names under it, and URLs
+	// on it; its value is written "=www.example.com" (MISP warninglists of
+	// type string hold such names).
+	Host EntryType = "host"
 )
 
 // Entry is one value of a list.
@@ -118,7 +122,8 @@ func ValidName(name string) error {
 //     (lower case, punycode, no leading dot);
 //   - "https://example.com/login" → URLPrefix (the canonical URL, as a
 //     lookup writes it);
-//   - an MD5, SHA-1 or SHA-256 → Hash (lower case).
+//   - an MD5, SHA-1 or SHA-256 → Hash (lower case);
+//   - "=www.example.com" → Host: that domain only, not the names under it.
 //
 // Defanged values ("hxxp", "[.]") are accepted as in lookups.
 func ParseEntry(raw string) (value string, typ EntryType, err error) {
@@ -128,6 +133,13 @@ func ParseEntry(raw string) (value string, typ EntryType, err error) {
 	}
 	if len(v) > MaxValueLen {
 		return "", "", fmt.Errorf("value longer than %d bytes", MaxValueLen)
+	}
+	if host, ok := strings.CutPrefix(v, "="); ok {
+		ind, perr := indicator.ParseAs(strings.TrimSpace(host), indicator.Domain)
+		if perr != nil {
+			return "", "", fmt.Errorf("%q: \"=\" takes one domain name: %v", cut(v, 60), perr)
+		}
+		return "=" + ind.Value, Host, nil
 	}
 	if strings.Contains(v, "/") && !strings.Contains(v, "://") && !strings.Contains(v, "[:]//") {
 		p, perr := netip.ParsePrefix(v)

@@ -46,13 +46,14 @@ type Index struct {
 	suffixes map[string]*Entry // "example.com"
 	prefixes map[string]*Entry // canonical URL prefixes
 	exact    map[string]*Entry // hashes
+	hosts    map[string]*Entry // exact domains ("www.example.com", stored "=www.example.com")
 	n        int
 }
 
 // Compile builds one list's index from its entries (any order).
 func Compile(l List, entries []*Entry) *Index {
 	x := &Index{list: l, cidr: new(bart.Table[*Entry]), suffixes: map[string]*Entry{},
-		prefixes: map[string]*Entry{}, exact: map[string]*Entry{}}
+		prefixes: map[string]*Entry{}, exact: map[string]*Entry{}, hosts: map[string]*Entry{}}
 	for _, e := range entries {
 		x.add(e)
 	}
@@ -73,6 +74,8 @@ func (x *Index) add(e *Entry) {
 		x.prefixes[e.Value] = e
 	case Hash:
 		x.exact[e.Value] = e
+	case Host:
+		x.hosts[strings.TrimPrefix(e.Value, "=")] = e
 	default:
 		return
 	}
@@ -208,6 +211,11 @@ func (x *Index) match(q *query, now time.Time) *Entry {
 			if e := live(x.cidr.Lookup(q.addr.Unmap())); e != nil {
 				return e
 			}
+		}
+	}
+	if q.domain != "" && len(x.hosts) > 0 {
+		if e := live(x.hosts[q.domain], true); e != nil {
+			return e
 		}
 	}
 	if q.domain != "" && len(x.suffixes) > 0 {

@@ -58,6 +58,7 @@ func TestParseEntry(t *testing.T) {
 		{"2001:DB8::/32", "2001:db8::/32", policy.CIDR},
 		{"*.Example.COM", "example.com", policy.DomainSuffix},
 		{".example.com", "example.com", policy.DomainSuffix},
+		{"=WWW.Example.com", "=www.example.com", policy.Host},
 		{"example[.]com", "example.com", policy.DomainSuffix},
 		{"hxxps://example.com/login", "https://example.com/login", policy.URLPrefix},
 		{"D41D8CD98F00B204E9800998ECF8427E", "d41d8cd98f00b204e9800998ecf8427e", policy.Hash},

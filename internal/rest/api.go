@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/soc"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
@@ -37,6 +38,9 @@ type Config struct {
 	// STIX makes the bundle of a lookup asked for with Accept:
 	// application/stix+json;version=2.1.
 	STIX soc.Exporter
+	// Policy checks lookups' tlp= and playbook= and serves the lists and
+	// playbooks under /api/admin; nil: those answer NOT_CONFIGURED.
+	Policy *policy.Service
 }
 
 // API is the REST compatibility layer.
@@ -95,6 +99,15 @@ func (a *API) routes() []route {
 		{"GET", "/api/admin/reports", auth.ScopeMon, "usageReport", a.report},
 		{"GET", "/api/admin/report/{username}", auth.ScopeMon, "usageReport", a.report},
 		{"POST", "/api/extract", auth.ScopeTasks, "extract", a.extract},
+		{"GET", "/api/admin/lists", auth.ScopeMon, "lists", a.lists},
+		{"POST", "/api/admin/lists", auth.ScopeMon, "createList", a.createList},
+		{"GET", "/api/admin/list/{name}", auth.ScopeMon, "list", a.list},
+		{"POST", "/api/admin/list/{name}", auth.ScopeMon, "addListEntries", a.addEntries},
+		{"DELETE", "/api/admin/list/{name}", auth.ScopeMon, "removeListEntries", a.removeEntries},
+		{"GET", "/api/admin/playbooks", auth.ScopeMon, "playbooks", a.playbooks},
+		{"POST", "/api/admin/playbooks", auth.ScopeMon, "createPlaybook", a.putPlaybook},
+		{"GET", "/api/admin/playbook/{name}", auth.ScopeMon, "playbooks", a.playbook},
+		{"DELETE", "/api/admin/playbook/{name}", auth.ScopeMon, "deletePlaybook", a.deletePlaybook},
 	}
 	for _, k := range kindRoutes {
 		rs = append(rs,
@@ -151,8 +164,11 @@ func (a *API) handle(rt route) http.Handler {
 		}
 		if r.Body != nil {
 			limit := a.cfg.MaxBodyBytes
-			if rt.path == "/api/extract" {
+			switch {
+			case rt.path == "/api/extract":
 				limit = max(limit, maxExtractBody)
+			case rt.path == "/api/admin/lists" && r.URL.Query().Get("format") == "misp":
+				limit = max(limit, maxWarninglistBody)
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}

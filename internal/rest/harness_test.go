@@ -25,6 +25,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
 	"github.com/inspector-gadget/gadget/internal/rest"
@@ -88,16 +89,29 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	pol, err := policy.New(policy.Config{Store: st, Registry: reg, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pol.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pol.CreateList(ctx, "root", "demo", policy.NeverSend, "the harness's list"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pol.PutPlaybook(ctx, "root", policy.Playbook{Name: "demo", Members: []string{"kind:ipv4"}}); err != nil {
+		t.Fatal(err)
+	}
 	eng, err := enrich.NewInlineEngine(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: cache.NewMemory[*lookup.Result](1000),
 		Limiter: ratelimit.NewBuckets(time.Now), Logger: log},
-		enrich.Config{Policy: indicator.NewPolicy(nil), Logger: log, Deadline: 3 * time.Second}, writer)
+		enrich.Config{Policy: indicator.NewPolicy(nil), Gate: pol, Logger: log, Deadline: 3 * time.Second}, writer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	acct := accounting.NewService(st, nil)
 	ts := tasks.NewService(tasks.Config{Store: st, Logger: log, Timeout: 8 * time.Second})
 	t.Cleanup(func() { ts.Wait(context.Background()) })
-	api := rest.New(rest.Config{Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
+	api := rest.New(rest.Config{Policy: pol, Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
 		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
 			return []lookup.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
 		}})

@@ -196,13 +196,15 @@ func newVerdictJSON(v lookup.Verdict) verdictJSON {
 type lookupOpts struct {
 	providers  []string
 	cachedOnly bool
+	tlp        indicator.TLP // zero: the configured default
+	playbook   string
 }
 
 // lookup asks the providers (all serving the kind when none are named)
 // through the engine and builds the envelope.
 func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
-	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly})
+	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly, TLP: o.tlp, Playbook: o.playbook})
 	rs := lk.All(ctx, o.providers)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
 		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(lk, rs)), Context: newContextJSON(lookup.ContextOf(rs))}
@@ -257,16 +259,14 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 			unaccounted(r)
 			return a.poll(w, r, k, raw)
 		}
-		allowed := []string{"providers", "cached_only", "format"}
-		asSTIX := wantsSTIX(r)
-		if asSTIX {
-			allowed = append(allowed, "tlp") // the bundle's marking
-		}
-		in, err := readInput(r, allowed...)
+		in, err := readInput(r, "providers", "cached_only", "format", "tlp", "playbook")
 		if err != nil {
 			return err
 		}
 		var o lookupOpts
+		if o.tlp, o.playbook, err = a.lookupPolicy(in); err != nil {
+			return err
+		}
 		if o.providers, err = in.list("providers", maxProviders); err != nil {
 			return err
 		}
@@ -287,9 +287,9 @@ func (a *API) indicatorGet(k kindRoute) handlerFunc {
 		if read, ok := r.Context().Value(paramsKey{}).(*input); ok && *read != nil { // for the audit record
 			(*read)["kind"], (*read)["value"] = k.path, ind.Value
 		}
-		if asSTIX {
-			tlp, _ := in["tlp"].(string)
-			return a.writeSTIX(w, r, ind, o.providers, tlp)
+		if wantsSTIX(r) {
+			tlp, _ := in["tlp"].(string) // also the bundle's marking
+			return a.writeSTIX(w, r, ind, o, tlp)
 		}
 		env := a.lookup(r.Context(), ind, o, caller(r))
 		if format == "csv" {
@@ -335,33 +335,39 @@ func (a *API) poll(w http.ResponseWriter, r *http.Request, k kindRoute, id strin
 // (JSON or form; optional providers): it stores a task and answers its id.
 func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		in, err := readInput(r, "indicator", "providers")
+		in, err := readInput(r, "indicator", "providers", "tlp", "playbook")
 		if err != nil {
+			return err
+		}
+		o := lookupOpts{}
+		if o.tlp, o.playbook, err = a.lookupPolicy(in); err != nil {
 			return err
 		}
 		value, err := in.required("indicator")
 		if err != nil {
 			return err
 		}
-		providers, err := in.list("providers", maxProviders)
-		if err != nil {
+		if o.providers, err = in.list("providers", maxProviders); err != nil {
 			return err
 		}
+		providers := o.providers
 		ind, err := k.parse(value, "indicator")
 		if err != nil {
 			return err
 		}
 		c := caller(r)
 		read := input{"kind": k.path, "value": ind.Value}
-		if v, ok := in["providers"]; ok {
-			read["providers"] = v
+		for _, p := range []string{"providers", "tlp", "playbook"} {
+			if v, ok := in[p]; ok {
+				read[p] = v
+			}
 		}
 		params := safeParams(r, read)
 		t, err := a.cfg.Tasks.Submit(r.Context(), tasks.Task{Username: c.Username, Kind: k.path, Value: ind.Value, Providers: strings.Join(providers, ",")},
 			func(ctx context.Context, id string) (json.RawMessage, error) {
 				ctx, req := accounting.NewRequest(ctx)
 				start := a.cfg.Now()
-				env := a.lookup(ctx, ind, lookupOpts{providers: providers}, c)
+				env := a.lookup(ctx, ind, o, c)
 				env.TaskID = id
 				if a.cfg.Usage != nil { // the submitting request's audit record, with the task's answers
 					rec := accounting.Record{Username: c.Username, API: "indicator", Endpoint: c.Endpoint, Parameters: params,

@@ -31,11 +31,15 @@ const indicatorPaths = `  /api/indicator/%[1]s/{%[2]s}:
         The value may be defanged (hxxp, [.], (.)). When it is a task id the answer is that task's
         envelope once done, else its state. Each provider result is accounted as in GraphQL.
         cached_only=true makes no upstream call (what is not cached is PENDING); format=csv
-        answers one row per provider with its level, score, reason and link.
+        answers one row per provider with its level, score, reason and link. tlp= and playbook=
+        apply the house's policy (docs/policy.md): a provider above its maximum TLP, or outside the
+        playbook, is SKIPPED with the reason; an unknown TLP or playbook is 400 naming the field.
       parameters:
         - {name: %[2]s, in: path, required: true, description: "%[3]s, or a task id", schema: {type: string}}
         - $ref: "#/components/parameters/Providers"
         - $ref: "#/components/parameters/CachedOnly"
+        - $ref: "#/components/parameters/TLP"
+        - $ref: "#/components/parameters/Playbook"
         - $ref: "#/components/parameters/Format"
       responses:
         "200": {$ref: "#/components/responses/Lookup"}

@@ -1,7 +1,9 @@
 package rest_test
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -58,6 +60,13 @@ var examples = map[string]string{
 	"username": "carol", "ipv4": "198.51.100.7", "ipv6": "2001:db8::2", "domain": "example.com",
 	"url": "http://example.com/x", "hash": "44d88612fea8a8f36de82e1278abb02f",
 	"sha256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
+	"name":   "demo", // a list and a playbook the harness makes
+}
+
+// queries are the query strings of the operations that need one.
+var queries = map[string]string{
+	"removeListEntries": "?value=192.0.2.0/24",
+	"lookup_ipv4":       "?tlp=GREEN&playbook=quick",
 }
 
 // bodies are the request bodies of the operations that take one.
@@ -67,6 +76,9 @@ var bodies = map[string]string{
 	"setUserPassword": `{"username":"carol","password":"carol-password-2"}`,
 	"setUserActive":   `{"username":"carol","account_active":true}`,
 	"extract":         `{"text":"C2 203.0.113.45:443 md5=44d88612fea8a8f36de82e1278abb02f src=10.1.2.3 inv.exe"}`,
+	"createList":      `{"name":"made","effect":"BLOCK","description":"from the test"}`,
+	"addListEntries":  `{"entries":[{"value":"192.0.2.0/24","reason":"test net"},{"value":"=www.example.com"}]}`,
+	"createPlaybook":  `{"name":"made","providers":["kind:ipv4","urlhaus"],"default_tlp":"GREEN","min_coverage":50}`,
 }
 
 // TestOpenAPIOperations walks the document and calls every operation,
@@ -88,7 +100,13 @@ func TestOpenAPIOperations(t *testing.T) {
 	called := 0
 	for _, path := range paths {
 		item := doc.Paths.Value(path)
-		for method, op := range item.Operations() {
+		ops := item.Operations()
+		// DELETE last: the other operations of the path need what it removes
+		methods := slices.SortedFunc(maps.Keys(ops), func(a, b string) int {
+			return cmp.Or(cmpBool(a == http.MethodDelete, b == http.MethodDelete), strings.Compare(a, b))
+		})
+		for _, method := range methods {
+			op := ops[method]
 			params := map[string]string{}
 			concrete := path
 			for name, v := range examples {
@@ -111,7 +129,7 @@ func TestOpenAPIOperations(t *testing.T) {
 			route := &routers.Route{Spec: doc, Path: path, PathItem: item, Method: method, Operation: op}
 			call := func(token string, wantStatus func(int) bool) {
 				t.Helper()
-				req, _ := http.NewRequest(method, h.base+concrete, strings.NewReader(body))
+				req, _ := http.NewRequest(method, h.base+concrete+queries[op.OperationID], strings.NewReader(body))
 				if body != "" {
 					req.Header.Set("Content-Type", ctype)
 				}
@@ -123,7 +141,7 @@ func TestOpenAPIOperations(t *testing.T) {
 				if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
 					t.Errorf("%s %s: request does not match the document: %v", method, path, err)
 				}
-				res := h.do(token, method, concrete, req.Header.Get("Content-Type"), body)
+				res := h.do(token, method, concrete+queries[op.OperationID], req.Header.Get("Content-Type"), body)
 				if !wantStatus(res.status) {
 					t.Errorf("%s %s: status %d: %s", method, path, res.status, res.body)
 				}
@@ -144,6 +162,17 @@ func TestOpenAPIOperations(t *testing.T) {
 	if want := len(rest.Operations()) + 1; called != want {
 		t.Errorf("called %d operations, want %d", called, want)
 	}
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func needsToken(doc *openapi3.T, op *openapi3.Operation) bool {

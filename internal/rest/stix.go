@@ -25,12 +25,12 @@ func wantsSTIX(r *http.Request) bool {
 }
 
 // writeSTIX answers a lookup as a STIX 2.1 bundle marked tlp ("" default).
-func (a *API) writeSTIX(w http.ResponseWriter, r *http.Request, ind indicator.Indicator, providers []string, tlp string) error {
+func (a *API) writeSTIX(w http.ResponseWriter, r *http.Request, ind indicator.Indicator, o lookupOpts, tlp string) error {
 	level, err := soc.ParseTLP("tlp", tlp)
 	if err != nil {
 		return err
 	}
-	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller(r)}).All(r.Context(), providers)
+	rs := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller(r), CachedOnly: o.cachedOnly, TLP: o.tlp, Playbook: o.playbook}).All(r.Context(), o.providers)
 	w.Header().Set("Content-Type", stix.MediaType)
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Vary", "Accept")
