@@ -16,6 +16,8 @@ type Tx struct {
 	config
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// Dataset is the client for interacting with the Dataset builders.
+	Dataset *DatasetClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
 	// Playbook is the client for interacting with the Playbook builders.
@@ -174,6 +176,7 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
+	tx.Dataset = NewDatasetClient(tx.config)
 	tx.JobCall = NewJobCallClient(tx.config)
 	tx.Playbook = NewPlaybookClient(tx.config)
 	tx.PolicyEntry = NewPolicyEntryClient(tx.config)

@@ -200,6 +200,20 @@ type ComplexityRoot struct {
 		Verdict      func(childComplexity int) int
 	}
 
+	DatasetStatus struct {
+		AgeSeconds     func(childComplexity int) int
+		Enabled        func(childComplexity int) int
+		Entries        func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		Licence        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		RefreshSeconds func(childComplexity int) int
+		Stale          func(childComplexity int) int
+		Title          func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
 	Domain struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
@@ -567,6 +581,7 @@ type ComplexityRoot struct {
 
 	ProviderStatus struct {
 		Configured func(childComplexity int) int
+		Datasets   func(childComplexity int) int
 		Enabled    func(childComplexity int) int
 		Kinds      func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -1884,6 +1899,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DShield.Verdict(childComplexity), true
+
+	case "DatasetStatus.ageSeconds":
+		if e.ComplexityRoot.DatasetStatus.AgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.AgeSeconds(childComplexity), true
+	case "DatasetStatus.enabled":
+		if e.ComplexityRoot.DatasetStatus.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Enabled(childComplexity), true
+	case "DatasetStatus.entries":
+		if e.ComplexityRoot.DatasetStatus.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Entries(childComplexity), true
+	case "DatasetStatus.error":
+		if e.ComplexityRoot.DatasetStatus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Error(childComplexity), true
+	case "DatasetStatus.fetchedAt":
+		if e.ComplexityRoot.DatasetStatus.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.FetchedAt(childComplexity), true
+	case "DatasetStatus.licence":
+		if e.ComplexityRoot.DatasetStatus.Licence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Licence(childComplexity), true
+	case "DatasetStatus.name":
+		if e.ComplexityRoot.DatasetStatus.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Name(childComplexity), true
+	case "DatasetStatus.refreshSeconds":
+		if e.ComplexityRoot.DatasetStatus.RefreshSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.RefreshSeconds(childComplexity), true
+	case "DatasetStatus.stale":
+		if e.ComplexityRoot.DatasetStatus.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Stale(childComplexity), true
+	case "DatasetStatus.title":
+		if e.ComplexityRoot.DatasetStatus.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Title(childComplexity), true
+	case "DatasetStatus.url":
+		if e.ComplexityRoot.DatasetStatus.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.URL(childComplexity), true
 
 	case "Domain.context":
 		if e.ComplexityRoot.Domain.Context == nil {
@@ -3769,6 +3851,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderStatus.Configured(childComplexity), true
+	case "ProviderStatus.datasets":
+		if e.ComplexityRoot.ProviderStatus.Datasets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderStatus.Datasets(childComplexity), true
 	case "ProviderStatus.enabled":
 		if e.ComplexityRoot.ProviderStatus.Enabled == nil {
 			break
@@ -6518,6 +6606,30 @@ type ProviderStatus {
   remaining: Int
   "When that budget is whole again; null when it is whole now."
   resetsAt: Time
+  "The data sets a local provider (feeds) answers from, with their age and size; empty for providers that call a service."
+  datasets: [DatasetStatus!]!
+}
+
+"One downloaded data set of a local provider (a feed of the feeds provider)."
+type DatasetStatus {
+  name: String!
+  title: String!
+  "Where it is downloaded from."
+  url: String!
+  licence: String!
+  enabled: Boolean!
+  "Entries in memory."
+  entries: Int!
+  "When the data in memory was downloaded; null before the first load."
+  fetchedAt: Time
+  "Age of that data in seconds; null before the first load."
+  ageSeconds: Float
+  "Its refresh interval in seconds."
+  refreshSeconds: Float!
+  "Older than twice its refresh interval, or never loaded: answers say so."
+  stale: Boolean!
+  "The last refresh failure, if the last refresh failed."
+  error: String
 }
 
 type User {
@@ -6997,6 +7109,34 @@ func (ec *executionContext) childFields_DShield(ctx context.Context, field graph
 		return ec.fieldContext_DShield_abuseContact(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DShield", field.Name)
+}
+
+func (ec *executionContext) childFields_DatasetStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_DatasetStatus_name(ctx, field)
+	case "title":
+		return ec.fieldContext_DatasetStatus_title(ctx, field)
+	case "url":
+		return ec.fieldContext_DatasetStatus_url(ctx, field)
+	case "licence":
+		return ec.fieldContext_DatasetStatus_licence(ctx, field)
+	case "enabled":
+		return ec.fieldContext_DatasetStatus_enabled(ctx, field)
+	case "entries":
+		return ec.fieldContext_DatasetStatus_entries(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_DatasetStatus_fetchedAt(ctx, field)
+	case "ageSeconds":
+		return ec.fieldContext_DatasetStatus_ageSeconds(ctx, field)
+	case "refreshSeconds":
+		return ec.fieldContext_DatasetStatus_refreshSeconds(ctx, field)
+	case "stale":
+		return ec.fieldContext_DatasetStatus_stale(ctx, field)
+	case "error":
+		return ec.fieldContext_DatasetStatus_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatasetStatus", field.Name)
 }
 
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7555,6 +7695,8 @@ func (ec *executionContext) childFields_ProviderStatus(ctx context.Context, fiel
 		return ec.fieldContext_ProviderStatus_remaining(ctx, field)
 	case "resetsAt":
 		return ec.fieldContext_ProviderStatus_resetsAt(ctx, field)
+	case "datasets":
+		return ec.fieldContext_ProviderStatus_datasets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderStatus", field.Name)
 }
@@ -12315,6 +12457,259 @@ func (ec *executionContext) _DShield_abuseContact(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_DShield_abuseContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_name(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_title(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_url(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_licence(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_licence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Licence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_licence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_enabled(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DatasetStatus_entries(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DatasetStatus_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DatasetStatus_ageSeconds(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_ageSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_ageSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DatasetStatus_refreshSeconds(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_refreshSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_refreshSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DatasetStatus_stale(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DatasetStatus_error(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
 }
 
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
@@ -20536,6 +20931,38 @@ func (ec *executionContext) _ProviderStatus_resetsAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_ProviderStatus_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProviderStatus_datasets(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderStatus_datasets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datasets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*provider.DatasetStatus) graphql.Marshaler {
+			return ec.marshalNDatasetStatus2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderStatus_datasets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProviderStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatasetStatus(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProviderVerdict_level(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
@@ -33045,6 +33472,89 @@ func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var datasetStatusImplementors = []string{"DatasetStatus"}
+
+func (ec *executionContext) _DatasetStatus(ctx context.Context, sel ast.SelectionSet, obj *provider.DatasetStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datasetStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DatasetStatus")
+		case "name":
+			out.Values[i] = ec._DatasetStatus_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._DatasetStatus_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._DatasetStatus_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "licence":
+			out.Values[i] = ec._DatasetStatus_licence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._DatasetStatus_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._DatasetStatus_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._DatasetStatus_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ageSeconds":
+			out.Values[i] = ec._DatasetStatus_ageSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refreshSeconds":
+			out.Values[i] = ec._DatasetStatus_refreshSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._DatasetStatus_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DatasetStatus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -35336,6 +35846,11 @@ func (ec *executionContext) _ProviderStatus(ctx context.Context, sel ast.Selecti
 		case "resetsAt":
 			out.Values[i] = ec._ProviderStatus_resetsAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "datasets":
+			out.Values[i] = ec._ProviderStatus_datasets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -38970,6 +39485,30 @@ func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadget
 	return ec._DShield(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDatasetStatus2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*provider.DatasetStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDatasetStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDatasetStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatus(ctx context.Context, sel ast.SelectionSet, v *provider.DatasetStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DatasetStatus!")
+		return graphql.Null
+	}
+	return ec._DatasetStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -39959,6 +40498,23 @@ func (ec *executionContext) marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑga
 		return graphql.Null
 	}
 	return ec._ContextTime(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -155,8 +155,9 @@ func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
 		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
-// buildProviders makes the live providers once, from configuration.
-func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
+// buildProviders makes the live providers once, from configuration; a
+// local provider keeps its data sets in st (nil: in memory only).
+func buildProviders(cfg *Config, log *slog.Logger, st provider.DatasetStore) (*provider.Registry, error) {
 	var live []provider.Provider
 	// one pooled transport: keeps connections to each provider alive
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -167,7 +168,8 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 		if !s.Enabled {
 			continue
 		}
-		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name)})
+		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name),
+			Store: st, Setting: s.Setting})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", d.Name, err)
 		}

@@ -108,7 +108,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	reg, err := buildProviders(cfg, log)
+	reg, err := buildProviders(cfg, log, nil)
 	if err != nil {
 		return err
 	}

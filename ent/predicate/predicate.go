@@ -9,6 +9,9 @@ import (
 // APIKey is the predicate function for apikey builders.
 type APIKey func(*sql.Selector)
 
+// Dataset is the predicate function for dataset builders.
+type Dataset func(*sql.Selector)
+
 // JobCall is the predicate function for jobcall builders.
 type JobCall func(*sql.Selector)
 

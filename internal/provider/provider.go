@@ -86,7 +86,11 @@ type Descriptor struct {
 	// keyless services that often fail upstream (the original's Robtex,
 	// ThreatMiner), so a default installation does not report their
 	// outages on every lookup.
-	Disabled    bool
+	Disabled bool
+	// Local says the provider answers from data sets it keeps in this
+	// process (see DatasetStore): a lookup makes no upstream call, so the
+	// engine asks it directly, without cache, budget or job queue.
+	Local       bool
 	Kinds       []indicator.Kind // kinds it can look up
 	Key         KeyNeed
 	BaseURL     string        // the real service's base URL
@@ -163,6 +167,11 @@ type Config struct {
 	UserAgent    string        // identifying User-Agent; empty means DefaultUserAgent
 	Transport    http.RoundTripper
 	Logger       *slog.Logger
+	// Store keeps a local provider's data sets (nil: in memory only).
+	Store DatasetStore
+	// Setting reads the provider's own settings, GADGET_<P>_<NAME> for
+	// Setting("NAME"); nil reads nothing. New reports what it cannot use.
+	Setting func(name string) string
 }
 
 // DefaultMaxBodyBytes caps upstream response bodies unless configured.
