@@ -172,6 +172,8 @@ type Config struct {
 	// Setting reads the provider's own settings, GADGET_<P>_<NAME> for
 	// Setting("NAME"); nil reads nothing. New reports what it cannot use.
 	Setting func(name string) string
+	// Now is the clock of a provider with a schedule; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxBodyBytes caps upstream response bodies unless configured.
