@@ -32,8 +32,8 @@ type DatasetStore interface {
 	// false when another replica holds it or it is not due.
 	ClaimDataset(ctx context.Context, provider, name string, now, until time.Time) (bool, error)
 	// SaveDataset stores a refreshed data set (Data, Entries, FetchedAt,
-	// DueAt), bumps its Version and clears LastError.
-	SaveDataset(ctx context.Context, d Dataset) error
+	// DueAt), bumps its Version, clears LastError and returns the Version.
+	SaveDataset(ctx context.Context, d Dataset) (int64, error)
 	// FailDataset records a failed refresh and when to try again; the data
 	// already stored stays.
 	FailDataset(ctx context.Context, provider, name, msg string, retryAt time.Time) error

@@ -9,6 +9,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/dataset"
+	"github.com/inspector-gadget/gadget/ent/predicate"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
@@ -42,18 +43,25 @@ func (s *Store) ClaimDataset(ctx context.Context, prov, name string, now, until 
 }
 
 // SaveDataset implements provider.DatasetStore.
-func (s *Store) SaveDataset(ctx context.Context, d provider.Dataset) error {
-	n, err := s.client.Dataset.Update().Where(dataset.Provider(d.Provider), dataset.Name(d.Name)).
+func (s *Store) SaveDataset(ctx context.Context, d provider.Dataset) (int64, error) {
+	where := []predicate.Dataset{dataset.Provider(d.Provider), dataset.Name(d.Name)}
+	n, err := s.client.Dataset.Update().Where(where...).
 		SetData(d.Data).SetEntries(d.Entries).SetFetchedAt(ts(d.FetchedAt)).SetDueAt(ts(d.DueAt)).
 		AddVersion(1).SetLastError("").Save(ctx)
 	if err == nil && n == 0 {
 		err = s.client.Dataset.Create().SetProvider(d.Provider).SetName(d.Name).SetData(d.Data).SetEntries(d.Entries).
 			SetFetchedAt(ts(d.FetchedAt)).SetDueAt(ts(d.DueAt)).SetVersion(1).Exec(ctx)
 	}
-	if err != nil {
-		return fmt.Errorf("save dataset %s/%s: %w", d.Provider, d.Name, err)
+	var version int64
+	if err == nil {
+		var v int
+		v, err = s.client.Dataset.Query().Where(where...).Select(dataset.FieldVersion).Int(ctx)
+		version = int64(v)
 	}
-	return nil
+	if err != nil {
+		return 0, fmt.Errorf("save dataset %s/%s: %w", d.Provider, d.Name, err)
+	}
+	return version, nil
 }
 
 // FailDataset implements provider.DatasetStore.
