@@ -185,6 +185,9 @@ func TestProviders(t *testing.T) {
 		t.Fatal("no provider registered")
 	}
 	for _, d := range descs {
+		if d.Local {
+			continue // answers from its downloads, without a request per lookup (its own test)
+		}
 		t.Run(d.Name, func(t *testing.T) {
 			t.Parallel()
 			for _, k := range d.Kinds {
