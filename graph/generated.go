@@ -6606,11 +6606,11 @@ type ProviderStatus {
   remaining: Int
   "When that budget is whole again; null when it is whole now."
   resetsAt: Time
-  "The data sets a local provider (feeds) answers from, with their age and size; empty for providers that call a service."
+  "The data sets a local provider answers from (downloaded lists), with their age and size; empty for providers that call a service."
   datasets: [DatasetStatus!]!
 }
 
-"One downloaded data set of a local provider (a feed of the feeds provider)."
+"One downloaded data set (a list) of a local provider."
 type DatasetStatus {
   name: String!
   title: String!

@@ -187,7 +187,7 @@ type ProviderStatus struct {
 	Remaining *int64 `json:"remaining,omitempty"`
 	// When that budget is whole again; null when it is whole now.
 	ResetsAt *time.Time `json:"resetsAt,omitempty"`
-	// The data sets a local provider (feeds) answers from, with their age and size; empty for providers that call a service.
+	// The data sets a local provider answers from (downloaded lists), with their age and size; empty for providers that call a service.
 	Datasets []*provider.DatasetStatus `json:"datasets"`
 }
 
