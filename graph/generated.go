@@ -218,6 +218,7 @@ type ComplexityRoot struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Feeds        func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
@@ -251,9 +252,39 @@ type ComplexityRoot struct {
 		Internal       func(childComplexity int) int
 	}
 
+	FeedMatch struct {
+		Entry     func(childComplexity int) int
+		Feed      func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Threat    func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	Feeds struct {
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Feeds     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Matches   func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Stale     func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	FileHash struct {
 		Context        func(childComplexity int) int
 		Err            func(childComplexity int) int
+		Feeds          func(childComplexity int) int
 		Hashlookup     func(childComplexity int) int
 		Hybridanalysis func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -340,6 +371,7 @@ type ComplexityRoot struct {
 		Crowdsec   func(childComplexity int) int
 		Dshield    func(childComplexity int) int
 		Err        func(childComplexity int) int
+		Feeds      func(childComplexity int) int
 		Greynoise  func(childComplexity int) int
 		Internetdb func(childComplexity int) int
 		Ipinfo     func(childComplexity int) int
@@ -857,6 +889,7 @@ type ComplexityRoot struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Feeds        func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
@@ -1985,6 +2018,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Err(childComplexity), true
+	case "Domain.feeds":
+		if e.ComplexityRoot.Domain.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Feeds(childComplexity), true
 	case "Domain.kind":
 		if e.ComplexityRoot.Domain.Kind == nil {
 			break
@@ -2153,6 +2192,146 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Extraction.Internal(childComplexity), true
 
+	case "FeedMatch.entry":
+		if e.ComplexityRoot.FeedMatch.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Entry(childComplexity), true
+	case "FeedMatch.feed":
+		if e.ComplexityRoot.FeedMatch.Feed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Feed(childComplexity), true
+	case "FeedMatch.firstSeen":
+		if e.ComplexityRoot.FeedMatch.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.FirstSeen(childComplexity), true
+	case "FeedMatch.malware":
+		if e.ComplexityRoot.FeedMatch.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Malware(childComplexity), true
+	case "FeedMatch.reference":
+		if e.ComplexityRoot.FeedMatch.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Reference(childComplexity), true
+	case "FeedMatch.score":
+		if e.ComplexityRoot.FeedMatch.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Score(childComplexity), true
+	case "FeedMatch.threat":
+		if e.ComplexityRoot.FeedMatch.Threat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Threat(childComplexity), true
+	case "FeedMatch.title":
+		if e.ComplexityRoot.FeedMatch.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Title(childComplexity), true
+
+	case "Feeds.cached":
+		if e.ComplexityRoot.Feeds.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Cached(childComplexity), true
+	case "Feeds.data":
+		if e.ComplexityRoot.Feeds.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Data(childComplexity), true
+	case "Feeds.error":
+		if e.ComplexityRoot.Feeds.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Error(childComplexity), true
+	case "Feeds.feeds":
+		if e.ComplexityRoot.Feeds.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Feeds(childComplexity), true
+	case "Feeds.fetchedAt":
+		if e.ComplexityRoot.Feeds.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.FetchedAt(childComplexity), true
+	case "Feeds.jobId":
+		if e.ComplexityRoot.Feeds.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.JobID(childComplexity), true
+	case "Feeds.latencyMs":
+		if e.ComplexityRoot.Feeds.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.LatencyMs(childComplexity), true
+	case "Feeds.link":
+		if e.ComplexityRoot.Feeds.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Link(childComplexity), true
+	case "Feeds.malware":
+		if e.ComplexityRoot.Feeds.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Malware(childComplexity), true
+	case "Feeds.matches":
+		if e.ComplexityRoot.Feeds.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Matches(childComplexity), true
+	case "Feeds.provider":
+		if e.ComplexityRoot.Feeds.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Provider(childComplexity), true
+	case "Feeds.stale":
+		if e.ComplexityRoot.Feeds.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Stale(childComplexity), true
+	case "Feeds.status":
+		if e.ComplexityRoot.Feeds.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Status(childComplexity), true
+	case "Feeds.tags":
+		if e.ComplexityRoot.Feeds.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Tags(childComplexity), true
+	case "Feeds.verdict":
+		if e.ComplexityRoot.Feeds.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Verdict(childComplexity), true
+
 	case "FileHash.context":
 		if e.ComplexityRoot.FileHash.Context == nil {
 			break
@@ -2165,6 +2344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Err(childComplexity), true
+	case "FileHash.feeds":
+		if e.ComplexityRoot.FileHash.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Feeds(childComplexity), true
 	case "FileHash.hashlookup":
 		if e.ComplexityRoot.FileHash.Hashlookup == nil {
 			break
@@ -2628,6 +2813,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Err(childComplexity), true
+	case "IPAddress.feeds":
+		if e.ComplexityRoot.IPAddress.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Feeds(childComplexity), true
 	case "IPAddress.greynoise":
 		if e.ComplexityRoot.IPAddress.Greynoise == nil {
 			break
@@ -5225,6 +5416,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Err(childComplexity), true
+	case "URL.feeds":
+		if e.ComplexityRoot.URL.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Feeds(childComplexity), true
 	case "URL.kind":
 		if e.ComplexityRoot.URL.Kind == nil {
 			break
@@ -7169,6 +7366,64 @@ func (ec *executionContext) childFields_Extraction(ctx context.Context, field gr
 		return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Extraction", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feed":
+		return ec.fieldContext_FeedMatch_feed(ctx, field)
+	case "title":
+		return ec.fieldContext_FeedMatch_title(ctx, field)
+	case "entry":
+		return ec.fieldContext_FeedMatch_entry(ctx, field)
+	case "threat":
+		return ec.fieldContext_FeedMatch_threat(ctx, field)
+	case "malware":
+		return ec.fieldContext_FeedMatch_malware(ctx, field)
+	case "reference":
+		return ec.fieldContext_FeedMatch_reference(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_FeedMatch_firstSeen(ctx, field)
+	case "score":
+		return ec.fieldContext_FeedMatch_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedMatch", field.Name)
+}
+
+func (ec *executionContext) childFields_Feeds(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Feeds_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Feeds_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Feeds_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Feeds_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Feeds_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Feeds_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Feeds_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Feeds_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Feeds_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Feeds_link(ctx, field)
+	case "matches":
+		return ec.fieldContext_Feeds_matches(ctx, field)
+	case "tags":
+		return ec.fieldContext_Feeds_tags(ctx, field)
+	case "malware":
+		return ec.fieldContext_Feeds_malware(ctx, field)
+	case "feeds":
+		return ec.fieldContext_Feeds_feeds(ctx, field)
+	case "stale":
+		return ec.fieldContext_Feeds_stale(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feeds", field.Name)
 }
 
 func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12942,6 +13197,38 @@ func (ec *executionContext) fieldContext_Domain_crtsh(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13572,6 +13859,562 @@ func (ec *executionContext) fieldContext_Extraction_ignoredOmitted(_ context.Con
 	return graphql.NewScalarFieldContext("Extraction", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FeedMatch_feed(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_feed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_feed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_title(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_entry(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_threat(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_threat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_threat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_malware(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_reference(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FeedMatch_score(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_provider(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_status(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Feeds_cached(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Feeds_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Feeds_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_error(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_data(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Feeds_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Feeds_link(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_matches(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.FeedMatch) graphql.Marshaler {
+			return ec.marshalOFeedMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatchᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedMatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_tags(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_malware(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_stale(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
 func (ec *executionContext) _FileHash_value(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13765,6 +14608,38 @@ func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_IndicatorError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_feeds(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
 		},
 	}
 	return fc, nil
@@ -15710,6 +16585,38 @@ func (ec *executionContext) fieldContext_IPAddress_dshield(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DShield(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_feeds(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
 		},
 	}
 	return fc, nil
@@ -26755,6 +27662,38 @@ func (ec *executionContext) fieldContext_URL_crtsh(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_feeds(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33605,6 +34544,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_crtsh(ctx, field, obj)
 				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_feeds(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -33794,6 +34739,177 @@ func (ec *executionContext) _Extraction(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var feedMatchImplementors = []string{"FeedMatch"}
+
+func (ec *executionContext) _FeedMatch(ctx context.Context, sel ast.SelectionSet, obj *provider.FeedMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedMatch")
+		case "feed":
+			out.Values[i] = ec._FeedMatch_feed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._FeedMatch_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entry":
+			out.Values[i] = ec._FeedMatch_entry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threat":
+			out.Values[i] = ec._FeedMatch_threat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._FeedMatch_malware(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._FeedMatch_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._FeedMatch_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._FeedMatch_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var feedsImplementors = []string{"Feeds"}
+
+func (ec *executionContext) _Feeds(ctx context.Context, sel ast.SelectionSet, obj *model.Feeds) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feeds")
+		case "provider":
+			out.Values[i] = ec._Feeds_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Feeds_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Feeds_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Feeds_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Feeds_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Feeds_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Feeds_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Feeds_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Feeds_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Feeds_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._Feeds_matches(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Feeds_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._Feeds_malware(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "feeds":
+			out.Values[i] = ec._Feeds_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._Feeds_stale(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fileHashImplementors = []string{"FileHash", "Indicator"}
 
 func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet, obj *model.FileHash) graphql.Marshaler {
@@ -33838,6 +34954,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_feeds(ctx, field, obj)
+				})
 		case "hashlookup":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -34335,6 +35457,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_dshield(ctx, field, obj)
+				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_feeds(ctx, field, obj)
 				})
 		case "greynoise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -37510,6 +38638,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_crtsh(ctx, field, obj)
 				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_feeds(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -39541,6 +40675,18 @@ func (ec *executionContext) marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgad
 	return ec._Extraction(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNFeedMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatch(ctx context.Context, sel ast.SelectionSet, v provider.FeedMatch) graphql.Marshaler {
+	return ec._FeedMatch(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx context.Context, sel ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Feeds!")
+		return graphql.Null
+	}
+	return ec._Feeds(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40498,6 +41644,25 @@ func (ec *executionContext) marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑga
 		return graphql.Null
 	}
 	return ec._ContextTime(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFeedMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.FeedMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
