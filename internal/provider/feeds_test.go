@@ -596,3 +596,43 @@ func buildMillion(b *testing.B) (provider.Provider, int, int64, time.Duration) {
 	heap := int64(after.HeapAlloc) - int64(before.HeapAlloc)
 	return p, total, heap, built
 }
+
+// docs/feeds.md lists every feed with its default URL, refresh interval,
+// default switch and licence, as the provider has them.
+func TestFeedsDocumented(t *testing.T) {
+	t.Parallel()
+	page, err := os.ReadFile(repoRoot + "/docs/feeds.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := provider.Lookup("feeds")
+	p, err := d.New(provider.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(page), "\n") {
+		if f := strings.Split(line, "|"); len(f) > 2 && strings.HasPrefix(strings.TrimSpace(f[1]), "`") {
+			if k := strings.Trim(strings.TrimSpace(f[1]), "`"); rows[k] == "" { // the lists table comes first
+				rows[k] = line
+			}
+		}
+	}
+	for _, ds := range p.(provider.DatasetReporter).DatasetStatus(time.Now()) {
+		row, ok := rows[ds.Name]
+		if !ok {
+			t.Errorf("docs/feeds.md has no row for feed %s", ds.Name)
+			continue
+		}
+		every := strings.TrimSuffix((time.Duration(ds.RefreshSeconds) * time.Second).String(), "0s") // 30m, 1h0m
+		if strings.HasSuffix(every, "h0m") {
+			every = strings.TrimSuffix(every, "0m")
+		}
+		on := map[bool]string{true: "yes", false: "no"}[ds.Enabled]
+		for _, want := range []string{" " + ds.URL + " ", " " + every + " ", " " + on + " ", ds.Licence} {
+			if !strings.Contains(row, want) {
+				t.Errorf("docs/feeds.md row of %s lacks %q:\n%s", ds.Name, want, row)
+			}
+		}
+	}
+}
