@@ -9,7 +9,7 @@ import (
 // The feeds provider through the real server: replicas on one database
 // download each feed once between them (the datasets lease), status shows
 // every feed's size and age, and lookups answer from memory, also with the
-// River executor (a local provider never becomes a job).
+// River executor (a local provider never becomes a job), marked cached.
 func TestFeedsEndToEnd(t *testing.T) {
 	t.Parallel()
 	for _, be := range backends {
@@ -34,7 +34,7 @@ func TestFeedsEndToEnd(t *testing.T) {
 				got := field[map[string]any](t, in.gql(tok, `{ indicator(value: "203.0.113.7") { verdict { level } ... on IPAddress { feeds { status cached verdict { level score reason } matches { feed entry malware } stale } } } }`, nil), "indicator")
 				f := got["feeds"].(map[string]any)
 				v := f["verdict"].(map[string]any)
-				if f["status"] != "OK" || f["cached"] != false || v["level"] != "MALICIOUS" ||
+				if f["status"] != "OK" || f["cached"] != true || v["level"] != "MALICIOUS" ||
 					!strings.HasPrefix(v["reason"].(string), "listed by feodo (QakBot botnet_cc), sslbl (botnet_cc), threatfox") || len(f["matches"].([]any)) != 3 {
 					t.Errorf("replica %d: feeds = %v", i, f)
 				}

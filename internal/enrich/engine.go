@@ -394,7 +394,8 @@ func (e *Engine) plan(l *Lookup, name string) (provider.Provider, *lookup.Result
 }
 
 // local asks a local provider (provider.Descriptor.Local), which answers
-// from memory without an upstream call.
+// from memory without an upstream call. Its answer is marked cached: it
+// comes from data downloaded before the lookup, at no upstream cost.
 func local(ctx context.Context, p provider.Provider, ind indicator.Indicator) *lookup.Result {
 	started := time.Now()
 	res, err := p.Lookup(ctx, ind)
@@ -404,6 +405,7 @@ func local(ctx context.Context, p provider.Provider, ind indicator.Indicator) *l
 		r.Verdict.Reason += " (" + pe.Message + ")" // e.g. which of its data sets are stale
 	}
 	r.FetchedAt, r.Latency = started, time.Since(started)
+	r.Cached = r.Status == lookup.StatusOK || r.Status == lookup.StatusNotFound
 	return r
 }
 
