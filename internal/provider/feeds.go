@@ -655,7 +655,7 @@ func urlHost(u string) string {
 func (f *feeds) DatasetStatus(now time.Time) []DatasetStatus {
 	out := make([]DatasetStatus, 0, len(f.list))
 	for _, st := range f.list {
-		d := DatasetStatus{Name: st.spec.Name, Title: st.spec.Title, URL: st.url, Licence: st.spec.Licence, Enabled: st.enabled,
+		d := DatasetStatus{Name: st.spec.Name, Title: st.spec.Title, URL: publicURL(st.url), Licence: st.spec.Licence, Enabled: st.enabled,
 			RefreshSeconds: st.spec.Interval.Seconds(), Stale: st.enabled}
 		if x := st.idx.Load(); x != nil {
 			at, age := x.fetchedAt, now.Sub(x.fetchedAt).Seconds()
@@ -668,6 +668,20 @@ func (f *feeds) DatasetStatus(now time.Time) []DatasetStatus {
 		out = append(out, d)
 	}
 	return out
+}
+
+// publicURL is a feed URL as status (which needs no sign-in) shows it:
+// without user info and query, where an operator's URL may carry a key.
+func publicURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "…"
+	}
+	return u.String()
 }
 
 // Run implements Runner: at once and then every poll interval, load the

@@ -264,9 +264,12 @@ func TestFeedsSettings(t *testing.T) {
 	t.Parallel()
 	m := newFeedMirror(t)
 	m.set("/elsewhere/feodo.json", []byte(`[{"ip_address":"198.51.100.77","port":443,"malware":"QakBot"}]`))
-	// EDROP switched on, Tor off, Feodo from its own URL
+	// EDROP switched on, Tor off, Feodo from its own URL (with a key in it)
 	p := feedsProvider(t, m, map[string]string{"EDROP_ENABLED": "true", "TOR_ENABLED": "false",
-		"FEODO_URL": m.srv.URL + "/elsewhere/feodo.json"}, nil, nil)
+		"FEODO_URL": strings.Replace(m.srv.URL, "http://", "http://user:pw-secret@", 1) + "/elsewhere/feodo.json?auth-key=key-secret"}, nil, nil)
+	if u := p.(provider.DatasetReporter).DatasetStatus(time.Now())[0].URL; u != m.srv.URL+"/elsewhere/feodo.json?…" {
+		t.Errorf("status shows the feodo URL as %q, want it without user info and query", u)
+	}
 	if r, err := lookupFeeds(t, p, indicator.IPv4, "198.18.9.1"); err != nil || r.Verdict.Reason != "listed by edrop (drop)" {
 		t.Errorf("EDROP on: %v %v", r, err)
 	}
