@@ -93,7 +93,7 @@ func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue in
 	}
 	if len(names) == 0 {
 		for _, d := range provider.Descriptors() {
-			if _, ok := reg.Get(d.Name); ok {
+			if _, ok := reg.Get(d.Name); ok && !d.Local { // a local provider's answers never become jobs
 				out[d.Name] = cfg.Providers[d.Name].Workers
 			}
 		}
