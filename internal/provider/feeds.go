@@ -596,11 +596,91 @@ func (f *feeds) Lookup(ctx context.Context, ind indicator.Indicator) (*Result, e
 			s.Malware = append(s.Malware, m.Malware)
 		}
 	}
-	raw, err := json.Marshal(s)
-	if err != nil {
-		return nil, f.Fail(ErrUpstream, nil, "cannot encode the answer")
-	}
+	raw := s.appendJSON(make([]byte, 0, 256+192*len(s.Matches)))
 	return &Result{Provider: "feeds", Raw: raw, Summary: &s, Verdict: feedsVerdict(&s, note), StatusCode: http.StatusOK}, nil
+}
+
+// appendJSON encodes s as json.Marshal does (same names, nulls and
+// omissions) without reflection: it runs on every listed lookup.
+// TestFeedsSummaryJSON holds it to json.Marshal.
+func (s *FeedsSummary) appendJSON(b []byte) []byte {
+	strs := func(b []byte, key string, v []string) []byte {
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		if v == nil {
+			return append(b, "null"...)
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, x)
+		}
+		return append(b, ']')
+	}
+	b = append(b, `{"matches":`...)
+	if s.Matches == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, m := range s.Matches {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"feed":`...)
+			b = appendJSONString(b, m.Feed)
+			b = append(b, `,"title":`...)
+			b = appendJSONString(b, m.Title)
+			b = append(b, `,"entry":`...)
+			b = appendJSONString(b, m.Entry)
+			b = append(b, `,"threat":`...)
+			b = appendJSONString(b, m.Threat)
+			if m.Malware != "" {
+				b = append(b, `,"malware":`...)
+				b = appendJSONString(b, m.Malware)
+			}
+			if m.Reference != "" {
+				b = append(b, `,"reference":`...)
+				b = appendJSONString(b, m.Reference)
+			}
+			if !m.FirstSeen.IsZero() {
+				b = append(b, `,"firstSeen":"`...)
+				b = m.FirstSeen.AppendFormat(b, time.RFC3339Nano)
+				b = append(b, '"')
+			}
+			b = append(b, `,"score":`...)
+			b = strconv.AppendInt(b, int64(m.Score), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = strs(b, "tags", s.Tags)
+	b = strs(b, "malware", s.Malware)
+	b = append(b, `,"feeds":`...)
+	b = strconv.AppendInt(b, int64(s.Feeds), 10)
+	b = strs(b, "stale", s.Stale)
+	return append(b, '}')
+}
+
+// appendJSONString appends v as a JSON string, escaped as encoding/json
+// escapes it (HTML characters too), so both encodings are byte-equal.
+func appendJSONString(b []byte, v string) []byte {
+	simple := true
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		b = append(b, '"')
+		b = append(b, v...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(v)
+	return append(b, q...)
 }
 
 // feedsVerdict: the highest-scoring listing decides; Tor exits are context.

@@ -2,6 +2,7 @@ package provider_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -216,6 +217,7 @@ func TestFeedsLookups(t *testing.T) {
 				t.Fatalf("Lookup = %v", err)
 			}
 			checkVerdict(t, r, provider.Assessment{Level: tt.level, Score: tt.score, Reason: tt.reason})
+			checkFeedsJSON(t, r)
 			s := summaryOf[provider.FeedsSummary](t, r)
 			var got []string
 			for _, m := range s.Matches {
@@ -260,10 +262,24 @@ func TestFeedsLookups(t *testing.T) {
 	}
 }
 
+// checkFeedsJSON holds the answer's hand-written JSON to json.Marshal of
+// its summary, byte for byte.
+func checkFeedsJSON(t *testing.T, r *provider.Result) {
+	t.Helper()
+	want, err := json.Marshal(r.Summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(r.Raw) != string(want) {
+		t.Errorf("raw answer\n%s\nwant (json.Marshal)\n%s", r.Raw, want)
+	}
+}
+
 func TestFeedsSettings(t *testing.T) {
 	t.Parallel()
 	m := newFeedMirror(t)
-	m.set("/elsewhere/feodo.json", []byte(`[{"ip_address":"198.51.100.77","port":443,"malware":"QakBot"}]`))
+	m.set("/elsewhere/feodo.json", []byte(`[{"ip_address":"198.51.100.77","port":443,"malware":"QakBot"},
+		{"ip_address":"198.51.100.78","port":443,"malware":"Q&A <\"β\">\\\u0001","first_seen":"2024-10-14"}]`))
 	// EDROP switched on, Tor off, Feodo from its own URL (with a key in it)
 	p := feedsProvider(t, m, map[string]string{"EDROP_ENABLED": "true", "TOR_ENABLED": "false",
 		"FEODO_URL": strings.Replace(m.srv.URL, "http://", "http://user:pw-secret@", 1) + "/elsewhere/feodo.json?auth-key=key-secret"}, nil, nil)
@@ -282,10 +298,18 @@ func TestFeedsSettings(t *testing.T) {
 	if _, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.66"); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("feodo from its own URL still has the default list: %v", err)
 	}
+	r, err := lookupFeeds(t, p, indicator.IPv4, "198.51.100.78") // the answer's JSON escapes what encoding/json escapes
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFeedsJSON(t, r)
+	if m := summaryOf[provider.FeedsSummary](t, r).Matches[0]; m.Malware != "Q&A <\"β\">\\\x01" {
+		t.Errorf("malware %q", m.Malware)
+	}
 
 	d, _ := provider.Lookup("feeds")
 	bad := map[string]string{"TOR_INTERVAL": "soon", "FEODO_URL": "ftp://x", "URLHAUS_ENABLED": "maybe", "POLL": "-1s"}
-	_, err := d.New(provider.Config{Setting: func(n string) string { return bad[n] }})
+	_, err = d.New(provider.Config{Setting: func(n string) string { return bad[n] }})
 	if err == nil {
 		t.Fatal("New accepted bad settings")
 	}
