@@ -59,7 +59,7 @@ func testDatasets(t *testing.T, url string) {
 	for _, s := range stores {
 		for range 3 {
 			wg.Go(func() {
-				ok, err := s.ClaimDataset(ctx, "feeds", "tor", now, now.Add(10*time.Minute))
+				ok, err := s.ClaimDataset(ctx, "lists", "tor", now, now.Add(10*time.Minute))
 				if err != nil {
 					t.Errorf("claim: %v", err)
 				}
@@ -74,34 +74,34 @@ func testDatasets(t *testing.T, url string) {
 		t.Fatalf("%d of 9 concurrent claims won, want 1", wins.Load())
 	}
 	s := stores[0]
-	if ok, _ := s.ClaimDataset(ctx, "feeds", "tor", now.Add(5*time.Minute), now.Add(time.Hour)); ok {
+	if ok, _ := s.ClaimDataset(ctx, "lists", "tor", now.Add(5*time.Minute), now.Add(time.Hour)); ok {
 		t.Error("a held lease was claimed again before it ran out")
 	}
-	v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "feeds", Name: "tor", Data: []byte("\x1f\x8bdata"), Entries: 3,
+	v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "lists", Name: "tor", Data: []byte("\x1f\x8bdata"), Entries: 3,
 		FetchedAt: now.Add(time.Minute), DueAt: now.Add(time.Hour)})
 	if err != nil || v != 1 {
 		t.Fatalf("save = %d, %v; want version 1", v, err)
 	}
-	if err := s.FailDataset(ctx, "feeds", "tor", "upstream error: 503", now.Add(2*time.Hour)); err != nil {
+	if err := s.FailDataset(ctx, "lists", "tor", "upstream error: 503", now.Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	list, err := stores[1].Datasets(ctx, "feeds")
+	list, err := stores[1].Datasets(ctx, "lists")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []provider.Dataset{{Provider: "feeds", Name: "tor", Entries: 3, FetchedAt: now.Add(time.Minute), Version: 1,
+	want := []provider.Dataset{{Provider: "lists", Name: "tor", Entries: 3, FetchedAt: now.Add(time.Minute), Version: 1,
 		DueAt: now.Add(2 * time.Hour), LastError: "upstream error: 503"}}
 	if d := cmp.Diff(want, list); d != "" {
 		t.Errorf("Datasets (-want +got):\n%s", d)
 	}
-	got, err := stores[2].LoadDataset(ctx, "feeds", "tor")
+	got, err := stores[2].LoadDataset(ctx, "lists", "tor")
 	if err != nil || string(got.Data) != "\x1f\x8bdata" {
 		t.Errorf("LoadDataset = %+v, %v", got, err)
 	}
-	if ok, _ := s.ClaimDataset(ctx, "feeds", "tor", now.Add(2*time.Hour), now.Add(3*time.Hour)); !ok {
+	if ok, _ := s.ClaimDataset(ctx, "lists", "tor", now.Add(2*time.Hour), now.Add(3*time.Hour)); !ok {
 		t.Error("the data set was not claimable at its retry time")
 	}
-	if v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "feeds", Name: "tor", Data: []byte("x"), FetchedAt: now, DueAt: now}); err != nil || v != 2 {
+	if v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "lists", Name: "tor", Data: []byte("x"), FetchedAt: now, DueAt: now}); err != nil || v != 2 {
 		t.Errorf("second save = %d, %v; want version 2", v, err)
 	}
 	if got, _ := s.Datasets(ctx, "other"); len(got) != 0 {
