@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/gadget
 
-.PHONY: run demo bench build test test-short faults faults-pg generate check-generated migrations lint fuzz clean
+.PHONY: run demo bench build test test-short faults generate check-generated migrations lint fuzz clean
 
 ## run: build and start `gadget serve` on the embedded default (SQLite under ./data/)
 run: build
@@ -36,10 +36,6 @@ test:
 ## faults: the fault suite (build tag faults): gadget processes on a private PostgreSQL cluster and redis-server (initdb/pg_ctl and redis-server must be installed); kills Redis, restarts PostgreSQL, SIGKILLs a worker and an API process, makes the provider fail; then checks ledger and audit rows
 faults:
 	$(GO) test -tags faults -count=1 -timeout 4m -run '^TestFaults$$' -v ./cmd/gadget
-
-## faults-pg: the fault suite with a PostgreSQL restart (finds open defects, see docs/resilience.md)
-faults-pg:
-	GADGET_FAULTS_PG=1 $(GO) test -tags faults -count=1 -timeout 4m -run '^TestFaultsPostgresRestart$$' -v ./cmd/gadget
 
 ## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed) and docs/providers.md
 generate:

@@ -64,6 +64,7 @@ var layers = map[string]int{
 	"internal/portal": 5,
 	"internal/server": 5,
 	"internal/misp":   5, // the misp-modules expansion protocol
+	"internal/cortex": 5, // the Cortex API subset TheHive and cortex4py use
 	"internal/taxii":  5, // the read-only TAXII 2.1 server and the verdict publisher
 
 	"graph": 6,

@@ -16,6 +16,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"github.com/inspector-gadget/gadget/ent/apikey"
+	"github.com/inspector-gadget/gadget/ent/cortexjob"
 	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
@@ -41,6 +42,8 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIKey is the client for interacting with the APIKey builders.
 	APIKey *APIKeyClient
+	// CortexJob is the client for interacting with the CortexJob builders.
+	CortexJob *CortexJobClient
 	// Dataset is the client for interacting with the Dataset builders.
 	Dataset *DatasetClient
 	// JobCall is the client for interacting with the JobCall builders.
@@ -81,6 +84,7 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
+	c.CortexJob = NewCortexJobClient(c.config)
 	c.Dataset = NewDatasetClient(c.config)
 	c.JobCall = NewJobCallClient(c.config)
 	c.Playbook = NewPlaybookClient(c.config)
@@ -188,6 +192,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:             ctx,
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
+		CortexJob:       NewCortexJobClient(cfg),
 		Dataset:         NewDatasetClient(cfg),
 		JobCall:         NewJobCallClient(cfg),
 		Playbook:        NewPlaybookClient(cfg),
@@ -222,6 +227,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:             ctx,
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
+		CortexJob:       NewCortexJobClient(cfg),
 		Dataset:         NewDatasetClient(cfg),
 		JobCall:         NewJobCallClient(cfg),
 		Playbook:        NewPlaybookClient(cfg),
@@ -265,9 +271,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList,
-		c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject, c.Task,
-		c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
+		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -277,9 +283,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList,
-		c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject, c.Task,
-		c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
+		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -290,6 +296,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APIKeyMutation:
 		return c.APIKey.mutate(ctx, m)
+	case *CortexJobMutation:
+		return c.CortexJob.mutate(ctx, m)
 	case *DatasetMutation:
 		return c.Dataset.mutate(ctx, m)
 	case *JobCallMutation:
@@ -453,6 +461,139 @@ func (c *APIKeyClient) mutate(ctx context.Context, m *APIKeyMutation) (Value, er
 		return (&APIKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIKey mutation op: %q", m.Op())
+	}
+}
+
+// CortexJobClient is a client for the CortexJob schema.
+type CortexJobClient struct {
+	config
+}
+
+// NewCortexJobClient returns a client for the CortexJob from the given config.
+func NewCortexJobClient(c config) *CortexJobClient {
+	return &CortexJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `cortexjob.Hooks(f(g(h())))`.
+func (c *CortexJobClient) Use(hooks ...Hook) {
+	c.hooks.CortexJob = append(c.hooks.CortexJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `cortexjob.Intercept(f(g(h())))`.
+func (c *CortexJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.CortexJob = append(c.inters.CortexJob, interceptors...)
+}
+
+// Create returns a builder for creating a CortexJob entity.
+func (c *CortexJobClient) Create() *CortexJobCreate {
+	mutation := newCortexJobMutation(c.config, OpCreate)
+	return &CortexJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of CortexJob entities.
+func (c *CortexJobClient) CreateBulk(builders ...*CortexJobCreate) *CortexJobCreateBulk {
+	return &CortexJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *CortexJobClient) MapCreateBulk(slice any, setFunc func(*CortexJobCreate, int)) *CortexJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &CortexJobCreateBulk{err: fmt.Errorf("calling to CortexJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*CortexJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &CortexJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for CortexJob.
+func (c *CortexJobClient) Update() *CortexJobUpdate {
+	mutation := newCortexJobMutation(c.config, OpUpdate)
+	return &CortexJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *CortexJobClient) UpdateOne(_m *CortexJob) *CortexJobUpdateOne {
+	mutation := newCortexJobMutation(c.config, OpUpdateOne, withCortexJob(_m))
+	return &CortexJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *CortexJobClient) UpdateOneID(id uuid.UUID) *CortexJobUpdateOne {
+	mutation := newCortexJobMutation(c.config, OpUpdateOne, withCortexJobID(id))
+	return &CortexJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for CortexJob.
+func (c *CortexJobClient) Delete() *CortexJobDelete {
+	mutation := newCortexJobMutation(c.config, OpDelete)
+	return &CortexJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *CortexJobClient) DeleteOne(_m *CortexJob) *CortexJobDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *CortexJobClient) DeleteOneID(id uuid.UUID) *CortexJobDeleteOne {
+	builder := c.Delete().Where(cortexjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &CortexJobDeleteOne{builder}
+}
+
+// Query returns a query builder for CortexJob.
+func (c *CortexJobClient) Query() *CortexJobQuery {
+	return &CortexJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeCortexJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a CortexJob entity by its id.
+func (c *CortexJobClient) Get(ctx context.Context, id uuid.UUID) (*CortexJob, error) {
+	return c.Query().Where(cortexjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *CortexJobClient) GetX(ctx context.Context, id uuid.UUID) *CortexJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *CortexJobClient) Hooks() []Hook {
+	return c.hooks.CortexJob
+}
+
+// Interceptors returns the client interceptors.
+func (c *CortexJobClient) Interceptors() []Interceptor {
+	return c.inters.CortexJob
+}
+
+func (c *CortexJobClient) mutate(ctx context.Context, m *CortexJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&CortexJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&CortexJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&CortexJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&CortexJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown CortexJob mutation op: %q", m.Op())
 	}
 }
 
@@ -2321,14 +2462,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, Dataset, JobCall, Playbook, PolicyEntry, PolicyList, Sighting,
-		SightingSummary, SightingUser, StixObject, Task, UpstreamCall, UsageCounter,
-		UsageLog, User []ent.Hook
+		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
+		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
+		UsageCounter, UsageLog, User []ent.Hook
 	}
 	inters struct {
-		APIKey, Dataset, JobCall, Playbook, PolicyEntry, PolicyList, Sighting,
-		SightingSummary, SightingUser, StixObject, Task, UpstreamCall, UsageCounter,
-		UsageLog, User []ent.Interceptor
+		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
+		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
+		UsageCounter, UsageLog, User []ent.Interceptor
 	}
 )
 

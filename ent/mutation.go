@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/apikey"
+	"github.com/inspector-gadget/gadget/ent/cortexjob"
 	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
@@ -40,6 +41,7 @@ const (
 
 	// Node types.
 	TypeAPIKey          = "APIKey"
+	TypeCortexJob       = "CortexJob"
 	TypeDataset         = "Dataset"
 	TypeJobCall         = "JobCall"
 	TypePlaybook        = "Playbook"
@@ -805,6 +807,1296 @@ func (m *APIKeyMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *APIKeyMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown APIKey edge %s", name)
+}
+
+// CortexJobMutation represents an operation that mutates the CortexJob nodes in the graph.
+type CortexJobMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *uuid.UUID
+	username      *string
+	analyzer_id   *string
+	analyzer_name *string
+	data_type     *string
+	data          *string
+	tlp           *int
+	addtlp        *int
+	pap           *int
+	addpap        *int
+	message       *string
+	parameters    *string
+	status        *string
+	report        *string
+	error_message *string
+	created_at    *time.Time
+	start_date    *time.Time
+	end_date      *time.Time
+	deadline      *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*CortexJob, error)
+	predicates    []predicate.CortexJob
+}
+
+var _ ent.Mutation = (*CortexJobMutation)(nil)
+
+// cortexjobOption allows management of the mutation configuration using functional options.
+type cortexjobOption func(*CortexJobMutation)
+
+// newCortexJobMutation creates new mutation for the CortexJob entity.
+func newCortexJobMutation(c config, op Op, opts ...cortexjobOption) *CortexJobMutation {
+	m := &CortexJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeCortexJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withCortexJobID sets the ID field of the mutation.
+func withCortexJobID(id uuid.UUID) cortexjobOption {
+	return func(m *CortexJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *CortexJob
+		)
+		m.oldValue = func(ctx context.Context) (*CortexJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().CortexJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withCortexJob sets the old CortexJob of the mutation.
+func withCortexJob(node *CortexJob) cortexjobOption {
+	return func(m *CortexJobMutation) {
+		m.oldValue = func(context.Context) (*CortexJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m CortexJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m CortexJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of CortexJob entities.
+func (m *CortexJobMutation) SetID(id uuid.UUID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *CortexJobMutation) ID() (id uuid.UUID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *CortexJobMutation) IDs(ctx context.Context) ([]uuid.UUID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []uuid.UUID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().CortexJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetUsername sets the "username" field.
+func (m *CortexJobMutation) SetUsername(s string) {
+	m.username = &s
+}
+
+// Username returns the value of the "username" field in the mutation.
+func (m *CortexJobMutation) Username() (r string, exists bool) {
+	v := m.username
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUsername returns the old "username" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldUsername(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUsername is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUsername requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUsername: %w", err)
+	}
+	return oldValue.Username, nil
+}
+
+// ResetUsername resets all changes to the "username" field.
+func (m *CortexJobMutation) ResetUsername() {
+	m.username = nil
+}
+
+// SetAnalyzerID sets the "analyzer_id" field.
+func (m *CortexJobMutation) SetAnalyzerID(s string) {
+	m.analyzer_id = &s
+}
+
+// AnalyzerID returns the value of the "analyzer_id" field in the mutation.
+func (m *CortexJobMutation) AnalyzerID() (r string, exists bool) {
+	v := m.analyzer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnalyzerID returns the old "analyzer_id" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldAnalyzerID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnalyzerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnalyzerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnalyzerID: %w", err)
+	}
+	return oldValue.AnalyzerID, nil
+}
+
+// ResetAnalyzerID resets all changes to the "analyzer_id" field.
+func (m *CortexJobMutation) ResetAnalyzerID() {
+	m.analyzer_id = nil
+}
+
+// SetAnalyzerName sets the "analyzer_name" field.
+func (m *CortexJobMutation) SetAnalyzerName(s string) {
+	m.analyzer_name = &s
+}
+
+// AnalyzerName returns the value of the "analyzer_name" field in the mutation.
+func (m *CortexJobMutation) AnalyzerName() (r string, exists bool) {
+	v := m.analyzer_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnalyzerName returns the old "analyzer_name" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldAnalyzerName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnalyzerName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnalyzerName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnalyzerName: %w", err)
+	}
+	return oldValue.AnalyzerName, nil
+}
+
+// ResetAnalyzerName resets all changes to the "analyzer_name" field.
+func (m *CortexJobMutation) ResetAnalyzerName() {
+	m.analyzer_name = nil
+}
+
+// SetDataType sets the "data_type" field.
+func (m *CortexJobMutation) SetDataType(s string) {
+	m.data_type = &s
+}
+
+// DataType returns the value of the "data_type" field in the mutation.
+func (m *CortexJobMutation) DataType() (r string, exists bool) {
+	v := m.data_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataType returns the old "data_type" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldDataType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataType: %w", err)
+	}
+	return oldValue.DataType, nil
+}
+
+// ResetDataType resets all changes to the "data_type" field.
+func (m *CortexJobMutation) ResetDataType() {
+	m.data_type = nil
+}
+
+// SetData sets the "data" field.
+func (m *CortexJobMutation) SetData(s string) {
+	m.data = &s
+}
+
+// Data returns the value of the "data" field in the mutation.
+func (m *CortexJobMutation) Data() (r string, exists bool) {
+	v := m.data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldData returns the old "data" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldData(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldData: %w", err)
+	}
+	return oldValue.Data, nil
+}
+
+// ResetData resets all changes to the "data" field.
+func (m *CortexJobMutation) ResetData() {
+	m.data = nil
+}
+
+// SetTlp sets the "tlp" field.
+func (m *CortexJobMutation) SetTlp(i int) {
+	m.tlp = &i
+	m.addtlp = nil
+}
+
+// Tlp returns the value of the "tlp" field in the mutation.
+func (m *CortexJobMutation) Tlp() (r int, exists bool) {
+	v := m.tlp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTlp returns the old "tlp" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldTlp(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTlp is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTlp requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTlp: %w", err)
+	}
+	return oldValue.Tlp, nil
+}
+
+// AddTlp adds i to the "tlp" field.
+func (m *CortexJobMutation) AddTlp(i int) {
+	if m.addtlp != nil {
+		*m.addtlp += i
+	} else {
+		m.addtlp = &i
+	}
+}
+
+// AddedTlp returns the value that was added to the "tlp" field in this mutation.
+func (m *CortexJobMutation) AddedTlp() (r int, exists bool) {
+	v := m.addtlp
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTlp resets all changes to the "tlp" field.
+func (m *CortexJobMutation) ResetTlp() {
+	m.tlp = nil
+	m.addtlp = nil
+}
+
+// SetPap sets the "pap" field.
+func (m *CortexJobMutation) SetPap(i int) {
+	m.pap = &i
+	m.addpap = nil
+}
+
+// Pap returns the value of the "pap" field in the mutation.
+func (m *CortexJobMutation) Pap() (r int, exists bool) {
+	v := m.pap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPap returns the old "pap" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldPap(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPap is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPap requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPap: %w", err)
+	}
+	return oldValue.Pap, nil
+}
+
+// AddPap adds i to the "pap" field.
+func (m *CortexJobMutation) AddPap(i int) {
+	if m.addpap != nil {
+		*m.addpap += i
+	} else {
+		m.addpap = &i
+	}
+}
+
+// AddedPap returns the value that was added to the "pap" field in this mutation.
+func (m *CortexJobMutation) AddedPap() (r int, exists bool) {
+	v := m.addpap
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPap resets all changes to the "pap" field.
+func (m *CortexJobMutation) ResetPap() {
+	m.pap = nil
+	m.addpap = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *CortexJobMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *CortexJobMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *CortexJobMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetParameters sets the "parameters" field.
+func (m *CortexJobMutation) SetParameters(s string) {
+	m.parameters = &s
+}
+
+// Parameters returns the value of the "parameters" field in the mutation.
+func (m *CortexJobMutation) Parameters() (r string, exists bool) {
+	v := m.parameters
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParameters returns the old "parameters" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldParameters(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParameters is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParameters requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParameters: %w", err)
+	}
+	return oldValue.Parameters, nil
+}
+
+// ResetParameters resets all changes to the "parameters" field.
+func (m *CortexJobMutation) ResetParameters() {
+	m.parameters = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *CortexJobMutation) SetStatus(s string) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *CortexJobMutation) Status() (r string, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldStatus(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *CortexJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetReport sets the "report" field.
+func (m *CortexJobMutation) SetReport(s string) {
+	m.report = &s
+}
+
+// Report returns the value of the "report" field in the mutation.
+func (m *CortexJobMutation) Report() (r string, exists bool) {
+	v := m.report
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReport returns the old "report" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldReport(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReport is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReport requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReport: %w", err)
+	}
+	return oldValue.Report, nil
+}
+
+// ClearReport clears the value of the "report" field.
+func (m *CortexJobMutation) ClearReport() {
+	m.report = nil
+	m.clearedFields[cortexjob.FieldReport] = struct{}{}
+}
+
+// ReportCleared returns if the "report" field was cleared in this mutation.
+func (m *CortexJobMutation) ReportCleared() bool {
+	_, ok := m.clearedFields[cortexjob.FieldReport]
+	return ok
+}
+
+// ResetReport resets all changes to the "report" field.
+func (m *CortexJobMutation) ResetReport() {
+	m.report = nil
+	delete(m.clearedFields, cortexjob.FieldReport)
+}
+
+// SetErrorMessage sets the "error_message" field.
+func (m *CortexJobMutation) SetErrorMessage(s string) {
+	m.error_message = &s
+}
+
+// ErrorMessage returns the value of the "error_message" field in the mutation.
+func (m *CortexJobMutation) ErrorMessage() (r string, exists bool) {
+	v := m.error_message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrorMessage returns the old "error_message" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldErrorMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrorMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrorMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrorMessage: %w", err)
+	}
+	return oldValue.ErrorMessage, nil
+}
+
+// ClearErrorMessage clears the value of the "error_message" field.
+func (m *CortexJobMutation) ClearErrorMessage() {
+	m.error_message = nil
+	m.clearedFields[cortexjob.FieldErrorMessage] = struct{}{}
+}
+
+// ErrorMessageCleared returns if the "error_message" field was cleared in this mutation.
+func (m *CortexJobMutation) ErrorMessageCleared() bool {
+	_, ok := m.clearedFields[cortexjob.FieldErrorMessage]
+	return ok
+}
+
+// ResetErrorMessage resets all changes to the "error_message" field.
+func (m *CortexJobMutation) ResetErrorMessage() {
+	m.error_message = nil
+	delete(m.clearedFields, cortexjob.FieldErrorMessage)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *CortexJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *CortexJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *CortexJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetStartDate sets the "start_date" field.
+func (m *CortexJobMutation) SetStartDate(t time.Time) {
+	m.start_date = &t
+}
+
+// StartDate returns the value of the "start_date" field in the mutation.
+func (m *CortexJobMutation) StartDate() (r time.Time, exists bool) {
+	v := m.start_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartDate returns the old "start_date" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldStartDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartDate: %w", err)
+	}
+	return oldValue.StartDate, nil
+}
+
+// ClearStartDate clears the value of the "start_date" field.
+func (m *CortexJobMutation) ClearStartDate() {
+	m.start_date = nil
+	m.clearedFields[cortexjob.FieldStartDate] = struct{}{}
+}
+
+// StartDateCleared returns if the "start_date" field was cleared in this mutation.
+func (m *CortexJobMutation) StartDateCleared() bool {
+	_, ok := m.clearedFields[cortexjob.FieldStartDate]
+	return ok
+}
+
+// ResetStartDate resets all changes to the "start_date" field.
+func (m *CortexJobMutation) ResetStartDate() {
+	m.start_date = nil
+	delete(m.clearedFields, cortexjob.FieldStartDate)
+}
+
+// SetEndDate sets the "end_date" field.
+func (m *CortexJobMutation) SetEndDate(t time.Time) {
+	m.end_date = &t
+}
+
+// EndDate returns the value of the "end_date" field in the mutation.
+func (m *CortexJobMutation) EndDate() (r time.Time, exists bool) {
+	v := m.end_date
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndDate returns the old "end_date" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldEndDate(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndDate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndDate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndDate: %w", err)
+	}
+	return oldValue.EndDate, nil
+}
+
+// ClearEndDate clears the value of the "end_date" field.
+func (m *CortexJobMutation) ClearEndDate() {
+	m.end_date = nil
+	m.clearedFields[cortexjob.FieldEndDate] = struct{}{}
+}
+
+// EndDateCleared returns if the "end_date" field was cleared in this mutation.
+func (m *CortexJobMutation) EndDateCleared() bool {
+	_, ok := m.clearedFields[cortexjob.FieldEndDate]
+	return ok
+}
+
+// ResetEndDate resets all changes to the "end_date" field.
+func (m *CortexJobMutation) ResetEndDate() {
+	m.end_date = nil
+	delete(m.clearedFields, cortexjob.FieldEndDate)
+}
+
+// SetDeadline sets the "deadline" field.
+func (m *CortexJobMutation) SetDeadline(t time.Time) {
+	m.deadline = &t
+}
+
+// Deadline returns the value of the "deadline" field in the mutation.
+func (m *CortexJobMutation) Deadline() (r time.Time, exists bool) {
+	v := m.deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeadline returns the old "deadline" field's value of the CortexJob entity.
+// If the CortexJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CortexJobMutation) OldDeadline(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeadline: %w", err)
+	}
+	return oldValue.Deadline, nil
+}
+
+// ResetDeadline resets all changes to the "deadline" field.
+func (m *CortexJobMutation) ResetDeadline() {
+	m.deadline = nil
+}
+
+// Where appends a list predicates to the CortexJobMutation builder.
+func (m *CortexJobMutation) Where(ps ...predicate.CortexJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the CortexJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *CortexJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.CortexJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *CortexJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *CortexJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (CortexJob).
+func (m *CortexJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *CortexJobMutation) Fields() []string {
+	fields := make([]string, 0, 16)
+	if m.username != nil {
+		fields = append(fields, cortexjob.FieldUsername)
+	}
+	if m.analyzer_id != nil {
+		fields = append(fields, cortexjob.FieldAnalyzerID)
+	}
+	if m.analyzer_name != nil {
+		fields = append(fields, cortexjob.FieldAnalyzerName)
+	}
+	if m.data_type != nil {
+		fields = append(fields, cortexjob.FieldDataType)
+	}
+	if m.data != nil {
+		fields = append(fields, cortexjob.FieldData)
+	}
+	if m.tlp != nil {
+		fields = append(fields, cortexjob.FieldTlp)
+	}
+	if m.pap != nil {
+		fields = append(fields, cortexjob.FieldPap)
+	}
+	if m.message != nil {
+		fields = append(fields, cortexjob.FieldMessage)
+	}
+	if m.parameters != nil {
+		fields = append(fields, cortexjob.FieldParameters)
+	}
+	if m.status != nil {
+		fields = append(fields, cortexjob.FieldStatus)
+	}
+	if m.report != nil {
+		fields = append(fields, cortexjob.FieldReport)
+	}
+	if m.error_message != nil {
+		fields = append(fields, cortexjob.FieldErrorMessage)
+	}
+	if m.created_at != nil {
+		fields = append(fields, cortexjob.FieldCreatedAt)
+	}
+	if m.start_date != nil {
+		fields = append(fields, cortexjob.FieldStartDate)
+	}
+	if m.end_date != nil {
+		fields = append(fields, cortexjob.FieldEndDate)
+	}
+	if m.deadline != nil {
+		fields = append(fields, cortexjob.FieldDeadline)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *CortexJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case cortexjob.FieldUsername:
+		return m.Username()
+	case cortexjob.FieldAnalyzerID:
+		return m.AnalyzerID()
+	case cortexjob.FieldAnalyzerName:
+		return m.AnalyzerName()
+	case cortexjob.FieldDataType:
+		return m.DataType()
+	case cortexjob.FieldData:
+		return m.Data()
+	case cortexjob.FieldTlp:
+		return m.Tlp()
+	case cortexjob.FieldPap:
+		return m.Pap()
+	case cortexjob.FieldMessage:
+		return m.Message()
+	case cortexjob.FieldParameters:
+		return m.Parameters()
+	case cortexjob.FieldStatus:
+		return m.Status()
+	case cortexjob.FieldReport:
+		return m.Report()
+	case cortexjob.FieldErrorMessage:
+		return m.ErrorMessage()
+	case cortexjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case cortexjob.FieldStartDate:
+		return m.StartDate()
+	case cortexjob.FieldEndDate:
+		return m.EndDate()
+	case cortexjob.FieldDeadline:
+		return m.Deadline()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *CortexJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case cortexjob.FieldUsername:
+		return m.OldUsername(ctx)
+	case cortexjob.FieldAnalyzerID:
+		return m.OldAnalyzerID(ctx)
+	case cortexjob.FieldAnalyzerName:
+		return m.OldAnalyzerName(ctx)
+	case cortexjob.FieldDataType:
+		return m.OldDataType(ctx)
+	case cortexjob.FieldData:
+		return m.OldData(ctx)
+	case cortexjob.FieldTlp:
+		return m.OldTlp(ctx)
+	case cortexjob.FieldPap:
+		return m.OldPap(ctx)
+	case cortexjob.FieldMessage:
+		return m.OldMessage(ctx)
+	case cortexjob.FieldParameters:
+		return m.OldParameters(ctx)
+	case cortexjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case cortexjob.FieldReport:
+		return m.OldReport(ctx)
+	case cortexjob.FieldErrorMessage:
+		return m.OldErrorMessage(ctx)
+	case cortexjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case cortexjob.FieldStartDate:
+		return m.OldStartDate(ctx)
+	case cortexjob.FieldEndDate:
+		return m.OldEndDate(ctx)
+	case cortexjob.FieldDeadline:
+		return m.OldDeadline(ctx)
+	}
+	return nil, fmt.Errorf("unknown CortexJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CortexJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case cortexjob.FieldUsername:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUsername(v)
+		return nil
+	case cortexjob.FieldAnalyzerID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnalyzerID(v)
+		return nil
+	case cortexjob.FieldAnalyzerName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnalyzerName(v)
+		return nil
+	case cortexjob.FieldDataType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataType(v)
+		return nil
+	case cortexjob.FieldData:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetData(v)
+		return nil
+	case cortexjob.FieldTlp:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTlp(v)
+		return nil
+	case cortexjob.FieldPap:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPap(v)
+		return nil
+	case cortexjob.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case cortexjob.FieldParameters:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParameters(v)
+		return nil
+	case cortexjob.FieldStatus:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case cortexjob.FieldReport:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReport(v)
+		return nil
+	case cortexjob.FieldErrorMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrorMessage(v)
+		return nil
+	case cortexjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case cortexjob.FieldStartDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartDate(v)
+		return nil
+	case cortexjob.FieldEndDate:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndDate(v)
+		return nil
+	case cortexjob.FieldDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeadline(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CortexJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *CortexJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addtlp != nil {
+		fields = append(fields, cortexjob.FieldTlp)
+	}
+	if m.addpap != nil {
+		fields = append(fields, cortexjob.FieldPap)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *CortexJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case cortexjob.FieldTlp:
+		return m.AddedTlp()
+	case cortexjob.FieldPap:
+		return m.AddedPap()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *CortexJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case cortexjob.FieldTlp:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTlp(v)
+		return nil
+	case cortexjob.FieldPap:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPap(v)
+		return nil
+	}
+	return fmt.Errorf("unknown CortexJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *CortexJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(cortexjob.FieldReport) {
+		fields = append(fields, cortexjob.FieldReport)
+	}
+	if m.FieldCleared(cortexjob.FieldErrorMessage) {
+		fields = append(fields, cortexjob.FieldErrorMessage)
+	}
+	if m.FieldCleared(cortexjob.FieldStartDate) {
+		fields = append(fields, cortexjob.FieldStartDate)
+	}
+	if m.FieldCleared(cortexjob.FieldEndDate) {
+		fields = append(fields, cortexjob.FieldEndDate)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *CortexJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *CortexJobMutation) ClearField(name string) error {
+	switch name {
+	case cortexjob.FieldReport:
+		m.ClearReport()
+		return nil
+	case cortexjob.FieldErrorMessage:
+		m.ClearErrorMessage()
+		return nil
+	case cortexjob.FieldStartDate:
+		m.ClearStartDate()
+		return nil
+	case cortexjob.FieldEndDate:
+		m.ClearEndDate()
+		return nil
+	}
+	return fmt.Errorf("unknown CortexJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *CortexJobMutation) ResetField(name string) error {
+	switch name {
+	case cortexjob.FieldUsername:
+		m.ResetUsername()
+		return nil
+	case cortexjob.FieldAnalyzerID:
+		m.ResetAnalyzerID()
+		return nil
+	case cortexjob.FieldAnalyzerName:
+		m.ResetAnalyzerName()
+		return nil
+	case cortexjob.FieldDataType:
+		m.ResetDataType()
+		return nil
+	case cortexjob.FieldData:
+		m.ResetData()
+		return nil
+	case cortexjob.FieldTlp:
+		m.ResetTlp()
+		return nil
+	case cortexjob.FieldPap:
+		m.ResetPap()
+		return nil
+	case cortexjob.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case cortexjob.FieldParameters:
+		m.ResetParameters()
+		return nil
+	case cortexjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case cortexjob.FieldReport:
+		m.ResetReport()
+		return nil
+	case cortexjob.FieldErrorMessage:
+		m.ResetErrorMessage()
+		return nil
+	case cortexjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case cortexjob.FieldStartDate:
+		m.ResetStartDate()
+		return nil
+	case cortexjob.FieldEndDate:
+		m.ResetEndDate()
+		return nil
+	case cortexjob.FieldDeadline:
+		m.ResetDeadline()
+		return nil
+	}
+	return fmt.Errorf("unknown CortexJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *CortexJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *CortexJobMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *CortexJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *CortexJobMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *CortexJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *CortexJobMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *CortexJobMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown CortexJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *CortexJobMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown CortexJob edge %s", name)
 }
 
 // DatasetMutation represents an operation that mutates the Dataset nodes in the graph.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/apikey"
+	"github.com/inspector-gadget/gadget/ent/cortexjob"
 	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
@@ -100,6 +101,106 @@ func init() {
 	apikeyDescID := apikeyFields[0].Descriptor()
 	// apikey.DefaultID holds the default value on creation for the id field.
 	apikey.DefaultID = apikeyDescID.Default.(func() uuid.UUID)
+	cortexjobFields := schema.CortexJob{}.Fields()
+	_ = cortexjobFields
+	// cortexjobDescUsername is the schema descriptor for username field.
+	cortexjobDescUsername := cortexjobFields[1].Descriptor()
+	// cortexjob.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	cortexjob.UsernameValidator = func() func(string) error {
+		validators := cortexjobDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cortexjobDescAnalyzerID is the schema descriptor for analyzer_id field.
+	cortexjobDescAnalyzerID := cortexjobFields[2].Descriptor()
+	// cortexjob.AnalyzerIDValidator is a validator for the "analyzer_id" field. It is called by the builders before save.
+	cortexjob.AnalyzerIDValidator = func() func(string) error {
+		validators := cortexjobDescAnalyzerID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(analyzer_id string) error {
+			for _, fn := range fns {
+				if err := fn(analyzer_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cortexjobDescAnalyzerName is the schema descriptor for analyzer_name field.
+	cortexjobDescAnalyzerName := cortexjobFields[3].Descriptor()
+	// cortexjob.AnalyzerNameValidator is a validator for the "analyzer_name" field. It is called by the builders before save.
+	cortexjob.AnalyzerNameValidator = func() func(string) error {
+		validators := cortexjobDescAnalyzerName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(analyzer_name string) error {
+			for _, fn := range fns {
+				if err := fn(analyzer_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cortexjobDescDataType is the schema descriptor for data_type field.
+	cortexjobDescDataType := cortexjobFields[4].Descriptor()
+	// cortexjob.DataTypeValidator is a validator for the "data_type" field. It is called by the builders before save.
+	cortexjob.DataTypeValidator = func() func(string) error {
+		validators := cortexjobDescDataType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(data_type string) error {
+			for _, fn := range fns {
+				if err := fn(data_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// cortexjobDescMessage is the schema descriptor for message field.
+	cortexjobDescMessage := cortexjobFields[8].Descriptor()
+	// cortexjob.DefaultMessage holds the default value on creation for the message field.
+	cortexjob.DefaultMessage = cortexjobDescMessage.Default.(string)
+	// cortexjobDescParameters is the schema descriptor for parameters field.
+	cortexjobDescParameters := cortexjobFields[9].Descriptor()
+	// cortexjob.DefaultParameters holds the default value on creation for the parameters field.
+	cortexjob.DefaultParameters = cortexjobDescParameters.Default.(string)
+	// cortexjobDescStatus is the schema descriptor for status field.
+	cortexjobDescStatus := cortexjobFields[10].Descriptor()
+	// cortexjob.DefaultStatus holds the default value on creation for the status field.
+	cortexjob.DefaultStatus = cortexjobDescStatus.Default.(string)
+	// cortexjob.StatusValidator is a validator for the "status" field. It is called by the builders before save.
+	cortexjob.StatusValidator = cortexjobDescStatus.Validators[0].(func(string) error)
+	// cortexjobDescErrorMessage is the schema descriptor for error_message field.
+	cortexjobDescErrorMessage := cortexjobFields[12].Descriptor()
+	// cortexjob.ErrorMessageValidator is a validator for the "error_message" field. It is called by the builders before save.
+	cortexjob.ErrorMessageValidator = cortexjobDescErrorMessage.Validators[0].(func(string) error)
+	// cortexjobDescCreatedAt is the schema descriptor for created_at field.
+	cortexjobDescCreatedAt := cortexjobFields[13].Descriptor()
+	// cortexjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	cortexjob.DefaultCreatedAt = cortexjobDescCreatedAt.Default.(func() time.Time)
+	// cortexjobDescID is the schema descriptor for id field.
+	cortexjobDescID := cortexjobFields[0].Descriptor()
+	// cortexjob.DefaultID holds the default value on creation for the id field.
+	cortexjob.DefaultID = cortexjobDescID.Default.(func() uuid.UUID)
 	datasetFields := schema.Dataset{}.Fields()
 	_ = datasetFields
 	// datasetDescProvider is the schema descriptor for provider field.

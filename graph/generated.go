@@ -176,6 +176,29 @@ type ComplexityRoot struct {
 		Verdict      func(childComplexity int) int
 	}
 
+	Cymru struct {
+		ASN       func(childComplexity int) int
+		ASName    func(childComplexity int) int
+		Allocated func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Country   func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Detection func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Peers     func(childComplexity int) int
+		Prefix    func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Registry  func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	DShield struct {
 		ASN          func(childComplexity int) int
 		ASName       func(childComplexity int) int
@@ -219,6 +242,7 @@ type ComplexityRoot struct {
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
 		Feeds        func(childComplexity int) int
+		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
@@ -229,6 +253,7 @@ type ComplexityRoot struct {
 		Spamhaus     func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
+		Threatminer  func(childComplexity int) int
 		Urlhaus      func(childComplexity int) int
 		Urlscan      func(childComplexity int) int
 		Value        func(childComplexity int) int
@@ -283,6 +308,7 @@ type ComplexityRoot struct {
 
 	FileHash struct {
 		Context        func(childComplexity int) int
+		Cymru          func(childComplexity int) int
 		Err            func(childComplexity int) int
 		Feeds          func(childComplexity int) int
 		Hashlookup     func(childComplexity int) int
@@ -294,6 +320,7 @@ type ComplexityRoot struct {
 		Sightings      func(childComplexity int) int
 		Stix           func(childComplexity int, tlp *string) int
 		Threatfox      func(childComplexity int) int
+		Threatminer    func(childComplexity int) int
 		Triage         func(childComplexity int) int
 		Urlhaus        func(childComplexity int) int
 		Value          func(childComplexity int) int
@@ -366,31 +393,34 @@ type ComplexityRoot struct {
 	}
 
 	IPAddress struct {
-		Abuseipdb  func(childComplexity int) int
-		Context    func(childComplexity int) int
-		Crowdsec   func(childComplexity int) int
-		Dshield    func(childComplexity int) int
-		Err        func(childComplexity int) int
-		Feeds      func(childComplexity int) int
-		Greynoise  func(childComplexity int) int
-		Internetdb func(childComplexity int) int
-		Ipinfo     func(childComplexity int) int
-		Kind       func(childComplexity int) int
-		Otx        func(childComplexity int) int
-		Pulsedive  func(childComplexity int) int
-		Rdap       func(childComplexity int) int
-		Results    func(childComplexity int, providers []string) int
-		Robtex     func(childComplexity int) int
-		Shodan     func(childComplexity int) int
-		Sightings  func(childComplexity int) int
-		Spamhaus   func(childComplexity int) int
-		Stix       func(childComplexity int, tlp *string) int
-		Threatfox  func(childComplexity int) int
-		Urlhaus    func(childComplexity int) int
-		Urlscan    func(childComplexity int) int
-		Value      func(childComplexity int) int
-		Verdict    func(childComplexity int, providers []string, maxAge *int64) int
-		Virustotal func(childComplexity int) int
+		Abuseipdb   func(childComplexity int) int
+		Context     func(childComplexity int) int
+		Crowdsec    func(childComplexity int) int
+		Cymru       func(childComplexity int) int
+		Dshield     func(childComplexity int) int
+		Err         func(childComplexity int) int
+		Feeds       func(childComplexity int) int
+		Greynoise   func(childComplexity int) int
+		Intelx      func(childComplexity int) int
+		Internetdb  func(childComplexity int) int
+		Ipinfo      func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Otx         func(childComplexity int) int
+		Pulsedive   func(childComplexity int) int
+		Rdap        func(childComplexity int) int
+		Results     func(childComplexity int, providers []string) int
+		Robtex      func(childComplexity int) int
+		Shodan      func(childComplexity int) int
+		Sightings   func(childComplexity int) int
+		Spamhaus    func(childComplexity int) int
+		Stix        func(childComplexity int, tlp *string) int
+		Threatfox   func(childComplexity int) int
+		Threatminer func(childComplexity int) int
+		Urlhaus     func(childComplexity int) int
+		Urlscan     func(childComplexity int) int
+		Value       func(childComplexity int) int
+		Verdict     func(childComplexity int, providers []string, maxAge *int64) int
+		Virustotal  func(childComplexity int) int
 	}
 
 	IPinfo struct {
@@ -435,6 +465,38 @@ type ComplexityRoot struct {
 	IndicatorError struct {
 		Code    func(childComplexity int) int
 		Message func(childComplexity int) int
+	}
+
+	IntelX struct {
+		Buckets   func(childComplexity int) int
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		First     func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		Last      func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		More      func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Recent    func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Total     func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
+	IntelXBucket struct {
+		Bucket func(childComplexity int) int
+		Count  func(childComplexity int) int
+		Name   func(childComplexity int) int
+	}
+
+	IntelXRecord struct {
+		Bucket func(childComplexity int) int
+		Date   func(childComplexity int) int
+		Media  func(childComplexity int) int
+		Name   func(childComplexity int) int
 	}
 
 	InternalValue struct {
@@ -752,6 +814,25 @@ type ComplexityRoot struct {
 		URL        func(childComplexity int) int
 	}
 
+	Screenshot struct {
+		Cached     func(childComplexity int) int
+		Data       func(childComplexity int) int
+		Error      func(childComplexity int) int
+		FetchedAt  func(childComplexity int) int
+		Image      func(childComplexity int) int
+		JobID      func(childComplexity int) int
+		LatencyMs  func(childComplexity int) int
+		Link       func(childComplexity int) int
+		PageURL    func(childComplexity int) int
+		Provider   func(childComplexity int) int
+		ScanID     func(childComplexity int) int
+		Screenshot func(childComplexity int) int
+		Source     func(childComplexity int) int
+		Status     func(childComplexity int) int
+		TakenAt    func(childComplexity int) int
+		Verdict    func(childComplexity int) int
+	}
+
 	Shodan struct {
 		ASN         func(childComplexity int) int
 		Cached      func(childComplexity int) int
@@ -865,6 +946,63 @@ type ComplexityRoot struct {
 		ThreatType      func(childComplexity int) int
 	}
 
+	ThreatMiner struct {
+		AVDetections func(childComplexity int) int
+		Cached       func(childComplexity int) int
+		Data         func(childComplexity int) int
+		Error        func(childComplexity int) int
+		FetchedAt    func(childComplexity int) int
+		JobID        func(childComplexity int) int
+		LatencyMs    func(childComplexity int) int
+		Link         func(childComplexity int) int
+		Metadata     func(childComplexity int) int
+		Parts        func(childComplexity int) int
+		PassiveDNS   func(childComplexity int) int
+		Provider     func(childComplexity int) int
+		Samples      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		URIs         func(childComplexity int) int
+		Verdict      func(childComplexity int) int
+		WHOIS        func(childComplexity int) int
+	}
+
+	ThreatMinerDNS struct {
+		Domain    func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		IP        func(childComplexity int) int
+		LastSeen  func(childComplexity int) int
+	}
+
+	ThreatMinerDetection struct {
+		AV        func(childComplexity int) int
+		Detection func(childComplexity int) int
+	}
+
+	ThreatMinerMetadata struct {
+		DateAnalysed func(childComplexity int) int
+		FileName     func(childComplexity int) int
+		FileSize     func(childComplexity int) int
+		FileType     func(childComplexity int) int
+		Imphash      func(childComplexity int) int
+		MD5          func(childComplexity int) int
+		SHA1         func(childComplexity int) int
+		SHA256       func(childComplexity int) int
+	}
+
+	ThreatMinerURI struct {
+		Domain   func(childComplexity int) int
+		LastSeen func(childComplexity int) int
+		URI      func(childComplexity int) int
+	}
+
+	ThreatMinerWhois struct {
+		Created      func(childComplexity int) int
+		Expires      func(childComplexity int) int
+		Nameservers  func(childComplexity int) int
+		Organization func(childComplexity int) int
+		Registrar    func(childComplexity int) int
+	}
+
 	Triage struct {
 		Analyses  func(childComplexity int) int
 		Cached    func(childComplexity int) int
@@ -890,11 +1028,13 @@ type ComplexityRoot struct {
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
 		Feeds        func(childComplexity int) int
+		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
 		Pulsedive    func(childComplexity int) int
 		Results      func(childComplexity int, providers []string) int
 		Safebrowsing func(childComplexity int) int
+		Screenshot   func(childComplexity int) int
 		Sightings    func(childComplexity int) int
 		Stix         func(childComplexity int, tlp *string) int
 		Threatfox    func(childComplexity int) int
@@ -1806,6 +1946,127 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CrtSh.Verdict(childComplexity), true
 
+	case "Cymru.asn":
+		if e.ComplexityRoot.Cymru.ASN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.ASN(childComplexity), true
+	case "Cymru.asName":
+		if e.ComplexityRoot.Cymru.ASName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.ASName(childComplexity), true
+	case "Cymru.allocated":
+		if e.ComplexityRoot.Cymru.Allocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Allocated(childComplexity), true
+	case "Cymru.cached":
+		if e.ComplexityRoot.Cymru.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Cached(childComplexity), true
+	case "Cymru.country":
+		if e.ComplexityRoot.Cymru.Country == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Country(childComplexity), true
+	case "Cymru.data":
+		if e.ComplexityRoot.Cymru.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Data(childComplexity), true
+	case "Cymru.detection":
+		if e.ComplexityRoot.Cymru.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Detection(childComplexity), true
+	case "Cymru.error":
+		if e.ComplexityRoot.Cymru.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Error(childComplexity), true
+	case "Cymru.fetchedAt":
+		if e.ComplexityRoot.Cymru.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.FetchedAt(childComplexity), true
+	case "Cymru.jobId":
+		if e.ComplexityRoot.Cymru.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.JobID(childComplexity), true
+	case "Cymru.lastSeen":
+		if e.ComplexityRoot.Cymru.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.LastSeen(childComplexity), true
+	case "Cymru.latencyMs":
+		if e.ComplexityRoot.Cymru.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.LatencyMs(childComplexity), true
+	case "Cymru.link":
+		if e.ComplexityRoot.Cymru.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Link(childComplexity), true
+	case "Cymru.malware":
+		if e.ComplexityRoot.Cymru.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Malware(childComplexity), true
+	case "Cymru.peers":
+		if e.ComplexityRoot.Cymru.Peers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Peers(childComplexity), true
+	case "Cymru.prefix":
+		if e.ComplexityRoot.Cymru.Prefix == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Prefix(childComplexity), true
+	case "Cymru.provider":
+		if e.ComplexityRoot.Cymru.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Provider(childComplexity), true
+	case "Cymru.registry":
+		if e.ComplexityRoot.Cymru.Registry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Registry(childComplexity), true
+	case "Cymru.status":
+		if e.ComplexityRoot.Cymru.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Status(childComplexity), true
+	case "Cymru.verdict":
+		if e.ComplexityRoot.Cymru.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cymru.Verdict(childComplexity), true
+
 	case "DShield.asn":
 		if e.ComplexityRoot.DShield.ASN == nil {
 			break
@@ -2024,6 +2285,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Feeds(childComplexity), true
+	case "Domain.intelx":
+		if e.ComplexityRoot.Domain.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Intelx(childComplexity), true
 	case "Domain.kind":
 		if e.ComplexityRoot.Domain.Kind == nil {
 			break
@@ -2094,6 +2361,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Threatfox(childComplexity), true
+	case "Domain.threatminer":
+		if e.ComplexityRoot.Domain.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Threatminer(childComplexity), true
 	case "Domain.urlhaus":
 		if e.ComplexityRoot.Domain.Urlhaus == nil {
 			break
@@ -2338,6 +2611,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Context(childComplexity), true
+	case "FileHash.cymru":
+		if e.ComplexityRoot.FileHash.Cymru == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Cymru(childComplexity), true
 	case "FileHash.error":
 		if e.ComplexityRoot.FileHash.Err == nil {
 			break
@@ -2414,6 +2693,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Threatfox(childComplexity), true
+	case "FileHash.threatminer":
+		if e.ComplexityRoot.FileHash.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Threatminer(childComplexity), true
 	case "FileHash.triage":
 		if e.ComplexityRoot.FileHash.Triage == nil {
 			break
@@ -2801,6 +3086,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Crowdsec(childComplexity), true
+	case "IPAddress.cymru":
+		if e.ComplexityRoot.IPAddress.Cymru == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Cymru(childComplexity), true
 	case "IPAddress.dshield":
 		if e.ComplexityRoot.IPAddress.Dshield == nil {
 			break
@@ -2825,6 +3116,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Greynoise(childComplexity), true
+	case "IPAddress.intelx":
+		if e.ComplexityRoot.IPAddress.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Intelx(childComplexity), true
 	case "IPAddress.internetdb":
 		if e.ComplexityRoot.IPAddress.Internetdb == nil {
 			break
@@ -2913,6 +3210,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Threatfox(childComplexity), true
+	case "IPAddress.threatminer":
+		if e.ComplexityRoot.IPAddress.Threatminer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Threatminer(childComplexity), true
 	case "IPAddress.urlhaus":
 		if e.ComplexityRoot.IPAddress.Urlhaus == nil {
 			break
@@ -3144,6 +3447,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IndicatorError.Message(childComplexity), true
+
+	case "IntelX.buckets":
+		if e.ComplexityRoot.IntelX.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Buckets(childComplexity), true
+	case "IntelX.cached":
+		if e.ComplexityRoot.IntelX.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Cached(childComplexity), true
+	case "IntelX.data":
+		if e.ComplexityRoot.IntelX.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Data(childComplexity), true
+	case "IntelX.error":
+		if e.ComplexityRoot.IntelX.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Error(childComplexity), true
+	case "IntelX.fetchedAt":
+		if e.ComplexityRoot.IntelX.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.FetchedAt(childComplexity), true
+	case "IntelX.first":
+		if e.ComplexityRoot.IntelX.First == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.First(childComplexity), true
+	case "IntelX.jobId":
+		if e.ComplexityRoot.IntelX.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.JobID(childComplexity), true
+	case "IntelX.last":
+		if e.ComplexityRoot.IntelX.Last == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Last(childComplexity), true
+	case "IntelX.latencyMs":
+		if e.ComplexityRoot.IntelX.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.LatencyMs(childComplexity), true
+	case "IntelX.link":
+		if e.ComplexityRoot.IntelX.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Link(childComplexity), true
+	case "IntelX.more":
+		if e.ComplexityRoot.IntelX.More == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.More(childComplexity), true
+	case "IntelX.provider":
+		if e.ComplexityRoot.IntelX.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Provider(childComplexity), true
+	case "IntelX.recent":
+		if e.ComplexityRoot.IntelX.Recent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Recent(childComplexity), true
+	case "IntelX.status":
+		if e.ComplexityRoot.IntelX.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Status(childComplexity), true
+	case "IntelX.total":
+		if e.ComplexityRoot.IntelX.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Total(childComplexity), true
+	case "IntelX.verdict":
+		if e.ComplexityRoot.IntelX.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelX.Verdict(childComplexity), true
+
+	case "IntelXBucket.bucket":
+		if e.ComplexityRoot.IntelXBucket.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Bucket(childComplexity), true
+	case "IntelXBucket.count":
+		if e.ComplexityRoot.IntelXBucket.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Count(childComplexity), true
+	case "IntelXBucket.name":
+		if e.ComplexityRoot.IntelXBucket.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXBucket.Name(childComplexity), true
+
+	case "IntelXRecord.bucket":
+		if e.ComplexityRoot.IntelXRecord.Bucket == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Bucket(childComplexity), true
+	case "IntelXRecord.date":
+		if e.ComplexityRoot.IntelXRecord.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Date(childComplexity), true
+	case "IntelXRecord.media":
+		if e.ComplexityRoot.IntelXRecord.Media == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Media(childComplexity), true
+	case "IntelXRecord.name":
+		if e.ComplexityRoot.IntelXRecord.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IntelXRecord.Name(childComplexity), true
 
 	case "InternalValue.kind":
 		if e.ComplexityRoot.InternalValue.Kind == nil {
@@ -4765,6 +5209,103 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SafeBrowsingMatch.URL(childComplexity), true
 
+	case "Screenshot.cached":
+		if e.ComplexityRoot.Screenshot.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Cached(childComplexity), true
+	case "Screenshot.data":
+		if e.ComplexityRoot.Screenshot.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Data(childComplexity), true
+	case "Screenshot.error":
+		if e.ComplexityRoot.Screenshot.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Error(childComplexity), true
+	case "Screenshot.fetchedAt":
+		if e.ComplexityRoot.Screenshot.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.FetchedAt(childComplexity), true
+	case "Screenshot.image":
+		if e.ComplexityRoot.Screenshot.Image == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Image(childComplexity), true
+	case "Screenshot.jobId":
+		if e.ComplexityRoot.Screenshot.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.JobID(childComplexity), true
+	case "Screenshot.latencyMs":
+		if e.ComplexityRoot.Screenshot.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.LatencyMs(childComplexity), true
+	case "Screenshot.link":
+		if e.ComplexityRoot.Screenshot.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Link(childComplexity), true
+	case "Screenshot.pageUrl":
+		if e.ComplexityRoot.Screenshot.PageURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.PageURL(childComplexity), true
+	case "Screenshot.provider":
+		if e.ComplexityRoot.Screenshot.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Provider(childComplexity), true
+	case "Screenshot.scanId":
+		if e.ComplexityRoot.Screenshot.ScanID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.ScanID(childComplexity), true
+	case "Screenshot.screenshot":
+		if e.ComplexityRoot.Screenshot.Screenshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Screenshot(childComplexity), true
+	case "Screenshot.source":
+		if e.ComplexityRoot.Screenshot.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Source(childComplexity), true
+	case "Screenshot.status":
+		if e.ComplexityRoot.Screenshot.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Status(childComplexity), true
+	case "Screenshot.takenAt":
+		if e.ComplexityRoot.Screenshot.TakenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.TakenAt(childComplexity), true
+	case "Screenshot.verdict":
+		if e.ComplexityRoot.Screenshot.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Screenshot.Verdict(childComplexity), true
+
 	case "Shodan.asn":
 		if e.ComplexityRoot.Shodan.ASN == nil {
 			break
@@ -5295,6 +5836,246 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ThreatFoxIOC.ThreatType(childComplexity), true
 
+	case "ThreatMiner.ThreatMiner_AVDetections":
+		if e.ComplexityRoot.ThreatMiner.AVDetections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.AVDetections(childComplexity), true
+	case "ThreatMiner.cached":
+		if e.ComplexityRoot.ThreatMiner.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Cached(childComplexity), true
+	case "ThreatMiner.data":
+		if e.ComplexityRoot.ThreatMiner.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Data(childComplexity), true
+	case "ThreatMiner.error":
+		if e.ComplexityRoot.ThreatMiner.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Error(childComplexity), true
+	case "ThreatMiner.fetchedAt":
+		if e.ComplexityRoot.ThreatMiner.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.FetchedAt(childComplexity), true
+	case "ThreatMiner.jobId":
+		if e.ComplexityRoot.ThreatMiner.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.JobID(childComplexity), true
+	case "ThreatMiner.latencyMs":
+		if e.ComplexityRoot.ThreatMiner.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.LatencyMs(childComplexity), true
+	case "ThreatMiner.link":
+		if e.ComplexityRoot.ThreatMiner.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Link(childComplexity), true
+	case "ThreatMiner.ThreatMiner_Metadata":
+		if e.ComplexityRoot.ThreatMiner.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Metadata(childComplexity), true
+	case "ThreatMiner.parts":
+		if e.ComplexityRoot.ThreatMiner.Parts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Parts(childComplexity), true
+	case "ThreatMiner.ThreatMiner_PassiveDNS":
+		if e.ComplexityRoot.ThreatMiner.PassiveDNS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.PassiveDNS(childComplexity), true
+	case "ThreatMiner.provider":
+		if e.ComplexityRoot.ThreatMiner.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Provider(childComplexity), true
+	case "ThreatMiner.ThreatMiner_Samples":
+		if e.ComplexityRoot.ThreatMiner.Samples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Samples(childComplexity), true
+	case "ThreatMiner.status":
+		if e.ComplexityRoot.ThreatMiner.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Status(childComplexity), true
+	case "ThreatMiner.ThreatMiner_URIs":
+		if e.ComplexityRoot.ThreatMiner.URIs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.URIs(childComplexity), true
+	case "ThreatMiner.verdict":
+		if e.ComplexityRoot.ThreatMiner.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.Verdict(childComplexity), true
+	case "ThreatMiner.ThreatMiner_WHOIS":
+		if e.ComplexityRoot.ThreatMiner.WHOIS == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMiner.WHOIS(childComplexity), true
+
+	case "ThreatMinerDNS.domain":
+		if e.ComplexityRoot.ThreatMinerDNS.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.Domain(childComplexity), true
+	case "ThreatMinerDNS.firstSeen":
+		if e.ComplexityRoot.ThreatMinerDNS.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.FirstSeen(childComplexity), true
+	case "ThreatMinerDNS.ip":
+		if e.ComplexityRoot.ThreatMinerDNS.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.IP(childComplexity), true
+	case "ThreatMinerDNS.lastSeen":
+		if e.ComplexityRoot.ThreatMinerDNS.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDNS.LastSeen(childComplexity), true
+
+	case "ThreatMinerDetection.av":
+		if e.ComplexityRoot.ThreatMinerDetection.AV == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDetection.AV(childComplexity), true
+	case "ThreatMinerDetection.detection":
+		if e.ComplexityRoot.ThreatMinerDetection.Detection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerDetection.Detection(childComplexity), true
+
+	case "ThreatMinerMetadata.dateAnalysed":
+		if e.ComplexityRoot.ThreatMinerMetadata.DateAnalysed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.DateAnalysed(childComplexity), true
+	case "ThreatMinerMetadata.fileName":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileName(childComplexity), true
+	case "ThreatMinerMetadata.fileSize":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileSize(childComplexity), true
+	case "ThreatMinerMetadata.fileType":
+		if e.ComplexityRoot.ThreatMinerMetadata.FileType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.FileType(childComplexity), true
+	case "ThreatMinerMetadata.imphash":
+		if e.ComplexityRoot.ThreatMinerMetadata.Imphash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.Imphash(childComplexity), true
+	case "ThreatMinerMetadata.md5":
+		if e.ComplexityRoot.ThreatMinerMetadata.MD5 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.MD5(childComplexity), true
+	case "ThreatMinerMetadata.sha1":
+		if e.ComplexityRoot.ThreatMinerMetadata.SHA1 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.SHA1(childComplexity), true
+	case "ThreatMinerMetadata.sha256":
+		if e.ComplexityRoot.ThreatMinerMetadata.SHA256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerMetadata.SHA256(childComplexity), true
+
+	case "ThreatMinerURI.domain":
+		if e.ComplexityRoot.ThreatMinerURI.Domain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.Domain(childComplexity), true
+	case "ThreatMinerURI.lastSeen":
+		if e.ComplexityRoot.ThreatMinerURI.LastSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.LastSeen(childComplexity), true
+	case "ThreatMinerURI.uri":
+		if e.ComplexityRoot.ThreatMinerURI.URI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerURI.URI(childComplexity), true
+
+	case "ThreatMinerWhois.created":
+		if e.ComplexityRoot.ThreatMinerWhois.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Created(childComplexity), true
+	case "ThreatMinerWhois.expires":
+		if e.ComplexityRoot.ThreatMinerWhois.Expires == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Expires(childComplexity), true
+	case "ThreatMinerWhois.nameservers":
+		if e.ComplexityRoot.ThreatMinerWhois.Nameservers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Nameservers(childComplexity), true
+	case "ThreatMinerWhois.organization":
+		if e.ComplexityRoot.ThreatMinerWhois.Organization == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Organization(childComplexity), true
+	case "ThreatMinerWhois.registrar":
+		if e.ComplexityRoot.ThreatMinerWhois.Registrar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ThreatMinerWhois.Registrar(childComplexity), true
+
 	case "Triage.analyses":
 		if e.ComplexityRoot.Triage.Analyses == nil {
 			break
@@ -5422,6 +6203,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Feeds(childComplexity), true
+	case "URL.intelx":
+		if e.ComplexityRoot.URL.Intelx == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Intelx(childComplexity), true
 	case "URL.kind":
 		if e.ComplexityRoot.URL.Kind == nil {
 			break
@@ -5457,6 +6244,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Safebrowsing(childComplexity), true
+	case "URL.screenshot":
+		if e.ComplexityRoot.URL.Screenshot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Screenshot(childComplexity), true
 	case "URL.sightings":
 		if e.ComplexityRoot.URL.Sightings == nil {
 			break
@@ -7260,6 +8053,52 @@ func (ec *executionContext) childFields_CrtSh(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type CrtSh", field.Name)
 }
 
+func (ec *executionContext) childFields_Cymru(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Cymru_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Cymru_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Cymru_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Cymru_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Cymru_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Cymru_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Cymru_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Cymru_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Cymru_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Cymru_link(ctx, field)
+	case "asn":
+		return ec.fieldContext_Cymru_asn(ctx, field)
+	case "asName":
+		return ec.fieldContext_Cymru_asName(ctx, field)
+	case "prefix":
+		return ec.fieldContext_Cymru_prefix(ctx, field)
+	case "country":
+		return ec.fieldContext_Cymru_country(ctx, field)
+	case "registry":
+		return ec.fieldContext_Cymru_registry(ctx, field)
+	case "allocated":
+		return ec.fieldContext_Cymru_allocated(ctx, field)
+	case "peers":
+		return ec.fieldContext_Cymru_peers(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_Cymru_lastSeen(ctx, field)
+	case "detection":
+		return ec.fieldContext_Cymru_detection(ctx, field)
+	case "malware":
+		return ec.fieldContext_Cymru_malware(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cymru", field.Name)
+}
+
 func (ec *executionContext) childFields_DShield(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -7640,6 +8479,70 @@ func (ec *executionContext) childFields_IndicatorError(ctx context.Context, fiel
 		return ec.fieldContext_IndicatorError_message(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IndicatorError", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelX(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_IntelX_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_IntelX_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_IntelX_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_IntelX_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_IntelX_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_IntelX_error(ctx, field)
+	case "data":
+		return ec.fieldContext_IntelX_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_IntelX_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_IntelX_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_IntelX_link(ctx, field)
+	case "total":
+		return ec.fieldContext_IntelX_total(ctx, field)
+	case "more":
+		return ec.fieldContext_IntelX_more(ctx, field)
+	case "buckets":
+		return ec.fieldContext_IntelX_buckets(ctx, field)
+	case "first":
+		return ec.fieldContext_IntelX_first(ctx, field)
+	case "last":
+		return ec.fieldContext_IntelX_last(ctx, field)
+	case "recent":
+		return ec.fieldContext_IntelX_recent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelX", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelXBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "bucket":
+		return ec.fieldContext_IntelXBucket_bucket(ctx, field)
+	case "name":
+		return ec.fieldContext_IntelXBucket_name(ctx, field)
+	case "count":
+		return ec.fieldContext_IntelXBucket_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelXBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_IntelXRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_IntelXRecord_name(ctx, field)
+	case "bucket":
+		return ec.fieldContext_IntelXRecord_bucket(ctx, field)
+	case "media":
+		return ec.fieldContext_IntelXRecord_media(ctx, field)
+	case "date":
+		return ec.fieldContext_IntelXRecord_date(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IntelXRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_InternalValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8186,6 +9089,44 @@ func (ec *executionContext) childFields_SafeBrowsingMatch(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type SafeBrowsingMatch", field.Name)
 }
 
+func (ec *executionContext) childFields_Screenshot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Screenshot_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Screenshot_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Screenshot_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Screenshot_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Screenshot_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Screenshot_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Screenshot_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Screenshot_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Screenshot_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Screenshot_link(ctx, field)
+	case "source":
+		return ec.fieldContext_Screenshot_source(ctx, field)
+	case "screenshot":
+		return ec.fieldContext_Screenshot_screenshot(ctx, field)
+	case "image":
+		return ec.fieldContext_Screenshot_image(ctx, field)
+	case "scanId":
+		return ec.fieldContext_Screenshot_scanId(ctx, field)
+	case "takenAt":
+		return ec.fieldContext_Screenshot_takenAt(ctx, field)
+	case "pageUrl":
+		return ec.fieldContext_Screenshot_pageUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Screenshot", field.Name)
+}
+
 func (ec *executionContext) childFields_Shodan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "provider":
@@ -8410,6 +9351,120 @@ func (ec *executionContext) childFields_ThreatFoxIOC(ctx context.Context, field 
 		return ec.fieldContext_ThreatFoxIOC_reference(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ThreatFoxIOC", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMiner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ThreatMiner_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_ThreatMiner_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_ThreatMiner_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_ThreatMiner_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_ThreatMiner_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_ThreatMiner_error(ctx, field)
+	case "data":
+		return ec.fieldContext_ThreatMiner_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_ThreatMiner_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_ThreatMiner_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_ThreatMiner_link(ctx, field)
+	case "parts":
+		return ec.fieldContext_ThreatMiner_parts(ctx, field)
+	case "ThreatMiner_PassiveDNS":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(ctx, field)
+	case "ThreatMiner_URIs":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_URIs(ctx, field)
+	case "ThreatMiner_Samples":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_Samples(ctx, field)
+	case "ThreatMiner_WHOIS":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_WHOIS(ctx, field)
+	case "ThreatMiner_Metadata":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_Metadata(ctx, field)
+	case "ThreatMiner_AVDetections":
+		return ec.fieldContext_ThreatMiner_ThreatMiner_AVDetections(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMiner", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerDNS(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "domain":
+		return ec.fieldContext_ThreatMinerDNS_domain(ctx, field)
+	case "ip":
+		return ec.fieldContext_ThreatMinerDNS_ip(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_ThreatMinerDNS_firstSeen(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_ThreatMinerDNS_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerDNS", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerDetection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "av":
+		return ec.fieldContext_ThreatMinerDetection_av(ctx, field)
+	case "detection":
+		return ec.fieldContext_ThreatMinerDetection_detection(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerDetection", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerMetadata(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "md5":
+		return ec.fieldContext_ThreatMinerMetadata_md5(ctx, field)
+	case "sha1":
+		return ec.fieldContext_ThreatMinerMetadata_sha1(ctx, field)
+	case "sha256":
+		return ec.fieldContext_ThreatMinerMetadata_sha256(ctx, field)
+	case "fileName":
+		return ec.fieldContext_ThreatMinerMetadata_fileName(ctx, field)
+	case "fileType":
+		return ec.fieldContext_ThreatMinerMetadata_fileType(ctx, field)
+	case "fileSize":
+		return ec.fieldContext_ThreatMinerMetadata_fileSize(ctx, field)
+	case "imphash":
+		return ec.fieldContext_ThreatMinerMetadata_imphash(ctx, field)
+	case "dateAnalysed":
+		return ec.fieldContext_ThreatMinerMetadata_dateAnalysed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerMetadata", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerURI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "uri":
+		return ec.fieldContext_ThreatMinerURI_uri(ctx, field)
+	case "domain":
+		return ec.fieldContext_ThreatMinerURI_domain(ctx, field)
+	case "lastSeen":
+		return ec.fieldContext_ThreatMinerURI_lastSeen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerURI", field.Name)
+}
+
+func (ec *executionContext) childFields_ThreatMinerWhois(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "registrar":
+		return ec.fieldContext_ThreatMinerWhois_registrar(ctx, field)
+	case "organization":
+		return ec.fieldContext_ThreatMinerWhois_organization(ctx, field)
+	case "created":
+		return ec.fieldContext_ThreatMinerWhois_created(ctx, field)
+	case "expires":
+		return ec.fieldContext_ThreatMinerWhois_expires(ctx, field)
+	case "nameservers":
+		return ec.fieldContext_ThreatMinerWhois_nameservers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ThreatMinerWhois", field.Name)
 }
 
 func (ec *executionContext) childFields_Triage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12213,6 +13268,484 @@ func (ec *executionContext) fieldContext_CrtSh_recentNames(_ context.Context, fi
 	return graphql.NewScalarFieldContext("CrtSh", field, false, false, "String")
 }
 
+func (ec *executionContext) _Cymru_provider(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_status(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Cymru_cached(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Cymru_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cymru_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_error(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cymru",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cymru_data(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Cymru_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cymru",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Cymru_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Cymru_link(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_asn(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_asn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_asn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_asName(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_asName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ASName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_asName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_prefix(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_prefix(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Prefix, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_prefix(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_country(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_country(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Country, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_country(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_registry(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_registry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_registry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_allocated(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_allocated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allocated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_allocated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cymru_peers(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_peers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Peers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalOInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_peers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_lastSeen(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cymru_detection(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_detection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_detection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cymru_malware(ctx context.Context, field graphql.CollectedField, obj *model.Cymru) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cymru_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Cymru_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cymru", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _DShield_provider(ctx context.Context, field graphql.CollectedField, obj *model.DShield) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13229,6 +14762,38 @@ func (ec *executionContext) fieldContext_Domain_feeds(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Domain_intelx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13416,6 +14981,38 @@ func (ec *executionContext) fieldContext_Domain_threatfox(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14613,6 +16210,38 @@ func (ec *executionContext) fieldContext_FileHash_error(_ context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _FileHash_cymru(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_cymru(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cymru(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+			return ec.marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_cymru(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cymru(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FileHash_feeds(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14800,6 +16429,38 @@ func (ec *executionContext) fieldContext_FileHash_threatfox(_ context.Context, f
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16558,6 +18219,38 @@ func (ec *executionContext) fieldContext_IPAddress_crowdsec(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _IPAddress_cymru(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_cymru(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cymru(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+			return ec.marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_cymru(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cymru(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _IPAddress_dshield(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16649,6 +18342,38 @@ func (ec *executionContext) fieldContext_IPAddress_greynoise(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_GreyNoise(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_intelx(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16937,6 +18662,38 @@ func (ec *executionContext) fieldContext_IPAddress_threatfox(_ context.Context, 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_ThreatFox(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_threatminer(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_threatminer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threatminer(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+			return ec.marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_threatminer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMiner(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17956,6 +19713,571 @@ func (ec *executionContext) _IndicatorError_message(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_IndicatorError_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("IndicatorError", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_provider(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_status(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _IntelX_cached(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IntelX_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelX_error(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_data(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _IntelX_verdict(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_jobId(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "ID")
+}
+
+func (ec *executionContext) _IntelX_link(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelX_total(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelX_more(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_more(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.More, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_more(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _IntelX_buckets(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.IntelXBucket) graphql.Marshaler {
+			return ec.marshalOIntelXBucket2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucketᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelXBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelX_first(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_first(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.First, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_first(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_last(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_last(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Last, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_last(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelX", field, false, false, "Time")
+}
+
+func (ec *executionContext) _IntelX_recent(ctx context.Context, field graphql.CollectedField, obj *model.IntelX) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelX_recent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.IntelXRecord) graphql.Marshaler {
+			return ec.marshalOIntelXRecord2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecordᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelX_recent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IntelX",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelXRecord(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IntelXBucket_bucket(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXBucket_name(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXBucket_count(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXBucket_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXBucket_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _IntelXRecord_name(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_bucket(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_bucket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Bucket, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_bucket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_media(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_media(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Media, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_media(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "String")
+}
+
+func (ec *executionContext) _IntelXRecord_date(ctx context.Context, field graphql.CollectedField, obj *provider.IntelXRecord) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IntelXRecord_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_IntelXRecord_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IntelXRecord", field, false, false, "Time")
 }
 
 func (ec *executionContext) _InternalValue_value(ctx context.Context, field graphql.CollectedField, obj *model.InternalValue) (ret graphql.Marshaler) {
@@ -24934,6 +27256,392 @@ func (ec *executionContext) fieldContext_SafeBrowsingMatch_url(_ context.Context
 	return graphql.NewScalarFieldContext("SafeBrowsingMatch", field, false, false, "String")
 }
 
+func (ec *executionContext) _Screenshot_provider(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_status(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Screenshot_cached(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Screenshot_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Screenshot_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Screenshot_error(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Screenshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Screenshot_data(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Screenshot_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Screenshot",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Screenshot_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Screenshot_link(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_source(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_screenshot(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_screenshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Screenshot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_image(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_image(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Image, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_image(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_scanId(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_scanId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScanID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_scanId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
+func (ec *executionContext) _Screenshot_takenAt(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_takenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TakenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_takenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Screenshot_pageUrl(ctx context.Context, field graphql.CollectedField, obj *model.Screenshot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Screenshot_pageUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageURL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Screenshot_pageUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Screenshot", field, false, false, "String")
+}
+
 func (ec *executionContext) _Shodan_provider(ctx context.Context, field graphql.CollectedField, obj *model.Shodan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27023,6 +29731,966 @@ func (ec *executionContext) fieldContext_ThreatFoxIOC_reference(_ context.Contex
 	return graphql.NewScalarFieldContext("ThreatFoxIOC", field, false, false, "String")
 }
 
+func (ec *executionContext) _ThreatMiner_provider(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_status(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _ThreatMiner_cached(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ThreatMiner_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMiner_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ThreatMiner_error(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_data(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _ThreatMiner_verdict(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_jobId(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ThreatMiner_link(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_parts(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_parts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_parts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_PassiveDNS(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PassiveDNS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerDNS) graphql.Marshaler {
+			return ec.marshalOThreatMinerDNS2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNSᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_PassiveDNS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerDNS(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_URIs(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_URIs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URIs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerURI) graphql.Marshaler {
+			return ec.marshalOThreatMinerURI2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURIᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_URIs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerURI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_Samples(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_Samples(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Samples, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_Samples(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMiner", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_WHOIS(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_WHOIS(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WHOIS, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.ThreatMinerWhois) graphql.Marshaler {
+			return ec.marshalOThreatMinerWhois2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerWhois(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_WHOIS(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerWhois(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_Metadata(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_Metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *provider.ThreatMinerMetadata) graphql.Marshaler {
+			return ec.marshalOThreatMinerMetadata2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerMetadata(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_Metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerMetadata(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMiner_ThreatMiner_AVDetections(ctx context.Context, field graphql.CollectedField, obj *model.ThreatMiner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMiner_ThreatMiner_AVDetections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AVDetections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.ThreatMinerDetection) graphql.Marshaler {
+			return ec.marshalOThreatMinerDetection2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetectionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMiner_ThreatMiner_AVDetections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ThreatMiner",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ThreatMinerDetection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ThreatMinerDNS_domain(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_ip(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerDNS_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDNS) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDNS_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDNS_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDNS", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerDetection_av(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDetection_av(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AV, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDetection_av(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDetection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerDetection_detection(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerDetection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerDetection_detection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Detection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerDetection_detection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerDetection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_md5(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_md5(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MD5, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_md5(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_sha1(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_sha1(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA1, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_sha1(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_sha256(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SHA256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileName(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileType(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_fileSize(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_fileSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FileSize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_fileSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_imphash(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_imphash(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Imphash, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_imphash(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerMetadata_dateAnalysed(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerMetadata) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerMetadata_dateAnalysed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DateAnalysed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerMetadata_dateAnalysed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerMetadata", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerURI_uri(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_uri(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_uri(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerURI_domain(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_domain(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Domain, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_domain(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerURI_lastSeen(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerURI) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerURI_lastSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerURI_lastSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerURI", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_registrar(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_registrar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Registrar, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_registrar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_organization(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_organization(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Organization, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_organization(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_created(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_expires(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_expires(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Expires, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_expires(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ThreatMinerWhois_nameservers(ctx context.Context, field graphql.CollectedField, obj *provider.ThreatMinerWhois) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ThreatMinerWhois_nameservers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nameservers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ThreatMinerWhois_nameservers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ThreatMinerWhois", field, false, false, "String")
+}
+
 func (ec *executionContext) _Triage_provider(ctx context.Context, field graphql.CollectedField, obj *model.Triage) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27694,6 +31362,38 @@ func (ec *executionContext) fieldContext_URL_feeds(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_intelx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_intelx(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intelx(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+			return ec.marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_intelx(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IntelX(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27785,6 +31485,38 @@ func (ec *executionContext) fieldContext_URL_safebrowsing(_ context.Context, fie
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_SafeBrowsing(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _URL_screenshot(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_screenshot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Screenshot(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Screenshot) graphql.Marshaler {
+			return ec.marshalNScreenshot2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScreenshot(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_screenshot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Screenshot(ctx, field)
 		},
 	}
 	return fc, nil
@@ -34278,6 +38010,134 @@ func (ec *executionContext) _CrtSh(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var cymruImplementors = []string{"Cymru"}
+
+func (ec *executionContext) _Cymru(ctx context.Context, sel ast.SelectionSet, obj *model.Cymru) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cymruImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cymru")
+		case "provider":
+			out.Values[i] = ec._Cymru_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Cymru_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Cymru_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Cymru_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Cymru_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Cymru_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Cymru_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Cymru_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Cymru_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Cymru_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asn":
+			out.Values[i] = ec._Cymru_asn(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "asName":
+			out.Values[i] = ec._Cymru_asName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "prefix":
+			out.Values[i] = ec._Cymru_prefix(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "country":
+			out.Values[i] = ec._Cymru_country(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "registry":
+			out.Values[i] = ec._Cymru_registry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "allocated":
+			out.Values[i] = ec._Cymru_allocated(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "peers":
+			out.Values[i] = ec._Cymru_peers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._Cymru_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "detection":
+			out.Values[i] = ec._Cymru_detection(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._Cymru_malware(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dShieldImplementors = []string{"DShield"}
 
 func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, obj *model.DShield) graphql.Marshaler {
@@ -34550,6 +38410,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_feeds(ctx, field, obj)
 				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_intelx(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -34585,6 +38451,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_threatfox(ctx, field, obj)
+				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_threatminer(ctx, field, obj)
 				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -34954,6 +38826,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "cymru":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_cymru(ctx, field, obj)
+				})
 		case "feeds":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -34989,6 +38867,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_threatfox(ctx, field, obj)
+				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_threatminer(ctx, field, obj)
 				})
 		case "triage":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -35452,6 +39336,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_crowdsec(ctx, field, obj)
 				})
+		case "cymru":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_cymru(ctx, field, obj)
+				})
 		case "dshield":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -35469,6 +39359,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_greynoise(ctx, field, obj)
+				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_intelx(ctx, field, obj)
 				})
 		case "internetdb":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -35523,6 +39419,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_threatfox(ctx, field, obj)
+				})
+		case "threatminer":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_threatminer(ctx, field, obj)
 				})
 		case "urlhaus":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -35824,6 +39726,205 @@ func (ec *executionContext) _IndicatorError(ctx context.Context, sel ast.Selecti
 		case "message":
 			out.Values[i] = ec._IndicatorError_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXImplementors = []string{"IntelX"}
+
+func (ec *executionContext) _IntelX(ctx context.Context, sel ast.SelectionSet, obj *model.IntelX) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelX")
+		case "provider":
+			out.Values[i] = ec._IntelX_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._IntelX_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._IntelX_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._IntelX_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._IntelX_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._IntelX_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._IntelX_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._IntelX_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._IntelX_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._IntelX_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._IntelX_total(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "more":
+			out.Values[i] = ec._IntelX_more(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._IntelX_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "first":
+			out.Values[i] = ec._IntelX_first(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "last":
+			out.Values[i] = ec._IntelX_last(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recent":
+			out.Values[i] = ec._IntelX_recent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXBucketImplementors = []string{"IntelXBucket"}
+
+func (ec *executionContext) _IntelXBucket(ctx context.Context, sel ast.SelectionSet, obj *provider.IntelXBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelXBucket")
+		case "bucket":
+			out.Values[i] = ec._IntelXBucket_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._IntelXBucket_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._IntelXBucket_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var intelXRecordImplementors = []string{"IntelXRecord"}
+
+func (ec *executionContext) _IntelXRecord(ctx context.Context, sel ast.SelectionSet, obj *provider.IntelXRecord) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, intelXRecordImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IntelXRecord")
+		case "name":
+			out.Values[i] = ec._IntelXRecord_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bucket":
+			out.Values[i] = ec._IntelXRecord_bucket(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "media":
+			out.Values[i] = ec._IntelXRecord_media(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "date":
+			out.Values[i] = ec._IntelXRecord_date(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -37792,6 +41893,114 @@ func (ec *executionContext) _SafeBrowsingMatch(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var screenshotImplementors = []string{"Screenshot"}
+
+func (ec *executionContext) _Screenshot(ctx context.Context, sel ast.SelectionSet, obj *model.Screenshot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, screenshotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Screenshot")
+		case "provider":
+			out.Values[i] = ec._Screenshot_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Screenshot_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Screenshot_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Screenshot_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Screenshot_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Screenshot_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Screenshot_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Screenshot_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Screenshot_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Screenshot_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._Screenshot_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "screenshot":
+			out.Values[i] = ec._Screenshot_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "image":
+			out.Values[i] = ec._Screenshot_image(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "scanId":
+			out.Values[i] = ec._Screenshot_scanId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "takenAt":
+			out.Values[i] = ec._Screenshot_takenAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageUrl":
+			out.Values[i] = ec._Screenshot_pageUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var shodanImplementors = []string{"Shodan"}
 
 func (ec *executionContext) _Shodan(ctx context.Context, sel ast.SelectionSet, obj *model.Shodan) graphql.Marshaler {
@@ -38475,6 +42684,369 @@ func (ec *executionContext) _ThreatFoxIOC(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var threatMinerImplementors = []string{"ThreatMiner"}
+
+func (ec *executionContext) _ThreatMiner(ctx context.Context, sel ast.SelectionSet, obj *model.ThreatMiner) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMiner")
+		case "provider":
+			out.Values[i] = ec._ThreatMiner_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ThreatMiner_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._ThreatMiner_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._ThreatMiner_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._ThreatMiner_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._ThreatMiner_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._ThreatMiner_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._ThreatMiner_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._ThreatMiner_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._ThreatMiner_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "parts":
+			out.Values[i] = ec._ThreatMiner_parts(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_PassiveDNS":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_PassiveDNS(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_URIs":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_URIs(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_Samples":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_Samples(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_WHOIS":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_WHOIS(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_Metadata":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_Metadata(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ThreatMiner_AVDetections":
+			out.Values[i] = ec._ThreatMiner_ThreatMiner_AVDetections(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerDNSImplementors = []string{"ThreatMinerDNS"}
+
+func (ec *executionContext) _ThreatMinerDNS(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerDNS) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerDNSImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerDNS")
+		case "domain":
+			out.Values[i] = ec._ThreatMinerDNS_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._ThreatMinerDNS_ip(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._ThreatMinerDNS_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._ThreatMinerDNS_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerDetectionImplementors = []string{"ThreatMinerDetection"}
+
+func (ec *executionContext) _ThreatMinerDetection(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerDetection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerDetectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerDetection")
+		case "av":
+			out.Values[i] = ec._ThreatMinerDetection_av(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "detection":
+			out.Values[i] = ec._ThreatMinerDetection_detection(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerMetadataImplementors = []string{"ThreatMinerMetadata"}
+
+func (ec *executionContext) _ThreatMinerMetadata(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerMetadata) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerMetadataImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerMetadata")
+		case "md5":
+			out.Values[i] = ec._ThreatMinerMetadata_md5(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha1":
+			out.Values[i] = ec._ThreatMinerMetadata_sha1(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sha256":
+			out.Values[i] = ec._ThreatMinerMetadata_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileName":
+			out.Values[i] = ec._ThreatMinerMetadata_fileName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileType":
+			out.Values[i] = ec._ThreatMinerMetadata_fileType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fileSize":
+			out.Values[i] = ec._ThreatMinerMetadata_fileSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "imphash":
+			out.Values[i] = ec._ThreatMinerMetadata_imphash(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dateAnalysed":
+			out.Values[i] = ec._ThreatMinerMetadata_dateAnalysed(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerURIImplementors = []string{"ThreatMinerURI"}
+
+func (ec *executionContext) _ThreatMinerURI(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerURI) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerURIImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerURI")
+		case "uri":
+			out.Values[i] = ec._ThreatMinerURI_uri(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "domain":
+			out.Values[i] = ec._ThreatMinerURI_domain(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeen":
+			out.Values[i] = ec._ThreatMinerURI_lastSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var threatMinerWhoisImplementors = []string{"ThreatMinerWhois"}
+
+func (ec *executionContext) _ThreatMinerWhois(ctx context.Context, sel ast.SelectionSet, obj *provider.ThreatMinerWhois) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, threatMinerWhoisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ThreatMinerWhois")
+		case "registrar":
+			out.Values[i] = ec._ThreatMinerWhois_registrar(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organization":
+			out.Values[i] = ec._ThreatMinerWhois_organization(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ThreatMinerWhois_created(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expires":
+			out.Values[i] = ec._ThreatMinerWhois_expires(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "nameservers":
+			out.Values[i] = ec._ThreatMinerWhois_nameservers(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var triageImplementors = []string{"Triage"}
 
 func (ec *executionContext) _Triage(ctx context.Context, sel ast.SelectionSet, obj *model.Triage) graphql.Marshaler {
@@ -38644,6 +43216,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_feeds(ctx, field, obj)
 				})
+		case "intelx":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_intelx(ctx, field, obj)
+				})
 		case "otx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -38661,6 +43239,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_safebrowsing(ctx, field, obj)
+				})
+		case "screenshot":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_screenshot(ctx, field, obj)
 				})
 		case "threatfox":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -40611,6 +45195,14 @@ func (ec *executionContext) marshalNCrtSh2ᚖgithubᚗcomᚋinspectorᚑgadget�
 	return ec._CrtSh(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCymru2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐCymru(ctx context.Context, sel ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cymru!")
+		return graphql.Null
+	}
+	return ec._Cymru(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐDShield(ctx context.Context, sel ast.SelectionSet, v *model.DShield) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "DShield!")
@@ -40839,6 +45431,22 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNIntelX2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐIntelX(ctx context.Context, sel ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "IntelX!")
+		return graphql.Null
+	}
+	return ec._IntelX(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNIntelXBucket2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucket(ctx context.Context, sel ast.SelectionSet, v provider.IntelXBucket) graphql.Marshaler {
+	return ec._IntelXBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIntelXRecord2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecord(ctx context.Context, sel ast.SelectionSet, v provider.IntelXRecord) graphql.Marshaler {
+	return ec._IntelXRecord(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNInternalValue2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐInternalValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InternalValue) graphql.Marshaler {
@@ -41144,6 +45752,14 @@ func (ec *executionContext) marshalNScope2ᚕgithubᚗcomᚋinspectorᚑgadget�
 	return ret
 }
 
+func (ec *executionContext) marshalNScreenshot2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScreenshot(ctx context.Context, sel ast.SelectionSet, v *model.Screenshot) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Screenshot!")
+		return graphql.Null
+	}
+	return ec._Screenshot(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNShodan2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐShodan(ctx context.Context, sel ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Shodan!")
@@ -41279,6 +45895,26 @@ func (ec *executionContext) marshalNThreatFox2ᚖgithubᚗcomᚋinspectorᚑgadg
 
 func (ec *executionContext) marshalNThreatFoxIOC2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatFoxIOC(ctx context.Context, sel ast.SelectionSet, v provider.ThreatFoxIOC) graphql.Marshaler {
 	return ec._ThreatFoxIOC(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThreatMiner2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐThreatMiner(ctx context.Context, sel ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ThreatMiner!")
+		return graphql.Null
+	}
+	return ec._ThreatMiner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNThreatMinerDNS2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNS(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerDNS) graphql.Marshaler {
+	return ec._ThreatMinerDNS(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThreatMinerDetection2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetection(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerDetection) graphql.Marshaler {
+	return ec._ThreatMinerDetection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNThreatMinerURI2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURI(ctx context.Context, sel ast.SelectionSet, v provider.ThreatMinerURI) graphql.Marshaler {
+	return ec._ThreatMinerURI(ctx, sel, &v)
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -41801,6 +46437,44 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalOIntelXBucket2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.IntelXBucket) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntelXBucket2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOIntelXRecord2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecordᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.IntelXRecord) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIntelXRecord2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐIntelXRecord(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOJSON2interface(ctx context.Context, v any) (any, error) {
 	if v == nil {
 		return nil, nil
@@ -42067,6 +46741,77 @@ func (ec *executionContext) marshalOThreatFoxIOC2ᚕgithubᚗcomᚋinspectorᚑg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerDNS2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNSᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerDNS) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerDNS2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDNS(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerDetection2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetectionᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerDetection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerDetection2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerDetection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerMetadata2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerMetadata(ctx context.Context, sel ast.SelectionSet, v *provider.ThreatMinerMetadata) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreatMinerMetadata(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOThreatMinerURI2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURIᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.ThreatMinerURI) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNThreatMinerURI2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerURI(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOThreatMinerWhois2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐThreatMinerWhois(ctx context.Context, sel ast.SelectionSet, v *provider.ThreatMinerWhois) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ThreatMinerWhois(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {

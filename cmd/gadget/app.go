@@ -16,6 +16,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/cache/rediscache"
+	"github.com/inspector-gadget/gadget/internal/cortex"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
@@ -48,9 +49,11 @@ type app struct {
 	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
 	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
 	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
+	listSync   *taxii.ListSync  // keeps the block-lists' TAXII collections current; nil without HTTP
 	policy     *policy.Service  // lists, TLP, playbooks, sightings
 	jobs       *jobs.Runtime    // nil with the inline executor
 	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
+	cortex     *cortex.Server   // the Cortex API and its jobs; nil without HTTP
 	riverUI    *riverui.Handler // River UI, when jobs run and HTTP is served
 	handler    http.Handler     // the whole HTTP surface; nil without HTTP
 	registry   *prometheus.Registry
@@ -169,7 +172,7 @@ func buildProviders(cfg *Config, log *slog.Logger, st provider.DatasetStore) (*p
 			continue
 		}
 		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name),
-			Store: st, Setting: s.Setting})
+			Settings: s.Settings, Store: st, Setting: s.Setting})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", d.Name, err)
 		}

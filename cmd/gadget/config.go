@@ -85,6 +85,10 @@ type ProviderSettings struct {
 	// Setting reads the provider's own settings, GADGET_<P>_<NAME> (the
 	// feeds provider's per-feed switches and URLs); its New checks them.
 	Setting func(name string) string
+
+	// Settings holds GADGET_<P>_<NAME> for each of the descriptor's
+	// Settings, by NAME (default each one's Default).
+	Settings map[string]string
 }
 
 // Defaults owned by this command; the others are exported by the packages
@@ -229,6 +233,10 @@ func (c *Config) loadProviders(e *envReader) {
 			MaxTLP:   e.tlp(p+"MAX_TLP", d.MaxTLPOrDefault()),
 			Setting:  func(name string) string { return strings.TrimSpace(e.get(p + name)) },
 		}
+		s.Settings = map[string]string{}
+		for _, st := range d.Settings {
+			s.Settings[st.Name] = e.str(p+st.Name, st.Default)
+		}
 		if v := e.get(p + "RATE"); v != "" {
 			r, err := provider.ParseRate(v)
 			if err != nil {
@@ -246,7 +254,7 @@ func (c *Config) loadProviders(e *envReader) {
 				s.Budget = r
 			}
 		}
-		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") {
+		if !strings.HasPrefix(s.BaseURL, "http://") && !strings.HasPrefix(s.BaseURL, "https://") && !(d.NotHTTP && s.BaseURL == "") {
 			e.problem(p + "BASE_URL: want an http:// or https:// URL")
 		}
 		c.Providers[d.Name] = s

@@ -74,6 +74,29 @@ func TestConfigProviderEnabledDefault(t *testing.T) {
 	}
 }
 
+// TestConfigProviderSettings: a descriptor's own Settings are read from
+// GADGET_<P>_<NAME>, each defaulting to its Default; a provider over DNS
+// needs no base URL.
+func TestConfigProviderSettings(t *testing.T) {
+	t.Parallel()
+	def := loadEnv(t, nil)
+	set := loadEnv(t, map[string]string{"GADGET_CYMRU_RESOLVER": "127.0.0.1:5353", "GADGET_SCREENSHOT_SCREENSHOTAPI_TOKEN": "tok-1", "GADGET_CYMRU_BASE_URL": ""})
+	want := map[string]map[string]string{
+		"def cymru": {"RESOLVER": ""}, "def screenshot": {"SCREENSHOTAPI_TOKEN": "", "SCREENSHOTAPI_URL": "https://shot.screenshotapi.net"},
+		"set cymru": {"RESOLVER": "127.0.0.1:5353"}, "set screenshot": {"SCREENSHOTAPI_TOKEN": "tok-1", "SCREENSHOTAPI_URL": "https://shot.screenshotapi.net"},
+	}
+	got := map[string]map[string]string{
+		"def cymru": def.Providers["cymru"].Settings, "def screenshot": def.Providers["screenshot"].Settings,
+		"set cymru": set.Providers["cymru"].Settings, "set screenshot": set.Providers["screenshot"].Settings,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("Settings (-want +got):\n%s", d)
+	}
+	if err := set.Validate(); err != nil {
+		t.Errorf("Validate() = %v", err)
+	}
+}
+
 // TestConfigValidate: each bad value is named, all at once, and Validate
 // changes nothing.
 func TestConfigValidate(t *testing.T) {

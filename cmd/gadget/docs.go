@@ -47,7 +47,7 @@ func cmdDocs(_ context.Context, args []string, stdout io.Writer) error {
 func providersPage() []byte {
 	var b bytes.Buffer
 	b.WriteString(providersIntro)
-	b.WriteString("| provider | REST `source` | service | kinds | key | default `RATE` | cache TTL / not-found TTL | timeout | tags |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| provider | REST `source` | service | kinds | key | default `RATE` | cache TTL / not-found TTL | timeout | default `MAX_TLP` | tags |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	ds := provider.Descriptors()
 	for _, d := range ds {
 		var kinds []string
@@ -58,8 +58,8 @@ func providersPage() []byte {
 		if d.Disabled {
 			title += " (off by default)"
 		}
-		fmt.Fprintf(&b, "| [`%s`](#%s) | `%s` | %s | %s | %s | `%s` | %s / %s | %s | %s |\n", d.Name, d.Name, d.Source, title, strings.Join(kinds, " "), d.Key,
-			d.Rate, shortDuration(d.CacheTTL), shortDuration(d.NotFoundTTL), shortDuration(d.Timeout), strings.Join(d.Tags, " "))
+		fmt.Fprintf(&b, "| [`%s`](#%s) | `%s` | %s | %s | %s | `%s` | %s / %s | %s | `%s` | %s |\n", d.Name, d.Name, d.Source, title, strings.Join(kinds, " "), d.Key,
+			d.Rate, shortDuration(d.CacheTTL), shortDuration(d.NotFoundTTL), shortDuration(d.Timeout), d.MaxTLPOrDefault(), strings.Join(d.Tags, " "))
 	}
 	b.WriteString("\n## Terms of use of the free tiers\n\n" +
 		"The default budgets are the free tiers, and several free tiers do not allow use in a business\n" +
@@ -74,11 +74,28 @@ func providersPage() []byte {
 		"Each provider maps what it knows to `UNKNOWN BENIGN SUSPICIOUS MALICIOUS`, a 0–100 score and a\n" +
 		"one-line reason. Within one provider the first matching rule wins; a not-found gives no verdict.\n")
 	for _, d := range ds {
-		fmt.Fprintf(&b, "\n### %s\n\n%s Base URL `%s`; %s.", d.Name, d.Description, d.BaseURL, strings.TrimSuffix(d.FreeTier, "."))
+		where := "Base URL `" + d.BaseURL + "`"
+		if d.NotHTTP {
+			where = "Not over HTTP"
+		}
+		fmt.Fprintf(&b, "\n### %s\n\n%s %s; %s.", d.Name, d.Description, where, strings.TrimSuffix(d.FreeTier, "."))
 		if d.Disabled {
 			fmt.Fprintf(&b, " Off unless `GADGET_%s_ENABLED=true`.", strings.ToUpper(d.Name))
 		}
+		if d.CapsAtBenign {
+			b.WriteString(" A known-good source: its BENIGN answer caps the combined verdict at BENIGN.")
+		}
 		b.WriteString("\n\n")
+		for _, st := range d.Settings {
+			def := "empty"
+			if st.Default != "" {
+				def = "`" + st.Default + "`"
+			}
+			fmt.Fprintf(&b, "- `GADGET_%s_%s` (default %s): %s\n", strings.ToUpper(d.Name), st.Name, def, st.Doc)
+		}
+		if len(d.Settings) > 0 {
+			b.WriteString("\n")
+		}
 		terms := d.Terms
 		if terms == "" {
 			terms = "not summarised here; read the provider's terms before production use."
@@ -116,8 +133,9 @@ timeouts to typed errors, and keeps the raw JSON, a typed summary and the upstre
 provider that needs a key and has none answers ` + "`NOT_CONFIGURED`" + ` without a network call. Keys never
 appear in logs or errors.
 
-Configure each with ` + "`GADGET_<P>_API_KEY`, `_BASE_URL`, `_ENABLED`, `_RATE`, `_CACHE_TTL`, `_TIMEOUT`" + `
-(` + "`<P>`" + ` is the name in upper case; see [configuration](configuration.md)). The REST envelope names
+Configure each with ` + "`GADGET_<P>_API_KEY`, `_BASE_URL`, `_ENABLED`, `_RATE`, `_BUDGET`, `_CACHE_TTL`, `_TIMEOUT`, `_MAX_TLP`" + `
+(` + "`<P>`" + ` is the name in upper case; see [configuration](configuration.md)). ` + "`MAX_TLP`" + ` is the most
+restrictive TLP a lookup may carry and still be sent to the provider; the table gives each default. The REST envelope names
 each answer twice: ` + "`source`" + ` is the original service's source name (` + "`VirusTotal`, `AlienVaultOTX`" + `, …, so
 playbooks written against it keep matching) and ` + "`provider`" + ` the stable id in the first column. Without any key, only
 the keyless providers answer; ` + "`make demo`" + ` points every provider at the offline fake intel server.

@@ -24,6 +24,9 @@ func withFake(t *testing.T, env map[string]string) *fakeintel.Server {
 		env[p+"BASE_URL"] = srv.URL + "/" + d.Name
 		env[p+"API_KEY"] = "demo-key"
 		env[p+"RATE"] = "1000/s"
+		if d.NotHTTP {
+			env[p+"ENABLED"] = "false" // the fake intel server speaks HTTP only
+		}
 	}
 	return fake
 }
@@ -74,12 +77,12 @@ func TestEnrichEndToEnd(t *testing.T) {
 				if d.Local {
 					continue // answers from memory; its fake counts refreshes
 				}
-				want := 0
-				if d.Serves("url") {
-					want = 1
+				lo, hi := 0, 0 // one lookup makes 1 to Calls requests (Intelligence X searches, then reads)
+				if d.Serves("url") && !d.NotHTTP {
+					lo, hi = 1, d.MaxCalls()
 				}
-				if n := fake.Calls(d.Name); n != want {
-					t.Errorf("%s called %d times, want %d", d.Name, n, want)
+				if n := fake.Calls(d.Name); n < lo || n > hi {
+					t.Errorf("%s called %d times, want %d to %d", d.Name, n, lo, hi)
 				}
 			}
 			v := got["verdict"].(map[string]any)
@@ -94,9 +97,15 @@ func TestEnrichEndToEnd(t *testing.T) {
 					t.Errorf("second lookup not cached: %v", r)
 				}
 			}
-			field[map[string]any](t, in.gql(tok, `{ indicator(value: "http://evil.example/payload", fresh: true) { ... on URL { urlhaus { cached } } } }`, nil), "indicator")
-			if fake.Calls("urlhaus") != 2 {
-				t.Errorf("fresh lookup: urlhaus calls %d, want 2", fake.Calls("urlhaus"))
+			fr := field[map[string]any](t, in.gql(tok, `{ indicator(value: "http://evil.example/payload", fresh: true) { ... on URL { urlhaus { cached status } } } }`, nil), "indicator")
+			uh := fr["urlhaus"].(map[string]any)
+			// under River on a loaded machine the fresh call may outlast the
+			// lookup (PENDING): its job still makes the call, shortly after
+			for i := 0; i < 100 && uh["status"] == "PENDING" && fake.Calls("urlhaus") < 2; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if fake.Calls("urlhaus") != 2 || uh["cached"] != false {
+				t.Errorf("fresh lookup: %v, urlhaus calls %d, want 2", uh, fake.Calls("urlhaus"))
 			}
 
 			// policy: a private address never reaches a provider

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +85,22 @@ func TestPortalInBrowser(t *testing.T) {
 			return nil
 		})
 	}
+	// viewShot saves what the viewport shows (a full-page shot of a long
+	// result is too tall to look at)
+	viewShot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			png, err := chromedp.CaptureScreenshot()(ctx, tg)
+			if err != nil {
+				return err
+			}
+			for _, d := range dirs {
+				if err := os.WriteFile(filepath.Join(d, name+".png"), png, 0o644); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, actions...); err != nil {
@@ -106,7 +124,7 @@ func TestPortalInBrowser(t *testing.T) {
 		chromedp.Click(chromedp.ID("lookup-submit")),
 		chromedp.WaitVisible(chromedp.CSS(`#lookup-form[data-done="true"]`)),
 	)
-	levels := evalAs[[]string](t, ctx, "read verdicts", `[...document.querySelectorAll("#lookup-results tbody tr")].map(tr => tr.dataset.value + "=" + tr.querySelector(".badge").dataset.level)`)
+	levels := evalAs[[]string](t, ctx, "read verdicts", `[...document.querySelectorAll("#lookup-results article.card")].map(c => c.dataset.value + "=" + c.querySelector(".badge").dataset.level)`)
 	want := map[string]string{"203.0.113.7": "MALICIOUS", "192.0.2.44": "BENIGN"} // not found by the reputation providers; context providers answer
 	got := map[string]string{}
 	for _, l := range levels {
@@ -119,13 +137,83 @@ func TestPortalInBrowser(t *testing.T) {
 		}
 	}
 	if len(levels) != 4 || got["http://evil.example/payload"] != "MALICIOUS" || got["evil.example"] == "" {
-		t.Errorf("rows = %v, want four (the URL's host too) with the defanged URL malicious", levels)
+		t.Errorf("cards = %v, want four (the URL's host too) with the defanged URL malicious", levels)
 	}
 	invalid := evalAs[string](t, ctx, "invalid lines", `document.getElementById("lookup-invalid").textContent`)
 	if !strings.Contains(invalid, "not-an-indicator!") {
 		t.Errorf("the invalid line is not reported: %q", invalid)
 	}
-	run("expand a provider", chromedp.Click(chromedp.CSS("#lookup-results tbody tr:first-child details summary")), shot("lookup"))
+	// the malicious address's card: coverage beside the badge, the context
+	// line, the sightings line, provider rows without stutter and with links
+	card := evalAs[map[string]any](t, ctx, "read a card", `(() => {
+		const c = document.querySelector('#lookup-results article.card[data-value="203.0.113.7"]');
+		const rows = [...c.querySelectorAll(".prov")];
+		return {
+			coverage: c.querySelector(".coverage").textContent,
+			context: c.querySelector(".context").textContent,
+			sightings: c.querySelector(".sightings").textContent,
+			rows: rows.length,
+			stutter: rows.filter(r => { const x = r.querySelector(".prov-reason"); return x && x.textContent.toLowerCase().startsWith(r.dataset.provider + ":"); }).length,
+			links: c.querySelectorAll("a.prov-link[href^='https://']").length,
+			raw: c.querySelectorAll("details.raw pre").length,
+			actions: !c.querySelector(".card-actions").hidden && !!c.querySelector(".card-stix") && !!c.querySelector("form.annotate"),
+		};
+	})()`)
+	if cov, _ := card["coverage"].(string); !regexp.MustCompile(`^\d+ of \d+ answered`).MatchString(cov) {
+		t.Errorf("coverage beside the badge = %q", cov)
+	}
+	if cx, _ := card["context"].(string); !strings.Contains(cx, "AS") || !strings.Contains(cx, "first seen") {
+		t.Errorf("context line = %q", cx)
+	}
+	if card["sightings"] != "never seen before" || card["rows"].(float64) < 5 || card["stutter"].(float64) != 0 ||
+		card["links"].(float64) == 0 || card["raw"].(float64) == 0 || card["actions"] != true {
+		t.Errorf("card = %v", card)
+	}
+	run("expand a provider", chromedp.Click(chromedp.CSS(`#lookup-results article.card:first-child details.raw summary`)),
+		chromedp.ScrollIntoView(chromedp.CSS(`#lookup-status`)), viewShot("lookup"))
+
+	// a manual verdict on the analyst's own sighting of the value
+	run("mark a false positive",
+		chromedp.SetValue(chromedp.CSS(`article.card[data-value="192.0.2.44"] form.annotate select`), "FALSE_POSITIVE"),
+		chromedp.SetValue(chromedp.CSS(`article.card[data-value="192.0.2.44"] form.annotate input[name="note"]`), "our partner's VPN"),
+		chromedp.Click(chromedp.CSS(`article.card[data-value="192.0.2.44"] form.annotate button`)),
+		chromedp.WaitVisible(chromedp.CSS(`article.card[data-value="192.0.2.44"] form.annotate[data-saved="true"]`)),
+	)
+	if line := evalAs[string](t, ctx, "sightings after marking", `document.querySelector('article.card[data-value="192.0.2.44"] .sightings').textContent`); !strings.Contains(line, "marked false positive by root") {
+		t.Errorf("sightings line after marking = %q", line)
+	}
+
+	// no sideways scroll, wide or narrow, with long URLs, hashes, an
+	// internal value and every raw JSON toggle open
+	long := "hxxps://login-microsoftonline-secure-account-verification.evil[.]example/" + strings.Repeat("a1b2c3d4e5", 24) + "/index.php?session=" + strings.Repeat("Zx9", 40) + "\n" +
+		"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n" +
+		"this-is-a-very-long-subdomain-label-for-testing-wrapping.and-another-quite-long-label.evil.example\n" +
+		"203.0.113.7 10.20.30.40\n"
+	for _, width := range []int64{1440, 390} {
+		name := fmt.Sprintf("lookup-%d", width)
+		run(name,
+			chromedp.EmulateViewport(width, 900),
+			chromedp.Navigate(in.base+"/portal/lookup"),
+			chromedp.WaitVisible(chromedp.ID("lookup-form")),
+			chromedp.SetValue(chromedp.ID("values"), long),
+			chromedp.Click(chromedp.ID("lookup-submit")),
+			chromedp.WaitVisible(chromedp.CSS(`#lookup-form[data-done="true"]`)),
+		)
+		cards := evalAs[int](t, ctx, "count cards", `document.querySelectorAll("#lookup-results article.card").length`)
+		internal := evalAs[string](t, ctx, "internal card", `[...document.querySelectorAll("article.card.internal")].map(c => c.dataset.value + ": " + c.querySelector(".internal-note").textContent).join("|")`)
+		if cards < 5 || !strings.Contains(internal, "10.20.30.40: internal — not looked up") || strings.Count(internal, "10.20.30.40") != 1 {
+			t.Errorf("%d px: %d cards, internal %q", width, cards, internal)
+		}
+		run(name+" card", chromedp.ScrollIntoView(chromedp.CSS("#lookup-results article.card")), viewShot(name+"-card"))
+		evalAs[int](t, ctx, "open raw JSON", `[...document.querySelectorAll("details")].map(d => d.open = true).length`)
+		sw := evalAs[[]int](t, ctx, "scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`)
+		t.Logf("%d px, %d cards: scrollWidth %d, clientWidth %d", width, cards, sw[0], sw[1])
+		if sw[0] > sw[1] {
+			wide := evalAs[string](t, ctx, "wide elements", `[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.scrollingElement.clientWidth + 1).slice(0, 8).map(e => e.tagName + "." + e.className).join(" ")`)
+			t.Errorf("the lookup page scrolls sideways at %d px: scrollWidth %d > clientWidth %d (wide: %s)", width, sw[0], sw[1], wide)
+		}
+	}
+	run("restore the window", chromedp.EmulateViewport(1280, 900))
 
 	run("create a user",
 		chromedp.Navigate(in.base+"/portal/admin/users"),
@@ -159,6 +247,29 @@ func TestPortalInBrowser(t *testing.T) {
 		t.Errorf("the users page scrolls sideways at 390 px (wide: %s)", wide)
 	}
 	run("narrow screenshot", shot("users-narrow"))
+	run("create a list, narrow",
+		chromedp.Navigate(in.base+"/portal/lists"),
+		chromedp.WaitVisible(chromedp.ID("create-list")),
+		chromedp.SetValue(chromedp.ID("list-name"), "corp-ranges"),
+		chromedp.SetValue(chromedp.ID("list-description"), "our own networks and domains"),
+		chromedp.Click(chromedp.CSS(`#create-list button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.ID("add-entries")),
+		chromedp.SetValue(chromedp.ID("entry-values"), "10.0.0.0/8\ncorp.example\nhttps://intranet.corp.example/a-very-long-path/that-goes-on-and-on/and-on-and-on/login.aspx"),
+		chromedp.SetValue(chromedp.ID("entry-reason"), "internal"),
+		chromedp.Click(chromedp.CSS(`#add-entries button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".notice")),
+		shot("list-narrow"),
+	)
+	if n := evalAs[int](t, ctx, "entries", `document.querySelectorAll("#entries tbody tr[data-value]").length`); n != 3 {
+		t.Errorf("the new list shows %d entries, want 3", n)
+	}
+	if sw := evalAs[[]int](t, ctx, "list scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`); sw[0] > sw[1] {
+		t.Errorf("a list's page scrolls sideways at 390 px: %v", sw)
+	}
+	run("lists, narrow", chromedp.Navigate(in.base+"/portal/lists"), chromedp.WaitVisible(chromedp.ID("create-list")), shot("lists-narrow"))
+	if sw := evalAs[[]int](t, ctx, "lists scroll width", `[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]`); sw[0] > sw[1] {
+		t.Errorf("the lists page scrolls sideways at 390 px: %v", sw)
+	}
 }
 
 // evalAs evaluates js in the page and returns its value.

@@ -66,13 +66,13 @@ func (a *app) analyzers() []soc.Analyzer {
 // taxiiTLP marks the objects of the TAXII collections.
 const taxiiTLP = stix.Amber
 
-// socRoutes returns the SOC protocols: misp-modules under /misp/, TAXII 2.1
-// under /taxii2/.
+// socRoutes returns the SOC protocols: misp-modules under /misp/, the
+// Cortex API under /cortex/, TAXII 2.1 under /taxii2/.
 func (a *app) socRoutes() map[string]http.Handler {
 	out := map[string]http.Handler{}
 	m := misp.New(misp.Config{Lookup: a.lookups, Catalog: a.analyzers, Auth: a.auth, Usage: a.writer, Logger: a.log, Version: version})
-	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log})
-	for _, part := range []map[string]http.Handler{m.Routes(), t.Routes()} {
+	t := taxii.New(taxii.Config{Store: a.store, Usage: a.writer, Logger: a.log, Lists: a.policy, Sync: a.listSync})
+	for _, part := range []map[string]http.Handler{m.Routes(), t.Routes(), a.cortex.Routes()} {
 		for p, h := range part {
 			out[p] = a.auth.Middleware(h)
 		}

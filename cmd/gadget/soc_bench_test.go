@@ -116,7 +116,7 @@ func BenchmarkTAXIIPage(b *testing.B) {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	// an indicator of the size the publisher writes (~1 KB)
 	if _, err := st.Pool().Exec(ctx, `INSERT INTO stix_objects (collection, object_id, object_type, version, date_added, revoked, level, score, object)
-		SELECT $1, 'indicator--' || md5(g::text)::uuid, 'indicator', $2, $2 + g * interval '1 millisecond', false, 'MALICIOUS', 80,
+		SELECT $1, 'indicator--' || md5(g::text)::uuid, 'indicator', $2::timestamptz, $2::timestamptz + g * interval '1 millisecond', false, 'MALICIOUS', 80,
 		  '{"type":"indicator","spec_version":"2.1","id":"indicator--' || md5(g::text)::uuid || '","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","created_by_ref":"identity--0c1f6c52-6a53-5f2e-a7e3-5a4d1a7c5f16","name":"IPV4 ' || g || ': MALICIOUS","description":"Inspector Gadget verdict MALICIOUS, score 80/100. virustotal: 23/90 VirusTotal engines flag it malicious; abuseipdb: abuse confidence 100 from 1204 reports.","indicator_types":["malicious-activity"],"pattern":"[ipv4-addr:value = ''10.' || g || ''']","pattern_type":"stix","pattern_version":"2.1","valid_from":"2026-01-01T00:00:00.000Z","valid_until":"2026-01-02T00:00:00.000Z","confidence":80,"labels":["inspector-gadget","malicious"],"object_marking_refs":["marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"],"external_references":[{"source_name":"VirusTotal","url":"https://www.virustotal.com/gui/ip-address/10.0.0.1"}]}'
 		FROM generate_series(1, $3) g`, taxii.Malicious, base, rows); err != nil {
 		b.Fatal(err)

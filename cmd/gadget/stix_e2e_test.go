@@ -102,7 +102,7 @@ func TestSTIXExports(t *testing.T) {
 		t.Fatal("the lookup page has no STIX export button")
 	}
 	csrf := regexp.MustCompile(`data-csrf="([^"]+)"`).FindStringSubmatch(string(page))[1]
-	res, err = c.PostForm(in.base+"/portal/lookup/stix", url.Values{"csrf": {csrf}, "values": {"203.0.113.45\nevil[.]example"}, "preset": {"all"}, "tlp": {"AMBER_STRICT"}})
+	res, err = c.PostForm(in.base+"/portal/lookup/stix", url.Values{"csrf": {csrf}, "values": {"203.0.113.45\nevil[.]example"}, "tlp": {"AMBER_STRICT"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -244,3 +244,96 @@ func testTAXII(t *testing.T, be backend) {
 		t.Fatalf("POST objects: %v %v", res.StatusCode, err)
 	}
 }
+
+// TestTAXIIBlockLists: every BLOCK list is a collection (and only BLOCK
+// lists are) whose objects are one indicator per entry, with the entry's
+// value as a STIX pattern, valid until its expiry; a removed entry is
+// published again revoked, and a reader sees a change at once.
+func TestTAXIIBlockLists(t *testing.T) {
+	t.Parallel()
+	v := stixtest.NewValidator(t, stixSchemas)
+	env := backends[0].env(t)
+	env["GADGET_ROOT_PASSWORD"] = rootPW
+	in := start(t, env)
+	root := in.token("root", rootPW, "")
+	key := in.apiKey(root, "sentinel", "TASKS")
+	const accept = "application/taxii+json;version=2.1"
+	const sha = "110a91b180bc3421d6c10d8dccd371994872e48a2414d12cf5c9dc0f15f1ee1f"
+	for _, q := range []string{
+		`mutation { createList(name: "c2", effect: BLOCK, description: "C2 servers") { name } }`,
+		`mutation { createList(name: "ours", effect: NEVER_SEND) { name } }`,
+		`mutation { addListEntries(list: "c2", entries: [{value: "203.0.113.0/24", reason: "bulletproof hoster"},
+			{value: "198.51.100.7", reason: "case 7"}, {value: "evil.example", reason: "phishing kit"},
+			{value: "http://bad.example/kit/", reason: "kit path"}, {value: "` + sha + `", reason: "Agent Tesla", expiresAt: "2030-01-01T00:00:00Z"}]) { size } }`,
+	} {
+		if a := in.gql(root, q, nil); len(a.Errors) > 0 {
+			t.Fatalf("%s: %+v", q, a.Errors)
+		}
+	}
+	apiRoot := in.base + "/taxii2/gadget/"
+	res, body := taxiiGet(t, apiRoot+"collections/", "root", key, accept, nil)
+	var cols struct {
+		Collections []struct {
+			ID    string `json:"id"`
+			Title string `json:"title"`
+		} `json:"collections"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &cols) != nil || len(cols.Collections) != 3 ||
+		cols.Collections[2].ID != taxii.CollectionID(taxii.ListCollection("c2")) || !strings.Contains(cols.Collections[2].Title, "c2") {
+		t.Fatalf("collections (want the two verdict collections and the c2 block-list, not the NEVER_SEND list): %d %s", res.StatusCode, body)
+	}
+	objects := apiRoot + "collections/" + cols.Collections[2].ID + "/objects/"
+	patterns := func(params url.Values) (map[string]map[string]any, []byte) {
+		_, body := taxiiGet(t, objects, "root", key, accept, params)
+		var e taxiiEnvelope
+		if err := json.Unmarshal(body, &e); err != nil {
+			t.Fatalf("objects: %s", body)
+		}
+		out := map[string]map[string]any{}
+		for _, o := range e.Objects {
+			v.Check(t, o)
+			if o["type"] == "indicator" {
+				out[o["pattern"].(string)] = o
+			}
+		}
+		return out, body
+	}
+	got, body := patterns(nil)
+	want := []string{
+		"[ipv4-addr:value ISSUBSET '203.0.113.0/24']",
+		"[ipv4-addr:value = '198.51.100.7']",
+		"[domain-name:value = 'evil.example' OR domain-name:value LIKE '%.evil.example']",
+		"[url:value = 'http://bad.example/kit/' OR url:value LIKE 'http://bad.example/kit/%']",
+		"[file:hashes.'SHA-256' = '" + sha + "']",
+	}
+	if len(got) != len(want) || !strings.Contains(string(body), `"type":"identity"`) || !strings.Contains(string(body), `"type":"marking-definition"`) {
+		t.Fatalf("block-list objects: %s", body)
+	}
+	for _, p := range want {
+		o, ok := got[p]
+		if !ok {
+			t.Fatalf("no indicator with pattern %s in %s", p, body)
+		}
+		if o["indicator_types"].([]any)[0] != "malicious-activity" || o["revoked"] != nil {
+			t.Errorf("%s: %v", p, o)
+		}
+	}
+	if o := got[want[4]]; o["valid_until"] != "2030-01-01T00:00:00.000Z" || !strings.Contains(o["description"].(string), "Agent Tesla") {
+		t.Errorf("the hash entry: %v", o)
+	}
+	before := got[want[2]]
+
+	// a removed entry: its revoked version, seen at once by the next read
+	if a := in.gql(root, `mutation { removeListEntries(list: "c2", values: ["evil.example"]) { size } }`, nil); len(a.Errors) > 0 {
+		t.Fatalf("remove: %+v", a.Errors)
+	}
+	got, body = patterns(url.Values{"match[id]": {before["id"].(string)}})
+	o := got[want[2]]
+	if o == nil || o["revoked"] != true || o["modified"].(string) <= before["modified"].(string) {
+		t.Fatalf("after removing evil.example: %s", body)
+	}
+	// an unknown collection, and one of a list that is not a block-list
+	if res, _ := taxiiGet(t, apiRoot+"collections/"+taxii.CollectionID(taxii.ListCollection("ours"))+"/objects/", "root", key, accept, nil); res.StatusCode != 404 {
+		t.Errorf("a NEVER_SEND list's collection: %d, want 404", res.StatusCode)
+	}
+}

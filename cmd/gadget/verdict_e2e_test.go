@@ -25,6 +25,9 @@ func withFakeFreeTier(t *testing.T, env map[string]string, latency time.Duration
 		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
 		env[p+"BASE_URL"] = srv.URL + "/" + d.Name
 		env[p+"API_KEY"] = "demo-key"
+		if d.NotHTTP {
+			env[p+"ENABLED"] = "false" // the fake intel server speaks HTTP only
+		}
 	}
 	return fake
 }

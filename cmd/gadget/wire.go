@@ -17,6 +17,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/auth/redisevents"
+	"github.com/inspector-gadget/gadget/internal/cortex"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/jobs"
 	"github.com/inspector-gadget/gadget/internal/provider"
@@ -124,7 +125,9 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if opts.http {
 		a.publisher = taxii.NewPublisher(a.store, a.stixExporter(), taxiiTLP, log)
 		a.lookups = taxii.Observed(a.engine, a.publisher)
+		a.listSync = taxii.NewListSync(a.store, a.policy, taxiiTLP, log)
 		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
+		a.cortex = cortex.New(cortex.Config{Lookup: a.lookups, Catalog: a.analyzers, Store: a.store, Usage: a.writer, Logger: log, Version: version})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
 				return nil, fmt.Errorf("river ui: %w", err)
@@ -191,7 +194,8 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		a.jobs, err = jobs.New(ctx, jobs.Config{Pool: qp, Fetcher: p.fetcher, Store: a.store.JobQueue(qp), Counts: a.writer, JobTimeout: cfg.JobTimeout,
 			RescueAfter: cfg.JobRescueAfter, MaxAttempts: cfg.JobMaxAttempts, Queues: queues, Logger: a.log,
 			// answers of jobs worked elsewhere reach a process-local cache through their notices
-			KeepUnclaimed: a.redis == nil})
+			KeepUnclaimed: a.redis == nil,
+			Fallback:      exec}) // the inline executor, while jobs cannot be queued
 		if err != nil {
 			return err
 		}
@@ -211,6 +215,11 @@ func newRiverUI(rt *jobs.Runtime, log *slog.Logger) (*riverui.Handler, error) {
 		Prefix:    riverUIPrefix,
 	})
 }
+
+// listSyncInterval is how often the block-lists' TAXII collections are
+// compared with the lists (a list that did not change costs one read); a
+// client reading a collection brings it up to date first.
+const listSyncInterval = time.Minute
 
 // start runs the background parts: the account change listener, the
 // River runtime (dispatcher, and workers when this process works queues)
@@ -234,7 +243,14 @@ func (a *app) start(ctx context.Context) error {
 		a.auth.Listen(bg)
 		runners.Wait() // before the store closes: they write there
 	}()
-	a.stopBackground = func() { cancel(); <-listening }
+	synced := make(chan struct{})
+	go func() {
+		defer close(synced)
+		if a.listSync != nil { // the block-lists' TAXII collections
+			a.listSync.Run(bg, listSyncInterval)
+		}
+	}()
+	a.stopBackground = func() { cancel(); <-listening; <-synced }
 	if a.jobs != nil {
 		if err := a.jobs.Start(ctx); err != nil {
 			return err
@@ -254,6 +270,9 @@ func (a *app) start(ctx context.Context) error {
 func (a *app) close(ctx context.Context) {
 	if a.tasks != nil && a.tasks.Wait(ctx) != nil {
 		a.log.Warn("tasks still running at shutdown; they will be reported failed after their deadline")
+	}
+	if a.cortex != nil && a.cortex.Wait(ctx) != nil {
+		a.log.Warn("cortex jobs still running at shutdown; they will be reported failed after their deadline")
 	}
 	if a.jobs != nil {
 		if err := a.jobs.Stop(ctx); err != nil {

@@ -9,6 +9,7 @@
 //
 //	go run ./cmd/loadgen                       # SQLite, inline, in-memory cache
 //	go run ./cmd/loadgen -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…
+//	go run ./cmd/loadgen -batch 20 -c 1        # indicators(20 values, cachedOnly: true) { verdict }
 package main
 
 import (
@@ -41,6 +42,11 @@ import (
 // typed provider fields.
 const Query = `{ indicator(value: "198.51.100.77") { value verdict { level score } ... on IPAddress { abuseipdb { status cached abuseConfidenceScore } virustotal { status cached stats { malicious } } } } }`
 
+// BatchQuery is the measured lookup with -batch: the verdicts of a batch
+// from the cache alone (the issue 14 figure); the warm-up asks the same
+// values with every provider first.
+const BatchQuery = `query($v: [String!]!) { indicators(values: $v, cachedOnly: true) { value verdict { level score complete coverage { asked answered pending } } } }`
+
 func main() {
 	var envs multi
 	bare := flag.String("bare", "", "internal: serve the bytes of this file on 127.0.0.1:0 (the bare handler)")
@@ -49,6 +55,7 @@ func main() {
 	dur := flag.Duration("d", 2*time.Second, "length of a round on each side")
 	bin := flag.String("gadget", "", "gadget binary (default: built from ./cmd/gadget)")
 	flag.Var(&envs, "env", "KEY=VALUE for gadget serve (repeatable); default: SQLite in a temporary folder")
+	batch := flag.Int("batch", 0, "measure indicators(values: N IPv4 values, cachedOnly: true) { verdict } instead of one cached lookup")
 	flag.Parse()
 	if *bare != "" {
 		if err := serveBare(*bare); err != nil {
@@ -57,7 +64,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(envs, *bin, *conns, *rounds, *dur); err != nil {
+	if err := run(envs, *bin, *conns, *rounds, *dur, *batch); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -68,7 +75,7 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func run(envs []string, bin string, conns, rounds int, dur time.Duration) error {
+func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch int) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -100,16 +107,9 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration) error 
 	if err != nil {
 		return err
 	}
-	body, _ := json.Marshal(map[string]string{"query": Query})
-	answer, err := post(client, "http://"+base+"/graphql", tok, body)
+	body, answer, err := warm(client, "http://"+base+"/graphql", tok, batch)
 	if err != nil {
-		return fmt.Errorf("warm-up lookup: %w", err)
-	}
-	if !bytes.Contains(answer, []byte(`"abuseipdb":{"status":"OK"`)) {
-		return fmt.Errorf("warm-up lookup answered %s", answer)
-	}
-	if answer, err = post(client, "http://"+base+"/graphql", tok, body); err != nil || !bytes.Contains(answer, []byte(`"cached":true`)) {
-		return fmt.Errorf("second lookup not cached: %s %v", answer, err)
+		return err
 	}
 	file := filepath.Join(dir, "answer.json")
 	if err := os.WriteFile(file, answer, 0o600); err != nil {
@@ -125,7 +125,11 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration) error 
 	}
 	defer stop(bareCmd)
 
-	fmt.Printf("cached lookup, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", conns, rounds, dur, len(answer))
+	what := "cached lookup"
+	if batch > 0 {
+		what = fmt.Sprintf("indicators(%d values, cachedOnly: true) { verdict }", batch)
+	}
+	fmt.Printf("%s, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", what, conns, rounds, dur, len(answer))
 	fmt.Printf("gadget serve with: %s\n", describe(envs))
 	var gs, bs []result
 	for i := range rounds {
@@ -148,6 +152,40 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration) error 
 		median(bs, func(r result) float64 { return ms(r.p50) }), median(bs, func(r result) float64 { return ms(r.p99) }),
 		medianOf(ratios))
 	return nil
+}
+
+// warm makes the measured request's answers cached and returns its body
+// and the answer it then gets.
+func warm(client *http.Client, url, tok string, batch int) (body, answer []byte, err error) {
+	if batch == 0 {
+		body, _ = json.Marshal(map[string]string{"query": Query})
+		if answer, err = post(client, url, tok, body); err != nil {
+			return nil, nil, fmt.Errorf("warm-up lookup: %w", err)
+		}
+		if !bytes.Contains(answer, []byte(`"abuseipdb":{"status":"OK"`)) {
+			return nil, nil, fmt.Errorf("warm-up lookup answered %s", answer)
+		}
+		if answer, err = post(client, url, tok, body); err != nil || !bytes.Contains(answer, []byte(`"cached":true`)) {
+			return nil, nil, fmt.Errorf("second lookup not cached: %s %v", answer, err)
+		}
+		return body, answer, nil
+	}
+	values := make([]string, batch)
+	for i := range values {
+		values[i] = fmt.Sprintf("198.51.%d.%d", 100+i/250, 1+i%250)
+	}
+	cold, _ := json.Marshal(map[string]any{"query": strings.Replace(BatchQuery, "cachedOnly: true", "cachedOnly: false", 1), "variables": map[string]any{"v": values}})
+	if answer, err = post(client, url, tok, cold); err != nil {
+		return nil, nil, fmt.Errorf("warm-up batch: %w", err)
+	}
+	body, _ = json.Marshal(map[string]any{"query": BatchQuery, "variables": map[string]any{"v": values}})
+	if answer, err = post(client, url, tok, body); err != nil {
+		return nil, nil, fmt.Errorf("cachedOnly batch: %w", err)
+	}
+	if bytes.Contains(answer, []byte(`"answered":0`)) {
+		return nil, nil, fmt.Errorf("cachedOnly batch after the warm-up has values without answers: %s", answer)
+	}
+	return body, answer, nil
 }
 
 // describe is the non-default configuration, secrets left out.

@@ -21,6 +21,18 @@ func (f APIKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.APIKeyMutation", m)
 }
 
+// The CortexJobFunc type is an adapter to allow the use of ordinary
+// function as CortexJob mutator.
+type CortexJobFunc func(context.Context, *ent.CortexJobMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f CortexJobFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.CortexJobMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CortexJobMutation", m)
+}
+
 // The DatasetFunc type is an adapter to allow the use of ordinary
 // function as Dataset mutator.
 type DatasetFunc func(context.Context, *ent.DatasetMutation) (ent.Value, error)

@@ -34,6 +34,44 @@ var (
 			},
 		},
 	}
+	// CortexJobsColumns holds the columns for the "cortex_jobs" table.
+	CortexJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeUUID},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "analyzer_id", Type: field.TypeString, Size: 128},
+		{Name: "analyzer_name", Type: field.TypeString, Size: 160},
+		{Name: "data_type", Type: field.TypeString, Size: 32},
+		{Name: "data", Type: field.TypeString, Size: 2147483647},
+		{Name: "tlp", Type: field.TypeInt},
+		{Name: "pap", Type: field.TypeInt},
+		{Name: "message", Type: field.TypeString, Size: 2147483647, Default: ""},
+		{Name: "parameters", Type: field.TypeString, Size: 2147483647, Default: "{}"},
+		{Name: "status", Type: field.TypeString, Size: 16, Default: "Waiting"},
+		{Name: "report", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "error_message", Type: field.TypeString, Nullable: true, Size: 1024},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "start_date", Type: field.TypeTime, Nullable: true},
+		{Name: "end_date", Type: field.TypeTime, Nullable: true},
+		{Name: "deadline", Type: field.TypeTime},
+	}
+	// CortexJobsTable holds the schema information for the "cortex_jobs" table.
+	CortexJobsTable = &schema.Table{
+		Name:       "cortex_jobs",
+		Columns:    CortexJobsColumns,
+		PrimaryKey: []*schema.Column{CortexJobsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "cortexjob_username_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CortexJobsColumns[1], CortexJobsColumns[13]},
+			},
+			{
+				Name:    "cortexjob_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{CortexJobsColumns[13]},
+			},
+		},
+	}
 	// DatasetsColumns holds the columns for the "datasets" table.
 	DatasetsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -431,6 +469,7 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
+		CortexJobsTable,
 		DatasetsTable,
 		JobCallTable,
 		PlaybookTable,
@@ -451,6 +490,9 @@ var (
 func init() {
 	APIKeysTable.Annotation = &entsql.Annotation{
 		Table: "api_keys",
+	}
+	CortexJobsTable.Annotation = &entsql.Annotation{
+		Table: "cortex_jobs",
 	}
 	DatasetsTable.Annotation = &entsql.Annotation{
 		Table: "datasets",

@@ -9,6 +9,9 @@ import (
 // APIKey is the predicate function for apikey builders.
 type APIKey func(*sql.Selector)
 
+// CortexJob is the predicate function for cortexjob builders.
+type CortexJob func(*sql.Selector)
+
 // Dataset is the predicate function for dataset builders.
 type Dataset func(*sql.Selector)
 

@@ -133,6 +133,43 @@ func NewCrtSh(r *lookup.Result) (*CrtSh, error) {
 	return m, nil
 }
 
+// Cymru is Team Cymru (IP to ASN, Malware Hash Registry)'s GraphQL result: the result fields and the summary's.
+type Cymru struct {
+	ResultMeta
+	ASN       *int       `json:"asn"`
+	ASName    *string    `json:"asName"`
+	Prefix    *string    `json:"prefix"`
+	Country   *string    `json:"country"`
+	Registry  *string    `json:"registry"`
+	Allocated *string    `json:"allocated"`
+	Peers     []int      `json:"peers"`
+	LastSeen  *time.Time `json:"lastSeen"`
+	Detection *int       `json:"detection"`
+	Malware   *bool      `json:"malware"`
+}
+
+// NewCymru builds the GraphQL result from an engine result.
+func NewCymru(r *lookup.Result) (*Cymru, error) {
+	m := &Cymru{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.CymruSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.ASN = &s.ASN
+		m.ASName = &s.ASName
+		m.Prefix = &s.Prefix
+		m.Country = &s.Country
+		m.Registry = &s.Registry
+		m.Allocated = &s.Allocated
+		m.Peers = s.Peers
+		m.LastSeen = &s.LastSeen
+		m.Detection = &s.Detection
+		m.Malware = &s.Malware
+	}
+	return m, nil
+}
+
 // DShield is SANS ISC DShield's GraphQL result: the result fields and the summary's.
 type DShield struct {
 	ResultMeta
@@ -299,6 +336,35 @@ func NewHybridAnalysis(r *lookup.Result) (*HybridAnalysis, error) {
 		m.Hosts = s.Hosts
 		m.Domains = s.Domains
 		m.LastRun = &s.LastRun
+	}
+	return m, nil
+}
+
+// IntelX is Intelligence X's GraphQL result: the result fields and the summary's.
+type IntelX struct {
+	ResultMeta
+	Total   *int                    `json:"total"`
+	More    *bool                   `json:"more"`
+	Buckets []provider.IntelXBucket `json:"buckets"`
+	First   *time.Time              `json:"first"`
+	Last    *time.Time              `json:"last"`
+	Recent  []provider.IntelXRecord `json:"recent"`
+}
+
+// NewIntelX builds the GraphQL result from an engine result.
+func NewIntelX(r *lookup.Result) (*IntelX, error) {
+	m := &IntelX{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.IntelXSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Total = &s.Total
+		m.More = &s.More
+		m.Buckets = s.Buckets
+		m.First = &s.First
+		m.Last = &s.Last
+		m.Recent = s.Recent
 	}
 	return m, nil
 }
@@ -616,6 +682,38 @@ func NewSafeBrowsing(r *lookup.Result) (*SafeBrowsing, error) {
 	return m, nil
 }
 
+// Screenshot is Screenshot (urlscan, ScreenShotAPI)'s GraphQL result: the result fields and the summary's.
+type Screenshot struct {
+	ResultMeta
+	Source     *string    `json:"source"`
+	Screenshot *string    `json:"screenshot"`
+	Image      *string    `json:"image"`
+	ScanID     *string    `json:"scanId"`
+	TakenAt    *time.Time `json:"takenAt"`
+	PageURL    *string    `json:"pageUrl"`
+}
+
+// NewScreenshot builds the GraphQL result from an engine result.
+func NewScreenshot(r *lookup.Result) (*Screenshot, error) {
+	m := &Screenshot{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.ScreenshotSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Source = &s.Source
+		m.Screenshot = &s.Screenshot
+		m.Image = &s.Image
+		if m.Link == nil && s.Link != "" {
+			m.Link = &s.Link
+		}
+		m.ScanID = &s.ScanID
+		m.TakenAt = &s.TakenAt
+		m.PageURL = &s.PageURL
+	}
+	return m, nil
+}
+
 // Shodan is Shodan's GraphQL result: the result fields and the summary's.
 type Shodan struct {
 	ResultMeta
@@ -705,6 +803,37 @@ func NewThreatFox(r *lookup.Result) (*ThreatFox, error) {
 		m.MaxConfidence = &s.MaxConfidence
 		m.Malware = s.Malware
 		m.IOCs = s.IOCs
+	}
+	return m, nil
+}
+
+// ThreatMiner is ThreatMiner's GraphQL result: the result fields and the summary's.
+type ThreatMiner struct {
+	ResultMeta
+	Parts        []string                        `json:"parts"`
+	PassiveDNS   []provider.ThreatMinerDNS       `json:"ThreatMiner_PassiveDNS"`
+	URIs         []provider.ThreatMinerURI       `json:"ThreatMiner_URIs"`
+	Samples      []string                        `json:"ThreatMiner_Samples"`
+	WHOIS        *provider.ThreatMinerWhois      `json:"ThreatMiner_WHOIS"`
+	Metadata     *provider.ThreatMinerMetadata   `json:"ThreatMiner_Metadata"`
+	AVDetections []provider.ThreatMinerDetection `json:"ThreatMiner_AVDetections"`
+}
+
+// NewThreatMiner builds the GraphQL result from an engine result.
+func NewThreatMiner(r *lookup.Result) (*ThreatMiner, error) {
+	m := &ThreatMiner{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.ThreatMinerSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Parts = s.Parts
+		m.PassiveDNS = s.PassiveDNS
+		m.URIs = s.URIs
+		m.Samples = s.Samples
+		m.WHOIS = s.WHOIS
+		m.Metadata = s.Metadata
+		m.AVDetections = s.AVDetections
 	}
 	return m, nil
 }
@@ -898,6 +1027,11 @@ func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
 	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
 }
 
+// Cymru resolves IPAddress.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
+func (m *IPAddress) Cymru(ctx context.Context) (*Cymru, error) {
+	return NewCymru(m.Lookup.Get(ctx, "cymru"))
+}
+
 // Dshield resolves IPAddress.dshield: SANS ISC DShield's answer, asked for when the field is selected.
 func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
 	return NewDShield(m.Lookup.Get(ctx, "dshield"))
@@ -911,6 +1045,11 @@ func (m *IPAddress) Feeds(ctx context.Context) (*Feeds, error) {
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
 func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
 	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
+}
+
+// Intelx resolves IPAddress.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *IPAddress) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
 }
 
 // Internetdb resolves IPAddress.internetdb: Shodan InternetDB's answer, asked for when the field is selected.
@@ -958,6 +1097,11 @@ func (m *IPAddress) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
 }
 
+// Threatminer resolves IPAddress.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *IPAddress) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+}
+
 // Urlhaus resolves IPAddress.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
 func (m *IPAddress) Urlhaus(ctx context.Context) (*URLhaus, error) {
 	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
@@ -981,6 +1125,11 @@ func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
 // Feeds resolves Domain.feeds: Local feeds's answer, asked for when the field is selected.
 func (m *Domain) Feeds(ctx context.Context) (*Feeds, error) {
 	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+}
+
+// Intelx resolves Domain.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *Domain) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
 }
 
 // Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
@@ -1013,6 +1162,11 @@ func (m *Domain) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
 }
 
+// Threatminer resolves Domain.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *Domain) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+}
+
 // Urlhaus resolves Domain.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
 func (m *Domain) Urlhaus(ctx context.Context) (*URLhaus, error) {
 	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
@@ -1038,6 +1192,11 @@ func (m *URL) Feeds(ctx context.Context) (*Feeds, error) {
 	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
 }
 
+// Intelx resolves URL.intelx: Intelligence X's answer, asked for when the field is selected.
+func (m *URL) Intelx(ctx context.Context) (*IntelX, error) {
+	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+}
+
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
 func (m *URL) Otx(ctx context.Context) (*OTX, error) {
 	return NewOTX(m.Lookup.Get(ctx, "otx"))
@@ -1051,6 +1210,11 @@ func (m *URL) Pulsedive(ctx context.Context) (*Pulsedive, error) {
 // Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
 func (m *URL) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
 	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+}
+
+// Screenshot resolves URL.screenshot: Screenshot (urlscan, ScreenShotAPI)'s answer, asked for when the field is selected.
+func (m *URL) Screenshot(ctx context.Context) (*Screenshot, error) {
+	return NewScreenshot(m.Lookup.Get(ctx, "screenshot"))
 }
 
 // Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
@@ -1071,6 +1235,11 @@ func (m *URL) Urlscan(ctx context.Context) (*URLScan, error) {
 // Virustotal resolves URL.virustotal: VirusTotal's answer, asked for when the field is selected.
 func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
 	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+}
+
+// Cymru resolves FileHash.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
+func (m *FileHash) Cymru(ctx context.Context) (*Cymru, error) {
+	return NewCymru(m.Lookup.Get(ctx, "cymru"))
 }
 
 // Feeds resolves FileHash.feeds: Local feeds's answer, asked for when the field is selected.
@@ -1101,6 +1270,11 @@ func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
 // Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
 func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
 	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+}
+
+// Threatminer resolves FileHash.threatminer: ThreatMiner's answer, asked for when the field is selected.
+func (m *FileHash) Threatminer(ctx context.Context) (*ThreatMiner, error) {
+	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
 }
 
 // Triage resolves FileHash.triage: Hatching Triage (tria.ge)'s answer, asked for when the field is selected.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +46,17 @@ type accountCache struct {
 	epoch atomic.Uint64
 	mu    sync.Mutex
 	users map[string]cachedUser
+	// last is each account as storage last returned it, kept while the
+	// cache is off too: when storage fails (a database restart), a request
+	// is served the account read within outageGrace rather than refused.
+	// A change this process sees (drop) removes it.
+	last map[string]cachedUser
 }
+
+// outageGrace bounds the age of an account served while storage fails:
+// nobody can change an account in a database that is down, so what was
+// read just before the outage is what holds.
+const outageGrace = 10 * time.Minute
 
 type cachedUser struct {
 	u  *User
@@ -53,30 +64,50 @@ type cachedUser struct {
 }
 
 func newAccountCache(maxAge time.Duration, now func() time.Time, on bool) *accountCache {
-	c := &accountCache{maxAge: maxAge, now: now, users: map[string]cachedUser{}}
+	c := &accountCache{maxAge: maxAge, now: now, users: map[string]cachedUser{}, last: map[string]cachedUser{}}
 	c.on.Store(on)
 	return c
 }
 
 // get returns username's account, loading it on a miss.
 func (c *accountCache) get(username string, load func() (*User, error)) (*User, error) {
-	if !c.on.Load() {
-		return load()
-	}
 	now := c.now()
-	c.mu.Lock()
-	e, ok := c.users[username]
-	c.mu.Unlock()
-	if ok && (c.maxAge <= 0 || now.Sub(e.at) < c.maxAge) {
-		return e.u, nil
+	if c.on.Load() {
+		c.mu.Lock()
+		e, ok := c.users[username]
+		c.mu.Unlock()
+		if ok && (c.maxAge <= 0 || now.Sub(e.at) < c.maxAge) {
+			return e.u, nil
+		}
 	}
 	epoch := c.epoch.Load()
 	u, err := load()
 	if err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			c.mu.Lock()
+			delete(c.last, username)
+			c.mu.Unlock()
+			return nil, err
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, err
+		}
+		c.mu.Lock()
+		e, ok := c.last[username]
+		c.mu.Unlock()
+		if ok && now.Sub(e.at) < outageGrace {
+			return e.u, nil
+		}
 		return nil, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.epoch.Load() == epoch {
+		if len(c.last) >= maxCachedAccounts {
+			clear(c.last)
+		}
+		c.last[username] = cachedUser{u: u, at: now}
+	}
 	if c.epoch.Load() == epoch && c.on.Load() {
 		if len(c.users) >= maxCachedAccounts {
 			clear(c.users)
@@ -92,6 +123,7 @@ func (c *accountCache) drop(username string) {
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
 	delete(c.users, username)
+	delete(c.last, username)
 }
 
 // reset forgets every account and turns the cache on or off.

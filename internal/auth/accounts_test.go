@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,46 @@ func TestAccountCache(t *testing.T) {
 	now = now.Add(time.Second)
 	if aged.get("alice", load); loads != 2 {
 		t.Fatalf("at maxAge: %d loads", loads)
+	}
+}
+
+// TestAccountCacheServesLastKnownWhileStorageFails: with the cache off
+// (the change listener lost its connection, as during a database restart)
+// and storage failing, an account read within outageGrace is served; an
+// unknown user, a change seen meanwhile, or an older read is not.
+func TestAccountCacheServesLastKnownWhileStorageFails(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c := newAccountCache(0, func() time.Time { return now }, false)
+	down := errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	ok := func() (*User, error) { return &User{Username: "alice", Active: true}, nil }
+	failing := func() (*User, error) { return nil, down }
+	if _, err := c.get("alice", failing); !errors.Is(err, down) {
+		t.Fatalf("never read, storage down: %v, want the storage error", err)
+	}
+	c.get("alice", ok)
+	now = now.Add(outageGrace - time.Second)
+	if u, err := c.get("alice", failing); err != nil || u == nil || !u.Active {
+		t.Fatalf("read before the outage: %+v, %v; want the last account", u, err)
+	}
+	if _, err := c.get("bob", failing); !errors.Is(err, down) {
+		t.Fatalf("another user: %v", err)
+	}
+	if _, err := c.get("alice", func() (*User, error) { return nil, ErrUserNotFound }); !errors.Is(err, ErrUserNotFound) {
+		t.Fatalf("a user storage says is gone: %v", err)
+	}
+	if _, err := c.get("alice", failing); !errors.Is(err, down) {
+		t.Fatalf("after storage said alice is gone: %v, want the storage error", err)
+	}
+	c.get("alice", ok)
+	now = now.Add(outageGrace)
+	if _, err := c.get("alice", failing); !errors.Is(err, down) {
+		t.Fatalf("a read outageGrace old: %v, want the storage error", err)
+	}
+	c.get("alice", ok)
+	c.drop("alice") // a change seen by this process
+	if _, err := c.get("alice", failing); !errors.Is(err, down) {
+		t.Fatalf("after a change: %v, want the storage error", err)
 	}
 }
 

@@ -197,11 +197,13 @@ func (s *Server) Validate() error {
 }
 
 // Providers lists the providers a Server serves, sorted: every registered
-// provider (internal/provider), each under /<name>.
+// provider (internal/provider) that speaks HTTP, each under /<name>.
 func Providers() []string {
 	var names []string
 	for _, d := range provider.Descriptors() {
-		names = append(names, d.Name)
+		if !d.NotHTTP {
+			names = append(names, d.Name)
+		}
 	}
 	return names
 }

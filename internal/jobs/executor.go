@@ -32,6 +32,9 @@ type Executor struct {
 	disp    *Dispatcher
 	log     *slog.Logger
 	now     func() time.Time
+	// fallback makes the call in this process when its job cannot be
+	// queued (nil: the provider answers ERROR)
+	fallback enrich.Executor
 }
 
 var _ enrich.Executor = (*Executor)(nil)
@@ -51,6 +54,10 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	if err != nil {
 		if ctx.Err() != nil {
 			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)
+		}
+		if x.fallback != nil {
+			x.log.WarnContext(ctx, "job insert failed; calling the provider from this process", "provider", c.Provider, "err", err)
+			return x.fallback.Execute(ctx, c)
 		}
 		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
 		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)

@@ -390,3 +390,37 @@ func TestNoticeReachesAnotherProcess(t *testing.T) {
 		t.Errorf("ledger rows = %v, want 3 ok", got)
 	}
 }
+
+// TestInsertFailureFallsBack: a call whose job cannot be queued (here
+// River's table is gone; in production, PostgreSQL restarting) is made by
+// the fallback executor in this process; without one it answers ERROR.
+func TestInsertFailureFallsBack(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	ctx := context.Background()
+	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: r.store.JobQueue(r.pool),
+		Fallback: &enrich.Inline{Fetcher: r.fetcher}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rt.Stop(ctx)
+	})
+	if _, err := r.pool.Exec(ctx, `ALTER TABLE river_job RENAME TO river_job_gone`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.pool.Exec(context.Background(), `ALTER TABLE river_job_gone RENAME TO river_job`) })
+	ind, _ := indicator.Parse("198.51.100.61")
+	res := rt.Executor.Execute(ctx, enrich.Call{Provider: "abuseipdb", Indicator: ind, Caller: caller, Deadline: time.Now().Add(5 * time.Second)})
+	if res.Status != lookup.StatusOK || r.fake.Calls("abuseipdb") != 1 {
+		t.Fatalf("with a fallback: %s %+v, %d upstream calls; want OK from one call made here", res.Status, res.Err, r.fake.Calls("abuseipdb"))
+	}
+	if res := r.call("abuseipdb", "198.51.100.62", 5*time.Second); res.Status != lookup.StatusError {
+		t.Fatalf("without a fallback: %s, want ERROR", res.Status)
+	}
+}

@@ -53,6 +53,9 @@ type Config struct {
 	// process waited for (set it when the cache is not shared through
 	// Redis).
 	KeepUnclaimed bool
+	// Fallback, when set, answers a call whose job could not be queued
+	// (PostgreSQL restarting): the call is made in this process instead.
+	Fallback enrich.Executor
 	// ID names this River client (attempted_by, River UI); default
 	// gadget-<pid>-<random>@<host>, unique per client.
 	ID     string
@@ -139,7 +142,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		}
 	}
 	return &Runtime{Client: client, disp: disp, notices: notices, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now}}, nil
+		Executor: &Executor{client: client, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now, fallback: c.Fallback}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the

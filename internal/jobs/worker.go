@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
@@ -233,18 +237,30 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 	if err != nil {
 		return err
 	}
-	// the call was made: record it even when the attempt's time ran out
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// the call was made: record it even when the attempt's time ran out,
+	// and through a database restart (a connection that failed is tried
+	// again for up to recordPatience; an error PostgreSQL answered is not)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordPatience)
 	defer cancel()
-	err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
-		if err := w.store.RecordAttempt(ctx, tx, job.ID, rows); err != nil {
-			return err
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		err = pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+			if err := w.store.RecordAttempt(ctx, tx, job.ID, rows); err != nil {
+				return err
+			}
+			if then != nil {
+				return then(ctx, tx)
+			}
+			return nil
+		})
+		if err == nil || !connectionLost(err) || ctx.Err() != nil {
+			break
 		}
-		if then != nil {
-			return then(ctx, tx)
+		w.log.WarnContext(ctx, "job attempt not recorded: the database is unreachable; trying again", "job_id", job.ID, "retry_in", wait.String(), "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
 		}
-		return nil
-	})
+	}
 	if err != nil {
 		return fmt.Errorf("record job %d attempt: %w", job.ID, err)
 	}
@@ -256,6 +272,28 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 		w.counts.Count(ctx, rows)
 	}
 	return nil
+}
+
+// recordPatience bounds how long an attempt's calls wait to be recorded
+// while the database is unreachable (a PostgreSQL restart takes seconds).
+const recordPatience = time.Minute
+
+// connectionLost reports whether err is the database being unreachable
+// (no connection, or the server shutting down) rather than an answer to
+// the statement, which trying again would not change.
+func connectionLost(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		// 08: connection exception; 57P01-03: shutdown, crash shutdown, cannot connect now
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.SafeToRetry(err)
 }
 
 // payload is n as a notification (with r as its result when given, and

@@ -85,7 +85,7 @@ func CoverageOf(results []*Result) Coverage {
 }
 
 // String is the coverage in a line, as the portal and the CLI show it
-// beside the badge: "6 of 11 answered; 4 rate-limited, retry in 40s; 1 not
+// beside the badge: "6 of 11 answered; 4 rate-limited, retry in 40 s; 1 not
 // configured".
 func (c Coverage) String() string {
 	var b strings.Builder
@@ -100,7 +100,7 @@ func (c Coverage) String() string {
 	add(c.Pending, "pending")
 	add(c.Failed, "failed")
 	if len(parts) > 0 && c.RetryAfter > 0 {
-		parts[len(parts)-1] += fmt.Sprintf(", retry in %s", c.RetryAfter.Round(time.Second))
+		parts[len(parts)-1] += fmt.Sprintf(", retry in %d s", RetryAfterSeconds(c.RetryAfter))
 	}
 	add(c.NotConfigured, "not configured")
 	add(c.Skipped, "skipped")

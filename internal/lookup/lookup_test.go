@@ -117,6 +117,13 @@ func TestCombine(t *testing.T) {
 		{"weak suspicion", []*lookup.Result{res("a", "OK", indicator.Suspicious, 20)}, indicator.Suspicious, 30, nil},
 		{"errors ignored", []*lookup.Result{res("a", "ERROR", indicator.Malicious, 99), res("b", "NOT_FOUND", indicator.Unknown, 0)}, indicator.Unknown, 0, []string{}},
 		{"capped", []*lookup.Result{res("a", "OK", indicator.Malicious, 100), res("b", "OK", indicator.Malicious, 95)}, indicator.Malicious, 100, nil},
+		// hashlookup is a known-good source (CapsAtBenign): its BENIGN caps
+		// the verdict, its MALICIOUS (KnownMalicious) does not.
+		{"known-good caps", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "OK", indicator.Benign, 5)}, indicator.Benign, 0,
+			[]string{"capped at BENIGN: hashlookup knows it as known-good", "vt: r", "hashlookup: r"}},
+		{"known-good and benign stays", []*lookup.Result{res("hashlookup", "OK", indicator.Benign, 5)}, indicator.Benign, 0, []string{"hashlookup: r"}},
+		{"known malicious does not cap", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "OK", indicator.Malicious, 75)}, indicator.Malicious, 95, nil},
+		{"not found does not cap", []*lookup.Result{res("vt", "OK", indicator.Malicious, 90), res("hashlookup", "NOT_FOUND", indicator.Benign, 5)}, indicator.Malicious, 90, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,5 +137,50 @@ func TestCombine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A provider row names the provider already, so its reason drops a
+// leading repeat of the name, the title or the source name.
+func TestProviderReason(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, provider, reason, want string }{
+		{"title", "threatfox", "ThreatFox: botnet C2 (Emotet)", "botnet C2 (Emotet)"},
+		{"name", "threatfox", "threatfox: botnet C2", "botnet C2"},
+		{"source", "crtsh", "crt.sh: first certificate for a.example issued 3 days ago", "first certificate for a.example issued 3 days ago"},
+		{"no repeat", "virustotal", "2/93 engines flag it malicious", "2/93 engines flag it malicious"},
+		{"a colon later", "otx", "1 pulse: Qakbot", "1 pulse: Qakbot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &lookup.Result{Provider: tt.provider, Status: lookup.StatusOK, Verdict: provider.Assessment{Level: indicator.Suspicious, Reason: tt.reason}}
+			if got := lookup.ProviderReason(r); got != tt.want {
+				t.Errorf("ProviderReason = %q, want %q", got, tt.want)
+			}
+			if got := lookup.Combine([]*lookup.Result{r}).Reasons[0]; got != tt.provider+": "+tt.want {
+				t.Errorf("Combine reason = %q", got)
+			}
+		})
+	}
+}
+
+// The coverage line counts every bucket and says when to retry in whole
+// seconds, as the portal and the CLI show it.
+func TestCoverageString(t *testing.T) {
+	t.Parallel()
+	rs := []*lookup.Result{
+		{Provider: "a", Status: lookup.StatusOK},
+		{Provider: "b", Status: lookup.StatusNotFound},
+		{Provider: "c", Status: lookup.StatusRateLimited, RetryAfter: 39200 * time.Millisecond},
+		{Provider: "d", Status: lookup.StatusRateLimited, RetryAfter: 90 * time.Second},
+		{Provider: "e", Status: lookup.StatusNotConfigured},
+		{Provider: "f", Status: lookup.StatusSkipped},
+	}
+	c := lookup.CoverageOf(rs)
+	if got, want := c.String(), "2 of 6 answered; 2 rate-limited, retry in 40 s; 1 not configured; 1 skipped"; got != want {
+		t.Errorf("String = %q, want %q", got, want)
+	}
+	if c.Complete() {
+		t.Error("complete with two providers rate-limited")
 	}
 }

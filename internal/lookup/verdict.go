@@ -20,7 +20,10 @@ import (
 //     BENIGN when at least one provider called it benign, else UNKNOWN (no
 //     provider knows anything, or only context such as RDAP or IPinfo);
 //   - the reasons are the concerned providers' reasons, worst first, then
-//     the benign ones, each prefixed with the provider's name.
+//     the benign ones, each prefixed with the provider's name;
+//   - a BENIGN answer from a known-good source (Descriptor.CapsAtBenign,
+//     e.g. CIRCL hashlookup) caps the level at BENIGN, score 0, with a
+//     leading reason saying so.
 //
 // Results that are not OK (not found, errors, skipped) do not count. When no
 // provider answered at all (none was OK or NOT_FOUND), the level is UNKNOWN
@@ -64,7 +67,24 @@ func Combine(results []*Result) indicator.Verdict {
 			v.Reasons = append(v.Reasons, r.Provider+": "+unstutter(r.Provider, r.Verdict.Reason))
 		}
 	}
+	if v.Level > indicator.Benign {
+		if capper := knownGood(good); capper != "" {
+			v.Level, v.Score = indicator.Benign, 0
+			v.Reasons = append([]string{"capped at BENIGN: " + capper + " knows it as known-good"}, v.Reasons...)
+		}
+	}
 	return v
+}
+
+// knownGood names the first of the benign results whose provider is a
+// known-good source (Descriptor.CapsAtBenign), "" when none is.
+func knownGood(good []*Result) string {
+	for _, r := range good {
+		if d, ok := provider.Lookup(r.Provider); ok && d.CapsAtBenign {
+			return r.Provider
+		}
+	}
+	return ""
 }
 
 // unanswered names the statuses that are not an answer, in the order a
@@ -114,16 +134,21 @@ func NobodyAnswered(results []*Result) (reason string, none bool) {
 	return "no provider answered: " + strings.Join(parts, ", "), true
 }
 
-// unstutter drops a leading "<Title>: " or "<name>: " from a provider's
-// reason, which Combine prefixes with the name already: "threatfox:
-// ThreatFox: botnet C2" reads "threatfox: botnet C2".
+// ProviderReason is r's own reason without a leading repeat of its
+// provider's name or title, for a row that already names the provider.
+func ProviderReason(r *Result) string { return unstutter(r.Provider, r.Verdict.Reason) }
+
+// unstutter drops a leading "<name>: ", "<Title>: " or "<Source>: " from a
+// provider's reason, which Combine prefixes with the name already:
+// "threatfox: ThreatFox: botnet C2" reads "threatfox: botnet C2", and
+// "crtsh: crt.sh: first certificate…" reads "crtsh: first certificate…".
 func unstutter(name, reason string) string {
 	prefixes := []string{name}
 	if d, ok := provider.Lookup(name); ok {
-		prefixes = append(prefixes, d.Title)
+		prefixes = append(prefixes, d.Title, d.Source)
 	}
 	for _, p := range prefixes {
-		if len(reason) > len(p)+2 && strings.EqualFold(reason[:len(p)], p) && reason[len(p)] == ':' {
+		if p != "" && len(reason) > len(p)+2 && strings.EqualFold(reason[:len(p)], p) && reason[len(p)] == ':' {
 			return strings.TrimSpace(reason[len(p)+1:])
 		}
 	}

@@ -37,7 +37,7 @@ const Prefix = "/misp/"
 
 // DefaultBudget is how long a query may take when the request names no
 // timeout: under MISP's 5 s hover timeout, with room for the network.
-const DefaultBudget = 4500 * time.Millisecond
+const DefaultBudget = 4 * time.Second
 
 // maxBudget bounds a requested timeout.
 const maxBudget = 30 * time.Second
@@ -349,7 +349,7 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, q *queryJSON) {
 	budget := s.cfg.Budget
 	if q.Timeout != nil {
 		if f, err := q.Timeout.Float64(); err == nil && f > 0 {
-			budget = min(time.Duration(f*float64(time.Second))-500*time.Millisecond, maxBudget)
+			budget = min(time.Duration(f*float64(time.Second))-time.Second, maxBudget)
 			budget = max(budget, 500*time.Millisecond)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package portal is the web portal under /portal/: sign-in with a session
-// cookie, indicator lookups streamed as each provider answers, the signed-in
-// user's usage, and the administrators' overview, users, audit log, reports
-// and jobs pages.
+// cookie, indicator lookups streamed as each provider answers (one card
+// per indicator), the allow- and block-lists, the signed-in user's usage,
+// and the administrators' overview, users, audit log, reports and jobs
+// pages.
 //
 // Pages are html/template files and assets are embedded in the binary; the
 // only third-party asset, water.css, is vendored from npm at a pinned
@@ -33,6 +34,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/soc"
 )
 
@@ -60,6 +62,10 @@ type Config struct {
 	Extractor indicator.Extractor
 	// STIX makes the lookup page's STIX 2.1 export.
 	STIX soc.Exporter
+	// Policy, when set, offers TLP and playbooks on the lookup form, shows
+	// sightings and takes manual verdicts on cards, and serves the lists
+	// page; nil hides them.
+	Policy *policy.Service
 }
 
 // Portal is the web portal's http.Handler.
@@ -109,6 +115,13 @@ func (p *Portal) routes() {
 	m.Handle("POST /portal/lookup/stix", p.session(auth.ScopeTasks, func(w http.ResponseWriter, r *http.Request) {
 		soc.Audit("stix", p.cfg.Usage, http.HandlerFunc(p.exportSTIX)).ServeHTTP(w, r)
 	}))
+	m.Handle("POST /portal/sightings", p.session(auth.ScopeTasks, p.annotate))
+	m.Handle("GET /portal/lists", p.session("", p.lists))
+	m.Handle("GET /portal/lists/{name}", p.session("", p.listPage))
+	m.Handle("POST /portal/lists", p.session(auth.ScopeMon, p.createList))
+	m.Handle("POST /portal/lists/{name}/delete", p.session(auth.ScopeMon, p.deleteList))
+	m.Handle("POST /portal/lists/{name}/entries", p.session(auth.ScopeMon, p.addEntries))
+	m.Handle("POST /portal/lists/{name}/remove", p.session(auth.ScopeMon, p.removeEntries))
 	m.Handle("GET /portal/usage", p.session(auth.ScopeUsers, p.usage))
 	m.Handle("GET /portal/keys", p.session(auth.ScopeUsers, p.keys))
 	m.Handle("POST /portal/keys", p.session(auth.ScopeUsers, p.createKey))

@@ -19,6 +19,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/portal"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
@@ -75,9 +76,18 @@ func newEnv(t *testing.T, ps ...provider.Provider) *env {
 	}, []accounting.Call{{Username: "alice", Provider: "virustotal", Status: "ok", Bytes: 900, Latency: 30 * time.Millisecond, At: hourAgo}})); err != nil {
 		t.Fatal(err)
 	}
-	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng,
+	pol, err := policy.New(policy.Config{Store: st, Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pol.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p, err := portal.New(portal.Config{Auth: as, Accounting: acct, Stats: accounting.NewStatsService(st, nil), Engine: eng, Policy: pol,
 		Providers: func() []lookup.ProviderStatus {
-			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m"}, {Name: "abuseipdb", Enabled: true}}
+			left, reset := 37, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+			return []lookup.ProviderStatus{{Name: "virustotal", Enabled: true, Configured: true, Rate: "4/m", Budget: "500/d", Remaining: &left, ResetsAt: &reset},
+				{Name: "abuseipdb", Enabled: true}}
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -378,6 +388,9 @@ func TestReportPages(t *testing.T) {
 	if !strings.Contains(ov.body, "4/m") || !strings.Contains(ov.body, "alice: 2 provider answers") {
 		t.Errorf("overview lacks provider rate or top users")
 	}
+	if !strings.Contains(ov.body, "<td>500/d</td><td>37 until 2026-12-03 00:00:00Z</td>") {
+		t.Errorf("overview lacks virustotal's daily budget and what remains of it: %.3000s", ov.body)
+	}
 	alice := e.browser()
 	alice.signIn("alice", alicePW)
 	mine := alice.get("/portal/usage?format=csv")
@@ -423,7 +436,8 @@ func TestLookupInput(t *testing.T) {
 		"no csrf":          {url.Values{"values": {"1.2.3.4"}}, 403, "form has expired"},
 		"empty":            {url.Values{"csrf": {csrf}, "values": {"  "}}, 400, "paste at least one indicator"},
 		"unknown provider": {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "providers": {"nosuch"}}, 400, "unknown provider"},
-		"unknown preset":   {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "preset": {"nosuch"}}, 400, "unknown preset"},
+		"unknown playbook": {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "playbook": {"nosuch"}}, 400, `"field":"playbook"`},
+		"unknown tlp":      {url.Values{"csrf": {csrf}, "values": {"1.2.3.4"}, "tlp": {"PURPLE"}}, 400, `"field":"tlp"`},
 		"too many":         {url.Values{"csrf": {csrf}, "values": {many}}, 400, "at most 100 indicators"},
 		"over 1 MiB":       {url.Values{"csrf": {csrf}, "values": {strings.Repeat("a", 1<<20+1)}}, 413, "longer than"},
 	} {
@@ -448,5 +462,103 @@ func TestLookupInput(t *testing.T) {
 	if plan.Type != "plan" || len(plan.Rows) != 3 || plan.Rows[0].Kind != "url" || plan.Rows[1].Value != "evil.example" || plan.Rows[2].Value != "203.0.113.9" ||
 		len(plan.Invalid) != 1 || plan.Invalid[0].Input != "not_an_indicator" || lines[len(lines)-1] != `{"type":"done","row":0}` {
 		t.Errorf("stream: %s", res.body)
+	}
+}
+
+// TestListsPage manages a list through the portal's forms as root (mon),
+// and checks that alice (tasks, no mon) sees the lists read-only and is
+// refused every change with 403, as is a form without the CSRF token.
+func TestListsPage(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	root := e.browser()
+	csrf := root.signIn("root", rootPW)
+	root.submit(csrf, "/portal/lists", http.StatusSeeOther, "name", "corp", "effect", "NEVER_SEND", "description", "our ranges")
+	res := root.submit(csrf, "/portal/lists/corp/entries", http.StatusSeeOther, "values", "10.0.0.0/8\ncorp.example\n", "reason", "internal")
+	if loc := res.header.Get("Location"); !strings.HasPrefix(loc, "/portal/lists/corp?") {
+		t.Errorf("after adding: sent to %q", loc)
+	}
+	page := root.get("/portal/lists")
+	if page.status != 200 || !strings.Contains(page.body, `<tr data-list="corp">`) || !strings.Contains(page.body, `<td class="count">2</td>`) ||
+		!strings.Contains(page.body, "NEVER_SEND") || !strings.Contains(page.body, `id="create-list"`) {
+		t.Fatalf("lists page: %d %.3000s", page.status, page.body)
+	}
+	// bad input: 400 naming the problem, nothing added
+	bad := root.submit(csrf, "/portal/lists/corp/entries", http.StatusBadRequest, "values", "192.0.2.1\nnot a value!", "reason", "x")
+	if !strings.Contains(bad.body, "entries[1]") || !strings.Contains(bad.body, "not a value!") {
+		t.Errorf("bad entry: %.2000s", bad.body)
+	}
+	if b := root.submit(csrf, "/portal/lists", http.StatusBadRequest, "name", "Bad Name", "effect", "BLOCK"); !strings.Contains(b.body, "use 1–64 characters") {
+		t.Errorf("bad name: %.1500s", b.body)
+	}
+	root.submit(csrf, "/portal/lists", http.StatusBadRequest, "name", "x", "effect", "PURPLE")
+	root.submit(csrf, "/portal/lists", http.StatusConflict, "name", "corp", "effect", "BLOCK")
+	one := root.get("/portal/lists/corp")
+	if one.status != 200 || !strings.Contains(one.body, `<tr data-value="10.0.0.0/8">`) || !strings.Contains(one.body, `<tr data-value="corp.example">`) ||
+		strings.Contains(one.body, "192.0.2.1") || !strings.Contains(one.body, `id="add-entries"`) {
+		t.Fatalf("list page: %d %.3000s", one.status, one.body)
+	}
+
+	// alice reads, and every change is refused
+	alice := e.browser()
+	acsrf := alice.signIn("alice", alicePW)
+	for _, path := range []string{"/portal/lists", "/portal/lists/corp"} {
+		p := alice.get(path)
+		if p.status != 200 || !strings.Contains(p.body, "corp") || strings.Contains(p.body, `action="/portal/lists`) {
+			t.Errorf("alice GET %s: %d (forms shown to a reader?) %.2000s", path, p.status, p.body)
+		}
+	}
+	alice.submit(acsrf, "/portal/lists", http.StatusForbidden, "name", "mine", "effect", "BLOCK")
+	alice.submit(acsrf, "/portal/lists/corp/entries", http.StatusForbidden, "values", "192.0.2.9")
+	alice.submit(acsrf, "/portal/lists/corp/remove", http.StatusForbidden, "value", "10.0.0.0/8")
+	alice.submit(acsrf, "/portal/lists/corp/delete", http.StatusForbidden)
+	// no CSRF token: refused even for root
+	if r := root.do("POST", "/portal/lists/corp/delete", url.Values{}, nil); r.status != http.StatusForbidden {
+		t.Errorf("delete without csrf: %d", r.status)
+	}
+	if p := root.get("/portal/lists/corp"); !strings.Contains(p.body, `<tr data-value="10.0.0.0/8">`) {
+		t.Fatal("a refused change changed the list")
+	}
+	if p := root.get("/portal/lists"); strings.Contains(p.body, "mine") {
+		t.Error("alice created a list")
+	}
+
+	// remove an entry, then delete the list
+	root.submit(csrf, "/portal/lists/corp/remove", http.StatusSeeOther, "value", "10.0.0.0/8")
+	if p := root.get("/portal/lists/corp"); strings.Contains(p.body, `<tr data-value="10.0.0.0/8">`) || !strings.Contains(p.body, "corp.example") {
+		t.Errorf("after removing: %.2000s", p.body)
+	}
+	root.submit(csrf, "/portal/lists/corp/delete", http.StatusSeeOther)
+	if p := root.get("/portal/lists"); strings.Contains(p.body, `data-list="corp"`) || !strings.Contains(p.body, "No lists yet.") {
+		t.Errorf("after deleting: %.2000s", p.body)
+	}
+	root.submit(csrf, "/portal/lists/corp/delete", http.StatusNotFound)
+}
+
+// TestAnnotateInput: a manual verdict needs a valid value, verdict and
+// lookup start, and a sighting of the analyst's own; each refusal names
+// its field (or says the lookup is not recorded yet) and changes nothing.
+func TestAnnotateInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	alice := e.browser()
+	csrf := alice.signIn("alice", alicePW)
+	since := time.Now().UTC().Format(time.RFC3339Nano)
+	for name, c := range map[string]struct {
+		form   url.Values
+		status int
+		msg    string
+	}{
+		"no csrf":       {url.Values{"value": {"203.0.113.9"}, "verdict": {"FALSE_POSITIVE"}, "since": {since}}, 403, "form has expired"},
+		"bad value":     {url.Values{"csrf": {csrf}, "value": {"not a value"}, "verdict": {"FALSE_POSITIVE"}, "since": {since}}, 400, `"field":"value"`},
+		"bad verdict":   {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "verdict": {"MAYBE"}, "since": {since}}, 400, `"field":"verdict"`},
+		"nothing given": {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "since": {since}}, 400, `"field":"verdict"`},
+		"bad since":     {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "note": {"x"}, "since": {"yesterday"}}, 400, `"field":"since"`},
+		"no sighting":   {url.Values{"csrf": {csrf}, "value": {"203.0.113.9"}, "verdict": {"TRUE_POSITIVE"}, "since": {since}}, 409, "not recorded yet"},
+	} {
+		res := alice.do("POST", "/portal/sightings", c.form, nil)
+		if res.status != c.status || !strings.Contains(res.body, c.msg) {
+			t.Errorf("%s: %d %s", name, res.status, res.body)
+		}
 	}
 }

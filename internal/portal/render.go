@@ -108,6 +108,7 @@ func loadPages(as *assetSet) (*pages, error) {
 		"bytes":    formatBytes,
 		"sub":      func(d, n int) int { return n - d },
 		"div":      func(a, b int) int { return a / b },
+		"join":     strings.Join,
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {

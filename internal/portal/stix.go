@@ -3,7 +3,6 @@ package portal
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -15,24 +14,20 @@ import (
 	"github.com/inspector-gadget/gadget/internal/stix"
 )
 
-// exportSTIX answers the lookup form's "Download STIX 2.1": the pasted
-// indicators looked up with the chosen providers (the cache answers what
-// the page has just shown) as one bundle, an attachment.
+// exportSTIX answers the lookup page's "Download STIX 2.1" (the whole
+// result, or one card's value): the indicators looked up with the form's
+// playbook, TLP and providers (the cache answers what the page has just
+// shown) as one bundle marked with the lookup's TLP, an attachment.
 func (p *Portal) exportSTIX(w http.ResponseWriter, r *http.Request) {
-	inds, _, err := p.extract(r.PostFormValue("values"))
-	chosen, err2 := p.selectProviders(r)
-	tlp, err3 := soc.ParseTLP("tlp", r.PostFormValue("tlp"))
-	switch {
-	case err != nil:
-	case err2 != nil:
-		err = err2
-	case err3 != nil:
-		err = err3
-	case len(inds) == 0:
+	f, err := p.readLookupForm(r, "export")
+	if err == nil && len(f.inds) == 0 {
 		err = errcode.Field("values", "paste at least one indicator")
-	case len(inds) > MaxLookup:
-		err = errcode.Field("values", fmt.Sprintf("at most %d indicators per export (found %d)", MaxLookup, len(inds)))
 	}
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	tlp, err := soc.ParseTLP("tlp", f.opts.TLP.String()) // no TLP (no policy service): the export's default
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -40,8 +35,10 @@ func (p *Portal) exportSTIX(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), p.cfg.Engine.Deadline()+5*time.Second)
 	defer cancel()
 	info := clientinfo.From(ctx)
-	opts := lookup.Options{Batch: lookup.NewBatch(lookupWorkers), Caller: lookup.Caller{
-		Username: auth.FromContext(ctx).Username, Endpoint: "POST /portal/lookup/stix", IP: info.IP, UserAgent: info.UserAgent}}
+	opts := f.opts
+	opts.Batch = lookup.NewBatch(lookupWorkers)
+	opts.Caller = lookup.Caller{Username: auth.FromContext(ctx).Username, Endpoint: "POST /portal/lookup/stix", IP: info.IP, UserAgent: info.UserAgent}
+	inds, chosen := f.inds, f.chosen
 	var objs []stix.Object
 	seen := map[string]bool{}
 	for _, ind := range inds {

@@ -36,7 +36,7 @@ func (g *gated) Lookup(ctx context.Context, ind indicator.Indicator) (*provider.
 		}
 	}
 	return &provider.Result{Provider: g.name, Raw: json.RawMessage(`{"hit":true}`), Bytes: 12, StatusCode: 200,
-		Verdict: provider.Assessment{Level: indicator.Malicious, Score: 90, Reason: g.name + " says bad"}}, nil
+		Verdict: provider.Assessment{Level: indicator.Malicious, Score: 90, Reason: g.name + ": says bad"}}, nil
 }
 
 // TestLookupStreamsEachAnswer checks that a provider's answer reaches the
@@ -63,16 +63,22 @@ func TestLookupStreamsEachAnswer(t *testing.T) {
 	}
 	defer res.Body.Close()
 	lines := bufio.NewScanner(res.Body)
+	var seen []string // the sightings lines, which come at their own pace
 	next := func() map[string]any {
 		t.Helper()
-		if !lines.Scan() {
-			t.Fatalf("stream ended early: %v", lines.Err())
+		for {
+			if !lines.Scan() {
+				t.Fatalf("stream ended early: %v", lines.Err())
+			}
+			var ev map[string]any
+			if err := json.Unmarshal(lines.Bytes(), &ev); err != nil {
+				t.Fatal(err)
+			}
+			if ev["type"] != "seen" {
+				return ev
+			}
+			seen = append(seen, ev["sightings"].(string))
 		}
-		var ev map[string]any
-		if err := json.Unmarshal(lines.Bytes(), &ev); err != nil {
-			t.Fatal(err)
-		}
-		return ev
 	}
 	if ev := next(); ev["type"] != "plan" {
 		t.Fatalf("first event %v", ev)
@@ -80,7 +86,8 @@ func TestLookupStreamsEachAnswer(t *testing.T) {
 	first := next() // arrives while "slow" is still blocked
 	r := first["result"].(map[string]any)
 	v := first["verdict"].(map[string]any)
-	if r["provider"] != "quick" || r["status"] != "OK" || v["level"] != "MALICIOUS" {
+	if r["provider"] != "quick" || r["status"] != "OK" || v["level"] != "MALICIOUS" || r["level"] != "MALICIOUS" || r["reason"] != "says bad" ||
+		v["coverage"] != "1 of 2 answered; 1 pending" || v["complete"] != false {
 		t.Fatalf("first result %v", first)
 	}
 	close(gate)
@@ -88,7 +95,13 @@ func TestLookupStreamsEachAnswer(t *testing.T) {
 	if second["result"].(map[string]any)["provider"] != "slow" || len(second["verdict"].(map[string]any)["reasons"].([]any)) != 2 {
 		t.Fatalf("second result %v", second)
 	}
+	if v := second["verdict"].(map[string]any); v["coverage"] != "2 of 2 answered" || v["complete"] != true {
+		t.Fatalf("second verdict %v", v)
+	}
 	if ev := next(); ev["type"] != "done" {
 		t.Fatalf("last event %v", ev)
+	}
+	if len(seen) != 1 || seen[0] != "never seen before" {
+		t.Errorf("sightings lines = %q", seen)
 	}
 }

@@ -59,6 +59,20 @@ func (b *Base) Configured() bool { return b.desc.Key != KeyRequired || b.cfg.API
 // APIKey returns the configured key (possibly empty).
 func (b *Base) APIKey() string { return b.cfg.APIKey }
 
+// Setting returns the provider option name (Descriptor.Settings): the
+// configured value, else its default.
+func (b *Base) Setting(name string) string {
+	if v, ok := b.cfg.Settings[name]; ok && v != "" {
+		return v
+	}
+	for _, s := range b.desc.Settings {
+		if s.Name == name {
+			return s.Default
+		}
+	}
+	return ""
+}
+
 // URL joins the base URL and a path that is already escaped as the provider
 // documents it (e.g. "/ip_addresses/1.2.3.4").
 func (b *Base) URL(path string) string { return b.cfg.BaseURL + path }
@@ -162,11 +176,19 @@ func (b *Base) transportError(ctx context.Context, err error) error {
 	return &Error{Provider: b.desc.Name, Kind: ErrUpstream, Message: b.redact(err.Error())}
 }
 
-// redact removes the API key from s.
+// redact removes the API key and any secret setting from s.
 func (b *Base) redact(s string) string {
-	if b.cfg.APIKey != "" {
-		s = strings.ReplaceAll(s, b.cfg.APIKey, "[REDACTED]")
-		s = strings.ReplaceAll(s, url.QueryEscape(b.cfg.APIKey), "[REDACTED]")
+	secrets := []string{b.cfg.APIKey}
+	for _, st := range b.desc.Settings {
+		if st.Secret {
+			secrets = append(secrets, b.cfg.Settings[st.Name])
+		}
+	}
+	for _, k := range secrets {
+		if k != "" {
+			s = strings.ReplaceAll(s, k, "[REDACTED]")
+			s = strings.ReplaceAll(s, url.QueryEscape(k), "[REDACTED]")
+		}
 	}
 	return s
 }
@@ -247,5 +269,43 @@ func (b *Base) OK(resp *Response, summary any, verdict Assessment) *Result {
 		Verdict:    verdict,
 		Bytes:      int64(len(resp.Body)),
 		StatusCode: resp.Status,
+	}
+}
+
+// Image is a picture a provider fetched for a result it linked to (a
+// screenshot), checked to be a PNG or JPEG image.
+type Image struct {
+	ContentType string // image/png or image/jpeg, sniffed from the bytes
+	Body        []byte
+}
+
+// Imager is a provider that fetches, through its own client (timeout, size
+// cap, no redirects), an image its results refer to by ref, so that a
+// browser shows it without asking the third party (GET
+// /portal/image/{provider}/{ref}). Image checks ref itself: an unknown one
+// is ErrBadInput, never a request.
+type Imager interface {
+	Image(ctx context.Context, ref string) (*Image, error)
+}
+
+// FetchImage GETs rawURL and returns its body when it is a PNG or JPEG
+// image within the response size cap; any other answer is an *Error.
+func (b *Base) FetchImage(ctx context.Context, rawURL string) (*Image, error) {
+	req, err := b.NewRequest(ctx, http.MethodGet, rawURL, nil, "image/png, image/jpeg")
+	if err != nil {
+		return nil, err
+	}
+	resp, err := b.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if e := b.Classify(resp); e != nil {
+		return nil, e
+	}
+	switch ct := http.DetectContentType(resp.Body); ct {
+	case "image/png", "image/jpeg":
+		return &Image{ContentType: ct, Body: resp.Body}, nil
+	default:
+		return nil, b.Fail(ErrUpstream, resp, "the answer is "+ct+", not a PNG or JPEG image")
 	}
 }

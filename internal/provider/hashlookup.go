@@ -14,23 +14,24 @@ import (
 
 func init() {
 	d := Descriptor{
-		Name:        "hashlookup",
-		Title:       "CIRCL hashlookup",
-		Source:      "CIRCLHashlookup",
-		Kinds:       []indicator.Kind{indicator.MD5, indicator.SHA1, indicator.SHA256},
-		Key:         KeyNone,
-		BaseURL:     "https://hashlookup.circl.lu",
-		Rate:        Rate{Events: 60, Per: time.Minute},
-		CacheTTL:    7 * 24 * time.Hour, // a known file stays known
-		NotFoundTTL: 24 * time.Hour,
-		Timeout:     10 * time.Second,
-		FreeTier:    "keyless public service of CIRCL (NSRL and other known-file sets); no published limit, be gentle",
-		Summary:     HashlookupSummary{},
-		Tags:        []string{"reputation", "known-good"},
-		Description: "Whether a file hash belongs to a known file (NIST NSRL, OS packages and other known-file sets), and so is most likely not malware.",
+		Name:         "hashlookup",
+		Title:        "CIRCL hashlookup",
+		Source:       "CIRCLHashlookup",
+		Kinds:        []indicator.Kind{indicator.MD5, indicator.SHA1, indicator.SHA256},
+		Key:          KeyNone,
+		BaseURL:      "https://hashlookup.circl.lu",
+		Rate:         Rate{Events: 60, Per: time.Minute},
+		CacheTTL:     7 * 24 * time.Hour, // a known file stays known
+		NotFoundTTL:  24 * time.Hour,
+		Timeout:      10 * time.Second,
+		FreeTier:     "keyless public service of CIRCL (NSRL and other known-file sets); no published limit, be gentle",
+		Summary:      HashlookupSummary{},
+		Tags:         []string{"reputation", "known-good"},
+		CapsAtBenign: true, // the rule: a known-good file caps the verdict at BENIGN
+		Description:  "Whether a file hash belongs to a known file (NIST NSRL, OS packages and other known-file sets), and so is most likely not malware.",
 		VerdictRules: []string{
 			"KnownMalicious set (the file is also in a malware source): MALICIOUS 75",
-			"a known file (hashlookup:trust 50 or more): BENIGN 5, a known-good file",
+			"a known file (hashlookup:trust 50 or more): BENIGN 5, a known-good file; it caps the combined verdict at BENIGN",
 			"a known file with trust under 50: UNKNOWN (context only)",
 			"not in any set (404): not found, no verdict",
 		},
@@ -108,9 +109,9 @@ func (h *hashlookup) Lookup(ctx context.Context, ind indicator.Indicator) (*Resu
 }
 
 // hashlookupVerdict: hashlookup is a known-file service. A file it knows
-// from software distributions is known-good (BENIGN, low score, so any
-// provider that flags it still decides the combined verdict); a file it
-// also lists from a malware source is MALICIOUS.
+// from software distributions is known-good (BENIGN, which caps the
+// combined verdict: Descriptor.CapsAtBenign); a file it also lists from a
+// malware source is MALICIOUS.
 func hashlookupVerdict(s *HashlookupSummary) Assessment {
 	what := "a known file"
 	if s.FileName != "" {

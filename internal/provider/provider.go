@@ -131,7 +131,34 @@ type Descriptor struct {
 	// https://www.virustotal.com/gui/ip-address/8.8.8.8): the pivot every
 	// result shows as its link. Read it with LinkOf.
 	Link LinkFunc
+	// CapsAtBenign marks a known-good source (CIRCL hashlookup): when it
+	// answers BENIGN, the combined verdict is BENIGN at most, whatever the
+	// other providers say; their reasons stay listed.
+	CapsAtBenign bool
+	// Calls is the most upstream requests one lookup makes (ThreatMiner asks
+	// one per report type); 0 means 1. The first failing request ends the
+	// lookup, so a failure costs one request.
+	Calls int
+	// NotHTTP marks a provider that does not speak HTTP (Team Cymru answers
+	// over DNS): it has no BaseURL, its own test stands in for the HTTP
+	// conformance suite, and the fake intel server has no routes for it.
+	NotHTTP bool
+	// Settings are the provider's own options beyond the common ones, read
+	// from GADGET_<P>_<NAME> into Config.Settings (e.g. Team Cymru's
+	// RESOLVER); docs/providers.md lists them.
+	Settings []Setting
 }
+
+// Setting is one provider-specific option.
+type Setting struct {
+	Name    string // upper case, e.g. "RESOLVER": GADGET_<P>_RESOLVER
+	Default string // used when the variable is unset
+	Secret  bool   // a credential: never logged, printed or put in errors
+	Doc     string // one sentence for docs/providers.md
+}
+
+// MaxCalls is d.Calls, or 1 when d names none.
+func (d Descriptor) MaxCalls() int { return max(1, d.Calls) }
 
 // DefaultMaxTLP is the maximum TLP of a provider whose descriptor names
 // none: TLP:AMBER, what a lookup service may see of an organisation's case
@@ -167,6 +194,9 @@ type Config struct {
 	UserAgent    string        // identifying User-Agent; empty means DefaultUserAgent
 	Transport    http.RoundTripper
 	Logger       *slog.Logger
+	// Settings holds the descriptor's Settings by Name, as configured or
+	// defaulted; a missing name reads as its default (see Base.Setting).
+	Settings map[string]string
 	// Store keeps a local provider's data sets (nil: in memory only).
 	Store DatasetStore
 	// Setting reads the provider's own settings, GADGET_<P>_<NAME> for

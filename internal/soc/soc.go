@@ -73,6 +73,15 @@ func (r *Report) Complete() bool { return len(r.Pending) == 0 }
 // are marked PENDING (their calls go on, up to the engine's deadline, and
 // fill the cache). budget ≤ 0: the engine's own deadline.
 func Analyze(ctx context.Context, svc lookup.Service, a Analyzer, ind indicator.Indicator, caller lookup.Caller, budget time.Duration) *Report {
+	rep := AnalyzeWith(ctx, svc, a, ind, lookup.Options{Caller: caller}, budget)
+	rep.Verdict = lookup.Combine(rep.Results)
+	return rep
+}
+
+// AnalyzeWith is Analyze with the lookup's options (TLP, Fresh; the
+// playbook is a's), and the verdict the session judges: the providers'
+// combined, then what the house's lists say of the value.
+func AnalyzeWith(ctx context.Context, svc lookup.Service, a Analyzer, ind indicator.Indicator, opts lookup.Options, budget time.Duration) *Report {
 	at := time.Now()
 	bctx := ctx
 	if budget > 0 {
@@ -80,7 +89,11 @@ func Analyze(ctx context.Context, svc lookup.Service, a Analyzer, ind indicator.
 		bctx, cancel = context.WithTimeout(ctx, budget)
 		defer cancel()
 	}
-	rs := svc.Begin(ind, lookup.Options{Caller: caller, Playbook: a.Playbook}).All(bctx, a.Providers)
+	opts.Playbook = a.Playbook
+	sess := svc.Begin(ind, opts)
+	// a copy: the session's slice may still be read by whoever observes
+	// it (the TAXII publisher) while timeouts are rewritten as pending here
+	rs := slices.Clone(sess.All(bctx, a.Providers))
 	rep := &Report{Indicator: ind, Results: rs, At: at}
 	for i, r := range rs {
 		if r.Status == lookup.StatusTimeout && bctx.Err() != nil && ctx.Err() == nil {
@@ -93,7 +106,7 @@ func Analyze(ctx context.Context, svc lookup.Service, a Analyzer, ind indicator.
 			rep.Pending = append(rep.Pending, r.Provider)
 		}
 	}
-	rep.Verdict = lookup.Combine(rs)
+	rep.Verdict = lookup.Judge(sess, rs)
 	return rep
 }
 

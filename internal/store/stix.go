@@ -115,3 +115,21 @@ func (s *Store) StixObjects(ctx context.Context, q StixQuery) ([]StixRow, error)
 	}
 	return out, nil
 }
+
+// StixObjectStates returns, for every object of a collection, whether its
+// latest version is revoked (what a sync compares its source with).
+func (s *Store) StixObjectStates(ctx context.Context, collection string) (map[string]bool, error) {
+	var rows []struct {
+		ObjectID string `json:"object_id"`
+		Revoked  bool   `json:"revoked"`
+	}
+	if err := s.client.StixObject.Query().Where(stixobject.Collection(collection)).
+		Select(stixobject.FieldObjectID, stixobject.FieldRevoked).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[r.ObjectID] = r.Revoked
+	}
+	return out, nil
+}

@@ -75,7 +75,9 @@ func (p *Publisher) Observe(ind indicator.Indicator, results []*lookup.Result, c
 		return
 	}
 	select {
-	case p.queue <- observation{ind: ind, results: results, complete: complete}:
+	// the caller may still replace entries of its slice (a PENDING copy for a
+	// timed-out provider): the writer reads its own copy
+	case p.queue <- observation{ind: ind, results: append([]*lookup.Result(nil), results...), complete: complete}:
 	default:
 		p.log.Warn("taxii publisher queue full; a verdict was not published")
 	}

@@ -1,6 +1,6 @@
 // Package taxii is a read-only TAXII 2.1 server under /taxii2/: discovery,
 // one API root, its collections ("malicious verdicts", "suspicious
-// verdicts"), their objects (added_after, limit, next, match[type],
+// verdicts", one per block-list), their objects (added_after, limit, next, match[type],
 // match[id]) and manifests, as application/taxii+json;version=2.1, for the
 // stock TAXII clients of Sentinel, Elastic, OpenCTI, Splunk ES and XSOAR.
 // Clients authenticate with HTTP Basic and an API key as password (or a
@@ -10,6 +10,7 @@
 package taxii
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -51,6 +52,11 @@ type Config struct {
 	Store  Store
 	Usage  soc.Recorder
 	Logger *slog.Logger
+	// Lists, when set, adds one collection per BLOCK list; Sync, when
+	// set, brings a block-list's collection up to date before it is read
+	// (so a client sees a change at once, not at the next interval).
+	Lists BlockLists
+	Sync  *ListSync
 }
 
 // Server is the TAXII 2.1 server.
@@ -72,13 +78,42 @@ var collections = []collection{
 	{Suspicious, "Inspector Gadget: suspicious verdicts", "Indicators of the values this service's lookups found SUSPICIOUS, at their latest verdict; revoked when they no longer are."},
 }
 
-func findCollection(id string) (collection, bool) {
+// all is every collection on offer: the verdicts', then one per BLOCK list.
+func (s *Server) all(ctx context.Context) ([]collection, error) {
+	if s.cfg.Lists == nil {
+		return collections, nil
+	}
+	ls, err := s.cfg.Lists.Lists(ctx)
+	if err != nil {
+		return nil, errcode.Wrap(err)
+	}
+	return append(append([]collection(nil), collections...), blockCollections(ls)...), nil
+}
+
+func (s *Server) find(ctx context.Context, id string) (collection, error) {
 	for _, c := range collections {
 		if CollectionID(c.name) == id {
-			return c, true
+			return c, nil
 		}
 	}
-	return collection{}, false
+	if s.cfg.Lists != nil {
+		ls, err := s.cfg.Lists.Lists(ctx)
+		if err != nil {
+			return collection{}, errcode.Wrap(err)
+		}
+		for _, c := range blockCollections(ls) {
+			if CollectionID(c.name) != id {
+				continue
+			}
+			if s.cfg.Sync != nil {
+				if err := s.cfg.Sync.sync(ctx, ls, strings.TrimPrefix(c.name, listPrefix)); err != nil {
+					return collection{}, errcode.Wrap(err)
+				}
+			}
+			return c, nil
+		}
+	}
+	return collection{}, errcode.New(errcode.NotFound, "no such collection")
 }
 
 // Routes returns pattern → handler; the auth middleware must run first.
@@ -229,8 +264,12 @@ func (c collection) json() collectionJSON {
 }
 
 func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
-	out := make([]collectionJSON, len(collections))
-	for i, c := range collections {
+	cs, err := s.all(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]collectionJSON, len(cs))
+	for i, c := range cs {
 		out[i] = c.json()
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"collections": out})
@@ -238,9 +277,9 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
-	c, ok := findCollection(r.PathValue("id"))
-	if !ok {
-		return errcode.New(errcode.NotFound, "no such collection")
+	c, err := s.find(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, c.json())
 	return nil
@@ -249,9 +288,9 @@ func (s *Server) collection(w http.ResponseWriter, r *http.Request) error {
 // page reads a page request's filters and returns the rows, whether more
 // follow, and the next token.
 func (s *Server) page(r *http.Request) (rows []store.StixRow, more bool, next string, err error) {
-	c, ok := findCollection(r.PathValue("id"))
-	if !ok {
-		return nil, false, "", errcode.New(errcode.NotFound, "no such collection")
+	c, err := s.find(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, false, "", err
 	}
 	q := r.URL.Query()
 	sq := store.StixQuery{Collection: c.name, Limit: DefaultLimit}

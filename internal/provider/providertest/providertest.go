@@ -49,6 +49,18 @@ type Fixture struct {
 	Want      Request
 	WantErr   error                                  // nil, or a sentinel: provider.ErrNotFound, ErrRateLimited, ErrAuth, ...
 	Check     func(t *testing.T, r *provider.Result) // optional: assert the typed summary and verdict; called only on success
+	// More are the exchanges after the first, in order, for a provider
+	// whose lookup makes several requests (Descriptor.Calls): the fake
+	// answers its second request with More[0], and so on, and each must
+	// match its Want. The result's Bytes are then the sum of all bodies.
+	More []Exchange
+}
+
+// Exchange is one further request of a multi-request lookup and its answer.
+type Exchange struct {
+	Want   Request
+	File   string // path under testdata/; "" = empty body
+	Status int    // 0 = 200
 }
 
 // Suite describes one provider's conformance run.
@@ -139,6 +151,9 @@ func (r *runner) descriptor(t *testing.T) {
 	}
 	covered := map[indicator.Kind]bool{}
 	for _, f := range r.s.Fixtures {
+		if n := 1 + len(f.More); n > d.MaxCalls() {
+			t.Errorf("fixture %q has %d exchanges, but the descriptor's Calls allows %d per lookup", f.Name, n, d.MaxCalls())
+		}
 		if f.WantErr == nil {
 			covered[f.Indicator.Kind] = true
 		}
@@ -254,19 +269,36 @@ func (f *fake) requests() []recorded {
 
 // fixture replays one recorded exchange.
 func (r *runner) fixture(t *testing.T, fx Fixture) {
-	var body []byte
-	if fx.File != "" {
-		var err error
-		body, err = os.ReadFile(filepath.Join("testdata", filepath.FromSlash(fx.File)))
+	read := func(file string) []byte {
+		if file == "" {
+			return nil
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", filepath.FromSlash(file)))
 		if err != nil {
 			t.Fatalf("fixture %q: read its response file: %v (File is relative to the test's testdata/ directory)", fx.Name, err)
 		}
+		return b
 	}
-	status := fx.Status
-	if status == 0 {
-		status = http.StatusOK
+	orOK := func(st int) int {
+		if st == 0 {
+			return http.StatusOK
+		}
+		return st
 	}
+	body, status := read(fx.File), orOK(fx.Status)
+	bodies, statuses := [][]byte{body}, []int{status}
+	total := len(body)
+	for _, x := range fx.More {
+		bodies, statuses = append(bodies, read(x.File)), append(statuses, orOK(x.Status))
+		total += len(bodies[len(bodies)-1])
+	}
+	var mu sync.Mutex
+	next := 0
 	srv := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		i := next
+		next++
+		mu.Unlock()
 		for k, vs := range fx.Header {
 			for _, v := range vs {
 				w.Header().Add(k, v)
@@ -275,8 +307,13 @@ func (r *runner) fixture(t *testing.T, fx Fixture) {
 		if w.Header().Get("Content-Type") == "" {
 			w.Header().Set("Content-Type", "application/json")
 		}
-		w.WriteHeader(status)
-		_, _ = w.Write(body)
+		if i >= len(bodies) {
+			w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(w, `{"message":"providertest: more requests than the fixture's exchanges"}`)
+			return
+		}
+		w.WriteHeader(statuses[i])
+		_, _ = w.Write(bodies[i])
 	})
 	p := r.build(t, srv.baseURL(), func(*provider.Config) {})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*callTimeout)
@@ -290,7 +327,7 @@ func (r *runner) fixture(t *testing.T, fx Fixture) {
 		if err != nil {
 			t.Fatalf("Lookup(%s) error = %v, want a result (served %s, HTTP %d)", fx.Indicator, r.redact(err.Error()), fileName(fx.File), status)
 		}
-		r.checkResult(t, res, body, status)
+		r.checkResult(t, res, total, status)
 		r.checkLink(t, fx.Indicator)
 		if res != nil {
 			r.checkContext(t, res)
@@ -306,10 +343,10 @@ func (r *runner) fixture(t *testing.T, fx Fixture) {
 	pe := r.checkErr(t, err, fx.WantErr)
 	if pe != nil && errors.Is(fx.WantErr, provider.ErrNotFound) && len(reqs) > 0 {
 		// A not-found keeps the body and its size so it can be cached and accounted.
-		if pe.Bytes != int64(len(body)) {
-			t.Errorf("not-found error Bytes = %d, want the body length %d (use Base.Fail(ErrNotFound, resp, ...))", pe.Bytes, len(body))
+		if pe.Bytes != int64(total) {
+			t.Errorf("not-found error Bytes = %d, want the length of the lookup's bodies %d (use Base.Fail(ErrNotFound, resp, ...))", pe.Bytes, total)
 		}
-		if len(body) > 0 && !bytes.Equal(pe.Raw, body) {
+		if len(body) > 0 && len(fx.More) == 0 && !bytes.Equal(pe.Raw, body) {
 			t.Errorf("not-found error Raw = %q, want the body as received (use Base.Fail(ErrNotFound, resp, ...))", pe.Raw)
 		}
 	}
@@ -334,17 +371,22 @@ func (r *runner) checkRequests(t *testing.T, fx Fixture, reqs []recorded) {
 		}
 		return
 	}
-	switch len(reqs) {
-	case 0:
+	wants := []Request{fx.Want}
+	for _, x := range fx.More {
+		wants = append(wants, x.Want)
+	}
+	switch {
+	case len(reqs) == 0:
 		t.Errorf("fixture %q: the provider sent no request; want %s %s", fx.Name, fx.Want.Method, fx.Want.Path)
 		return
-	case 1:
-	default:
-		t.Errorf("fixture %q: want exactly one request per lookup, got %d:\n%s", fx.Name, len(reqs), listRequests(reqs))
+	case len(reqs) != len(wants):
+		t.Errorf("fixture %q: want %d request(s) for this lookup, got %d:\n%s", fx.Name, len(wants), len(reqs), listRequests(reqs))
 	}
-	if diffs := compareRequest(fx.Want, reqs[0]); len(diffs) > 0 {
-		t.Errorf("fixture %q: the request differs from Want:\n  %s\nreceived request:\n  %s",
-			fx.Name, strings.Join(diffs, "\n  "), reqs[0])
+	for i := range min(len(reqs), len(wants)) {
+		if diffs := compareRequest(wants[i], reqs[i]); len(diffs) > 0 {
+			t.Errorf("fixture %q: request #%d differs from its Want:\n  %s\nreceived request:\n  %s",
+				fx.Name, i+1, strings.Join(diffs, "\n  "), reqs[i])
+		}
 	}
 }
 
@@ -442,7 +484,7 @@ func (r *runner) checkCommonHeaders(t *testing.T, q recorded) {
 }
 
 // checkResult checks what every successful result must hold.
-func (r *runner) checkResult(t *testing.T, res *provider.Result, body []byte, status int) {
+func (r *runner) checkResult(t *testing.T, res *provider.Result, bodyBytes int, status int) {
 	t.Helper()
 	if res == nil {
 		t.Fatal("Lookup returned a nil result and a nil error")
@@ -450,8 +492,8 @@ func (r *runner) checkResult(t *testing.T, res *provider.Result, body []byte, st
 	if res.Provider != r.s.Provider {
 		t.Errorf("Result.Provider = %q, want %q", res.Provider, r.s.Provider)
 	}
-	if res.Bytes != int64(len(body)) {
-		t.Errorf("Result.Bytes = %d, want the body length %d", res.Bytes, len(body))
+	if res.Bytes != int64(bodyBytes) {
+		t.Errorf("Result.Bytes = %d, want the body length %d", res.Bytes, bodyBytes)
 	}
 	if res.StatusCode != status {
 		t.Errorf("Result.StatusCode = %d, want %d", res.StatusCode, status)
