@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/cortexjob"
+	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
 	"github.com/inspector-gadget/gadget/ent/policyentry"
@@ -43,6 +44,8 @@ type Client struct {
 	APIKey *APIKeyClient
 	// CortexJob is the client for interacting with the CortexJob builders.
 	CortexJob *CortexJobClient
+	// Dataset is the client for interacting with the Dataset builders.
+	Dataset *DatasetClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
 	// Playbook is the client for interacting with the Playbook builders.
@@ -82,6 +85,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIKey = NewAPIKeyClient(c.config)
 	c.CortexJob = NewCortexJobClient(c.config)
+	c.Dataset = NewDatasetClient(c.config)
 	c.JobCall = NewJobCallClient(c.config)
 	c.Playbook = NewPlaybookClient(c.config)
 	c.PolicyEntry = NewPolicyEntryClient(c.config)
@@ -189,6 +193,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		CortexJob:       NewCortexJobClient(cfg),
+		Dataset:         NewDatasetClient(cfg),
 		JobCall:         NewJobCallClient(cfg),
 		Playbook:        NewPlaybookClient(cfg),
 		PolicyEntry:     NewPolicyEntryClient(cfg),
@@ -223,6 +228,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:          cfg,
 		APIKey:          NewAPIKeyClient(cfg),
 		CortexJob:       NewCortexJobClient(cfg),
+		Dataset:         NewDatasetClient(cfg),
 		JobCall:         NewJobCallClient(cfg),
 		Playbook:        NewPlaybookClient(cfg),
 		PolicyEntry:     NewPolicyEntryClient(cfg),
@@ -265,9 +271,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIKey, c.CortexJob, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList,
-		c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject, c.Task,
-		c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
+		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -277,9 +283,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIKey, c.CortexJob, c.JobCall, c.Playbook, c.PolicyEntry, c.PolicyList,
-		c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject, c.Task,
-		c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
+		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -292,6 +298,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIKey.mutate(ctx, m)
 	case *CortexJobMutation:
 		return c.CortexJob.mutate(ctx, m)
+	case *DatasetMutation:
+		return c.Dataset.mutate(ctx, m)
 	case *JobCallMutation:
 		return c.JobCall.mutate(ctx, m)
 	case *PlaybookMutation:
@@ -586,6 +594,139 @@ func (c *CortexJobClient) mutate(ctx context.Context, m *CortexJobMutation) (Val
 		return (&CortexJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown CortexJob mutation op: %q", m.Op())
+	}
+}
+
+// DatasetClient is a client for the Dataset schema.
+type DatasetClient struct {
+	config
+}
+
+// NewDatasetClient returns a client for the Dataset from the given config.
+func NewDatasetClient(c config) *DatasetClient {
+	return &DatasetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dataset.Hooks(f(g(h())))`.
+func (c *DatasetClient) Use(hooks ...Hook) {
+	c.hooks.Dataset = append(c.hooks.Dataset, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dataset.Intercept(f(g(h())))`.
+func (c *DatasetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Dataset = append(c.inters.Dataset, interceptors...)
+}
+
+// Create returns a builder for creating a Dataset entity.
+func (c *DatasetClient) Create() *DatasetCreate {
+	mutation := newDatasetMutation(c.config, OpCreate)
+	return &DatasetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Dataset entities.
+func (c *DatasetClient) CreateBulk(builders ...*DatasetCreate) *DatasetCreateBulk {
+	return &DatasetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DatasetClient) MapCreateBulk(slice any, setFunc func(*DatasetCreate, int)) *DatasetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DatasetCreateBulk{err: fmt.Errorf("calling to DatasetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DatasetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DatasetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Dataset.
+func (c *DatasetClient) Update() *DatasetUpdate {
+	mutation := newDatasetMutation(c.config, OpUpdate)
+	return &DatasetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DatasetClient) UpdateOne(_m *Dataset) *DatasetUpdateOne {
+	mutation := newDatasetMutation(c.config, OpUpdateOne, withDataset(_m))
+	return &DatasetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DatasetClient) UpdateOneID(id int) *DatasetUpdateOne {
+	mutation := newDatasetMutation(c.config, OpUpdateOne, withDatasetID(id))
+	return &DatasetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Dataset.
+func (c *DatasetClient) Delete() *DatasetDelete {
+	mutation := newDatasetMutation(c.config, OpDelete)
+	return &DatasetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DatasetClient) DeleteOne(_m *Dataset) *DatasetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DatasetClient) DeleteOneID(id int) *DatasetDeleteOne {
+	builder := c.Delete().Where(dataset.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DatasetDeleteOne{builder}
+}
+
+// Query returns a query builder for Dataset.
+func (c *DatasetClient) Query() *DatasetQuery {
+	return &DatasetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDataset},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Dataset entity by its id.
+func (c *DatasetClient) Get(ctx context.Context, id int) (*Dataset, error) {
+	return c.Query().Where(dataset.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DatasetClient) GetX(ctx context.Context, id int) *Dataset {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DatasetClient) Hooks() []Hook {
+	return c.hooks.Dataset
+}
+
+// Interceptors returns the client interceptors.
+func (c *DatasetClient) Interceptors() []Interceptor {
+	return c.inters.Dataset
+}
+
+func (c *DatasetClient) mutate(ctx context.Context, m *DatasetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DatasetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DatasetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DatasetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DatasetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Dataset mutation op: %q", m.Op())
 	}
 }
 
@@ -2321,14 +2462,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIKey, CortexJob, JobCall, Playbook, PolicyEntry, PolicyList, Sighting,
-		SightingSummary, SightingUser, StixObject, Task, UpstreamCall, UsageCounter,
-		UsageLog, User []ent.Hook
+		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
+		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
+		UsageCounter, UsageLog, User []ent.Hook
 	}
 	inters struct {
-		APIKey, CortexJob, JobCall, Playbook, PolicyEntry, PolicyList, Sighting,
-		SightingSummary, SightingUser, StixObject, Task, UpstreamCall, UsageCounter,
-		UsageLog, User []ent.Interceptor
+		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
+		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
+		UsageCounter, UsageLog, User []ent.Interceptor
 	}
 )
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/cortexjob"
+	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
 	"github.com/inspector-gadget/gadget/ent/policyentry"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apikey.Table:          apikey.ValidColumn,
 			cortexjob.Table:       cortexjob.ValidColumn,
+			dataset.Table:         dataset.ValidColumn,
 			jobcall.Table:         jobcall.ValidColumn,
 			playbook.Table:        playbook.ValidColumn,
 			policyentry.Table:     policyentry.ValidColumn,

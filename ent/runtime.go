@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/inspector-gadget/gadget/ent/apikey"
 	"github.com/inspector-gadget/gadget/ent/cortexjob"
+	"github.com/inspector-gadget/gadget/ent/dataset"
 	"github.com/inspector-gadget/gadget/ent/jobcall"
 	"github.com/inspector-gadget/gadget/ent/playbook"
 	"github.com/inspector-gadget/gadget/ent/policyentry"
@@ -200,6 +201,58 @@ func init() {
 	cortexjobDescID := cortexjobFields[0].Descriptor()
 	// cortexjob.DefaultID holds the default value on creation for the id field.
 	cortexjob.DefaultID = cortexjobDescID.Default.(func() uuid.UUID)
+	datasetFields := schema.Dataset{}.Fields()
+	_ = datasetFields
+	// datasetDescProvider is the schema descriptor for provider field.
+	datasetDescProvider := datasetFields[0].Descriptor()
+	// dataset.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	dataset.ProviderValidator = func() func(string) error {
+		validators := datasetDescProvider.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider string) error {
+			for _, fn := range fns {
+				if err := fn(provider); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// datasetDescName is the schema descriptor for name field.
+	datasetDescName := datasetFields[1].Descriptor()
+	// dataset.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	dataset.NameValidator = func() func(string) error {
+		validators := datasetDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// datasetDescEntries is the schema descriptor for entries field.
+	datasetDescEntries := datasetFields[3].Descriptor()
+	// dataset.DefaultEntries holds the default value on creation for the entries field.
+	dataset.DefaultEntries = datasetDescEntries.Default.(int)
+	// datasetDescVersion is the schema descriptor for version field.
+	datasetDescVersion := datasetFields[5].Descriptor()
+	// dataset.DefaultVersion holds the default value on creation for the version field.
+	dataset.DefaultVersion = datasetDescVersion.Default.(int64)
+	// datasetDescLastError is the schema descriptor for last_error field.
+	datasetDescLastError := datasetFields[7].Descriptor()
+	// dataset.DefaultLastError holds the default value on creation for the last_error field.
+	dataset.DefaultLastError = datasetDescLastError.Default.(string)
+	// dataset.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	dataset.LastErrorValidator = datasetDescLastError.Validators[0].(func(string) error)
 	jobcallFields := schema.JobCall{}.Fields()
 	_ = jobcallFields
 	// jobcallDescStartedAt is the schema descriptor for started_at field.

@@ -18,6 +18,8 @@ type Tx struct {
 	APIKey *APIKeyClient
 	// CortexJob is the client for interacting with the CortexJob builders.
 	CortexJob *CortexJobClient
+	// Dataset is the client for interacting with the Dataset builders.
+	Dataset *DatasetClient
 	// JobCall is the client for interacting with the JobCall builders.
 	JobCall *JobCallClient
 	// Playbook is the client for interacting with the Playbook builders.
@@ -177,6 +179,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIKey = NewAPIKeyClient(tx.config)
 	tx.CortexJob = NewCortexJobClient(tx.config)
+	tx.Dataset = NewDatasetClient(tx.config)
 	tx.JobCall = NewJobCallClient(tx.config)
 	tx.Playbook = NewPlaybookClient(tx.config)
 	tx.PolicyEntry = NewPolicyEntryClient(tx.config)

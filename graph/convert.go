@@ -12,6 +12,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 func deref[T any](p *T, def T) T {
@@ -24,7 +25,11 @@ func deref[T any](p *T, def T) T {
 func statusOf(s StatusSource) *model.Status {
 	st := &model.Status{Version: s.Version(), UptimeSeconds: s.Uptime().Seconds()}
 	for _, p := range s.Providers() {
-		ps := &model.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds, ResetsAt: p.ResetsAt}
+		ps := &model.ProviderStatus{Name: p.Name, Enabled: p.Enabled, Configured: p.Configured, Kinds: p.Kinds, ResetsAt: p.ResetsAt,
+			Datasets: make([]*provider.DatasetStatus, len(p.Datasets))}
+		for i := range p.Datasets {
+			ps.Datasets[i] = &p.Datasets[i]
+		}
 		if p.Remaining != nil {
 			n := int64(*p.Remaining)
 			ps.Remaining = &n

@@ -223,10 +223,25 @@ type ComplexityRoot struct {
 		Verdict      func(childComplexity int) int
 	}
 
+	DatasetStatus struct {
+		AgeSeconds     func(childComplexity int) int
+		Enabled        func(childComplexity int) int
+		Entries        func(childComplexity int) int
+		Error          func(childComplexity int) int
+		FetchedAt      func(childComplexity int) int
+		Licence        func(childComplexity int) int
+		Name           func(childComplexity int) int
+		RefreshSeconds func(childComplexity int) int
+		Stale          func(childComplexity int) int
+		Title          func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
 	Domain struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Feeds        func(childComplexity int) int
 		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
@@ -262,10 +277,40 @@ type ComplexityRoot struct {
 		Internal       func(childComplexity int) int
 	}
 
+	FeedMatch struct {
+		Entry     func(childComplexity int) int
+		Feed      func(childComplexity int) int
+		FirstSeen func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Reference func(childComplexity int) int
+		Score     func(childComplexity int) int
+		Threat    func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	Feeds struct {
+		Cached    func(childComplexity int) int
+		Data      func(childComplexity int) int
+		Error     func(childComplexity int) int
+		Feeds     func(childComplexity int) int
+		FetchedAt func(childComplexity int) int
+		JobID     func(childComplexity int) int
+		LatencyMs func(childComplexity int) int
+		Link      func(childComplexity int) int
+		Malware   func(childComplexity int) int
+		Matches   func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Stale     func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Tags      func(childComplexity int) int
+		Verdict   func(childComplexity int) int
+	}
+
 	FileHash struct {
 		Context        func(childComplexity int) int
 		Cymru          func(childComplexity int) int
 		Err            func(childComplexity int) int
+		Feeds          func(childComplexity int) int
 		Hashlookup     func(childComplexity int) int
 		Hybridanalysis func(childComplexity int) int
 		Kind           func(childComplexity int) int
@@ -354,6 +399,7 @@ type ComplexityRoot struct {
 		Cymru       func(childComplexity int) int
 		Dshield     func(childComplexity int) int
 		Err         func(childComplexity int) int
+		Feeds       func(childComplexity int) int
 		Greynoise   func(childComplexity int) int
 		Intelx      func(childComplexity int) int
 		Internetdb  func(childComplexity int) int
@@ -629,6 +675,7 @@ type ComplexityRoot struct {
 
 	ProviderStatus struct {
 		Configured func(childComplexity int) int
+		Datasets   func(childComplexity int) int
 		Enabled    func(childComplexity int) int
 		Kinds      func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -980,6 +1027,7 @@ type ComplexityRoot struct {
 		Context      func(childComplexity int) int
 		Crtsh        func(childComplexity int) int
 		Err          func(childComplexity int) int
+		Feeds        func(childComplexity int) int
 		Intelx       func(childComplexity int) int
 		Kind         func(childComplexity int) int
 		Otx          func(childComplexity int) int
@@ -2146,6 +2194,73 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DShield.Verdict(childComplexity), true
 
+	case "DatasetStatus.ageSeconds":
+		if e.ComplexityRoot.DatasetStatus.AgeSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.AgeSeconds(childComplexity), true
+	case "DatasetStatus.enabled":
+		if e.ComplexityRoot.DatasetStatus.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Enabled(childComplexity), true
+	case "DatasetStatus.entries":
+		if e.ComplexityRoot.DatasetStatus.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Entries(childComplexity), true
+	case "DatasetStatus.error":
+		if e.ComplexityRoot.DatasetStatus.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Error(childComplexity), true
+	case "DatasetStatus.fetchedAt":
+		if e.ComplexityRoot.DatasetStatus.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.FetchedAt(childComplexity), true
+	case "DatasetStatus.licence":
+		if e.ComplexityRoot.DatasetStatus.Licence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Licence(childComplexity), true
+	case "DatasetStatus.name":
+		if e.ComplexityRoot.DatasetStatus.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Name(childComplexity), true
+	case "DatasetStatus.refreshSeconds":
+		if e.ComplexityRoot.DatasetStatus.RefreshSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.RefreshSeconds(childComplexity), true
+	case "DatasetStatus.stale":
+		if e.ComplexityRoot.DatasetStatus.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Stale(childComplexity), true
+	case "DatasetStatus.title":
+		if e.ComplexityRoot.DatasetStatus.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.Title(childComplexity), true
+	case "DatasetStatus.url":
+		if e.ComplexityRoot.DatasetStatus.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DatasetStatus.URL(childComplexity), true
+
 	case "Domain.context":
 		if e.ComplexityRoot.Domain.Context == nil {
 			break
@@ -2164,6 +2279,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Domain.Err(childComplexity), true
+	case "Domain.feeds":
+		if e.ComplexityRoot.Domain.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Domain.Feeds(childComplexity), true
 	case "Domain.intelx":
 		if e.ComplexityRoot.Domain.Intelx == nil {
 			break
@@ -2344,6 +2465,146 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Extraction.Internal(childComplexity), true
 
+	case "FeedMatch.entry":
+		if e.ComplexityRoot.FeedMatch.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Entry(childComplexity), true
+	case "FeedMatch.feed":
+		if e.ComplexityRoot.FeedMatch.Feed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Feed(childComplexity), true
+	case "FeedMatch.firstSeen":
+		if e.ComplexityRoot.FeedMatch.FirstSeen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.FirstSeen(childComplexity), true
+	case "FeedMatch.malware":
+		if e.ComplexityRoot.FeedMatch.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Malware(childComplexity), true
+	case "FeedMatch.reference":
+		if e.ComplexityRoot.FeedMatch.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Reference(childComplexity), true
+	case "FeedMatch.score":
+		if e.ComplexityRoot.FeedMatch.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Score(childComplexity), true
+	case "FeedMatch.threat":
+		if e.ComplexityRoot.FeedMatch.Threat == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Threat(childComplexity), true
+	case "FeedMatch.title":
+		if e.ComplexityRoot.FeedMatch.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeedMatch.Title(childComplexity), true
+
+	case "Feeds.cached":
+		if e.ComplexityRoot.Feeds.Cached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Cached(childComplexity), true
+	case "Feeds.data":
+		if e.ComplexityRoot.Feeds.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Data(childComplexity), true
+	case "Feeds.error":
+		if e.ComplexityRoot.Feeds.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Error(childComplexity), true
+	case "Feeds.feeds":
+		if e.ComplexityRoot.Feeds.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Feeds(childComplexity), true
+	case "Feeds.fetchedAt":
+		if e.ComplexityRoot.Feeds.FetchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.FetchedAt(childComplexity), true
+	case "Feeds.jobId":
+		if e.ComplexityRoot.Feeds.JobID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.JobID(childComplexity), true
+	case "Feeds.latencyMs":
+		if e.ComplexityRoot.Feeds.LatencyMs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.LatencyMs(childComplexity), true
+	case "Feeds.link":
+		if e.ComplexityRoot.Feeds.Link == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Link(childComplexity), true
+	case "Feeds.malware":
+		if e.ComplexityRoot.Feeds.Malware == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Malware(childComplexity), true
+	case "Feeds.matches":
+		if e.ComplexityRoot.Feeds.Matches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Matches(childComplexity), true
+	case "Feeds.provider":
+		if e.ComplexityRoot.Feeds.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Provider(childComplexity), true
+	case "Feeds.stale":
+		if e.ComplexityRoot.Feeds.Stale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Stale(childComplexity), true
+	case "Feeds.status":
+		if e.ComplexityRoot.Feeds.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Status(childComplexity), true
+	case "Feeds.tags":
+		if e.ComplexityRoot.Feeds.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Tags(childComplexity), true
+	case "Feeds.verdict":
+		if e.ComplexityRoot.Feeds.Verdict == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Feeds.Verdict(childComplexity), true
+
 	case "FileHash.context":
 		if e.ComplexityRoot.FileHash.Context == nil {
 			break
@@ -2362,6 +2623,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FileHash.Err(childComplexity), true
+	case "FileHash.feeds":
+		if e.ComplexityRoot.FileHash.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FileHash.Feeds(childComplexity), true
 	case "FileHash.hashlookup":
 		if e.ComplexityRoot.FileHash.Hashlookup == nil {
 			break
@@ -2837,6 +3104,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IPAddress.Err(childComplexity), true
+	case "IPAddress.feeds":
+		if e.ComplexityRoot.IPAddress.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IPAddress.Feeds(childComplexity), true
 	case "IPAddress.greynoise":
 		if e.ComplexityRoot.IPAddress.Greynoise == nil {
 			break
@@ -4213,6 +4486,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProviderStatus.Configured(childComplexity), true
+	case "ProviderStatus.datasets":
+		if e.ComplexityRoot.ProviderStatus.Datasets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderStatus.Datasets(childComplexity), true
 	case "ProviderStatus.enabled":
 		if e.ComplexityRoot.ProviderStatus.Enabled == nil {
 			break
@@ -5918,6 +6197,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.URL.Err(childComplexity), true
+	case "URL.feeds":
+		if e.ComplexityRoot.URL.Feeds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.URL.Feeds(childComplexity), true
 	case "URL.intelx":
 		if e.ComplexityRoot.URL.Intelx == nil {
 			break
@@ -7311,6 +7596,30 @@ type ProviderStatus {
   remaining: Int
   "When that budget is whole again; null when it is whole now."
   resetsAt: Time
+  "The data sets a local provider answers from (downloaded lists), with their age and size; empty for providers that call a service."
+  datasets: [DatasetStatus!]!
+}
+
+"One downloaded data set (a list) of a local provider."
+type DatasetStatus {
+  name: String!
+  title: String!
+  "Where it is downloaded from."
+  url: String!
+  licence: String!
+  enabled: Boolean!
+  "Entries in memory."
+  entries: Int!
+  "When the data in memory was downloaded; null before the first load."
+  fetchedAt: Time
+  "Age of that data in seconds; null before the first load."
+  ageSeconds: Float
+  "Its refresh interval in seconds."
+  refreshSeconds: Float!
+  "Older than twice its refresh interval, or never loaded: answers say so."
+  stale: Boolean!
+  "The last refresh failure, if the last refresh failed."
+  error: String
 }
 
 type User {
@@ -7838,6 +8147,34 @@ func (ec *executionContext) childFields_DShield(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type DShield", field.Name)
 }
 
+func (ec *executionContext) childFields_DatasetStatus(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_DatasetStatus_name(ctx, field)
+	case "title":
+		return ec.fieldContext_DatasetStatus_title(ctx, field)
+	case "url":
+		return ec.fieldContext_DatasetStatus_url(ctx, field)
+	case "licence":
+		return ec.fieldContext_DatasetStatus_licence(ctx, field)
+	case "enabled":
+		return ec.fieldContext_DatasetStatus_enabled(ctx, field)
+	case "entries":
+		return ec.fieldContext_DatasetStatus_entries(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_DatasetStatus_fetchedAt(ctx, field)
+	case "ageSeconds":
+		return ec.fieldContext_DatasetStatus_ageSeconds(ctx, field)
+	case "refreshSeconds":
+		return ec.fieldContext_DatasetStatus_refreshSeconds(ctx, field)
+	case "stale":
+		return ec.fieldContext_DatasetStatus_stale(ctx, field)
+	case "error":
+		return ec.fieldContext_DatasetStatus_error(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DatasetStatus", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtractedIndicator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "value":
@@ -7868,6 +8205,64 @@ func (ec *executionContext) childFields_Extraction(ctx context.Context, field gr
 		return ec.fieldContext_Extraction_ignoredOmitted(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Extraction", field.Name)
+}
+
+func (ec *executionContext) childFields_FeedMatch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "feed":
+		return ec.fieldContext_FeedMatch_feed(ctx, field)
+	case "title":
+		return ec.fieldContext_FeedMatch_title(ctx, field)
+	case "entry":
+		return ec.fieldContext_FeedMatch_entry(ctx, field)
+	case "threat":
+		return ec.fieldContext_FeedMatch_threat(ctx, field)
+	case "malware":
+		return ec.fieldContext_FeedMatch_malware(ctx, field)
+	case "reference":
+		return ec.fieldContext_FeedMatch_reference(ctx, field)
+	case "firstSeen":
+		return ec.fieldContext_FeedMatch_firstSeen(ctx, field)
+	case "score":
+		return ec.fieldContext_FeedMatch_score(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeedMatch", field.Name)
+}
+
+func (ec *executionContext) childFields_Feeds(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_Feeds_provider(ctx, field)
+	case "status":
+		return ec.fieldContext_Feeds_status(ctx, field)
+	case "cached":
+		return ec.fieldContext_Feeds_cached(ctx, field)
+	case "fetchedAt":
+		return ec.fieldContext_Feeds_fetchedAt(ctx, field)
+	case "latencyMs":
+		return ec.fieldContext_Feeds_latencyMs(ctx, field)
+	case "error":
+		return ec.fieldContext_Feeds_error(ctx, field)
+	case "data":
+		return ec.fieldContext_Feeds_data(ctx, field)
+	case "verdict":
+		return ec.fieldContext_Feeds_verdict(ctx, field)
+	case "jobId":
+		return ec.fieldContext_Feeds_jobId(ctx, field)
+	case "link":
+		return ec.fieldContext_Feeds_link(ctx, field)
+	case "matches":
+		return ec.fieldContext_Feeds_matches(ctx, field)
+	case "tags":
+		return ec.fieldContext_Feeds_tags(ctx, field)
+	case "malware":
+		return ec.fieldContext_Feeds_malware(ctx, field)
+	case "feeds":
+		return ec.fieldContext_Feeds_feeds(ctx, field)
+	case "stale":
+		return ec.fieldContext_Feeds_stale(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Feeds", field.Name)
 }
 
 func (ec *executionContext) childFields_GreyNoise(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8458,6 +8853,8 @@ func (ec *executionContext) childFields_ProviderStatus(ctx context.Context, fiel
 		return ec.fieldContext_ProviderStatus_remaining(ctx, field)
 	case "resetsAt":
 		return ec.fieldContext_ProviderStatus_resetsAt(ctx, field)
+	case "datasets":
+		return ec.fieldContext_ProviderStatus_datasets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProviderStatus", field.Name)
 }
@@ -13850,6 +14247,259 @@ func (ec *executionContext) fieldContext_DShield_abuseContact(_ context.Context,
 	return graphql.NewScalarFieldContext("DShield", field, false, false, "String")
 }
 
+func (ec *executionContext) _DatasetStatus_name(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_title(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_url(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.URL, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_licence(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_licence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Licence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_licence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
+func (ec *executionContext) _DatasetStatus_enabled(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DatasetStatus_entries(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DatasetStatus_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DatasetStatus_ageSeconds(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_ageSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AgeSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_ageSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DatasetStatus_refreshSeconds(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_refreshSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefreshSeconds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_refreshSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DatasetStatus_stale(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _DatasetStatus_error(ctx context.Context, field graphql.CollectedField, obj *provider.DatasetStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DatasetStatus_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DatasetStatus_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DatasetStatus", field, false, false, "String")
+}
+
 func (ec *executionContext) _Domain_value(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14075,6 +14725,38 @@ func (ec *executionContext) fieldContext_Domain_crtsh(_ context.Context, field g
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CrtSh(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Domain_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Domain) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Domain_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Domain_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Domain",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14774,6 +15456,562 @@ func (ec *executionContext) fieldContext_Extraction_ignoredOmitted(_ context.Con
 	return graphql.NewScalarFieldContext("Extraction", field, false, false, "Int")
 }
 
+func (ec *executionContext) _FeedMatch_feed(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_feed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_feed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_title(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_entry(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_threat(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_threat(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threat, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_threat(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_malware(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_reference(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "String")
+}
+
+func (ec *executionContext) _FeedMatch_firstSeen(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_firstSeen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstSeen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalOTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_firstSeen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FeedMatch_score(ctx context.Context, field graphql.CollectedField, obj *provider.FeedMatch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FeedMatch_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FeedMatch_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FeedMatch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_provider(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_status(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ResultStatus) graphql.Marshaler {
+			return ec.marshalNResultStatus2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "ResultStatus")
+}
+
+func (ec *executionContext) _Feeds_cached(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_cached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_cached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Feeds_fetchedAt(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_fetchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FetchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_fetchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Feeds_latencyMs(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_latencyMs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LatencyMs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_latencyMs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_error(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_error(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Error, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderError) graphql.Marshaler {
+			return ec.marshalOProviderError2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderError(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_error(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_data(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Data, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v any) graphql.Marshaler {
+			return ec.marshalOJSON2interface(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _Feeds_verdict(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_verdict(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Verdict, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProviderVerdict) graphql.Marshaler {
+			return ec.marshalOProviderVerdict2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐProviderVerdict(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_verdict(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderVerdict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_jobId(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_jobId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JobID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_jobId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Feeds_link(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_link(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Link, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_link(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_matches(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_matches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Matches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []provider.FeedMatch) graphql.Marshaler {
+			return ec.marshalOFeedMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatchᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_matches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Feeds",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeedMatch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Feeds_tags(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_malware(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_malware(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Malware, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_malware(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
+func (ec *executionContext) _Feeds_feeds(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Feeds_stale(ctx context.Context, field graphql.CollectedField, obj *model.Feeds) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Feeds_stale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Feeds_stale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Feeds", field, false, false, "String")
+}
+
 func (ec *executionContext) _FileHash_value(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14999,6 +16237,38 @@ func (ec *executionContext) fieldContext_FileHash_cymru(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Cymru(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FileHash_feeds(ctx context.Context, field graphql.CollectedField, obj *model.FileHash) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FileHash_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FileHash_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FileHash",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
 		},
 	}
 	return fc, nil
@@ -17008,6 +18278,38 @@ func (ec *executionContext) fieldContext_IPAddress_dshield(_ context.Context, fi
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_DShield(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IPAddress_feeds(ctx context.Context, field graphql.CollectedField, obj *model.IPAddress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IPAddress_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IPAddress_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IPAddress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
 		},
 	}
 	return fc, nil
@@ -22858,6 +24160,38 @@ func (ec *executionContext) _ProviderStatus_resetsAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_ProviderStatus_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProviderStatus", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProviderStatus_datasets(ctx context.Context, field graphql.CollectedField, obj *model.ProviderStatus) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderStatus_datasets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Datasets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*provider.DatasetStatus) graphql.Marshaler {
+			return ec.marshalNDatasetStatus2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatusᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderStatus_datasets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProviderStatus",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DatasetStatus(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProviderVerdict_level(ctx context.Context, field graphql.CollectedField, obj *model.ProviderVerdict) (ret graphql.Marshaler) {
@@ -29996,6 +31330,38 @@ func (ec *executionContext) fieldContext_URL_crtsh(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _URL_feeds(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_URL_feeds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feeds(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+			return ec.marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_URL_feeds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "URL",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Feeds(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _URL_intelx(ctx context.Context, field graphql.CollectedField, obj *model.URL) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -36905,6 +38271,89 @@ func (ec *executionContext) _DShield(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var datasetStatusImplementors = []string{"DatasetStatus"}
+
+func (ec *executionContext) _DatasetStatus(ctx context.Context, sel ast.SelectionSet, obj *provider.DatasetStatus) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, datasetStatusImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DatasetStatus")
+		case "name":
+			out.Values[i] = ec._DatasetStatus_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._DatasetStatus_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "url":
+			out.Values[i] = ec._DatasetStatus_url(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "licence":
+			out.Values[i] = ec._DatasetStatus_licence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "enabled":
+			out.Values[i] = ec._DatasetStatus_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._DatasetStatus_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._DatasetStatus_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ageSeconds":
+			out.Values[i] = ec._DatasetStatus_ageSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "refreshSeconds":
+			out.Values[i] = ec._DatasetStatus_refreshSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._DatasetStatus_stale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._DatasetStatus_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var domainImplementors = []string{"Domain", "Indicator"}
 
 func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, obj *model.Domain) graphql.Marshaler {
@@ -36954,6 +38403,12 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Domain_crtsh(ctx, field, obj)
+				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Domain_feeds(ctx, field, obj)
 				})
 		case "intelx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -37156,6 +38611,177 @@ func (ec *executionContext) _Extraction(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var feedMatchImplementors = []string{"FeedMatch"}
+
+func (ec *executionContext) _FeedMatch(ctx context.Context, sel ast.SelectionSet, obj *provider.FeedMatch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedMatchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FeedMatch")
+		case "feed":
+			out.Values[i] = ec._FeedMatch_feed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._FeedMatch_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entry":
+			out.Values[i] = ec._FeedMatch_entry(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "threat":
+			out.Values[i] = ec._FeedMatch_threat(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._FeedMatch_malware(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._FeedMatch_reference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstSeen":
+			out.Values[i] = ec._FeedMatch_firstSeen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._FeedMatch_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var feedsImplementors = []string{"Feeds"}
+
+func (ec *executionContext) _Feeds(ctx context.Context, sel ast.SelectionSet, obj *model.Feeds) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, feedsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Feeds")
+		case "provider":
+			out.Values[i] = ec._Feeds_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Feeds_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cached":
+			out.Values[i] = ec._Feeds_cached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fetchedAt":
+			out.Values[i] = ec._Feeds_fetchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "latencyMs":
+			out.Values[i] = ec._Feeds_latencyMs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "error":
+			out.Values[i] = ec._Feeds_error(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "data":
+			out.Values[i] = ec._Feeds_data(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "verdict":
+			out.Values[i] = ec._Feeds_verdict(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "jobId":
+			out.Values[i] = ec._Feeds_jobId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "link":
+			out.Values[i] = ec._Feeds_link(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "matches":
+			out.Values[i] = ec._Feeds_matches(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._Feeds_tags(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "malware":
+			out.Values[i] = ec._Feeds_malware(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "feeds":
+			out.Values[i] = ec._Feeds_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "stale":
+			out.Values[i] = ec._Feeds_stale(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var fileHashImplementors = []string{"FileHash", "Indicator"}
 
 func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet, obj *model.FileHash) graphql.Marshaler {
@@ -37205,6 +38831,12 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._FileHash_cymru(ctx, field, obj)
+				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FileHash_feeds(ctx, field, obj)
 				})
 		case "hashlookup":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -37715,6 +39347,12 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._IPAddress_dshield(ctx, field, obj)
+				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IPAddress_feeds(ctx, field, obj)
 				})
 		case "greynoise":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -39437,6 +41075,11 @@ func (ec *executionContext) _ProviderStatus(ctx context.Context, sel ast.Selecti
 		case "resetsAt":
 			out.Values[i] = ec._ProviderStatus_resetsAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "datasets":
+			out.Values[i] = ec._ProviderStatus_datasets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -41567,6 +43210,12 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._URL_crtsh(ctx, field, obj)
 				})
+		case "feeds":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._URL_feeds(ctx, field, obj)
+				})
 		case "intelx":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -43562,6 +45211,30 @@ func (ec *executionContext) marshalNDShield2ᚖgithubᚗcomᚋinspectorᚑgadget
 	return ec._DShield(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDatasetStatus2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []*provider.DatasetStatus) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDatasetStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDatasetStatus2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐDatasetStatus(ctx context.Context, sel ast.SelectionSet, v *provider.DatasetStatus) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DatasetStatus!")
+		return graphql.Null
+	}
+	return ec._DatasetStatus(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNExtractedIndicator2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐExtractedIndicatorᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ExtractedIndicator) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -43592,6 +45265,18 @@ func (ec *executionContext) marshalNExtraction2ᚖgithubᚗcomᚋinspectorᚑgad
 		return graphql.Null
 	}
 	return ec._Extraction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFeedMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatch(ctx context.Context, sel ast.SelectionSet, v provider.FeedMatch) graphql.Marshaler {
+	return ec._FeedMatch(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFeeds2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐFeeds(ctx context.Context, sel ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Feeds!")
+		return graphql.Null
+	}
+	return ec._Feeds(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
@@ -44595,6 +46280,42 @@ func (ec *executionContext) marshalOContextTime2ᚖgithubᚗcomᚋinspectorᚑga
 		return graphql.Null
 	}
 	return ec._ContextTime(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOFeedMatch2ᚕgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []provider.FeedMatch) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFeedMatch2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋproviderᚐFeedMatch(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel ast.SelectionSet, v *float64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalFloatContext(*v)
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -96,7 +96,7 @@ func workQueues(cfg *Config, reg *provider.Registry, names []string, perQueue in
 	}
 	if len(names) == 0 {
 		for _, d := range provider.Descriptors() {
-			if _, ok := reg.Get(d.Name); ok {
+			if _, ok := reg.Get(d.Name); ok && !d.Local { // a local provider's answers never become jobs
 				out[d.Name] = cfg.Providers[d.Name].Workers
 			}
 		}
@@ -158,8 +158,9 @@ func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
 		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
 }
 
-// buildProviders makes the live providers once, from configuration.
-func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
+// buildProviders makes the live providers once, from configuration; a
+// local provider keeps its data sets in st (nil: in memory only).
+func buildProviders(cfg *Config, log *slog.Logger, st provider.DatasetStore) (*provider.Registry, error) {
 	var live []provider.Provider
 	// one pooled transport: keeps connections to each provider alive
 	tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -170,7 +171,8 @@ func buildProviders(cfg *Config, log *slog.Logger) (*provider.Registry, error) {
 		if !s.Enabled {
 			continue
 		}
-		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name), Settings: s.Settings})
+		p, err := d.New(provider.Config{BaseURL: s.BaseURL, APIKey: s.APIKey, Timeout: s.Timeout, Transport: tr, Logger: log.With("provider", d.Name),
+			Settings: s.Settings, Store: st, Setting: s.Setting})
 		if err != nil {
 			return nil, fmt.Errorf("provider %s: %w", d.Name, err)
 		}

@@ -82,6 +82,9 @@ type ProviderSettings struct {
 	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
 	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
 	MaxTLP   indicator.TLP // GADGET_<P>_MAX_TLP: the most restrictive TLP still sent to it (default the descriptor's, provider.DefaultMaxTLP)
+	// Setting reads the provider's own settings, GADGET_<P>_<NAME> (the
+	// feeds provider's per-feed switches and URLs); its New checks them.
+	Setting func(name string) string
 
 	// Settings holds GADGET_<P>_<NAME> for each of the descriptor's
 	// Settings, by NAME (default each one's Default).
@@ -228,6 +231,7 @@ func (c *Config) loadProviders(e *envReader) {
 			Timeout:  e.dur(p+"TIMEOUT", d.Timeout),
 			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
 			MaxTLP:   e.tlp(p+"MAX_TLP", d.MaxTLPOrDefault()),
+			Setting:  func(name string) string { return strings.TrimSpace(e.get(p + name)) },
 		}
 		s.Settings = map[string]string{}
 		for _, st := range d.Settings {

@@ -129,8 +129,11 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	reg, err := buildProviders(cfg, log)
+	reg, err := buildProviders(cfg, log, nil)
 	if err != nil {
+		return err
+	}
+	if reg, err = withoutLocal(reg); err != nil {
 		return err
 	}
 	named, err := namedProviders(reg, *names)
@@ -401,6 +404,19 @@ func kindNames() string {
 
 // namedProviders checks the comma-separated provider names (an unknown or
 // disabled name is a usage error); nil when names is empty.
+// withoutLocal leaves out the local providers (the feeds): the command line
+// keeps no downloaded lists, so they answer SKIPPED (provider is disabled)
+// here and from the server.
+func withoutLocal(reg *provider.Registry) (*provider.Registry, error) {
+	var keep []provider.Provider
+	for _, p := range reg.All() {
+		if !p.Descriptor().Local {
+			keep = append(keep, p)
+		}
+	}
+	return provider.NewRegistry(keep...)
+}
+
 func namedProviders(reg *provider.Registry, names string) ([]provider.Provider, error) {
 	if names == "" {
 		return nil, nil

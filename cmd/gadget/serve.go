@@ -184,6 +184,9 @@ func (s statusSource) Providers() []lookup.ProviderStatus {
 		}
 		if p, ok := s.a.providers.Get(d.Name); ok {
 			info.Configured = p.Configured()
+			if r, ok := p.(provider.DatasetReporter); ok {
+				info.Datasets = r.DatasetStatus(time.Now())
+			}
 		} else {
 			info.Configured = d.Key != provider.KeyRequired || s.a.cfg.Providers[d.Name].APIKey != ""
 		}

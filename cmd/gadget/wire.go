@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -111,7 +112,7 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		return nil, err
 	}
 	a.acct = accounting.NewService(a.store, nil)
-	if a.providers, err = buildProviders(cfg, log); err != nil {
+	if a.providers, err = buildProviders(cfg, log, a.store); err != nil {
 		return nil, err
 	}
 	if a.policy, err = newPolicy(ctx, cfg, log, a.store, a.providers); err != nil {
@@ -233,7 +234,16 @@ func (a *app) start(ctx context.Context) error {
 	go func() {
 		defer close(listening)
 		go a.policy.Run(bg) // list and playbook changes made by other processes
+		var runners sync.WaitGroup
+		if a.handler != nil { // a process that answers lookups keeps local data sets fresh
+			for _, p := range a.providers.All() {
+				if r, ok := p.(provider.Runner); ok {
+					runners.Go(func() { r.Run(bg) })
+				}
+			}
+		}
 		a.auth.Listen(bg)
+		runners.Wait() // before the store closes: they write there
 	}()
 	synced := make(chan struct{})
 	go func() {

@@ -72,6 +72,31 @@ var (
 			},
 		},
 	}
+	// DatasetsColumns holds the columns for the "datasets" table.
+	DatasetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "provider", Type: field.TypeString, Size: 40},
+		{Name: "name", Type: field.TypeString, Size: 40},
+		{Name: "data", Type: field.TypeBytes, Nullable: true},
+		{Name: "entries", Type: field.TypeInt, Default: 0},
+		{Name: "fetched_at", Type: field.TypeTime, Nullable: true},
+		{Name: "version", Type: field.TypeInt64, Default: 0},
+		{Name: "due_at", Type: field.TypeTime},
+		{Name: "last_error", Type: field.TypeString, Size: 500, Default: ""},
+	}
+	// DatasetsTable holds the schema information for the "datasets" table.
+	DatasetsTable = &schema.Table{
+		Name:       "datasets",
+		Columns:    DatasetsColumns,
+		PrimaryKey: []*schema.Column{DatasetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dataset_provider_name",
+				Unique:  true,
+				Columns: []*schema.Column{DatasetsColumns[1], DatasetsColumns[2]},
+			},
+		},
+	}
 	// JobCallColumns holds the columns for the "job_call" table.
 	JobCallColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -445,6 +470,7 @@ var (
 	Tables = []*schema.Table{
 		APIKeysTable,
 		CortexJobsTable,
+		DatasetsTable,
 		JobCallTable,
 		PlaybookTable,
 		PolicyEntryTable,
@@ -467,6 +493,9 @@ func init() {
 	}
 	CortexJobsTable.Annotation = &entsql.Annotation{
 		Table: "cortex_jobs",
+	}
+	DatasetsTable.Annotation = &entsql.Annotation{
+		Table: "datasets",
 	}
 	JobCallTable.Annotation = &entsql.Annotation{
 		Table: "job_call",

@@ -12,6 +12,9 @@ type APIKey func(*sql.Selector)
 // CortexJob is the predicate function for cortexjob builders.
 type CortexJob func(*sql.Selector)
 
+// Dataset is the predicate function for dataset builders.
+type Dataset func(*sql.Selector)
+
 // JobCall is the predicate function for jobcall builders.
 type JobCall func(*sql.Selector)
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 type ContextInt struct {
@@ -186,6 +187,8 @@ type ProviderStatus struct {
 	Remaining *int64 `json:"remaining,omitempty"`
 	// When that budget is whole again; null when it is whole now.
 	ResetsAt *time.Time `json:"resetsAt,omitempty"`
+	// The data sets a local provider answers from (downloaded lists), with their age and size; empty for providers that call a service.
+	Datasets []*provider.DatasetStatus `json:"datasets"`
 }
 
 // One provider's verdict.

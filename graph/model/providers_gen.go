@@ -209,6 +209,33 @@ func NewDShield(r *lookup.Result) (*DShield, error) {
 	return m, nil
 }
 
+// Feeds is Local feeds's GraphQL result: the result fields and the summary's.
+type Feeds struct {
+	ResultMeta
+	Matches []provider.FeedMatch `json:"matches"`
+	Tags    []string             `json:"tags"`
+	Malware []string             `json:"malware"`
+	Feeds   *int                 `json:"feeds"`
+	Stale   []string             `json:"stale"`
+}
+
+// NewFeeds builds the GraphQL result from an engine result.
+func NewFeeds(r *lookup.Result) (*Feeds, error) {
+	m := &Feeds{ResultMeta: NewResultMeta(r)}
+	s, err := lookup.SummaryOf[provider.FeedsSummary](r)
+	if err != nil {
+		return nil, err
+	}
+	if s != nil && r.Status == lookup.StatusOK {
+		m.Matches = s.Matches
+		m.Tags = s.Tags
+		m.Malware = s.Malware
+		m.Feeds = &s.Feeds
+		m.Stale = s.Stale
+	}
+	return m, nil
+}
+
 // GreyNoise is GreyNoise Community's GraphQL result: the result fields and the summary's.
 type GreyNoise struct {
 	ResultMeta
@@ -1010,6 +1037,11 @@ func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
 	return NewDShield(m.Lookup.Get(ctx, "dshield"))
 }
 
+// Feeds resolves IPAddress.feeds: Local feeds's answer, asked for when the field is selected.
+func (m *IPAddress) Feeds(ctx context.Context) (*Feeds, error) {
+	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+}
+
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
 func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
 	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
@@ -1090,6 +1122,11 @@ func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
 	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
 }
 
+// Feeds resolves Domain.feeds: Local feeds's answer, asked for when the field is selected.
+func (m *Domain) Feeds(ctx context.Context) (*Feeds, error) {
+	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+}
+
 // Intelx resolves Domain.intelx: Intelligence X's answer, asked for when the field is selected.
 func (m *Domain) Intelx(ctx context.Context) (*IntelX, error) {
 	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
@@ -1150,6 +1187,11 @@ func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
 	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
 }
 
+// Feeds resolves URL.feeds: Local feeds's answer, asked for when the field is selected.
+func (m *URL) Feeds(ctx context.Context) (*Feeds, error) {
+	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+}
+
 // Intelx resolves URL.intelx: Intelligence X's answer, asked for when the field is selected.
 func (m *URL) Intelx(ctx context.Context) (*IntelX, error) {
 	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
@@ -1198,6 +1240,11 @@ func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
 // Cymru resolves FileHash.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
 func (m *FileHash) Cymru(ctx context.Context) (*Cymru, error) {
 	return NewCymru(m.Lookup.Get(ctx, "cymru"))
+}
+
+// Feeds resolves FileHash.feeds: Local feeds's answer, asked for when the field is selected.
+func (m *FileHash) Feeds(ctx context.Context) (*Feeds, error) {
+	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
 }
 
 // Hashlookup resolves FileHash.hashlookup: CIRCL hashlookup's answer, asked for when the field is selected.

@@ -344,6 +344,9 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 	if l.policy != nil {
 		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error())
 	}
+	if p.Descriptor().Local { // answers from data in this process: no cache, budget or executor
+		return local(ctx, p, l.ind)
+	}
 	key := l.key(name)
 	// cache
 	if !fresh || cacheOnly != "" {
@@ -397,6 +400,22 @@ func (e *Engine) plan(l *Lookup, name string) (provider.Provider, *lookup.Result
 		return nil, lookup.Failed(name, lookup.StatusSkipped, errcode.BadRequest, fmt.Sprintf("%s does not look up %s indicators", name, l.ind.Kind))
 	}
 	return p, nil
+}
+
+// local asks a local provider (provider.Descriptor.Local), which answers
+// from memory without an upstream call. Its answer is marked cached: it
+// comes from data downloaded before the lookup, at no upstream cost.
+func local(ctx context.Context, p provider.Provider, ind indicator.Indicator) *lookup.Result {
+	started := time.Now()
+	res, err := p.Lookup(ctx, ind)
+	r := outcome(p.Descriptor().Name, res, err)
+	var pe *provider.Error
+	if r.Status == lookup.StatusNotFound && errors.As(err, &pe) && pe.Message != "" {
+		r.Verdict.Reason += " (" + pe.Message + ")" // e.g. which of its data sets are stale
+	}
+	r.FetchedAt, r.Latency = started, time.Since(started)
+	r.Cached = r.Status == lookup.StatusOK || r.Status == lookup.StatusNotFound
+	return r
 }
 
 // cached returns a copy of the cached answer, marked cached, or nil on a

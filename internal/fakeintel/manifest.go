@@ -199,6 +199,13 @@ func parseManifest(b []byte) (*manifest, error) {
 	return &m, errors.Join(errs...)
 }
 
+// servesText reports whether the fake answers with other than JSON (a
+// local provider's downloads: CSV and text lists), so its recordings may be
+// any file.
+func (m *manifest) servesText() bool {
+	return m.ContentType != "" && !strings.Contains(m.ContentType, "json")
+}
+
 // answers lists every answer of the manifest.
 func (m *manifest) answers() []*answer {
 	out := []*answer{m.Denied, m.NoRoute, m.WrongMethod}

@@ -157,7 +157,7 @@ func New(fsys fs.FS, o Options) *Server {
 			continue
 		}
 		for _, e := range entries {
-			if e.IsDir() || path.Ext(e.Name()) != ".json" {
+			if e.IsDir() || path.Ext(e.Name()) != ".json" && !m.servesText() {
 				continue
 			}
 			file := name + "/" + e.Name()
@@ -185,10 +185,11 @@ func (s *Server) Validate() error {
 	}
 	for _, f := range required {
 		b, ok := s.files[f]
+		name, _, _ := strings.Cut(f, "/")
 		switch {
 		case !ok:
 			errs = append(errs, fmt.Errorf("fakeintel: recording %s is missing", f))
-		case !json.Valid(b):
+		case !s.fakes[name].servesText() && !json.Valid(b):
 			errs = append(errs, fmt.Errorf("fakeintel: recording %s is not valid JSON", f))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // Service starts lookups; the enrichment engine implements it.
@@ -96,4 +97,7 @@ type ProviderStatus struct {
 	Remaining *int `json:"remaining,omitempty"`
 	// ResetsAt is when that budget is whole again; nil when it is whole.
 	ResetsAt *time.Time `json:"resets_at,omitempty"`
+	// Datasets are the data sets a local provider answers from, with their
+	// age and size; empty for providers that call a service.
+	Datasets []provider.DatasetStatus `json:"datasets,omitempty"`
 }

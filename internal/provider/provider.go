@@ -86,7 +86,11 @@ type Descriptor struct {
 	// keyless services that often fail upstream (the original's Robtex,
 	// ThreatMiner), so a default installation does not report their
 	// outages on every lookup.
-	Disabled    bool
+	Disabled bool
+	// Local says the provider answers from data sets it keeps in this
+	// process (see DatasetStore): a lookup makes no upstream call, so the
+	// engine asks it directly, without cache, budget or job queue.
+	Local       bool
 	Kinds       []indicator.Kind // kinds it can look up
 	Key         KeyNeed
 	BaseURL     string        // the real service's base URL
@@ -193,6 +197,13 @@ type Config struct {
 	// Settings holds the descriptor's Settings by Name, as configured or
 	// defaulted; a missing name reads as its default (see Base.Setting).
 	Settings map[string]string
+	// Store keeps a local provider's data sets (nil: in memory only).
+	Store DatasetStore
+	// Setting reads the provider's own settings, GADGET_<P>_<NAME> for
+	// Setting("NAME"); nil reads nothing. New reports what it cannot use.
+	Setting func(name string) string
+	// Now is the clock of a provider with a schedule; nil means time.Now.
+	Now func() time.Time
 }
 
 // DefaultMaxBodyBytes caps upstream response bodies unless configured.

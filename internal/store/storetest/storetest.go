@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/store"
 )
 
@@ -43,6 +45,68 @@ func Run(t *testing.T, newURL func(t testing.TB) string) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, Open(t, newURL(t))) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, Open(t, newURL(t))) })
 	t.Run("AuditLogPaging", func(t *testing.T) { testAudit(t, Open(t, newURL(t))) })
+	t.Run("Datasets", func(t *testing.T) { testDatasets(t, newURL(t)) })
+}
+
+// testDatasets: of replicas claiming a due data set at once exactly one
+// wins, a save bumps the version the others poll, a failure keeps the data.
+func testDatasets(t *testing.T, url string) {
+	ctx := context.Background()
+	stores := []*store.Store{Open(t, url), Open(t, url), Open(t, url)}
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for _, s := range stores {
+		for range 3 {
+			wg.Go(func() {
+				ok, err := s.ClaimDataset(ctx, "lists", "tor", now, now.Add(10*time.Minute))
+				if err != nil {
+					t.Errorf("claim: %v", err)
+				}
+				if ok {
+					wins.Add(1)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if wins.Load() != 1 {
+		t.Fatalf("%d of 9 concurrent claims won, want 1", wins.Load())
+	}
+	s := stores[0]
+	if ok, _ := s.ClaimDataset(ctx, "lists", "tor", now.Add(5*time.Minute), now.Add(time.Hour)); ok {
+		t.Error("a held lease was claimed again before it ran out")
+	}
+	v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "lists", Name: "tor", Data: []byte("\x1f\x8bdata"), Entries: 3,
+		FetchedAt: now.Add(time.Minute), DueAt: now.Add(time.Hour)})
+	if err != nil || v != 1 {
+		t.Fatalf("save = %d, %v; want version 1", v, err)
+	}
+	if err := s.FailDataset(ctx, "lists", "tor", "upstream error: 503", now.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	list, err := stores[1].Datasets(ctx, "lists")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []provider.Dataset{{Provider: "lists", Name: "tor", Entries: 3, FetchedAt: now.Add(time.Minute), Version: 1,
+		DueAt: now.Add(2 * time.Hour), LastError: "upstream error: 503"}}
+	if d := cmp.Diff(want, list); d != "" {
+		t.Errorf("Datasets (-want +got):\n%s", d)
+	}
+	got, err := stores[2].LoadDataset(ctx, "lists", "tor")
+	if err != nil || string(got.Data) != "\x1f\x8bdata" {
+		t.Errorf("LoadDataset = %+v, %v", got, err)
+	}
+	if ok, _ := s.ClaimDataset(ctx, "lists", "tor", now.Add(2*time.Hour), now.Add(3*time.Hour)); !ok {
+		t.Error("the data set was not claimable at its retry time")
+	}
+	if v, err := s.SaveDataset(ctx, provider.Dataset{Provider: "lists", Name: "tor", Data: []byte("x"), FetchedAt: now, DueAt: now}); err != nil || v != 2 {
+		t.Errorf("second save = %d, %v; want version 2", v, err)
+	}
+	if got, _ := s.Datasets(ctx, "other"); len(got) != 0 {
+		t.Errorf("another provider's data sets: %+v", got)
+	}
 }
 
 func testMigrate(t *testing.T, url string) {
