@@ -41,6 +41,19 @@ func totalCalls(fake *fakeintel.Server) int {
 	return n
 }
 
+// providersAsked counts the providers the fake saw a lookup request from
+// (not local ones): one value looked up once is one ledger row each, even
+// for a provider whose lookup is several requests (Intelligence X).
+func providersAsked(fake *fakeintel.Server) int {
+	n := 0
+	for _, d := range provider.Descriptors() {
+		if !d.Local && fake.Calls(d.Name) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 func TestEnrichEndToEnd(t *testing.T) {
 	t.Parallel()
 	for _, be := range backends {
