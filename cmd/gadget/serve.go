@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -151,6 +152,8 @@ func (a *app) serverHandler(extra map[string]http.Handler) http.Handler {
 		Playground:   playground.Handler(playgroundOptions()),
 		Ready:        checks,
 		Extra:        extra,
+		// 0 in the configuration is no bound; -1 says so to the server
+		CallsPerRequest: cmp.Or(a.cfg.CallsPerRequest, -1),
 	}, a.metrics)
 }
 

@@ -123,7 +123,8 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 	if opts.http {
 		a.publisher = taxii.NewPublisher(a.store, a.stixExporter(), taxiiTLP, log)
 		a.lookups = taxii.Observed(a.engine, a.publisher)
-		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
+		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace,
+			MaxRunning: cfg.TasksRunning, MaxPerUser: cfg.TasksPerUser})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
 				return nil, fmt.Errorf("river ui: %w", err)

@@ -348,6 +348,12 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 	if l.opts.CachedOnly {
 		return lookup.Failed(name, lookup.StatusPending, errcode.NotFound, "not cached (cachedOnly: no upstream call)")
 	}
+	// the request's budget of upstream calls, shared by its aliases and batches
+	if ok, limit := lookup.TakeCall(ctx); !ok {
+		e.cfg.Metrics.rateLimited(name, "request_budget")
+		return lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited,
+			fmt.Sprintf("this request's budget of %d upstream calls is spent; ask for fewer indicators or providers per request", limit))
+	}
 	var maxWait time.Duration
 	if l.opts.Batch != nil {
 		maxWait = e.cfg.BatchMaxWait

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRequestUpstreamBudget reproduces #16 D3: 500 aliases of indicator in
+// one 32 KB request made 1,457 upstream calls. The request's budget
+// (GADGET_REQUEST_UPSTREAM_CALLS, here the default 200) bounds them; the
+// providers beyond it answer RATE_LIMITED saying why.
+func TestRequestUpstreamBudget(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"),
+		"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOOKUP_DEADLINE": "10s"}
+	fake := withFake(t, env)
+	in := start(t, env)
+	tok := in.token("root", rootPW, "")
+	var q strings.Builder
+	q.WriteString("{")
+	for i := range 500 {
+		fmt.Fprintf(&q, ` a%d: indicator(value: "44.%d.%d.7") { results { status error { code message } } }`, i, i/250, i%250)
+	}
+	q.WriteString("}")
+	a := in.gql(tok, q.String(), nil)
+	if calls := totalCalls(fake); calls > 200 || calls < 150 {
+		t.Errorf("one request made %d upstream calls, want at most its budget of 200 (and most of it used)", calls)
+	}
+	limited := 0
+	for _, v := range a.Data {
+		var ind struct {
+			Results []struct {
+				Status string
+				Error  *struct{ Code, Message string }
+			}
+		}
+		if err := json.Unmarshal(v, &ind); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range ind.Results {
+			if r.Status == "RATE_LIMITED" && r.Error != nil && strings.Contains(r.Error.Message, "budget of 200 upstream calls") {
+				limited++
+			}
+		}
+	}
+	if limited == 0 {
+		t.Errorf("no provider answered RATE_LIMITED with the request's budget as the reason")
+	}
+	t.Logf("500 aliases: %d upstream calls, %d answers RATE_LIMITED by the request's budget", totalCalls(fake), limited)
+}
+
+// TestTaskConcurrencyBound reproduces #16 G6: 3,000 two-step POSTs made a
+// goroutine each. Beyond GADGET_TASKS_PER_USER running tasks, POST answers
+// 429 with Retry-After and runs nothing.
+func TestTaskConcurrencyBound(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"),
+		"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOOKUP_DEADLINE": "3s", "GADGET_TASKS_PER_USER": "2"}
+	fake := withFake(t, env)
+	fake.SetDefaultLatency(2 * time.Second)
+	in := start(t, env)
+	tok := in.token("root", rootPW, "tasks")
+	post := func(v string) *http.Response {
+		req, _ := http.NewRequest("POST", in.base+"/api/indicator/ipv4", strings.NewReader(`{"indicator":"`+v+`","providers":"internetdb"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	for i, want := range []int{200, 200, 429} {
+		res := post(fmt.Sprintf("198.51.100.%d", i+1))
+		if res.StatusCode != want {
+			t.Fatalf("POST %d: %d, want %d", i+1, res.StatusCode, want)
+		}
+		if want == 429 && res.Header.Get("Retry-After") == "" {
+			t.Errorf("429 without Retry-After")
+		}
+	}
+	time.Sleep(3 * time.Second) // the two tasks end (answer or deadline)
+	if res := post("198.51.100.9"); res.StatusCode != 200 {
+		t.Errorf("POST after the tasks ended: %d, want 200", res.StatusCode)
+	}
+	if n := fake.Calls("internetdb"); n > 3 {
+		t.Errorf("%d upstream calls, want at most 3: the refused POST must run nothing", n)
+	}
+}
