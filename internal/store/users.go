@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"entgo.io/ent/dialect"
+
 	"github.com/inspector-gadget/gadget/ent"
 	"github.com/inspector-gadget/gadget/ent/user"
 	"github.com/inspector-gadget/gadget/internal/accounting"
@@ -90,9 +92,53 @@ func (s *Store) SetPassword(ctx context.Context, username, hash string, changedA
 	})
 }
 
-// SetActive enables or disables an account.
+// accountsLock is the PostgreSQL advisory lock that serialises changes to
+// who is an active administrator (SQLite's immediate transactions already
+// run one at a time).
+const accountsLock = 0x6761646765740001
+
+// SetActive enables or disables an account in one transaction. Disabling
+// stamps the credentials as changed, so tokens issued before stay dead after
+// a re-enable; disabling the last active administrator is refused with
+// auth.ErrLastAdmin, even when two administrators disable each other at once.
 func (s *Store) SetActive(ctx context.Context, username string, active bool) (*auth.User, error) {
-	return s.updateUser(ctx, username, func(u *ent.UserUpdate) *ent.UserUpdate { return u.SetActive(active) })
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	if s.dialect == dialect.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(accountsLock)); err != nil {
+			return nil, err
+		}
+	}
+	u, err := tx.User.Query().Where(user.Username(username)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, auth.ErrUserNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	upd := tx.User.UpdateOneID(u.ID).SetActive(active)
+	if !active && u.Active {
+		if u.Admin {
+			others, err := tx.User.Query().Where(user.Admin(true), user.Active(true), user.IDNEQ(u.ID)).Count(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if others == 0 {
+				return nil, auth.ErrLastAdmin
+			}
+		}
+		upd.SetPasswordChangedAt(ts(s.now()))
+	}
+	if u, err = upd.Save(ctx); err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return toUser(u), nil
 }
 
 // RecordLogin stores the last sign-in's time, IP and user agent.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -91,5 +93,50 @@ func TestTaskConcurrencyBound(t *testing.T) {
 	}
 	if n := fake.Calls("internetdb"); n > 3 {
 		t.Errorf("%d upstream calls, want at most 3: the refused POST must run nothing", n)
+	}
+}
+
+// TestReenableDoesNotReviveTokens reproduces #16 A9 and B8: a token issued
+// before a disable stays dead after the re-enable, and the last active
+// administrator cannot be disabled.
+func TestReenableDoesNotReviveTokens(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"), "GADGET_ROOT_PASSWORD": rootPW}
+	in := start(t, env)
+	root := in.token("root", rootPW, "")
+	field[map[string]any](t, in.gql(root, `mutation { createUser(username: "carol", password: "carol-password-123") { username } }`, nil), "createUser")
+	field[map[string]any](t, in.gql(root, `mutation { createUser(username: "adma", password: "adma-password-123", admin: true) { username } }`, nil), "createUser")
+	carol := in.token("carol", "carol-password-123", "")
+	verify := func(tok string) int {
+		req, _ := http.NewRequest("GET", in.base+"/api/verify", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if c := verify(carol); c != 200 {
+		t.Fatalf("carol's token before the disable: %d", c)
+	}
+	for _, active := range []string{"false", "true"} {
+		field[map[string]any](t, in.gql(root, `mutation { setUserActive(username: "carol", active: `+active+`) { active } }`, nil), "setUserActive")
+	}
+	if c := verify(carol); c != 401 {
+		t.Errorf("carol's old token after disable and re-enable: %d, want 401", c)
+	}
+	if c := verify(in.token("carol", "carol-password-123", "")); c != 200 {
+		t.Errorf("carol's new token: %d, want 200", c)
+	}
+	// root disables adma; then root is the last active admin, and even the CLI cannot disable it
+	field[map[string]any](t, in.gql(root, `mutation { setUserActive(username: "adma", active: false) { active } }`, nil), "setUserActive")
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"user", "disable", "root"}, func(k string) string { return env[k] }, nil, &out, &errb)
+	if err == nil || !strings.Contains(err.Error()+errb.String(), "at least one active administrator must remain") {
+		t.Errorf("gadget user disable root, the last active admin: %v %s", err, errb.String())
+	}
+	if c := verify(root); c != 200 {
+		t.Errorf("root after the refused disable: %d, want 200", c)
 	}
 }
