@@ -21,6 +21,7 @@ import (
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/ent/userbudget"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -801,4 +802,50 @@ func init() {
 	userDescID := userFields[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() uuid.UUID)
+	userbudgetFields := schema.UserBudget{}.Fields()
+	_ = userbudgetFields
+	// userbudgetDescUsername is the schema descriptor for username field.
+	userbudgetDescUsername := userbudgetFields[0].Descriptor()
+	// userbudget.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	userbudget.UsernameValidator = func() func(string) error {
+		validators := userbudgetDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userbudgetDescProvider is the schema descriptor for provider field.
+	userbudgetDescProvider := userbudgetFields[1].Descriptor()
+	// userbudget.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	userbudget.ProviderValidator = func() func(string) error {
+		validators := userbudgetDescProvider.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider string) error {
+			for _, fn := range fns {
+				if err := fn(provider); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userbudgetDescPerDay is the schema descriptor for per_day field.
+	userbudgetDescPerDay := userbudgetFields[2].Descriptor()
+	// userbudget.PerDayValidator is a validator for the "per_day" field. It is called by the builders before save.
+	userbudget.PerDayValidator = userbudgetDescPerDay.Validators[0].(func(int) error)
+	// userbudgetDescUpdatedAt is the schema descriptor for updated_at field.
+	userbudgetDescUpdatedAt := userbudgetFields[3].Descriptor()
+	// userbudget.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	userbudget.DefaultUpdatedAt = userbudgetDescUpdatedAt.Default.(func() time.Time)
 }

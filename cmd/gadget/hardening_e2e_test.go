@@ -140,3 +140,71 @@ func TestReenableDoesNotReviveTokens(t *testing.T) {
 		t.Errorf("root after the refused disable: %d, want 200", c)
 	}
 }
+
+// TestUserBudget reproduces #16 D3's other half: one user spent a
+// provider's daily budget for everyone. An administrator gives carol 2
+// internetdb calls a day; her third answers RATE_LIMITED with
+// retryAfterSeconds, her myUsage shows the budget spent, and root, without
+// a budget, is not limited.
+func TestUserBudget(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"), "GADGET_ROOT_PASSWORD": rootPW}
+	fake := withFake(t, env)
+	in := start(t, env)
+	root := in.token("root", rootPW, "")
+	field[map[string]any](t, in.gql(root, `mutation { createUser(username: "carol", password: "carol-password-123") { username } }`, nil), "createUser")
+	set := `mutation($u: String!, $p: String!, $n: Int!) { setUserBudget(username: $u, provider: $p, perDay: $n) { provider perDay remaining resetsAt } }`
+	for _, c := range []struct {
+		vars map[string]any
+		code string
+	}{
+		{map[string]any{"u": "carol", "p": "no-such-provider", "n": 2}, "BAD_REQUEST"},
+		{map[string]any{"u": "carol", "p": "internetdb", "n": -1}, "BAD_REQUEST"},
+		{map[string]any{"u": "nobody", "p": "internetdb", "n": 2}, "NOT_FOUND"},
+	} {
+		mustCode(t, in.gql(root, set, c.vars), c.code)
+	}
+	got := field[[]map[string]any](t, in.gql(root, set, map[string]any{"u": "carol", "p": "internetdb", "n": 2}), "setUserBudget")
+	if len(got) != 1 || got[0]["provider"] != "internetdb" || got[0]["perDay"] != float64(2) || got[0]["remaining"] != float64(2) {
+		t.Fatalf("setUserBudget = %v", got)
+	}
+	carol := in.token("carol", "carol-password-123", "")
+	mustCode(t, in.gql(carol, set, map[string]any{"u": "carol", "p": "internetdb", "n": 1000}), "FORBIDDEN")
+	q := `query($v: String!) { indicator(value: $v) { results(providers: ["internetdb"]) { status error { code message retryAfterSeconds } } } }`
+	status := func(tok, v string) map[string]any {
+		ind := field[map[string]any](t, in.gql(tok, q, map[string]any{"v": v}), "indicator")
+		return ind["results"].([]any)[0].(map[string]any)
+	}
+	for i, v := range []string{"198.51.100.31", "198.51.100.32"} {
+		if r := status(carol, v); r["status"] != "OK" {
+			t.Fatalf("carol's lookup %d: %v", i+1, r)
+		}
+	}
+	r := status(carol, "198.51.100.33")
+	e, _ := r["error"].(map[string]any)
+	if r["status"] != "RATE_LIMITED" || e == nil || e["code"] != "RATE_LIMITED" || e["retryAfterSeconds"] == nil || e["retryAfterSeconds"].(float64) <= 0 ||
+		!strings.Contains(e["message"].(string), "your budget of 2 internetdb calls a day is spent") {
+		t.Errorf("carol's third lookup: %v, want RATE_LIMITED by her budget with retryAfterSeconds", r)
+	}
+	if n := fake.Calls("internetdb"); n != 2 {
+		t.Errorf("internetdb called %d times, want 2", n)
+	}
+	if r := status(carol, "198.51.100.31"); r["status"] != "OK" { // cached answers cost nothing
+		t.Errorf("carol's cached lookup: %v", r)
+	}
+	if r := status(root, "198.51.100.34"); r["status"] != "OK" {
+		t.Errorf("root, without a budget: %v", r)
+	}
+	usage := field[map[string]any](t, in.gql(carol, `{ myUsage { budgets { provider perDay remaining resetsAt } } }`, nil), "myUsage")
+	b := usage["budgets"].([]any)
+	if len(b) != 1 || b[0].(map[string]any)["remaining"] != float64(0) || b[0].(map[string]any)["resetsAt"] == nil {
+		t.Errorf("carol's myUsage budgets: %v, want internetdb with 0 remaining and a reset time", b)
+	}
+	// removing the budget lifts the limit
+	if got := field[[]map[string]any](t, in.gql(root, set, map[string]any{"u": "carol", "p": "internetdb", "n": 0}), "setUserBudget"); len(got) != 0 {
+		t.Errorf("after removing: %v", got)
+	}
+	if r := status(carol, "198.51.100.35"); r["status"] != "OK" {
+		t.Errorf("carol after the budget was removed: %v", r)
+	}
+}

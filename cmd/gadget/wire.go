@@ -182,6 +182,8 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
 	a.fetcher = p.fetcher
 	p.gate = a.policy
+	p.budgets = enrich.NewBudgets(a.store, p.limiter, a.log, nil)
+	a.budgets = p.budgets
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)

@@ -49,10 +49,19 @@ func main() {
 	dur := flag.Duration("d", 2*time.Second, "length of a round on each side")
 	bin := flag.String("gadget", "", "gadget binary (default: built from ./cmd/gadget)")
 	flag.Var(&envs, "env", "KEY=VALUE for gadget serve (repeatable); default: SQLite in a temporary folder")
+	soak := flag.Bool("soak", false, "soak: -c clients for -d of mixed cached and cold lookups; print errors, hangs and RSS")
+	cold := flag.Float64("cold", 0.1, "soak: the share of lookups of a value never asked before")
 	flag.Parse()
 	if *bare != "" {
 		if err := serveBare(*bare); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen -bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *soak {
+		if err := runSoak(envs, *bin, *conns, *dur, *cold); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen -soak:", err)
 			os.Exit(1)
 		}
 		return
@@ -74,26 +83,11 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration) error 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "gadget")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-			return fmt.Errorf("build gadget: %v\n%s", err, out)
-		}
-	}
-	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
-	defer fake.Close()
-	const password = "loadgen-password-0123"
-	env := append(os.Environ(), "GADGET_ADDR=127.0.0.1:0", "GADGET_ROOT_PASSWORD="+password,
-		"GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "gadget.db"))
-	for _, d := range provider.Descriptors() {
-		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
-		env = append(env, p+"BASE_URL="+fake.URL+"/"+d.Name, p+"API_KEY=demo-key", p+"RATE=1000/s")
-	}
-	env = append(env, envs...) // later entries win
-	gadget, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")
+	gadget, base, fake, err := startGadget(dir, bin, envs)
 	if err != nil {
 		return err
 	}
+	defer fake.Close()
 	defer stop(gadget)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	tok, err := token(client, base, password)
@@ -148,6 +142,35 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration) error 
 		median(bs, func(r result) float64 { return ms(r.p50) }), median(bs, func(r result) float64 { return ms(r.p99) }),
 		medianOf(ratios))
 	return nil
+}
+
+// password is the root password of the gadget loadgen starts.
+const password = "loadgen-password-0123"
+
+// startGadget builds gadget into dir (unless bin names one) and starts
+// `gadget serve` with every provider pointed at a fake intel server, on
+// SQLite in dir unless envs say otherwise (later entries win).
+func startGadget(dir, bin string, envs []string) (*exec.Cmd, string, *httptest.Server, error) {
+	if bin == "" {
+		bin = filepath.Join(dir, "gadget")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
+			return nil, "", nil, fmt.Errorf("build gadget: %v\n%s", err, out)
+		}
+	}
+	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
+	env := append(os.Environ(), "GADGET_ADDR=127.0.0.1:0", "GADGET_ROOT_PASSWORD="+password,
+		"GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "gadget.db"))
+	for _, d := range provider.Descriptors() {
+		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
+		env = append(env, p+"BASE_URL="+fake.URL+"/"+d.Name, p+"API_KEY=demo-key", p+"RATE=1000/s")
+	}
+	env = append(env, envs...)
+	gadget, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")
+	if err != nil {
+		fake.Close()
+		return nil, "", nil, err
+	}
+	return gadget, base, fake, nil
 }
 
 // describe is the non-default configuration, secrets left out.

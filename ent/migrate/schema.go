@@ -403,6 +403,27 @@ var (
 			},
 		},
 	}
+	// UserBudgetsColumns holds the columns for the "user_budgets" table.
+	UserBudgetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "provider", Type: field.TypeString, Size: 64},
+		{Name: "per_day", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// UserBudgetsTable holds the schema information for the "user_budgets" table.
+	UserBudgetsTable = &schema.Table{
+		Name:       "user_budgets",
+		Columns:    UserBudgetsColumns,
+		PrimaryKey: []*schema.Column{UserBudgetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "userbudget_username_provider",
+				Unique:  true,
+				Columns: []*schema.Column{UserBudgetsColumns[1], UserBudgetsColumns[2]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APIKeysTable,
@@ -419,6 +440,7 @@ var (
 		UsageCounterTable,
 		LoggingTable,
 		AuthTable,
+		UserBudgetsTable,
 	}
 )
 
@@ -464,5 +486,8 @@ func init() {
 	}
 	AuthTable.Annotation = &entsql.Annotation{
 		Table: "auth",
+	}
+	UserBudgetsTable.Annotation = &entsql.Annotation{
+		Table: "user_budgets",
 	}
 }

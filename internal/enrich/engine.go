@@ -68,7 +68,9 @@ type Config struct {
 	Registry *provider.Registry // required
 	Policy   indicator.Policy
 	// Gate applies lists, TLP and playbooks (package policy); nil: none.
-	Gate     *policy.Service
+	Gate *policy.Service
+	// Budgets are the per-user daily budgets of upstream calls; nil: none.
+	Budgets  *Budgets
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
 	Metrics  *Metrics // optional
@@ -353,6 +355,12 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 		e.cfg.Metrics.rateLimited(name, "request_budget")
 		return lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited,
 			fmt.Sprintf("this request's budget of %d upstream calls is spent; ask for fewer indicators or providers per request", limit))
+	}
+	if u := l.opts.Caller.Username; e.cfg.Budgets != nil && u != "" {
+		if r := e.cfg.Budgets.take(ctx, u, name); r != nil {
+			e.cfg.Metrics.rateLimited(name, "user_budget")
+			return r
+		}
 	}
 	var maxWait time.Duration
 	if l.opts.Batch != nil {
