@@ -139,6 +139,7 @@ func runSoak(envs []string, bin string, clients int, dur time.Duration, cold flo
 	wg.Wait()
 	elapsed := time.Since(start)
 	<-sampled
+	client.CloseIdleConnections() // the server's goroutines of 200 idle keep-alive connections are not its own
 	after := rss(pid)
 	time.Sleep(30 * time.Second)
 	settled := rss(pid)
