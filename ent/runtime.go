@@ -770,32 +770,36 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescUsernameKey is the schema descriptor for username_key field.
+	userDescUsernameKey := userFields[2].Descriptor()
+	// user.UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
+	user.UsernameKeyValidator = userDescUsernameKey.Validators[0].(func(string) error)
 	// userDescPasswordHash is the schema descriptor for password_hash field.
-	userDescPasswordHash := userFields[2].Descriptor()
+	userDescPasswordHash := userFields[3].Descriptor()
 	// user.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
 	user.PasswordHashValidator = userDescPasswordHash.Validators[0].(func(string) error)
 	// userDescActive is the schema descriptor for active field.
-	userDescActive := userFields[3].Descriptor()
+	userDescActive := userFields[4].Descriptor()
 	// user.DefaultActive holds the default value on creation for the active field.
 	user.DefaultActive = userDescActive.Default.(bool)
 	// userDescAdmin is the schema descriptor for admin field.
-	userDescAdmin := userFields[4].Descriptor()
+	userDescAdmin := userFields[5].Descriptor()
 	// user.DefaultAdmin holds the default value on creation for the admin field.
 	user.DefaultAdmin = userDescAdmin.Default.(bool)
 	// userDescCreatedAt is the schema descriptor for created_at field.
-	userDescCreatedAt := userFields[5].Descriptor()
+	userDescCreatedAt := userFields[6].Descriptor()
 	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
 	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
 	// userDescPasswordChangedAt is the schema descriptor for password_changed_at field.
-	userDescPasswordChangedAt := userFields[6].Descriptor()
+	userDescPasswordChangedAt := userFields[7].Descriptor()
 	// user.DefaultPasswordChangedAt holds the default value on creation for the password_changed_at field.
 	user.DefaultPasswordChangedAt = userDescPasswordChangedAt.Default.(func() time.Time)
 	// userDescLastLoginIP is the schema descriptor for last_login_ip field.
-	userDescLastLoginIP := userFields[8].Descriptor()
+	userDescLastLoginIP := userFields[9].Descriptor()
 	// user.LastLoginIPValidator is a validator for the "last_login_ip" field. It is called by the builders before save.
 	user.LastLoginIPValidator = userDescLastLoginIP.Validators[0].(func(string) error)
 	// userDescLastLoginUserAgent is the schema descriptor for last_login_user_agent field.
-	userDescLastLoginUserAgent := userFields[9].Descriptor()
+	userDescLastLoginUserAgent := userFields[10].Descriptor()
 	// user.LastLoginUserAgentValidator is a validator for the "last_login_user_agent" field. It is called by the builders before save.
 	user.LastLoginUserAgentValidator = userDescLastLoginUserAgent.Validators[0].(func(string) error)
 	// userDescID is the schema descriptor for id field.

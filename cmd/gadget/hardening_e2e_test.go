@@ -168,7 +168,12 @@ func TestUserBudget(t *testing.T) {
 	if len(got) != 1 || got[0]["provider"] != "internetdb" || got[0]["perDay"] != float64(2) || got[0]["remaining"] != float64(2) {
 		t.Fatalf("setUserBudget = %v", got)
 	}
-	carol := in.token("carol", "carol-password-123", "")
+	// usernames are case-insensitive (#16 B9): CAROL signs in as carol, and Carol cannot be created
+	carol := in.token("CAROL", "carol-password-123", "")
+	if me := field[map[string]any](t, in.gql(carol, `{ me { username } }`, nil), "me"); me["username"] != "carol" {
+		t.Errorf("signed in as CAROL: me = %v, want carol", me)
+	}
+	mustCode(t, in.gql(root, `mutation { createUser(username: "Carol", password: "carol-password-456") { username } }`, nil), "CONFLICT")
 	mustCode(t, in.gql(carol, set, map[string]any{"u": "carol", "p": "internetdb", "n": 1000}), "FORBIDDEN")
 	q := `query($v: String!) { indicator(value: $v) { results(providers: ["internetdb"]) { status error { code message retryAfterSeconds } } } }`
 	status := func(tok, v string) map[string]any {

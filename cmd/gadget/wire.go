@@ -155,6 +155,13 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool)
 	for _, m := range applied {
 		log.Info("migration applied", "file", m)
 	}
+	// usernames became case-insensitive: accounts that differed only in case are reported at every start
+	if names, err := s.UsernameCollisions(ctx); err != nil {
+		log.Warn("username collisions not checked", "err", err)
+	} else if len(names) > 0 {
+		log.Warn("accounts whose username differs from an older account's only in case: they sign in only under their exact name; rename or remove them",
+			"usernames", names)
+	}
 	if cfg.IsPostgres() {
 		n, err := jobs.Migrate(ctx, s.Pool())
 		if err != nil {

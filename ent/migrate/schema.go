@@ -381,6 +381,7 @@ var (
 	AuthColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "username", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "username_key", Type: field.TypeString, Unique: true},
 		{Name: "password", Type: field.TypeString},
 		{Name: "account_active", Type: field.TypeBool, Default: false},
 		{Name: "account_admin", Type: field.TypeBool, Default: false},
@@ -399,7 +400,7 @@ var (
 			{
 				Name:    "user_created_date",
 				Unique:  false,
-				Columns: []*schema.Column{AuthColumns[5]},
+				Columns: []*schema.Column{AuthColumns[6]},
 			},
 		},
 	}

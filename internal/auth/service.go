@@ -378,7 +378,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 // disable ends the account's tokens for good: a re-enable does not revive
 // them.
 func (s *Service) SetUserActive(ctx context.Context, p *Principal, username string, active bool) (*User, error) {
-	if !active && p != nil && p.Username == username {
+	if !active && p != nil && strings.EqualFold(p.Username, username) {
 		return nil, errcode.Field("username", "you cannot disable your own account")
 	}
 	defer s.changed(ctx, username)

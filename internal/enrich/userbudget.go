@@ -126,7 +126,7 @@ func (b *Budgets) Of(ctx context.Context, username string) ([]*BudgetState, erro
 	}
 	out := []*BudgetState{}
 	for k, n := range limits {
-		if k[0] != username {
+		if !strings.EqualFold(k[0], username) {
 			continue
 		}
 		s := BudgetState{Provider: k[1], PerDay: n, Remaining: n}

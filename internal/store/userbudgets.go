@@ -2,10 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 
-	"github.com/inspector-gadget/gadget/ent/user"
 	"github.com/inspector-gadget/gadget/ent/userbudget"
+	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
@@ -30,13 +31,14 @@ func (s *Store) SetUserBudget(ctx context.Context, b lookup.UserBudget, at time.
 		return err
 	}
 	defer tx.Rollback()
-	exists, err := tx.User.Query().Where(user.Username(b.Username)).Exist(ctx)
+	u, err := findUser(ctx, tx.User, b.Username)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return lookup.ErrNoUser
+	}
 	if err != nil {
 		return err
 	}
-	if !exists {
-		return lookup.ErrNoUser
-	}
+	b.Username = u.Username // as the account spells it, which lookups carry
 	if _, err := tx.UserBudget.Delete().Where(userbudget.Username(b.Username), userbudget.Provider(b.Provider)).Exec(ctx); err != nil {
 		return err
 	}
