@@ -34,12 +34,7 @@ func TestMigrationCaseInsensitiveUsernamesPostgres(t *testing.T) {
 
 func testCaseInsensitiveUsernames(t *testing.T, url string) {
 	ctx := context.Background()
-	s, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	migrateTo(t, s, preUsernameKey)
+	s := openMigratedTo(t, url, preUsernameKey)
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i, name := range []string{"bob", "BOB", "Carol", "dave"} {
 		query, args := entsql.Dialect(s.dialect).Insert("auth").
