@@ -17,7 +17,7 @@ import (
 
 // preUsernameKey is after the last migration before usernames became
 // case-insensitive (both dialects' files of that change are later).
-const preUsernameKey = 20261202222000
+const preUsernameKey = 20261202232050
 
 // Accounts that differed only in case before the migration keep working
 // under their exact names, the later one is reported, and from then on a
