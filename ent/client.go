@@ -31,6 +31,7 @@ import (
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/ent/userbudget"
 
 	stdsql "database/sql"
 )
@@ -72,6 +73,8 @@ type Client struct {
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserBudget is the client for interacting with the UserBudget builders.
+	UserBudget *UserBudgetClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -99,6 +102,7 @@ func (c *Client) init() {
 	c.UsageCounter = NewUsageCounterClient(c.config)
 	c.UsageLog = NewUsageLogClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.UserBudget = NewUserBudgetClient(c.config)
 }
 
 type (
@@ -207,6 +211,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		UsageCounter:    NewUsageCounterClient(cfg),
 		UsageLog:        NewUsageLogClient(cfg),
 		User:            NewUserClient(cfg),
+		UserBudget:      NewUserBudgetClient(cfg),
 	}, nil
 }
 
@@ -242,6 +247,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		UsageCounter:    NewUsageCounterClient(cfg),
 		UsageLog:        NewUsageLogClient(cfg),
 		User:            NewUserClient(cfg),
+		UserBudget:      NewUserBudgetClient(cfg),
 	}, nil
 }
 
@@ -273,7 +279,7 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
 		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
-		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User, c.UserBudget,
 	} {
 		n.Use(hooks...)
 	}
@@ -285,7 +291,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.CortexJob, c.Dataset, c.JobCall, c.Playbook, c.PolicyEntry,
 		c.PolicyList, c.Sighting, c.SightingSummary, c.SightingUser, c.StixObject,
-		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User,
+		c.Task, c.UpstreamCall, c.UsageCounter, c.UsageLog, c.User, c.UserBudget,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -326,6 +332,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.UsageLog.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *UserBudgetMutation:
+		return c.UserBudget.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -2459,17 +2467,150 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// UserBudgetClient is a client for the UserBudget schema.
+type UserBudgetClient struct {
+	config
+}
+
+// NewUserBudgetClient returns a client for the UserBudget from the given config.
+func NewUserBudgetClient(c config) *UserBudgetClient {
+	return &UserBudgetClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `userbudget.Hooks(f(g(h())))`.
+func (c *UserBudgetClient) Use(hooks ...Hook) {
+	c.hooks.UserBudget = append(c.hooks.UserBudget, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `userbudget.Intercept(f(g(h())))`.
+func (c *UserBudgetClient) Intercept(interceptors ...Interceptor) {
+	c.inters.UserBudget = append(c.inters.UserBudget, interceptors...)
+}
+
+// Create returns a builder for creating a UserBudget entity.
+func (c *UserBudgetClient) Create() *UserBudgetCreate {
+	mutation := newUserBudgetMutation(c.config, OpCreate)
+	return &UserBudgetCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of UserBudget entities.
+func (c *UserBudgetClient) CreateBulk(builders ...*UserBudgetCreate) *UserBudgetCreateBulk {
+	return &UserBudgetCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *UserBudgetClient) MapCreateBulk(slice any, setFunc func(*UserBudgetCreate, int)) *UserBudgetCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &UserBudgetCreateBulk{err: fmt.Errorf("calling to UserBudgetClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*UserBudgetCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &UserBudgetCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for UserBudget.
+func (c *UserBudgetClient) Update() *UserBudgetUpdate {
+	mutation := newUserBudgetMutation(c.config, OpUpdate)
+	return &UserBudgetUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *UserBudgetClient) UpdateOne(_m *UserBudget) *UserBudgetUpdateOne {
+	mutation := newUserBudgetMutation(c.config, OpUpdateOne, withUserBudget(_m))
+	return &UserBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *UserBudgetClient) UpdateOneID(id int) *UserBudgetUpdateOne {
+	mutation := newUserBudgetMutation(c.config, OpUpdateOne, withUserBudgetID(id))
+	return &UserBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for UserBudget.
+func (c *UserBudgetClient) Delete() *UserBudgetDelete {
+	mutation := newUserBudgetMutation(c.config, OpDelete)
+	return &UserBudgetDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *UserBudgetClient) DeleteOne(_m *UserBudget) *UserBudgetDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *UserBudgetClient) DeleteOneID(id int) *UserBudgetDeleteOne {
+	builder := c.Delete().Where(userbudget.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &UserBudgetDeleteOne{builder}
+}
+
+// Query returns a query builder for UserBudget.
+func (c *UserBudgetClient) Query() *UserBudgetQuery {
+	return &UserBudgetQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeUserBudget},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a UserBudget entity by its id.
+func (c *UserBudgetClient) Get(ctx context.Context, id int) (*UserBudget, error) {
+	return c.Query().Where(userbudget.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *UserBudgetClient) GetX(ctx context.Context, id int) *UserBudget {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *UserBudgetClient) Hooks() []Hook {
+	return c.hooks.UserBudget
+}
+
+// Interceptors returns the client interceptors.
+func (c *UserBudgetClient) Interceptors() []Interceptor {
+	return c.inters.UserBudget
+}
+
+func (c *UserBudgetClient) mutate(ctx context.Context, m *UserBudgetMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&UserBudgetCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&UserBudgetUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&UserBudgetUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&UserBudgetDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown UserBudget mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
 		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
-		UsageCounter, UsageLog, User []ent.Hook
+		UsageCounter, UsageLog, User, UserBudget []ent.Hook
 	}
 	inters struct {
 		APIKey, CortexJob, Dataset, JobCall, Playbook, PolicyEntry, PolicyList,
 		Sighting, SightingSummary, SightingUser, StixObject, Task, UpstreamCall,
-		UsageCounter, UsageLog, User []ent.Interceptor
+		UsageCounter, UsageLog, User, UserBudget []ent.Interceptor
 	}
 )
 

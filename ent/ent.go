@@ -28,6 +28,7 @@ import (
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/ent/userbudget"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -104,6 +105,7 @@ func checkColumn(t, c string) error {
 			usagecounter.Table:    usagecounter.ValidColumn,
 			usagelog.Table:        usagelog.ValidColumn,
 			user.Table:            user.ValidColumn,
+			userbudget.Table:      userbudget.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -23,6 +23,7 @@ import (
 	"github.com/inspector-gadget/gadget/ent/usagecounter"
 	"github.com/inspector-gadget/gadget/ent/usagelog"
 	"github.com/inspector-gadget/gadget/ent/user"
+	"github.com/inspector-gadget/gadget/ent/userbudget"
 )
 
 // The init function reads all schema descriptors with runtime code
@@ -923,36 +924,86 @@ func init() {
 			return nil
 		}
 	}()
+	// userDescUsernameKey is the schema descriptor for username_key field.
+	userDescUsernameKey := userFields[2].Descriptor()
+	// user.UsernameKeyValidator is a validator for the "username_key" field. It is called by the builders before save.
+	user.UsernameKeyValidator = userDescUsernameKey.Validators[0].(func(string) error)
 	// userDescPasswordHash is the schema descriptor for password_hash field.
-	userDescPasswordHash := userFields[2].Descriptor()
+	userDescPasswordHash := userFields[3].Descriptor()
 	// user.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
 	user.PasswordHashValidator = userDescPasswordHash.Validators[0].(func(string) error)
 	// userDescActive is the schema descriptor for active field.
-	userDescActive := userFields[3].Descriptor()
+	userDescActive := userFields[4].Descriptor()
 	// user.DefaultActive holds the default value on creation for the active field.
 	user.DefaultActive = userDescActive.Default.(bool)
 	// userDescAdmin is the schema descriptor for admin field.
-	userDescAdmin := userFields[4].Descriptor()
+	userDescAdmin := userFields[5].Descriptor()
 	// user.DefaultAdmin holds the default value on creation for the admin field.
 	user.DefaultAdmin = userDescAdmin.Default.(bool)
 	// userDescCreatedAt is the schema descriptor for created_at field.
-	userDescCreatedAt := userFields[5].Descriptor()
+	userDescCreatedAt := userFields[6].Descriptor()
 	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
 	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
 	// userDescPasswordChangedAt is the schema descriptor for password_changed_at field.
-	userDescPasswordChangedAt := userFields[6].Descriptor()
+	userDescPasswordChangedAt := userFields[7].Descriptor()
 	// user.DefaultPasswordChangedAt holds the default value on creation for the password_changed_at field.
 	user.DefaultPasswordChangedAt = userDescPasswordChangedAt.Default.(func() time.Time)
 	// userDescLastLoginIP is the schema descriptor for last_login_ip field.
-	userDescLastLoginIP := userFields[8].Descriptor()
+	userDescLastLoginIP := userFields[9].Descriptor()
 	// user.LastLoginIPValidator is a validator for the "last_login_ip" field. It is called by the builders before save.
 	user.LastLoginIPValidator = userDescLastLoginIP.Validators[0].(func(string) error)
 	// userDescLastLoginUserAgent is the schema descriptor for last_login_user_agent field.
-	userDescLastLoginUserAgent := userFields[9].Descriptor()
+	userDescLastLoginUserAgent := userFields[10].Descriptor()
 	// user.LastLoginUserAgentValidator is a validator for the "last_login_user_agent" field. It is called by the builders before save.
 	user.LastLoginUserAgentValidator = userDescLastLoginUserAgent.Validators[0].(func(string) error)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userFields[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.
 	user.DefaultID = userDescID.Default.(func() uuid.UUID)
+	userbudgetFields := schema.UserBudget{}.Fields()
+	_ = userbudgetFields
+	// userbudgetDescUsername is the schema descriptor for username field.
+	userbudgetDescUsername := userbudgetFields[0].Descriptor()
+	// userbudget.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	userbudget.UsernameValidator = func() func(string) error {
+		validators := userbudgetDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userbudgetDescProvider is the schema descriptor for provider field.
+	userbudgetDescProvider := userbudgetFields[1].Descriptor()
+	// userbudget.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	userbudget.ProviderValidator = func() func(string) error {
+		validators := userbudgetDescProvider.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(provider string) error {
+			for _, fn := range fns {
+				if err := fn(provider); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userbudgetDescPerDay is the schema descriptor for per_day field.
+	userbudgetDescPerDay := userbudgetFields[2].Descriptor()
+	// userbudget.PerDayValidator is a validator for the "per_day" field. It is called by the builders before save.
+	userbudget.PerDayValidator = userbudgetDescPerDay.Validators[0].(func(int) error)
+	// userbudgetDescUpdatedAt is the schema descriptor for updated_at field.
+	userbudgetDescUpdatedAt := userbudgetFields[3].Descriptor()
+	// userbudget.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	userbudget.DefaultUpdatedAt = userbudgetDescUpdatedAt.Default.(func() time.Time)
 }

@@ -46,6 +46,8 @@ type Tx struct {
 	UsageLog *UsageLogClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// UserBudget is the client for interacting with the UserBudget builders.
+	UserBudget *UserBudgetClient
 
 	// lazily loaded.
 	client     *Client
@@ -193,6 +195,7 @@ func (tx *Tx) init() {
 	tx.UsageCounter = NewUsageCounterClient(tx.config)
 	tx.UsageLog = NewUsageLogClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.UserBudget = NewUserBudgetClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -20,6 +20,8 @@ type User struct {
 	ID uuid.UUID `json:"id,omitempty"`
 	// Username holds the value of the "username" field.
 	Username string `json:"username,omitempty"`
+	// UsernameKey holds the value of the "username_key" field.
+	UsernameKey string `json:"username_key,omitempty"`
 	// PasswordHash holds the value of the "password_hash" field.
 	PasswordHash string `json:"-"`
 	// Active holds the value of the "active" field.
@@ -46,7 +48,7 @@ func (*User) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case user.FieldActive, user.FieldAdmin:
 			values[i] = new(sql.NullBool)
-		case user.FieldUsername, user.FieldPasswordHash, user.FieldLastLoginIP, user.FieldLastLoginUserAgent:
+		case user.FieldUsername, user.FieldUsernameKey, user.FieldPasswordHash, user.FieldLastLoginIP, user.FieldLastLoginUserAgent:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldPasswordChangedAt, user.FieldLastLoginAt:
 			values[i] = new(sql.NullTime)
@@ -78,6 +80,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field username", values[i])
 			} else if value.Valid {
 				_m.Username = value.String
+			}
+		case user.FieldUsernameKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field username_key", values[i])
+			} else if value.Valid {
+				_m.UsernameKey = value.String
 			}
 		case user.FieldPasswordHash:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -166,6 +174,9 @@ func (_m *User) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("username=")
 	builder.WriteString(_m.Username)
+	builder.WriteString(", ")
+	builder.WriteString("username_key=")
+	builder.WriteString(_m.UsernameKey)
 	builder.WriteString(", ")
 	builder.WriteString("password_hash=<sensitive>")
 	builder.WriteString(", ")

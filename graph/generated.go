@@ -18,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -44,6 +45,7 @@ type ResolverRoot interface {
 	Sightings() SightingsResolver
 	URL() URLResolver
 	UsageLog() UsageLogResolver
+	UsageReport() UsageReportResolver
 	User() UserResolver
 }
 
@@ -597,6 +599,7 @@ type ComplexityRoot struct {
 		RemoveListEntries func(childComplexity int, list string, values []string) int
 		RevokeAPIKey      func(childComplexity int, id string) int
 		SetUserActive     func(childComplexity int, username string, active bool) int
+		SetUserBudget     func(childComplexity int, username string, provider string, perDay int64) int
 		SetUserPassword   func(childComplexity int, username string, password string) int
 	}
 
@@ -652,6 +655,13 @@ type ComplexityRoot struct {
 		Providers         func(childComplexity int) int
 		ResolvedProviders func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
+	}
+
+	ProviderBudget struct {
+		PerDay    func(childComplexity int) int
+		Provider  func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		ResetsAt  func(childComplexity int) int
 	}
 
 	ProviderError struct {
@@ -1197,6 +1207,7 @@ type ComplexityRoot struct {
 	}
 
 	UsageReport struct {
+		Budgets    func(childComplexity int) int
 		From       func(childComplexity int) int
 		Rows       func(childComplexity int) int
 		To         func(childComplexity int) int
@@ -1315,6 +1326,7 @@ type MutationResolver interface {
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
 	SetUserPassword(ctx context.Context, username string, password string) (*auth.User, error)
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
+	SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*enrich.BudgetState, error)
 	CreateAPIKey(ctx context.Context, name string, scopes []model.Scope) (*auth.NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (bool, error)
 	CreateList(ctx context.Context, name string, effect model.ListEffect, description *string) (*model.List, error)
@@ -1349,6 +1361,9 @@ type URLResolver interface {
 }
 type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
+}
+type UsageReportResolver interface {
+	Budgets(ctx context.Context, obj *accounting.Report) ([]*enrich.BudgetState, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *auth.User) (string, error)
@@ -4149,6 +4164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetUserActive(childComplexity, args["username"].(string), args["active"].(bool)), true
+	case "Mutation.setUserBudget":
+		if e.ComplexityRoot.Mutation.SetUserBudget == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserBudget_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserBudget(childComplexity, args["username"].(string), args["provider"].(string), args["perDay"].(int64)), true
 	case "Mutation.setUserPassword":
 		if e.ComplexityRoot.Mutation.SetUserPassword == nil {
 			break
@@ -4399,6 +4425,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Playbook.UpdatedAt(childComplexity), true
+
+	case "ProviderBudget.perDay":
+		if e.ComplexityRoot.ProviderBudget.PerDay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderBudget.PerDay(childComplexity), true
+	case "ProviderBudget.provider":
+		if e.ComplexityRoot.ProviderBudget.Provider == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderBudget.Provider(childComplexity), true
+	case "ProviderBudget.remaining":
+		if e.ComplexityRoot.ProviderBudget.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderBudget.Remaining(childComplexity), true
+	case "ProviderBudget.resetsAt":
+		if e.ComplexityRoot.ProviderBudget.ResetsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProviderBudget.ResetsAt(childComplexity), true
 
 	case "ProviderError.code":
 		if e.ComplexityRoot.ProviderError.Code == nil {
@@ -7011,6 +7062,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UsageLogEdge.Node(childComplexity), true
 
+	case "UsageReport.budgets":
+		if e.ComplexityRoot.UsageReport.Budgets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UsageReport.Budgets(childComplexity), true
 	case "UsageReport.from":
 		if e.ComplexityRoot.UsageReport.From == nil {
 			break
@@ -7576,8 +7633,10 @@ type Mutation {
   createUser(username: String!, password: String!, admin: Boolean = false, active: Boolean = true): User! @hasScope(scope: MON)
   "Reset an account's password. Tokens issued before stop working."
   setUserPassword(username: String!, password: String!): User! @hasScope(scope: MON)
-  "Enable or disable an account. Tokens of a disabled account stop working at once."
+  "Enable or disable an account. Tokens of a disabled account stop working at once, and a re-enable does not revive them. The last active administrator cannot be disabled (CONFLICT)."
   setUserActive(username: String!, active: Boolean!): User! @hasScope(scope: MON)
+  "Set a user's daily budget of upstream calls to one provider; perDay 0 removes it. Answers the user's budgets."
+  setUserBudget(username: String!, provider: String!, perDay: Int!): [ProviderBudget!]! @hasScope(scope: MON)
 }
 
 type Status {
@@ -7641,6 +7700,20 @@ type UsageReport {
   rows: [UsageRow!]!
   totalCalls: Int!
   totalBytes: Int!
+  "The user's daily budgets of upstream calls per provider, set by an administrator; empty when the report is about every user."
+  budgets: [ProviderBudget!]!
+}
+
+"""
+A user's daily budget of upstream calls to one provider. Beyond it that provider answers the user
+RATE_LIMITED, with retryAfterSeconds until the budget has a call again (it refills perDay calls a day).
+"""
+type ProviderBudget {
+  provider: String!
+  perDay: Int!
+  remaining: Int!
+  "When the budget is whole again; null when it is whole."
+  resetsAt: Time
 }
 
 type UsageRow {
@@ -8801,6 +8874,20 @@ func (ec *executionContext) childFields_Playbook(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Playbook", field.Name)
 }
 
+func (ec *executionContext) childFields_ProviderBudget(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provider":
+		return ec.fieldContext_ProviderBudget_provider(ctx, field)
+	case "perDay":
+		return ec.fieldContext_ProviderBudget_perDay(ctx, field)
+	case "remaining":
+		return ec.fieldContext_ProviderBudget_remaining(ctx, field)
+	case "resetsAt":
+		return ec.fieldContext_ProviderBudget_resetsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProviderBudget", field.Name)
+}
+
 func (ec *executionContext) childFields_ProviderError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -9821,6 +9908,8 @@ func (ec *executionContext) childFields_UsageReport(ctx context.Context, field g
 		return ec.fieldContext_UsageReport_totalCalls(ctx, field)
 	case "totalBytes":
 		return ec.fieldContext_UsageReport_totalBytes(ctx, field)
+	case "budgets":
+		return ec.fieldContext_UsageReport_budgets(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UsageReport", field.Name)
 }
@@ -10624,6 +10713,36 @@ func (ec *executionContext) field_Mutation_setUserActive_args(ctx context.Contex
 		return nil, err
 	}
 	args["active"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setUserBudget_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "username",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["username"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "provider",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["provider"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "perDay",
+		func(ctx context.Context, v any) (int64, error) {
+			return ec.unmarshalNInt2int64(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["perDay"] = arg2
 	return args, nil
 }
 
@@ -22216,6 +22335,68 @@ func (ec *executionContext) fieldContext_Mutation_setUserActive(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setUserBudget(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setUserBudget(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetUserBudget(ctx, fc.Args["username"].(string), fc.Args["provider"].(string), fc.Args["perDay"].(int64))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
+				if err != nil {
+					var zeroVal []*enrich.BudgetState
+					return zeroVal, err
+				}
+				if ec.Directives.HasScope == nil {
+					var zeroVal []*enrich.BudgetState
+					return zeroVal, errors.New("directive hasScope is not implemented")
+				}
+				return ec.Directives.HasScope(ctx, nil, directive0, scope)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
+			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setUserBudget(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderBudget(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setUserBudget_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createApiKey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23705,6 +23886,98 @@ func (ec *executionContext) _Playbook_updatedAt(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ProviderBudget_provider(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderBudget_provider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provider, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderBudget_provider(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "String")
+}
+
+func (ec *executionContext) _ProviderBudget_perDay(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderBudget_perDay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerDay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderBudget_perDay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderBudget_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderBudget_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ProviderBudget_resetsAt(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProviderBudget_resetsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResetsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProviderBudget_resetsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "Time")
 }
 
 func (ec *executionContext) _ProviderError_code(ctx context.Context, field graphql.CollectedField, obj *model.ProviderError) (ret graphql.Marshaler) {
@@ -34621,6 +34894,38 @@ func (ec *executionContext) fieldContext_UsageReport_totalBytes(_ context.Contex
 	return graphql.NewScalarFieldContext("UsageReport", field, false, false, "Int")
 }
 
+func (ec *executionContext) _UsageReport_budgets(ctx context.Context, field graphql.CollectedField, obj *accounting.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UsageReport_budgets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UsageReport().Budgets(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
+			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UsageReport_budgets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UsageReport",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProviderBudget(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UsageRow_username(ctx context.Context, field graphql.CollectedField, obj *accounting.Row) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -40500,6 +40805,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setUserBudget":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setUserBudget(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createApiKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createApiKey(ctx, field)
@@ -40896,6 +41208,54 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 		case "updatedAt":
 			out.Values[i] = ec._Playbook_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var providerBudgetImplementors = []string{"ProviderBudget"}
+
+func (ec *executionContext) _ProviderBudget(ctx context.Context, sel ast.SelectionSet, obj *enrich.BudgetState) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, providerBudgetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProviderBudget")
+		case "provider":
+			out.Values[i] = ec._ProviderBudget_provider(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perDay":
+			out.Values[i] = ec._ProviderBudget_perDay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._ProviderBudget_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetsAt":
+			out.Values[i] = ec._ProviderBudget_resetsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -44225,28 +44585,34 @@ func (ec *executionContext) _UsageReport(ctx context.Context, sel ast.SelectionS
 		case "from":
 			out.Values[i] = ec._UsageReport_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "to":
 			out.Values[i] = ec._UsageReport_to(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "rows":
 			out.Values[i] = ec._UsageReport_rows(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalCalls":
 			out.Values[i] = ec._UsageReport_totalCalls(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalBytes":
 			out.Values[i] = ec._UsageReport_totalBytes(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "budgets":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._UsageReport_budgets(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -45616,6 +45982,30 @@ func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinspectorᚑgadge
 		return graphql.Null
 	}
 	return ec._Playbook(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetState(ctx context.Context, sel ast.SelectionSet, v *enrich.BudgetState) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProviderBudget!")
+		return graphql.Null
+	}
+	return ec._ProviderBudget(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNProviderResult2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐResultMetaᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ResultMeta) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
@@ -17,13 +18,14 @@ import (
 
 // Resolver is the dependency root of the resolvers.
 type Resolver struct {
-	Auth       *auth.Service
-	Accounting *accounting.Service
-	StatusInfo StatusSource
-	Engine     lookup.Service
-	Policy     *policy.Service     // lists, playbooks, sightings, TLP; nil: not configured
-	Extractor  indicator.Extractor // finds indicators in pasted text (extract)
-	STIX       soc.Exporter        // the stix field
+	Auth        *auth.Service
+	Accounting  *accounting.Service
+	StatusInfo  StatusSource
+	Engine      lookup.Service
+	Policy      *policy.Service     // lists, playbooks, sightings, TLP; nil: not configured
+	Extractor   indicator.Extractor // finds indicators in pasted text (extract)
+	STIX        soc.Exporter        // the stix field
+	UserBudgets *enrich.Budgets     // per-user daily budgets; nil: none can be set
 }
 
 // StatusSource answers the public status query.

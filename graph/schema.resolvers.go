@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
@@ -42,6 +43,11 @@ func (r *mutationResolver) SetUserPassword(ctx context.Context, username string,
 // SetUserActive is the resolver for the setUserActive field.
 func (r *mutationResolver) SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error) {
 	return r.Auth.SetUserActive(ctx, auth.FromContext(ctx), username, active)
+}
+
+// SetUserBudget is the resolver for the setUserBudget field.
+func (r *mutationResolver) SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*enrich.BudgetState, error) {
+	return r.UserBudgets.Set(ctx, username, provider, int(max(min(perDay, enrich.MaxPerDay+1), -1)))
 }
 
 // Indicator is the resolver for the indicator field.
@@ -131,6 +137,11 @@ func (r *usageLogResolver) LatencyMs(ctx context.Context, obj *accounting.Record
 	return obj.Latency.Milliseconds(), nil
 }
 
+// Budgets is the resolver for the budgets field.
+func (r *usageReportResolver) Budgets(ctx context.Context, obj *accounting.Report) ([]*enrich.BudgetState, error) {
+	return r.UserBudgets.Of(ctx, obj.Username)
+}
+
 // ID is the resolver for the id field.
 func (r *userResolver) ID(ctx context.Context, obj *auth.User) (string, error) {
 	return obj.ID.String(), nil
@@ -148,6 +159,9 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // UsageLog returns UsageLogResolver implementation.
 func (r *Resolver) UsageLog() UsageLogResolver { return &usageLogResolver{r} }
 
+// UsageReport returns UsageReportResolver implementation.
+func (r *Resolver) UsageReport() UsageReportResolver { return &usageReportResolver{r} }
+
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
@@ -156,5 +170,6 @@ type (
 	mutationResolver         struct{ *Resolver }
 	queryResolver            struct{ *Resolver }
 	usageLogResolver         struct{ *Resolver }
+	usageReportResolver      struct{ *Resolver }
 	userResolver             struct{ *Resolver }
 )

@@ -47,6 +47,7 @@ type app struct {
 	providers  *provider.Registry
 	engine     *enrich.Engine   // the one engine: inline, or through River jobs
 	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
+	budgets    *enrich.Budgets  // per-user daily budgets of upstream calls
 	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
 	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
 	listSync   *taxii.ListSync  // keeps the block-lists' TAXII collections current; nil without HTTP
@@ -123,6 +124,8 @@ type pipeline struct {
 	cache   enrich.Cache
 	fetcher *enrich.Fetcher
 	locker  enrich.Locker // nil without Redis
+	limiter enrich.Limiter
+	budgets *enrich.Budgets // per-user budgets; nil: none (the CLI's lookups)
 	metrics *enrich.Metrics
 	gate    *policy.Service // nil: no lists, TLP or playbooks (tests of the bare pipeline)
 }
@@ -146,6 +149,7 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 		p.cache = mem
 		limiter = ratelimit.NewBuckets(time.Now)
 	}
+	p.limiter = limiter
 	// the configuration is validated: the registry, cache and limiter are set
 	p.fetcher, _ = enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: p.cache, Limiter: limiter,
 		Metrics: m, Logger: log})
@@ -155,7 +159,7 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 // engine is the process's one engine over exec.
 func (p *pipeline) engine(exec enrich.Executor) (*enrich.Engine, error) {
 	return enrich.New(enrich.Config{Registry: p.reg, Policy: indicator.NewPolicy(p.cfg.InternalDomains), Gate: p.gate, Cache: p.cache,
-		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline})
+		Executor: exec, Metrics: p.metrics, Logger: p.log, Deadline: p.cfg.LookupDeadline, Budgets: p.budgets})
 }
 
 // buildProviders makes the live providers once, from configuration; a

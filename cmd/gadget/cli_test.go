@@ -143,6 +143,12 @@ func TestCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, "password (shown once): ") {
 		t.Fatalf("passwd generate: %v %q", err, out)
 	}
+	if _, err := cli("", "user", "disable", "carol"); err == nil || !strings.Contains(err.Error(), "at least one active administrator must remain") {
+		t.Fatalf("disable of the only admin: %v, want refused", err)
+	}
+	if _, err := cli("dave-password-1\n", "user", "create", "dave", "--admin"); err != nil {
+		t.Fatal(err)
+	}
 	if out, err := cli("", "user", "disable", "carol"); err != nil || !strings.Contains(out, "carol is now disabled") {
 		t.Fatalf("disable: %v %q", err, out)
 	}
@@ -152,6 +158,14 @@ func TestCLI(t *testing.T) {
 	}
 	if _, err := cli("", "user", "enable", "nobody"); err == nil {
 		t.Error("enable of a missing user succeeded")
+	}
+	if out, err := cli("", "user", "budget", "carol", "greynoise", "50"); err != nil || !strings.Contains(out, "greynoise: 50 a day, 50 left") {
+		t.Errorf("budget: %v %q", err, out)
+	}
+	for _, args := range [][]string{{"carol", "no-such-provider", "5"}, {"nobody", "greynoise", "5"}, {"carol", "greynoise", "lots"}} {
+		if _, err := cli("", append([]string{"user", "budget"}, args...)...); err == nil {
+			t.Errorf("user budget %v succeeded", args)
+		}
 	}
 	if out, _ := cli("", "version"); !strings.HasPrefix(out, "gadget ") {
 		t.Errorf("version: %q", out)

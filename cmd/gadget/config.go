@@ -22,7 +22,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/jobs"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
 // Config is everything the binary reads from the environment (and an
@@ -57,6 +59,9 @@ type Config struct {
 	CacheEntries    int           // GADGET_CACHE_ENTRIES: in-process cache size, ≥ 100 (default cache.DefaultMaxEntries)
 	InternalDomains []string      // GADGET_INTERNAL_DOMAINS: domain suffixes never sent to a provider, besides indicator.DefaultInternalDomains
 	DefaultTLP      indicator.TLP // GADGET_DEFAULT_TLP: the TLP of a lookup that names none (default AMBER)
+	CallsPerRequest int           // GADGET_REQUEST_UPSTREAM_CALLS: upstream calls one API request may start, over all its aliases and batches; 0: no bound (default lookup.DefaultCallsPerRequest)
+	TasksRunning    int           // GADGET_TASKS_MAX_RUNNING: REST two-step tasks running at once in a process; beyond it POST answers 429 (default tasks.DefaultMaxRunning)
+	TasksPerUser    int           // GADGET_TASKS_PER_USER: of them, one user's (default tasks.DefaultMaxPerUser)
 
 	// Jobs (loadJobs).
 	Executor       string        // GADGET_EXECUTOR: "inline" or "river" (default river on PostgreSQL, inline on SQLite)
@@ -199,6 +204,9 @@ func (c *Config) loadLookups(e *envReader) {
 		c.InternalDomains = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 	}
 	c.DefaultTLP = e.tlp("GADGET_DEFAULT_TLP", indicator.TLPAmber)
+	c.CallsPerRequest = e.intIn("GADGET_REQUEST_UPSTREAM_CALLS", lookup.DefaultCallsPerRequest, 0, math.MaxInt32)
+	c.TasksRunning = e.intIn("GADGET_TASKS_MAX_RUNNING", tasks.DefaultMaxRunning, 1, math.MaxInt32)
+	c.TasksPerUser = e.intIn("GADGET_TASKS_PER_USER", tasks.DefaultMaxPerUser, 1, math.MaxInt32)
 }
 
 // loadJobs reads the executor (River on PostgreSQL unless told otherwise)

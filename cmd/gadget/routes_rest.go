@@ -16,6 +16,7 @@ func (a *app) restRoutes() map[string]http.Handler {
 		Listings:  accounting.NewListings(a.acct, a.store),
 		Engine:    a.lookups,
 		Tasks:     a.tasks,
+		Budgets:   a.budgets,
 		Usage:     a.writer,
 		Extractor: newExtractor(a.cfg),
 		Policy:    a.policy,

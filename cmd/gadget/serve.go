@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -135,7 +136,8 @@ func displayAddr(a net.Addr) string {
 // serverHandler is the HTTP surface: GraphQL, GraphiQL, sign-in, health
 // and metrics, plus the extra routes (REST, portal, admin mounts).
 func (a *app) serverHandler(extra map[string]http.Handler) http.Handler {
-	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.lookups, Policy: a.policy, Extractor: newExtractor(a.cfg), STIX: a.stixExporter()}
+	resolver := &graph.Resolver{Auth: a.auth, Accounting: a.acct, StatusInfo: statusSource{a}, Engine: a.lookups, Policy: a.policy, Extractor: newExtractor(a.cfg), STIX: a.stixExporter(),
+		UserBudgets: a.budgets}
 	checks := []server.Checker{{Name: "database", Check: a.store.Ping}, {Name: "usage_writer", Check: a.writer.Ready}}
 	if a.redis != nil {
 		// without Redis the process is degraded, not down: /readyz says so and stays 200
@@ -151,6 +153,8 @@ func (a *app) serverHandler(extra map[string]http.Handler) http.Handler {
 		Playground:   playground.Handler(playgroundOptions()),
 		Ready:        checks,
 		Extra:        extra,
+		// 0 in the configuration is no bound; -1 says so to the server
+		CallsPerRequest: cmp.Or(a.cfg.CallsPerRequest, -1),
 	}, a.metrics)
 }
 

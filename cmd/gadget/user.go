@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,6 +18,7 @@ const userUsage = `Usage:
   gadget user passwd USERNAME
   gadget user enable USERNAME
   gadget user disable USERNAME
+  gadget user budget USERNAME PROVIDER PER_DAY
   gadget user list
 
 create and passwd read the password from the first line of standard input
@@ -37,6 +39,7 @@ var userSubUsage = map[string]string{
 	"enable":  "Usage: gadget user enable USERNAME\n\nLets a disabled account sign in again.",
 	"disable": "Usage: gadget user disable USERNAME\n\nDisables an account; its tokens and portal sessions stop working at once.",
 	"list":    "Usage: gadget user list\n\nLists every account with its last sign-in.",
+	"budget":  "Usage: gadget user budget USERNAME PROVIDER PER_DAY\n\nSets the account's daily budget of upstream calls to PROVIDER (0 removes it);\nbeyond it the provider answers the account RATE_LIMITED. Prints the account's budgets.",
 }
 
 func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -63,8 +66,11 @@ func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 		return err
 	}
 	wantArgs := 1
-	if sub == "list" {
+	switch sub {
+	case "list":
 		wantArgs = 0
+	case "budget":
+		wantArgs = 3
 	}
 	if fs.NArg() != wantArgs {
 		return usagef("user %s: want %d argument(s), got %d (see gadget user %s --help)", sub, wantArgs, fs.NArg(), sub)
@@ -104,6 +110,19 @@ func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 		fmt.Fprintf(stdout, "password of %s changed; its earlier tokens no longer work\n", name)
 		if generated {
 			fmt.Fprintf(stdout, "password (shown once): %s\n", pw)
+		}
+	case "budget":
+		n, err := strconv.Atoi(fs.Arg(2))
+		if err != nil {
+			return usagef("user budget: PER_DAY must be a number, got %q", fs.Arg(2))
+		}
+		bs, err := a.budgets.Set(ctx, name, fs.Arg(1), n)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "budgets of %s:\n", name)
+		for _, b := range bs {
+			fmt.Fprintf(stdout, "  %s: %d a day, %d left\n", b.Provider, b.PerDay, b.Remaining)
 		}
 	case "enable", "disable":
 		u, err := a.auth.SetUserActive(ctx, nil, name, sub == "enable")

@@ -126,7 +126,8 @@ func build(ctx context.Context, cfg *Config, log *slog.Logger, opts buildOptions
 		a.publisher = taxii.NewPublisher(a.store, a.stixExporter(), taxiiTLP, log)
 		a.lookups = taxii.Observed(a.engine, a.publisher)
 		a.listSync = taxii.NewListSync(a.store, a.policy, taxiiTLP, log)
-		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace})
+		a.tasks = tasks.NewService(tasks.Config{Store: a.store, Logger: log, Timeout: cfg.LookupDeadline + taskGrace,
+			MaxRunning: cfg.TasksRunning, MaxPerUser: cfg.TasksPerUser})
 		a.cortex = cortex.New(cortex.Config{Lookup: a.lookups, Catalog: a.analyzers, Store: a.store, Usage: a.writer, Logger: log, Version: version})
 		if a.jobs != nil {
 			if a.riverUI, err = newRiverUI(a.jobs, log); err != nil {
@@ -158,6 +159,13 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool)
 	for _, m := range applied {
 		log.Info("migration applied", "file", m)
 	}
+	// usernames became case-insensitive: accounts that differed only in case are reported at every start
+	if names, err := s.UsernameCollisions(ctx); err != nil {
+		log.Warn("username collisions not checked", "err", err)
+	} else if len(names) > 0 {
+		log.Warn("accounts whose username differs from an older account's only in case: they sign in only under their exact name; rename or remove them",
+			"usernames", names)
+	}
 	if cfg.IsPostgres() {
 		n, err := jobs.Migrate(ctx, s.Pool())
 		if err != nil {
@@ -187,6 +195,8 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 	if !policyOff {
 		p.gate = a.policy
 	}
+	p.budgets = enrich.NewBudgets(a.store, p.limiter, a.log, nil)
+	a.budgets = p.budgets
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)

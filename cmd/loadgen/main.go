@@ -60,10 +60,19 @@ func main() {
 	var pol policyRun
 	flag.StringVar(&pol.baselineTags, "baseline-tags", "", "also build gadget with these build tags (nopolicy: no lists, TLP, playbooks or sightings) and measure it in the same rounds, as the baseline")
 	flag.IntVar(&pol.lists, "lists", 0, "load this many list entries (CIDRs, domain suffixes, hashes; BLOCK, NEVER_SEND and KNOWN_GOOD lists) into the measured gadget first")
+	soak := flag.Bool("soak", false, "soak: -c clients for -d of mixed cached and cold lookups; print errors, hangs and RSS")
+	cold := flag.Float64("cold", 0.1, "soak: the share of lookups of a value never asked before")
 	flag.Parse()
 	if *bare != "" {
 		if err := serveBare(*bare); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen -bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *soak {
+		if err := runSoak(envs, *bin, *conns, *dur, *cold); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen -soak:", err)
 			os.Exit(1)
 		}
 		return
@@ -85,26 +94,11 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "gadget")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-			return fmt.Errorf("build gadget: %v\n%s", err, out)
-		}
-	}
-	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
-	defer fake.Close()
-	const password = "loadgen-password-0123"
-	env := append(os.Environ(), "GADGET_ADDR=127.0.0.1:0", "GADGET_ROOT_PASSWORD="+password,
-		"GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "gadget.db"))
-	for _, d := range provider.Descriptors() {
-		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
-		env = append(env, p+"BASE_URL="+fake.URL+"/"+d.Name, p+"API_KEY=demo-key", p+"RATE=1000/s")
-	}
-	env = append(env, envs...) // later entries win
-	gadget, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")
+	gadget, base, fake, err := startGadget(dir, bin, envs)
 	if err != nil {
 		return err
 	}
+	defer fake.Close()
 	defer stop(gadget)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 	tok, err := token(client, base, password)
@@ -120,7 +114,7 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	}
 	var baseline *side // the same server built with pol.baselineTags
 	if pol.baselineTags != "" {
-		if baseline, err = startBaseline(client, dir, pol.baselineTags, env, password, batch); err != nil {
+		if baseline, err = startBaseline(client, dir, pol.baselineTags, gadgetEnv(dir, fake.URL, envs), password, batch); err != nil {
 			return err
 		}
 		defer stop(baseline.cmd)
@@ -226,6 +220,41 @@ func warm(client *http.Client, url, tok string, batch int) (body, answer []byte,
 		return nil, nil, fmt.Errorf("cachedOnly batch after the warm-up has values without answers: %s", answer)
 	}
 	return body, answer, nil
+}
+
+// password is the root password of the gadget loadgen starts.
+const password = "loadgen-password-0123"
+
+// startGadget builds gadget into dir (unless bin names one) and starts
+// `gadget serve` with every provider pointed at a fake intel server, on
+// SQLite in dir unless envs say otherwise (later entries win).
+func startGadget(dir, bin string, envs []string) (*exec.Cmd, string, *httptest.Server, error) {
+	if bin == "" {
+		bin = filepath.Join(dir, "gadget")
+		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
+			return nil, "", nil, fmt.Errorf("build gadget: %v\n%s", err, out)
+		}
+	}
+	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
+	gadget, base, err := startChild(exec.Command(bin, "serve"), gadgetEnv(dir, fake.URL, envs), "listening on ")
+	if err != nil {
+		fake.Close()
+		return nil, "", nil, err
+	}
+	return gadget, base, fake, nil
+}
+
+// gadgetEnv is the environment of a gadget loadgen starts: SQLite in dir,
+// every provider on the fake intel server at fakeURL, then envs (later
+// entries win).
+func gadgetEnv(dir, fakeURL string, envs []string) []string {
+	env := append(os.Environ(), "GADGET_ADDR=127.0.0.1:0", "GADGET_ROOT_PASSWORD="+password,
+		"GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "gadget.db"))
+	for _, d := range provider.Descriptors() {
+		p := "GADGET_" + strings.ToUpper(d.Name) + "_"
+		env = append(env, p+"BASE_URL="+fakeURL+"/"+d.Name, p+"API_KEY=demo-key", p+"RATE=1000/s")
+	}
+	return append(env, envs...)
 }
 
 // describe is the non-default configuration, secrets left out.

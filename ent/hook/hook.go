@@ -201,6 +201,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
 }
 
+// The UserBudgetFunc type is an adapter to allow the use of ordinary
+// function as UserBudget mutator.
+type UserBudgetFunc func(context.Context, *ent.UserBudgetMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f UserBudgetFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.UserBudgetMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserBudgetMutation", m)
+}
+
 // Condition is a hook condition function.
 type Condition func(context.Context, ent.Mutation) bool
 

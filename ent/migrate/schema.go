@@ -444,6 +444,7 @@ var (
 	AuthColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeUUID},
 		{Name: "username", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "username_key", Type: field.TypeString, Unique: true},
 		{Name: "password", Type: field.TypeString},
 		{Name: "account_active", Type: field.TypeBool, Default: false},
 		{Name: "account_admin", Type: field.TypeBool, Default: false},
@@ -462,7 +463,28 @@ var (
 			{
 				Name:    "user_created_date",
 				Unique:  false,
-				Columns: []*schema.Column{AuthColumns[5]},
+				Columns: []*schema.Column{AuthColumns[6]},
+			},
+		},
+	}
+	// UserBudgetsColumns holds the columns for the "user_budgets" table.
+	UserBudgetsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "provider", Type: field.TypeString, Size: 64},
+		{Name: "per_day", Type: field.TypeInt},
+		{Name: "updated_at", Type: field.TypeTime},
+	}
+	// UserBudgetsTable holds the schema information for the "user_budgets" table.
+	UserBudgetsTable = &schema.Table{
+		Name:       "user_budgets",
+		Columns:    UserBudgetsColumns,
+		PrimaryKey: []*schema.Column{UserBudgetsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "userbudget_username_provider",
+				Unique:  true,
+				Columns: []*schema.Column{UserBudgetsColumns[1], UserBudgetsColumns[2]},
 			},
 		},
 	}
@@ -484,6 +506,7 @@ var (
 		UsageCounterTable,
 		LoggingTable,
 		AuthTable,
+		UserBudgetsTable,
 	}
 )
 
@@ -535,5 +558,8 @@ func init() {
 	}
 	AuthTable.Annotation = &entsql.Annotation{
 		Table: "auth",
+	}
+	UserBudgetsTable.Annotation = &entsql.Annotation{
+		Table: "user_budgets",
 	}
 }

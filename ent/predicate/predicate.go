@@ -53,3 +53,6 @@ type UsageLog func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// UserBudget is the predicate function for userbudget builders.
+type UserBudget func(*sql.Selector)

@@ -28,6 +28,10 @@ func (User) Fields() []ent.Field {
 	return []ent.Field{
 		field.UUID("id", uuid.UUID{}).Default(uuid.New).Immutable(),
 		field.String("username").NotEmpty().MaxLen(64).Unique().Immutable(),
+		// the username in lower case, unique: usernames are case-insensitive
+		// (issue 16). Accounts that differed only in case before are kept
+		// apart by the migration with "#<id>" after the later one's key.
+		field.String("username_key").NotEmpty().Unique().Immutable(),
 		field.String("password_hash").StorageKey("password").Sensitive().NotEmpty(),
 		field.Bool("active").StorageKey("account_active").Default(false),
 		field.Bool("admin").StorageKey("account_admin").Default(false),

@@ -111,6 +111,7 @@ type Report struct {
 	Rows       []Row
 	TotalCalls int64
 	TotalBytes int64
+	Username   string // the user the report is about; "" for everyone
 }
 
 // AuditFilter narrows an audit-log listing. Zero values do not filter.

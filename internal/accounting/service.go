@@ -63,7 +63,7 @@ func (s *Service) Report(ctx context.Context, from, to *time.Time, username stri
 	if err != nil {
 		return nil, errcode.Wrap(err)
 	}
-	r := &Report{From: start, To: end, Rows: rows}
+	r := &Report{From: start, To: end, Rows: rows, Username: username}
 	for _, row := range rows {
 		r.TotalCalls += row.Calls
 		r.TotalBytes += row.Bytes

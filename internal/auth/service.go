@@ -262,7 +262,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*Principal, e
 		return nil, errcode.New(errcode.Unauthenticated, "account is disabled")
 	}
 	if passwordStamp(u.PasswordChangedAt) != c.PwC {
-		return nil, errcode.New(errcode.Unauthenticated, "token was issued before a password change; sign in again")
+		return nil, errcode.New(errcode.Unauthenticated, "token was issued before a password change or a disable; sign in again")
 	}
 	return &Principal{
 		UserID: u.ID, Username: u.Username, Admin: u.Admin,
@@ -374,15 +374,20 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 }
 
 // SetUserActive enables or disables an account. An administrator cannot
-// disable their own account.
+// disable their own account, nor the last other active administrator. A
+// disable ends the account's tokens for good: a re-enable does not revive
+// them.
 func (s *Service) SetUserActive(ctx context.Context, p *Principal, username string, active bool) (*User, error) {
-	if !active && p != nil && p.Username == username {
+	if !active && p != nil && strings.EqualFold(p.Username, username) {
 		return nil, errcode.Field("username", "you cannot disable your own account")
 	}
 	defer s.changed(ctx, username)
 	u, err := s.store.SetActive(ctx, username, active)
 	if errors.Is(err, ErrUserNotFound) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}
+	}
+	if errors.Is(err, ErrLastAdmin) {
+		return nil, &errcode.Error{Code: errcode.Conflict, Field: "username", Message: "at least one active administrator must remain"}
 	}
 	if err != nil {
 		return nil, errcode.Wrap(err)

@@ -42,6 +42,8 @@ type Login struct {
 var (
 	ErrUserNotFound = errors.New("user not found")
 	ErrUserExists   = errors.New("user already exists")
+	// ErrLastAdmin refuses to disable the last active administrator.
+	ErrLastAdmin = errors.New("the last active administrator cannot be disabled")
 )
 
 // UserStore is the storage the auth service needs.

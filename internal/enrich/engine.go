@@ -69,7 +69,9 @@ type Config struct {
 	Policy   indicator.Policy
 	// Gate applies lists, TLP and playbooks (package policy) and has
 	// lookups noted as sightings; nil: none of them.
-	Gate     *policy.Service
+	Gate *policy.Service
+	// Budgets are the per-user daily budgets of upstream calls; nil: none.
+	Budgets  *Budgets
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
 	Metrics  *Metrics // optional
@@ -359,6 +361,18 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 	}
 	if l.opts.CachedOnly {
 		return lookup.Failed(name, lookup.StatusPending, errcode.NotFound, "not cached (cachedOnly: no upstream call)")
+	}
+	// the request's budget of upstream calls, shared by its aliases and batches
+	if ok, limit := lookup.TakeCall(ctx); !ok {
+		e.cfg.Metrics.rateLimited(name, "request_budget")
+		return lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited,
+			fmt.Sprintf("this request's budget of %d upstream calls is spent; ask for fewer indicators or providers per request", limit))
+	}
+	if u := l.opts.Caller.Username; e.cfg.Budgets != nil && u != "" {
+		if r := e.cfg.Budgets.take(ctx, u, name); r != nil {
+			e.cfg.Metrics.rateLimited(name, "user_budget")
+			return r
+		}
 	}
 	var maxWait time.Duration
 	if l.opts.Batch != nil {

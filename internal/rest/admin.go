@@ -2,6 +2,7 @@ package rest
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -80,6 +81,40 @@ func (a *API) setUserActive(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, activeJSON{Username: u.Username, AccountActive: u.Active})
+	return nil
+}
+
+// budgetJSON is one per-user daily budget.
+type budgetJSON struct {
+	Provider  string     `json:"provider"`
+	PerDay    int        `json:"per_day"`
+	Remaining int        `json:"remaining"`
+	ResetsAt  *time.Time `json:"resets_at"`
+}
+
+// setUserBudget serves PUT /api/admin/user/{username}/budget/{provider}
+// with {"per_day": N} (0 removes the budget) and answers the user's budgets.
+func (a *API) setUserBudget(w http.ResponseWriter, r *http.Request) error {
+	in, err := readInput(r, "per_day")
+	if err != nil {
+		return err
+	}
+	if _, ok := in["per_day"]; !ok {
+		return errcode.Field("per_day", "per_day is required")
+	}
+	n, err := in.integer("per_day")
+	if err != nil {
+		return err
+	}
+	bs, err := a.cfg.Budgets.Set(r.Context(), r.PathValue("username"), r.PathValue("provider"), n)
+	if err != nil {
+		return err
+	}
+	out := make([]budgetJSON, len(bs))
+	for i, b := range bs {
+		out[i] = budgetJSON{Provider: b.Provider, PerDay: b.PerDay, Remaining: b.Remaining, ResetsAt: b.ResetsAt}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
@@ -41,6 +42,9 @@ type Config struct {
 	// Policy checks lookups' tlp= and playbook= and serves the lists and
 	// playbooks under /api/admin; nil: those answer NOT_CONFIGURED.
 	Policy *policy.Service
+	// Budgets are the per-user daily budgets (PUT
+	// /api/admin/user/{username}/budget/{provider}); nil: none can be set.
+	Budgets *enrich.Budgets
 }
 
 // API is the REST compatibility layer.
@@ -92,6 +96,7 @@ func (a *API) routes() []route {
 		{"POST", "/api/admin/user", auth.ScopeMon, "createUser", a.createUser},
 		{"PATCH", "/api/admin/user/password", auth.ScopeMon, "setUserPassword", a.setUserPassword},
 		{"PATCH", "/api/admin/user/status", auth.ScopeMon, "setUserActive", a.setUserActive},
+		{"PUT", "/api/admin/user/{username}/budget/{provider}", auth.ScopeMon, "setUserBudget", a.setUserBudget},
 		{"GET", "/api/admin/users", auth.ScopeMon, "users", a.users},
 		{"GET", "/api/admin/user/{username}", auth.ScopeMon, "user", a.user},
 		{"GET", "/api/admin/logs", auth.ScopeMon, "auditLog", a.logs},

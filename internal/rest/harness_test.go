@@ -111,7 +111,7 @@ func newHarness(t *testing.T) *harness {
 	acct := accounting.NewService(st, nil)
 	ts := tasks.NewService(tasks.Config{Store: st, Logger: log, Timeout: 8 * time.Second})
 	t.Cleanup(func() { ts.Wait(context.Background()) })
-	api := rest.New(rest.Config{Policy: pol, Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
+	api := rest.New(rest.Config{Policy: pol, Budgets: enrich.NewBudgets(st, ratelimit.NewBuckets(time.Now), log, nil), Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
 		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
 			return []lookup.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
 		}})

@@ -51,7 +51,7 @@ const indicatorPaths = `  /api/indicator/%[1]s/{%[2]s}:
     post:
       operationId: submit_%[1]s
       tags: [indicators]
-      summary: Submit %[3]s as a task, the original's two-step form (scope tasks).
+      summary: Submit %[3]s as a task, the original's two-step form (scope tasks); 429 with Retry-After beyond the running tasks allowed per user and per process.
       security: [{oauth2: [tasks]}]
       requestBody:
         required: true
@@ -65,6 +65,7 @@ const indicatorPaths = `  /api/indicator/%[1]s/{%[2]s}:
         "400": {$ref: "#/components/responses/BadRequest"}
         "401": {$ref: "#/components/responses/Unauthorized"}
         "403": {$ref: "#/components/responses/Forbidden"}
+        "429": {$ref: "#/components/responses/TooManyRequests"}
 `
 
 var kindTitles = map[string]string{"ipv4": "an IPv4 address", "ipv6": "an IPv6 address", "domain": "a domain",

@@ -59,8 +59,8 @@ func TestDocumentMatchesRoutes(t *testing.T) {
 var examples = map[string]string{
 	"username": "carol", "ipv4": "198.51.100.7", "ipv6": "2001:db8::2", "domain": "example.com",
 	"url": "http://example.com/x", "hash": "44d88612fea8a8f36de82e1278abb02f",
-	"sha256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
-	"name":   "demo", // a list and a playbook the harness makes
+	"sha256": "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f", "provider": "greynoise",
+	"name": "demo", // a list and a playbook the harness makes
 }
 
 // queries are the query strings of the operations that need one.
@@ -75,6 +75,7 @@ var bodies = map[string]string{
 	"createUser":      `{"username":"newbie","password":"newbie-password-1"}`,
 	"setUserPassword": `{"username":"carol","password":"carol-password-2"}`,
 	"setUserActive":   `{"username":"carol","account_active":true}`,
+	"setUserBudget":   `{"per_day":100}`,
 	"extract":         `{"text":"C2 203.0.113.45:443 md5=44d88612fea8a8f36de82e1278abb02f src=10.1.2.3 inv.exe"}`,
 	"createList":      `{"name":"made","effect":"BLOCK","description":"from the test"}`,
 	"addListEntries":  `{"entries":[{"value":"192.0.2.0/24","reason":"test net"},{"value":"=www.example.com"}]}`,

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
 // Checker is a readiness check (the database, Redis).
@@ -45,6 +46,10 @@ type Config struct {
 	Extra        map[string]http.Handler         // further routes (pattern → handler)
 	Ready        []Checker
 	MaxBodyBytes int64 // request body cap for every route, checked before any parsing (default 1 MiB)
+	// CallsPerRequest bounds the upstream calls one request may start, over
+	// all its aliases and batches (default lookup.DefaultCallsPerRequest;
+	// negative: no bound).
+	CallsPerRequest int
 }
 
 // Metrics are the HTTP metrics.
@@ -76,6 +81,9 @@ func New(c Config, m *Metrics) http.Handler {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
+	if c.CallsPerRequest == 0 {
+		c.CallsPerRequest = lookup.DefaultCallsPerRequest
+	}
 	mux := http.NewServeMux()
 	route := func(pattern, name string, h http.Handler) {
 		mux.Handle(pattern, m.instrument(name, h))
@@ -94,7 +102,17 @@ func New(c Config, m *Metrics) http.Handler {
 	for pattern, h := range c.Extra {
 		route(pattern, routeName(pattern), h)
 	}
-	return maxBody(c.MaxBodyBytes, c.Resolver.Middleware(requestID(securityHeaders(accessLog(c.Logger, mux)))))
+	return maxBody(c.MaxBodyBytes, c.Resolver.Middleware(requestID(callBudget(c.CallsPerRequest, securityHeaders(accessLog(c.Logger, mux))))))
+}
+
+// callBudget gives each request its budget of upstream calls.
+func callBudget(n int, h http.Handler) http.Handler {
+	if n <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(lookup.WithCallBudget(r.Context(), n)))
+	})
 }
 
 func (m *Metrics) instrument(route string, h http.Handler) http.Handler {

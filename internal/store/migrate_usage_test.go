@@ -37,12 +37,7 @@ func TestMigrationKeepsOldUsageRowsPostgres(t *testing.T) {
 
 func testMigrationKeepsOldUsageRows(t *testing.T, url string) {
 	ctx := context.Background()
-	s, err := Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	migrateTo(t, s, preAudit)
+	s := openMigratedTo(t, url, preAudit)
 
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	type old struct {
@@ -134,6 +129,19 @@ func testMigrationKeepsOldUsageRows(t *testing.T, url string) {
 	if vt.Calls != 3 || vt.Bytes != 300 {
 		t.Errorf("alice's virustotal after a new cached answer = %+v, want 3 answers, 300 bytes", vt)
 	}
+}
+
+// openMigratedTo opens url with the migrations up to and including
+// version applied.
+func openMigratedTo(t *testing.T, url string, version int64) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	migrateTo(t, s, version)
+	return s
 }
 
 // migrateTo applies the migrations up to and including version.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -69,12 +70,30 @@ type Config struct {
 	Now       func() time.Time
 	Timeout   time.Duration // how long a task may run (default 30s)
 	Retention time.Duration // how long a task is kept (default 1h)
+	// MaxRunning bounds the tasks running at once in this process (default
+	// DefaultMaxRunning); MaxPerUser bounds one user's (default
+	// DefaultMaxPerUser). A submission beyond either is refused with
+	// RATE_LIMITED and RetryAfter: nothing is queued.
+	MaxRunning int
+	MaxPerUser int
 }
+
+// The defaults of Config.MaxRunning and Config.MaxPerUser, and the
+// Retry-After of a refused submission.
+const (
+	DefaultMaxRunning = 256
+	DefaultMaxPerUser = 32
+	RetryBusy         = 2 * time.Second
+)
 
 // Service submits and answers tasks.
 type Service struct {
 	cfg Config
 	wg  sync.WaitGroup
+
+	mu      sync.Mutex
+	running int            // tasks running in this process
+	perUser map[string]int // of them, by username
 }
 
 // NewService returns a Service.
@@ -91,12 +110,56 @@ func NewService(c Config) *Service {
 	if c.Retention <= 0 {
 		c.Retention = time.Hour
 	}
-	return &Service{cfg: c}
+	if c.MaxRunning <= 0 {
+		c.MaxRunning = DefaultMaxRunning
+	}
+	if c.MaxPerUser <= 0 {
+		c.MaxPerUser = DefaultMaxPerUser
+	}
+	return &Service{cfg: c, perUser: map[string]int{}}
+}
+
+// acquire takes a running slot for username, or says which bound is full.
+func (s *Service) acquire(username string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var msg string
+	switch {
+	case s.perUser[username] >= s.cfg.MaxPerUser:
+		msg = fmt.Sprintf("you have %d tasks running, the most allowed; retry when one has finished", s.cfg.MaxPerUser)
+	case s.running >= s.cfg.MaxRunning:
+		msg = fmt.Sprintf("the server is running %d tasks, the most allowed; retry shortly", s.cfg.MaxRunning)
+	default:
+		s.running++
+		s.perUser[username]++
+		return nil
+	}
+	return &errcode.Error{Code: errcode.RateLimited, Message: msg, RetryAfter: RetryBusy}
+}
+
+// release gives back username's running slot.
+func (s *Service) release(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	if s.perUser[username]--; s.perUser[username] <= 0 {
+		delete(s.perUser, username)
+	}
 }
 
 // Submit stores a pending task for t's user, kind, value and providers and
-// runs work in the background under the task's deadline.
+// runs work in the background under the task's deadline. Beyond the running
+// bounds it refuses with RATE_LIMITED before storing anything.
 func (s *Service) Submit(ctx context.Context, t Task, work Work) (*Task, error) {
+	if err := s.acquire(t.Username); err != nil {
+		return nil, err
+	}
+	started := false
+	defer func() {
+		if !started {
+			s.release(t.Username)
+		}
+	}()
 	now := s.cfg.Now()
 	if _, err := s.cfg.Store.DeleteExpiredTasks(ctx, now); err != nil {
 		s.cfg.Logger.WarnContext(ctx, "expired tasks not removed", "err", err)
@@ -110,12 +173,14 @@ func (s *Service) Submit(ctx context.Context, t Task, work Work) (*Task, error) 
 		return nil, errcode.Wrap(err)
 	}
 	s.wg.Add(1)
+	started = true
 	go s.run(context.WithoutCancel(ctx), t, work)
 	return &t, nil
 }
 
 func (s *Service) run(ctx context.Context, t Task, work Work) {
 	defer s.wg.Done()
+	defer s.release(t.Username)
 	ctx, cancel := context.WithDeadline(ctx, t.Deadline)
 	defer cancel()
 	if err := s.cfg.Store.SetTaskStatus(ctx, t.ID, Started, nil, "", s.cfg.Now()); err != nil {

@@ -109,4 +109,45 @@ func run(t *testing.T, open func(testing.TB) tasks.Store) {
 			t.Errorf("expired task still stored: %v", err)
 		}
 	})
+	t.Run("RunningTasksAreBounded", func(t *testing.T) {
+		st, c := open(t), &clock{}
+		s := tasks.NewService(tasks.Config{Store: st, Now: c.now, Timeout: 5 * time.Second, MaxRunning: 3, MaxPerUser: 2})
+		release := make(chan struct{})
+		var ran atomic.Int32
+		hold := func(ctx context.Context, _ string) (json.RawMessage, error) {
+			ran.Add(1)
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			return json.RawMessage(`{}`), nil
+		}
+		submit := func(user string) error {
+			_, err := s.Submit(ctx, tasks.Task{Username: user, Kind: "ipv4", Value: "192.0.2.1"}, hold)
+			return err
+		}
+		for _, c := range []struct {
+			user string
+			ok   bool
+		}{{"alice", true}, {"alice", true}, {"alice", false}, {"bob", true}, {"carol", false}} {
+			err := submit(c.user)
+			if c.ok != (err == nil) {
+				t.Fatalf("submit as %s: %v, want ok=%v", c.user, err, c.ok)
+			}
+			if e := errcode.Of(err); err != nil && (e.Code != errcode.RateLimited || e.RetryAfter <= 0) {
+				t.Fatalf("submit as %s refused with %+v, want RATE_LIMITED with RetryAfter", c.user, e)
+			}
+		}
+		close(release)
+		s.Wait(ctx)
+		if n := ran.Load(); n != 3 {
+			t.Errorf("%d tasks ran, want 3: a refused submission must not run", n)
+		}
+		for _, u := range []string{"alice", "alice", "carol"} { // slots come back when tasks end
+			if err := submit(u); err != nil {
+				t.Errorf("submit as %s after the others finished: %v", u, err)
+			}
+		}
+		s.Wait(ctx)
+	})
 }

@@ -43,6 +43,7 @@ func Open(t testing.TB, url string) *store.Store {
 func Run(t *testing.T, newURL func(t testing.TB) string) {
 	t.Run("MigrateIsIdempotentAndConcurrent", func(t *testing.T) { testMigrate(t, newURL(t)) })
 	t.Run("Users", func(t *testing.T) { testUsers(t, Open(t, newURL(t))) })
+	t.Run("DisableEndsTokensAndKeepsAnAdmin", func(t *testing.T) { testDisable(t, Open(t, newURL(t))) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, Open(t, newURL(t))) })
 	t.Run("AuditLogPaging", func(t *testing.T) { testAudit(t, Open(t, newURL(t))) })
 	t.Run("Datasets", func(t *testing.T) { testDatasets(t, newURL(t)) })
@@ -300,5 +301,64 @@ func testAudit(t *testing.T, s *store.Store) {
 	}
 	if len(seen) != 25 {
 		t.Fatalf("paged through %d records, want 25", len(seen))
+	}
+}
+
+// testDisable: a disable stamps the credentials (tokens issued before stay
+// dead after a re-enable), and two administrators disabling each other at
+// once leave one of them active.
+func testDisable(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	for _, u := range []auth.NewUser{{Username: "adma", Admin: true, Active: true}, {Username: "admb", Admin: true, Active: true}, {Username: "carol", Active: true}} {
+		u.PasswordHash, u.CreatedAt = "h", time.Now().Add(-time.Hour)
+		if _, err := s.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, _ := s.UserByUsername(ctx, "carol")
+	off, err := s.SetActive(ctx, "carol", false)
+	if err != nil || off.Active || !off.PasswordChangedAt.After(before.PasswordChangedAt) {
+		t.Fatalf("disable: %+v %v, want inactive with the credentials stamped after %v", off, err, before.PasswordChangedAt)
+	}
+	on, err := s.SetActive(ctx, "carol", true)
+	if err != nil || !on.Active || !on.PasswordChangedAt.Equal(off.PasswordChangedAt) {
+		t.Fatalf("re-enable: %+v %v, want active with the disable's stamp", on, err)
+	}
+	for round := range 5 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, name := range []string{"adma", "admb"} {
+			wg.Go(func() { _, errs[i] = s.SetActive(ctx, name, false) })
+		}
+		wg.Wait()
+		refused := 0
+		for _, err := range errs {
+			switch {
+			case errors.Is(err, auth.ErrLastAdmin):
+				refused++
+			case err != nil:
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		active := 0
+		for _, name := range []string{"adma", "admb"} {
+			if u, _ := s.UserByUsername(ctx, name); u.Active {
+				active++
+			}
+		}
+		if refused != 1 || active != 1 {
+			t.Fatalf("round %d: %d refused, %d admins active; want 1 and 1 (%v)", round, refused, active, errs)
+		}
+		for _, name := range []string{"adma", "admb"} {
+			if _, err := s.SetActive(ctx, name, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := s.SetActive(ctx, "admb", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetActive(ctx, "adma", false); !errors.Is(err, auth.ErrLastAdmin) {
+		t.Errorf("disabling the last active admin: %v, want ErrLastAdmin", err)
 	}
 }
