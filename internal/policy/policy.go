@@ -94,7 +94,9 @@ type Service struct {
 	cfg       Config
 	matcher   atomic.Pointer[Matcher]
 	playbooks atomic.Pointer[map[string]*Playbook]
-	mu        sync.Mutex // serialises rebuilds
+	// mu serialises rebuilds, each from its read of the store to its swap:
+	// a reload that read before a change cannot replace one that read after
+	mu sync.Mutex
 }
 
 // New returns a Service with nothing loaded (Load).
@@ -123,6 +125,8 @@ func (s *Service) Load(ctx context.Context) error {
 	if err := s.cfg.Store.SeedPlaybooks(ctx, BuiltIns); err != nil {
 		return fmt.Errorf("policy: seed playbooks: %w", err)
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.reloadPlaybooks(ctx); err != nil {
 		return err
 	}
@@ -172,6 +176,8 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 func (s *Service) reload(ctx context.Context, what string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	kind, name, _ := strings.Cut(what, ":")
 	if kind == "playbook" {
 		return s.reloadPlaybooks(ctx)
@@ -195,8 +201,6 @@ func (s *Service) reloadList(ctx context.Context, name string) error {
 			x = Compile(l, es)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.matcher.Store(s.matcher.Load().Replace(name, x))
 	return nil
 }
