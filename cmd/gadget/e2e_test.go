@@ -417,13 +417,18 @@ func e2eOperations(t *testing.T, in *instance) {
 	// throttling by client address: failures on many usernames from one
 	// address block that address, not others
 	spray := http.Header{"X-Forwarded-For": {"203.0.113.66"}}
+	sprayed := time.Now()
 	for i := range 30 {
 		if res, _ := in.login(url.Values{"username": {fmt.Sprintf("guess%d", i)}, "password": {"wrong-password"}}, spray); res.StatusCode != 401 {
 			t.Fatalf("spray %d: status %d", i+1, res.StatusCode)
 		}
 	}
-	if res, _ := in.login(url.Values{"username": {"root"}, "password": {rootPW}}, spray); res.StatusCode != 429 {
-		t.Fatalf("31st attempt from the address: %d", res.StatusCode)
+	res, _ = in.login(url.Values{"username": {"root"}, "password": {rootPW}}, spray)
+	switch took := time.Since(sprayed); {
+	case took > 55*time.Second: // the per-address window (30 a minute) slid on a very loaded machine
+		t.Logf("30 failed sign-ins took %s: the 31st (%d) is past the one-minute window, not checked", took, res.StatusCode)
+	case res.StatusCode != 429:
+		t.Fatalf("31st attempt from the address within %s: %d", took, res.StatusCode)
 	}
 	if res, _ := in.login(url.Values{"username": {"root"}, "password": {rootPW}}, http.Header{"X-Forwarded-For": {"203.0.113.67"}}); res.StatusCode != 200 {
 		t.Fatalf("root from another address: %d", res.StatusCode)
