@@ -345,13 +345,22 @@ func TestCortexAPI(t *testing.T) {
 				t.Errorf("force: %d upstream calls, job %s", n-calls, done.Status)
 			}
 
-			// TLP 3 (red) leaves nothing to ask: the job fails, as an
-			// analyzer does, with Cortex's failure report
+			// TLP 3 (red) asks no outside provider: only local knowledge
+			// (the downloaded feeds) answers, and the report says so
 			calls = totalCalls(fake)
 			alice.do("POST", "analyzer/gadget_all/run", "", map[string]any{"dataType": "ip", "tlp": 3, "pap": 2, "data": "198.51.100.23"}, &job)
 			alice.do("GET", "job/"+job.ID+"/waitreport", "atMost=30seconds", nil, &done)
-			if fr := done.report(t); done.Status != "Failure" || fr.Success || !strings.Contains(fr.ErrorMessage, "no provider answered") {
+			if done.Status != "Success" || !strings.Contains(string(done.Report), `"TLP:RED is not shared with virustotal"`) ||
+				!strings.Contains(string(done.Report), `"provider":"feeds","title":"Local feeds","status":"NOT_FOUND"`) {
 				t.Errorf("TLP red: %s %s", done.Status, done.Report)
+			}
+			// an analyzer with nothing left to ask at RED fails, as an
+			// analyzer does, with Cortex's failure report
+			var failed cortexJob
+			alice.do("POST", "analyzer/gadget_virustotal/run", "", map[string]any{"dataType": "ip", "tlp": 3, "pap": 2, "data": "198.51.100.23"}, &failed)
+			alice.do("GET", "job/"+failed.ID+"/waitreport", "atMost=30seconds", nil, &failed)
+			if fr := failed.report(t); failed.Status != "Failure" || fr.Success || !strings.Contains(fr.ErrorMessage, "no provider answered") {
+				t.Errorf("TLP red, virustotal alone: %s %s", failed.Status, failed.Report)
 			}
 			if n := totalCalls(fake); n != calls {
 				t.Errorf("a TLP:RED job made %d upstream calls", n-calls)
@@ -361,12 +370,12 @@ func TestCortexAPI(t *testing.T) {
 			// (jobs.py:10-11, abstract.py:14-18), and a filter on status
 			var jobs []cortexJob
 			code, total = alice.do("POST", "job/_search", "sort=-createdAt&range=0-10", map[string]any{"query": map[string]any{}}, &jobs)
-			if code != 200 || len(jobs) != 5 || total != "5" || jobs[0].ID != job.ID || jobs[0].Report != nil {
+			if code != 200 || len(jobs) != 6 || total != "6" || jobs[0].ID != failed.ID || jobs[0].Report != nil {
 				t.Fatalf("job search: %d, %d jobs, X-Total %s", code, len(jobs), total)
 			}
 			code, _ = alice.do("POST", "job/_search", "range=all", map[string]any{"query": map[string]any{"_and": []any{
 				map[string]any{"_field": "status", "_value": "Success"}, map[string]any{"_field": "dataType", "_value": "ip"}}}}, &jobs)
-			if code != 200 || len(jobs) != 3 {
+			if code != 200 || len(jobs) != 4 { // three lookups and the TLP:RED one
 				t.Errorf("successful ip jobs: %d, %d", code, len(jobs))
 			}
 
@@ -441,7 +450,7 @@ func TestCortexAPI(t *testing.T) {
 			if code, _ := mon.do("GET", "job/"+job.ID, "", nil, &again); code != 200 || again.ID != job.ID {
 				t.Errorf("mon reading alice's job: %d", code)
 			}
-			if code, _ := alice.do("POST", "job/_search", "range=all", map[string]any{"query": map[string]any{}}, &jobs); code != 200 || len(jobs) != 5 {
+			if code, _ := alice.do("POST", "job/_search", "range=all", map[string]any{"query": map[string]any{}}, &jobs); code != 200 || len(jobs) != 6 { // the six runs above
 				t.Errorf("refused runs made jobs: %d", len(jobs))
 			}
 
@@ -492,8 +501,8 @@ func TestCortexAPI(t *testing.T) {
 					}
 				}
 			}
-			if okRows != 5 || len(rows) != 13 {
-				t.Errorf("run audit rows: %d ok of %d, want 5 of 13", okRows, len(rows))
+			if okRows != 6 || len(rows) != 14 {
+				t.Errorf("run audit rows: %d ok of %d, want 6 of 14", okRows, len(rows))
 			}
 		})
 	}

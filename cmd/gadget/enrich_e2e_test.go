@@ -54,6 +54,17 @@ func providersAsked(fake *fakeintel.Server) int {
 	return n
 }
 
+// localProvider reports whether name answers from local data (the feeds):
+// it is asked at any TLP, since nothing leaves the service.
+func localProvider(name string) bool {
+	for _, d := range provider.Descriptors() {
+		if d.Name == name {
+			return d.Local
+		}
+	}
+	return false
+}
+
 func TestEnrichEndToEnd(t *testing.T) {
 	t.Parallel()
 	for _, be := range backends {

@@ -20,7 +20,8 @@ import (
 func TestRequestUpstreamBudget(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + filepath.Join(t.TempDir(), "gadget.db"),
-		"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOOKUP_DEADLINE": "10s", "GADGET_REQUEST_UPSTREAM_CALLS": "200"}
+		"GADGET_ROOT_PASSWORD": rootPW, "GADGET_LOOKUP_DEADLINE": "10s", "GADGET_REQUEST_UPSTREAM_CALLS": "200",
+		"GADGET_INTELX_ENABLED": "false"} // one call there is two HTTP requests, which the fake counts
 	fake := withFake(t, env)
 	in := start(t, env)
 	tok := in.token("root", rootPW, "")
