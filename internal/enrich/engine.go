@@ -340,7 +340,7 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip)
 	}
 	if !p.Configured() {
-		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, "no API key configured")
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, p.Descriptor().NotConfiguredReason())
 	}
 	// policy: internal indicators are never sent anywhere
 	if l.policy != nil {

@@ -160,6 +160,16 @@ type Setting struct {
 // MaxCalls is d.Calls, or 1 when d names none.
 func (d Descriptor) MaxCalls() int { return max(1, d.Calls) }
 
+// NotConfiguredReason says what a provider that is not configured lacks:
+// its API key, or (a keyless one such as Team Cymru, which needs a
+// resolver) its settings.
+func (d Descriptor) NotConfiguredReason() string {
+	if d.Key == KeyRequired {
+		return "no API key configured"
+	}
+	return "not configured: set its GADGET_" + strings.ToUpper(d.Name) + "_* settings (docs/providers.md)"
+}
+
 // DefaultMaxTLP is the maximum TLP of a provider whose descriptor names
 // none: TLP:AMBER, what a lookup service may see of an organisation's case
 // when it is needed to answer (the default lookup TLP); AMBER+STRICT and

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +71,19 @@ func fixtureServer(t *testing.T, status int, header http.Header, body string, se
 	}))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestNotConfiguredReason: a keyed provider lacks its key; a keyless one
+// that still needs settings (Team Cymru's resolver) is not told it lacks
+// a key.
+func TestNotConfiguredReason(t *testing.T) {
+	for _, d := range provider.Descriptors() {
+		got := d.NotConfiguredReason()
+		switch {
+		case d.Key == provider.KeyRequired && got != "no API key configured":
+			t.Errorf("%s: %q", d.Name, got)
+		case d.Key != provider.KeyRequired && (strings.Contains(got, "API key") || !strings.Contains(got, "GADGET_"+strings.ToUpper(d.Name)+"_")):
+			t.Errorf("%s (keyless): %q", d.Name, got)
+		}
+	}
 }
