@@ -77,9 +77,8 @@ const verdictFields = `verdict { level score reasons complete coverage { asked a
 // values with cachedOnly make no upstream call.
 func TestBatchCoverageWithFreeTierRates(t *testing.T) {
 	t.Parallel()
-	// the providers' own free-tier budgets are under test, not the request's budget of upstream calls
-	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + t.TempDir() + "/gadget.db", "GADGET_ROOT_PASSWORD": rootPW,
-		"GADGET_REQUEST_UPSTREAM_CALLS": "0"}
+	// the default request budget (2,000 upstream calls) covers 50 values
+	env := map[string]string{"GADGET_DATABASE_URL": "sqlite://" + t.TempDir() + "/gadget.db", "GADGET_ROOT_PASSWORD": rootPW}
 	const latency = 150 * time.Millisecond
 	fake := withFakeFreeTier(t, env, latency)
 	in := start(t, env)

@@ -44,7 +44,9 @@ func NewBase(d Descriptor, cfg Config) Base {
 	}
 	tr := cfg.Transport
 	if tr == nil {
-		tr = http.DefaultTransport
+		// a pool of its own: http.DefaultTransport is emptied by every
+		// httptest.Server.Close and by anything else in the process
+		tr = http.DefaultTransport.(*http.Transport).Clone()
 	}
 	rp := redirectPolicy{mode: d.Redirects, origin: baseOrigin(cfg.BaseURL), resolver: net.DefaultResolver}
 	return Base{desc: d, cfg: cfg, client: &http.Client{Timeout: cfg.Timeout, Transport: tr, CheckRedirect: rp.check}}
