@@ -56,3 +56,28 @@ func parseFlags(fs *flagSet, args []string) error {
 	}
 	return fs.Parse(append([]string{"--"}, positional...))
 }
+
+// subcommand reads a command's subcommand from args and returns it, the
+// arguments after it and its flag set. --help prints usage; no subcommand
+// is dflt, or a usage error when dflt is ""; an unknown one prints usage
+// to stderr.
+func subcommand(cmd string, args []string, dflt, usage string, subUsage map[string]string, stdout, stderr io.Writer) (string, []string, *flagSet, error) {
+	if len(args) == 0 && dflt == "" {
+		fmt.Fprint(stdout, usage+"\n")
+		return "", nil, nil, usagef("%s: no subcommand given", cmd)
+	}
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		fmt.Fprint(stdout, usage+"\n")
+		return "", nil, nil, errHelp
+	}
+	sub, rest := dflt, args
+	if len(args) > 0 {
+		sub, rest = args[0], args[1:]
+	}
+	u, ok := subUsage[sub]
+	if !ok {
+		fmt.Fprint(stderr, usage+"\n")
+		return "", nil, nil, usagef("%s: unknown subcommand %q", cmd, sub)
+	}
+	return sub, rest, newFlags(cmd+" "+sub, u, stdout), nil
+}

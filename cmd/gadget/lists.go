@@ -66,20 +66,10 @@ Flags:`,
 const cliOwner = "cli"
 
 func cmdList(ctx context.Context, args []string, getenv envFunc, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-		fmt.Fprint(stdout, listUsage+"\n")
-		return errHelp
+	sub, rest, fs, err := subcommand("list", args, "ls", listUsage, listSubUsage, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	sub, rest := "ls", args
-	if len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	usage, ok := listSubUsage[sub]
-	if !ok {
-		fmt.Fprint(stderr, listUsage+"\n")
-		return usagef("list: unknown subcommand %q", sub)
-	}
-	fs := newFlags("list "+sub, usage, stdout)
 	var format, name, effect, reason, expires *string
 	var all *bool
 	switch sub {
@@ -100,7 +90,6 @@ func cmdList(ctx context.Context, args []string, getenv envFunc, stdin io.Reader
 		return err
 	}
 	var opts listOpts
-	var err error
 	switch sub {
 	case "ls":
 		err = wantArgs(fs.NArg(), 0, 0, "list ls")
@@ -435,20 +424,10 @@ var playbookSubUsage = map[string]string{
 }
 
 func cmdPlaybook(ctx context.Context, args []string, getenv envFunc, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-		fmt.Fprint(stdout, playbookUsage+"\n")
-		return errHelp
+	sub, rest, fs, err := subcommand("playbook", args, "list", playbookUsage, playbookSubUsage, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	sub, rest := "list", args
-	if len(args) > 0 {
-		sub, rest = args[0], args[1:]
-	}
-	usage, ok := playbookSubUsage[sub]
-	if !ok {
-		fmt.Fprint(stderr, playbookUsage+"\n")
-		return usagef("playbook: unknown subcommand %q", sub)
-	}
-	fs := newFlags("playbook "+sub, usage, stdout)
 	var providers, desc, tlp *string
 	var minCov *int
 	if sub == "add" {

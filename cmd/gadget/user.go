@@ -43,20 +43,10 @@ var userSubUsage = map[string]string{
 }
 
 func cmdUser(ctx context.Context, args []string, getenv envFunc, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "--help" || args[0] == "-h" || args[0] == "help" {
-		fmt.Fprint(stdout, userUsage+"\n")
-		if len(args) == 0 {
-			return usagef("user: no subcommand given")
-		}
-		return errHelp
+	sub, rest, fs, err := subcommand("user", args, "", userUsage, userSubUsage, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	sub, rest := args[0], args[1:]
-	usage, ok := userSubUsage[sub]
-	if !ok {
-		fmt.Fprint(stderr, userUsage+"\n")
-		return usagef("user: unknown subcommand %q", sub)
-	}
-	fs := newFlags("user "+sub, usage, stdout)
 	var admin, inactive *bool
 	if sub == "create" {
 		admin = fs.Bool("admin", false, "make the account an administrator")
