@@ -79,12 +79,19 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 		return f
 	}
 	fetcher := newFetcher()
-	rt, err := jobs.New(ctx, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Store: st.JobQueue(st.Pool()), Queues: queues,
+	rt := startRuntime(t, jobs.Config{Pool: st.Pool(), Fetcher: fetcher, Store: st.JobQueue(st.Pool()), Queues: queues,
 		JobTimeout: 4 * time.Second, RescueAfter: 5 * time.Second, MaxAttempts: 3})
+	return &rig{fake: fake, store: st, pool: st.Pool(), fetcher: fetcher, rt: rt, newFetcher: newFetcher}
+}
+
+// startRuntime starts a job runtime of c, stopped when the test ends.
+func startRuntime(t testing.TB, c jobs.Config) *jobs.Runtime {
+	t.Helper()
+	rt, err := jobs.New(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := rt.Start(ctx); err != nil {
+	if err := rt.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -92,7 +99,7 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 		defer cancel()
 		rt.Stop(ctx)
 	})
-	return &rig{fake: fake, store: st, pool: st.Pool(), fetcher: fetcher, rt: rt, newFetcher: newFetcher}
+	return rt
 }
 
 func allQueues() map[string]int {
@@ -398,19 +405,8 @@ func TestInsertFailureFallsBack(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	ctx := context.Background()
-	rt, err := jobs.New(ctx, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: r.store.JobQueue(r.pool),
+	rt := startRuntime(t, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: r.store.JobQueue(r.pool),
 		Fallback: &enrich.Inline{Fetcher: r.fetcher}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rt.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		rt.Stop(ctx)
-	})
 	if _, err := r.pool.Exec(ctx, `ALTER TABLE river_job RENAME TO river_job_gone`); err != nil {
 		t.Fatal(err)
 	}
