@@ -57,12 +57,8 @@ func providersAsked(fake *fakeintel.Server) int {
 // localProvider reports whether name answers from local data (the feeds):
 // it is asked at any TLP, since nothing leaves the service.
 func localProvider(name string) bool {
-	for _, d := range provider.Descriptors() {
-		if d.Name == name {
-			return d.Local
-		}
-	}
-	return false
+	d, _ := provider.Lookup(name)
+	return d.Local
 }
 
 func TestEnrichEndToEnd(t *testing.T) {

@@ -88,7 +88,7 @@ func TestPolicyREST(t *testing.T) {
 	// RED: only local knowledge; every provider SKIPPED with the reason
 	red := decode[restLookup](t, call(carol, "GET", "/api/indicator/ipv4/198.51.100.7?tlp=red", ""))
 	for _, r := range red.Results {
-		if r.Status == "NOT_CONFIGURED" || r.Provider == "feeds" { // cymru without a resolver: never asked; feeds: local lists, asked at any TLP
+		if d, _ := provider.Lookup(r.Provider); r.Status == "NOT_CONFIGURED" || d.Local { // cymru without a resolver: never asked; local lists: asked at any TLP
 			continue
 		}
 		if r.Status != "SKIPPED" || r.Error == nil || r.Error.Message != "TLP:RED is not shared with "+r.Provider {
