@@ -30,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,13 +148,13 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 		var g, l result
 		measureBaseline := func() {
 			if baseline != nil {
-				l = load(client, "http://"+baseline.base+"/graphql", baseline.tok, body, conns, dur)
+				l = onCPU(baseline.cmd, func() result { return load(client, "http://"+baseline.base+"/graphql", baseline.tok, body, conns, dur) })
 			}
 		}
 		if i%2 == 1 { // every other round the baseline goes first
 			measureBaseline()
 		}
-		g = load(client, "http://"+base+"/graphql", tok, body, conns, dur)
+		g = onCPU(gadget, func() result { return load(client, "http://"+base+"/graphql", tok, body, conns, dur) })
 		if i%2 == 0 {
 			measureBaseline()
 		}
@@ -165,23 +166,24 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 			fmt.Printf("round %d: baseline %6.0f req/s p50 %5.2f ms p99 %5.2f ms | gadget/baseline %3.0f %%\n",
 				i+1, l.rate, ms(l.p50), ms(l.p99), 100*g.rate/l.rate)
 		}
-		b := load(client, "http://"+bareAddr+"/", "", body, conns, dur)
+		b := onCPU(bareCmd, func() result { return load(client, "http://"+bareAddr+"/", "", body, conns, dur) })
 		if g.err != nil || b.err != nil {
 			return errors.Join(g.err, b.err)
 		}
 		gs, bs = append(gs, g), append(bs, b)
-		fmt.Printf("round %d: gadget %6.0f req/s p50 %5.2f ms p99 %5.2f ms | bare %6.0f req/s p50 %5.2f ms p99 %5.2f ms | %3.0f %%\n",
-			i+1, g.rate, ms(g.p50), ms(g.p99), b.rate, ms(b.p50), ms(b.p99), 100*g.rate/b.rate)
+		fmt.Printf("round %d: gadget %6.0f req/s p50 %5.2f ms p99 %5.2f ms cpu %4.0f µs/req | bare %6.0f req/s p50 %5.2f ms p99 %5.2f ms cpu %4.0f µs/req | %3.0f %%\n",
+			i+1, g.rate, ms(g.p50), ms(g.p99), us(g.cpu), b.rate, ms(b.p50), ms(b.p99), us(b.cpu), 100*g.rate/b.rate)
 	}
 	ratios := make([]float64, len(gs))
 	for i := range gs {
 		ratios[i] = 100 * gs[i].rate / bs[i].rate
 	}
-	fmt.Printf("median: gadget %.0f req/s (p50 %.2f ms, p99 %.2f ms), bare %.0f req/s (p50 %.2f ms, p99 %.2f ms): %.0f %% of the bare handler\n",
+	fmt.Printf("median: gadget %.0f req/s (p50 %.2f ms, p99 %.2f ms, cpu %.0f µs/req), bare %.0f req/s (p50 %.2f ms, p99 %.2f ms, cpu %.0f µs/req): %.0f %% of the bare handler\n",
 		median(gs, func(r result) float64 { return r.rate }), median(gs, func(r result) float64 { return ms(r.p50) }),
-		median(gs, func(r result) float64 { return ms(r.p99) }), median(bs, func(r result) float64 { return r.rate }),
+		median(gs, func(r result) float64 { return ms(r.p99) }), median(gs, func(r result) float64 { return us(r.cpu) }),
+		median(bs, func(r result) float64 { return r.rate }),
 		median(bs, func(r result) float64 { return ms(r.p50) }), median(bs, func(r result) float64 { return ms(r.p99) }),
-		medianOf(ratios))
+		median(bs, func(r result) float64 { return us(r.cpu) }), medianOf(ratios))
 	if baseline != nil {
 		printBaseline(gs, ls)
 	}
@@ -374,7 +376,9 @@ func post(c *http.Client, u, tok string, body []byte) ([]byte, error) {
 
 type result struct {
 	rate     float64 // requests per second
+	n        int64   // requests answered
 	p50, p99 time.Duration
+	cpu      time.Duration // the server's CPU time per request; 0 when unknown
 	err      error
 }
 
@@ -417,7 +421,7 @@ func load(c *http.Client, u, tok string, body []byte, conns int, dur time.Durati
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	r := result{rate: float64(n.Load()) / elapsed.Seconds(), err: firstErr}
+	r := result{rate: float64(n.Load()) / elapsed.Seconds(), n: n.Load(), err: firstErr}
 	if len(latencies) > 0 {
 		slices.Sort(latencies)
 		r.p50 = latencies[len(latencies)/2]
@@ -427,6 +431,45 @@ func load(c *http.Client, u, tok string, body []byte, conns int, dur time.Durati
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// onCPU runs f and sets its result's CPU time per request from the server
+// process's CPU time before and after (Linux /proc; 0 elsewhere). Unlike
+// req/s, it does not depend on what else the machine runs.
+func onCPU(server *exec.Cmd, f func() result) result {
+	before, ok := cpuTime(server.Process.Pid)
+	r := f()
+	after, ok2 := cpuTime(server.Process.Pid)
+	if ok && ok2 && r.n > 0 {
+		r.cpu = (after - before) / time.Duration(r.n)
+	}
+	return r
+}
+
+// cpuTime is a process's user and system CPU time from /proc/<pid>/stat.
+func cpuTime(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, false
+	}
+	// fields after the command name, which is in parentheses and may hold spaces
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	const tick = 10 * time.Millisecond // USER_HZ is 100 on Linux
+	return time.Duration(utime+stime) * tick, true
+}
 
 func median(rs []result, f func(result) float64) float64 {
 	xs := make([]float64, len(rs))

@@ -205,7 +205,7 @@ func (l *Lookup) Get(ctx context.Context, name string) *lookup.Result {
 
 func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
 	if maxAge <= 0 {
-		if r := l.peek(ctx, name); r != nil {
+		if r := l.quick(ctx, name); r != nil {
 			return r
 		}
 	}
@@ -238,13 +238,23 @@ func (l *Lookup) memo(ctx context.Context, name, key string, answer func() *look
 		}
 		l.e.cfg.Metrics.result(name, res)
 		note(ctx, res)
-		c.res = res
 		l.mu.Lock()
+		c.res = res
 		l.done = append(l.done, res)
 		l.mu.Unlock()
 	})
 	l.sight(ctx)
 	return c.res
+}
+
+// delivered is provider name's answer when this lookup already has it.
+func (l *Lookup) delivered(name string) *lookup.Result {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c, ok := l.calls[name]; ok {
+		return c.res
+	}
+	return nil
 }
 
 // peeker is a cache that can answer from this process's memory without
@@ -253,31 +263,29 @@ type peeker interface {
 	Peek(key string) (*lookup.Result, bool)
 }
 
-// peek answers provider name at once when its answer is in this process's
-// memory, or returns nil: a cached lookup needs no goroutine, deadline or
-// coalescing per provider.
-func (l *Lookup) peek(ctx context.Context, name string) *lookup.Result {
-	mem, ok := l.e.cfg.Cache.(peeker)
-	if !ok || l.opts.Fresh || l.policy != nil {
+// quick answers provider name when that needs no waiting: already
+// delivered, not asked (plan or policy), local, or in this process's
+// memory cache; otherwise it returns nil. A cached lookup thus needs no
+// goroutine, deadline or coalescing per provider.
+func (l *Lookup) quick(ctx context.Context, name string) *lookup.Result {
+	if r := l.delivered(name); r != nil {
+		return r
+	}
+	r, _, _ := l.e.settle(ctx, l, name)
+	if r == nil && !l.opts.Fresh {
+		if mem, ok := l.e.cfg.Cache.(peeker); ok {
+			if v, ok := mem.Peek(l.key(name)); ok && v != nil {
+				l.e.cfg.Metrics.cache(name, true)
+				c := *v
+				c.Provider, c.Cached = name, true
+				r = &c
+			}
+		}
+	}
+	if r == nil {
 		return nil
 	}
-	p, refused := l.e.plan(l, name)
-	if refused != nil || !p.Configured() {
-		return nil
-	}
-	if skip, _ := l.decision.Provider(p.Descriptor()); skip != "" {
-		return nil
-	}
-	v, ok := mem.Peek(l.key(name))
-	if !ok || v == nil {
-		return nil
-	}
-	return l.memo(ctx, name, name, func() *lookup.Result {
-		l.e.cfg.Metrics.cache(name, true)
-		r := *v
-		r.Provider, r.Cached = name, true
-		return &r
-	})
+	return l.memo(ctx, name, name, func() *lookup.Result { return r })
 }
 
 // All asks the given providers (all that serve the kind when names is
@@ -300,9 +308,19 @@ func (l *Lookup) AllWithin(ctx context.Context, names []string, maxAge time.Dura
 		return out
 	}
 	defer l.opts.Batch.Leave()
-	var wg sync.WaitGroup
+	// the answers that need no waiting first, without a goroutine each
+	var missing []int
 	for i, n := range names {
-		wg.Go(func() { out[i] = l.get(ctx, n, maxAge) })
+		if maxAge <= 0 {
+			out[i] = l.quick(ctx, n)
+		}
+		if out[i] == nil {
+			missing = append(missing, i)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, i := range missing {
+		wg.Go(func() { out[i] = l.get(ctx, names[i], maxAge) })
 	}
 	wg.Wait()
 	return out
@@ -329,25 +347,9 @@ func (l *Lookup) key(name string) string { return cacheKey(name, l.ind.Kind, l.h
 // the executor, one call per key at a time in this process. The result is
 // the caller's own copy.
 func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh bool) *lookup.Result {
-	// plan
-	p, refused := e.plan(l, name)
-	if refused != nil {
-		return refused
-	}
-	// policy: lists, playbook, TLP (package policy)
-	skip, cacheOnly := l.decision.Provider(p.Descriptor())
-	if skip != "" {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip)
-	}
-	if !p.Configured() {
-		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, p.Descriptor().NotConfiguredReason())
-	}
-	// policy: internal indicators are never sent anywhere
-	if l.policy != nil {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error())
-	}
-	if p.Descriptor().Local { // answers from data in this process: no cache, budget or executor
-		return local(ctx, p, l.ind)
+	r, _, cacheOnly := e.settle(ctx, l, name)
+	if r != nil {
+		return r
 	}
 	key := l.key(name)
 	// cache
@@ -398,6 +400,34 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 	case <-ctx.Done():
 		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before the provider answered")
 	}
+}
+
+// settle answers provider name in l when no cache or upstream is needed:
+// refused by the plan or the policy, not configured, or local. Otherwise it
+// returns nil and the provider, with cacheOnly set when the policy allows
+// only a cached answer.
+func (e *Engine) settle(ctx context.Context, l *Lookup, name string) (r *lookup.Result, p provider.Provider, cacheOnly string) {
+	// plan
+	p, refused := e.plan(l, name)
+	if refused != nil {
+		return refused, nil, ""
+	}
+	// policy: lists, playbook, TLP (package policy)
+	skip, cacheOnly := l.decision.Provider(p.Descriptor())
+	if skip != "" {
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip), p, ""
+	}
+	if !p.Configured() {
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, p.Descriptor().NotConfiguredReason()), p, ""
+	}
+	// policy: internal indicators are never sent anywhere
+	if l.policy != nil {
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error()), p, ""
+	}
+	if p.Descriptor().Local { // answers from data in this process: no cache, budget or executor
+		return local(ctx, p, l.ind), p, ""
+	}
+	return nil, p, cacheOnly
 }
 
 // plan finds provider name, or says why it is not asked in l: disabled,
