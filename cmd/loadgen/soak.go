@@ -19,7 +19,7 @@ import (
 )
 
 // soakQuery asks every IPv4 provider (the verdict) about $v.
-const soakQuery = `query($v: String!) { indicator(value: $v) { value verdict { level score complete } } }`
+const soakQuery = `query($v: String!) { indicator(value: $v) { value verdict { level score complete coverage { asked answered notFound skipped rateLimited failed pending } } } }`
 
 // hangAfter is the latency past which a soak request counts as a hang: the
 // lookup deadline (20 s) with room to spare.
@@ -32,6 +32,8 @@ type soakStats struct {
 	ok, errs, hangs       atomic.Int64
 	pending, gqlErrs, bad atomic.Int64
 	firstErr              error
+	// the first incomplete answer about a warmed value: what was missing
+	firstIncompleteCached []byte
 }
 
 func (s *soakStats) fail(err error) {
@@ -123,6 +125,13 @@ func runSoak(envs []string, bin string, clients int, dur time.Duration, cold flo
 					st.ok.Add(1)
 					if !bytes.Contains(answer, []byte(`"complete":true`)) {
 						st.pending.Add(1)
+						if !isCold {
+							st.mu.Lock()
+							if st.firstIncompleteCached == nil {
+								st.firstIncompleteCached = answer
+							}
+							st.mu.Unlock()
+						}
 					}
 				}
 				if isCold {
@@ -155,6 +164,9 @@ func runSoak(envs []string, bin string, clients int, dur time.Duration, cold flo
 	fmt.Printf("30 s after: %s\n", settledRuntime)
 	if st.firstErr != nil {
 		fmt.Printf("first error: %v\n", st.firstErr)
+	}
+	if st.firstIncompleteCached != nil {
+		fmt.Printf("first incomplete answer about a warmed value: %.400s\n", st.firstIncompleteCached)
 	}
 	return nil
 }
