@@ -420,27 +420,35 @@ func dateHeaders(w http.ResponseWriter, rows []store.StixRow) {
 	w.Header().Set("X-TAXII-Date-Added-Last", taxiiTime(rows[len(rows)-1].DateAdded))
 }
 
-type envelope struct {
-	More    bool              `json:"more"`
-	Next    string            `json:"next,omitempty"`
-	Objects []json.RawMessage `json:"objects,omitempty"`
-}
-
-func (s *Server) objects(w http.ResponseWriter, r *http.Request) error {
+// servePage answers a page request: item of each row under key
+// ("objects", "versions"), with more, next and the date headers; when
+// mustFind (one object's resources), no row is 404.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key string, mustFind bool, item func(store.StixRow) any) error {
 	rows, more, next, err := s.page(r)
 	if err != nil {
 		return err
 	}
-	if r.PathValue("object") != "" && len(rows) == 0 {
+	if mustFind && len(rows) == 0 {
 		return errcode.New(errcode.NotFound, "no such object in this collection")
 	}
-	env := envelope{More: more, Next: next}
-	for _, row := range rows {
-		env.Objects = append(env.Objects, row.Object)
+	out := map[string]any{"more": more} // encoding/json writes the keys sorted: more, next, objects/versions
+	if next != "" {
+		out["next"] = next
+	}
+	if len(rows) > 0 {
+		items := make([]any, len(rows))
+		for i, row := range rows {
+			items[i] = item(row)
+		}
+		out[key] = items
 	}
 	dateHeaders(w, rows)
-	writeJSON(w, http.StatusOK, env)
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func (s *Server) objects(w http.ResponseWriter, r *http.Request) error {
+	return s.servePage(w, r, "objects", r.PathValue("object") != "", func(row store.StixRow) any { return json.RawMessage(row.Object) })
 }
 
 type manifestRecord struct {
@@ -451,43 +459,13 @@ type manifestRecord struct {
 }
 
 func (s *Server) manifest(w http.ResponseWriter, r *http.Request) error {
-	rows, more, next, err := s.page(r)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		More    bool             `json:"more"`
-		Next    string           `json:"next,omitempty"`
-		Objects []manifestRecord `json:"objects,omitempty"`
-	}{More: more, Next: next}
-	for _, row := range rows {
-		out.Objects = append(out.Objects, manifestRecord{ID: row.ObjectID, DateAdded: taxiiTime(row.DateAdded),
-			Version: versionTime(row.Version), MediaType: stix.MediaType})
-	}
-	dateHeaders(w, rows)
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.servePage(w, r, "objects", false, func(row store.StixRow) any {
+		return manifestRecord{ID: row.ObjectID, DateAdded: taxiiTime(row.DateAdded), Version: versionTime(row.Version), MediaType: stix.MediaType}
+	})
 }
 
 // versions serves an object's versions (Get Object Versions): the one
 // version this collection keeps, with the filters of a page.
 func (s *Server) versions(w http.ResponseWriter, r *http.Request) error {
-	rows, more, next, err := s.page(r)
-	if err != nil {
-		return err
-	}
-	if len(rows) == 0 {
-		return errcode.New(errcode.NotFound, "no such object in this collection")
-	}
-	out := struct {
-		More     bool     `json:"more"`
-		Next     string   `json:"next,omitempty"`
-		Versions []string `json:"versions,omitempty"`
-	}{More: more, Next: next}
-	for _, row := range rows {
-		out.Versions = append(out.Versions, versionTime(row.Version))
-	}
-	dateHeaders(w, rows)
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.servePage(w, r, "versions", true, func(row store.StixRow) any { return versionTime(row.Version) })
 }
