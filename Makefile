@@ -4,7 +4,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 BIN       := bin/gadget
 
-.PHONY: run demo bench build test test-short faults generate check-generated migrations lint fuzz clean
+.PHONY: run demo bench build test test-short faults clients generate check-generated migrations lint fuzz clean
 
 ## run: build and start `gadget serve` on the embedded default (SQLite under ./data/)
 run: build
@@ -36,6 +36,12 @@ test:
 ## faults: the fault suite (build tag faults): gadget processes on a private PostgreSQL cluster and redis-server (initdb/pg_ctl and redis-server must be installed); kills Redis, restarts PostgreSQL, SIGKILLs a worker and an API process, makes the provider fail; then checks ledger and audit rows
 faults:
 	$(GO) test -tags faults -count=1 -timeout 4m -run '^TestFaults$$' -v ./cmd/gadget
+
+## clients: TestOfficialClients: the official cortex4py and taxii2-client drive a live server through scripts/clients; GADGET_CLIENTS_DIR names where the clients are (docs/integrations.md)
+clients:
+	@test -n "$(GADGET_CLIENTS_DIR)" || { echo "clients: set GADGET_CLIENTS_DIR to the directory holding cortex4py and taxii2-client (docs/integrations.md)" >&2; exit 2; }
+	@command -v python3 >/dev/null || { echo "clients: python3 not found" >&2; exit 2; }
+	GADGET_CLIENTS_DIR="$(GADGET_CLIENTS_DIR)" $(GO) test -count=1 -v -run '^TestOfficialClients$$' ./cmd/gadget
 
 ## generate: regenerate ent, gqlgen (and new migrations if the ent schema changed), docs/providers.md and docs/policy.md's TLP table
 generate:

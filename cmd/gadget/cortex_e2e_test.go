@@ -293,6 +293,11 @@ func TestCortexAPI(t *testing.T) {
 			if alice.do("GET", "job/"+job.ID, "", nil, &again); again.Status != "Success" || again.Report != nil || again.StartDate == nil {
 				t.Errorf("job: %+v", again)
 			}
+			// jobs.get_artifacts (jobs.py:25-26): none, the evidence is in full
+			var artifacts []any
+			if code, total := alice.do("GET", "job/"+job.ID+"/artifacts", "", nil, &artifacts); code != 200 || artifacts == nil || len(artifacts) != 0 || total != "0" {
+				t.Errorf("artifacts: %d %v, X-Total %q", code, artifacts, total)
+			}
 
 			// TheHive: InputArtifact (dto/v0/Artifact.scala), then getReport
 			// with atMost=1 second every refreshDelay (CortexActor.scala); a
@@ -438,7 +443,7 @@ func TestCortexAPI(t *testing.T) {
 			}
 
 			// scoping: bob sees none of alice's jobs; mon sees them
-			for _, path := range []string{"job/" + job.ID, "job/" + job.ID + "/report", "job/" + job.ID + "/waitreport"} {
+			for _, path := range []string{"job/" + job.ID, "job/" + job.ID + "/report", "job/" + job.ID + "/waitreport", "job/" + job.ID + "/artifacts"} {
 				e = cortexError{}
 				if code, _ := bob.do("GET", path, "", nil, &e); code != 404 || e.Type != "NotFoundError" {
 					t.Errorf("bob GET %s: %d %+v", path, code, e)

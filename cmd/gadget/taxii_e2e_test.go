@@ -137,6 +137,22 @@ func testTAXII(t *testing.T, be backend) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), published["id"].(string)) {
 		t.Fatalf("one object: %d %s", res.StatusCode, body)
 	}
+	// its versions (Collection.object_versions), and match[version]: the
+	// one version kept, at its modified
+	res, body = taxiiGet(t, malicious+"objects/"+published["id"].(string)+"/versions/", "root", key, accept, nil)
+	if want := `{"more":false,"versions":["` + published["modified"].(string) + `"]}`; res.StatusCode != 200 || strings.TrimSpace(string(body)) != want {
+		t.Fatalf("versions: %d %s, want %s", res.StatusCode, body, want)
+	}
+	for _, c := range []struct {
+		version string
+		want    int
+	}{{published["modified"].(string), 1}, {"last", 1}, {"first,all", 1}, {"2001-01-01T00:00:00Z", 0}} {
+		_, body = taxiiGet(t, malicious+"objects/", "root", key, accept, url.Values{"match[id]": {published["id"].(string)}, "match[version]": {c.version}})
+		var e taxiiEnvelope
+		if json.Unmarshal(body, &e); len(e.Objects) != c.want {
+			t.Errorf("match[version]=%s: %s, want %d objects", c.version, body, c.want)
+		}
+	}
 
 	// paging over many stored verdicts: limit, next and more, as as_pages does
 	ctx := context.Background()
@@ -225,6 +241,8 @@ func testTAXII(t *testing.T, be backend) {
 		{"bad limit", malicious + "objects/", "root", key, accept, url.Values{"limit": {"zero"}}, 400},
 		{"bad added_after", malicious + "objects/", "root", key, accept, url.Values{"added_after": {"yesterday"}}, 400},
 		{"forged next", malicious + "objects/", "root", key, accept, url.Values{"next": {"!!"}}, 400},
+		{"bad match[version]", malicious + "objects/", "root", key, accept, url.Values{"match[version]": {"newest"}}, 400},
+		{"versions of an object not there", malicious + "objects/indicator--00000000-0000-4000-8000-00000000dead/versions/", "root", key, accept, nil, 404},
 	} {
 		res, body := taxiiGet(t, tt.url, tt.user, tt.key, tt.accept, tt.params)
 		var e struct {

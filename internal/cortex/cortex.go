@@ -141,8 +141,9 @@ func (s *Server) Routes() map[string]http.Handler {
 		"GET /cortex/api/job/{id}":                  read(s.jobGet(false)),
 		"GET /cortex/api/job/{id}/report":           read(s.jobGet(true)),
 		"GET /cortex/api/job/{id}/waitreport":       read(s.jobWaitReport),
+		"GET /cortex/api/job/{id}/artifacts":        read(s.jobArtifacts),
 		Prefix: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeError(w, http.StatusNotFound, "NotFoundError", "no such path: this Cortex API serves status, user/current, analyzer, responder and job under /cortex/api/")
+			writeError(w, http.StatusNotFound, "NotFoundError", "no such path: this Cortex API serves status, user/current, analyzer, responder and job (with its report, waitreport and artifacts) under /cortex/api/")
 		}),
 	}
 }

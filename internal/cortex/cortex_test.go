@@ -58,9 +58,10 @@ func TestSearch(t *testing.T) {
 		Date     int64    `json:"date"`
 		Optional *int     `json:"optional,omitempty"`
 	}
+	zero := 0
 	recs := []rec{
 		{"a", "A", []string{"ip", "domain"}, "Success", 300, nil},
-		{"b", "B", []string{"hash"}, "Failure", 100, nil},
+		{"b", "B", []string{"hash"}, "Failure", 100, &zero},
 		{"c", "C", []string{"ip"}, "Success", 200, nil},
 	}
 	q := func(s string) any {
@@ -90,6 +91,9 @@ func TestSearch(t *testing.T) {
 		{name: "gte", query: `{"_gte":{"date":200}}`, limit: -1, want: []string{"a", "c"}, total: 2},
 		{name: "lt", query: `{"_lt":{"date":200}}`, limit: -1, want: []string{"b"}, total: 1},
 		{name: "between", query: `{"_between":{"_field":"date","_from":100,"_to":300}}`, limit: -1, want: []string{"b", "c"}, total: 2},
+		{name: "contains", query: `{"_contains":"optional"}`, limit: -1, want: []string{"b"}, total: 1},
+		{name: "contains a field of every record", query: `{"_contains":"status"}`, limit: -1, want: []string{"a", "b", "c"}, total: 3},
+		{name: "contains, not a name", query: `{"_contains":{"_field":"status"}}`, bad: true},
 		{name: "absent field", query: `{"_gt":{"optional":1}}`, limit: -1, want: []string{}, total: 0},
 		{name: "sort descending", query: `{}`, sort: []string{"-date"}, limit: -1, want: []string{"a", "c", "b"}, total: 3},
 		{name: "page", query: `{}`, sort: []string{"+date"}, from: 1, limit: 1, want: []string{"c"}, total: 3},

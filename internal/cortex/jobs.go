@@ -354,6 +354,18 @@ func (s *Server) jobGet(withReport bool) http.HandlerFunc {
 	}
 }
 
+// jobArtifacts serves a job's artifacts (cortex4py's jobs.get_artifacts):
+// the observables its analyzer extracted, which here are none, since a
+// report's evidence is in its full part.
+func (s *Server) jobArtifacts(w http.ResponseWriter, r *http.Request) {
+	j, status, msg := s.job(r)
+	if j == nil {
+		writeJobError(w, status, msg)
+		return
+	}
+	writeList(w, []any{}, 0)
+}
+
 // jobWaitReport serves waitreport?atMost=: the job with its report once it
 // has ended, or after atMost (a Scala duration, "1 second", "1minute",
 // "Inf"; default one minute), bounded by the job's own deadline.

@@ -15,7 +15,7 @@ import (
 
 // searchQuery is a _search request: elastic4play's query DSL (the
 // operators cortex4py's query.py builds: _field/_value, _and, _or, _not,
-// _in, _id, _gt, _gte, _lt, _lte, _between), a range and a sort, from the
+// _in, _id, _contains, _gt, _gte, _lt, _lte, _between), a range and a sort, from the
 // body (TheHive sends {"query", "range"}) or the query string (cortex4py
 // sends range and sort there).
 type searchQuery struct {
@@ -202,6 +202,12 @@ func match(q any, obj map[string]any) (bool, error) {
 			return !ok && err == nil, err
 		case "_id":
 			return equal(obj["id"], arg), nil
+		case "_contains": // elastic4play: the field exists
+			field, ok := arg.(string)
+			if !ok {
+				return false, errors.New("_contains takes a field name")
+			}
+			return obj[field] != nil, nil
 		case "_in":
 			in, ok := arg.(map[string]any)
 			field, _ := in["_field"].(string)
@@ -244,7 +250,7 @@ func match(q any, obj map[string]any) (bool, error) {
 			}
 			return compare(got, b["_from"]) >= 0 && compare(got, b["_to"]) < 0, nil
 		}
-		return false, fmt.Errorf("unsupported query operator %q: this Cortex API takes _field/_value, _and, _or, _not, _in, _id, _gt, _gte, _lt, _lte and _between", truncate(op, 32))
+		return false, fmt.Errorf("unsupported query operator %q: this Cortex API takes _field/_value, _and, _or, _not, _in, _id, _contains, _gt, _gte, _lt, _lte and _between", truncate(op, 32))
 	}
 	return false, nil
 }

@@ -34,7 +34,10 @@ type StixQuery struct {
 	AfterID int64
 	Types   []string // match[type]; empty: all
 	IDs     []string // match[id]; empty: all
-	Limit   int
+	// Versions is match[version] as timestamps: rows whose version is one
+	// of them; empty: all.
+	Versions []time.Time
+	Limit    int
 }
 
 func toStixRow(o *ent.StixObject) StixRow {
@@ -104,6 +107,13 @@ func (s *Store) StixObjects(ctx context.Context, q StixQuery) ([]StixRow, error)
 	}
 	if len(q.IDs) > 0 {
 		query = query.Where(stixobject.ObjectIDIn(q.IDs...))
+	}
+	if len(q.Versions) > 0 {
+		vs := make([]time.Time, len(q.Versions))
+		for i, v := range q.Versions {
+			vs[i] = ts(v)
+		}
+		query = query.Where(stixobject.VersionIn(vs...))
 	}
 	os, err := query.Order(ent.Asc(stixobject.FieldDateAdded), ent.Asc(stixobject.FieldID)).Limit(q.Limit).All(ctx)
 	if err != nil {

@@ -1,7 +1,7 @@
 // Package taxii is a read-only TAXII 2.1 server under /taxii2/: discovery,
 // one API root, its collections ("malicious verdicts", "suspicious
 // verdicts", one per block-list), their objects (added_after, limit, next, match[type],
-// match[id]) and manifests, as application/taxii+json;version=2.1, for the
+// match[id], match[version], match[spec_version]), an object's versions and manifests, as application/taxii+json;version=2.1, for the
 // stock TAXII clients of Sentinel, Elastic, OpenCTI, Splunk ES and XSOAR.
 // Clients authenticate with HTTP Basic and an API key as password (or a
 // Bearer token); reading needs the tasks scope.
@@ -121,13 +121,14 @@ func (s *Server) Routes() map[string]http.Handler {
 	root := Prefix + "{root}/"
 	col := root + "collections/{id}/"
 	out := map[string]http.Handler{
-		"GET " + Prefix:                    s.handle(s.discovery),
-		"GET " + root:                      s.handle(s.apiRoot),
-		"GET " + root + "collections/":     s.handle(s.collections),
-		"GET " + col:                       s.handle(s.collection),
-		"GET " + col + "objects/":          s.handle(s.objects),
-		"GET " + col + "objects/{object}/": s.handle(s.objects),
-		"GET " + col + "manifest/":         s.handle(s.manifest),
+		"GET " + Prefix:                             s.handle(s.discovery),
+		"GET " + root:                               s.handle(s.apiRoot),
+		"GET " + root + "collections/":              s.handle(s.collections),
+		"GET " + col:                                s.handle(s.collection),
+		"GET " + col + "objects/":                   s.handle(s.objects),
+		"GET " + col + "objects/{object}/":          s.handle(s.objects),
+		"GET " + col + "objects/{object}/versions/": s.handle(s.versions),
+		"GET " + col + "manifest/":                  s.handle(s.manifest),
 		Prefix: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method != http.MethodGet && r.Method != http.MethodHead {
 				w.Header().Set("Allow", "GET")
@@ -323,8 +324,11 @@ func (s *Server) page(r *http.Request) (rows []store.StixRow, more bool, next st
 	if v := q.Get("match[spec_version]"); v != "" && !contains(splitList(v), "2.1") {
 		return nil, false, "", nil // every object here is 2.1
 	}
-	if len(sq.Types) > 16 || len(sq.IDs) > 100 {
-		return nil, false, "", errcode.Field("match", "at most 16 types and 100 ids per request")
+	if sq.Versions, err = matchVersion(q.Get("match[version]")); err != nil {
+		return nil, false, "", err
+	}
+	if len(sq.Types) > 16 || len(sq.IDs) > 100 || len(sq.Versions) > 100 {
+		return nil, false, "", errcode.Field("match", "at most 16 types, 100 ids and 100 versions per request")
 	}
 	want := sq.Limit
 	sq.Limit++
@@ -338,6 +342,26 @@ func (s *Server) page(r *http.Request) (rows []store.StixRow, more bool, next st
 		next = encodeNext(last.DateAdded, last.ID)
 	}
 	return rows, more, next, nil
+}
+
+// matchVersion reads match[version]: "first", "last", "all" or
+// timestamps. A collection keeps one version of each object, its latest,
+// which is also its first and all of them: any of the three words selects
+// every object, and timestamps alone select the objects at one of them.
+func matchVersion(v string) ([]time.Time, error) {
+	var out []time.Time
+	for _, f := range splitList(v) {
+		switch f {
+		case "first", "last", "all":
+			return nil, nil
+		}
+		t, err := time.Parse(time.RFC3339Nano, f)
+		if err != nil {
+			return nil, errcode.Field("match[version]", "match[version] takes first, last, all or timestamps such as 2026-12-01T00:00:00.000Z")
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func contains(ss []string, s string) bool {
@@ -384,6 +408,9 @@ func decodeNext(s string) (time.Time, int64, error) {
 // taxiiTime is a TAXII timestamp (microseconds).
 func taxiiTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000Z") }
 
+// versionTime is an object's version as its modified property has it.
+func versionTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
 // dateHeaders sets X-TAXII-Date-Added-First/Last of a page.
 func dateHeaders(w http.ResponseWriter, rows []store.StixRow) {
 	if len(rows) == 0 {
@@ -393,27 +420,35 @@ func dateHeaders(w http.ResponseWriter, rows []store.StixRow) {
 	w.Header().Set("X-TAXII-Date-Added-Last", taxiiTime(rows[len(rows)-1].DateAdded))
 }
 
-type envelope struct {
-	More    bool              `json:"more"`
-	Next    string            `json:"next,omitempty"`
-	Objects []json.RawMessage `json:"objects,omitempty"`
-}
-
-func (s *Server) objects(w http.ResponseWriter, r *http.Request) error {
+// servePage answers a page request: item of each row under key
+// ("objects", "versions"), with more, next and the date headers; when
+// mustFind (one object's resources), no row is 404.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, key string, mustFind bool, item func(store.StixRow) any) error {
 	rows, more, next, err := s.page(r)
 	if err != nil {
 		return err
 	}
-	if r.PathValue("object") != "" && len(rows) == 0 {
+	if mustFind && len(rows) == 0 {
 		return errcode.New(errcode.NotFound, "no such object in this collection")
 	}
-	env := envelope{More: more, Next: next}
-	for _, row := range rows {
-		env.Objects = append(env.Objects, row.Object)
+	out := map[string]any{"more": more} // encoding/json writes the keys sorted: more, next, objects/versions
+	if next != "" {
+		out["next"] = next
+	}
+	if len(rows) > 0 {
+		items := make([]any, len(rows))
+		for i, row := range rows {
+			items[i] = item(row)
+		}
+		out[key] = items
 	}
 	dateHeaders(w, rows)
-	writeJSON(w, http.StatusOK, env)
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func (s *Server) objects(w http.ResponseWriter, r *http.Request) error {
+	return s.servePage(w, r, "objects", r.PathValue("object") != "", func(row store.StixRow) any { return json.RawMessage(row.Object) })
 }
 
 type manifestRecord struct {
@@ -424,20 +459,13 @@ type manifestRecord struct {
 }
 
 func (s *Server) manifest(w http.ResponseWriter, r *http.Request) error {
-	rows, more, next, err := s.page(r)
-	if err != nil {
-		return err
-	}
-	out := struct {
-		More    bool             `json:"more"`
-		Next    string           `json:"next,omitempty"`
-		Objects []manifestRecord `json:"objects,omitempty"`
-	}{More: more, Next: next}
-	for _, row := range rows {
-		out.Objects = append(out.Objects, manifestRecord{ID: row.ObjectID, DateAdded: taxiiTime(row.DateAdded),
-			Version: row.Version.UTC().Format("2006-01-02T15:04:05.000Z"), MediaType: stix.MediaType})
-	}
-	dateHeaders(w, rows)
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.servePage(w, r, "objects", false, func(row store.StixRow) any {
+		return manifestRecord{ID: row.ObjectID, DateAdded: taxiiTime(row.DateAdded), Version: versionTime(row.Version), MediaType: stix.MediaType}
+	})
+}
+
+// versions serves an object's versions (Get Object Versions): the one
+// version this collection keeps, with the filters of a page.
+func (s *Server) versions(w http.ResponseWriter, r *http.Request) error {
+	return s.servePage(w, r, "versions", true, func(row store.StixRow) any { return versionTime(row.Version) })
 }
