@@ -170,7 +170,7 @@ func TestGolden(t *testing.T) {
 		// indicators by value
 		{"ipv4", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,virustotal,internetdb", "", ""},
 		{"", "", "", "", "", ""}, // the first lookup's sighting is written: the next ones show it
-		{"ipv4_cached", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,%20ABUSEIPDB", "", ""},                            // one source, folded
+		{"ipv4_cached", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,%20ABUSEIPDB", "", ""}, // one source, folded
 		{"", "", "", "", "", ""},
 		{"ipv4_cached_only", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,virustotal,shodan&cached_only=true", "", ""}, // shodan not cached: PENDING, no call
 		{"ipv4_csv", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,virustotal&cached_only=true&format=csv", "", ""},
