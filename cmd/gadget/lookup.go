@@ -197,7 +197,8 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	opts := lookup.Options{TLP: level, Playbook: pb, CachedOnly: *cachedOnly, Caller: lookup.Caller{Username: cliOwner}}
 	start := time.Now()
 	ctx, req := accounting.NewRequest(ctx) // the run's sightings, for its audit row
-	var rdb *redis.Client                  // the shared cache and budgets, when configured
+
+	var rdb *redis.Client // the shared cache and budgets, when configured
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
