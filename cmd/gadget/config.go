@@ -86,7 +86,7 @@ type ProviderSettings struct {
 	CacheTTL time.Duration // GADGET_<P>_CACHE_TTL (default the descriptor's)
 	Timeout  time.Duration // GADGET_<P>_TIMEOUT: one HTTP call (default the descriptor's)
 	Workers  int           // GADGET_<P>_WORKERS: River jobs of this provider worked at once per process, 1 to 1000 (default jobs.DefaultWorkers)
-	MaxTLP   indicator.TLP // GADGET_<P>_MAX_TLP: the most restrictive TLP still sent to it (default the descriptor's, provider.DefaultMaxTLP)
+	MaxTLP   indicator.TLP // GADGET_<P>_MAX_TLP: the most restrictive TLP still sent to it (default the descriptor's under its settings, Descriptor.MaxTLPWith)
 	// Setting reads the provider's own settings, GADGET_<P>_<NAME> (the
 	// feeds provider's per-feed switches and URLs); its New checks them.
 	Setting func(name string) string
@@ -238,13 +238,13 @@ func (c *Config) loadProviders(e *envReader) {
 			CacheTTL: e.dur(p+"CACHE_TTL", d.CacheTTL),
 			Timeout:  e.dur(p+"TIMEOUT", d.Timeout),
 			Workers:  e.intIn(p+"WORKERS", jobs.DefaultWorkers, 1, 1000),
-			MaxTLP:   e.tlp(p+"MAX_TLP", d.MaxTLPOrDefault()),
 			Setting:  func(name string) string { return strings.TrimSpace(e.get(p + name)) },
 		}
 		s.Settings = map[string]string{}
 		for _, st := range d.Settings {
 			s.Settings[st.Name] = e.str(p+st.Name, st.Default)
 		}
+		s.MaxTLP = e.tlp(p+"MAX_TLP", d.MaxTLPWith(func(name string) string { return s.Settings[name] }))
 		if v := e.get(p + "RATE"); v != "" {
 			r, err := provider.ParseRate(v)
 			if err != nil {

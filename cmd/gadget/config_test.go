@@ -97,6 +97,34 @@ func TestConfigProviderSettings(t *testing.T) {
 	}
 }
 
+// TestConfigMaxTLP: a provider's maximum TLP is its descriptor's,
+// lowered by a setting that names one (ScreenShotAPI's token: GREEN), and
+// GADGET_<P>_MAX_TLP overrides either.
+func TestConfigMaxTLP(t *testing.T) {
+	t.Parallel()
+	def := loadEnv(t, nil)
+	set := loadEnv(t, map[string]string{"GADGET_SCREENSHOT_SCREENSHOTAPI_TOKEN": "tok-1", "GADGET_ROBTEX_MAX_TLP": "amber",
+		"GADGET_VIRUSTOTAL_MAX_TLP": "TLP:GREEN"})
+	both := loadEnv(t, map[string]string{"GADGET_SCREENSHOT_SCREENSHOTAPI_TOKEN": "tok-1", "GADGET_SCREENSHOT_MAX_TLP": "AMBER"})
+	got := map[string]string{}
+	for _, c := range []struct {
+		name string
+		cfg  *Config
+	}{{"def", def}, {"set", set}, {"both", both}} {
+		for _, p := range []string{"screenshot", "robtex", "virustotal", "feeds"} {
+			got[c.name+" "+p] = c.cfg.Providers[p].MaxTLP.String()
+		}
+	}
+	want := map[string]string{
+		"def screenshot": "AMBER", "def robtex": "GREEN", "def virustotal": "AMBER", "def feeds": "RED",
+		"set screenshot": "GREEN", "set robtex": "AMBER", "set virustotal": "GREEN", "set feeds": "RED",
+		"both screenshot": "AMBER", "both robtex": "GREEN", "both virustotal": "AMBER", "both feeds": "RED",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("MaxTLP (-want +got):\n%s", d)
+	}
+}
+
 // TestConfigValidate: each bad value is named, all at once, and Validate
 // changes nothing.
 func TestConfigValidate(t *testing.T) {

@@ -124,6 +124,7 @@ func providersPage() []byte {
 			terms = "not summarised here; read the provider's terms before production use."
 		}
 		fmt.Fprintf(&b, "**Terms of use:** %s\n\n", terms)
+		fmt.Fprintf(&b, "**Maximum TLP:** `%s` by default (`GADGET_%s_MAX_TLP`): %s.\n\n", d.MaxTLPOrDefault(), strings.ToUpper(d.Name), d.TLPReason)
 		for i, r := range d.VerdictRules {
 			fmt.Fprintf(&b, "%d. %s\n", i+1, r)
 		}
@@ -187,10 +188,10 @@ func policyPage(page []byte) ([]byte, error) {
 		return nil, errors.New("the generated table's BEGIN and END lines are missing")
 	}
 	var b strings.Builder
-	b.WriteString("| provider | service | key | default maximum TLP | lookups |\n|---|---|---|---|---|\n")
+	b.WriteString("| provider | service | key | default maximum TLP | lookups | why |\n|---|---|---|---|---|---|\n")
 	for _, d := range provider.Descriptors() {
 		max := d.MaxTLPOrDefault()
-		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` (`GADGET_%s_MAX_TLP`) | %s |\n", d.Name, d.Title, d.Key, max, strings.ToUpper(d.Name), tlpFate(max))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | `%s` (`GADGET_%s_MAX_TLP`) | %s | %s |\n", d.Name, d.Title, d.Key, max, strings.ToUpper(d.Name), tlpFate(max), d.TLPReason)
 	}
 	return []byte(s[:i+len(tlpTableBegin)] + b.String() + s[j:]), nil
 }

@@ -12,15 +12,18 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/store"
 )
 
 const lookupUsage = `Usage: gadget lookup [flags] VALUE... | -
@@ -41,12 +44,17 @@ playbooks apply as on the server; without one, the built-in playbooks do.
 a provider above its maximum is SKIPPED. --cached-only makes no upstream call;
 the cache is this process's, or Redis's when GADGET_REDIS_URL is set.
 
+Sightings: with the configured database, each value's earlier lookups (from
+every transport and user) are shown ("seen 4 times by 3 analysts; last
+verdict BENIGN 12 days ago"), and this run's lookups are recorded there as
+sightings of the user "cli", source cli, with their TLP, in one audit row.
+
 Output: for one value, its combined verdict with its coverage ("6 of 11
-answered; 4 rate-limited, retry in 40s") and one line per provider; for
-several, one line per value with its combined verdict and coverage. --json prints one JSON
-object per line and value (value, kind, verdict, results with each provider's
-data), in input order; a value that cannot be looked up is an object with
-"error".
+answered; 4 rate-limited, retry in 40s"), its sightings line and one line per
+provider; for several, one line per value with its combined verdict and
+coverage. --json prints one JSON object per line and value (value, kind,
+verdict, sightings, results with each provider's data), in input order; a
+value that cannot be looked up is an object with "error".
 
 Exit status: 0 when every value was looked up (whatever the providers said),
 1 when a value was invalid or refused (the others are still looked up),
@@ -85,11 +93,43 @@ type lookupVerdict struct {
 
 // lookupOutput is one value's answer: one JSON line with --json.
 type lookupOutput struct {
-	Value   string         `json:"value"`
-	Kind    string         `json:"kind,omitempty"`
-	Verdict *lookupVerdict `json:"verdict,omitempty"`
-	Results []lookupLine   `json:"results,omitempty"`
-	Error   *lookupError   `json:"error,omitempty"` // the value could not be looked up
+	Value     string           `json:"value"`
+	Kind      string           `json:"kind,omitempty"`
+	Verdict   *lookupVerdict   `json:"verdict,omitempty"`
+	Sightings *lookupSightings `json:"sightings,omitempty"` // without a database: none
+	Results   []lookupLine     `json:"results,omitempty"`
+	Error     *lookupError     `json:"error,omitempty"` // the value could not be looked up
+}
+
+// lookupSightings is the value's sightings before this run (policy.Summary).
+type lookupSightings struct {
+	Count         int64         `json:"count"`
+	DistinctUsers int64         `json:"distinctUsers"`
+	FirstSeen     *time.Time    `json:"firstSeen,omitempty"`
+	LastSeen      *time.Time    `json:"lastSeen,omitempty"`
+	LastVerdict   string        `json:"lastVerdict,omitempty"`
+	Manual        *lookupManual `json:"manual,omitempty"`
+	Text          string        `json:"text"`
+}
+
+// lookupManual is the latest analyst verdict on a sighting of the value.
+type lookupManual struct {
+	Verdict  string    `json:"verdict"`
+	Note     string    `json:"note,omitempty"`
+	Username string    `json:"username"`
+	At       time.Time `json:"at"`
+}
+
+func newLookupSightings(s policy.Summary, now time.Time) *lookupSightings {
+	out := &lookupSightings{Count: s.Count, DistinctUsers: s.DistinctUsers, LastVerdict: s.LastVerdict, Text: s.Card(now)}
+	if s.Count > 0 {
+		first, last := s.FirstSeen, s.LastSeen
+		out.FirstSeen, out.LastSeen = &first, &last
+	}
+	if m := s.Manual; m != nil {
+		out.Manual = &lookupManual{Verdict: string(m.Verdict), Note: m.Note, Username: m.Username, At: m.At}
+	}
+	return out
 }
 
 // lookupParallel is how many values are looked up at once; each asks its
@@ -144,7 +184,7 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 		return usagef("lookup: give --playbook or --providers, not both")
 	}
 	cfg.LookupDeadline = *timeout
-	gate, closeGate, err := lookupGate(ctx, cfg, log, reg)
+	gate, st, closeGate, err := lookupGate(ctx, cfg, log, reg)
 	if err != nil {
 		return err
 	}
@@ -153,7 +193,11 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	if err != nil {
 		return usagef("lookup: --%s: %s", errcode.Of(err).Field, errcode.Of(err).Message)
 	}
-	opts := lookup.Options{TLP: level, Playbook: pb, CachedOnly: *cachedOnly}
+	// no endpoint: the sightings' source is cli (policy.SourceOf)
+	opts := lookup.Options{TLP: level, Playbook: pb, CachedOnly: *cachedOnly, Caller: lookup.Caller{Username: cliOwner}}
+	start := time.Now()
+	ctx, req := accounting.NewRequest(ctx) // the run's sightings, for its audit row
+
 	var rdb *redis.Client // the shared cache and budgets, when configured
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
@@ -188,6 +232,14 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 		if named == nil {
 			selected = nil // every provider the playbook (or, without one, the kind) selects
 		}
+		if st != nil { // the sightings before this run's, which are written when it ends
+			sum, err := gate.Sightings(ctx, ind)
+			if err != nil {
+				log.Warn("lookup: sightings summary", "err", err)
+			} else {
+				out.Sightings = newLookupSightings(sum, time.Now())
+			}
+		}
 		lk := engine.Begin(ind, opts)
 		rs := lk.All(ctx, selected)
 		v := lookup.Assess(lk, rs)
@@ -206,6 +258,23 @@ func cmdLookup(ctx context.Context, args []string, getenv envFunc, stdin io.Read
 	}
 	if err := p.flush(); err != nil {
 		return err
+	}
+	if st != nil {
+		params := map[string]any{"values": len(values), "tlp": level.String()}
+		for k, v := range map[string]string{"providers": *names, "playbook": pb} {
+			if v != "" {
+				params[k] = v
+			}
+		}
+		if *cachedOnly {
+			params["cached_only"] = true
+		}
+		rec := accounting.Record{Username: cliOwner, API: "lookup", Endpoint: "gadget lookup", Parameters: accounting.Redact(params),
+			Status: "ok", Latency: time.Since(start), At: start}
+		req.Fill(&rec)
+		if err := st.WriteUsage(context.WithoutCancel(ctx), accounting.NewBatch([]accounting.Record{rec}, nil)); err != nil {
+			log.Warn("lookup: the sightings were not recorded", "err", err) // the answers stand
+		}
 	}
 	if p.failed > 0 {
 		return fmt.Errorf("lookup: %d of %d values could not be looked up", p.failed, len(values)) // exit status 1
@@ -381,6 +450,9 @@ func printDetail(w io.Writer, out lookupOutput) error {
 	for _, r := range out.Verdict.Reasons {
 		fmt.Fprintf(w, "  %s\n", r)
 	}
+	if out.Sightings != nil {
+		fmt.Fprintf(w, "sightings: %s\n", out.Sightings.Text)
+	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tSTATUS\tVERDICT\tSCORE\tLATENCY\tDETAIL")
@@ -477,14 +549,15 @@ func lineOf(r *lookup.Result) lookupLine {
 
 // lookupGate is the lists, TLP and playbooks a command-line lookup applies:
 // the configured database's when it exists (the lookup never creates
-// one), else the built-in playbooks alone.
-func lookupGate(ctx context.Context, cfg *Config, log *slog.Logger, reg *provider.Registry) (*policy.Service, func(), error) {
+// one), else the built-in playbooks alone; and that database, where the
+// run's sightings are read and written (nil without one).
+func lookupGate(ctx context.Context, cfg *Config, log *slog.Logger, reg *provider.Registry) (*policy.Service, *store.Store, func(), error) {
 	pc := policyConfig(cfg, log, reg)
+	var st *store.Store
 	closeStore := func() {}
 	if _, err := os.Stat(strings.TrimPrefix(cfg.DatabaseURL, "sqlite://")); cfg.IsPostgres() || err == nil {
-		st, err := openStore(ctx, cfg, log, true)
-		if err != nil {
-			return nil, nil, err
+		if st, err = openStore(ctx, cfg, log, true); err != nil {
+			return nil, nil, nil, err
 		}
 		pc.Store, closeStore = st, func() { st.Close() }
 	} else {
@@ -496,7 +569,7 @@ func lookupGate(ctx context.Context, cfg *Config, log *slog.Logger, reg *provide
 	}
 	if err != nil {
 		closeStore()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return svc, closeStore, nil
+	return svc, st, closeStore, nil
 }

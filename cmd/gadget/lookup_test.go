@@ -6,10 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/inspector-gadget/gadget/internal/accounting"
+	"github.com/inspector-gadget/gadget/internal/store"
 )
 
 // lookupRun is one `gadget lookup` run: its output and exit status.
@@ -197,5 +202,72 @@ func TestLookupFreeText(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "internal 10.0.0.5") {
 		t.Errorf("stderr does not name the internal address: %q", r.stderr)
+	}
+}
+
+// TestLookupRecordsSightings: with a database, each run's lookups are
+// sightings of the user cli with source cli and their TLP, written with one
+// audit row, and a later run shows the value's earlier sightings (every
+// transport's). Without a database nothing is shown or kept.
+func TestLookupRecordsSightings(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	file := filepath.Join(t.TempDir(), "gadget.db")
+	db := "sqlite://" + file
+	env := map[string]string{}
+	withFake(t, env)
+	ok := func(r lookupRun) string {
+		t.Helper()
+		if r.code != 0 {
+			t.Fatalf("exit %d: %v\n%s", r.code, r.err, r.stderr)
+		}
+		return r.stdout
+	}
+	// no database: no sightings line, and none is created
+	if out := ok(lookupCLI(t, map[string]string{"GADGET_DATABASE_URL": db}, "", "--providers", "abuseipdb", "198.51.100.7")); strings.Contains(out, "sightings:") {
+		t.Errorf("without a database:\n%s", out)
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Error("a lookup created the database")
+	}
+	env["GADGET_DATABASE_URL"] = db
+	ok(cli(t, env, "", "migrate"))
+
+	first := ok(lookupCLI(t, env, "", "--providers", "abuseipdb", "--tlp", "GREEN", "198.51.100.7"))
+	if !strings.Contains(first, "\nsightings: never seen before\n") {
+		t.Errorf("first run:\n%s", first)
+	}
+	again := jsonLines(t, ok(lookupCLI(t, env, "", "--json", "--providers", "abuseipdb", "198.51.100.7", "203.0.113.40")))
+	s := again[0].Sightings
+	if s == nil || s.Count != 1 || s.DistinctUsers != 1 || s.LastVerdict != again[0].Verdict.Level || s.FirstSeen == nil ||
+		s.Text != "seen once by 1 analyst; last verdict "+s.LastVerdict+" just now" {
+		t.Errorf("second run's sightings of 198.51.100.7: %+v", s)
+	}
+	if s := again[1].Sightings; s == nil || s.Count != 0 || s.Text != "never seen before" {
+		t.Errorf("second run's sightings of 203.0.113.40: %+v", s)
+	}
+
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.Sightings(ctx, "ipv4", "198.51.100.7", "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ Username, Source, TLP, Verdict string }
+	var got []row
+	for _, r := range rows {
+		got = append(got, row{r.Username, r.Source, r.TLP, r.Verdict})
+	}
+	level := again[0].Verdict.Level
+	want := []row{{"cli", "cli", "AMBER", level}, {"cli", "cli", "GREEN", level}} // newest first; AMBER is the default
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("sightings (-want +got):\n%s", d)
+	}
+	recs, err := st.AuditLog(ctx, accounting.AuditFilter{Username: "cli"}, 10, nil)
+	if err != nil || len(recs) != 2 || recs[0].API != "lookup" || recs[0].TLP != "AMBER" || recs[1].TLP != "GREEN" || recs[0].Endpoint != "gadget lookup" {
+		t.Errorf("audit rows: %+v, %v", recs, err)
 	}
 }

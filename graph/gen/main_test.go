@@ -25,8 +25,8 @@ func TestNewProviderNeedsNoEdit(t *testing.T) {
 	provider.Register(provider.Descriptor{
 		Name: "zznew", Title: "ZZ New", Source: "ZZNew", Kinds: []indicator.Kind{indicator.IPv4, indicator.Domain},
 		Summary: ZZNewSummary{}, Tags: []string{"reputation"}, Description: "A test-only provider.",
-		VerdictRules: []string{"always UNKNOWN"},
-		New:          func(provider.Config) (provider.Provider, error) { return nil, context.Canceled },
+		VerdictRules: []string{"always UNKNOWN"}, MaxTLP: indicator.TLPAmber, TLPReason: "a test-only provider",
+		New: func(provider.Config) (provider.Provider, error) { return nil, context.Canceled },
 	})
 	schema, models, err := generate()
 	if err != nil {

@@ -92,8 +92,8 @@ func TestPolicyStage(t *testing.T) {
 	if a.calls.Load() != 1 || !rs[0].Cached || rs[0].Status != lookup.StatusOK {
 		t.Errorf("RED with a cached answer: calls %d, result %s cached=%v", a.calls.Load(), rs[0].Status, rs[0].Cached)
 	}
-	if rec.TLP != "RED" {
-		t.Errorf("record TLP = %q", rec.TLP)
+	if rec.TLP != "RED" || len(rec.Sightings) != 1 || rec.Sightings[0].TLP != "RED" {
+		t.Errorf("record TLP = %q, sightings %+v", rec.TLP, rec.Sightings)
 	}
 	rs, _, _ = run("192.0.2.10", indicator.TLPRed)
 	if a.calls.Load() != 1 || rs[0].Status != lookup.StatusSkipped || rs[0].Err.Message != "TLP:RED is not shared with a" {

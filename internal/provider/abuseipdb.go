@@ -34,6 +34,8 @@ func init() {
 		Link:        abuseIPDBLink,
 		Tags:        []string{"reputation"},
 		Description: "Crowd-sourced abuse reports on IP addresses with a 0–100 abuse confidence score.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "a commercial service queried under your account and its terms (API key); it sees each address asked about",
 		VerdictRules: []string{
 			"abuse confidence score ≥ 75: MALICIOUS, score = the confidence score",
 			"confidence score 25–74: SUSPICIOUS",

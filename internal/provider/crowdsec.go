@@ -28,6 +28,8 @@ func init() {
 		Summary:     CrowdSecSummary{},
 		Tags:        []string{"reputation"},
 		Description: "What CrowdSec's crowd of sensors saw an IP address do (behaviours, attacked services, blocklist membership) and its reputation.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "a commercial service queried under your account and its terms (API key); it sees each address asked about",
 		VerdictRules: []string{
 			"reputation malicious, or on the CrowdSec community blocklist: MALICIOUS 80",
 			"reputation suspicious: SUSPICIOUS 50",

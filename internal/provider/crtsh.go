@@ -28,6 +28,8 @@ func init() {
 		Summary:     CrtShSummary{},
 		Tags:        []string{"context"},
 		Description: "The certificates logged in certificate transparency for a domain (a URL's host): how many, first and last issued, by which CAs, and the names they cover.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "an established keyless public service (Sectigo's crt.sh); it sees the domain asked about and publishes nothing",
 		VerdictRules: []string{
 			"the domain's first certificate was issued in the last 7 days (a brand-new site): SUSPICIOUS 35",
 			"anything else: UNKNOWN, context only (count, first and last issued, issuers)",

@@ -35,6 +35,8 @@ func init() {
 		Summary:     CymruSummary{},
 		Tags:        []string{"context", "reputation"},
 		Description: "Who announces an IPv4 address (origin AS, prefix, registry, allocation date, AS name and upstream peers) and whether a file hash is known malware (Malware Hash Registry: last seen and antivirus detection rate), over DNS.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "an established keyless community service asked over DNS: Team Cymru and the resolver you set see the value",
 		VerdictRules: []string{
 			"a hash in the Malware Hash Registry (it lists only malware that 5 % or more of 30+ antivirus engines detect, NIST-known files excluded) at 10 % detection or more: MALICIOUS 75",
 			"a hash in the registry below 10 % detection: SUSPICIOUS 50",

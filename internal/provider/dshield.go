@@ -27,6 +27,8 @@ func init() {
 		Summary:     DShieldSummary{},
 		Tags:        []string{"reputation"},
 		Description: "How often the Internet Storm Center's DShield sensors saw an IP address attack (reports, targets, first and last day) and which threat feeds list it.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "an established keyless service of the SANS Internet Storm Center; it sees the address asked about",
 		VerdictRules: []string{
 			"on a threat feed and seen attacking in the last 30 days: MALICIOUS 70",
 			"on a threat feed, or 10 or more sensor reports: SUSPICIOUS 40, plus 10 with more than 100 targets",

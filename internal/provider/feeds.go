@@ -41,12 +41,13 @@ func init() {
 		CacheTTL:    0,
 		NotFoundTTL: 0,
 		Timeout:     2 * time.Minute, // one feed download
-		MaxTLP:      indicator.TLPRed,
 		FreeTier:    "no quota: free lists downloaded on a schedule (URLhaus, ThreatFox, Feodo Tracker, SSLBL, Tor exits, Spamhaus DROP); an abuse.ch Auth-Key is sent to abuse.ch when set",
 		Terms:       "each list's licence is in docs/feeds.md: abuse.ch data CC0 (https://abuse.ch/terms-of-use/), Tor exit list public (https://metrics.torproject.org), Spamhaus DROP free to use under https://www.spamhaus.org/drop/terms/",
 		Summary:     FeedsSummary{},
 		Tags:        []string{"reputation", "local"},
 		Description: "Whether a value is on the free lists this service downloads on a schedule and matches in memory (URLhaus, ThreatFox, Feodo Tracker, SSLBL, Tor exit nodes, Spamhaus DROP/EDROP), without an upstream call per lookup.",
+		MaxTLP:      indicator.TLPRed,
+		TLPReason:   "local: the lists are downloaded on a schedule and matched in memory, so no value leaves this service",
 		VerdictRules: []string{
 			"on Feodo Tracker, SSLBL, ThreatFox or URLhaus (URL or host): MALICIOUS 90 (ThreatFox: its confidence, at least 60), the feed named",
 			"in a Spamhaus DROP/EDROP range: MALICIOUS 85",

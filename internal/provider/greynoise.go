@@ -27,6 +27,8 @@ func init() {
 		Link:        greyNoiseLink,
 		Tags:        []string{"reputation"},
 		Description: "Whether an IP address scans the internet (noise) or is a known business service (RIOT).",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account (or its keyless community tier) and GreyNoise's terms; it sees the address asked about",
 		VerdictRules: []string{
 			"classification malicious: MALICIOUS 85",
 			"RIOT (a common business service): BENIGN 5",

@@ -29,6 +29,8 @@ func init() {
 		Tags:         []string{"reputation", "known-good"},
 		CapsAtBenign: true, // the rule: a known-good file caps the verdict at BENIGN
 		Description:  "Whether a file hash belongs to a known file (NIST NSRL, OS packages and other known-file sets), and so is most likely not malware.",
+		MaxTLP:       indicator.TLPAmber,
+		TLPReason:    "an established keyless service run by CIRCL, Luxembourg's CERT; it sees the hash asked about",
 		VerdictRules: []string{
 			"KnownMalicious set (the file is also in a malware source): MALICIOUS 75",
 			"a known file (hashlookup:trust 50 or more): BENIGN 5, a known-good file; it caps the combined verdict at BENIGN",

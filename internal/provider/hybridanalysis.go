@@ -29,6 +29,8 @@ func init() {
 		Summary:     HybridAnalysisSummary{},
 		Tags:        []string{"reputation", "sandbox"},
 		Description: "What the Hybrid Analysis sandbox concluded when it ran a file: verdict, threat score, malware family and the hosts it contacted.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account and its terms (API key); it searches existing reports, nothing is submitted",
 		VerdictRules: []string{
 			"a report with verdict malicious: MALICIOUS, score max(70, threat score)",
 			"a report with verdict suspicious: SUSPICIOUS 50",

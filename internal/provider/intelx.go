@@ -33,6 +33,8 @@ func init() {
 		Summary:     IntelXSummary{},
 		Tags:        []string{"context"},
 		Description: "Where Intelligence X's archive has seen a value (leaks, pastes, darknet, web, WHOIS …): how many results, in which buckets, the latest ones.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account and its terms (API key); it sees the search term",
 		VerdictRules: []string{
 			"context only: UNKNOWN with the count of results and their buckets (being named in a leak or paste says nothing about the value itself)",
 			"no record: not found; search status 1 (invalid term): rejected input; status 2 (too many concurrent searches): rate limited",

@@ -29,6 +29,8 @@ func init() {
 		Summary:     InternetDBSummary{},
 		Tags:        []string{"context"},
 		Description: "Shodan's free weekly snapshot of an IPv4 address: open ports, hostnames, tags and known CVEs.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "an established keyless service run by Shodan; it sees the address asked about",
 		VerdictRules: []string{
 			"tag malware, c2, compromised or doublepulsar: MALICIOUS 80",
 			"tag tor, proxy, vpn or scanner: SUSPICIOUS 40",

@@ -31,6 +31,8 @@ func init() {
 		Link:        ipinfoLink,
 		Tags:        []string{"context"},
 		Description: "IPinfo Lite: the AS number, AS owner and country of an IP address.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "a commercial service queried under your account and its terms (API key); it sees the address asked about",
 		VerdictRules: []string{
 			"always UNKNOWN: network ownership is context, not a verdict",
 		},

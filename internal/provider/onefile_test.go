@@ -162,6 +162,8 @@ func TestRegisterRefusesIncompleteDescriptors(t *testing.T) {
 		"no tags":              func(d *provider.Descriptor) { d.Tags = nil },
 		"no description":       func(d *provider.Descriptor) { d.Description = "" },
 		"no verdict rules":     func(d *provider.Descriptor) { d.VerdictRules = nil },
+		"no maximum TLP":       func(d *provider.Descriptor) { d.MaxTLP = 0 },
+		"no TLP reason":        func(d *provider.Descriptor) { d.TLPReason = " " },
 		"upper-case name":      func(d *provider.Descriptor) { d.Name = "ZZ" },
 		"name with dash":       func(d *provider.Descriptor) { d.Name = "zz-x" },
 		"duplicate":            func(d *provider.Descriptor) { d.Name = "greynoise" },

@@ -31,6 +31,8 @@ func init() {
 		Link:        otxLink,
 		Tags:        []string{"reputation"},
 		Description: "AlienVault OTX community pulses that mention an indicator, and OTX's own validations.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your OTX account (or anonymously) and its terms; it reads pulses, nothing is published",
 		VerdictRules: []string{
 			"a registrable domain is asked as domain, a name under it (login.evil.example) as hostname",
 			"a whitelist validation (whitelist, alexa, …): BENIGN 5",

@@ -124,9 +124,13 @@ type Descriptor struct {
 	// provider's answer becomes its verdict; docs/providers.md lists them.
 	VerdictRules []string
 	// MaxTLP is the most restrictive TLP a lookup may carry and still be
-	// sent to the provider (GADGET_<P>_MAX_TLP overrides it). Zero means
-	// DefaultMaxTLP; a provider that sees less, or more, sets its own.
+	// sent to the provider (GADGET_<P>_MAX_TLP overrides it): what the
+	// service may see of a case. Every registered descriptor names one.
 	MaxTLP indicator.TLP
+	// TLPReason says in one line why MaxTLP: who runs the service, under
+	// which terms it is asked and who sees the value (docs/providers.md and
+	// docs/policy.md show it).
+	TLPReason string
 	// Link, when set, returns the provider's own page about a value (e.g.
 	// https://www.virustotal.com/gui/ip-address/8.8.8.8): the pivot every
 	// result shows as its link. Read it with LinkOf.
@@ -155,6 +159,10 @@ type Setting struct {
 	Default string // used when the variable is unset
 	Secret  bool   // a credential: never logged, printed or put in errors
 	Doc     string // one sentence for docs/providers.md
+	// MaxTLP, when set, is the provider's default maximum TLP while the
+	// setting has a value (ScreenShotAPI's token makes a browser visit the
+	// URL, so the screenshot provider sees less when it is set).
+	MaxTLP indicator.TLP
 }
 
 // MaxCalls is d.Calls, or 1 when d names none.
@@ -170,10 +178,10 @@ func (d Descriptor) NotConfiguredReason() string {
 	return "not configured: set its GADGET_" + strings.ToUpper(d.Name) + "_* settings (docs/providers.md)"
 }
 
-// DefaultMaxTLP is the maximum TLP of a provider whose descriptor names
-// none: TLP:AMBER, what a lookup service may see of an organisation's case
-// when it is needed to answer (the default lookup TLP); AMBER+STRICT and
-// RED stay local.
+// DefaultMaxTLP is the maximum TLP of a descriptor that names none (only
+// an unregistered one: Register requires MaxTLP): TLP:AMBER, what a lookup
+// service may see of an organisation's case when it is needed to answer
+// (the default lookup TLP); AMBER+STRICT and RED stay local.
 const DefaultMaxTLP = indicator.TLPAmber
 
 // MaxTLPOrDefault is d.MaxTLP, or DefaultMaxTLP when d names none.
@@ -182,6 +190,19 @@ func (d Descriptor) MaxTLPOrDefault() indicator.TLP {
 		return DefaultMaxTLP
 	}
 	return d.MaxTLP
+}
+
+// MaxTLPWith is the provider's default maximum TLP under its settings
+// (setting returns a setting's value, "" when unset): MaxTLPOrDefault,
+// lowered by each set Setting that names a MaxTLP.
+func (d Descriptor) MaxTLPWith(setting func(name string) string) indicator.TLP {
+	out := d.MaxTLPOrDefault()
+	for _, st := range d.Settings {
+		if st.MaxTLP != 0 && st.MaxTLP < out && setting(st.Name) != "" {
+			out = st.MaxTLP
+		}
+	}
+	return out
 }
 
 // Serves reports whether the provider can look up kind k.
@@ -280,6 +301,9 @@ func Register(d Descriptor) {
 	defer regMu.Unlock()
 	if d.Name == "" || d.New == nil || len(d.Kinds) == 0 || d.Title == "" || d.Source == "" || d.Description == "" || len(d.Tags) == 0 || len(d.VerdictRules) == 0 {
 		panic("provider: incomplete descriptor " + d.Name)
+	}
+	if d.MaxTLP == 0 || strings.TrimSpace(d.TLPReason) == "" { // a decision per provider, with its reason
+		panic("provider: descriptor " + d.Name + ": name its MaxTLP and TLPReason")
 	}
 	for i, c := range d.Name { // it names GADGET_<NAME>_*, a GraphQL field and a River queue
 		if !('a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {

@@ -27,6 +27,8 @@ func init() {
 		Summary:     PulsediveSummary{},
 		Tags:        []string{"reputation"},
 		Description: "Pulsedive's risk for an IP address, domain or URL, with the threats and feeds that list it and its risk factors.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account (or anonymously) and its terms; information lookups only, no scan is submitted",
 		VerdictRules: []string{
 			"risk critical: MALICIOUS 90; high: MALICIOUS 75",
 			"risk medium: SUSPICIOUS 50; low: SUSPICIOUS 30",

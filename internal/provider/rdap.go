@@ -40,6 +40,8 @@ func init() {
 		Link:        rdapLink,
 		Tags:        []string{"context"},
 		Description: "Registration data (RDAP) of a domain or IP network: registrar, dates, network owner.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "the registries' own public registration service (through rdap.org's redirect); it sees the domain or address asked about",
 		VerdictRules: []string{
 			"domain registered less than 30 days ago: SUSPICIOUS 50",
 			"other domains and IP networks: UNKNOWN (registration data is context)",

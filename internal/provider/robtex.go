@@ -27,6 +27,8 @@ func init() {
 		Summary:     RobtexSummary{},
 		Tags:        []string{"context"},
 		Description: "Who routes an IPv4 address (AS, BGP route, whois) and the host names seen pointing at it (passive DNS).",
+		MaxTLP:      indicator.TLPGreen,
+		TLPReason:   "a keyless free API with no account or privacy terms, off by default: only what the community may know",
 		VerdictRules: []string{
 			"context only: UNKNOWN with the AS, route and passive-DNS names",
 			"status ratelimited: rate limited; status error: upstream error",

@@ -31,6 +31,8 @@ func init() {
 		Summary:     SafeBrowsingSummary{},
 		Tags:        []string{"reputation"},
 		Description: "Whether Google lists a URL (or a domain's home page) as malware, social engineering (phishing), unwanted software or a potentially harmful application.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "a Google API queried under your project and its terms (API key); it sees the URL or domain asked about",
 		VerdictRules: []string{
 			"MALWARE or SOCIAL_ENGINEERING match: MALICIOUS 90",
 			"UNWANTED_SOFTWARE or POTENTIALLY_HARMFUL_APPLICATION match: SUSPICIOUS 60",

@@ -27,12 +27,14 @@ func init() {
 		Calls:       2,
 		FreeTier:    "urlscan search works without a key (GADGET_SCREENSHOT_API_KEY takes an urlscan API-Key for a higher quota); ScreenShotAPI only with its token, per its plan",
 		Settings: []Setting{
-			{Name: "SCREENSHOTAPI_TOKEN", Secret: true, Doc: "ScreenShotAPI token: when urlscan has no scan of the URL, ScreenShotAPI's browser takes one (it visits the URL, this service does not)."},
+			{Name: "SCREENSHOTAPI_TOKEN", Secret: true, Doc: "ScreenShotAPI token: when urlscan has no scan of the URL, ScreenShotAPI's browser takes one (it visits the URL, this service does not); while it is set the default maximum TLP is GREEN.", MaxTLP: indicator.TLPGreen},
 			{Name: "SCREENSHOTAPI_URL", Default: "https://shot.screenshotapi.net", Doc: "ScreenShotAPI's base URL."},
 		},
 		Summary:     ScreenshotSummary{},
 		Tags:        []string{"context"},
 		Description: "A screenshot of a URL without this service's browser visiting it: urlscan's stored screenshot of its latest scan of the URL (and ScreenShotAPI's when its token is configured), as a link and, in the portal, an image proxied through this service.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "urlscan's search of existing scans is passive, as for urlscan; with SCREENSHOTAPI_TOKEN set, ScreenShotAPI's browser visits the URL, so the target sees a request, and the maximum is GREEN",
 		VerdictRules: []string{
 			"context only: UNKNOWN with where the screenshot comes from and when it was taken",
 			"no urlscan scan of the URL and no ScreenShotAPI token: not found",

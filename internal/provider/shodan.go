@@ -30,6 +30,8 @@ func init() {
 		Link:        shodanLink,
 		Tags:        []string{"context"},
 		Description: "The Shodan host record of an IP address: services, banners, tags and known CVEs.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "a commercial service queried under your account and its terms (API key); it sees the address asked about",
 		VerdictRules: []string{
 			"the same rules as internetdb: tag malware, c2, compromised or doublepulsar MALICIOUS 80; tor, proxy, vpn or scanner SUSPICIOUS 40; known CVEs SUSPICIOUS 30; otherwise UNKNOWN",
 		},

@@ -29,6 +29,8 @@ func init() {
 		Summary:     SpamhausSummary{},
 		Tags:        []string{"reputation"},
 		Description: "Whether Spamhaus lists an IP address (ZEN: SBL, CSS, XBL, DROP, PBL) or a domain (DBL) and on which list.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account and its terms (API key); it sees the address or domain asked about",
 		VerdictRules: []string{
 			"DBL malware, phishing or botnet C&C domain (codes 4, 5, 6): MALICIOUS 85",
 			"SBL, DROP or XBL (exploited host) listing: MALICIOUS 70",

@@ -32,6 +32,8 @@ func init() {
 		Link:        threatFoxLink,
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch ThreatFox: IOCs (C2 addresses, domains, URLs, hashes) reported as malicious.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "abuse.ch, queried under your Auth-Key and its terms; it sees the value asked about, nothing is submitted",
 		VerdictRules: []string{
 			"search_ioc for every kind; only records that are the value itself count (an IP's ip:port records, the domain, URL or hash IOC)",
 			"highest confidence ≥ 75: MALICIOUS, score = the confidence",

@@ -31,6 +31,8 @@ func init() {
 		Summary:     ThreatMinerSummary{},
 		Tags:        []string{"context"},
 		Description: "ThreatMiner's report types as named parts of one answer, in the original's source names: ThreatMiner_PassiveDNS, _URIs and _Samples for an IPv4 address, _PassiveDNS and _WHOIS for a domain, _Metadata and _AVDetections for a file hash.",
+		MaxTLP:      indicator.TLPGreen,
+		TLPReason:   "a keyless research service with no account or privacy terms, off by default: only what the community may know",
 		VerdictRules: []string{
 			"a file hash named by 10 or more antivirus engines (ThreatMiner_AVDetections): MALICIOUS 70",
 			"a file hash named by 3–9 engines: SUSPICIOUS 40",

@@ -27,6 +27,8 @@ func init() {
 		Summary:     TriageSummary{},
 		Tags:        []string{"reputation", "sandbox"},
 		Description: "Public sandbox runs of a file at Hatching Triage: how many, the highest score (1–10), malware families and tags.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account and its terms (API key); it searches existing public runs, nothing is submitted",
 		VerdictRules: []string{
 			"highest task score 8–10: MALICIOUS, score × 10",
 			"highest score 6–7: SUSPICIOUS, score × 10",

@@ -29,6 +29,8 @@ func init() {
 		Link:        urlhausLink,
 		Tags:        []string{"reputation"},
 		Description: "abuse.ch URLhaus: URLs, hosts and payloads seen distributing malware.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "abuse.ch, queried under your Auth-Key and its terms; it sees the value asked about, nothing is submitted",
 		VerdictRules: []string{
 			"url online: MALICIOUS 95; url offline or unknown: SUSPICIOUS 60",
 			"host that Spamhaus DBL lists as an abused legitimate site (abused_legit_*, e.g. gist.github.com): UNKNOWN, the reason counts its malware URLs (look the URLs up)",

@@ -38,6 +38,8 @@ func init() {
 		Link:        urlscanLink,
 		Tags:        []string{"reputation"},
 		Description: "urlscan.io public scans of a domain, IP address or URL.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account (or anonymously) and its terms; it searches existing scans, nothing is submitted",
 		VerdictRules: []string{
 			"only scans of the looked-up host count: the page's own domain (or its www. form), a URL whose host is the address itself, or the URL as submitted or finally loaded; scans that merely loaded something from it are not asked for (page.domain, page.ip, page.url/task.url queries)",
 			"urlscan's own verdict malicious on such a scan: MALICIOUS 70+5 per further malicious scan, at most 90 (for an IP address SUSPICIOUS 50)",

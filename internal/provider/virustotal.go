@@ -33,6 +33,8 @@ func init() {
 		Link:        vtLink,
 		Tags:        []string{"reputation"},
 		Description: "VirusTotal: the verdicts of some 90 antivirus engines and URL scanners on any indicator.",
+		MaxTLP:      indicator.TLPAmber,
+		TLPReason:   "queried under your account and its terms (API key); lookups read existing reports, nothing is submitted for scanning",
 		VerdictRules: []string{
 			"no engine gave a verdict: UNKNOWN",
 			"malicious ≥ 5, or ≥ 3 and ≥ 10 % of engines: MALICIOUS 50+5 per malicious engine, at most 100; SUSPICIOUS 40 instead when fewer than 10 and the community vouches for it (reputation > 0 and more harmless than malicious votes)",

@@ -16,6 +16,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
@@ -79,6 +80,46 @@ type envelope struct {
 	TaskID    string         `json:"task_id,omitempty"`
 	Verdict   verdictJSON    `json:"verdict"`
 	Context   contextJSON    `json:"context"`
+	// Sightings are the value's lookups here before this one; absent
+	// without the policy service.
+	Sightings *sightingsJSON `json:"sightings,omitempty"`
+}
+
+// sightingsJSON is policy.Summary: counters any caller with the tasks
+// scope may see (whose sightings they were stays with GraphQL's
+// Indicator.sightings.recent), the latest manual verdict with who and
+// when, and the portal's one line.
+type sightingsJSON struct {
+	Count         int64       `json:"count"`
+	DistinctUsers int64       `json:"distinct_users"`
+	FirstSeen     *time.Time  `json:"first_seen"`
+	LastSeen      *time.Time  `json:"last_seen"`
+	LastVerdict   *string     `json:"last_verdict"` // the combined verdict of the last lookup
+	Manual        *manualJSON `json:"manual"`
+	Text          string      `json:"text"` // "seen 4 times by 3 analysts; last verdict BENIGN 12 days ago"
+}
+
+// manualJSON is an analyst's verdict on a sighting of the value.
+type manualJSON struct {
+	Verdict  string    `json:"verdict"` // TRUE_POSITIVE or FALSE_POSITIVE
+	Note     string    `json:"note"`
+	Username string    `json:"username"`
+	At       time.Time `json:"at"`
+}
+
+func newSightingsJSON(s policy.Summary, now time.Time) *sightingsJSON {
+	out := &sightingsJSON{Count: s.Count, DistinctUsers: s.DistinctUsers, Text: s.Card(now)}
+	if s.Count > 0 {
+		first, last, v := s.FirstSeen, s.LastSeen, s.LastVerdict
+		if v == "" {
+			v = indicator.Unknown.String()
+		}
+		out.FirstSeen, out.LastSeen, out.LastVerdict = &first, &last, &v
+	}
+	if m := s.Manual; m != nil {
+		out.Manual = &manualJSON{Verdict: string(m.Verdict), Note: m.Note, Username: m.Username, At: m.At}
+	}
+	return out
 }
 
 type sourceResult struct {
@@ -204,10 +245,11 @@ type lookupOpts struct {
 // through the engine and builds the envelope.
 func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts, caller lookup.Caller) *envelope {
 	start := a.cfg.Now()
+	seen := a.sightings(ctx, ind) // read beside the providers; this lookup is written when the request ends
 	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly, TLP: o.tlp, Playbook: o.playbook})
 	rs := lk.All(ctx, o.providers)
 	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
-		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(lk, rs)), Context: newContextJSON(lookup.ContextOf(rs))}
+		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(lk, rs)), Context: newContextJSON(lookup.ContextOf(rs)), Sightings: <-seen}
 	for i, r := range rs {
 		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID, Link: r.Link}
 		if len(s.Results) == 0 {
@@ -228,6 +270,29 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts,
 	}
 	env.Time = fmt.Sprintf("%.2f", a.cfg.Now().Sub(start).Seconds())
 	return env
+}
+
+// sightings reads the value's sightings summary in the background; the
+// channel yields nil without the policy service, or when the read fails
+// (logged unless the request ended: the lookup answers without it).
+func (a *API) sightings(ctx context.Context, ind indicator.Indicator) <-chan *sightingsJSON {
+	out := make(chan *sightingsJSON, 1)
+	if a.cfg.Policy == nil {
+		out <- nil
+		return out
+	}
+	go func() {
+		sum, err := a.cfg.Policy.Sightings(ctx, ind)
+		if err != nil {
+			if ctx.Err() == nil {
+				a.cfg.Logger.WarnContext(ctx, "rest: sightings summary", "err", err)
+			}
+			out <- nil
+			return
+		}
+		out <- newSightingsJSON(sum, a.cfg.Now())
+	}()
+	return out
 }
 
 // sourceName is the name the original gave a provider's source in its
