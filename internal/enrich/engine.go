@@ -461,7 +461,13 @@ func note(ctx context.Context, r *lookup.Result) {
 // CallRow is the ledger row of r, an upstream call's answer about ind,
 // made for c.
 func CallRow(c lookup.Caller, ind indicator.Indicator, r *lookup.Result) accounting.Call {
-	return accounting.Call{Username: c.Username, Provider: r.Provider, Endpoint: c.Endpoint, Parameters: usageParams(ind),
+	return callRow(c, usageParams(ind), r)
+}
+
+// callRow is the ledger row of r, an upstream call made for c about params
+// (the JSON the row shows as its parameters).
+func callRow(c lookup.Caller, params string, r *lookup.Result) accounting.Call {
+	return accounting.Call{Username: c.Username, Provider: r.Provider, Endpoint: c.Endpoint, Parameters: params,
 		Status: StatusWord(r.Status), Bytes: r.Bytes, Latency: r.Latency, At: r.FetchedAt}
 }
 
