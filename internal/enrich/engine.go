@@ -21,11 +21,16 @@ import (
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
+// ValueCache stores values with a per-entry TTL (package cache).
+type ValueCache[V any] interface {
+	Get(ctx context.Context, key string) (val V, ttlLeft time.Duration, ok bool, err error)
+	Set(ctx context.Context, key string, val V, ttl time.Duration) error
+}
+
 // Cache stores provider answers with a per-entry TTL. A *lookup.Result it
 // returns may be shared with other readers: copy it, never change it.
 type Cache interface {
-	Get(ctx context.Context, key string) (val *lookup.Result, ttlLeft time.Duration, ok bool, err error)
-	Set(ctx context.Context, key string, val *lookup.Result, ttl time.Duration) error
+	ValueCache[*lookup.Result]
 	Delete(ctx context.Context, key string) error
 }
 

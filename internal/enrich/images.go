@@ -11,10 +11,7 @@ import (
 )
 
 // ImageCache keeps fetched images in this process (a cache.Memory).
-type ImageCache interface {
-	Get(ctx context.Context, key string) (val *provider.Image, ttlLeft time.Duration, ok bool, err error)
-	Set(ctx context.Context, key string, val *provider.Image, ttl time.Duration) error
-}
+type ImageCache = ValueCache[*provider.Image]
 
 // Images serves the images provider results link to (a provider.Imager's,
 // such as the screenshot provider's urlscan screenshots) through this
