@@ -48,6 +48,7 @@ type app struct {
 	engine     *enrich.Engine   // the one engine: inline, or through River jobs
 	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
 	budgets    *enrich.Budgets  // per-user daily budgets of upstream calls
+	images     *enrich.Images   // the portal's proxied provider images, accounted and budgeted
 	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
 	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
 	listSync   *taxii.ListSync  // keeps the block-lists' TAXII collections current; nil without HTTP

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,6 +67,23 @@ func cmdDocs(_ context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
+// restSources is the provider's source name in the REST envelope, or the
+// names of its parts (one entry each) when it answers in parts.
+func restSources(d provider.Descriptor) string {
+	if d.Parts == nil {
+		return "`" + d.Source + "`"
+	}
+	var names []string
+	for _, k := range d.Kinds {
+		for _, n := range d.Parts(k) {
+			if !slices.Contains(names, "`"+n+"`") {
+				names = append(names, "`"+n+"`")
+			}
+		}
+	}
+	return strings.Join(names, " ")
+}
+
 // providersPage renders docs/providers.md from the descriptors.
 func providersPage() []byte {
 	var b bytes.Buffer
@@ -81,7 +99,7 @@ func providersPage() []byte {
 		if d.Disabled {
 			title += " (off by default)"
 		}
-		fmt.Fprintf(&b, "| [`%s`](#%s) | `%s` | %s | %s | %s | `%s` | %s / %s | %s | `%s` | %s |\n", d.Name, d.Name, d.Source, title, strings.Join(kinds, " "), d.Key,
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s | %s | `%s` | %s / %s | %s | `%s` | %s |\n", d.Name, d.Name, restSources(d), title, strings.Join(kinds, " "), d.Key,
 			d.Rate, shortDuration(d.CacheTTL), shortDuration(d.NotFoundTTL), shortDuration(d.Timeout), d.MaxTLPOrDefault(), strings.Join(d.Tags, " "))
 	}
 	b.WriteString("\n## Terms of use of the free tiers\n\n" +
@@ -161,7 +179,8 @@ Configure each with ` + "`GADGET_<P>_API_KEY`, `_BASE_URL`, `_ENABLED`, `_RATE`,
 (` + "`<P>`" + ` is the name in upper case; see [configuration](configuration.md)). ` + "`MAX_TLP`" + ` is the most
 restrictive TLP a lookup may carry and still be sent to the provider; the table gives each default. The REST envelope names
 each answer twice: ` + "`source`" + ` is the original service's source name (` + "`VirusTotal`, `AlienVaultOTX`" + `, …, so
-playbooks written against it keep matching) and ` + "`provider`" + ` the stable id in the first column. Without any key, only
+playbooks written against it keep matching) and ` + "`provider`" + ` the stable id in the first column; a provider that
+answers in parts (ThreatMiner's report types) has one entry per part, named as the original named it. Without any key, only
 the keyless providers answer; ` + "`make demo`" + ` points every provider at the offline fake intel server.
 
 `

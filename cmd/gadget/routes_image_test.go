@@ -5,11 +5,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/cache"
+	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/portal"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/ratelimit"
 )
 
 // pngBytes is the start of a PNG file: enough for content sniffing.
@@ -23,6 +28,12 @@ func (s imageSource) Descriptor() provider.Descriptor { return provider.Descript
 func (imageSource) Configured() bool                  { return true }
 func (imageSource) Lookup(context.Context, indicator.Indicator) (*provider.Result, error) {
 	return nil, &provider.Error{Provider: "img", Kind: provider.ErrNotFound}
+}
+func (imageSource) ImageRef(ref string) error {
+	if ref == "bad" {
+		return &provider.Error{Provider: "img", Kind: provider.ErrBadInput}
+	}
+	return nil
 }
 func (imageSource) Image(_ context.Context, ref string) (*provider.Image, error) {
 	switch ref {
@@ -52,12 +63,17 @@ func (sessionOK) Authenticate(_ context.Context, token string) (*auth.Principal,
 
 func TestImageRoute(t *testing.T) {
 	t.Parallel()
-	reg, err := provider.NewRegistry(imageSource{"img"}, plainSource{imageSource{"plain"}})
+	reg, err := provider.NewRegistry(imageSource{"img"}, plainSource{imageSource{"plain"}}, imageSource{"tight"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Cache: cache.NewMemory[*lookup.Result](10), Limiter: ratelimit.NewBuckets(time.Now),
+		Settings: map[string]enrich.Settings{"img": {Rate: provider.Rate{Events: 100, Per: time.Second}}, "tight": {Rate: provider.Rate{Events: 1, Per: time.Hour}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(imagePattern, portal.SessionAuth(sessionOK{}, auth.ScopeTasks, imageHandler(reg)))
+	mux.Handle(imagePattern, portal.SessionAuth(sessionOK{}, auth.ScopeTasks, imageHandler(&enrich.Images{Fetcher: f})))
 	tests := []struct {
 		name, path, cookie string
 		status             int
@@ -97,5 +113,19 @@ func TestImageRoute(t *testing.T) {
 				t.Errorf("body = %q", rec.Body)
 			}
 		})
+	}
+
+	// the provider's budget spent: 429 with Retry-After
+	for i, want := range []int{http.StatusOK, http.StatusTooManyRequests} {
+		req := httptest.NewRequest(http.MethodGet, "/portal/image/tight/ok", nil)
+		req.AddCookie(&http.Cookie{Name: portal.SessionCookie, Value: "good"})
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("request %d of a 1/h image source: status %d, want %d", i+1, rec.Code, want)
+		}
+		if want == http.StatusTooManyRequests && rec.Header().Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
 	}
 }

@@ -1,13 +1,16 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
+	"github.com/inspector-gadget/gadget/internal/clientinfo"
+	"github.com/inspector-gadget/gadget/internal/errcode"
+	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/portal"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
@@ -27,7 +30,7 @@ func (a *app) portalRoutes() (map[string]http.Handler, error) {
 	}
 	return map[string]http.Handler{
 		portal.Prefix: p,
-		imagePattern:  portal.SessionAuth(a.auth, auth.ScopeTasks, imageHandler(a.providers)),
+		imagePattern:  portal.SessionAuth(a.auth, auth.ScopeTasks, imageHandler(a.images)),
 	}, nil
 }
 
@@ -36,30 +39,35 @@ func (a *app) portalRoutes() (map[string]http.Handler, error) {
 // without the analyst's browser asking the third party.
 const imagePattern = "GET /portal/image/{provider}/{ref}"
 
-// imageHandler answers imagePattern from the live providers that are a
-// provider.Imager: the image with its sniffed type, 400 for a ref the
-// provider refuses, 404 for a provider without images or an image gone
-// upstream, 502 for any other upstream failure. Nothing is cached by the
-// browser beyond the session's hour.
-func imageHandler(reg *provider.Registry) http.Handler {
+// imageService fetches the images provider results link to, accounted and
+// budgeted as upstream calls (enrich.Images).
+type imageService interface {
+	Image(ctx context.Context, c lookup.Caller, provider, ref string) (*provider.Image, error)
+}
+
+// imageHandler answers imagePattern through images, for the session's
+// user: the image with its sniffed type, 400 for a ref the provider
+// refuses, 404 for a provider without images or an image gone upstream,
+// 429 with Retry-After when the provider's or the user's budget is spent,
+// 502 for any other upstream failure. Nothing is cached by the browser
+// beyond the session's hour.
+func imageHandler(images imageService) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := reg.Get(r.PathValue("provider"))
-		im, isImager := p.(provider.Imager)
-		if !ok || !isImager {
-			http.Error(w, "no such image source", http.StatusNotFound)
-			return
-		}
-		img, err := im.Image(r.Context(), r.PathValue("ref"))
-		switch {
-		case err == nil:
-		case errors.Is(err, provider.ErrBadInput):
-			http.Error(w, "bad image reference", http.StatusBadRequest)
-			return
-		case errors.Is(err, provider.ErrNotFound):
-			http.Error(w, "image not found upstream", http.StatusNotFound)
-			return
-		default:
-			http.Error(w, "the image source failed", http.StatusBadGateway)
+		info := clientinfo.From(r.Context())
+		c := lookup.Caller{Username: auth.FromContext(r.Context()).Username, Endpoint: imagePattern, IP: info.IP, UserAgent: info.UserAgent}
+		img, err := images.Image(r.Context(), c, r.PathValue("provider"), r.PathValue("ref"))
+		if err != nil {
+			switch e := errcode.Of(err); e.Code {
+			case errcode.BadRequest:
+				http.Error(w, "bad image reference", http.StatusBadRequest)
+			case errcode.NotFound:
+				http.Error(w, e.Message, http.StatusNotFound)
+			case errcode.RateLimited:
+				w.Header().Set("Retry-After", strconv.FormatInt(lookup.RetryAfterSeconds(e.RetryAfter), 10))
+				http.Error(w, "the image source's budget is spent; try again later", http.StatusTooManyRequests)
+			default:
+				http.Error(w, "the image source failed", http.StatusBadGateway)
+			}
 			return
 		}
 		h := w.Header()

@@ -17,6 +17,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/auth/redisevents"
+	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/cortex"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/jobs"
@@ -181,6 +182,10 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool)
 
 // buildEngine builds the engine lookups use: inline, or handing provider
 // calls to River jobs (worked here when queues picks any).
+// imageCacheEntries bounds the portal's image cache (screenshots of a few
+// hundred KiB each; the response cap is 4 MiB).
+const imageCacheEntries = 64
+
 func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registry) (map[string]int, error)) error {
 	cfg := a.cfg
 	var queues map[string]int
@@ -197,6 +202,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 	}
 	p.budgets = enrich.NewBudgets(a.store, p.limiter, a.log, nil)
 	a.budgets = p.budgets
+	a.images = &enrich.Images{Fetcher: p.fetcher, Ledger: a.writer, Budgets: p.budgets, Cache: cache.NewMemory[*provider.Image](imageCacheEntries)}
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}
 	if cfg.Executor == "river" {
 		qp, err := a.store.QueuePool(ctx)

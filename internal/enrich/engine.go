@@ -21,11 +21,16 @@ import (
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
+// ValueCache stores values with a per-entry TTL (package cache).
+type ValueCache[V any] interface {
+	Get(ctx context.Context, key string) (val V, ttlLeft time.Duration, ok bool, err error)
+	Set(ctx context.Context, key string, val V, ttl time.Duration) error
+}
+
 // Cache stores provider answers with a per-entry TTL. A *lookup.Result it
 // returns may be shared with other readers: copy it, never change it.
 type Cache interface {
-	Get(ctx context.Context, key string) (val *lookup.Result, ttlLeft time.Duration, ok bool, err error)
-	Set(ctx context.Context, key string, val *lookup.Result, ttl time.Duration) error
+	ValueCache[*lookup.Result]
 	Delete(ctx context.Context, key string) error
 }
 
@@ -491,7 +496,13 @@ func note(ctx context.Context, r *lookup.Result) {
 // CallRow is the ledger row of r, an upstream call's answer about ind,
 // made for c.
 func CallRow(c lookup.Caller, ind indicator.Indicator, r *lookup.Result) accounting.Call {
-	return accounting.Call{Username: c.Username, Provider: r.Provider, Endpoint: c.Endpoint, Parameters: usageParams(ind),
+	return callRow(c, usageParams(ind), r)
+}
+
+// callRow is the ledger row of r, an upstream call made for c about params
+// (the JSON the row shows as its parameters).
+func callRow(c lookup.Caller, params string, r *lookup.Result) accounting.Call {
+	return accounting.Call{Username: c.Username, Provider: r.Provider, Endpoint: c.Endpoint, Parameters: params,
 		Status: StatusWord(r.Status), Bytes: r.Bytes, Latency: r.Latency, At: r.FetchedAt}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -115,13 +116,51 @@ type FetchOptions struct {
 // Fetch calls provider c.Provider about c.Indicator within the provider's
 // budget, then caches what may be cached.
 func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
-	maxWait := o.MaxWait
 	name := c.Provider
 	p, ok := f.cfg.Registry.Get(name)
 	if !ok {
 		return Fetch{Result: lookup.Failed(name, lookup.StatusSkipped, errcode.NotConfigured, "provider is disabled")}
 	}
 	set := f.settings(p.Descriptor())
+	return f.budgeted(ctx, name, set, o, func() *lookup.Result {
+		r := f.upstream(ctx, name, set, func(ctx context.Context) (*provider.Result, error) { return p.Lookup(ctx, c.Indicator) })
+		f.store(ctx, CacheKey(name, c.Indicator), r, set)
+		return r
+	})
+}
+
+// Image fetches image ref of provider name, a provider.Imager, within the
+// provider's rate and budget as Fetch does a lookup; the image comes back
+// when Result is OK. Nothing is cached here (Images keeps images).
+func (f *Fetcher) Image(ctx context.Context, name, ref string, o FetchOptions) (*provider.Image, Fetch) {
+	p, ok := f.cfg.Registry.Get(name)
+	im, isImager := p.(provider.Imager)
+	if !ok || !isImager {
+		return nil, Fetch{Result: lookup.Failed(name, lookup.StatusNotFound, errcode.NotFound, "no such image source")}
+	}
+	var img *provider.Image
+	set := f.settings(p.Descriptor())
+	out := f.budgeted(ctx, name, set, o, func() *lookup.Result {
+		return f.upstream(ctx, name, set, func(ctx context.Context) (*provider.Result, error) {
+			i, err := im.Image(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			img = i
+			return &provider.Result{Provider: name, Bytes: int64(len(i.Body)), StatusCode: http.StatusOK}, nil
+		})
+	})
+	if out.Result.Status != lookup.StatusOK {
+		return nil, out
+	}
+	return img, out
+}
+
+// budgeted makes call, one upstream call of provider name, once the
+// provider's rate (and daily budget) has a token for it: waiting up to
+// o.MaxWait, calling again after a 429 with o.Retry429.
+func (f *Fetcher) budgeted(ctx context.Context, name string, set Settings, o FetchOptions, call func() *lookup.Result) Fetch {
+	maxWait := o.MaxWait
 	out := Fetch{}
 	for {
 		wait, err := f.take(ctx, name, set)
@@ -167,7 +206,7 @@ func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
 				return out
 			}
 		}
-		r := f.upstream(ctx, p, c.Indicator, set)
+		r := call()
 		out.Calls, out.Result = append(out.Calls, r), r
 		if o.Retry429 && r.Status == lookup.StatusRateLimited && r.RetryAfter > 0 && f.fits(ctx, r.RetryAfter, maxWait) {
 			f.cfg.Metrics.rateLimited(name, "upstream_retry")
@@ -266,17 +305,17 @@ func (f *Fetcher) Keep(ctx context.Context, key string, r *lookup.Result) {
 	}
 }
 
-// upstream makes one call under this process's in-flight bound. A 429
-// drains the shared budget and gives a RATE_LIMITED result with RetryAfter.
-func (f *Fetcher) upstream(ctx context.Context, p provider.Provider, ind indicator.Indicator, set Settings) *lookup.Result {
-	name := p.Descriptor().Name
+// upstream makes call, one call of provider name, under this process's
+// in-flight bound. A 429 drains the shared budget and gives a RATE_LIMITED
+// result with RetryAfter.
+func (f *Fetcher) upstream(ctx context.Context, name string, set Settings, call func(context.Context) (*provider.Result, error)) *lookup.Result {
 	select {
 	case f.slots <- struct{}{}:
 	case <-ctx.Done():
 		return lookup.Failed(name, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed while waiting for a free upstream slot")
 	}
 	started := f.cfg.Now()
-	res, err := p.Lookup(ctx, ind)
+	res, err := call(ctx)
 	<-f.slots
 	took := f.cfg.Now().Sub(started)
 	f.cfg.Metrics.upstream(name, took, res, err)
@@ -296,7 +335,6 @@ func (f *Fetcher) upstream(ctx context.Context, p provider.Provider, ind indicat
 	}
 	r := outcome(name, res, err)
 	r.FetchedAt, r.Latency = started, took
-	f.store(ctx, CacheKey(name, ind), r, set)
 	return r
 }
 

@@ -287,6 +287,9 @@ type Image struct {
 // /portal/image/{provider}/{ref}). Image checks ref itself: an unknown one
 // is ErrBadInput, never a request.
 type Imager interface {
+	// ImageRef checks ref without any I/O: ErrBadInput for a ref the
+	// provider does not know, so that it spends no budget.
+	ImageRef(ref string) error
 	Image(ctx context.Context, ref string) (*Image, error)
 }
 

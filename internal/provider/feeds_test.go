@@ -188,21 +188,23 @@ func TestFeedsLookups(t *testing.T) {
 		entries []string // feed:entry of each match
 		tags    []string
 	}{
-		{indicator.IPv4, "203.0.113.7", indicator.Malicious, 100,
-			"listed by feodo (QakBot botnet_cc), sslbl (botnet_cc), threatfox (Cobalt Strike botnet_cc)",
-			[]string{"feodo:203.0.113.7", "sslbl:203.0.113.7", "threatfox:203.0.113.7"}, []string{"botnet_cc"}},
+		{indicator.IPv4, "192.9.135.73", indicator.Malicious, 90, "listed by feodo (Pikabot botnet_cc)", []string{"feodo:192.9.135.73"}, []string{"botnet_cc"}},
+		{indicator.IPv4, "45.66.250.145", indicator.Malicious, 90, "listed by sslbl (botnet_cc)", []string{"sslbl:45.66.250.145"}, []string{"botnet_cc"}},
+		{indicator.IPv4, "203.0.113.7", indicator.Malicious, 100, "listed by threatfox (Cobalt Strike botnet_cc)",
+			[]string{"threatfox:203.0.113.7"}, []string{"botnet_cc"}},
 		{indicator.IPv4, "1.10.20.5", indicator.Malicious, 85, "listed by drop (drop)", []string{"drop:1.10.16.0/20"}, []string{"drop"}},
 		{indicator.IPv6, "2001:678:254::1", indicator.Malicious, 85, "listed by dropv6 (drop)", []string{"dropv6:2001:678:254::/48"}, []string{"drop"}},
-		{indicator.IPv4, "198.51.100.200", indicator.Unknown, 0, "context: tor (tor-exit)", []string{"tor:198.51.100.200"}, []string{"tor-exit"}},
+		{indicator.IPv4, "185.244.195.103", indicator.Unknown, 0, "context: tor (tor-exit)", []string{"tor:185.244.195.103"}, []string{"tor-exit"}},
 		{indicator.Domain, "EVIL.example.", indicator.Malicious, 90,
 			"listed by threatfox (Lumma Stealer botnet_cc), urlhaus_hosts (malware_download)",
 			[]string{"threatfox:evil.example", "urlhaus_hosts:evil.example"}, []string{"botnet_cc", "malware_download"}},
 		{indicator.URL, "hxxp://evil[.]example/download/setup.exe", indicator.Malicious, 90,
 			"listed by threatfox (Lumma Stealer payload_delivery), urlhaus_hosts (malware_download)",
 			[]string{"threatfox:http://evil.example/download/setup.exe", "urlhaus_hosts:evil.example"}, []string{"payload_delivery", "malware_download"}},
-		{indicator.URL, "http://203.0.113.7:35401/i", indicator.Malicious, 100,
-			"listed by feodo (QakBot botnet_cc), sslbl (botnet_cc), threatfox (Cobalt Strike botnet_cc), urlhaus (32-bit,elf,mips,Mozi malware_download)",
-			[]string{"feodo:203.0.113.7", "sslbl:203.0.113.7", "threatfox:203.0.113.7", "urlhaus:http://203.0.113.7:35401/i"}, []string{"botnet_cc", "malware_download"}},
+		{indicator.URL, "http://117.216.19.13:42598/i", indicator.Malicious, 90, "listed by urlhaus (32-bit,elf,mips,Mozi malware_download)",
+			[]string{"urlhaus:http://117.216.19.13:42598/i"}, []string{"malware_download"}},
+		{indicator.URL, "https://d008.roles.thepowerofgodswhisper.com/updateResource", indicator.Malicious, 90, "listed by urlhaus (SocGholish malware_download)",
+			[]string{"urlhaus:https://d008.roles.thepowerofgodswhisper.com/updateResource"}, []string{"malware_download"}},
 		{indicator.MD5, "EA372104F1E9F069068E3752B543C7B0", indicator.Malicious, 100, "listed by threatfox (Lumma Stealer payload)",
 			[]string{"threatfox:ea372104f1e9f069068e3752b543c7b0"}, []string{"payload"}},
 		{indicator.SHA1, "9f057d94c9b77d6286073dc5b5c382bcba67a3b2", indicator.Malicious, 100, "listed by threatfox (Lumma Stealer payload)",
@@ -235,9 +237,9 @@ func TestFeedsLookups(t *testing.T) {
 		})
 	}
 	// the details of one match, as the feeds publish them
-	r, _ := lookupFeeds(t, p, indicator.IPv4, "203.0.113.7")
-	want := provider.FeedMatch{Feed: "feodo", Title: "Feodo Tracker botnet C2 IP blocklist", Entry: "203.0.113.7", Threat: "botnet_cc",
-		Malware: "QakBot", Reference: "port 443", FirstSeen: time.Date(2024, 10, 11, 8, 17, 42, 0, time.UTC), Score: 90}
+	r, _ := lookupFeeds(t, p, indicator.IPv4, "85.239.243.155")
+	want := provider.FeedMatch{Feed: "feodo", Title: "Feodo Tracker botnet C2 IP blocklist", Entry: "85.239.243.155", Threat: "botnet_cc",
+		Malware: "Pikabot", Reference: "port 5000", FirstSeen: time.Date(2024, 2, 8, 19, 20, 49, 0, time.UTC), Score: 90}
 	if d := cmp.Diff(want, summaryOf[provider.FeedsSummary](t, r).Matches[0]); d != "" {
 		t.Errorf("feodo match (-want +got):\n%s", d)
 	}
@@ -289,13 +291,13 @@ func TestFeedsSettings(t *testing.T) {
 	if r, err := lookupFeeds(t, p, indicator.IPv4, "198.18.9.1"); err != nil || r.Verdict.Reason != "listed by edrop (drop)" {
 		t.Errorf("EDROP on: %v %v", r, err)
 	}
-	if _, err := lookupFeeds(t, p, indicator.IPv4, "198.51.100.200"); !errors.Is(err, provider.ErrNotFound) {
+	if _, err := lookupFeeds(t, p, indicator.IPv4, "93.95.230.253"); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("Tor off: error %v, want not found", err)
 	}
 	if r, err := lookupFeeds(t, p, indicator.IPv4, "198.51.100.77"); err != nil || r.Verdict.Reason != "listed by feodo (QakBot botnet_cc)" {
 		t.Errorf("feodo from its own URL: %v %v", r, err)
 	}
-	if _, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.66"); !errors.Is(err, provider.ErrNotFound) {
+	if _, err := lookupFeeds(t, p, indicator.IPv4, "85.239.243.155"); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("feodo from its own URL still has the default list: %v", err)
 	}
 	r, err := lookupFeeds(t, p, indicator.IPv4, "198.51.100.78") // the answer's JSON escapes what encoding/json escapes
@@ -339,7 +341,7 @@ func TestFeedsStaleAndFailedRefresh(t *testing.T) {
 		}
 		return true
 	})
-	r, err := lookupFeeds(t, p, indicator.IPv4, "198.51.100.200")
+	r, err := lookupFeeds(t, p, indicator.IPv4, "93.95.230.253")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +353,7 @@ func TestFeedsStaleAndFailedRefresh(t *testing.T) {
 		t.Errorf("not found: %v, want the stale feeds named", err)
 	}
 	// feodo's broken download left its data in place and its error in status
-	if r, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.66"); err != nil || !strings.HasPrefix(r.Verdict.Reason, "listed by feodo (Emotet") {
+	if r, err := lookupFeeds(t, p, indicator.IPv4, "85.239.243.155"); err != nil || !strings.HasPrefix(r.Verdict.Reason, "listed by feodo (Pikabot") {
 		t.Errorf("after a failed refresh: %v %v", r, err)
 	}
 	for _, d := range p.(provider.DatasetReporter).DatasetStatus(c.Now()) {
@@ -391,8 +393,8 @@ func TestFeedsRefreshDoesNotBlockLookups(t *testing.T) {
 	for range 4 {
 		wg.Go(func() {
 			for range 500 {
-				r, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.66")
-				if err != nil || !strings.HasPrefix(r.Verdict.Reason, "listed by feodo (Emotet") {
+				r, err := lookupFeeds(t, p, indicator.IPv4, "85.239.243.155")
+				if err != nil || !strings.HasPrefix(r.Verdict.Reason, "listed by feodo (Pikabot") {
 					t.Errorf("during the refresh: %v %v", r, err)
 					return
 				}
@@ -409,7 +411,7 @@ func TestFeedsRefreshDoesNotBlockLookups(t *testing.T) {
 		r, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.250")
 		return err == nil && r.Verdict.Level == indicator.Malicious
 	})
-	if _, err := lookupFeeds(t, p, indicator.IPv4, "203.0.113.66"); !errors.Is(err, provider.ErrNotFound) {
+	if _, err := lookupFeeds(t, p, indicator.IPv4, "85.239.243.155"); !errors.Is(err, provider.ErrNotFound) {
 		t.Errorf("the old feodo entry after the swap: %v", err)
 	}
 }

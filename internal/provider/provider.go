@@ -139,6 +139,12 @@ type Descriptor struct {
 	// answers BENIGN, the combined verdict is BENIGN at most, whatever the
 	// other providers say; their reasons stay listed.
 	CapsAtBenign bool
+	// Parts, when set, names in order the parts a lookup of a kind answers
+	// in (ThreatMiner's report types): the result's raw JSON is then an
+	// object keyed by these names, and the REST envelope gives each part
+	// its own entry with the part's name as source, as the original did.
+	// GraphQL keeps one typed field with the parts inside.
+	Parts func(indicator.Kind) []string
 	// Calls is the most upstream requests one lookup makes (ThreatMiner asks
 	// one per report type); 0 means 1. The first failing request ends the
 	// lookup, so a failure costs one request.

@@ -156,10 +156,18 @@ func (p *screenshot) screenShotAPI(ctx context.Context, ind indicator.Indicator,
 	return r, nil
 }
 
+// ImageRef accepts an urlscan scan id (a uuid) only.
+func (p *screenshot) ImageRef(ref string) error {
+	if !urlscanUUID.MatchString(ref) {
+		return p.Fail(ErrBadInput, nil, "not an urlscan scan id")
+	}
+	return nil
+}
+
 // Image fetches urlscan's screenshot of scan ref (a scan uuid).
 func (p *screenshot) Image(ctx context.Context, ref string) (*Image, error) {
-	if !urlscanUUID.MatchString(ref) {
-		return nil, p.Fail(ErrBadInput, nil, "not an urlscan scan id")
+	if err := p.ImageRef(ref); err != nil {
+		return nil, err
 	}
 	return p.FetchImage(ctx, p.URL("/screenshots/"+ref+".png"))
 }

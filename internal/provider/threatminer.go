@@ -30,7 +30,7 @@ func init() {
 		FreeTier:    "keyless; ThreatMiner allows 10 queries a minute and a lookup asks one per report type (2–3), so the default is 3 lookups a minute; often unavailable, off by default",
 		Summary:     ThreatMinerSummary{},
 		Tags:        []string{"context"},
-		Description: "ThreatMiner's report types as named parts of one answer, in the original's source names: ThreatMiner_PassiveDNS, _URIs and _Samples for an IPv4 address, _PassiveDNS and _WHOIS for a domain, _Metadata and _AVDetections for a file hash.",
+		Description: "ThreatMiner's report types as named parts of one answer (one GraphQL field; in the REST envelope one entry each, as in the original), in the original's source names: ThreatMiner_PassiveDNS, _URIs and _Samples for an IPv4 address, _PassiveDNS and _WHOIS for a domain, _Metadata and _AVDetections for a file hash.",
 		MaxTLP:      indicator.TLPGreen,
 		TLPReason:   "a keyless research service with no account or privacy terms, off by default: only what the community may know",
 		VerdictRules: []string{
@@ -38,6 +38,13 @@ func init() {
 			"a file hash named by 3–9 engines: SUSPICIOUS 40",
 			"otherwise context only: UNKNOWN with the counts of each part (ThreatMiner's data is historical)",
 			"every part answers status_code 404: not found",
+		},
+		Parts: func(k indicator.Kind) []string {
+			var names []string
+			for _, p := range threatMinerParts(k) {
+				names = append(names, p.name)
+			}
+			return names
 		},
 		Link: func(ind indicator.Indicator) string {
 			page := threatMinerPage(ind.Kind)

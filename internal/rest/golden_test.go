@@ -305,6 +305,16 @@ func TestGolden(t *testing.T) {
 		{"submit_hash_invalid", carol, "POST", "/api/indicator/hash", jsonCT, `{"indicator":"evil.example"}`},
 		{"submit_sha256", carol, "POST", "/api/indicator/sha256", jsonCT, `{"indicator":"275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f","providers":"malwarebazaar"}`},
 		{"submit_users_scope_only", carolUsers, "POST", "/api/indicator/ipv4", jsonCT, `{"indicator":"198.51.100.7"}`},
+		// ThreatMiner answers one entry per report type, in the original's
+		// source names (ThreatMiner_PassiveDNS, …), beside a one-entry
+		// provider; after the tasks above have finished, so that the values'
+		// sightings are counted
+		{"", "", "", "", "", ""},
+		{"threatminer_ipv4", carol, "GET", "/api/indicator/ipv4/203.0.113.7?providers=abuseipdb,threatminer&tlp=GREEN", "", ""},
+		{"threatminer_domain", carol, "GET", "/api/indicator/domain/evil.example?providers=threatminer&tlp=GREEN", "", ""},
+		{"threatminer_sha256", carol, "GET", "/api/indicator/sha256/275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f?providers=threatminer&tlp=GREEN", "", ""},
+		{"threatminer_not_found", carol, "GET", "/api/indicator/hash/00000000fea8a8f36de82e1278abb02f?providers=threatminer&tlp=GREEN", "", ""},
+		{"threatminer_csv", carol, "GET", "/api/indicator/domain/evil.example?providers=threatminer&tlp=GREEN&cached_only=true&format=csv", "", ""},
 	} {
 		run(s)
 	}

@@ -248,9 +248,9 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts,
 	seen := a.sightings(ctx, ind) // read beside the providers; this lookup is written when the request ends
 	lk := a.cfg.Engine.Begin(ind, lookup.Options{Caller: caller, CachedOnly: o.cachedOnly, TLP: o.tlp, Playbook: o.playbook})
 	rs := lk.All(ctx, o.providers)
-	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Count: len(rs), Results: make([]sourceResult, len(rs)),
+	env := &envelope{Indicator: string(ind.Kind), Value: ind.Value, Results: make([]sourceResult, 0, len(rs)),
 		Status: "SUCCESS", Verdict: newVerdictJSON(lookup.Assess(lk, rs)), Context: newContextJSON(lookup.ContextOf(rs)), Sightings: <-seen}
-	for i, r := range rs {
+	for _, r := range rs {
 		s := sourceResult{Source: sourceName(r.Provider), Provider: r.Provider, Results: r.Data, Status: string(r.Status), Cached: r.Cached, LatencyMs: r.Latency.Milliseconds(), JobID: r.JobID, Link: r.Link}
 		if len(s.Results) == 0 {
 			s.Results = json.RawMessage("null")
@@ -266,8 +266,9 @@ func (a *API) lookup(ctx context.Context, ind indicator.Indicator, o lookupOpts,
 			score := r.Verdict.Score
 			s.Level, s.Score, s.Reason = r.Verdict.Level.String(), &score, r.Verdict.Reason
 		}
-		env.Results[i] = s
+		env.Results = append(env.Results, splitParts(s, ind.Kind)...)
 	}
+	env.Count = len(env.Results)
 	env.Time = fmt.Sprintf("%.2f", a.cfg.Now().Sub(start).Seconds())
 	return env
 }
@@ -292,6 +293,32 @@ func (a *API) sightings(ctx context.Context, ind indicator.Indicator) <-chan *si
 		}
 		out <- newSightingsJSON(sum, a.cfg.Now())
 	}()
+	return out
+}
+
+// splitParts gives a provider answering in named parts (Descriptor.Parts,
+// ThreatMiner's report types) one entry per part, named as the part and
+// holding that part's JSON, as the original's envelope did; each keeps the
+// provider's status, error and verdict. Other providers keep one entry.
+func splitParts(s sourceResult, k indicator.Kind) []sourceResult {
+	d, ok := provider.Lookup(s.Provider)
+	if !ok || d.Parts == nil {
+		return []sourceResult{s}
+	}
+	names := d.Parts(k)
+	if len(names) == 0 {
+		return []sourceResult{s}
+	}
+	var raw map[string]json.RawMessage
+	json.Unmarshal(s.Results, &raw) // null (no answer) or not an object: every part null
+	out := make([]sourceResult, len(names))
+	for i, name := range names {
+		out[i] = s
+		out[i].Source, out[i].Results = name, raw[name]
+		if len(out[i].Results) == 0 {
+			out[i].Results = json.RawMessage("null")
+		}
+	}
 	return out
 }
 
@@ -450,10 +477,10 @@ func (a *API) indicatorSubmit(k kindRoute) handlerFunc {
 	}
 }
 
-// csvHeader is the CSV export's header: one row per provider.
+// csvHeader is the CSV export's header: one row per source entry.
 var csvHeader = []string{"value", "kind", "verdict", "verdict_score", "complete", "coverage", "provider", "status", "level", "score", "reason", "link", "cached", "fetched_at", "error"}
 
-// writeEnvelopeCSV writes env as CSV, one row per provider, each with the
+// writeEnvelopeCSV writes env as CSV, one row per source entry, each with the
 // combined verdict beside it; cells a spreadsheet would run as a formula
 // are quoted with a leading apostrophe.
 func writeEnvelopeCSV(w http.ResponseWriter, env *envelope) {
