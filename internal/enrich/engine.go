@@ -192,11 +192,7 @@ func (l *Lookup) Indicator() indicator.Indicator { return l.ind }
 
 // Providers are the live providers that serve the indicator's kind.
 func (l *Lookup) Providers() []string {
-	var out []string
-	for _, p := range l.e.cfg.Registry.ForKind(l.ind.Kind) {
-		out = append(out, p.Descriptor().Name)
-	}
-	return l.decision.Providers(out)
+	return l.decision.Providers(l.e.cfg.Registry.NamesFor(l.ind.Kind))
 }
 
 // Get returns provider name's answer, asking it the first time.

@@ -11,6 +11,7 @@ import (
 type Registry struct {
 	byName map[string]Provider
 	names  []string
+	byKind map[indicator.Kind][]string // names serving each kind, sorted
 }
 
 // NewRegistry builds a registry from live providers.
@@ -25,6 +26,14 @@ func NewRegistry(ps ...Provider) (*Registry, error) {
 		r.names = append(r.names, name)
 	}
 	sort.Strings(r.names)
+	r.byKind = make(map[indicator.Kind][]string, len(indicator.Kinds))
+	for _, k := range indicator.Kinds {
+		for _, n := range r.names {
+			if r.byName[n].Descriptor().Serves(k) {
+				r.byKind[k] = append(r.byKind[k], n)
+			}
+		}
+	}
 	return r, nil
 }
 
@@ -45,6 +54,10 @@ func (r *Registry) All() []Provider {
 	}
 	return out
 }
+
+// NamesFor returns the names of the live providers that serve kind k,
+// sorted by name; the caller owns the slice.
+func (r *Registry) NamesFor(k indicator.Kind) []string { return append([]string(nil), r.byKind[k]...) }
 
 // ForKind returns the live providers that serve kind k, sorted by name.
 func (r *Registry) ForKind(k indicator.Kind) []Provider {
