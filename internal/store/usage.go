@@ -170,6 +170,16 @@ func orDash(s string) string {
 	return s
 }
 
+// storedUsername is the spelling under which username's rows are written:
+// its account's name when one matches in any case, else username itself
+// (the rows of a removed account, or a failed sign-in's name).
+func (s *Store) storedUsername(ctx context.Context, username string) string {
+	if u, err := findUser(ctx, s.client.User, username); err == nil {
+		return u.Username
+	}
+	return username
+}
+
 // UsageRows sums the counters of the days in [from, to) by username and
 // api: calls are the answers delivered (or operations run), bytes the
 // bytes delivered.
@@ -177,7 +187,7 @@ func (s *Store) UsageRows(ctx context.Context, from, to time.Time, username stri
 	q := s.client.UsageCounter.Query().Where(usagecounter.DayGTE(from.UTC().Format(time.DateOnly)),
 		usagecounter.DayLT(to.UTC().Format(time.DateOnly)))
 	if username != "" {
-		q = q.Where(usagecounter.Username(username))
+		q = q.Where(usagecounter.Username(s.storedUsername(ctx, username)))
 	}
 	var rows []struct {
 		Username string `json:"username"`
@@ -209,7 +219,7 @@ func sortRows(rows []accounting.Row) {
 func (s *Store) AuditLog(ctx context.Context, f accounting.AuditFilter, limit int, after *accounting.Cursor) ([]accounting.Record, error) {
 	var ps []predicate.UsageLog
 	if f.Username != "" {
-		ps = append(ps, usagelog.Username(f.Username))
+		ps = append(ps, usagelog.Username(s.storedUsername(ctx, f.Username)))
 	}
 	if f.API != "" {
 		ps = append(ps, usagelog.API(f.API))

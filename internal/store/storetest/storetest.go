@@ -253,6 +253,20 @@ func testUsage(t *testing.T, s *store.Store) {
 	if diff := cmp.Diff([]accounting.Row{{Username: "bob", API: "abuseipdb", Calls: 2, Bytes: 10}}, rows); diff != "" {
 		t.Errorf("UsageRows bob (-want +got):\n%s", diff)
 	}
+	// an account's rows are found whatever the case it is asked in
+	if _, err := s.CreateUser(ctx, auth.NewUser{Username: "bob", PasswordHash: "h", Active: true}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.UsageRows(ctx, day.Add(-24*time.Hour), day.Add(48*time.Hour), "BoB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]accounting.Row{{Username: "bob", API: "abuseipdb", Calls: 2, Bytes: 10}}, rows); diff != "" {
+		t.Errorf("UsageRows BoB (-want +got):\n%s", diff)
+	}
+	if got, _ := s.AuditLog(ctx, accounting.AuditFilter{Username: "BOB"}, 10, nil); len(got) != 2 {
+		t.Errorf("audit BOB: %d rows, want bob's 2", len(got))
+	}
 	got, err := s.AuditLog(ctx, accounting.AuditFilter{Username: "alice", API: "virustotal"}, 10, nil)
 	if err != nil {
 		t.Fatal(err)
