@@ -128,7 +128,8 @@ type pipeline struct {
 	limiter enrich.Limiter
 	budgets *enrich.Budgets // per-user budgets; nil: none (the CLI's lookups)
 	metrics *enrich.Metrics
-	gate    *policy.Service // nil: no lists, TLP or playbooks (tests of the bare pipeline)
+	gate    *policy.Service               // nil: no lists, TLP or playbooks (tests of the bare pipeline)
+	mem     *cache.Memory[*lookup.Result] // the in-process tier of cache
 }
 
 func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *redis.Client, m *enrich.Metrics) *pipeline {
@@ -139,6 +140,7 @@ func newPipeline(cfg *Config, log *slog.Logger, reg *provider.Registry, rdb *red
 	}
 	p := &pipeline{cfg: cfg, log: log, reg: reg, metrics: m}
 	mem := cache.NewMemory[*lookup.Result](cfg.CacheEntries)
+	p.mem = mem
 	var limiter enrich.Limiter
 	if rdb != nil {
 		p.cache = cache.NewTiered(mem, rediscache.New(rdb, cfg.RedisPrefix+"cache:"), lookup.Codec{}, time.Minute)

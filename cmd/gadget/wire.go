@@ -196,6 +196,9 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 		}
 	}
 	p := newPipeline(cfg, a.log, a.providers, a.redis, enrich.NewMetrics(a.registry))
+	a.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gadget_cache_entries",
+		Help: "Provider answers held in this process's cache (about; at most GADGET_CACHE_ENTRIES)."},
+		func() float64 { return float64(p.mem.Len()) }))
 	a.fetcher = p.fetcher
 	if !policyOff {
 		p.gate = a.policy

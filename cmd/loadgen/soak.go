@@ -49,7 +49,7 @@ func (s *soakStats) fail(err error) {
 // for dur, each sending lookups of which a share cold is of a value never
 // asked before, and prints errors, hangs, latencies and the server's RSS
 // before, at its peak and after.
-func runSoak(envs []string, bin string, clients int, dur time.Duration, cold float64) error {
+func runSoak(envs []string, bin string, clients, runs int, dur time.Duration, cold float64) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -81,9 +81,30 @@ func runSoak(envs []string, bin string, clients int, dur time.Duration, cold flo
 	fmt.Printf("soak: %d clients for %s, %.0f %% cold lookups, gadget serve with: %s\n", clients, dur, 100*cold, describe(envs))
 	fmt.Printf("before: RSS %.1f MB, %s\n", mb(rssStart), runtimeOf(client, base))
 
-	var st soakStats
 	var coldN atomic.Int64
 	coldN.Store(rand.Int64N(1 << 24)) // another run's cold values are cached in a shared Redis
+	before := rssStart
+	for run := 1; run <= runs; run++ {
+		if runs > 1 {
+			fmt.Printf("--- run %d of %d\n", run, runs)
+		}
+		settled, err := soakRun(client, base, u, tok, pid, warm, &coldN, clients, dur, cold, before)
+		if err != nil {
+			return err
+		}
+		if run > 1 {
+			fmt.Printf("RSS after run %d against after run %d: %+.1f %%\n", run, run-1, 100*(float64(settled)-float64(before))/float64(before))
+		}
+		before = settled
+	}
+	return nil
+}
+
+// soakRun is one run of the soak against the running server: clients
+// for dur; it prints what it saw and returns the RSS 30 s after it.
+func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, coldN *atomic.Int64,
+	clients int, dur time.Duration, cold float64, rssStart int64) (int64, error) {
+	var st soakStats
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
 	peak := rssStart
@@ -168,7 +189,7 @@ func runSoak(envs []string, bin string, clients int, dur time.Duration, cold flo
 	if st.firstIncompleteCached != nil {
 		fmt.Printf("first incomplete answer about a warmed value: %.400s\n", st.firstIncompleteCached)
 	}
-	return nil
+	return settled, nil
 }
 
 // runtimeOf is the server's goroutines and Go heap in use, from /metrics.
@@ -178,7 +199,7 @@ func runtimeOf(c *http.Client, base string) string {
 		return "metrics unavailable"
 	}
 	defer res.Body.Close()
-	var goroutines, heap float64
+	var goroutines, heap, entries float64
 	sc := bufio.NewScanner(res.Body)
 	for sc.Scan() {
 		name, v, _ := strings.Cut(sc.Text(), " ")
@@ -188,9 +209,11 @@ func runtimeOf(c *http.Client, base string) string {
 			goroutines = f
 		case "go_memstats_heap_inuse_bytes":
 			heap = f
+		case "gadget_cache_entries":
+			entries = f
 		}
 	}
-	return fmt.Sprintf("%.0f goroutines, Go heap in use %.1f MB", goroutines, heap/(1<<20))
+	return fmt.Sprintf("%.0f goroutines, Go heap in use %.1f MB, %.0f cache entries", goroutines, heap/(1<<20), entries)
 }
 
 func soakLookup(c *http.Client, u, tok, value string) ([]byte, error) {

@@ -52,6 +52,9 @@ func newMemory[V any](maxEntries int, clock otter.Clock) *Memory[V] {
 	})}
 }
 
+// Len is about how many entries the cache holds (otter's estimate).
+func (m *Memory[V]) Len() int { return m.c.EstimatedSize() }
+
 // Get returns key's value and its remaining lifetime. The value is shared
 // with the cache and later readers: do not modify it. The error is always
 // nil.
