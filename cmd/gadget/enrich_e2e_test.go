@@ -158,6 +158,15 @@ func TestEnrichEndToEnd(t *testing.T) {
 			if otx["status"] != wantSlow || idb["status"] != "OK" {
 				t.Errorf("otx %v (want %s), internetdb %v", otx, wantSlow, idb)
 			}
+			// asked again while its job waits an hour for its retry: the
+			// answer comes at once, not at the lookup's deadline
+			again := time.Now()
+			got = field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.22") { ... on IPAddress {
+				virustotal { status jobId error { code retryAfterSeconds } } } } }`, nil), "indicator")
+			vt2 := got["virustotal"].(map[string]any)
+			if took := time.Since(again); vt2["status"] != wantLimited || took > 5*time.Second {
+				t.Errorf("virustotal asked again after its 429: %v in %s (want %s at once)", vt2, took, wantLimited)
+			}
 			fake.ClearFailure("virustotal")
 			fake.ClearLatency("otx")
 

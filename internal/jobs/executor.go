@@ -63,6 +63,11 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
 	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
+	if !owner {
+		if r := x.later(ctx, res.Job, c); r != nil {
+			return r
+		}
+	}
 	var last *lookup.Result // the latest attempt's failure, while the job retries
 	recheck := !owner       // a joined job may have finished before we registered
 	tick := time.NewTicker(safetyTick)
@@ -123,8 +128,30 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	}
 }
 
+// later answers PENDING at once when the joined job is not due before the
+// call's deadline (or its MaxWait): it waits for a provider's budget or
+// its next retry, so waiting for it would only hold the caller.
+func (x *Executor) later(ctx context.Context, job *rivertype.JobRow, c enrich.Call) *lookup.Result {
+	if job.State != rivertype.JobStateScheduled && job.State != rivertype.JobStateRetryable {
+		return nil
+	}
+	dl, _ := ctx.Deadline()
+	if !job.ScheduledAt.After(dl) && (c.MaxWait <= 0 || job.ScheduledAt.Sub(x.now()) <= c.MaxWait) {
+		return nil
+	}
+	why := "waiting for the provider's rate or budget"
+	if job.State == rivertype.JobStateRetryable && len(job.Errors) > 0 {
+		why = job.Errors[len(job.Errors)-1].Error
+	}
+	r := failure(c.Provider, lookup.StatusPending, errcode.RateLimited,
+		fmt.Sprintf("the call is queued as job %d for %s (%s)", job.ID, job.ScheduledAt.UTC().Format(time.RFC3339), why), job.ID)
+	r.RetryAfter = job.ScheduledAt.Sub(x.now())
+	return r
+}
+
 // read looks at the job itself: done with its answer when it has finished
-// (from its output when it recorded one, else from the cache it filled).
+// (from its output when it recorded one, else from the cache it filled),
+// or PENDING when it is deferred past the call's deadline.
 func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.Result, bool) {
 	job, err := x.client.JobGet(ctx, id)
 	if err != nil {
@@ -134,6 +161,11 @@ func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.R
 		return nil, false
 	}
 	r, done := finished(job)
+	if !done { // a notice of its deferral may have come before we waited
+		if r := x.later(ctx, job, c); r != nil {
+			return r, true
+		}
+	}
 	if done && r.Status == lookup.StatusError { // cancelled, discarded or without output: the cache may hold the answer
 		if cached := x.fetcher.Cached(ctx, c.Provider, c.Indicator); cached != nil {
 			cached.Cached, cached.JobID = false, id

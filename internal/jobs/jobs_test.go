@@ -254,6 +254,30 @@ func TestUpstream429SnoozesAndSucceedsLater(t *testing.T) {
 	}
 }
 
+// A lookup that joins a job deferred past its deadline (snoozed for an
+// hour after a 429) answers PENDING at once instead of waiting it out.
+func TestJoiningADeferredJobAnswersAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	failOnce(r, "otx", 429, time.Hour)
+	first := r.call("otx", "198.51.100.19", 3*time.Second)
+	if first.Status != lookup.StatusPending || first.JobID == 0 {
+		t.Fatalf("first call after a 429 of an hour: %+v", first)
+	}
+	r.eventually(t, func() bool { return r.jobStates(t, "otx")["scheduled"] == 1 }, "the job snoozed")
+	start := time.Now()
+	again := r.call("otx", "198.51.100.19", 3*time.Second)
+	if took := time.Since(start); again.Status != lookup.StatusPending || again.JobID != first.JobID || took > time.Second {
+		t.Errorf("asked again: %+v in %s; want PENDING on job %d at once", again, took, first.JobID)
+	}
+	if again.RetryAfter < 50*time.Minute {
+		t.Errorf("retry after %s, want about an hour", again.RetryAfter)
+	}
+	if c := r.fake.Calls("otx"); c != 1 {
+		t.Errorf("upstream calls = %d, want 1", c)
+	}
+}
+
 func TestServerErrorRetriesWithBackoff(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, allQueues())
