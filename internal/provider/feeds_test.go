@@ -199,6 +199,8 @@ func TestFeedsLookups(t *testing.T) {
 			[]string{"threatfox:evil.example"}, []string{"botnet_cc"}},
 		{indicator.URL, "hxxp://evil[.]example/download/setup.exe", indicator.Malicious, 60, "listed by threatfox (Lumma Stealer payload_delivery)",
 			[]string{"threatfox:http://evil.example/download/setup.exe"}, []string{"payload_delivery"}},
+		{indicator.URL, "http://auto.lambolero.com/f1nygync/J18Keqh/", indicator.Malicious, 90, "listed by threatfox (Emotet payload_delivery)",
+			[]string{"threatfox:http://auto.lambolero.com/f1nygync/J18Keqh/"}, []string{"payload_delivery"}},
 		{indicator.Domain, "1HOME.az", indicator.Malicious, 90, "listed by urlhaus_hosts (malware_download)",
 			[]string{"urlhaus_hosts:1home.az"}, []string{"malware_download"}},
 		{indicator.URL, "http://1sp1d.club/bins/x86", indicator.Malicious, 90, "listed by urlhaus_hosts (malware_download)",
