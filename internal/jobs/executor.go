@@ -139,11 +139,11 @@ func (x *Executor) later(ctx context.Context, job *rivertype.JobRow, c enrich.Ca
 	if !job.ScheduledAt.After(dl) && (c.MaxWait <= 0 || job.ScheduledAt.Sub(x.now()) <= c.MaxWait) {
 		return nil
 	}
-	why := "waiting for the provider's rate or budget"
-	if job.State == rivertype.JobStateRetryable && len(job.Errors) > 0 {
-		why = job.Errors[len(job.Errors)-1].Error
+	code, why := errcode.RateLimited, "waiting for the provider's rate or budget"
+	if job.State == rivertype.JobStateRetryable && len(job.Errors) > 0 { // retrying after a failed attempt
+		code, why = errcode.UpstreamError, job.Errors[len(job.Errors)-1].Error
 	}
-	r := failure(c.Provider, lookup.StatusPending, errcode.RateLimited,
+	r := failure(c.Provider, lookup.StatusPending, code,
 		fmt.Sprintf("the call is queued as job %d for %s (%s)", job.ID, job.ScheduledAt.UTC().Format(time.RFC3339), why), job.ID)
 	r.RetryAfter = job.ScheduledAt.Sub(x.now())
 	return r
