@@ -182,7 +182,7 @@ func (l *Lookup) sight(ctx context.Context) {
 			l.mu.Lock()
 			done := l.done
 			l.mu.Unlock()
-			return lookup.Judge(l, done).Level.String()
+			return lookup.JudgeLevel(l, done).Level.String()
 		})
 	})
 }

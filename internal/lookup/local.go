@@ -45,3 +45,12 @@ func Judge(s Session, results []*Result) indicator.Verdict {
 	}
 	return s.Local().Apply(Combine(results))
 }
+
+// JudgeLevel is Judge's level and score without building the providers'
+// reasons.
+func JudgeLevel(s Session, results []*Result) indicator.Verdict {
+	if s == nil {
+		return CombineLevel(results)
+	}
+	return s.Local().Apply(CombineLevel(results))
+}

@@ -136,6 +136,10 @@ func TestCombine(t *testing.T) {
 					t.Errorf("reasons (-want +got):\n%s", diff)
 				}
 			}
+			// the level-only form agrees, and builds no provider reasons
+			if l := lookup.CombineLevel(tt.in); l.Level != v.Level || l.Score != v.Score || (len(l.Reasons) > 0 && l.Level != indicator.Unknown) {
+				t.Errorf("CombineLevel = %s %d %v, want %s %d without reasons", l.Level, l.Score, l.Reasons, v.Level, v.Score)
+			}
 		})
 	}
 }

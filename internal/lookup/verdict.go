@@ -29,7 +29,13 @@ import (
 // provider answered at all (none was OK or NOT_FOUND), the level is UNKNOWN
 // and the only reason says so and why, e.g. "no provider answered: 5 not
 // configured, 6 errors" (see NobodyAnswered).
-func Combine(results []*Result) indicator.Verdict {
+func Combine(results []*Result) indicator.Verdict { return combine(results, true) }
+
+// CombineLevel is Combine without reasons: the level and score only, for
+// callers that show no reasons (a sighting's verdict).
+func CombineLevel(results []*Result) indicator.Verdict { return combine(results, false) }
+
+func combine(results []*Result, reasons bool) indicator.Verdict {
 	if reason, none := NobodyAnswered(results); none {
 		return indicator.Verdict{Level: indicator.Unknown, Reasons: []string{reason}}
 	}
@@ -63,14 +69,16 @@ func Combine(results []*Result) indicator.Verdict {
 		v.Level = indicator.Benign
 	}
 	for _, r := range append(bad, good...) {
-		if r.Verdict.Reason != "" {
+		if reasons && r.Verdict.Reason != "" {
 			v.Reasons = append(v.Reasons, r.Provider+": "+unstutter(r.Provider, r.Verdict.Reason))
 		}
 	}
 	if v.Level > indicator.Benign {
 		if capper := knownGood(good); capper != "" {
 			v.Level, v.Score = indicator.Benign, 0
-			v.Reasons = append([]string{"capped at BENIGN: " + capper + " knows it as known-good"}, v.Reasons...)
+			if reasons {
+				v.Reasons = append([]string{"capped at BENIGN: " + capper + " knows it as known-good"}, v.Reasons...)
+			}
 		}
 	}
 	return v
