@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -127,33 +126,6 @@ func (f *Fetcher) Fetch(ctx context.Context, c Call, o FetchOptions) Fetch {
 		f.store(ctx, CacheKey(name, c.Indicator), r, set)
 		return r
 	})
-}
-
-// Image fetches image ref of provider name, a provider.Imager, within the
-// provider's rate and budget as Fetch does a lookup; the image comes back
-// when Result is OK. Nothing is cached here (Images keeps images).
-func (f *Fetcher) Image(ctx context.Context, name, ref string, o FetchOptions) (*provider.Image, Fetch) {
-	p, ok := f.cfg.Registry.Get(name)
-	im, isImager := p.(provider.Imager)
-	if !ok || !isImager {
-		return nil, Fetch{Result: lookup.Failed(name, lookup.StatusNotFound, errcode.NotFound, "no such image source")}
-	}
-	var img *provider.Image
-	set := f.settings(p.Descriptor())
-	out := f.budgeted(ctx, name, set, o, func() *lookup.Result {
-		return f.upstream(ctx, name, set, func(ctx context.Context) (*provider.Result, error) {
-			i, err := im.Image(ctx, ref)
-			if err != nil {
-				return nil, err
-			}
-			img = i
-			return &provider.Result{Provider: name, Bytes: int64(len(i.Body)), StatusCode: http.StatusOK}, nil
-		})
-	})
-	if out.Result.Status != lookup.StatusOK {
-		return nil, out
-	}
-	return img, out
 }
 
 // budgeted makes call, one upstream call of provider name, once the

@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -55,7 +56,18 @@ func (x *Images) Image(ctx context.Context, c lookup.Caller, name, ref string) (
 			return nil, r.Err
 		}
 	}
-	img, out := f.Image(ctx, name, ref, FetchOptions{MaxWait: x.MaxWait})
+	var img *provider.Image
+	set := f.settings(p.Descriptor())
+	out := f.budgeted(ctx, name, set, FetchOptions{MaxWait: x.MaxWait}, func() *lookup.Result {
+		return f.upstream(ctx, name, set, func(ctx context.Context) (*provider.Result, error) {
+			i, err := im.Image(ctx, ref)
+			if err != nil {
+				return nil, err
+			}
+			img = i
+			return &provider.Result{Provider: name, Bytes: int64(len(i.Body)), StatusCode: http.StatusOK}, nil
+		})
+	})
 	if x.Ledger != nil && c.Username != "" {
 		params, _ := json.Marshal(map[string]string{"image": ref})
 		for _, r := range out.Calls {
@@ -65,7 +77,7 @@ func (x *Images) Image(ctx context.Context, c lookup.Caller, name, ref string) (
 	r := out.Result
 	switch {
 	case r.Status == lookup.StatusOK:
-		if ttl := f.settings(p.Descriptor()).CacheTTL; x.Cache != nil && ttl > 0 {
+		if ttl := set.CacheTTL; x.Cache != nil && ttl > 0 {
 			if err := x.Cache.Set(ctx, key, img, ttl); err != nil {
 				f.cfg.Logger.WarnContext(ctx, "image cache write failed", "provider", name, "err", err)
 			}
