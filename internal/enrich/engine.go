@@ -210,6 +210,13 @@ func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lo
 			return r
 		}
 	}
+	return l.ask(ctx, name, maxAge)
+}
+
+// ask is get past quick: provider name's answer through the pipeline, once
+// per lookup (and once more, fresh, when the cached one is older than
+// maxAge).
+func (l *Lookup) ask(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
 	r := l.memo(ctx, name, name, func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) })
 	if maxAge > 0 && r.Cached && !r.FetchedAt.IsZero() && l.e.cfg.Now().Sub(r.FetchedAt) > maxAge {
 		// too old for this caller: ask again, once per lookup
@@ -272,7 +279,7 @@ func (l *Lookup) quick(ctx context.Context, name string) *lookup.Result {
 	if r := l.delivered(name); r != nil {
 		return r
 	}
-	r, _, _ := l.e.settle(ctx, l, name)
+	r, _ := l.e.settle(ctx, l, name)
 	if r == nil && !l.opts.Fresh {
 		if mem, ok := l.e.cfg.Cache.(peeker); ok {
 			if v, ok := mem.Peek(l.key(name)); ok && v != nil {
@@ -321,7 +328,7 @@ func (l *Lookup) AllWithin(ctx context.Context, names []string, maxAge time.Dura
 	}
 	var wg sync.WaitGroup
 	for _, i := range missing {
-		wg.Go(func() { out[i] = l.get(ctx, names[i], maxAge) })
+		wg.Go(func() { out[i] = l.ask(ctx, names[i], maxAge) })
 	}
 	wg.Wait()
 	return out
@@ -348,7 +355,7 @@ func (l *Lookup) key(name string) string { return cacheKey(name, l.ind.Kind, l.h
 // the executor, one call per key at a time in this process. The result is
 // the caller's own copy.
 func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh bool) *lookup.Result {
-	r, _, cacheOnly := e.settle(ctx, l, name)
+	r, cacheOnly := e.settle(ctx, l, name)
 	if r != nil {
 		return r
 	}
@@ -405,30 +412,30 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 
 // settle answers provider name in l when no cache or upstream is needed:
 // refused by the plan or the policy, not configured, or local. Otherwise it
-// returns nil and the provider, with cacheOnly set when the policy allows
-// only a cached answer.
-func (e *Engine) settle(ctx context.Context, l *Lookup, name string) (r *lookup.Result, p provider.Provider, cacheOnly string) {
+// returns nil, with cacheOnly set when the policy allows only a cached
+// answer.
+func (e *Engine) settle(ctx context.Context, l *Lookup, name string) (r *lookup.Result, cacheOnly string) {
 	// plan
 	p, refused := e.plan(l, name)
 	if refused != nil {
-		return refused, nil, ""
+		return refused, ""
 	}
 	// policy: lists, playbook, TLP (package policy)
 	skip, cacheOnly := l.decision.Provider(p.Descriptor())
 	if skip != "" {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip), p, ""
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.Forbidden, skip), ""
 	}
 	if !p.Configured() {
-		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, p.Descriptor().NotConfiguredReason()), p, ""
+		return lookup.Failed(name, lookup.StatusNotConfigured, errcode.NotConfigured, p.Descriptor().NotConfiguredReason()), ""
 	}
 	// policy: internal indicators are never sent anywhere
 	if l.policy != nil {
-		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error()), p, ""
+		return lookup.Failed(name, lookup.StatusSkipped, errcode.BadIndicator, l.policy.Error()), ""
 	}
 	if p.Descriptor().Local { // answers from data in this process: no cache, budget or executor
-		return local(ctx, p, l.ind), p, ""
+		return local(ctx, p, l.ind), ""
 	}
-	return nil, p, cacheOnly
+	return nil, cacheOnly
 }
 
 // plan finds provider name, or says why it is not asked in l: disabled,
