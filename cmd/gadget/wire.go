@@ -180,12 +180,12 @@ func openStore(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool)
 	return s, nil
 }
 
-// buildEngine builds the engine lookups use: inline, or handing provider
-// calls to River jobs (worked here when queues picks any).
 // imageCacheEntries bounds the portal's image cache (screenshots of a few
 // hundred KiB each; the response cap is 4 MiB).
 const imageCacheEntries = 64
 
+// buildEngine builds the engine lookups use: inline, or handing provider
+// calls to River jobs (worked here when queues picks any).
 func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registry) (map[string]int, error)) error {
 	cfg := a.cfg
 	var queues map[string]int

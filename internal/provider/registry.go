@@ -62,10 +62,8 @@ func (r *Registry) NamesFor(k indicator.Kind) []string { return append([]string(
 // ForKind returns the live providers that serve kind k, sorted by name.
 func (r *Registry) ForKind(k indicator.Kind) []Provider {
 	var out []Provider
-	for _, n := range r.names {
-		if p := r.byName[n]; p.Descriptor().Serves(k) {
-			out = append(out, p)
-		}
+	for _, n := range r.byKind[k] {
+		out = append(out, r.byName[n])
 	}
 	return out
 }
