@@ -2,17 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/inspector-gadget/gadget/internal/store"
-	"github.com/inspector-gadget/gadget/internal/taxii"
 )
 
 // clientScripts holds our drivers of the official Python clients.
@@ -78,26 +73,8 @@ func TestOfficialClients(t *testing.T) {
 
 			// enough stored verdicts for several pages, after the one the
 			// Cortex run published
-			ctx := context.Background()
-			st, err := store.Open(ctx, env["GADGET_DATABASE_URL"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
 			const n = 35
-			t0 := time.Now().UTC().Add(time.Hour)
-			rows := make([]store.StixRow, n)
-			for i := range rows {
-				id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i)
-				obj, _ := json.Marshal(map[string]any{"type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00.000Z",
-					"modified": "2026-01-01T00:00:00.000Z", "pattern": fmt.Sprintf("[ipv4-addr:value = '198.51.100.%d']", i), "pattern_type": "stix",
-					"valid_from": "2026-01-01T00:00:00Z"})
-				rows[i] = store.StixRow{Collection: taxii.Malicious, ObjectID: id, ObjectType: "indicator", Version: t0,
-					DateAdded: t0.Add(time.Duration(i/2) * time.Microsecond), Object: obj} // ties on date_added
-			}
-			if err := st.PutStixObjects(ctx, rows); err != nil {
-				t.Fatal(err)
-			}
+			putIndicators(t, env["GADGET_DATABASE_URL"], n, 2, time.Now().UTC().Add(time.Hour))
 			runClient(t, python, dir, "taxii2_check.py", "--url", in.base+"/taxii2/", "--user", "alice", "--key", in.apiKey(alice, "sentinel", "TASKS"),
 				"--ip", ip, "--min-objects", strconv.Itoa(n+1), "--page", "10")
 		})

@@ -155,26 +155,9 @@ func testTAXII(t *testing.T, be backend) {
 	}
 
 	// paging over many stored verdicts: limit, next and more, as as_pages does
-	ctx := context.Background()
-	st, err := store.Open(ctx, env["GADGET_DATABASE_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	const n = 2500
 	t0 := time.Now().UTC().Add(time.Hour) // after everything published so far
-	var rows []store.StixRow
-	for i := range n {
-		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i)
-		obj, _ := json.Marshal(map[string]any{"type": "indicator", "spec_version": "2.1", "id": id})
-		rows = append(rows, store.StixRow{Collection: taxii.Malicious, ObjectID: id, ObjectType: "indicator",
-			Version: t0, DateAdded: t0.Add(time.Duration(i/3) * time.Microsecond), Object: obj}) // ties on date_added: the id breaks them
-	}
-	for i := 0; i < n; i += 500 {
-		if err := st.PutStixObjects(ctx, rows[i:i+500]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	rows := putIndicators(t, env["GADGET_DATABASE_URL"], n, 3, t0)
 	seen := map[string]bool{}
 	params := url.Values{"limit": {"1000"}, "added_after": {t0.Add(-time.Millisecond).Format(time.RFC3339Nano)}}
 	pages := 0
@@ -354,4 +337,33 @@ func TestTAXIIBlockLists(t *testing.T) {
 	if res, _ := taxiiGet(t, apiRoot+"collections/"+taxii.CollectionID(taxii.ListCollection("ours"))+"/objects/", "root", key, accept, nil); res.StatusCode != 404 {
 		t.Errorf("a NEVER_SEND list's collection: %d, want 404", res.StatusCode)
 	}
+}
+
+// putIndicators stores n STIX indicators (ids indicator--00000000-0000-4000-8000-<i>)
+// in the malicious collection, added from t0 on, tie of them sharing each
+// microsecond of date_added (the id breaks the ties), in statements of at
+// most 500 rows; it returns the rows stored.
+func putIndicators(t *testing.T, dbURL string, n, tie int, t0 time.Time) []store.StixRow {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows := make([]store.StixRow, n)
+	for i := range rows {
+		id := fmt.Sprintf("indicator--00000000-0000-4000-8000-%012d", i)
+		obj, _ := json.Marshal(map[string]any{"type": "indicator", "spec_version": "2.1", "id": id, "created": "2026-01-01T00:00:00.000Z",
+			"modified": "2026-01-01T00:00:00.000Z", "pattern": fmt.Sprintf("[ipv4-addr:value = '198.51.100.%d']", i%256), "pattern_type": "stix",
+			"valid_from": "2026-01-01T00:00:00Z"})
+		rows[i] = store.StixRow{Collection: taxii.Malicious, ObjectID: id, ObjectType: "indicator", Version: t0,
+			DateAdded: t0.Add(time.Duration(i/tie) * time.Microsecond), Object: obj}
+	}
+	for i := 0; i < n; i += 500 {
+		if err := st.PutStixObjects(ctx, rows[i:min(i+500, n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
 }
