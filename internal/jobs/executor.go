@@ -63,13 +63,8 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
 	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
-	if !owner {
-		if r := x.later(ctx, res.Job, c); r != nil {
-			return r
-		}
-	}
 	var last *lookup.Result // the latest attempt's failure, while the job retries
-	recheck := !owner       // a joined job may have finished before we registered
+	recheck := !owner       // a joined job may have finished, or been deferred, before we registered
 	tick := time.NewTicker(safetyTick)
 	defer tick.Stop()
 	for {
