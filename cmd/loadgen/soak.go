@@ -88,10 +88,7 @@ func runSoak(envs []string, bin string, clients, runs int, dur time.Duration, co
 		if runs > 1 {
 			fmt.Printf("--- run %d of %d\n", run, runs)
 		}
-		settled, err := soakRun(client, base, u, tok, pid, warm, &coldN, clients, dur, cold, before)
-		if err != nil {
-			return err
-		}
+		settled := soakRun(client, base, u, tok, pid, warm, &coldN, clients, dur, cold, before)
 		if run > 1 {
 			fmt.Printf("RSS after run %d against after run %d: %+.1f %%\n", run, run-1, 100*(float64(settled)-float64(before))/float64(before))
 		}
@@ -103,7 +100,7 @@ func runSoak(envs []string, bin string, clients, runs int, dur time.Duration, co
 // soakRun is one run of the soak against the running server: clients
 // for dur; it prints what it saw and returns the RSS 30 s after it.
 func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, coldN *atomic.Int64,
-	clients int, dur time.Duration, cold float64, rssStart int64) (int64, error) {
+	clients int, dur time.Duration, cold float64, rssStart int64) int64 {
 	var st soakStats
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
@@ -189,7 +186,7 @@ func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, c
 	if st.firstIncompleteCached != nil {
 		fmt.Printf("first incomplete answer about a warmed value: %.400s\n", st.firstIncompleteCached)
 	}
-	return settled, nil
+	return settled
 }
 
 // runtimeOf is the server's goroutines and Go heap in use, from /metrics.
