@@ -209,11 +209,6 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{SightingColumns[2], SightingColumns[3], SightingColumns[5], SightingColumns[6]},
 			},
-			{
-				Name:    "sighting_at",
-				Unique:  false,
-				Columns: []*schema.Column{SightingColumns[6]},
-			},
 		},
 	}
 	// SightingSummaryColumns holds the columns for the "sighting_summary" table.

@@ -129,7 +129,6 @@ func (Sighting) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("value_hash", "kind", "at"),
 		index.Fields("value_hash", "kind", "username", "at"),
-		index.Fields("at"),
 	}
 }
 
