@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Dispatcher is the one LISTEN connection of a process: it hands each job
@@ -20,6 +21,9 @@ type Dispatcher struct {
 	// unclaimed, when set, is given the final notices nobody here waits for
 	// (to fill a process-local cache).
 	unclaimed func(ctx context.Context, n *Notice)
+	// jobs, when set, reads the rows of jobs that are finished or deferred
+	// among ids: the sweep's one query for every waiter of the process.
+	jobs func(ctx context.Context, ids []int64) ([]*rivertype.JobRow, error)
 
 	mu      sync.Mutex
 	waiters map[string]map[*waiter]struct{} // by cache key
@@ -28,8 +32,10 @@ type Dispatcher struct {
 }
 
 type waiter struct {
-	key string
-	c   chan *Notice
+	key   string
+	c     chan *Notice
+	job   int64     // the job waited on, once inserted (under Dispatcher.mu)
+	since time.Time // when the wait on job began
 }
 
 // NewDispatcher returns a dispatcher for channel; Run starts it.
@@ -53,6 +59,13 @@ func (d *Dispatcher) register(key string) *waiter {
 	return w
 }
 
+// watch records the job w waits on, for the sweep.
+func (d *Dispatcher) watch(w *waiter, job int64) {
+	d.mu.Lock()
+	w.job, w.since = job, time.Now()
+	d.mu.Unlock()
+}
+
 func (d *Dispatcher) unregister(w *waiter) {
 	d.mu.Lock()
 	delete(d.waiters[w.key], w)
@@ -65,6 +78,9 @@ func (d *Dispatcher) unregister(w *waiter) {
 // Run listens until ctx ends, reconnecting after failures. After a
 // reconnect, waiters re-read their jobs (a notice may have been missed).
 func (d *Dispatcher) Run(ctx context.Context) {
+	if d.jobs != nil {
+		go d.sweep(ctx)
+	}
 	delay := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := d.listen(ctx)
@@ -131,7 +147,7 @@ func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
 	for w := range ws {
 		select {
 		case w.c <- n:
-		default: // full: the waiter re-reads the job on its safety tick
+		default: // full: the sweep hands the waiter its job's row
 		}
 	}
 	claimed := len(ws) > 0
@@ -150,6 +166,74 @@ func (d *Dispatcher) wakeAll() {
 			select {
 			case w.c <- &Notice{Key: key}:
 			default:
+			}
+		}
+	}
+}
+
+// sweep is the safety net for a notice that never came (its NOTIFY failed,
+// or a waiter's channel was full): every safetyTick, one query reads those
+// jobs waited on for a tick or longer that have finished or been deferred,
+// and hands each row to its waiters. One query a tick per process, however
+// many callers wait, so waiting never takes connections from the workers.
+func (d *Dispatcher) sweep(ctx context.Context) {
+	t := time.NewTicker(safetyTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids := d.waitedOn(time.Now().Add(-safetyTick))
+		for start := 0; start < len(ids); start += sweepChunk {
+			rows, err := d.jobs(ctx, ids[start:min(start+sweepChunk, len(ids))])
+			if err != nil {
+				if ctx.Err() == nil {
+					d.log.WarnContext(ctx, "job sweep failed", "err", err)
+				}
+				break
+			}
+			d.handRows(rows)
+		}
+	}
+}
+
+// sweepChunk bounds the ids of one sweep query.
+const sweepChunk = 1000
+
+// waitedOn is the distinct jobs waited on since before then.
+func (d *Dispatcher) waitedOn(before time.Time) []int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, ws := range d.waiters {
+		for w := range ws {
+			if w.job != 0 && !seen[w.job] && w.since.Before(before) {
+				seen[w.job] = true
+				ids = append(ids, w.job)
+			}
+		}
+	}
+	return ids
+}
+
+// handRows gives each job row to the waiters of that job.
+func (d *Dispatcher) handRows(rows []*rivertype.JobRow) {
+	byID := make(map[int64]*rivertype.JobRow, len(rows))
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for key, ws := range d.waiters {
+		for w := range ws {
+			if r := byID[w.job]; r != nil {
+				select {
+				case w.c <- &Notice{JobID: r.ID, Key: key, row: r}:
+				default:
+				}
 			}
 		}
 	}

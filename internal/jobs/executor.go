@@ -16,8 +16,8 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
-// safetyTick is how often a waiter re-reads its job in case a notice was
-// lost; notices normally arrive within milliseconds.
+// safetyTick is how often the dispatcher's sweep reads the jobs waited on,
+// in case a notice was lost; notices normally arrive within milliseconds.
 const safetyTick = time.Second
 
 // pendingMargin is kept back from the lookup's deadline to answer PENDING
@@ -63,10 +63,9 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
 	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
+	x.disp.watch(w, id)
 	var last *lookup.Result // the latest attempt's failure, while the job retries
 	recheck := !owner       // a joined job may have finished, or been deferred, before we registered
-	tick := time.NewTicker(safetyTick)
-	defer tick.Stop()
 	for {
 		if recheck {
 			recheck = false
@@ -76,6 +75,12 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		}
 		select {
 		case n := <-w.c:
+			if n.row != nil { // the sweep's copy of the job: its notice was lost
+				if r, done := x.judge(ctx, n.row, c); done {
+					return r
+				}
+				continue
+			}
 			if !n.Final && n.RetryAt.IsZero() && len(n.Result) == 0 { // wake-up after a reconnect
 				recheck = true
 				continue
@@ -109,8 +114,6 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 				return r
 			}
 			last = r
-		case <-tick.C:
-			recheck = true
 		case <-ctx.Done():
 			if last != nil {
 				return last
@@ -144,9 +147,7 @@ func (x *Executor) later(ctx context.Context, job *rivertype.JobRow, c enrich.Ca
 	return r
 }
 
-// read looks at the job itself: done with its answer when it has finished
-// (from its output when it recorded one, else from the cache it filled),
-// or PENDING when it is deferred past the call's deadline.
+// read reads the job itself and judges it.
 func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.Result, bool) {
 	job, err := x.client.JobGet(ctx, id)
 	if err != nil {
@@ -155,6 +156,13 @@ func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.R
 		}
 		return nil, false
 	}
+	return x.judge(ctx, job, c)
+}
+
+// judge is done with the job's answer when it has finished (from its
+// output when it recorded one, else from the cache it filled), or PENDING
+// when it is deferred past the call's deadline.
+func (x *Executor) judge(ctx context.Context, job *rivertype.JobRow, c enrich.Call) (*lookup.Result, bool) {
 	r, done := finished(job)
 	if !done { // a notice of its deferral may have come before we waited
 		if r := x.later(ctx, job, c); r != nil {
@@ -163,7 +171,7 @@ func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.R
 	}
 	if done && r.Status == lookup.StatusError { // cancelled, discarded or without output: the cache may hold the answer
 		if cached := x.fetcher.Cached(ctx, c.Provider, c.Indicator); cached != nil {
-			cached.Cached, cached.JobID = false, id
+			cached.Cached, cached.JobID = false, job.ID
 			return cached, true
 		}
 	}

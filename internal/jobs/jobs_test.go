@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -442,5 +443,40 @@ func TestInsertFailureFallsBack(t *testing.T) {
 	}
 	if res := r.call("abuseipdb", "198.51.100.62", 5*time.Second); res.Status != lookup.StatusError {
 		t.Fatalf("without a fallback: %s, want ERROR", res.Status)
+	}
+}
+
+// silent is a job store whose notices are never sent, as when a worker
+// process dies between its commit and its NOTIFY.
+type silent struct{ jobs.Store }
+
+func (silent) Notify(context.Context, string, []string) error { return errors.New("notices lost") }
+
+// TestLostNoticesAnsweredBySweep: jobs worked by another process whose
+// notices never arrive still answer their waiters, through the
+// dispatcher's one sweep query per tick, well before their deadline. (The
+// two share one cache, as processes do through Redis: a small answer is
+// read from the cache the job filled.)
+func TestLostNoticesAnsweredBySweep(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil) // inserts and waits only
+	startRuntime(t, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: silent{r.store.JobQueue(r.pool)},
+		Queues: map[string]int{"abuseipdb": 4}})
+	const waiters = 30
+	results := make([]*lookup.Result, waiters)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range waiters {
+		wg.Go(func() { results[i] = r.call("abuseipdb", fmt.Sprintf("198.51.100.%d", 100+i), 10*time.Second) })
+	}
+	wg.Wait()
+	took := time.Since(start)
+	for i, res := range results {
+		if res.Status != lookup.StatusOK || res.JobID == 0 {
+			t.Errorf("waiter %d = %s %+v, want OK from its job", i, res.Status, res.Err)
+		}
+	}
+	if took > 5*time.Second {
+		t.Errorf("lost notices answered after %s, want within a few sweep ticks (%s)", took.Round(time.Millisecond), time.Second)
 	}
 }

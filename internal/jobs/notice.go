@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/inspector-gadget/gadget/internal/lookup"
 )
 
@@ -26,6 +28,9 @@ type Notice struct {
 	// Result is the answer (lookup.Codec); empty when too large for
 	// a notification: read the job's output.
 	Result json.RawMessage `json:"r,omitempty"`
+	// row, set by the dispatcher's sweep instead of the fields above, is
+	// the job as read from the database.
+	row *rivertype.JobRow
 }
 
 // decode returns the notice's result, or nil when it must be read elsewhere.

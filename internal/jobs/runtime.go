@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/store"
@@ -133,6 +134,15 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	disp := NewDispatcher(c.Pool, channel, c.Logger)
+	disp.jobs = func(ctx context.Context, ids []int64) ([]*rivertype.JobRow, error) {
+		res, err := client.JobList(ctx, river.NewJobListParams().IDs(ids...).First(len(ids)).States(
+			rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded,
+			rivertype.JobStateScheduled, rivertype.JobStateRetryable))
+		if err != nil {
+			return nil, err
+		}
+		return res.Jobs, nil
+	}
 	w.local = disp.handOff
 	if c.KeepUnclaimed {
 		disp.unclaimed = func(ctx context.Context, n *Notice) {
