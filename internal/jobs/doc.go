@@ -21,7 +21,9 @@
 //	      waiters at once, and to every process through NOTIFY (notifier)
 //	  → Dispatcher (one LISTEN connection per process) hands the Notice to
 //	    the waiters; a waiter whose deadline comes first answers PENDING
-//	    with the job id, and asks again later from the cache.
+//	    with the job id, and asks again later from the cache. A notice that
+//	    never comes is covered by the dispatcher's sweep: one JobList query
+//	    a second for every job waited on in the process.
 //
 // Nothing here calls back into the engine: the worker uses the Fetcher,
 // and the answer travels as lookup.Codec bytes inside the Notice (or the

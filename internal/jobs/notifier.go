@@ -17,7 +17,8 @@ import (
 // transactions here send none, and a process has at most one notifying
 // statement in flight. Waiters in this process get the notice at once
 // (the worker's hand-off); a notice lost to a crash between the commit
-// and the NOTIFY costs other processes' waiters their one-second re-read.
+// and the NOTIFY costs other processes' waiters a wait for the dispatcher's
+// sweep (a second at most).
 type notifier struct {
 	store   Store
 	channel string
@@ -56,7 +57,7 @@ func (n *notifier) drain() {
 		n.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := n.store.Notify(ctx, n.channel, batch); err != nil {
-			n.log.WarnContext(ctx, "job notices not sent; waiters elsewhere re-read their jobs", "notices", len(batch), "err", err)
+			n.log.WarnContext(ctx, "job notices not sent; waiters elsewhere get their jobs from the sweep", "notices", len(batch), "err", err)
 		}
 		cancel()
 	}
