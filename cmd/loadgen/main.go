@@ -11,6 +11,7 @@
 //	go run ./cmd/loadgen -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…
 //	go run ./cmd/loadgen -batch 20 -c 1        # indicators(20 values, cachedOnly: true) { verdict }
 //	go run ./cmd/loadgen -lists 100000 -baseline-tags nopolicy   # policy on vs off, same run
+//	go run ./cmd/loadgen -baseline-gadget /tmp/gadget-old        # this tree vs another build, same run
 package main
 
 import (
@@ -60,6 +61,7 @@ func main() {
 	batch := flag.Int("batch", 0, "measure indicators(values: N IPv4 values, cachedOnly: true) { verdict } instead of one cached lookup")
 	var pol policyRun
 	flag.StringVar(&pol.baselineTags, "baseline-tags", "", "also build gadget with these build tags (nopolicy: no lists, TLP, playbooks or sightings) and measure it in the same rounds, as the baseline")
+	flag.StringVar(&pol.baselineBin, "baseline-gadget", "", "also run this gadget binary (e.g. another commit's build) and measure it in the same rounds, as the baseline")
 	flag.IntVar(&pol.lists, "lists", 0, "load this many list entries (CIDRs, domain suffixes, hashes; BLOCK, NEVER_SEND and KNOWN_GOOD lists) into the measured gadget first")
 	soak := flag.Bool("soak", false, "soak: -c clients for -d of mixed cached and cold lookups; print errors, hangs and RSS")
 	cold := flag.Float64("cold", 0.1, "soak: the share of lookups of a value never asked before")
@@ -115,8 +117,8 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 		return err
 	}
 	var baseline *side // the same server built with pol.baselineTags
-	if pol.baselineTags != "" {
-		if baseline, err = startBaseline(client, dir, pol.baselineTags, gadgetEnv(dir, fake.URL, envs), password, batch); err != nil {
+	if pol.baselineTags != "" || pol.baselineBin != "" {
+		if baseline, err = startBaseline(client, dir, pol.baselineTags, pol.baselineBin, gadgetEnv(dir, fake.URL, envs), password, batch); err != nil {
 			return err
 		}
 		defer stop(baseline.cmd)
@@ -142,7 +144,11 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	fmt.Printf("%s, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", what, conns, rounds, dur, len(answer))
 	fmt.Printf("gadget serve with: %s\n", describe(envs))
 	if pol.lists > 0 || baseline != nil {
-		fmt.Printf("policy: %d list entries in the measured gadget; baseline built with -tags %q\n", pol.lists, pol.baselineTags)
+		from := fmt.Sprintf("built with -tags %q", pol.baselineTags)
+		if pol.baselineBin != "" {
+			from = "the binary " + pol.baselineBin
+		}
+		fmt.Printf("policy: %d list entries in the measured gadget; baseline %s\n", pol.lists, from)
 	}
 	var gs, bs, ls []result
 	for i := range rounds {

@@ -12,11 +12,13 @@ import (
 )
 
 // policyRun says how the policy benchmark runs: list entries loaded into
-// the measured gadget, and the build tags of a baseline gadget measured
-// in the same rounds.
+// the measured gadget, and the baseline gadget measured in the same
+// rounds: built with baselineTags, or the binary baselineBin (another
+// commit's build).
 type policyRun struct {
 	lists        int
 	baselineTags string
+	baselineBin  string
 }
 
 // side is a second gadget serve measured beside the first.
@@ -25,12 +27,15 @@ type side struct {
 	base, tok string
 }
 
-// startBaseline builds gadget with tags, starts it on its own database
-// with the same environment, and warms its cache with the measured request.
-func startBaseline(client *http.Client, dir, tags string, env []string, password string, batch int) (*side, error) {
-	bin := filepath.Join(dir, "gadget-baseline")
-	if out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build the baseline: %v\n%s", err, out)
+// startBaseline builds gadget with tags (or runs bin when given), starts
+// it on its own database with the same environment, and warms its cache
+// with the measured request.
+func startBaseline(client *http.Client, dir, tags, bin string, env []string, password string, batch int) (*side, error) {
+	if bin == "" {
+		bin = filepath.Join(dir, "gadget-baseline")
+		if out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build the baseline: %v\n%s", err, out)
+		}
 	}
 	env = append(env[:len(env):len(env)], "GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "baseline.db"))
 	cmd, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")
