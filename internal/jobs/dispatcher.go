@@ -219,11 +219,15 @@ func (d *Dispatcher) waitedOn(before time.Time) []int64 {
 	return ids
 }
 
-// handRows gives each job row to the waiters of that job.
+// handRows gives each job row to the waiters of that job. A job finished
+// less than a tick ago is left to its notice, which may still be on its
+// way with the answer.
 func (d *Dispatcher) handRows(rows []*rivertype.JobRow) {
 	byID := make(map[int64]*rivertype.JobRow, len(rows))
 	for _, r := range rows {
-		byID[r.ID] = r
+		if r.FinalizedAt == nil || time.Since(*r.FinalizedAt) >= safetyTick {
+			byID[r.ID] = r
+		}
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
