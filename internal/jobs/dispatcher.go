@@ -28,6 +28,7 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	waiters map[string]map[*waiter]struct{} // by cache key
 	ready   chan struct{}                   // closed once the first LISTEN is in place
+	kick    chan struct{}                   // sweep now: notices may have been lost
 	once    sync.Once
 }
 
@@ -40,7 +41,8 @@ type waiter struct {
 
 // NewDispatcher returns a dispatcher for channel; Run starts it.
 func NewDispatcher(pool *pgxpool.Pool, channel string, log *slog.Logger) *Dispatcher {
-	return &Dispatcher{pool: pool, channel: channel, log: log, waiters: map[string]map[*waiter]struct{}{}, ready: make(chan struct{})}
+	return &Dispatcher{pool: pool, channel: channel, log: log, waiters: map[string]map[*waiter]struct{}{},
+		ready: make(chan struct{}), kick: make(chan struct{}, 1)}
 }
 
 // Ready is closed once the dispatcher listens.
@@ -76,7 +78,7 @@ func (d *Dispatcher) unregister(w *waiter) {
 }
 
 // Run listens until ctx ends, reconnecting after failures. After a
-// reconnect, waiters re-read their jobs (a notice may have been missed).
+// reconnect the sweep runs at once (a notice may have been missed).
 func (d *Dispatcher) Run(ctx context.Context) {
 	if d.jobs != nil {
 		go d.sweep(ctx)
@@ -88,7 +90,7 @@ func (d *Dispatcher) Run(ctx context.Context) {
 			return
 		}
 		d.log.WarnContext(ctx, "job result listener lost its connection; reconnecting", "err", err, "in", delay.String())
-		d.wakeAll()
+		d.sweepNow()
 		select {
 		case <-ctx.Done():
 			return
@@ -110,7 +112,7 @@ func (d *Dispatcher) listen(ctx context.Context) error {
 		return err
 	}
 	d.once.Do(func() { close(d.ready) })
-	d.wakeAll() // anything finished while we were away
+	d.sweepNow() // anything finished while we were away
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {
@@ -157,35 +159,34 @@ func (d *Dispatcher) deliver(ctx context.Context, n *Notice) {
 	}
 }
 
-// wakeAll sends every waiter an empty notice: re-read your job.
-func (d *Dispatcher) wakeAll() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for key, ws := range d.waiters {
-		for w := range ws {
-			select {
-			case w.c <- &Notice{Key: key}:
-			default:
-			}
-		}
+// sweepNow asks the sweep to run at once, over every job waited on.
+func (d *Dispatcher) sweepNow() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
 	}
 }
 
 // sweep is the safety net for a notice that never came (its NOTIFY failed,
-// or a waiter's channel was full): every safetyTick, one query reads those
-// jobs waited on for a tick or longer that have finished or been deferred,
-// and hands each row to its waiters. One query a tick per process, however
-// many callers wait, so waiting never takes connections from the workers.
+// a waiter's channel was full, the listener reconnected): every safetyTick,
+// one query reads those jobs waited on for a tick or longer that have
+// finished or been deferred, and hands each row to its waiters; after a
+// reconnect it reads every job waited on, at once. One query a tick per
+// process, however many callers wait, so waiting never takes connections
+// from the workers.
 func (d *Dispatcher) sweep(ctx context.Context) {
 	t := time.NewTicker(safetyTick)
 	defer t.Stop()
 	for {
+		age := safetyTick
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-d.kick:
+			age = 0
 		}
-		ids := d.waitedOn(time.Now().Add(-safetyTick))
+		ids := d.waitedOn(time.Now().Add(-age))
 		for start := 0; start < len(ids); start += sweepChunk {
 			rows, err := d.jobs(ctx, ids[start:min(start+sweepChunk, len(ids))])
 			if err != nil {
@@ -194,7 +195,7 @@ func (d *Dispatcher) sweep(ctx context.Context) {
 				}
 				break
 			}
-			d.handRows(rows)
+			d.handRows(rows, age)
 		}
 	}
 }
@@ -202,7 +203,8 @@ func (d *Dispatcher) sweep(ctx context.Context) {
 // sweepChunk bounds the ids of one sweep query.
 const sweepChunk = 1000
 
-// waitedOn is the distinct jobs waited on since before then.
+// waitedOn is the distinct jobs waited on since before then (since
+// before now: those waited on now).
 func (d *Dispatcher) waitedOn(before time.Time) []int64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -220,12 +222,12 @@ func (d *Dispatcher) waitedOn(before time.Time) []int64 {
 }
 
 // handRows gives each job row to the waiters of that job. A job finished
-// less than a tick ago is left to its notice, which may still be on its
-// way with the answer.
-func (d *Dispatcher) handRows(rows []*rivertype.JobRow) {
+// less than age ago is left to its notice, which may still be on its way
+// with the answer.
+func (d *Dispatcher) handRows(rows []*rivertype.JobRow, age time.Duration) {
 	byID := make(map[int64]*rivertype.JobRow, len(rows))
 	for _, r := range rows {
-		if r.FinalizedAt == nil || time.Since(*r.FinalizedAt) >= safetyTick {
+		if r.FinalizedAt == nil || time.Since(*r.FinalizedAt) >= age {
 			byID[r.ID] = r
 		}
 	}

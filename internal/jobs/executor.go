@@ -62,27 +62,21 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		x.log.ErrorContext(ctx, "job insert failed", "provider", c.Provider, "err", err)
 		return failure(c.Provider, lookup.StatusError, errcode.Internal, "the provider call could not be queued", 0)
 	}
-	id, owner := res.Job.ID, !res.UniqueSkippedAsDuplicate
+	id := res.Job.ID
 	x.disp.watch(w, id)
-	var last *lookup.Result // the latest attempt's failure, while the job retries
-	recheck := !owner       // a joined job may have finished, or been deferred, before we registered
-	for {
-		if recheck {
-			recheck = false
-			if r, done := x.read(ctx, id, c); done {
-				return r
-			}
+	if res.UniqueSkippedAsDuplicate { // a joined job may have finished, or been deferred, before we registered
+		if r, done := x.read(ctx, id, c); done {
+			return r
 		}
+	}
+	var last *lookup.Result // the latest attempt's failure, while the job retries
+	for {
 		select {
 		case n := <-w.c:
 			if n.row != nil { // the sweep's copy of the job: its notice was lost
 				if r, done := x.judge(ctx, n.row, c); done {
 					return r
 				}
-				continue
-			}
-			if !n.Final && n.RetryAt.IsZero() && len(n.Result) == 0 { // wake-up after a reconnect
-				recheck = true
 				continue
 			}
 			if n.JobID != id && !n.Final {

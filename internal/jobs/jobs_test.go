@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/inspector-gadget/gadget/internal/cache"
@@ -478,5 +479,36 @@ func TestLostNoticesAnsweredBySweep(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Errorf("lost notices answered after %s, want within a few sweep ticks (%s)", took.Round(time.Millisecond), time.Second)
+	}
+}
+
+// TestReconnectSweepsAtOnce: when the dispatcher's LISTEN connection is
+// lost, notices sent meanwhile are lost with it; on reconnecting, the sweep
+// reads every job waited on at once, instead of on its next tick (which
+// cannot answer before a second has passed since the job finished).
+func TestReconnectSweepsAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil) // inserts and waits only
+	ctx := context.Background()
+	startRuntime(t, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: silent{r.store.JobQueue(r.pool)},
+		Queues: map[string]int{"abuseipdb": 2}})
+	channel, err := r.store.JobQueue(r.pool).Channel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	go func() { // the job has finished by now; its notice was never sent
+		time.Sleep(300 * time.Millisecond)
+		if _, err := r.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1`,
+			"LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+			t.Error(err)
+		}
+	}()
+	res := r.call("abuseipdb", "198.51.100.140", 10*time.Second)
+	if res.Status != lookup.StatusOK {
+		t.Fatalf("answer = %s %+v, want OK", res.Status, res.Err)
+	}
+	if took := time.Since(start); took >= time.Second {
+		t.Errorf("answered %s after the lookup began, want within a second (the reconnect's sweep, not the tick's)", took.Round(time.Millisecond))
 	}
 }
