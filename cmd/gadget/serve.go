@@ -81,6 +81,7 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		defer cancel()
 		a.close(stopCtx)
 	}()
+	a.auth.WarmUp()
 	created, generated, err := a.auth.Bootstrap(ctx, cfg.RootPassword)
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", err)

@@ -8,10 +8,12 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -64,9 +66,10 @@ type Service struct {
 	now      func() time.Time
 	onLogin  func(outcome string)
 	cost     int
-	// dummy is compared against when a username does not exist, so a failed
-	// sign-in takes as long whether or not the account exists.
-	dummy    string
+	// dummy is the hash compared against when a username does not exist, so
+	// a failed sign-in takes as long whether or not the account exists; it
+	// is made on first use (or by WarmUp), not by every CLI command.
+	dummy    func() string
 	events   AccountEvents
 	accounts *accountCache
 	claims   *tokenCache
@@ -97,12 +100,17 @@ func NewService(c Config) (*Service, error) {
 	if c.BcryptCost < MinBcryptCost {
 		c.BcryptCost = DefaultBcryptCost
 	}
-	dummy, err := bcrypt.GenerateFromPassword([]byte("timing-equaliser-not-a-password"), c.BcryptCost)
-	if err != nil {
-		return nil, err
+	if c.BcryptCost > bcrypt.MaxCost {
+		return nil, fmt.Errorf("auth: bcrypt cost %d is above %d", c.BcryptCost, bcrypt.MaxCost)
 	}
+	cost := c.BcryptCost
+	dummy := sync.OnceValue(func() string {
+		// cannot fail: the input is short and the cost within bcrypt's range
+		h, _ := bcrypt.GenerateFromPassword([]byte("timing-equaliser-not-a-password"), cost)
+		return string(h)
+	})
 	s := &Service{store: c.Store, tokens: c.Tokens, throttle: c.Throttle, usage: c.Usage, log: c.Logger, now: c.Now,
-		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: string(dummy), events: c.Events,
+		onLogin: c.OnLogin, cost: c.BcryptCost, dummy: dummy, events: c.Events,
 		// with Events, the cache is off until Listen is connected
 		accounts: newAccountCache(c.AccountMaxAge, c.Now, c.Events == nil),
 		claims:   &tokenCache{now: c.Now, m: map[string]*Claims{}}, keys: c.Keys,
@@ -121,6 +129,11 @@ var BcryptConcurrency = max(2, runtime.GOMAXPROCS(0))
 const bcryptQueueWait = 5 * time.Second
 
 // checkPassword compares under the concurrency bound.
+// WarmUp makes the hash unknown usernames are checked against, in the
+// background, so that the first failed sign-in after start takes no
+// longer than later ones.
+func (s *Service) WarmUp() { go s.dummy() }
+
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	t := time.NewTimer(bcryptQueueWait)
 	defer t.Stop()
@@ -197,7 +210,7 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 		forgive()
 		return nil, errcode.Wrap(err)
 	}
-	hash := s.dummy // same cost whether or not the account exists
+	hash := s.dummy() // same cost whether or not the account exists
 	if u != nil {
 		hash = u.PasswordHash
 	}
