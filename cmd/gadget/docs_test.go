@@ -143,7 +143,9 @@ func TestDocExamples(t *testing.T) {
 		t.Fatal(err)
 	}
 	binDir := t.TempDir()
-	shim := "#!/bin/sh\nGADGET_DOCTEST_MAIN=1 exec " + strconv.Quote(self) + " \"$@\"\n"
+	// under -race, each command would otherwise sleep a second at exit
+	// (GORACE's atexit_sleep_ms, for goroutines still racing)
+	shim := "#!/bin/sh\nGORACE=\"${GORACE:+$GORACE }atexit_sleep_ms=0\" GADGET_DOCTEST_MAIN=1 exec " + strconv.Quote(self) + " \"$@\"\n"
 	if err := os.WriteFile(filepath.Join(binDir, "gadget"), []byte(shim), 0o755); err != nil {
 		t.Fatal(err)
 	}
