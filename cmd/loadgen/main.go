@@ -116,7 +116,7 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	if err != nil {
 		return err
 	}
-	var baseline *side // the same server built with pol.baselineTags
+	var baseline *side // built with pol.baselineTags, or the binary pol.baselineBin
 	if pol.baselineTags != "" || pol.baselineBin != "" {
 		if baseline, err = startBaseline(client, dir, pol.baselineTags, pol.baselineBin, gadgetEnv(dir, fake.URL, envs), password, batch); err != nil {
 			return err

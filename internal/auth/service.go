@@ -128,12 +128,12 @@ var BcryptConcurrency = max(2, runtime.GOMAXPROCS(0))
 // before it is refused with 429.
 const bcryptQueueWait = 5 * time.Second
 
-// checkPassword compares under the concurrency bound.
 // WarmUp makes the hash unknown usernames are checked against, in the
 // background, so that the first failed sign-in after start takes no
 // longer than later ones.
 func (s *Service) WarmUp() { go s.dummy() }
 
+// checkPassword compares under the concurrency bound.
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (bool, error) {
 	t := time.NewTimer(bcryptQueueWait)
 	defer t.Stop()
@@ -210,9 +210,11 @@ func (s *Service) Login(ctx context.Context, username, password, scope string) (
 		forgive()
 		return nil, errcode.Wrap(err)
 	}
-	hash := s.dummy() // same cost whether or not the account exists
+	var hash string
 	if u != nil {
 		hash = u.PasswordHash
+	} else {
+		hash = s.dummy() // same cost whether or not the account exists
 	}
 	ok, err := s.checkPassword(ctx, hash, password)
 	if err != nil {
