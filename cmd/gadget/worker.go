@@ -46,6 +46,7 @@ func cmdWorker(ctx context.Context, args []string, getenv envFunc, stdout, stder
 	}
 	log := newLogger(stderr, cfg.LogLevel)
 	tuneGC(getenv)
+	go releaseWhenIdle(ctx, log)
 	a, err := build(ctx, cfg, log, buildOptions{migrate: true, queues: func(reg *provider.Registry) (map[string]int, error) {
 		return workQueues(cfg, reg, names, *workers)
 	}})
