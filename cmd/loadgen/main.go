@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&pol.lists, "lists", 0, "load this many list entries (CIDRs, domain suffixes, hashes; BLOCK, NEVER_SEND and KNOWN_GOOD lists) into the measured gadget first")
 	soak := flag.Bool("soak", false, "soak: -c clients for -d of mixed cached and cold lookups; print errors, hangs and RSS")
 	cold := flag.Float64("cold", 0.1, "soak: the share of lookups of a value never asked before")
-	settle := flag.Duration("settle", 30*time.Second, "soak: how long after a run its RSS is read (at least 30 s, when it is also read)")
+	settle := flag.Duration("settle", 30*time.Second, "soak: how long after a run its settled RSS is read (a minute or more: the median of its last 30 s; it is also read 30 s after)")
 	soakRuns := flag.Int("runs", 1, "soak: runs against the same server, one after another (RSS compared between them: steady state or leak)")
 	flag.Parse()
 	if *bare != "" {
