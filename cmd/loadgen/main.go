@@ -12,6 +12,7 @@
 //	go run ./cmd/loadgen -batch 20 -c 1        # indicators(20 values, cachedOnly: true) { verdict }
 //	go run ./cmd/loadgen -lists 100000 -baseline-tags nopolicy   # policy on vs off, same run
 //	go run ./cmd/loadgen -baseline-gadget /tmp/gadget-old        # this tree vs another build, same run
+//	go run ./cmd/loadgen -soak -runs 2 -d 60s -settle 150s -c 200 -env …  # errors, hangs, RSS after each run
 package main
 
 import (

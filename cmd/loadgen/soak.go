@@ -98,8 +98,8 @@ func runSoak(envs []string, bin string, clients, runs int, dur, settle time.Dura
 }
 
 // soakRun is one run of the soak against the running server: clients
-// for dur; it prints what it saw and returns the RSS settle after it (at
-// least 30 s).
+// for dur; it prints what it saw and returns the settled RSS: that of
+// settle after the run, or of 30 s after it when settle is under a minute.
 func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, coldN *atomic.Int64,
 	clients int, dur, settle time.Duration, cold float64, rssStart int64) int64 {
 	var st soakStats

@@ -181,8 +181,8 @@ func (s *Store) RemoveEntries(ctx context.Context, list string, values []string,
 		return 0, err
 	}
 	n := 0
-	for start := 0; start < len(values); start += chunk {
-		part := values[start:min(start+chunk, len(values))]
+	for start, end := range batches(len(values)) {
+		part := values[start:end]
 		vs := make([]any, len(part))
 		for i, v := range part {
 			vs[i] = v
@@ -399,10 +399,10 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 	}
 	d := entsql.Dialect(s.dialect)
 	var out []statement
-	for start := 0; start < len(rows); start += chunk {
+	for start, end := range batches(len(rows)) {
 		ins := d.Insert(sighting.Table).Columns(sighting.FieldID, sighting.FieldAuditID, sighting.FieldValueHash, sighting.FieldKind,
 			sighting.FieldValue, sighting.FieldUsername, sighting.FieldAt, sighting.FieldVerdict, sighting.FieldSource, sighting.FieldTlp)
-		for _, row := range rows[start:min(start+chunk, len(rows))] {
+		for _, row := range rows[start:end] {
 			ins.Values(row...)
 		}
 		query, args := ins.Query()
@@ -413,10 +413,10 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 		greatest, least = "MAX", "MIN" // SQLite's scalar forms
 	}
 	excluded := d.Table("excluded")
-	for start := 0; start < len(uorder); start += chunk {
+	for start, end := range batches(len(uorder)) {
 		ins := d.Insert(sightinguser.Table).Columns(sightinguser.FieldValueHash, sightinguser.FieldKind, sightinguser.FieldUsername,
 			sightinguser.FieldCount, sightinguser.FieldLastSeen)
-		for _, k := range uorder[start:min(start+chunk, len(uorder))] {
+		for _, k := range uorder[start:end] {
 			u := users[k]
 			ins.Values(k.hash, k.kind, k.user, u.count, u.last)
 		}
@@ -428,8 +428,8 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 			})).Query()
 		out = append(out, statement{query, args})
 	}
-	for start := 0; start < len(order); start += chunk {
-		part := order[start:min(start+chunk, len(order))]
+	for start, end := range batches(len(order)) {
+		part := order[start:end]
 		ins := d.Insert(sightingsummary.Table).Columns(sightingsummary.FieldValueHash, sightingsummary.FieldKind, sightingsummary.FieldCount,
 			sightingsummary.FieldFirstSeen, sightingsummary.FieldLastSeen, sightingsummary.FieldLastVerdict, sightingsummary.FieldLastUser)
 		for _, k := range part {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -54,20 +55,41 @@ type statement struct {
 	args  []any
 }
 
-// chunk bounds the rows of one INSERT: at 13 columns, 13,000 placeholders,
-// under SQLite's 32,766 and PostgreSQL's 65,535.
-const chunk = 1000
+// chunk bounds the rows of one statement: at 14 columns, 7,168
+// placeholders, under SQLite's 32,766 and PostgreSQL's 65,535.
+const chunk = 512
+
+// batches splits n rows into runs of [start, end) whose lengths are powers
+// of two, at most chunk, largest first. A multi-row statement then has at
+// most ten shapes: pgx prepares every distinct statement text and keeps it
+// on its connection (512 per connection), with its plan on the server, so
+// batches of any length from 1 to 1,000 made a long-running writer keep up
+// to a thousand long statements per table and connection.
+func batches(n int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for start := 0; start < n; {
+			size := chunk
+			for size > n-start {
+				size /= 2
+			}
+			if !yield(start, start+size) {
+				return
+			}
+			start += size
+		}
+	}
+}
 
 // usageInserts are the multi-row INSERTs of audit records, skipping
 // existing ids.
 func (s *Store) usageInserts(recs []accounting.Record) []statement {
 	var out []statement
-	for start := 0; start < len(recs); start += chunk {
+	for start, end := range batches(len(recs)) {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
 			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
 			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
 			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs, usagelog.FieldProviders, usagelog.FieldTlp)
-		for _, r := range recs[start:min(start+chunk, len(recs))] {
+		for _, r := range recs[start:end] {
 			id := newID()
 			if r.ID != "" {
 				if parsed, err := uuid.Parse(r.ID); err == nil {
@@ -92,12 +114,12 @@ func (s *Store) usageInserts(recs []accounting.Record) []statement {
 // is the River job that made the calls.
 func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 	var out []statement
-	for start := 0; start < len(calls); start += chunk {
+	for start, end := range batches(len(calls)) {
 		ins := sql.Dialect(s.dialect).Insert(upstreamcall.Table).Columns(
 			upstreamcall.FieldID, upstreamcall.FieldAt, upstreamcall.FieldUsername, upstreamcall.FieldProvider,
 			upstreamcall.FieldEndpoint, upstreamcall.FieldParameters, upstreamcall.FieldStatus, upstreamcall.FieldBytes,
 			upstreamcall.FieldLatencyMs, upstreamcall.FieldJobID)
-		for _, c := range calls[start:min(start+chunk, len(calls))] {
+		for _, c := range calls[start:end] {
 			var job any
 			if id := cmp.Or(c.JobID, jobID); id != 0 {
 				job = id
@@ -113,7 +135,7 @@ func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 }
 
 // counterUpserts add counter deltas to the stored counters, one statement
-// per chunk. Names are cut to their columns first and the deltas summed
+// per batch. Names are cut to their columns first and the deltas summed
 // again, since one upsert may not touch a row twice.
 func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
 	cut := make([]accounting.Counter, len(cs))
@@ -125,10 +147,10 @@ func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
 	cols := []string{usagecounter.FieldAnswers, usagecounter.FieldCached, usagecounter.FieldCalls, usagecounter.FieldBytes,
 		usagecounter.FieldErrors, usagecounter.FieldRateLimited, usagecounter.FieldLatencyMs}
 	var out []statement
-	for start := 0; start < len(cs); start += chunk {
+	for start, end := range batches(len(cs)) {
 		ins := sql.Dialect(s.dialect).Insert(usagecounter.Table).Columns(append([]string{
 			usagecounter.FieldUsername, usagecounter.FieldAPI, usagecounter.FieldDay}, cols...)...)
-		for _, c := range cs[start:min(start+chunk, len(cs))] {
+		for _, c := range cs[start:end] {
 			ins.Values(c.Username, c.API, c.Day.UTC().Format(time.DateOnly),
 				c.Answers, c.Cached, c.Calls, c.Bytes, c.Errors, c.RateLimited, c.LatencyMs)
 		}
