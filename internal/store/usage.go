@@ -62,9 +62,9 @@ const chunk = 512
 // batches splits n rows into runs of [start, end) whose lengths are powers
 // of two, at most chunk, largest first. A multi-row statement then has at
 // most ten shapes: pgx prepares every distinct statement text and keeps it
-// on its connection (512 per connection), with its plan on the server, so
-// batches of any length from 1 to 1,000 made a long-running writer keep up
-// to a thousand long statements per table and connection.
+// on its connection (up to 512), with its plan on the server, so batches
+// of every length would keep hundreds of long statements per table and
+// connection.
 func batches(n int) iter.Seq2[int, int] {
 	return func(yield func(int, int) bool) {
 		for start := 0; start < n; {
