@@ -33,9 +33,9 @@ func tuneGC(getenv envFunc) {
 // next collections shrink that goal. An idle process therefore collects
 // once and returns its free memory at once, as the JVM's G1 does when idle
 // (JEP 346): idle means it allocated less than idleAllocBytes in the last
-// idleWindow (River's pollers alone allocate about 1 MB/s, a soak 100 times
-// that), and it releases only when its heap holds at least releasableBytes
-// (and a quarter) more than is live.
+// idleWindow (an idle server's River pollers allocate about 1 MB/s, a
+// cached lookup about 60 KB), and it releases only when its heap holds at
+// least releasableBytes (and a quarter) more than is live.
 const (
 	idleWindow      = 30 * time.Second
 	idleAllocBytes  = 64 << 20
