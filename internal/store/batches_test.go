@@ -2,23 +2,27 @@ package store
 
 import (
 	"math/bits"
+	"slices"
 	"testing"
 )
 
 func TestBatches(t *testing.T) {
 	shapes := map[int]bool{}
 	for n := range 3000 {
-		next := 0
-		for start, end := range batches(n) {
-			size := end - start
-			if start != next || size < 1 || size > chunk || bits.OnesCount(uint(size)) != 1 {
-				t.Fatalf("batches(%d): [%d, %d) after %d: want a power of two ≤ %d starting where the last ended", n, start, end, next, chunk)
-			}
-			shapes[size] = true
-			next = end
+		rows := make([]int, n)
+		for i := range rows {
+			rows[i] = i
 		}
-		if next != n {
-			t.Fatalf("batches(%d) covers %d rows", n, next)
+		var joined []int
+		for part := range batches(rows) {
+			if len(part) < 1 || len(part) > chunk || bits.OnesCount(uint(len(part))) != 1 {
+				t.Fatalf("batches of %d rows: a run of %d, want a power of two ≤ %d", n, len(part), chunk)
+			}
+			shapes[len(part)] = true
+			joined = append(joined, part...)
+		}
+		if !slices.Equal(joined, rows) {
+			t.Fatalf("batches of %d rows: the runs joined are %d rows, not the rows in order", n, len(joined))
 		}
 	}
 	if len(shapes) != 10 { // 1, 2, 4, …, 512

@@ -181,8 +181,7 @@ func (s *Store) RemoveEntries(ctx context.Context, list string, values []string,
 		return 0, err
 	}
 	n := 0
-	for start, end := range batches(len(values)) {
-		part := values[start:end]
+	for part := range batches(values) {
 		vs := make([]any, len(part))
 		for i, v := range part {
 			vs[i] = v
@@ -399,10 +398,10 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 	}
 	d := entsql.Dialect(s.dialect)
 	var out []statement
-	for start, end := range batches(len(rows)) {
+	for part := range batches(rows) {
 		ins := d.Insert(sighting.Table).Columns(sighting.FieldID, sighting.FieldAuditID, sighting.FieldValueHash, sighting.FieldKind,
 			sighting.FieldValue, sighting.FieldUsername, sighting.FieldAt, sighting.FieldVerdict, sighting.FieldSource, sighting.FieldTlp)
-		for _, row := range rows[start:end] {
+		for _, row := range part {
 			ins.Values(row...)
 		}
 		query, args := ins.Query()
@@ -413,10 +412,10 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 		greatest, least = "MAX", "MIN" // SQLite's scalar forms
 	}
 	excluded := d.Table("excluded")
-	for start, end := range batches(len(uorder)) {
+	for part := range batches(uorder) {
 		ins := d.Insert(sightinguser.Table).Columns(sightinguser.FieldValueHash, sightinguser.FieldKind, sightinguser.FieldUsername,
 			sightinguser.FieldCount, sightinguser.FieldLastSeen)
-		for _, k := range uorder[start:end] {
+		for _, k := range part {
 			u := users[k]
 			ins.Values(k.hash, k.kind, k.user, u.count, u.last)
 		}
@@ -428,8 +427,7 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 			})).Query()
 		out = append(out, statement{query, args})
 	}
-	for start, end := range batches(len(order)) {
-		part := order[start:end]
+	for part := range batches(order) {
 		ins := d.Insert(sightingsummary.Table).Columns(sightingsummary.FieldValueHash, sightingsummary.FieldKind, sightingsummary.FieldCount,
 			sightingsummary.FieldFirstSeen, sightingsummary.FieldLastSeen, sightingsummary.FieldLastVerdict, sightingsummary.FieldLastUser)
 		for _, k := range part {

@@ -59,23 +59,23 @@ type statement struct {
 // placeholders, under SQLite's 32,766 and PostgreSQL's 65,535.
 const chunk = 512
 
-// batches splits n rows into runs of [start, end) whose lengths are powers
-// of two, at most chunk, largest first. A multi-row statement then has at
-// most ten shapes: pgx prepares every distinct statement text and keeps it
-// on its connection (up to 512), with its plan on the server, so batches
-// of every length would keep hundreds of long statements per table and
-// connection.
-func batches(n int) iter.Seq2[int, int] {
-	return func(yield func(int, int) bool) {
-		for start := 0; start < n; {
+// batches splits rows into consecutive runs whose lengths are powers of
+// two, at most chunk, largest first (slices.Chunk with varying sizes). A
+// multi-row statement then has at most ten shapes: pgx prepares every
+// distinct statement text and keeps it on its connection (up to 512), with
+// its plan on the server, so batches of every length would keep hundreds
+// of long statements per table and connection.
+func batches[T any](rows []T) iter.Seq[[]T] {
+	return func(yield func([]T) bool) {
+		for len(rows) > 0 {
 			size := chunk
-			for size > n-start {
+			for size > len(rows) {
 				size /= 2
 			}
-			if !yield(start, start+size) {
+			if !yield(rows[:size:size]) {
 				return
 			}
-			start += size
+			rows = rows[size:]
 		}
 	}
 }
@@ -84,12 +84,12 @@ func batches(n int) iter.Seq2[int, int] {
 // existing ids.
 func (s *Store) usageInserts(recs []accounting.Record) []statement {
 	var out []statement
-	for start, end := range batches(len(recs)) {
+	for part := range batches(recs) {
 		ins := sql.Dialect(s.dialect).Insert(usagelog.Table).Columns(
 			usagelog.FieldID, usagelog.FieldUsername, usagelog.FieldAPI, usagelog.FieldDataSize, usagelog.FieldEndpoint,
 			usagelog.FieldParameters, usagelog.FieldUserAgent, usagelog.FieldIPAddress, usagelog.FieldQueryDate,
 			usagelog.FieldStatus, usagelog.FieldCached, usagelog.FieldLatencyMs, usagelog.FieldProviders, usagelog.FieldTlp)
-		for _, r := range recs[start:end] {
+		for _, r := range part {
 			id := newID()
 			if r.ID != "" {
 				if parsed, err := uuid.Parse(r.ID); err == nil {
@@ -114,12 +114,12 @@ func (s *Store) usageInserts(recs []accounting.Record) []statement {
 // is the River job that made the calls.
 func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 	var out []statement
-	for start, end := range batches(len(calls)) {
+	for part := range batches(calls) {
 		ins := sql.Dialect(s.dialect).Insert(upstreamcall.Table).Columns(
 			upstreamcall.FieldID, upstreamcall.FieldAt, upstreamcall.FieldUsername, upstreamcall.FieldProvider,
 			upstreamcall.FieldEndpoint, upstreamcall.FieldParameters, upstreamcall.FieldStatus, upstreamcall.FieldBytes,
 			upstreamcall.FieldLatencyMs, upstreamcall.FieldJobID)
-		for _, c := range calls[start:end] {
+		for _, c := range part {
 			var job any
 			if id := cmp.Or(c.JobID, jobID); id != 0 {
 				job = id
@@ -147,10 +147,10 @@ func (s *Store) counterUpserts(cs []accounting.Counter) []statement {
 	cols := []string{usagecounter.FieldAnswers, usagecounter.FieldCached, usagecounter.FieldCalls, usagecounter.FieldBytes,
 		usagecounter.FieldErrors, usagecounter.FieldRateLimited, usagecounter.FieldLatencyMs}
 	var out []statement
-	for start, end := range batches(len(cs)) {
+	for part := range batches(cs) {
 		ins := sql.Dialect(s.dialect).Insert(usagecounter.Table).Columns(append([]string{
 			usagecounter.FieldUsername, usagecounter.FieldAPI, usagecounter.FieldDay}, cols...)...)
-		for _, c := range cs[start:end] {
+		for _, c := range part {
 			ins.Values(c.Username, c.API, c.Day.UTC().Format(time.DateOnly),
 				c.Answers, c.Cached, c.Calls, c.Bytes, c.Errors, c.RateLimited, c.LatencyMs)
 		}
