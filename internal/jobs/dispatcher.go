@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -186,9 +187,8 @@ func (d *Dispatcher) sweep(ctx context.Context) {
 		case <-d.kick:
 			age = 0
 		}
-		ids := d.waitedOn(time.Now().Add(-age))
-		for start := 0; start < len(ids); start += sweepChunk {
-			rows, err := d.jobs(ctx, ids[start:min(start+sweepChunk, len(ids))])
+		for ids := range slices.Chunk(d.waitedOn(time.Now().Add(-age)), sweepChunk) {
+			rows, err := d.jobs(ctx, ids)
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.WarnContext(ctx, "job sweep failed", "err", err)
