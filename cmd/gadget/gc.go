@@ -19,13 +19,16 @@ const (
 	defaultMemoryLimit = 100 << 20
 )
 
-func tuneGC(getenv envFunc) {
+// tuneGC sets those defaults and gives memory back while the process is
+// idle, until ctx ends.
+func tuneGC(ctx context.Context, getenv envFunc, log *slog.Logger) {
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(defaultGCPercent)
 	}
 	if getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
+	go releaseWhenIdle(ctx, log)
 }
 
 // After a burst the heap keeps room for about three times what is live

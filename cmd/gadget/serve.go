@@ -54,8 +54,7 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	tuneGC(getenv)
-	go releaseWhenIdle(ctx, log)
+	tuneGC(ctx, getenv, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("GADGET_ADDR: %w", err)

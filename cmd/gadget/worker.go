@@ -45,8 +45,7 @@ func cmdWorker(ctx context.Context, args []string, getenv envFunc, stdout, stder
 		return usagef("worker: needs the River executor (GADGET_EXECUTOR=river on PostgreSQL); %s runs provider calls in the API", cfg.Executor)
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	tuneGC(getenv)
-	go releaseWhenIdle(ctx, log)
+	tuneGC(ctx, getenv, log)
 	a, err := build(ctx, cfg, log, buildOptions{migrate: true, queues: func(reg *provider.Registry) (map[string]int, error) {
 		return workQueues(cfg, reg, names, *workers)
 	}})
