@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,7 +102,9 @@ func start(t testing.TB, env map[string]string, flags ...string) *instance {
 	}
 	t.Cleanup(func() {
 		in.stop()
-		os.WriteFile("/tmp/e2e-"+strings.ReplaceAll(t.Name(), "/", "_")+".log", []byte(in.stderr.String()), 0o644)
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", in.stderr.String())
+		}
 	})
 	return in
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -101,8 +102,11 @@ func cmdServe(ctx context.Context, args []string, getenv envFunc, stdout, stderr
 		WriteTimeout:      90 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	fmt.Fprintf(stdout, "listening on http://%s\n", displayAddr(ln.Addr()))
-	printBanner(stdout, "http://"+displayAddr(ln.Addr()), cfg)
+	// One write, so whoever waits for "listening on" reads the banner with it.
+	var banner bytes.Buffer
+	fmt.Fprintf(&banner, "listening on http://%s\n", displayAddr(ln.Addr()))
+	printBanner(&banner, "http://"+displayAddr(ln.Addr()), cfg)
+	_, _ = stdout.Write(banner.Bytes())
 	log.Info("listening", "addr", ln.Addr().String(), "version", version, "database", a.store.Dialect())
 
 	errc := make(chan error, 1)
