@@ -33,6 +33,10 @@ import (
 type DocumentGuard struct {
 	MaxAnonymousTokens int // default DefaultMaxAnonymousTokens
 	MaxOverlaps        int // default DefaultMaxOverlaps
+	// Parsed, when set, reports whether a document was parsed and validated
+	// before (it is in the query cache, so it passed this guard then): a
+	// signed-in caller's repeated document is not lexed again.
+	Parsed func(ctx context.Context, query string) bool
 }
 
 // DefaultMaxAnonymousTokens bounds an anonymous document: GraphiQL 4's
@@ -64,6 +68,9 @@ func (g DocumentGuard) MutateOperationParameters(ctx context.Context, p *graphql
 		if maxTokens <= 0 {
 			maxTokens = DefaultMaxAnonymousTokens
 		}
+	}
+	if maxTokens < 0 && g.Parsed != nil && g.Parsed(ctx, p.Query) {
+		return nil
 	}
 	maxOverlaps := g.MaxOverlaps
 	if maxOverlaps <= 0 {

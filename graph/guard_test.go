@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,5 +219,60 @@ func TestMalformedTimeIsBadRequest(t *testing.T) {
 	}
 	if logged.Len() > 0 {
 		t.Errorf("logged: %s", logged.String())
+	}
+}
+
+// send posts query with variables to h as p and returns the first error code.
+func send(t *testing.T, h http.Handler, p *auth.Principal, query string, vars map[string]any) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req = req.WithContext(auth.WithPrincipal(context.Background(), p))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var out gqlResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		t.Fatalf("answer is not JSON (%d): %s", rec.Code, rec.Body.String())
+	}
+	return firstCode(out)
+}
+
+// TestRepeatedDocumentsAreCheckedAlike: the handler skips the guard's scan
+// for a document it has parsed before and remembers the complexity of an
+// operation without variables; a refused document is refused every time,
+// and an operation with variables is measured with each request's values.
+func TestRepeatedDocumentsAreCheckedAlike(t *testing.T) {
+	t.Parallel()
+	h := NewHandler(&Resolver{}, Options{})
+	user := &auth.Principal{Username: "alice", Scopes: []auth.Scope{auth.ScopeUsers}} // no tasks: FORBIDDEN when executed
+	overlapping := "{ status { " + repeat("version", 2000) + " } }"
+	values := make([]string, 1000)
+	for i := range values {
+		values[i] = `"10.0.0.` + strconv.Itoa(i%250) + `"`
+	}
+	batch := "indicators(values: [" + strings.Join(values, ",") + "]) { value verdict { level score } }"
+	tooComplex := "{ a: " + batch + " b: " + batch + " c: " + batch + " d: " + batch + " }"
+	byVariable := "query Q($v: [String!]!) { indicators(values: $v) { value verdict { level score } } }"
+	many := make([]string, 4000)
+	for i := range many {
+		many[i] = "10.0.0." + strconv.Itoa(i%250)
+	}
+	for round := range 3 {
+		for _, tc := range []struct {
+			name, query string
+			vars        map[string]any
+			want        string
+		}{
+			{"overlapping fields", overlapping, nil, "BAD_REQUEST"},
+			{"aliased batches", tooComplex, nil, "COMPLEXITY_LIMIT"},
+			{"one batch", "{ " + batch + " }", nil, "FORBIDDEN"},
+			{"few values in a variable", byVariable, map[string]any{"v": []string{"10.0.0.1"}}, "FORBIDDEN"},
+			{"many values in a variable", byVariable, map[string]any{"v": many}, "COMPLEXITY_LIMIT"},
+		} {
+			if got := send(t, h, user, tc.query, tc.vars); got != tc.want {
+				t.Errorf("round %d, %s: code %q, want %q", round, tc.name, got, tc.want)
+			}
+		}
 	}
 }

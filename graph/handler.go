@@ -87,12 +87,13 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	docs := lru.New[*ast.QueryDocument](queryCacheSize)
+	srv.SetQueryCache(docs)
 	srv.SetParserTokenLimit(o.MaxTokens)
 	srv.Use(extension.Introspection{})
-	srv.Use(DocumentGuard{})
+	srv.Use(DocumentGuard{Parsed: func(ctx context.Context, q string) bool { _, ok := docs.Get(ctx, q); return ok }})
 	srv.Use(DepthLimit{Max: o.MaxDepth, MaxIntrospection: o.MaxIntrospectionDepth})
-	srv.Use(extension.FixedComplexityLimit(o.MaxComplexity))
+	srv.Use(complexityLimit{extension.FixedComplexityLimit(o.MaxComplexity), lru.New[int](queryCacheSize)})
 	if o.Usage != nil {
 		srv.Use(auditLog{usage: o.Usage, now: o.Now})
 	}
@@ -101,6 +102,36 @@ func NewHandler(r *Resolver, o Options) http.Handler {
 		return errcode.Wrap(errors.New("panic in resolver"))
 	})
 	return anonymousBodyLimit(o.MaxAnonymousBody, srv)
+}
+
+// queryCacheSize is how many parsed documents, and complexities of
+// operations without variables, the handler keeps.
+const queryCacheSize = 1000
+
+// complexityLimit is gqlgen's complexity limit, remembering the complexity
+// of an accepted operation without variables: it depends only on the
+// document then, and a dashboard sends the same document again and again.
+type complexityLimit struct {
+	*extension.ComplexityLimit
+	accepted *lru.LRU[int] // operation name and document → complexity
+}
+
+func (c complexityLimit) MutateOperationContext(ctx context.Context, opCtx *graphql.OperationContext) *gqlerror.Error {
+	if len(opCtx.Variables) > 0 {
+		return c.ComplexityLimit.MutateOperationContext(ctx, opCtx)
+	}
+	key := opCtx.OperationName + "\x00" + opCtx.RawQuery
+	if n, ok := c.accepted.Get(ctx, key); ok && n <= c.Func(ctx, opCtx) {
+		opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: c.Func(ctx, opCtx)})
+		return nil
+	}
+	if err := c.ComplexityLimit.MutateOperationContext(ctx, opCtx); err != nil {
+		return err
+	}
+	if s, ok := opCtx.Stats.GetExtension(c.ExtensionName()).(*extension.ComplexityStats); ok {
+		c.accepted.Add(ctx, key, s.Complexity)
+	}
+	return nil
 }
 
 // DefaultMaxAnonymousBody bounds the body of a request without a valid
