@@ -99,8 +99,15 @@ func (p *accountPoll) Listen(ctx context.Context, changed func(string), synced f
 		if err != nil {
 			return err
 		}
-		for name, st := range last {
-			if n, ok := now[name]; !ok || n != st {
+		// an account new since the last read counts as changed too: it may
+		// have been created, signed in and disabled within one interval
+		for name, st := range now {
+			if o, ok := last[name]; !ok || o != st {
+				changed(name)
+			}
+		}
+		for name := range last {
+			if _, ok := now[name]; !ok {
 				changed(name)
 			}
 		}
