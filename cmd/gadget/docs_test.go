@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/inspector-gadget/gadget/internal/auth"
 )
 
 // TestDocsProvidersCurrent fails when docs/providers.md is not what
@@ -47,6 +49,7 @@ func TestDocsPolicyCurrent(t *testing.T) {
 // examples' shell blocks run "gadget …", which execs this binary with
 // GADGET_DOCTEST_MAIN=1, so no second build is needed.
 func TestMain(m *testing.M) {
+	auth.HashCheaplyInTests() // the suite signs in hundreds of times, under -race in CI
 	if os.Getenv("GADGET_DOCTEST_MAIN") == "1" {
 		main()
 		return

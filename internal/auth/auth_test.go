@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
 )
@@ -66,6 +67,34 @@ func TestHashPasswordRoundTrip(t *testing.T) {
 	}
 	if _, err := HashPassword("password", strings.Repeat("x", 80), MinBcryptCost); err == nil {
 		t.Error("an 80-byte password was hashed; bcrypt would ignore bytes past 72")
+	}
+}
+
+// TestHashCost: a hash is made at the configured cost, never below
+// MinBcryptCost, unless a test binary asked for cheap hashes (not
+// parallel, so no other test hashes meanwhile).
+func TestHashCost(t *testing.T) {
+	costOf := func(cost int) int {
+		h, err := HashPassword("password", "correct horse battery", cost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := bcrypt.Cost([]byte(h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := costOf(4); c != MinBcryptCost {
+		t.Errorf("cost 4 asked: hashed at %d, want %d", c, MinBcryptCost)
+	}
+	if c := costOf(MinBcryptCost + 1); c != MinBcryptCost+1 {
+		t.Errorf("cost %d asked: hashed at %d", MinBcryptCost+1, c)
+	}
+	t.Cleanup(func() { testCost.Store(0) })
+	HashCheaplyInTests()
+	if c := costOf(DefaultBcryptCost); c != bcrypt.MinCost {
+		t.Errorf("after HashCheaplyInTests: hashed at %d, want %d", c, bcrypt.MinCost)
 	}
 }
 

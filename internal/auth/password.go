@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"sync/atomic"
+	"testing"
 	"unicode/utf8"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
@@ -40,7 +42,7 @@ func HashPassword(field, pw string, cost int) (string, error) {
 	if err := ValidatePassword(field, pw); err != nil {
 		return "", err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), max(cost, MinBcryptCost))
+	h, err := generate([]byte(pw), max(cost, MinBcryptCost))
 	if err != nil {
 		return "", errcode.Wrap(err)
 	}
@@ -52,4 +54,28 @@ func HashPassword(field, pw string, cost int) (string, error) {
 func CheckPassword(hash, pw string) bool {
 	err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
 	return err == nil
+}
+
+// testCost, when set, is the cost of every new hash, whatever the
+// configured one (HashCheaplyInTests).
+var testCost atomic.Int32
+
+// HashCheaplyInTests makes every new hash in this test binary use
+// bcrypt.MinCost, whatever the configured cost: under the race detector a
+// comparison at cost 10 takes about 0.9 s of CPU, and the end-to-end
+// suites sign in hundreds of times. It panics outside a test binary, so a
+// server never hashes cheaply.
+func HashCheaplyInTests() {
+	if !testing.Testing() {
+		panic("auth.HashCheaplyInTests called outside a test binary")
+	}
+	testCost.Store(int32(bcrypt.MinCost))
+}
+
+// generate is bcrypt.GenerateFromPassword at cost, or at the tests' cost.
+func generate(pw []byte, cost int) ([]byte, error) {
+	if c := testCost.Load(); c > 0 {
+		cost = int(c)
+	}
+	return bcrypt.GenerateFromPassword(pw, cost)
 }

@@ -26,6 +26,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/store/storetest"
 )
 
+// The tests sign in often, under -race in CI: hash at bcrypt's lowest cost.
+func init() { auth.HashCheaplyInTests() }
+
 const (
 	rootPW  = "root-password-1234"
 	alicePW = "alice-password-1234"

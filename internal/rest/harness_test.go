@@ -33,6 +33,9 @@ import (
 	"github.com/inspector-gadget/gadget/internal/tasks"
 )
 
+// The tests sign in often, under -race in CI: hash at bcrypt's lowest cost.
+func init() { auth.HashCheaplyInTests() }
+
 const rootPW = "root-password-for-rest"
 
 // harness is the REST layer over real services: SQLite, the usage writer,
