@@ -121,9 +121,11 @@ func (c complexityLimit) MutateOperationContext(ctx context.Context, opCtx *grap
 		return c.ComplexityLimit.MutateOperationContext(ctx, opCtx)
 	}
 	key := opCtx.OperationName + "\x00" + opCtx.RawQuery
-	if n, ok := c.accepted.Get(ctx, key); ok && n <= c.Func(ctx, opCtx) {
-		opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: c.Func(ctx, opCtx)})
-		return nil
+	if n, ok := c.accepted.Get(ctx, key); ok {
+		if limit := c.Func(ctx, opCtx); n <= limit {
+			opCtx.Stats.SetExtension(c.ExtensionName(), &extension.ComplexityStats{Complexity: n, ComplexityLimit: limit})
+			return nil
+		}
 	}
 	if err := c.ComplexityLimit.MutateOperationContext(ctx, opCtx); err != nil {
 		return err
