@@ -16,12 +16,18 @@ import (
 	"github.com/inspector-gadget/gadget/internal/auth"
 )
 
-// postAs sends query through the real /graphql handler as p (nil:
+// postAs sends query through a new /graphql handler as p (nil:
 // anonymous) and returns the status code and the answer.
 func postAs(t testing.TB, p *auth.Principal, query string) (int, gqlResponse) {
 	t.Helper()
-	h := NewHandler(&Resolver{}, Options{})
-	body, _ := json.Marshal(map[string]string{"query": query})
+	return postTo(t, NewHandler(&Resolver{}, Options{}), p, query, nil)
+}
+
+// postTo sends query with vars through h as p (nil: anonymous) and
+// returns the status code and the answer.
+func postTo(t testing.TB, h http.Handler, p *auth.Principal, query string, vars map[string]any) (int, gqlResponse) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	if p != nil {
@@ -222,22 +228,6 @@ func TestMalformedTimeIsBadRequest(t *testing.T) {
 	}
 }
 
-// send posts query with variables to h as p and returns the first error code.
-func send(t *testing.T, h http.Handler, p *auth.Principal, query string, vars map[string]any) string {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req := httptest.NewRequest("POST", "/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req = req.WithContext(auth.WithPrincipal(context.Background(), p))
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	var out gqlResponse
-	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
-		t.Fatalf("answer is not JSON (%d): %s", rec.Code, rec.Body.String())
-	}
-	return firstCode(out)
-}
-
 // TestRepeatedDocumentsAreCheckedAlike: the handler skips the guard's scan
 // for a document it has parsed before and remembers the complexity of an
 // operation without variables; a refused document is refused every time,
@@ -270,8 +260,8 @@ func TestRepeatedDocumentsAreCheckedAlike(t *testing.T) {
 			{"few values in a variable", byVariable, map[string]any{"v": []string{"10.0.0.1"}}, "FORBIDDEN"},
 			{"many values in a variable", byVariable, map[string]any{"v": many}, "COMPLEXITY_LIMIT"},
 		} {
-			if got := send(t, h, user, tc.query, tc.vars); got != tc.want {
-				t.Errorf("round %d, %s: code %q, want %q", round, tc.name, got, tc.want)
+			if _, res := postTo(t, h, user, tc.query, tc.vars); firstCode(res) != tc.want {
+				t.Errorf("round %d, %s: code %q, want %q", round, tc.name, firstCode(res), tc.want)
 			}
 		}
 	}
