@@ -90,7 +90,7 @@ func runSoak(envs []string, bin string, clients, runs int, dur, settle time.Dura
 		}
 		settled := soakRun(client, base, u, tok, pid, warm, &coldN, clients, dur, settle, cold, before)
 		if run > 1 {
-			fmt.Printf("RSS after run %d against after run %d: %+.1f %%\n", run, run-1, 100*(float64(settled)-float64(before))/float64(before))
+			fmt.Printf("RSS after run %d against after run %d: %+.1f %%\n", run, run-1, growth(settled, before))
 		}
 		before = settled
 	}
@@ -179,7 +179,7 @@ func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, c
 	fmt.Printf("cached: %d, p50 %.1f ms, p99 %.1f ms | cold: %d, p50 %.1f ms, p99 %.1f ms\n",
 		len(st.cached), ms(pct(st.cached, 50)), ms(pct(st.cached, 99)), len(st.cold), ms(pct(st.cold, 50)), ms(pct(st.cold, 99)))
 	fmt.Printf("RSS: before %.1f MB, peak %.1f MB, right after %.1f MB, 30 s later %.1f MB (%+.1f %% of before)\n",
-		mb(rssStart), mb(peak), mb(after), mb(at30), 100*(float64(at30)-float64(rssStart))/float64(rssStart))
+		mb(rssStart), mb(peak), mb(after), mb(at30), growth(at30, rssStart))
 	fmt.Printf("30 s after: %s\n", runtime30)
 	settled := at30
 	if settle >= time.Minute {
@@ -198,7 +198,7 @@ func soakRun(client *http.Client, base, u, tok string, pid int, warm []string, c
 		slices.Sort(band)
 		settled = band[len(band)/2]
 		fmt.Printf("%s after: RSS %.1f MB (%+.1f %% of before; median of 7 readings 5 s apart, %.1f–%.1f MB), %s\n",
-			settle, mb(settled), 100*(float64(settled)-float64(rssStart))/float64(rssStart),
+			settle, mb(settled), growth(settled, rssStart),
 			mb(band[0]), mb(band[len(band)-1]), runtimeOf(client, base))
 	}
 	if st.firstErr != nil {
@@ -269,6 +269,9 @@ func rss(pid int) int64 {
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+// growth is how much x is above from, in per cent of from.
+func growth(x, from int64) float64 { return 100 * (float64(x) - float64(from)) / float64(from) }
 
 func pct(xs []time.Duration, p int) time.Duration {
 	if len(xs) == 0 {
