@@ -35257,7 +35257,7 @@ func (ec *executionContext) _Verdict_reasons(ctx context.Context, field graphql.
 			return ec.fieldContext_Verdict_reasons(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Reasons, nil
+			return obj.Reasons(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -35268,7 +35268,7 @@ func (ec *executionContext) _Verdict_reasons(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Verdict_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Verdict", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Verdict", field, true, false, "String")
 }
 
 func (ec *executionContext) _Verdict_complete(ctx context.Context, field graphql.CollectedField, obj *model.Verdict) (ret graphql.Marshaler) {
@@ -35303,7 +35303,7 @@ func (ec *executionContext) _Verdict_coverage(ctx context.Context, field graphql
 			return ec.fieldContext_Verdict_coverage(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Coverage, nil
+			return obj.Coverage(), nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Coverage) graphql.Marshaler {
@@ -35317,7 +35317,7 @@ func (ec *executionContext) fieldContext_Verdict_coverage(_ context.Context, fie
 	fc = &graphql.FieldContext{
 		Object:     "Verdict",
 		Field:      field,
-		IsMethod:   false,
+		IsMethod:   true,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Coverage(ctx, field)

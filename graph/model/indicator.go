@@ -108,7 +108,8 @@ func (b *Base) Results(ctx context.Context, providers []string) ([]*ResultMeta, 
 // maxAge seconds.
 func (b *Base) Verdict(ctx context.Context, providers []string, maxAge *int64) (*Verdict, error) {
 	if b.Lookup == nil {
-		return NewVerdict(lookup.Verdict{Verdict: indicator.Verdict{Level: indicator.Unknown, Reasons: []string{b.reasonNone()}}}), nil
+		reasons := []string{b.reasonNone()}
+		return newVerdict(lookup.Verdict{Verdict: indicator.Verdict{Level: indicator.Unknown, Reasons: reasons}}, func() []string { return reasons }), nil
 	}
 	var age time.Duration
 	if maxAge != nil {
@@ -117,7 +118,8 @@ func (b *Base) Verdict(ctx context.Context, providers []string, maxAge *int64) (
 		}
 		age = time.Duration(*maxAge) * time.Second
 	}
-	return NewVerdict(lookup.Assess(b.Lookup, b.Lookup.AllWithin(ctx, providers, age))), nil
+	rs := b.Lookup.AllWithin(ctx, providers, age)
+	return newVerdict(lookup.AssessLevel(b.Lookup, rs), func() []string { return lookup.Judge(b.Lookup, rs).Reasons }), nil
 }
 
 // reasonNone is why an indicator without a lookup has no verdict.
@@ -128,9 +130,36 @@ func (b *Base) reasonNone() string {
 	return "not looked up"
 }
 
-// NewVerdict maps a combined verdict and its coverage.
-func NewVerdict(v lookup.Verdict) *Verdict {
-	c := v.Coverage
+// Verdict is the GraphQL Verdict. Its level, score and completeness are
+// known at once; its reasons and coverage are built only when a query
+// selects them: their strings, one or more per provider, are most of a
+// verdict's cost, and dashboards select the level and score alone.
+type Verdict struct {
+	Level    VerdictLevel `json:"level"`
+	Score    int64        `json:"score"`
+	Complete bool         `json:"complete"`
+	reasons  func() []string
+	coverage lookup.Coverage
+}
+
+// newVerdict maps a verdict (whose Reasons are not read) and its coverage;
+// reasons builds the reasons.
+func newVerdict(v lookup.Verdict, reasons func() []string) *Verdict {
+	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Complete: v.Coverage.Complete(),
+		reasons: reasons, coverage: v.Coverage}
+}
+
+// Reasons are the verdict's reasons, worst first.
+func (v *Verdict) Reasons() []string {
+	if r := v.reasons(); r != nil {
+		return r
+	}
+	return []string{}
+}
+
+// Coverage is how the asked providers answered.
+func (v *Verdict) Coverage() *Coverage {
+	c := v.coverage
 	cov := &Coverage{Asked: int64(c.Asked), Answered: int64(c.Answered), NotFound: int64(c.NotFound), NotConfigured: int64(c.NotConfigured),
 		Skipped: int64(c.Skipped), RateLimited: int64(c.RateLimited), Failed: int64(c.Failed), Pending: int64(c.Pending),
 		Gaps: make([]*CoverageGap, len(c.Gaps)), Summary: c.String()}
@@ -143,11 +172,7 @@ func NewVerdict(v lookup.Verdict) *Verdict {
 			cov.Gaps[i].RetryAfterSeconds = &s
 		}
 	}
-	reasons := v.Reasons
-	if reasons == nil {
-		reasons = []string{}
-	}
-	return &Verdict{Level: VerdictLevel(v.Level.String()), Score: int64(v.Score), Reasons: reasons, Complete: c.Complete(), Coverage: cov}
+	return cov
 }
 
 // Context merges what the providers that answered say about the value.

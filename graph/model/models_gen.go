@@ -242,19 +242,6 @@ type UsageLogEdge struct {
 	Node   *accounting.Record `json:"node"`
 }
 
-// The combined verdict of every provider asked (docs/verdicts.md gives the rules).
-type Verdict struct {
-	Level VerdictLevel `json:"level"`
-	// 0–100, how bad it looks.
-	Score int64 `json:"score"`
-	// Worst first. With no provider answer the level is UNKNOWN and the first reason says why.
-	Reasons []string `json:"reasons"`
-	// True only when every asked provider that can answer gave a final answer (nothing rate-limited, failed or pending).
-	Complete bool `json:"complete"`
-	// How the asked providers answered.
-	Coverage *Coverage `json:"coverage"`
-}
-
 type IndicatorKind string
 
 const (

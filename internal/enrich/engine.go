@@ -217,17 +217,18 @@ func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lo
 // per lookup (and once more, fresh, when the cached one is older than
 // maxAge).
 func (l *Lookup) ask(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
-	r := l.memo(ctx, name, name, func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) })
+	r := l.memo(ctx, name, name, true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) })
 	if maxAge > 0 && r.Cached && !r.FetchedAt.IsZero() && l.e.cfg.Now().Sub(r.FetchedAt) > maxAge {
 		// too old for this caller: ask again, once per lookup
-		r = l.memo(ctx, name, name+"\x00fresh", func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
+		r = l.memo(ctx, name, name+"\x00fresh", true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
 	}
 	return r
 }
 
 // memo returns provider name's answer under key in this lookup, from answer
-// the first time: measured, counted and noted once.
-func (l *Lookup) memo(ctx context.Context, name, key string, answer func() *lookup.Result) *lookup.Result {
+// the first time: measured (when timed; an answer at hand took no time),
+// counted and noted once.
+func (l *Lookup) memo(ctx context.Context, name, key string, timed bool, answer func() *lookup.Result) *lookup.Result {
 	l.mu.Lock()
 	c, ok := l.calls[key]
 	if !ok {
@@ -236,9 +237,14 @@ func (l *Lookup) memo(ctx context.Context, name, key string, answer func() *look
 	}
 	l.mu.Unlock()
 	c.once.Do(func() {
-		start := l.e.cfg.Now()
+		var start time.Time
+		if timed {
+			start = l.e.cfg.Now()
+		}
 		res := answer()
-		res.Latency = l.e.cfg.Now().Sub(start)
+		if timed {
+			res.Latency = l.e.cfg.Now().Sub(start)
+		}
 		if l.policy == nil {
 			if d, ok := provider.Lookup(name); ok {
 				res.Link = d.LinkOf(l.ind)
@@ -285,7 +291,7 @@ func (l *Lookup) quick(ctx context.Context, name string) *lookup.Result {
 			if v, ok := mem.Peek(l.key(name)); ok && v != nil {
 				l.e.cfg.Metrics.cache(name, true)
 				c := *v
-				c.Provider, c.Cached = name, true
+				c.Provider, c.Cached, c.Latency = name, true, 0 // read from memory: no wait
 				r = &c
 			}
 		}
@@ -293,7 +299,7 @@ func (l *Lookup) quick(ctx context.Context, name string) *lookup.Result {
 	if r == nil {
 		return nil
 	}
-	return l.memo(ctx, name, name, func() *lookup.Result { return r })
+	return l.memo(ctx, name, name, false, func() *lookup.Result { return r })
 }
 
 // All asks the given providers (all that serve the kind when names is

@@ -82,18 +82,24 @@ func (r *recorder) Call(_ context.Context, c accounting.Call) {
 
 func newEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.Settings, ps ...provider.Provider) (lookup.Service, *recorder) {
 	t.Helper()
+	return newMeteredEngine(t, deadline, settings, nil, ps...)
+}
+
+// newMeteredEngine is newEngine with metrics m (nil: none).
+func newMeteredEngine(t *testing.T, deadline time.Duration, settings map[string]enrich.Settings, m *enrich.Metrics, ps ...provider.Provider) (lookup.Service, *recorder) {
+	t.Helper()
 	reg, err := provider.NewRegistry(ps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
 	c := cache.NewMemory[*lookup.Result](1000)
-	f, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: c, Limiter: ratelimit.NewBuckets(time.Now)})
+	f, err := enrich.NewFetcher(enrich.FetcherConfig{Registry: reg, Settings: settings, Cache: c, Limiter: ratelimit.NewBuckets(time.Now), Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e, err := enrich.New(enrich.Config{Registry: reg, Policy: indicator.NewPolicy(nil), Cache: c,
-		Executor: &enrich.Inline{Fetcher: f, Ledger: rec}, Deadline: deadline})
+		Executor: &enrich.Inline{Fetcher: f, Ledger: rec}, Deadline: deadline, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package enrich
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,10 +15,10 @@ import (
 // Metrics are the engine's Prometheus metrics. A nil *Metrics records
 // nothing.
 type Metrics struct {
-	results     *prometheus.CounterVec
+	results     counters
 	calls       *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
-	cacheLookup *prometheus.CounterVec
+	cacheLookup counters
 	coalesce    *prometheus.CounterVec
 	rate        *prometheus.CounterVec
 }
@@ -25,20 +26,47 @@ type Metrics struct {
 // NewMetrics registers the engine's metrics in reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		results:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_provider_results_total", Help: "Provider results delivered, by provider and status."}, []string{"provider", "status"}),
+		results:     newCounters(prometheus.CounterOpts{Name: "gadget_provider_results_total", Help: "Provider results delivered, by provider and status."}, []string{"provider", "status"}),
 		calls:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_provider_upstream_calls_total", Help: "Upstream calls made, by provider and answer class (2xx, 4xx, 5xx, not_found, rate_limited, timeout, error)."}, []string{"provider", "class"}),
 		latency:     prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "gadget_provider_upstream_duration_seconds", Help: "Upstream call latency by provider.", Buckets: []float64{.01, .025, .05, .1, .2, .35, .5, .75, 1, 2, 5, 10, 30}}, []string{"provider"}),
-		cacheLookup: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_provider_cache_total", Help: "Cache lookups by provider and result (hit, miss)."}, []string{"provider", "result"}),
+		cacheLookup: newCounters(prometheus.CounterOpts{Name: "gadget_provider_cache_total", Help: "Cache lookups by provider and result (hit, miss)."}, []string{"provider", "result"}),
 		coalesce:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_provider_coalesced_total", Help: "Lookups that waited for another caller's identical upstream call."}, []string{"provider"}),
 		rate:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gadget_provider_rate_limit_total", Help: "Rate-limit events by provider and outcome (waited, rejected, upstream_retry)."}, []string{"provider", "outcome"}),
 	}
-	reg.MustRegister(m.results, m.calls, m.latency, m.cacheLookup, m.coalesce, m.rate)
+	reg.MustRegister(m.results.vec, m.calls, m.latency, m.cacheLookup.vec, m.coalesce, m.rate)
 	return m
+}
+
+// counters is a counter vector with two labels whose children are kept
+// once resolved: a cached lookup counts two per provider answered, and
+// resolving a child hashes and validates its labels every time.
+type counters struct {
+	vec *prometheus.CounterVec
+	mu  *sync.RWMutex
+	got map[[2]string]prometheus.Counter
+}
+
+func newCounters(opts prometheus.CounterOpts, labels []string) counters {
+	return counters{vec: prometheus.NewCounterVec(opts, labels), mu: &sync.RWMutex{}, got: map[[2]string]prometheus.Counter{}}
+}
+
+func (c counters) inc(a, b string) {
+	k := [2]string{a, b}
+	c.mu.RLock()
+	n, ok := c.got[k]
+	c.mu.RUnlock()
+	if !ok {
+		n = c.vec.WithLabelValues(a, b)
+		c.mu.Lock()
+		c.got[k] = n
+		c.mu.Unlock()
+	}
+	n.Inc()
 }
 
 func (m *Metrics) result(name string, r *lookup.Result) {
 	if m != nil {
-		m.results.WithLabelValues(name, string(r.Status)).Inc()
+		m.results.inc(name, string(r.Status))
 	}
 }
 
@@ -48,7 +76,7 @@ func (m *Metrics) cache(name string, hit bool) {
 		if hit {
 			result = "hit"
 		}
-		m.cacheLookup.WithLabelValues(name, result).Inc()
+		m.cacheLookup.inc(name, result)
 	}
 }
 

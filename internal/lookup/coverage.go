@@ -140,10 +140,20 @@ type Verdict struct {
 // local knowledge applied) and their coverage. The work is a pass over the
 // results: cheap on cached answers. s may be nil.
 func Assess(s Session, results []*Result) Verdict {
+	return Verdict{Verdict: Judge(s, results), Coverage: coverage(s, results)}
+}
+
+// AssessLevel is Assess without the reasons (JudgeLevel), for callers that
+// build them only when asked.
+func AssessLevel(s Session, results []*Result) Verdict {
+	return Verdict{Verdict: JudgeLevel(s, results), Coverage: coverage(s, results)}
+}
+
+func coverage(s Session, results []*Result) Coverage {
 	c := CoverageOf(results)
 	if s != nil {
 		l := s.Local()
 		c.Require(l.MinCoverage, l.Playbook)
 	}
-	return Verdict{Verdict: Judge(s, results), Coverage: c}
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,7 +118,7 @@ func collectionOf(l indicator.Level) string {
 }
 
 func (p *Publisher) publish(ctx context.Context, o observation) error {
-	v := lookup.Combine(o.results)
+	v := lookup.CombineLevel(o.results) // level and score: the reasons are not published
 	want := collectionOf(v.Level)
 	if want == "" && !o.complete {
 		return nil // a partial lookup that found nothing proves nothing
@@ -127,7 +128,7 @@ func (p *Publisher) publish(ctx context.Context, o observation) error {
 		key := c + "|" + id
 		state := ""
 		if c == want {
-			state = v.Level.String() + ":" + itoa(v.Score)
+			state = v.Level.String() + ":" + strconv.Itoa(v.Score)
 		}
 		p.mu.Lock()
 		last, known := p.state[key]
@@ -138,7 +139,7 @@ func (p *Publisher) publish(ctx context.Context, o observation) error {
 				return err
 			}
 			if row != nil && !row.Revoked {
-				last = row.Level + ":" + itoa(row.Score)
+				last = row.Level + ":" + strconv.Itoa(row.Score)
 			}
 		}
 		if last == state {
@@ -236,11 +237,6 @@ func (p *Publisher) remember(key, state string) {
 		clear(p.state)
 	}
 	p.state[key] = state
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }
 
 // Observed wraps svc so that every lookup's full answer (All) is noted
