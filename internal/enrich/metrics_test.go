@@ -19,7 +19,9 @@ import (
 // under its own labels.
 func TestMetricsCountEveryAnswer(t *testing.T) {
 	t.Parallel()
-	notFound := func(int64) (*provider.Result, error) { return nil, &provider.Error{Provider: "b", Kind: provider.ErrNotFound} }
+	notFound := func(int64) (*provider.Result, error) {
+		return nil, &provider.Error{Provider: "b", Kind: provider.ErrNotFound}
+	}
 	prom := prometheus.NewPedanticRegistry()
 	e, _ := newMeteredEngine(t, 5*time.Second, nil, enrich.NewMetrics(prom),
 		&fake{name: "a", kinds: ipKinds}, &fake{name: "b", kinds: ipKinds, answer: notFound})
