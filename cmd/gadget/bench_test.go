@@ -70,9 +70,6 @@ func post(b testing.TB, client *http.Client, base, tok, query string) []byte {
 	return raw
 }
 
-// riverStages prints where a River lookup's time went, from the jobs'
-// timestamps: before the insert committed, waiting for a worker, the
-// attempt (upstream call and completion), and from completion to answer.
 // vacuumCatalogs vacuums the database of dsn when its server runs without
 // autovacuum (this machine's does), so that runs compare: every test run
 // creates and drops schemas, and their dead catalog rows pile up (48,700
@@ -98,6 +95,9 @@ func vacuumCatalogs(b *testing.B, dsn string) {
 	fmt.Println("autovacuum is off on this PostgreSQL: vacuumed the database first")
 }
 
+// riverStages prints where a River lookup's time went, from the jobs'
+// timestamps: before the insert committed, waiting for a worker, the
+// attempt (upstream call and completion), and from completion to answer.
 func riverStages(b *testing.B, dsn string, spans map[string][2]time.Time) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
