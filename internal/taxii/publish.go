@@ -47,12 +47,23 @@ type Publisher struct {
 	done   chan struct{}
 	mu     sync.Mutex
 	state  map[string]string // collection + object id → "level:score" last written (bounded)
-	closed bool
+	// published is, per indicator, the last observation published without
+	// error: an identical one (the same cached lookup again) would change
+	// nothing, so it is not queued (bounded like state)
+	published map[indicator.Indicator]outcome
+	closed    bool
 }
 
 type observation struct {
-	ind      indicator.Indicator
-	results  []*lookup.Result
+	ind     indicator.Indicator
+	results []*lookup.Result
+	outcome
+}
+
+// outcome is what publishing an observation depends on.
+type outcome struct {
+	level    indicator.Level
+	score    int
 	complete bool // every provider serving the kind was asked and none is pending
 }
 
@@ -63,22 +74,25 @@ const queueSize = 4096
 // NewPublisher starts the publisher's writer; Close stops it.
 func NewPublisher(s Store, export soc.Exporter, tlp string, log *slog.Logger) *Publisher {
 	p := &Publisher{store: s, export: export, tlp: tlp, log: soc.Logger(log), now: time.Now,
-		queue: make(chan observation, queueSize), done: make(chan struct{}), state: map[string]string{}}
+		queue: make(chan observation, queueSize), done: make(chan struct{}), state: map[string]string{},
+		published: map[indicator.Indicator]outcome{}}
 	go p.run()
 	return p
 }
 
 // Observe notes a lookup's answers.
 func (p *Publisher) Observe(ind indicator.Indicator, results []*lookup.Result, complete bool) {
+	v := lookup.CombineLevel(results) // level and score: the reasons are not published
+	o := outcome{level: v.Level, score: v.Score, complete: complete}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if last, ok := p.published[ind]; p.closed || (ok && last == o) {
 		return
 	}
 	select {
 	// the caller may still replace entries of its slice (a PENDING copy for a
 	// timed-out provider): the writer reads its own copy
-	case p.queue <- observation{ind: ind, results: append([]*lookup.Result(nil), results...), complete: complete}:
+	case p.queue <- observation{ind: ind, results: append([]*lookup.Result(nil), results...), outcome: o}:
 	default:
 		p.log.Warn("taxii publisher queue full; a verdict was not published")
 	}
@@ -101,6 +115,13 @@ func (p *Publisher) run() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := p.publish(ctx, o); err != nil {
 			p.log.Error("taxii publish", "err", err)
+		} else {
+			p.mu.Lock()
+			if len(p.published) >= maxState {
+				clear(p.published)
+			}
+			p.published[o.ind] = o.outcome
+			p.mu.Unlock()
 		}
 		cancel()
 	}
@@ -118,8 +139,7 @@ func collectionOf(l indicator.Level) string {
 }
 
 func (p *Publisher) publish(ctx context.Context, o observation) error {
-	v := lookup.CombineLevel(o.results) // level and score: the reasons are not published
-	want := collectionOf(v.Level)
+	want := collectionOf(o.level)
 	if want == "" && !o.complete {
 		return nil // a partial lookup that found nothing proves nothing
 	}
@@ -128,7 +148,7 @@ func (p *Publisher) publish(ctx context.Context, o observation) error {
 		key := c + "|" + id
 		state := ""
 		if c == want {
-			state = v.Level.String() + ":" + strconv.Itoa(v.Score)
+			state = o.level.String() + ":" + strconv.Itoa(o.score)
 		}
 		p.mu.Lock()
 		last, known := p.state[key]
@@ -179,7 +199,7 @@ func (p *Publisher) publish(ctx context.Context, o observation) error {
 		}
 		mod, _ := time.Parse(time.RFC3339Nano, obj["modified"].(string))
 		row := store.StixRow{Collection: c, ObjectID: id, ObjectType: "indicator", Version: mod, DateAdded: now,
-			Revoked: state == "", Level: strings.SplitN(state, ":", 2)[0], Score: v.Score, Object: b}
+			Revoked: state == "", Level: strings.SplitN(state, ":", 2)[0], Score: o.score, Object: b}
 		if err := p.store.PutStixObject(ctx, row); err != nil {
 			return err
 		}
