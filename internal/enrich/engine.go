@@ -136,6 +136,7 @@ type Lookup struct {
 	hash     string // of the value, for cache keys
 	mu       sync.Mutex
 	calls    map[string]*call
+	slab     []call           // the first calls' storage, one allocation for a lookup of every provider
 	done     []*lookup.Result // answers delivered, for the sighting's verdict
 	sighted  sync.Once
 }
@@ -148,7 +149,7 @@ type call struct {
 // Begin starts the lookup of ind. Nothing is called until Get or All.
 func (e *Engine) Begin(ind indicator.Indicator, opts lookup.Options) lookup.Session {
 	l := &Lookup{e: e, ind: ind, opts: opts, policy: e.cfg.Policy.Check(ind),
-		deadline: e.cfg.Now().Add(e.cfg.Deadline), hash: valueHash(ind.Value), calls: map[string]*call{}}
+		deadline: e.cfg.Now().Add(e.cfg.Deadline), hash: valueHash(ind.Value)}
 	if e.cfg.Gate != nil {
 		l.decision = e.cfg.Gate.Decide(ind, opts.TLP, opts.Playbook)
 	}
@@ -232,7 +233,16 @@ func (l *Lookup) memo(ctx context.Context, name, key string, timed bool, answer 
 	l.mu.Lock()
 	c, ok := l.calls[key]
 	if !ok {
-		c = &call{}
+		if l.calls == nil { // sized for every provider of the kind, as a verdict asks
+			n := l.e.cfg.Registry.CountFor(l.ind.Kind)
+			l.calls, l.slab, l.done = make(map[string]*call, n), make([]call, 0, n), make([]*lookup.Result, 0, n)
+		}
+		if len(l.slab) < cap(l.slab) { // never grown: the pointers handed out stay valid
+			l.slab = l.slab[:len(l.slab)+1]
+			c = &l.slab[len(l.slab)-1]
+		} else {
+			c = &call{}
+		}
 		l.calls[key] = c
 	}
 	l.mu.Unlock()

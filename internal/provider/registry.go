@@ -59,6 +59,9 @@ func (r *Registry) All() []Provider {
 // sorted by name; the caller owns the slice.
 func (r *Registry) NamesFor(k indicator.Kind) []string { return append([]string(nil), r.byKind[k]...) }
 
+// CountFor is how many live providers serve kind k.
+func (r *Registry) CountFor(k indicator.Kind) int { return len(r.byKind[k]) }
+
 // ForKind returns the live providers that serve kind k, sorted by name.
 func (r *Registry) ForKind(k indicator.Kind) []Provider {
 	var out []Provider
