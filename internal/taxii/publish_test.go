@@ -45,7 +45,9 @@ func (m *memStore) PutStixObject(_ context.Context, r store.StixRow) error {
 	return nil
 }
 
-func (m *memStore) StixObjects(context.Context, store.StixQuery) ([]store.StixRow, error) { return nil, nil }
+func (m *memStore) StixObjects(context.Context, store.StixQuery) ([]store.StixRow, error) {
+	return nil, nil
+}
 
 func (m *memStore) indicator(c string, ind indicator.Indicator) *store.StixRow {
 	r, _ := m.LatestStixObject(context.Background(), c, stix.IndicatorID(ind))
