@@ -38,6 +38,9 @@ func NewRequest(ctx context.Context) (context.Context, *Request) {
 func Note(ctx context.Context, a Answer) {
 	if r, ok := ctx.Value(requestKey{}).(*Request); ok {
 		r.mu.Lock()
+		if r.answers == nil { // room for a verdict's answers at once
+			r.answers = make([]Answer, 0, 16)
+		}
 		r.answers = append(r.answers, a)
 		r.mu.Unlock()
 	}
@@ -109,6 +112,11 @@ func (r *Request) Fill(rec *Record) {
 // its status); "" when it asked no provider.
 func (rec *Record) Providers() string {
 	var b strings.Builder
+	n := 0
+	for _, a := range rec.Answers {
+		n += len(a.Provider) + len(a.Status) + len(" :cached")
+	}
+	b.Grow(n)
 	for i, a := range rec.Answers {
 		if i > 0 {
 			b.WriteByte(' ')
