@@ -14826,7 +14826,7 @@ func (ec *executionContext) _Domain_crtsh(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Domain_crtsh(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Crtsh(ctx)
+			return obj.Crtsh()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
@@ -14858,7 +14858,7 @@ func (ec *executionContext) _Domain_feeds(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Domain_feeds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feeds(ctx)
+			return obj.Feeds()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
@@ -14890,7 +14890,7 @@ func (ec *executionContext) _Domain_intelx(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Domain_intelx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Intelx(ctx)
+			return obj.Intelx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
@@ -14922,7 +14922,7 @@ func (ec *executionContext) _Domain_otx(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_Domain_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Otx(ctx)
+			return obj.Otx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -14954,7 +14954,7 @@ func (ec *executionContext) _Domain_pulsedive(ctx context.Context, field graphql
 			return ec.fieldContext_Domain_pulsedive(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Pulsedive(ctx)
+			return obj.Pulsedive()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
@@ -14986,7 +14986,7 @@ func (ec *executionContext) _Domain_rdap(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Domain_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Rdap(ctx)
+			return obj.Rdap()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -15018,7 +15018,7 @@ func (ec *executionContext) _Domain_safebrowsing(ctx context.Context, field grap
 			return ec.fieldContext_Domain_safebrowsing(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Safebrowsing(ctx)
+			return obj.Safebrowsing()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
@@ -15050,7 +15050,7 @@ func (ec *executionContext) _Domain_spamhaus(ctx context.Context, field graphql.
 			return ec.fieldContext_Domain_spamhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Spamhaus(ctx)
+			return obj.Spamhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
@@ -15082,7 +15082,7 @@ func (ec *executionContext) _Domain_threatfox(ctx context.Context, field graphql
 			return ec.fieldContext_Domain_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatfox(ctx)
+			return obj.Threatfox()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -15114,7 +15114,7 @@ func (ec *executionContext) _Domain_threatminer(ctx context.Context, field graph
 			return ec.fieldContext_Domain_threatminer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatminer(ctx)
+			return obj.Threatminer()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
@@ -15146,7 +15146,7 @@ func (ec *executionContext) _Domain_urlhaus(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlhaus(ctx)
+			return obj.Urlhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -15178,7 +15178,7 @@ func (ec *executionContext) _Domain_urlscan(ctx context.Context, field graphql.C
 			return ec.fieldContext_Domain_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlscan(ctx)
+			return obj.Urlscan()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -15210,7 +15210,7 @@ func (ec *executionContext) _Domain_virustotal(ctx context.Context, field graphq
 			return ec.fieldContext_Domain_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Virustotal(ctx)
+			return obj.Virustotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -16338,7 +16338,7 @@ func (ec *executionContext) _FileHash_cymru(ctx context.Context, field graphql.C
 			return ec.fieldContext_FileHash_cymru(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cymru(ctx)
+			return obj.Cymru()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
@@ -16370,7 +16370,7 @@ func (ec *executionContext) _FileHash_feeds(ctx context.Context, field graphql.C
 			return ec.fieldContext_FileHash_feeds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feeds(ctx)
+			return obj.Feeds()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
@@ -16402,7 +16402,7 @@ func (ec *executionContext) _FileHash_hashlookup(ctx context.Context, field grap
 			return ec.fieldContext_FileHash_hashlookup(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Hashlookup(ctx)
+			return obj.Hashlookup()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Hashlookup) graphql.Marshaler {
@@ -16434,7 +16434,7 @@ func (ec *executionContext) _FileHash_hybridanalysis(ctx context.Context, field 
 			return ec.fieldContext_FileHash_hybridanalysis(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Hybridanalysis(ctx)
+			return obj.Hybridanalysis()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.HybridAnalysis) graphql.Marshaler {
@@ -16466,7 +16466,7 @@ func (ec *executionContext) _FileHash_malwarebazaar(ctx context.Context, field g
 			return ec.fieldContext_FileHash_malwarebazaar(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Malwarebazaar(ctx)
+			return obj.Malwarebazaar()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MalwareBazaar) graphql.Marshaler {
@@ -16498,7 +16498,7 @@ func (ec *executionContext) _FileHash_otx(ctx context.Context, field graphql.Col
 			return ec.fieldContext_FileHash_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Otx(ctx)
+			return obj.Otx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -16530,7 +16530,7 @@ func (ec *executionContext) _FileHash_threatfox(ctx context.Context, field graph
 			return ec.fieldContext_FileHash_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatfox(ctx)
+			return obj.Threatfox()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -16562,7 +16562,7 @@ func (ec *executionContext) _FileHash_threatminer(ctx context.Context, field gra
 			return ec.fieldContext_FileHash_threatminer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatminer(ctx)
+			return obj.Threatminer()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
@@ -16594,7 +16594,7 @@ func (ec *executionContext) _FileHash_triage(ctx context.Context, field graphql.
 			return ec.fieldContext_FileHash_triage(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Triage(ctx)
+			return obj.Triage()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Triage) graphql.Marshaler {
@@ -16626,7 +16626,7 @@ func (ec *executionContext) _FileHash_urlhaus(ctx context.Context, field graphql
 			return ec.fieldContext_FileHash_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlhaus(ctx)
+			return obj.Urlhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -16658,7 +16658,7 @@ func (ec *executionContext) _FileHash_virustotal(ctx context.Context, field grap
 			return ec.fieldContext_FileHash_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Virustotal(ctx)
+			return obj.Virustotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -18283,7 +18283,7 @@ func (ec *executionContext) _IPAddress_abuseipdb(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_abuseipdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Abuseipdb(ctx)
+			return obj.Abuseipdb()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AbuseIPDB) graphql.Marshaler {
@@ -18315,7 +18315,7 @@ func (ec *executionContext) _IPAddress_crowdsec(ctx context.Context, field graph
 			return ec.fieldContext_IPAddress_crowdsec(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Crowdsec(ctx)
+			return obj.Crowdsec()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CrowdSec) graphql.Marshaler {
@@ -18347,7 +18347,7 @@ func (ec *executionContext) _IPAddress_cymru(ctx context.Context, field graphql.
 			return ec.fieldContext_IPAddress_cymru(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Cymru(ctx)
+			return obj.Cymru()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Cymru) graphql.Marshaler {
@@ -18379,7 +18379,7 @@ func (ec *executionContext) _IPAddress_dshield(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_dshield(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Dshield(ctx)
+			return obj.Dshield()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.DShield) graphql.Marshaler {
@@ -18411,7 +18411,7 @@ func (ec *executionContext) _IPAddress_feeds(ctx context.Context, field graphql.
 			return ec.fieldContext_IPAddress_feeds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feeds(ctx)
+			return obj.Feeds()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
@@ -18443,7 +18443,7 @@ func (ec *executionContext) _IPAddress_greynoise(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_greynoise(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Greynoise(ctx)
+			return obj.Greynoise()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.GreyNoise) graphql.Marshaler {
@@ -18475,7 +18475,7 @@ func (ec *executionContext) _IPAddress_intelx(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_intelx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Intelx(ctx)
+			return obj.Intelx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
@@ -18507,7 +18507,7 @@ func (ec *executionContext) _IPAddress_internetdb(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_internetdb(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Internetdb(ctx)
+			return obj.Internetdb()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.InternetDB) graphql.Marshaler {
@@ -18539,7 +18539,7 @@ func (ec *executionContext) _IPAddress_ipinfo(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_ipinfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Ipinfo(ctx)
+			return obj.Ipinfo()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IPinfo) graphql.Marshaler {
@@ -18571,7 +18571,7 @@ func (ec *executionContext) _IPAddress_otx(ctx context.Context, field graphql.Co
 			return ec.fieldContext_IPAddress_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Otx(ctx)
+			return obj.Otx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -18603,7 +18603,7 @@ func (ec *executionContext) _IPAddress_pulsedive(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_pulsedive(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Pulsedive(ctx)
+			return obj.Pulsedive()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
@@ -18635,7 +18635,7 @@ func (ec *executionContext) _IPAddress_rdap(ctx context.Context, field graphql.C
 			return ec.fieldContext_IPAddress_rdap(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Rdap(ctx)
+			return obj.Rdap()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.RDAP) graphql.Marshaler {
@@ -18667,7 +18667,7 @@ func (ec *executionContext) _IPAddress_robtex(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_robtex(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Robtex(ctx)
+			return obj.Robtex()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Robtex) graphql.Marshaler {
@@ -18699,7 +18699,7 @@ func (ec *executionContext) _IPAddress_shodan(ctx context.Context, field graphql
 			return ec.fieldContext_IPAddress_shodan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Shodan(ctx)
+			return obj.Shodan()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Shodan) graphql.Marshaler {
@@ -18731,7 +18731,7 @@ func (ec *executionContext) _IPAddress_spamhaus(ctx context.Context, field graph
 			return ec.fieldContext_IPAddress_spamhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Spamhaus(ctx)
+			return obj.Spamhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Spamhaus) graphql.Marshaler {
@@ -18763,7 +18763,7 @@ func (ec *executionContext) _IPAddress_threatfox(ctx context.Context, field grap
 			return ec.fieldContext_IPAddress_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatfox(ctx)
+			return obj.Threatfox()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -18795,7 +18795,7 @@ func (ec *executionContext) _IPAddress_threatminer(ctx context.Context, field gr
 			return ec.fieldContext_IPAddress_threatminer(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatminer(ctx)
+			return obj.Threatminer()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatMiner) graphql.Marshaler {
@@ -18827,7 +18827,7 @@ func (ec *executionContext) _IPAddress_urlhaus(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlhaus(ctx)
+			return obj.Urlhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -18859,7 +18859,7 @@ func (ec *executionContext) _IPAddress_urlscan(ctx context.Context, field graphq
 			return ec.fieldContext_IPAddress_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlscan(ctx)
+			return obj.Urlscan()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -18891,7 +18891,7 @@ func (ec *executionContext) _IPAddress_virustotal(ctx context.Context, field gra
 			return ec.fieldContext_IPAddress_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Virustotal(ctx)
+			return obj.Virustotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -31580,7 +31580,7 @@ func (ec *executionContext) _URL_crtsh(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_URL_crtsh(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Crtsh(ctx)
+			return obj.Crtsh()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.CrtSh) graphql.Marshaler {
@@ -31612,7 +31612,7 @@ func (ec *executionContext) _URL_feeds(ctx context.Context, field graphql.Collec
 			return ec.fieldContext_URL_feeds(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Feeds(ctx)
+			return obj.Feeds()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Feeds) graphql.Marshaler {
@@ -31644,7 +31644,7 @@ func (ec *executionContext) _URL_intelx(ctx context.Context, field graphql.Colle
 			return ec.fieldContext_URL_intelx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Intelx(ctx)
+			return obj.Intelx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.IntelX) graphql.Marshaler {
@@ -31676,7 +31676,7 @@ func (ec *executionContext) _URL_otx(ctx context.Context, field graphql.Collecte
 			return ec.fieldContext_URL_otx(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Otx(ctx)
+			return obj.Otx()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.OTX) graphql.Marshaler {
@@ -31708,7 +31708,7 @@ func (ec *executionContext) _URL_pulsedive(ctx context.Context, field graphql.Co
 			return ec.fieldContext_URL_pulsedive(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Pulsedive(ctx)
+			return obj.Pulsedive()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Pulsedive) graphql.Marshaler {
@@ -31740,7 +31740,7 @@ func (ec *executionContext) _URL_safebrowsing(ctx context.Context, field graphql
 			return ec.fieldContext_URL_safebrowsing(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Safebrowsing(ctx)
+			return obj.Safebrowsing()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.SafeBrowsing) graphql.Marshaler {
@@ -31772,7 +31772,7 @@ func (ec *executionContext) _URL_screenshot(ctx context.Context, field graphql.C
 			return ec.fieldContext_URL_screenshot(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Screenshot(ctx)
+			return obj.Screenshot()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.Screenshot) graphql.Marshaler {
@@ -31804,7 +31804,7 @@ func (ec *executionContext) _URL_threatfox(ctx context.Context, field graphql.Co
 			return ec.fieldContext_URL_threatfox(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Threatfox(ctx)
+			return obj.Threatfox()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.ThreatFox) graphql.Marshaler {
@@ -31836,7 +31836,7 @@ func (ec *executionContext) _URL_urlhaus(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlhaus(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlhaus(ctx)
+			return obj.Urlhaus()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLhaus) graphql.Marshaler {
@@ -31868,7 +31868,7 @@ func (ec *executionContext) _URL_urlscan(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_URL_urlscan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Urlscan(ctx)
+			return obj.Urlscan()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.URLScan) graphql.Marshaler {
@@ -31900,7 +31900,7 @@ func (ec *executionContext) _URL_virustotal(ctx context.Context, field graphql.C
 			return ec.fieldContext_URL_virustotal(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Virustotal(ctx)
+			return obj.Virustotal()
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.VirusTotal) graphql.Marshaler {
@@ -38704,83 +38704,70 @@ func (ec *executionContext) _Domain(ctx context.Context, sel ast.SelectionSet, o
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "crtsh":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_crtsh(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_crtsh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "feeds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_feeds(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "intelx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_intelx(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_intelx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "otx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_otx(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_otx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "pulsedive":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_pulsedive(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_pulsedive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "rdap":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_rdap(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_rdap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "safebrowsing":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_safebrowsing(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_safebrowsing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "spamhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_spamhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_spamhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatfox":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_threatfox(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_threatfox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatminer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_threatminer(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_threatminer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_urlhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_urlhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlscan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_urlscan(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_urlscan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "virustotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Domain_virustotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._Domain_virustotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "stix":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -39132,71 +39119,60 @@ func (ec *executionContext) _FileHash(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cymru":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_cymru(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_cymru(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "feeds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_feeds(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "hashlookup":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_hashlookup(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_hashlookup(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "hybridanalysis":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_hybridanalysis(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_hybridanalysis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "malwarebazaar":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_malwarebazaar(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_malwarebazaar(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "otx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_otx(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_otx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatfox":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_threatfox(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_threatfox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatminer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_threatminer(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_threatminer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "triage":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_triage(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_triage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_urlhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_urlhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "virustotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._FileHash_virustotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._FileHash_virustotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "stix":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -39630,125 +39606,105 @@ func (ec *executionContext) _IPAddress(ctx context.Context, sel ast.SelectionSet
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "abuseipdb":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_abuseipdb(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_abuseipdb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "crowdsec":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_crowdsec(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_crowdsec(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "cymru":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_cymru(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_cymru(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "dshield":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_dshield(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_dshield(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "feeds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_feeds(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "greynoise":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_greynoise(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_greynoise(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "intelx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_intelx(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_intelx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "internetdb":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_internetdb(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_internetdb(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "ipinfo":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_ipinfo(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_ipinfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "otx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_otx(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_otx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "pulsedive":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_pulsedive(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_pulsedive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "rdap":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_rdap(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_rdap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "robtex":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_robtex(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_robtex(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "shodan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_shodan(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_shodan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "spamhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_spamhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_spamhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatfox":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_threatfox(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_threatfox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatminer":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_threatminer(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_threatminer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_urlhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_urlhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlscan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_urlscan(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_urlscan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "virustotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._IPAddress_virustotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._IPAddress_virustotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "stix":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -43565,71 +43521,60 @@ func (ec *executionContext) _URL(ctx context.Context, sel ast.SelectionSet, obj 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "crtsh":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_crtsh(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_crtsh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "feeds":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_feeds(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_feeds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "intelx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_intelx(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_intelx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "otx":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_otx(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_otx(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "pulsedive":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_pulsedive(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_pulsedive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "safebrowsing":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_safebrowsing(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_safebrowsing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "screenshot":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_screenshot(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_screenshot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "threatfox":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_threatfox(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_threatfox(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlhaus":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_urlhaus(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_urlhaus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "urlscan":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_urlscan(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_urlscan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "virustotal":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, true,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._URL_virustotal(ctx, field, obj)
-				})
+			out.Values[i] = ec._URL_virustotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "stix":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,

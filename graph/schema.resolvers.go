@@ -63,7 +63,7 @@ func (r *queryResolver) Indicator(ctx context.Context, value string, kind *model
 	if err := r.policyOptions(&opts, playbook, tlp); err != nil {
 		return nil, err
 	}
-	return model.NewIndicator(r.Engine.Begin(ind, opts)), nil
+	return model.NewIndicator(ctx, r.Engine.Begin(ind, opts)), nil
 }
 
 // Indicators is the resolver for the indicators field.
@@ -86,7 +86,7 @@ func (r *queryResolver) Indicators(ctx context.Context, values []string, fresh *
 			out[i] = model.NewInvalid(v, string(errcode.BadIndicator), errcode.Of(err).Message)
 			continue
 		}
-		out[i] = model.NewIndicator(r.Engine.Begin(ind, opts))
+		out[i] = model.NewIndicator(ctx, r.Engine.Begin(ind, opts))
 	}
 	return out, nil
 }

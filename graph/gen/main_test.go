@@ -48,7 +48,7 @@ func TestNewProviderNeedsNoEdit(t *testing.T) {
 		if got := strings.Contains(block, "zznew: ZZNew!"); got != served {
 			t.Errorf("%s has a zznew field: %v, want %v", typ, got, served)
 		}
-		resolver := "func (m *" + typ + ") Zznew(ctx context.Context) (*ZZNew, error) {\n\treturn NewZZNew(m.Lookup.Get(ctx, \"zznew\"))"
+		resolver := "func (m *" + typ + ") Zznew() (*ZZNew, error) {\n\treturn NewZZNew(m.get(\"zznew\"))"
 		if got := strings.Contains(m, resolver); got != served {
 			t.Errorf("models have the %s.zznew resolver: %v, want %v", typ, got, served)
 		}

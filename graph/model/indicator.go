@@ -2,13 +2,18 @@ package model
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
 // ResultMeta is the result fields every provider answer has; it is also
@@ -62,23 +67,82 @@ type Base struct {
 	Kind   *IndicatorKind  `json:"kind"`
 	Err    *IndicatorError `json:"error"`
 	Lookup lookup.Session  `json:"-"`
+	// ctx is the resolving field's context: the typed provider fields take
+	// none (see get)
+	ctx     context.Context
+	typ     string    // the GraphQL type, for the fields its fragments select
+	started sync.Once // the selected providers were started
 }
 
-// NewIndicator returns the GraphQL type for lk's indicator.
-func NewIndicator(lk lookup.Session) Indicator {
+// NewIndicator returns the GraphQL type for lk's indicator, resolved in
+// ctx (the indicator or indicators field's).
+func NewIndicator(ctx context.Context, lk lookup.Session) Indicator {
 	ind := lk.Indicator()
-	k := IndicatorKind(strings.ToUpper(string(ind.Kind)))
-	b := Base{Value: ind.Value, Kind: &k, Lookup: lk}
+	var m Indicator
+	var b *Base
 	switch {
 	case ind.Kind.IsIP():
-		return &IPAddress{Base: b}
+		x := &IPAddress{}
+		m, b, x.typ = x, &x.Base, "IPAddress"
 	case ind.Kind == indicator.Domain:
-		return &Domain{Base: b}
+		x := &Domain{}
+		m, b, x.typ = x, &x.Base, "Domain"
 	case ind.Kind == indicator.URL:
-		return &URL{Base: b}
+		x := &URL{}
+		m, b, x.typ = x, &x.Base, "URL"
 	default:
-		return &FileHash{Base: b}
+		x := &FileHash{}
+		m, b, x.typ = x, &x.Base, "FileHash"
 	}
+	k := IndicatorKind(strings.ToUpper(string(ind.Kind)))
+	b.Value, b.Kind, b.Lookup, b.ctx = ind.Value, &k, lk, ctx
+	return m
+}
+
+// get is provider name's answer for its typed field. Those fields take no
+// context, so gqlgen resolves them in turn on the object's goroutine
+// instead of a goroutine each (the cost of a cached lookup's fields); the
+// first of them starts every provider the selection asks, so that cold
+// ones are still asked together, and the verdict's with them.
+func (b *Base) get(name string) *lookup.Result {
+	b.started.Do(func() { b.Lookup.Start(b.ctx, b.selected()) })
+	return b.Lookup.Get(b.ctx, name)
+}
+
+// selected are the providers the fields selected on this indicator ask:
+// the typed fields', and those of verdict, results, context and stix. A
+// providers argument it cannot read starts nothing for that field: the
+// field still asks its own providers when it runs.
+func (b *Base) selected() []string {
+	fc := graphql.GetFieldContext(b.ctx)
+	if fc == nil || !graphql.HasOperationContext(b.ctx) {
+		return nil
+	}
+	oc := graphql.GetOperationContext(b.ctx)
+	var out []string
+	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{b.typ, "Indicator"}) {
+		switch f.Name {
+		case "verdict", "results":
+			switch names := f.ArgumentMap(oc.Variables)["providers"].(type) {
+			case nil: // absent or null: every provider serving the kind
+				out = append(out, b.Lookup.Providers()...)
+			case []any:
+				for _, n := range names {
+					if s, ok := n.(string); ok {
+						out = append(out, s)
+					}
+				}
+			}
+		case "context", "stix":
+			out = append(out, b.Lookup.Providers()...)
+		default:
+			if _, ok := provider.Lookup(f.Name); ok {
+				out = append(out, f.Name)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // NewInvalid is a batch entry that did not parse.

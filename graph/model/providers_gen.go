@@ -3,7 +3,6 @@
 package model
 
 import (
-	"context"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/lookup"
@@ -1018,276 +1017,276 @@ func NewVirusTotal(r *lookup.Result) (*VirusTotal, error) {
 }
 
 // Abuseipdb resolves IPAddress.abuseipdb: AbuseIPDB's answer, asked for when the field is selected.
-func (m *IPAddress) Abuseipdb(ctx context.Context) (*AbuseIPDB, error) {
-	return NewAbuseIPDB(m.Lookup.Get(ctx, "abuseipdb"))
+func (m *IPAddress) Abuseipdb() (*AbuseIPDB, error) {
+	return NewAbuseIPDB(m.get("abuseipdb"))
 }
 
 // Crowdsec resolves IPAddress.crowdsec: CrowdSec CTI's answer, asked for when the field is selected.
-func (m *IPAddress) Crowdsec(ctx context.Context) (*CrowdSec, error) {
-	return NewCrowdSec(m.Lookup.Get(ctx, "crowdsec"))
+func (m *IPAddress) Crowdsec() (*CrowdSec, error) {
+	return NewCrowdSec(m.get("crowdsec"))
 }
 
 // Cymru resolves IPAddress.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
-func (m *IPAddress) Cymru(ctx context.Context) (*Cymru, error) {
-	return NewCymru(m.Lookup.Get(ctx, "cymru"))
+func (m *IPAddress) Cymru() (*Cymru, error) {
+	return NewCymru(m.get("cymru"))
 }
 
 // Dshield resolves IPAddress.dshield: SANS ISC DShield's answer, asked for when the field is selected.
-func (m *IPAddress) Dshield(ctx context.Context) (*DShield, error) {
-	return NewDShield(m.Lookup.Get(ctx, "dshield"))
+func (m *IPAddress) Dshield() (*DShield, error) {
+	return NewDShield(m.get("dshield"))
 }
 
 // Feeds resolves IPAddress.feeds: Local feeds's answer, asked for when the field is selected.
-func (m *IPAddress) Feeds(ctx context.Context) (*Feeds, error) {
-	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+func (m *IPAddress) Feeds() (*Feeds, error) {
+	return NewFeeds(m.get("feeds"))
 }
 
 // Greynoise resolves IPAddress.greynoise: GreyNoise Community's answer, asked for when the field is selected.
-func (m *IPAddress) Greynoise(ctx context.Context) (*GreyNoise, error) {
-	return NewGreyNoise(m.Lookup.Get(ctx, "greynoise"))
+func (m *IPAddress) Greynoise() (*GreyNoise, error) {
+	return NewGreyNoise(m.get("greynoise"))
 }
 
 // Intelx resolves IPAddress.intelx: Intelligence X's answer, asked for when the field is selected.
-func (m *IPAddress) Intelx(ctx context.Context) (*IntelX, error) {
-	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+func (m *IPAddress) Intelx() (*IntelX, error) {
+	return NewIntelX(m.get("intelx"))
 }
 
 // Internetdb resolves IPAddress.internetdb: Shodan InternetDB's answer, asked for when the field is selected.
-func (m *IPAddress) Internetdb(ctx context.Context) (*InternetDB, error) {
-	return NewInternetDB(m.Lookup.Get(ctx, "internetdb"))
+func (m *IPAddress) Internetdb() (*InternetDB, error) {
+	return NewInternetDB(m.get("internetdb"))
 }
 
 // Ipinfo resolves IPAddress.ipinfo: IPinfo Lite's answer, asked for when the field is selected.
-func (m *IPAddress) Ipinfo(ctx context.Context) (*IPinfo, error) {
-	return NewIPinfo(m.Lookup.Get(ctx, "ipinfo"))
+func (m *IPAddress) Ipinfo() (*IPinfo, error) {
+	return NewIPinfo(m.get("ipinfo"))
 }
 
 // Otx resolves IPAddress.otx: AlienVault OTX's answer, asked for when the field is selected.
-func (m *IPAddress) Otx(ctx context.Context) (*OTX, error) {
-	return NewOTX(m.Lookup.Get(ctx, "otx"))
+func (m *IPAddress) Otx() (*OTX, error) {
+	return NewOTX(m.get("otx"))
 }
 
 // Pulsedive resolves IPAddress.pulsedive: Pulsedive's answer, asked for when the field is selected.
-func (m *IPAddress) Pulsedive(ctx context.Context) (*Pulsedive, error) {
-	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+func (m *IPAddress) Pulsedive() (*Pulsedive, error) {
+	return NewPulsedive(m.get("pulsedive"))
 }
 
 // Rdap resolves IPAddress.rdap: RDAP's answer, asked for when the field is selected.
-func (m *IPAddress) Rdap(ctx context.Context) (*RDAP, error) {
-	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+func (m *IPAddress) Rdap() (*RDAP, error) {
+	return NewRDAP(m.get("rdap"))
 }
 
 // Robtex resolves IPAddress.robtex: Robtex (free API)'s answer, asked for when the field is selected.
-func (m *IPAddress) Robtex(ctx context.Context) (*Robtex, error) {
-	return NewRobtex(m.Lookup.Get(ctx, "robtex"))
+func (m *IPAddress) Robtex() (*Robtex, error) {
+	return NewRobtex(m.get("robtex"))
 }
 
 // Shodan resolves IPAddress.shodan: Shodan's answer, asked for when the field is selected.
-func (m *IPAddress) Shodan(ctx context.Context) (*Shodan, error) {
-	return NewShodan(m.Lookup.Get(ctx, "shodan"))
+func (m *IPAddress) Shodan() (*Shodan, error) {
+	return NewShodan(m.get("shodan"))
 }
 
 // Spamhaus resolves IPAddress.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
-func (m *IPAddress) Spamhaus(ctx context.Context) (*Spamhaus, error) {
-	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
+func (m *IPAddress) Spamhaus() (*Spamhaus, error) {
+	return NewSpamhaus(m.get("spamhaus"))
 }
 
 // Threatfox resolves IPAddress.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
-func (m *IPAddress) Threatfox(ctx context.Context) (*ThreatFox, error) {
-	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+func (m *IPAddress) Threatfox() (*ThreatFox, error) {
+	return NewThreatFox(m.get("threatfox"))
 }
 
 // Threatminer resolves IPAddress.threatminer: ThreatMiner's answer, asked for when the field is selected.
-func (m *IPAddress) Threatminer(ctx context.Context) (*ThreatMiner, error) {
-	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+func (m *IPAddress) Threatminer() (*ThreatMiner, error) {
+	return NewThreatMiner(m.get("threatminer"))
 }
 
 // Urlhaus resolves IPAddress.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
-func (m *IPAddress) Urlhaus(ctx context.Context) (*URLhaus, error) {
-	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+func (m *IPAddress) Urlhaus() (*URLhaus, error) {
+	return NewURLhaus(m.get("urlhaus"))
 }
 
 // Urlscan resolves IPAddress.urlscan: urlscan.io's answer, asked for when the field is selected.
-func (m *IPAddress) Urlscan(ctx context.Context) (*URLScan, error) {
-	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+func (m *IPAddress) Urlscan() (*URLScan, error) {
+	return NewURLScan(m.get("urlscan"))
 }
 
 // Virustotal resolves IPAddress.virustotal: VirusTotal's answer, asked for when the field is selected.
-func (m *IPAddress) Virustotal(ctx context.Context) (*VirusTotal, error) {
-	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+func (m *IPAddress) Virustotal() (*VirusTotal, error) {
+	return NewVirusTotal(m.get("virustotal"))
 }
 
 // Crtsh resolves Domain.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
-func (m *Domain) Crtsh(ctx context.Context) (*CrtSh, error) {
-	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+func (m *Domain) Crtsh() (*CrtSh, error) {
+	return NewCrtSh(m.get("crtsh"))
 }
 
 // Feeds resolves Domain.feeds: Local feeds's answer, asked for when the field is selected.
-func (m *Domain) Feeds(ctx context.Context) (*Feeds, error) {
-	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+func (m *Domain) Feeds() (*Feeds, error) {
+	return NewFeeds(m.get("feeds"))
 }
 
 // Intelx resolves Domain.intelx: Intelligence X's answer, asked for when the field is selected.
-func (m *Domain) Intelx(ctx context.Context) (*IntelX, error) {
-	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+func (m *Domain) Intelx() (*IntelX, error) {
+	return NewIntelX(m.get("intelx"))
 }
 
 // Otx resolves Domain.otx: AlienVault OTX's answer, asked for when the field is selected.
-func (m *Domain) Otx(ctx context.Context) (*OTX, error) {
-	return NewOTX(m.Lookup.Get(ctx, "otx"))
+func (m *Domain) Otx() (*OTX, error) {
+	return NewOTX(m.get("otx"))
 }
 
 // Pulsedive resolves Domain.pulsedive: Pulsedive's answer, asked for when the field is selected.
-func (m *Domain) Pulsedive(ctx context.Context) (*Pulsedive, error) {
-	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+func (m *Domain) Pulsedive() (*Pulsedive, error) {
+	return NewPulsedive(m.get("pulsedive"))
 }
 
 // Rdap resolves Domain.rdap: RDAP's answer, asked for when the field is selected.
-func (m *Domain) Rdap(ctx context.Context) (*RDAP, error) {
-	return NewRDAP(m.Lookup.Get(ctx, "rdap"))
+func (m *Domain) Rdap() (*RDAP, error) {
+	return NewRDAP(m.get("rdap"))
 }
 
 // Safebrowsing resolves Domain.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
-func (m *Domain) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
-	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+func (m *Domain) Safebrowsing() (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.get("safebrowsing"))
 }
 
 // Spamhaus resolves Domain.spamhaus: Spamhaus (ZEN and DBL via the Web Query Service)'s answer, asked for when the field is selected.
-func (m *Domain) Spamhaus(ctx context.Context) (*Spamhaus, error) {
-	return NewSpamhaus(m.Lookup.Get(ctx, "spamhaus"))
+func (m *Domain) Spamhaus() (*Spamhaus, error) {
+	return NewSpamhaus(m.get("spamhaus"))
 }
 
 // Threatfox resolves Domain.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
-func (m *Domain) Threatfox(ctx context.Context) (*ThreatFox, error) {
-	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+func (m *Domain) Threatfox() (*ThreatFox, error) {
+	return NewThreatFox(m.get("threatfox"))
 }
 
 // Threatminer resolves Domain.threatminer: ThreatMiner's answer, asked for when the field is selected.
-func (m *Domain) Threatminer(ctx context.Context) (*ThreatMiner, error) {
-	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+func (m *Domain) Threatminer() (*ThreatMiner, error) {
+	return NewThreatMiner(m.get("threatminer"))
 }
 
 // Urlhaus resolves Domain.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
-func (m *Domain) Urlhaus(ctx context.Context) (*URLhaus, error) {
-	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+func (m *Domain) Urlhaus() (*URLhaus, error) {
+	return NewURLhaus(m.get("urlhaus"))
 }
 
 // Urlscan resolves Domain.urlscan: urlscan.io's answer, asked for when the field is selected.
-func (m *Domain) Urlscan(ctx context.Context) (*URLScan, error) {
-	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+func (m *Domain) Urlscan() (*URLScan, error) {
+	return NewURLScan(m.get("urlscan"))
 }
 
 // Virustotal resolves Domain.virustotal: VirusTotal's answer, asked for when the field is selected.
-func (m *Domain) Virustotal(ctx context.Context) (*VirusTotal, error) {
-	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+func (m *Domain) Virustotal() (*VirusTotal, error) {
+	return NewVirusTotal(m.get("virustotal"))
 }
 
 // Crtsh resolves URL.crtsh: crt.sh certificate transparency's answer, asked for when the field is selected.
-func (m *URL) Crtsh(ctx context.Context) (*CrtSh, error) {
-	return NewCrtSh(m.Lookup.Get(ctx, "crtsh"))
+func (m *URL) Crtsh() (*CrtSh, error) {
+	return NewCrtSh(m.get("crtsh"))
 }
 
 // Feeds resolves URL.feeds: Local feeds's answer, asked for when the field is selected.
-func (m *URL) Feeds(ctx context.Context) (*Feeds, error) {
-	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+func (m *URL) Feeds() (*Feeds, error) {
+	return NewFeeds(m.get("feeds"))
 }
 
 // Intelx resolves URL.intelx: Intelligence X's answer, asked for when the field is selected.
-func (m *URL) Intelx(ctx context.Context) (*IntelX, error) {
-	return NewIntelX(m.Lookup.Get(ctx, "intelx"))
+func (m *URL) Intelx() (*IntelX, error) {
+	return NewIntelX(m.get("intelx"))
 }
 
 // Otx resolves URL.otx: AlienVault OTX's answer, asked for when the field is selected.
-func (m *URL) Otx(ctx context.Context) (*OTX, error) {
-	return NewOTX(m.Lookup.Get(ctx, "otx"))
+func (m *URL) Otx() (*OTX, error) {
+	return NewOTX(m.get("otx"))
 }
 
 // Pulsedive resolves URL.pulsedive: Pulsedive's answer, asked for when the field is selected.
-func (m *URL) Pulsedive(ctx context.Context) (*Pulsedive, error) {
-	return NewPulsedive(m.Lookup.Get(ctx, "pulsedive"))
+func (m *URL) Pulsedive() (*Pulsedive, error) {
+	return NewPulsedive(m.get("pulsedive"))
 }
 
 // Safebrowsing resolves URL.safebrowsing: Google Safe Browsing / Web Risk's answer, asked for when the field is selected.
-func (m *URL) Safebrowsing(ctx context.Context) (*SafeBrowsing, error) {
-	return NewSafeBrowsing(m.Lookup.Get(ctx, "safebrowsing"))
+func (m *URL) Safebrowsing() (*SafeBrowsing, error) {
+	return NewSafeBrowsing(m.get("safebrowsing"))
 }
 
 // Screenshot resolves URL.screenshot: Screenshot (urlscan, ScreenShotAPI)'s answer, asked for when the field is selected.
-func (m *URL) Screenshot(ctx context.Context) (*Screenshot, error) {
-	return NewScreenshot(m.Lookup.Get(ctx, "screenshot"))
+func (m *URL) Screenshot() (*Screenshot, error) {
+	return NewScreenshot(m.get("screenshot"))
 }
 
 // Threatfox resolves URL.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
-func (m *URL) Threatfox(ctx context.Context) (*ThreatFox, error) {
-	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+func (m *URL) Threatfox() (*ThreatFox, error) {
+	return NewThreatFox(m.get("threatfox"))
 }
 
 // Urlhaus resolves URL.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
-func (m *URL) Urlhaus(ctx context.Context) (*URLhaus, error) {
-	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+func (m *URL) Urlhaus() (*URLhaus, error) {
+	return NewURLhaus(m.get("urlhaus"))
 }
 
 // Urlscan resolves URL.urlscan: urlscan.io's answer, asked for when the field is selected.
-func (m *URL) Urlscan(ctx context.Context) (*URLScan, error) {
-	return NewURLScan(m.Lookup.Get(ctx, "urlscan"))
+func (m *URL) Urlscan() (*URLScan, error) {
+	return NewURLScan(m.get("urlscan"))
 }
 
 // Virustotal resolves URL.virustotal: VirusTotal's answer, asked for when the field is selected.
-func (m *URL) Virustotal(ctx context.Context) (*VirusTotal, error) {
-	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+func (m *URL) Virustotal() (*VirusTotal, error) {
+	return NewVirusTotal(m.get("virustotal"))
 }
 
 // Cymru resolves FileHash.cymru: Team Cymru (IP to ASN, Malware Hash Registry)'s answer, asked for when the field is selected.
-func (m *FileHash) Cymru(ctx context.Context) (*Cymru, error) {
-	return NewCymru(m.Lookup.Get(ctx, "cymru"))
+func (m *FileHash) Cymru() (*Cymru, error) {
+	return NewCymru(m.get("cymru"))
 }
 
 // Feeds resolves FileHash.feeds: Local feeds's answer, asked for when the field is selected.
-func (m *FileHash) Feeds(ctx context.Context) (*Feeds, error) {
-	return NewFeeds(m.Lookup.Get(ctx, "feeds"))
+func (m *FileHash) Feeds() (*Feeds, error) {
+	return NewFeeds(m.get("feeds"))
 }
 
 // Hashlookup resolves FileHash.hashlookup: CIRCL hashlookup's answer, asked for when the field is selected.
-func (m *FileHash) Hashlookup(ctx context.Context) (*Hashlookup, error) {
-	return NewHashlookup(m.Lookup.Get(ctx, "hashlookup"))
+func (m *FileHash) Hashlookup() (*Hashlookup, error) {
+	return NewHashlookup(m.get("hashlookup"))
 }
 
 // Hybridanalysis resolves FileHash.hybridanalysis: Hybrid Analysis (Falcon Sandbox)'s answer, asked for when the field is selected.
-func (m *FileHash) Hybridanalysis(ctx context.Context) (*HybridAnalysis, error) {
-	return NewHybridAnalysis(m.Lookup.Get(ctx, "hybridanalysis"))
+func (m *FileHash) Hybridanalysis() (*HybridAnalysis, error) {
+	return NewHybridAnalysis(m.get("hybridanalysis"))
 }
 
 // Malwarebazaar resolves FileHash.malwarebazaar: MalwareBazaar's answer, asked for when the field is selected.
-func (m *FileHash) Malwarebazaar(ctx context.Context) (*MalwareBazaar, error) {
-	return NewMalwareBazaar(m.Lookup.Get(ctx, "malwarebazaar"))
+func (m *FileHash) Malwarebazaar() (*MalwareBazaar, error) {
+	return NewMalwareBazaar(m.get("malwarebazaar"))
 }
 
 // Otx resolves FileHash.otx: AlienVault OTX's answer, asked for when the field is selected.
-func (m *FileHash) Otx(ctx context.Context) (*OTX, error) {
-	return NewOTX(m.Lookup.Get(ctx, "otx"))
+func (m *FileHash) Otx() (*OTX, error) {
+	return NewOTX(m.get("otx"))
 }
 
 // Threatfox resolves FileHash.threatfox: ThreatFox (abuse.ch)'s answer, asked for when the field is selected.
-func (m *FileHash) Threatfox(ctx context.Context) (*ThreatFox, error) {
-	return NewThreatFox(m.Lookup.Get(ctx, "threatfox"))
+func (m *FileHash) Threatfox() (*ThreatFox, error) {
+	return NewThreatFox(m.get("threatfox"))
 }
 
 // Threatminer resolves FileHash.threatminer: ThreatMiner's answer, asked for when the field is selected.
-func (m *FileHash) Threatminer(ctx context.Context) (*ThreatMiner, error) {
-	return NewThreatMiner(m.Lookup.Get(ctx, "threatminer"))
+func (m *FileHash) Threatminer() (*ThreatMiner, error) {
+	return NewThreatMiner(m.get("threatminer"))
 }
 
 // Triage resolves FileHash.triage: Hatching Triage (tria.ge)'s answer, asked for when the field is selected.
-func (m *FileHash) Triage(ctx context.Context) (*Triage, error) {
-	return NewTriage(m.Lookup.Get(ctx, "triage"))
+func (m *FileHash) Triage() (*Triage, error) {
+	return NewTriage(m.get("triage"))
 }
 
 // Urlhaus resolves FileHash.urlhaus: URLhaus (abuse.ch)'s answer, asked for when the field is selected.
-func (m *FileHash) Urlhaus(ctx context.Context) (*URLhaus, error) {
-	return NewURLhaus(m.Lookup.Get(ctx, "urlhaus"))
+func (m *FileHash) Urlhaus() (*URLhaus, error) {
+	return NewURLhaus(m.get("urlhaus"))
 }
 
 // Virustotal resolves FileHash.virustotal: VirusTotal's answer, asked for when the field is selected.
-func (m *FileHash) Virustotal(ctx context.Context) (*VirusTotal, error) {
-	return NewVirusTotal(m.Lookup.Get(ctx, "virustotal"))
+func (m *FileHash) Virustotal() (*VirusTotal, error) {
+	return NewVirusTotal(m.get("virustotal"))
 }

@@ -350,6 +350,24 @@ func (l *Lookup) AllWithin(ctx context.Context, names []string, maxAge time.Dura
 	return out
 }
 
+// Start delivers the answers of names that need no waiting and asks the
+// others in one background All (lookup.Session).
+func (l *Lookup) Start(ctx context.Context, names []string) {
+	if !l.opts.Batch.Enter(ctx) {
+		return
+	}
+	var missing []string
+	for _, n := range names {
+		if l.quick(ctx, n) == nil {
+			missing = append(missing, n)
+		}
+	}
+	l.opts.Batch.Leave()
+	if len(missing) > 0 {
+		go l.AllWithin(ctx, missing, 0)
+	}
+}
+
 // CacheKey is the cache key of a provider's answer about ind.
 func CacheKey(name string, ind indicator.Indicator) string {
 	return cacheKey(name, ind.Kind, valueHash(ind.Value))

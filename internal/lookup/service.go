@@ -31,6 +31,12 @@ type Session interface {
 	// count: that provider is asked again (or, under CachedOnly, is
 	// PENDING). maxAge ≤ 0 is All.
 	AllWithin(ctx context.Context, names []string, maxAge time.Duration) []*Result
+	// Start asks the given providers without waiting: an answer that needs
+	// no waiting is delivered at once, the others are asked in the
+	// background, and Get waits for them. Callers that read answers one
+	// after another (GraphQL's typed provider fields) start them first, so
+	// that cold providers are asked together.
+	Start(ctx context.Context, names []string)
 	// Local is what the house's lists say of the indicator (Judge applies
 	// it to the combined verdict); a wrapper keeps it by embedding.
 	Local() Local
