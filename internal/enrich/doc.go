@@ -5,10 +5,11 @@
 // A lookup flows one way:
 //
 //	transport (graph, rest, portal, tasks, CLI)
-//	  → Engine.Begin(indicator, options) → Session.Get / All
+//	  → Engine.Begin(indicator, options) → Session.Get / All / Start
 //	      plan:     is the provider live, does it serve the kind, has it a key?
 //	      policy:   internal indicators are never sent anywhere
-//	      cache:    a hit is answered at once (marked cached)
+//	      cache:    a hit is answered at once (marked cached); Start
+//	                delivers the hits and asks the rest in the background
 //	      coalesce: one call per cache key at a time in this process
 //	  → Executor.Execute(call)
 //	      Inline: this process calls now (one process per key across
