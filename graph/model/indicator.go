@@ -120,12 +120,13 @@ func (b *Base) selected() []string {
 	}
 	oc := graphql.GetOperationContext(b.ctx)
 	var out []string
+	all := false // a field asks every provider serving the kind
 	for _, f := range graphql.CollectFields(oc, fc.Field.Selections, []string{b.typ, "Indicator"}) {
 		switch f.Name {
 		case "verdict", "results":
 			switch names := f.ArgumentMap(oc.Variables)["providers"].(type) {
-			case nil: // absent or null: every provider serving the kind
-				out = append(out, b.Lookup.Providers()...)
+			case nil: // absent or null
+				all = true
 			case []any:
 				for _, n := range names {
 					if s, ok := n.(string); ok {
@@ -134,12 +135,15 @@ func (b *Base) selected() []string {
 				}
 			}
 		case "context", "stix":
-			out = append(out, b.Lookup.Providers()...)
+			all = true
 		default:
 			if _, ok := provider.Lookup(f.Name); ok {
 				out = append(out, f.Name)
 			}
 		}
+	}
+	if all {
+		out = append(out, b.Lookup.Providers()...)
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -173,7 +177,7 @@ func (b *Base) Results(ctx context.Context, providers []string) ([]*ResultMeta, 
 func (b *Base) Verdict(ctx context.Context, providers []string, maxAge *int64) (*Verdict, error) {
 	if b.Lookup == nil {
 		reasons := []string{b.reasonNone()}
-		return newVerdict(lookup.Verdict{Verdict: indicator.Verdict{Level: indicator.Unknown, Reasons: reasons}}, func() []string { return reasons }), nil
+		return newVerdict(lookup.Verdict{Verdict: indicator.Verdict{Level: indicator.Unknown}}, func() []string { return reasons }), nil
 	}
 	var age time.Duration
 	if maxAge != nil {
