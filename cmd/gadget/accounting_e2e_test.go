@@ -25,6 +25,7 @@ func TestUsageRowsPerRequest(t *testing.T) {
 			fake := withFake(t, env)
 			in := start(t, env)
 			tok := in.token("root", rootPW, "")
+			waitForFeeds(t, in) // the feeds answer from memory only once downloaded; before that they fail
 			q := `{ indicator(value: "198.51.100.77") { verdict { level } ... on IPAddress { abuseipdb { status abuseConfidenceScore } virustotal { status } } } }`
 			cold := field[map[string]any](t, in.gql(tok, q, nil), "indicator")
 			calls := totalCalls(fake)

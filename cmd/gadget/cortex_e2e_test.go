@@ -352,6 +352,7 @@ func TestCortexAPI(t *testing.T) {
 
 			// TLP 3 (red) asks no outside provider: only local knowledge
 			// (the downloaded feeds) answers, and the report says so
+			waitForFeeds(t, in)
 			calls = totalCalls(fake)
 			alice.do("POST", "analyzer/gadget_all/run", "", map[string]any{"dataType": "ip", "tlp": 3, "pap": 2, "data": "198.51.100.23"}, &job)
 			alice.do("GET", "job/"+job.ID+"/waitreport", "atMost=30seconds", nil, &done)
