@@ -3,6 +3,7 @@ package accounting
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -155,14 +156,19 @@ func Redact(params map[string]any) string {
 	if len(params) == 0 {
 		return "{}"
 	}
-	clean := make(map[string]any, len(params))
-	for k, v := range params {
+	var clean map[string]any // a copy, made when a value is hidden
+	for k := range params {
 		if sensitive[strings.ToLower(k)] {
-			v = "[REDACTED]"
+			if clean == nil {
+				clean = maps.Clone(params)
+			}
+			clean[k] = "[REDACTED]"
 		}
-		clean[k] = v
 	}
-	b, err := json.Marshal(clean)
+	if clean != nil {
+		params = clean
+	}
+	b, err := json.Marshal(params)
 	if err != nil {
 		return "{}"
 	}
@@ -175,25 +181,24 @@ func utcDay(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// counters are the counter deltas of an audit record: one per provider
-// answer, or one for the operation when it asked no provider.
-func (rec *Record) counters() []Counter {
+// counters hands add the counter deltas of an audit record: one per
+// provider answer, or one for the operation when it asked no provider.
+func (rec *Record) counters(add func(Counter)) {
 	d := utcDay(rec.At)
 	if len(rec.Answers) == 0 {
 		c := Counter{Username: rec.Username, API: rec.API, Day: d, Answers: 1, Bytes: rec.DataSize}
 		countStatus(&c, rec.Status)
-		return []Counter{c}
+		add(c)
+		return
 	}
-	out := make([]Counter, len(rec.Answers))
-	for i, a := range rec.Answers {
+	for _, a := range rec.Answers {
 		c := Counter{Username: rec.Username, API: a.Provider, Day: d, Answers: 1, Bytes: a.Bytes}
 		if a.Cached {
 			c.Cached = 1
 		}
 		countStatus(&c, a.Status)
-		out[i] = c
+		add(c)
 	}
-	return out
 }
 
 // Counter is the counter delta of an upstream call.

@@ -26,3 +26,22 @@ func TestClean(t *testing.T) {
 		})
 	}
 }
+
+// Redact hides secrets in any case of their argument name, keeps the rest,
+// and leaves the caller's map as it was.
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	params := map[string]any{"value": "198.51.100.7", "Password": "hunter2", "input": map[string]any{"key": "k"}}
+	if got, want := Redact(params), `{"Password":"[REDACTED]","input":{"key":"k"},"value":"198.51.100.7"}`; got != want {
+		t.Errorf("Redact = %s, want %s", got, want)
+	}
+	if params["Password"] != "hunter2" {
+		t.Errorf("Redact changed its argument: %v", params)
+	}
+	if got := Redact(map[string]any{"value": "x"}); got != `{"value":"x"}` {
+		t.Errorf("Redact without secrets = %s", got)
+	}
+	if got := Redact(nil); got != "{}" {
+		t.Errorf("Redact(nil) = %s", got)
+	}
+}

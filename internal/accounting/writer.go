@@ -225,7 +225,7 @@ func (b *batcher) add(it item) {
 	switch {
 	case it.rec != nil:
 		b.audit = append(b.audit, *it.rec)
-		b.count(it.rec.counters()...)
+		it.rec.counters(b.count)
 	case it.call != nil:
 		b.calls = append(b.calls, *it.call)
 		b.count(it.call.Counter())
@@ -234,34 +234,34 @@ func (b *batcher) add(it item) {
 	}
 }
 
-// count adds counter deltas, summing those of one user, api and day.
-func (b *batcher) count(cs ...Counter) {
+// count adds a counter delta, summed with those of its user, api and day.
+func (b *batcher) count(c Counter) {
 	if b.counters == nil {
 		b.counters = map[counterKey]*Counter{}
 	}
-	for _, c := range cs {
-		k := counterKey{c.Username, c.API, c.Day}
-		t, ok := b.counters[k]
-		if !ok {
-			t = &Counter{Username: c.Username, API: c.API, Day: c.Day}
-			b.counters[k] = t
-			b.order = append(b.order, k)
-		}
-		t.Answers += c.Answers
-		t.Cached += c.Cached
-		t.Calls += c.Calls
-		t.Bytes += c.Bytes
-		t.Errors += c.Errors
-		t.RateLimited += c.RateLimited
-		t.LatencyMs += c.LatencyMs
+	k := counterKey{c.Username, c.API, c.Day}
+	t, ok := b.counters[k]
+	if !ok {
+		t = &Counter{Username: c.Username, API: c.API, Day: c.Day}
+		b.counters[k] = t
+		b.order = append(b.order, k)
 	}
+	t.Answers += c.Answers
+	t.Cached += c.Cached
+	t.Calls += c.Calls
+	t.Bytes += c.Bytes
+	t.Errors += c.Errors
+	t.RateLimited += c.RateLimited
+	t.LatencyMs += c.LatencyMs
 }
 
 // SumCounters sums the deltas of one user, api and day, in first-seen
 // order (the store sums again after cutting names to its columns' width).
 func SumCounters(cs []Counter) []Counter {
 	var b batcher
-	b.count(cs...)
+	for _, c := range cs {
+		b.count(c)
+	}
 	return b.batch().Counters
 }
 

@@ -2,8 +2,10 @@ package enrich
 
 import (
 	"errors"
+	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,26 +41,32 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 
 // counters is a counter vector with two labels whose children are kept
 // once resolved: a cached lookup counts two per provider answered, and
-// resolving a child hashes and validates its labels every time.
+// resolving a child hashes and validates its labels every time. Every
+// request reads the children, so they are an immutable map replaced on
+// the rare write: the label pairs are few (providers × statuses).
 type counters struct {
 	vec *prometheus.CounterVec
-	mu  *sync.RWMutex
-	got map[[2]string]prometheus.Counter
+	mu  *sync.Mutex
+	got *atomic.Pointer[map[[2]string]prometheus.Counter]
 }
 
 func newCounters(opts prometheus.CounterOpts, labels []string) counters {
-	return counters{vec: prometheus.NewCounterVec(opts, labels), mu: &sync.RWMutex{}, got: map[[2]string]prometheus.Counter{}}
+	c := counters{vec: prometheus.NewCounterVec(opts, labels), mu: &sync.Mutex{}, got: &atomic.Pointer[map[[2]string]prometheus.Counter]{}}
+	c.got.Store(&map[[2]string]prometheus.Counter{})
+	return c
 }
 
 func (c counters) inc(a, b string) {
 	k := [2]string{a, b}
-	c.mu.RLock()
-	n, ok := c.got[k]
-	c.mu.RUnlock()
+	n, ok := (*c.got.Load())[k]
 	if !ok {
-		n = c.vec.WithLabelValues(a, b)
 		c.mu.Lock()
-		c.got[k] = n
+		if n, ok = (*c.got.Load())[k]; !ok {
+			n = c.vec.WithLabelValues(a, b)
+			m := maps.Clone(*c.got.Load())
+			m[k] = n
+			c.got.Store(&m)
+		}
 		c.mu.Unlock()
 	}
 	n.Inc()
