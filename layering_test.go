@@ -47,6 +47,7 @@ var layers = map[string]int{
 	"internal/fakeintel":             2, // serves the descriptors' fixtures
 	"internal/auth":                  2,
 	"internal/policy":                2, // lists, TLP, playbooks, sightings: decided before any provider
+	"internal/userbudget":            2, // per-user daily budgets, counted before an upstream call
 
 	"internal/enrich":           3,
 	"internal/auth/redisevents": 3,
@@ -92,6 +93,9 @@ var restricted = []struct {
 }{
 	{"ent", []string{"entgo.io/ent", module + "/ent"}, []string{"ent", "internal/store", "graph", "internal/jobs", "cmd/"}},
 	{"River", []string{"github.com/riverqueue/", "riverqueue.com/"}, []string{"internal/jobs", "cmd/"}},
+	// the transports see lookups through lookup.Session and answers as
+	// lookup.Result; only the executors and the wiring know the engine
+	{"the engine", []string{module + "/internal/enrich"}, []string{"internal/jobs", "cmd/"}},
 	{"go-redis", []string{"github.com/redis/go-redis/", "github.com/go-redis/"},
 		[]string{"internal/cache/rediscache", "internal/ratelimit/redislimit", "internal/auth/redisevents", "internal/redisguard", "internal/testenv", "cmd/"}},
 }
@@ -159,6 +163,7 @@ func TestLayeringCheck(t *testing.T) {
 		"internal/newthing has no place in the layer table of layering_test.go: give it one",
 		"internal/ratelimit (layer 0) imports internal/provider (layer 1): dependencies point downward",
 		"internal/rest depends on graph: the transports graph, internal/rest, internal/portal never import each other",
+		"internal/rest imports the engine (github.com/inspector-gadget/gadget/internal/enrich); only internal/jobs, cmd/ may",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("check (-want +got):\n%s", diff)

@@ -18,8 +18,8 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -1326,7 +1326,7 @@ type MutationResolver interface {
 	CreateUser(ctx context.Context, username string, password string, admin *bool, active *bool) (*auth.User, error)
 	SetUserPassword(ctx context.Context, username string, password string) (*auth.User, error)
 	SetUserActive(ctx context.Context, username string, active bool) (*auth.User, error)
-	SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*enrich.BudgetState, error)
+	SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*userbudget.State, error)
 	CreateAPIKey(ctx context.Context, name string, scopes []model.Scope) (*auth.NewAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (bool, error)
 	CreateList(ctx context.Context, name string, effect model.ListEffect, description *string) (*model.List, error)
@@ -1363,7 +1363,7 @@ type UsageLogResolver interface {
 	LatencyMs(ctx context.Context, obj *accounting.Record) (int64, error)
 }
 type UsageReportResolver interface {
-	Budgets(ctx context.Context, obj *accounting.Report) ([]*enrich.BudgetState, error)
+	Budgets(ctx context.Context, obj *accounting.Report) ([]*userbudget.State, error)
 }
 type UserResolver interface {
 	ID(ctx context.Context, obj *auth.User) (string, error)
@@ -22353,11 +22353,11 @@ func (ec *executionContext) _Mutation_setUserBudget(ctx context.Context, field g
 			directive1 := func(ctx context.Context) (any, error) {
 				scope, err := ec.unmarshalNScope2githubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋgraphᚋmodelᚐScope(ctx, "MON")
 				if err != nil {
-					var zeroVal []*enrich.BudgetState
+					var zeroVal []*userbudget.State
 					return zeroVal, err
 				}
 				if ec.Directives.HasScope == nil {
-					var zeroVal []*enrich.BudgetState
+					var zeroVal []*userbudget.State
 					return zeroVal, errors.New("directive hasScope is not implemented")
 				}
 				return ec.Directives.HasScope(ctx, nil, directive0, scope)
@@ -22366,8 +22366,8 @@ func (ec *executionContext) _Mutation_setUserBudget(ctx context.Context, field g
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
-			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*userbudget.State) graphql.Marshaler {
+			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋuserbudgetᚐStateᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -23888,7 +23888,7 @@ func (ec *executionContext) fieldContext_Playbook_updatedAt(_ context.Context, f
 	return graphql.NewScalarFieldContext("Playbook", field, false, false, "Time")
 }
 
-func (ec *executionContext) _ProviderBudget_provider(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderBudget_provider(ctx context.Context, field graphql.CollectedField, obj *userbudget.State) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23911,7 +23911,7 @@ func (ec *executionContext) fieldContext_ProviderBudget_provider(_ context.Conte
 	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "String")
 }
 
-func (ec *executionContext) _ProviderBudget_perDay(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderBudget_perDay(ctx context.Context, field graphql.CollectedField, obj *userbudget.State) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23934,7 +23934,7 @@ func (ec *executionContext) fieldContext_ProviderBudget_perDay(_ context.Context
 	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ProviderBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderBudget_remaining(ctx context.Context, field graphql.CollectedField, obj *userbudget.State) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -23957,7 +23957,7 @@ func (ec *executionContext) fieldContext_ProviderBudget_remaining(_ context.Cont
 	return graphql.NewScalarFieldContext("ProviderBudget", field, false, false, "Int")
 }
 
-func (ec *executionContext) _ProviderBudget_resetsAt(ctx context.Context, field graphql.CollectedField, obj *enrich.BudgetState) (ret graphql.Marshaler) {
+func (ec *executionContext) _ProviderBudget_resetsAt(ctx context.Context, field graphql.CollectedField, obj *userbudget.State) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -34906,8 +34906,8 @@ func (ec *executionContext) _UsageReport_budgets(ctx context.Context, field grap
 			return ec.Resolvers.UsageReport().Budgets(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
-			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*userbudget.State) graphql.Marshaler {
+			return ec.marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋuserbudgetᚐStateᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -41185,7 +41185,7 @@ func (ec *executionContext) _Playbook(ctx context.Context, sel ast.SelectionSet,
 
 var providerBudgetImplementors = []string{"ProviderBudget"}
 
-func (ec *executionContext) _ProviderBudget(ctx context.Context, sel ast.SelectionSet, obj *enrich.BudgetState) graphql.Marshaler {
+func (ec *executionContext) _ProviderBudget(ctx context.Context, sel ast.SelectionSet, obj *userbudget.State) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, providerBudgetImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -45929,11 +45929,11 @@ func (ec *executionContext) marshalNPlaybook2ᚖgithubᚗcomᚋinspectorᚑgadge
 	return ec._Playbook(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*enrich.BudgetState) graphql.Marshaler {
+func (ec *executionContext) marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋuserbudgetᚐStateᚄ(ctx context.Context, sel ast.SelectionSet, v []*userbudget.State) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetState(ctx, sel, v[i])
+		return ec.marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋuserbudgetᚐState(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -45945,7 +45945,7 @@ func (ec *executionContext) marshalNProviderBudget2ᚕᚖgithubᚗcomᚋinspecto
 	return ret
 }
 
-func (ec *executionContext) marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋenrichᚐBudgetState(ctx context.Context, sel ast.SelectionSet, v *enrich.BudgetState) graphql.Marshaler {
+func (ec *executionContext) marshalNProviderBudget2ᚖgithubᚗcomᚋinspectorᚑgadgetᚋgadgetᚋinternalᚋuserbudgetᚐState(ctx context.Context, sel ast.SelectionSet, v *userbudget.State) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ProviderBudget!")
 		return graphql.Null

@@ -9,11 +9,11 @@ import (
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/soc"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // Resolver is the dependency root of the resolvers.
@@ -25,7 +25,7 @@ type Resolver struct {
 	Policy      *policy.Service     // lists, playbooks, sightings, TLP; nil: not configured
 	Extractor   indicator.Extractor // finds indicators in pasted text (extract)
 	STIX        soc.Exporter        // the stix field
-	UserBudgets *enrich.Budgets     // per-user daily budgets; nil: none can be set
+	UserBudgets *userbudget.Budgets // per-user daily budgets; nil: none can be set
 }
 
 // StatusSource answers the public status query.

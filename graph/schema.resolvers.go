@@ -13,9 +13,9 @@ import (
 	"github.com/inspector-gadget/gadget/graph/model"
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/lookup"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // ChangePassword is the resolver for the changePassword field.
@@ -46,8 +46,8 @@ func (r *mutationResolver) SetUserActive(ctx context.Context, username string, a
 }
 
 // SetUserBudget is the resolver for the setUserBudget field.
-func (r *mutationResolver) SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*enrich.BudgetState, error) {
-	return r.UserBudgets.Set(ctx, username, provider, int(max(min(perDay, enrich.MaxPerDay+1), -1)))
+func (r *mutationResolver) SetUserBudget(ctx context.Context, username string, provider string, perDay int64) ([]*userbudget.State, error) {
+	return r.UserBudgets.Set(ctx, username, provider, int(max(min(perDay, userbudget.MaxPerDay+1), -1)))
 }
 
 // Indicator is the resolver for the indicator field.
@@ -138,7 +138,7 @@ func (r *usageLogResolver) LatencyMs(ctx context.Context, obj *accounting.Record
 }
 
 // Budgets is the resolver for the budgets field.
-func (r *usageReportResolver) Budgets(ctx context.Context, obj *accounting.Report) ([]*enrich.BudgetState, error) {
+func (r *usageReportResolver) Budgets(ctx context.Context, obj *accounting.Report) ([]*userbudget.State, error) {
 	return r.UserBudgets.Of(ctx, obj.Username)
 }
 

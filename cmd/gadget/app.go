@@ -30,6 +30,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 	"github.com/inspector-gadget/gadget/internal/taxii"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // app holds the wired services of one process; build makes it, start runs
@@ -45,19 +46,19 @@ type app struct {
 	auth       *auth.Service
 	acct       *accounting.Service
 	providers  *provider.Registry
-	engine     *enrich.Engine   // the one engine: inline, or through River jobs
-	fetcher    *enrich.Fetcher  // the engine's upstream calls; status reads budgets from it
-	budgets    *enrich.Budgets  // per-user daily budgets of upstream calls
-	images     *enrich.Images   // the portal's proxied provider images, accounted and budgeted
-	lookups    lookup.Service   // the engine as the transports use it: verdicts also published to TAXII
-	publisher  *taxii.Publisher // writes verdicts into the TAXII collections; nil without HTTP
-	listSync   *taxii.ListSync  // keeps the block-lists' TAXII collections current; nil without HTTP
-	policy     *policy.Service  // lists, TLP, playbooks, sightings
-	jobs       *jobs.Runtime    // nil with the inline executor
-	tasks      *tasks.Service   // the REST layer's two-step lookups; nil without HTTP
-	cortex     *cortex.Server   // the Cortex API and its jobs; nil without HTTP
-	riverUI    *riverui.Handler // River UI, when jobs run and HTTP is served
-	handler    http.Handler     // the whole HTTP surface; nil without HTTP
+	engine     *enrich.Engine      // the one engine: inline, or through River jobs
+	fetcher    *enrich.Fetcher     // the engine's upstream calls; status reads budgets from it
+	budgets    *userbudget.Budgets // per-user daily budgets of upstream calls
+	images     *enrich.Images      // the portal's proxied provider images, accounted and budgeted
+	lookups    lookup.Service      // the engine as the transports use it: verdicts also published to TAXII
+	publisher  *taxii.Publisher    // writes verdicts into the TAXII collections; nil without HTTP
+	listSync   *taxii.ListSync     // keeps the block-lists' TAXII collections current; nil without HTTP
+	policy     *policy.Service     // lists, TLP, playbooks, sightings
+	jobs       *jobs.Runtime       // nil with the inline executor
+	tasks      *tasks.Service      // the REST layer's two-step lookups; nil without HTTP
+	cortex     *cortex.Server      // the Cortex API and its jobs; nil without HTTP
+	riverUI    *riverui.Handler    // River UI, when jobs run and HTTP is served
+	handler    http.Handler        // the whole HTTP surface; nil without HTTP
 	registry   *prometheus.Registry
 	metrics    *server.Metrics
 	started    time.Time
@@ -126,7 +127,7 @@ type pipeline struct {
 	fetcher *enrich.Fetcher
 	locker  enrich.Locker // nil without Redis
 	limiter enrich.Limiter
-	budgets *enrich.Budgets // per-user budgets; nil: none (the CLI's lookups)
+	budgets *userbudget.Budgets // per-user budgets; nil: none (the CLI's lookups)
 	metrics *enrich.Metrics
 	gate    *policy.Service               // nil: no lists, TLP or playbooks (tests of the bare pipeline)
 	mem     *cache.Memory[*lookup.Result] // the in-process tier of cache

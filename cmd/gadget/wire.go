@@ -29,6 +29,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
 	"github.com/inspector-gadget/gadget/internal/taxii"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // loginWindow is the sign-in throttle's window (the limits per window are
@@ -203,7 +204,7 @@ func (a *app) buildEngine(ctx context.Context, pickQueues func(*provider.Registr
 	if !policyOff {
 		p.gate = a.policy
 	}
-	p.budgets = enrich.NewBudgets(a.store, p.limiter, a.log, nil)
+	p.budgets = userbudget.New(a.store, p.limiter, a.log, nil)
 	a.budgets = p.budgets
 	a.images = &enrich.Images{Fetcher: p.fetcher, Ledger: a.writer, Budgets: p.budgets, Cache: cache.NewMemory[*provider.Image](imageCacheEntries)}
 	var exec enrich.Executor = &enrich.Inline{Fetcher: p.fetcher, Locker: p.locker, Ledger: a.writer}

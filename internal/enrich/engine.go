@@ -19,6 +19,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // ValueCache stores values with a per-entry TTL (package cache).
@@ -76,7 +77,7 @@ type Config struct {
 	// lookups noted as sightings; nil: none of them.
 	Gate *policy.Service
 	// Budgets are the per-user daily budgets of upstream calls; nil: none.
-	Budgets  *Budgets
+	Budgets  *userbudget.Budgets
 	Cache    Cache    // required: the cache the Fetcher fills
 	Executor Executor // required: Inline, or the River executor
 	Metrics  *Metrics // optional
@@ -413,9 +414,9 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 			fmt.Sprintf("this request's budget of %d upstream calls is spent; ask for fewer indicators or providers per request", limit))
 	}
 	if u := l.opts.Caller.Username; e.cfg.Budgets != nil && u != "" {
-		if r := e.cfg.Budgets.take(ctx, u, name); r != nil {
+		if n, wait := e.cfg.Budgets.Take(ctx, u, name); wait > 0 {
 			e.cfg.Metrics.rateLimited(name, "user_budget")
-			return r
+			return spent(name, fmt.Sprintf("your budget of %d %s calls a day", n, name), wait)
 		}
 	}
 	var maxWait time.Duration

@@ -148,7 +148,7 @@ func (f *Fetcher) budgeted(ctx context.Context, name string, set Settings, o Fet
 			turn := wait + time.Duration(f.queued(name, 0))*refill(set.Rate)
 			if !f.fits(ctx, turn, maxWait) {
 				f.cfg.Metrics.rateLimited(name, "rejected")
-				out.Result, out.Wait = spent(name, set, turn), turn
+				out.Result, out.Wait = spent(name, fmt.Sprintf("%s budget (%s)", name, set.Rate), turn), turn
 				return out
 			}
 			f.cfg.Metrics.rateLimited(name, "waited")
@@ -172,9 +172,7 @@ func (f *Fetcher) budgeted(ctx context.Context, name string, set Settings, o Fet
 			}
 			if wait > 0 {
 				f.cfg.Metrics.rateLimited(name, "budget")
-				r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Budget, wait.Round(time.Second)))
-				r.RetryAfter, r.Err.RetryAfter = wait, wait
-				out.Result, out.Wait = r, wait
+				out.Result, out.Wait = spent(name, fmt.Sprintf("%s budget (%s)", name, set.Budget), wait), wait
 				return out
 			}
 		}
@@ -256,9 +254,10 @@ func (f *Fetcher) take(ctx context.Context, name string, set Settings) (time.Dur
 	return wait, err
 }
 
-// spent is the RATE_LIMITED answer when the budget has no token for wait.
-func spent(name string, set Settings, wait time.Duration) *lookup.Result {
-	r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, fmt.Sprintf("%s budget (%s) is spent; retry in %s", name, set.Rate, wait.Round(time.Second)))
+// spent is provider name's RATE_LIMITED answer when budget (its
+// description) has no token for wait.
+func spent(name, budget string, wait time.Duration) *lookup.Result {
+	r := lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited, budget+" is spent; retry in "+wait.Round(time.Second).String())
 	r.RetryAfter, r.Err.RetryAfter = wait, wait
 	return r
 }

@@ -3,12 +3,14 @@ package enrich
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // ImageCache keeps fetched images in this process (a cache.Memory).
@@ -21,10 +23,10 @@ type ImageCache = ValueCache[*provider.Image]
 // row attributed to the user; a fetched image is kept for the provider's
 // cache lifetime, so showing it again makes no call.
 type Images struct {
-	Fetcher *Fetcher   // required
-	Ledger  Ledger     // optional
-	Budgets *Budgets   // optional: per-user daily budgets
-	Cache   ImageCache // optional
+	Fetcher *Fetcher            // required
+	Ledger  Ledger              // optional
+	Budgets *userbudget.Budgets // optional: per-user daily budgets
+	Cache   ImageCache          // optional
 	// MaxWait is the longest wait for a token of the provider's rate; 0
 	// answers RATE_LIMITED at once (a page is waiting for the image).
 	MaxWait time.Duration
@@ -51,9 +53,9 @@ func (x *Images) Image(ctx context.Context, c lookup.Caller, name, ref string) (
 		}
 	}
 	if x.Budgets != nil && c.Username != "" {
-		if r := x.Budgets.take(ctx, c.Username, name); r != nil {
+		if n, wait := x.Budgets.Take(ctx, c.Username, name); wait > 0 {
 			f.cfg.Metrics.rateLimited(name, "user_budget")
-			return nil, r.Err
+			return nil, spent(name, fmt.Sprintf("your budget of %d %s calls a day", n, name), wait).Err
 		}
 	}
 	var img *provider.Image

@@ -2,20 +2,8 @@ package lookup
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 )
-
-// UserBudget is an administrator's daily budget of one user's upstream
-// calls to one provider (enforced by the engine, kept by the store).
-type UserBudget struct {
-	Username string
-	Provider string
-	PerDay   int
-}
-
-// ErrNoUser is the store's answer for a budget of an unknown user.
-var ErrNoUser = errors.New("no such user")
 
 // DefaultCallsPerRequest is how many upstream calls one API request may
 // start unless configured otherwise (GADGET_REQUEST_UPSTREAM_CALLS): a

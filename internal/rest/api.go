@@ -10,13 +10,13 @@ import (
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/auth"
 	"github.com/inspector-gadget/gadget/internal/clientinfo"
-	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/errcode"
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/policy"
 	"github.com/inspector-gadget/gadget/internal/soc"
 	"github.com/inspector-gadget/gadget/internal/tasks"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // Config wires the REST layer. Every service is the one GraphQL uses.
@@ -44,7 +44,7 @@ type Config struct {
 	Policy *policy.Service
 	// Budgets are the per-user daily budgets (PUT
 	// /api/admin/user/{username}/budget/{provider}); nil: none can be set.
-	Budgets *enrich.Budgets
+	Budgets *userbudget.Budgets
 }
 
 // API is the REST compatibility layer.

@@ -31,6 +31,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/rest"
 	"github.com/inspector-gadget/gadget/internal/store"
 	"github.com/inspector-gadget/gadget/internal/tasks"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // The tests sign in often, under -race in CI: hash at bcrypt's lowest cost.
@@ -114,7 +115,7 @@ func newHarness(t *testing.T) *harness {
 	acct := accounting.NewService(st, nil)
 	ts := tasks.NewService(tasks.Config{Store: st, Logger: log, Timeout: 8 * time.Second})
 	t.Cleanup(func() { ts.Wait(context.Background()) })
-	api := rest.New(rest.Config{Policy: pol, Budgets: enrich.NewBudgets(st, ratelimit.NewBuckets(time.Now), log, nil), Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
+	api := rest.New(rest.Config{Policy: pol, Budgets: userbudget.New(st, ratelimit.NewBuckets(time.Now), log, nil), Auth: as, Listings: accounting.NewListings(acct, st), Engine: eng, Tasks: ts, Usage: writer, Logger: log,
 		Extractor: indicator.Extractor{Policy: indicator.NewPolicy(nil), PublicSuffix: publicsuffix.PublicSuffix}, Version: "test", Started: time.Now(), Providers: func() []lookup.ProviderStatus {
 			return []lookup.ProviderStatus{{Name: "abuseipdb", Enabled: true, Configured: true, Kinds: []string{"ipv4", "ipv6"}}}
 		}})

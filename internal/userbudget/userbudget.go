@@ -1,4 +1,9 @@
-package enrich
+// Package userbudget keeps the per-user daily budgets of upstream calls
+// an administrator sets (setUserBudget, PUT /api/admin/user/{username}/
+// budget/{provider}) and counts them in the shared rate limiter. The
+// engine asks Take before each upstream call made for a user; the
+// transports show and change the budgets through Of and Set.
+package userbudget
 
 import (
 	"context"
@@ -11,12 +16,22 @@ import (
 	"time"
 
 	"github.com/inspector-gadget/gadget/internal/errcode"
-	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 )
 
-// BudgetState is a user budget and what is left of it.
-type BudgetState struct {
+// Budget is an administrator's daily budget of one user's upstream calls
+// to one provider.
+type Budget struct {
+	Username string
+	Provider string
+	PerDay   int
+}
+
+// ErrNoUser is the store's answer for a budget of an unknown user.
+var ErrNoUser = errors.New("no such user")
+
+// State is a user budget and what is left of it.
+type State struct {
 	Provider  string
 	PerDay    int
 	Remaining int
@@ -24,12 +39,26 @@ type BudgetState struct {
 	ResetsAt *time.Time
 }
 
-// BudgetStore keeps the user budgets (package store).
-type BudgetStore interface {
-	UserBudgets(ctx context.Context) ([]lookup.UserBudget, error)
+// Store keeps the user budgets (package store).
+type Store interface {
+	UserBudgets(ctx context.Context) ([]Budget, error)
 	// SetUserBudget creates or replaces b; PerDay 0 removes it. ErrNoUser
 	// when the user does not exist.
-	SetUserBudget(ctx context.Context, b lookup.UserBudget, at time.Time) error
+	SetUserBudget(ctx context.Context, b Budget, at time.Time) error
+}
+
+// Limiter is the shared token-bucket limiter the budgets are counted in
+// (ratelimit.Buckets, or Redis with the local fallback).
+type Limiter interface {
+	// Take consumes a token and returns 0, or consumes nothing and returns
+	// how long until one is available.
+	Take(ctx context.Context, key string, rate provider.Rate) (time.Duration, error)
+}
+
+// Peeker is a Limiter that can tell, without taking anything, how many
+// tokens a bucket holds and how long until it is full.
+type Peeker interface {
+	Peek(ctx context.Context, key string, rate provider.Rate) (tokens int, full time.Duration, err error)
 }
 
 // MaxPerDay bounds a user budget.
@@ -44,7 +73,7 @@ const budgetsFresh = 2 * time.Second
 // PerDay calls and refills PerDay a day, so a spent budget gives a call back
 // every 24h/PerDay. A user without a budget for a provider is not limited.
 type Budgets struct {
-	store   BudgetStore
+	store   Store
 	limiter Limiter
 	log     *slog.Logger
 	now     func() time.Time
@@ -54,8 +83,8 @@ type Budgets struct {
 	loaded time.Time
 }
 
-// NewBudgets returns Budgets kept in st and counted in lim.
-func NewBudgets(st BudgetStore, lim Limiter, log *slog.Logger, now func() time.Time) *Budgets {
+// New returns Budgets kept in st and counted in lim.
+func New(st Store, lim Limiter, log *slog.Logger, now func() time.Time) *Budgets {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -67,7 +96,7 @@ func NewBudgets(st BudgetStore, lim Limiter, log *slog.Logger, now func() time.T
 
 func budgetKey(username, prov string) string { return "user:" + prov + ":" + username }
 
-func perDay(n int) provider.Rate { return provider.Rate{Events: n, Per: 24 * time.Hour} }
+func rateOf(n int) provider.Rate { return provider.Rate{Events: n, Per: 24 * time.Hour} }
 
 // all returns the budgets, read again when older than budgetsFresh.
 func (b *Budgets) all(ctx context.Context) (map[[2]string]int, error) {
@@ -88,50 +117,46 @@ func (b *Budgets) all(ctx context.Context) (map[[2]string]int, error) {
 	return m, nil
 }
 
-// take spends one call of username's budget for prov, or returns the
-// RATE_LIMITED answer when it is spent. A store or limiter failure lets the
-// call through (the providers' own budgets still hold) and is logged.
-func (b *Budgets) take(ctx context.Context, username, prov string) *lookup.Result {
+// Take spends one call of username's budget for prov. When the budget is
+// spent it spends nothing and returns the budget (perDay) and how long
+// until a call is available again (wait > 0). A store or limiter failure
+// lets the call through (the providers' own budgets still hold) and is
+// logged.
+func (b *Budgets) Take(ctx context.Context, username, prov string) (perDay int, wait time.Duration) {
 	limits, err := b.all(ctx)
 	if err != nil {
 		b.log.WarnContext(ctx, "user budgets unreadable; using the last known", "err", err)
 	}
 	n, ok := limits[[2]string{username, prov}]
 	if !ok {
-		return nil
+		return 0, 0
 	}
-	wait, err := b.limiter.Take(ctx, budgetKey(username, prov), perDay(n))
+	wait, err = b.limiter.Take(ctx, budgetKey(username, prov), rateOf(n))
 	if err != nil {
 		b.log.WarnContext(ctx, "user budget not counted", "provider", prov, "err", err)
-		return nil
+		return n, 0
 	}
-	if wait <= 0 {
-		return nil
-	}
-	r := lookup.Failed(prov, lookup.StatusRateLimited, errcode.RateLimited,
-		fmt.Sprintf("your budget of %d %s calls a day is spent; retry in %s", n, prov, wait.Round(time.Second)))
-	r.RetryAfter, r.Err.RetryAfter = wait, wait
-	return r
+	return n, max(wait, 0)
 }
 
 // Of returns username's budgets with what is left of each, by provider;
 // none for username "" (everyone) or nil Budgets.
-func (b *Budgets) Of(ctx context.Context, username string) ([]*BudgetState, error) {
+func (b *Budgets) Of(ctx context.Context, username string) ([]*State, error) {
 	if b == nil || username == "" {
-		return []*BudgetState{}, nil
+		return []*State{}, nil
 	}
 	limits, err := b.all(ctx)
 	if err != nil {
 		return nil, errcode.Wrap(err)
 	}
-	out := []*BudgetState{}
+	out := []*State{}
 	for k, n := range limits {
 		if !strings.EqualFold(k[0], username) {
 			continue
 		}
-		s := BudgetState{Provider: k[1], PerDay: n, Remaining: n}
+		s := State{Provider: k[1], PerDay: n, Remaining: n}
 		if pk, ok := b.limiter.(Peeker); ok {
-			left, full, err := pk.Peek(ctx, budgetKey(username, k[1]), perDay(n))
+			left, full, err := pk.Peek(ctx, budgetKey(username, k[1]), rateOf(n))
 			if err != nil {
 				return nil, errcode.Wrap(err)
 			}
@@ -143,13 +168,13 @@ func (b *Budgets) Of(ctx context.Context, username string) ([]*BudgetState, erro
 		}
 		out = append(out, &s)
 	}
-	slices.SortFunc(out, func(a, b *BudgetState) int { return strings.Compare(a.Provider, b.Provider) })
+	slices.SortFunc(out, func(a, b *State) int { return strings.Compare(a.Provider, b.Provider) })
 	return out, nil
 }
 
 // Set gives username a budget of perDay calls a day to prov (0 removes it)
 // and returns the user's budgets.
-func (b *Budgets) Set(ctx context.Context, username, prov string, perDay int) ([]*BudgetState, error) {
+func (b *Budgets) Set(ctx context.Context, username, prov string, perDay int) ([]*State, error) {
 	if b == nil {
 		return nil, errcode.New(errcode.NotConfigured, "per-user budgets are not available in this process")
 	}
@@ -159,8 +184,8 @@ func (b *Budgets) Set(ctx context.Context, username, prov string, perDay int) ([
 	if perDay < 0 || perDay > MaxPerDay {
 		return nil, errcode.Field("perDay", fmt.Sprintf("want 0 (no budget) to %d", MaxPerDay))
 	}
-	err := b.store.SetUserBudget(ctx, lookup.UserBudget{Username: username, Provider: prov, PerDay: perDay}, b.now())
-	if errors.Is(err, lookup.ErrNoUser) {
+	err := b.store.SetUserBudget(ctx, Budget{Username: username, Provider: prov, PerDay: perDay}, b.now())
+	if errors.Is(err, ErrNoUser) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "username", Message: "no such user"}
 	}
 	if err != nil {
