@@ -132,6 +132,7 @@ func TestPortalEndToEnd(t *testing.T) {
 			env["GADGET_ROOT_PASSWORD"] = rootPW
 			withFake(t, env)
 			in := start(t, env)
+			waitForFeeds(t, in) // a complete verdict needs the feeds downloaded
 			s := portalSignIn(t, in, "root", rootPW)
 			_, page := s.get("/portal/lookup")
 			for _, want := range []string{`name="playbook"`, `<option value="ip-triage" title="providers: abuseipdb`, `name="tlp"`, `<option value="AMBER" selected>TLP:AMBER (default)`, `name="cached_only"`, `id="download-stix"`} {
@@ -305,6 +306,7 @@ func TestPortalCoverageRateLimited(t *testing.T) {
 	withFake(t, env)
 	env["GADGET_VIRUSTOTAL_RATE"] = "1/m"
 	in := start(t, env)
+	waitForFeeds(t, in) // the one gap counted must be virustotal's, not the feeds' still downloading
 	s := portalSignIn(t, in, "root", rootPW)
 	events := s.lookup(url.Values{"values": {"203.0.113.61\n203.0.113.62"}})
 	final := map[int]portalEvent{}
