@@ -19,6 +19,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'BenchmarkFanOut|BenchmarkCachedThroughput|BenchmarkColdCoalescing' -benchtime 1x -count 1 ./cmd/gadget
 	$(GO) test -run '^$$' -bench 'BenchmarkBatch1000' -benchtime 1x -count 1 ./cmd/gadget
 	$(GO) test -run '^$$' -bench 'BenchmarkCachedLookupAllocs' -benchtime 3000x -count 3 ./cmd/gadget
+	$(GO) test -run '^$$' -bench 'BenchmarkWriteUsageSQLite' -benchtime 20x -count 1 ./internal/store
 	$(GO) test -run '^$$' -bench 'BenchmarkRiverOverhead' -benchtime 1x -count 1 ./cmd/gadget
 	$(GO) test -run '^$$' -bench 'BenchmarkRoundTrip' -benchtime 1x -count 1 ./internal/jobs
 

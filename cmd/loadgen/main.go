@@ -10,6 +10,7 @@
 //	go run ./cmd/loadgen                       # SQLite, inline, in-memory cache
 //	go run ./cmd/loadgen -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…
 //	go run ./cmd/loadgen -batch 20 -c 1        # indicators(20 values, cachedOnly: true) { verdict }
+//	go run ./cmd/loadgen -query '{ __typename }'   # any query: e.g. the floor of GraphQL over HTTP
 //	go run ./cmd/loadgen -lists 100000 -baseline-tags nopolicy   # policy on vs off, same run
 //	go run ./cmd/loadgen -baseline-gadget /tmp/gadget-old        # this tree vs another build, same run
 //	go run ./cmd/loadgen -soak -runs 2 -d 60s -settle 150s -c 200 -env …  # errors, hangs, RSS after each run
@@ -59,7 +60,9 @@ func main() {
 	dur := flag.Duration("d", 2*time.Second, "length of a round on each side")
 	bin := flag.String("gadget", "", "gadget binary (default: built from ./cmd/gadget)")
 	flag.Var(&envs, "env", "KEY=VALUE for gadget serve (repeatable); default: SQLite in a temporary folder")
-	batch := flag.Int("batch", 0, "measure indicators(values: N IPv4 values, cachedOnly: true) { verdict } instead of one cached lookup")
+	var w workload
+	flag.IntVar(&w.batch, "batch", 0, "measure indicators(values: N IPv4 values, cachedOnly: true) { verdict } instead of one cached lookup")
+	flag.StringVar(&w.query, "query", "", "measure this GraphQL query instead of the cached lookup (asked twice first, so its answers are cached)")
 	var pol policyRun
 	flag.StringVar(&pol.baselineTags, "baseline-tags", "", "also build gadget with these build tags (nopolicy: no lists, TLP, playbooks or sightings) and measure it in the same rounds, as the baseline")
 	flag.StringVar(&pol.baselineBin, "baseline-gadget", "", "also run this gadget binary (e.g. another commit's build) and measure it in the same rounds, as the baseline")
@@ -83,7 +86,7 @@ func main() {
 		}
 		return
 	}
-	if err := run(envs, *bin, *conns, *rounds, *dur, *batch, pol); err != nil {
+	if err := run(envs, *bin, *conns, *rounds, *dur, w, pol); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
@@ -94,7 +97,14 @@ type multi []string
 func (m *multi) String() string     { return strings.Join(*m, ",") }
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
-func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch int, pol policyRun) error {
+// workload is what a round asks: the cached lookup (zero), a cachedOnly
+// batch of that many values, or a query of the caller's.
+type workload struct {
+	batch int
+	query string
+}
+
+func run(envs []string, bin string, conns, rounds int, dur time.Duration, w workload, pol policyRun) error {
 	dir, err := os.MkdirTemp("", "loadgen")
 	if err != nil {
 		return err
@@ -114,13 +124,13 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	if err := loadLists(client, "http://"+base+"/graphql", tok, pol.lists); err != nil {
 		return err
 	}
-	body, answer, err := warm(client, "http://"+base+"/graphql", tok, batch)
+	body, answer, err := warm(client, "http://"+base+"/graphql", tok, w)
 	if err != nil {
 		return err
 	}
 	var baseline *side // built with pol.baselineTags, or the binary pol.baselineBin
 	if pol.baselineTags != "" || pol.baselineBin != "" {
-		if baseline, err = startBaseline(client, dir, pol.baselineTags, pol.baselineBin, gadgetEnv(dir, fake.URL, envs), password, batch); err != nil {
+		if baseline, err = startBaseline(client, dir, pol.baselineTags, pol.baselineBin, gadgetEnv(dir, fake.URL, envs), password, w); err != nil {
 			return err
 		}
 		defer stop(baseline.cmd)
@@ -140,8 +150,11 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 	defer stop(bareCmd)
 
 	what := "cached lookup"
-	if batch > 0 {
-		what = fmt.Sprintf("indicators(%d values, cachedOnly: true) { verdict }", batch)
+	switch {
+	case w.query != "":
+		what = w.query
+	case w.batch > 0:
+		what = fmt.Sprintf("indicators(%d values, cachedOnly: true) { verdict }", w.batch)
 	}
 	fmt.Printf("%s, %d connections, %d interleaved rounds of %s per side, %d-byte answer\n", what, conns, rounds, dur, len(answer))
 	fmt.Printf("gadget serve with: %s\n", describe(envs))
@@ -201,7 +214,20 @@ func run(envs []string, bin string, conns, rounds int, dur time.Duration, batch 
 
 // warm makes the measured request's answers cached and returns its body
 // and the answer it then gets.
-func warm(client *http.Client, url, tok string, batch int) (body, answer []byte, err error) {
+func warm(client *http.Client, url, tok string, w workload) (body, answer []byte, err error) {
+	if w.query != "" {
+		body, _ = json.Marshal(map[string]string{"query": w.query})
+		for range 2 {
+			if answer, err = post(client, url, tok, body); err != nil {
+				return nil, nil, fmt.Errorf("warm-up query: %w", err)
+			}
+		}
+		if bytes.Contains(answer, []byte(`"errors"`)) {
+			return nil, nil, fmt.Errorf("the query answered errors: %s", answer)
+		}
+		return body, answer, nil
+	}
+	batch := w.batch
 	if batch == 0 {
 		body, _ = json.Marshal(map[string]string{"query": Query})
 		if answer, err = post(client, url, tok, body); err != nil {

@@ -30,7 +30,7 @@ type side struct {
 // startBaseline builds gadget with tags (or runs bin when given), starts
 // it on its own database with the same environment, and warms its cache
 // with the measured request.
-func startBaseline(client *http.Client, dir, tags, bin string, env []string, password string, batch int) (*side, error) {
+func startBaseline(client *http.Client, dir, tags, bin string, env []string, password string, w workload) (*side, error) {
 	if bin == "" {
 		bin = filepath.Join(dir, "gadget-baseline")
 		if out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
@@ -44,7 +44,7 @@ func startBaseline(client *http.Client, dir, tags, bin string, env []string, pas
 	}
 	s := &side{cmd: cmd, base: base}
 	if s.tok, err = token(client, base, password); err == nil {
-		_, _, err = warm(client, "http://"+base+"/graphql", s.tok, batch)
+		_, _, err = warm(client, "http://"+base+"/graphql", s.tok, w)
 	}
 	if err != nil {
 		stop(cmd)
