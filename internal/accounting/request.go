@@ -181,7 +181,7 @@ func utcDay(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// counters hands add the counter deltas of an audit record: one per
+// counters passes add each counter delta of an audit record: one per
 // provider answer, or one for the operation when it asked no provider.
 func (rec *Record) counters(add func(Counter)) {
 	d := utcDay(rec.At)
