@@ -11,7 +11,8 @@ import (
 // TestTypedFieldsAskTogether: the typed provider fields are resolved one
 // after another (they take no context, so gqlgen spends no goroutine on
 // each), yet on a cold lookup every provider the selection names is asked
-// at once, the verdict's with the fields', and no other is asked.
+// at once, whichever field comes first (a verdict or results too), and no
+// other is asked.
 func TestTypedFieldsAskTogether(t *testing.T) {
 	t.Parallel()
 	const latency = 400 * time.Millisecond
@@ -35,6 +36,9 @@ func TestTypedFieldsAskTogether(t *testing.T) {
 			... on IPAddress { virustotal { status } ...r } } }
 			fragment r on IPAddress { results(providers: $p) { status } }`, map[string]any{"p": []string{"internetdb", "greynoise"}},
 			[]string{"virustotal", "internetdb", "greynoise"}},
+		{"a verdict before results and a typed field", `query($v: String!) { indicator(value: $v) { ... on IPAddress {
+			verdict(providers: ["otx"]) { level } results(providers: ["shodan"]) { status } virustotal { status } } } }`, nil,
+			[]string{"otx", "shodan", "virustotal"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake.Reset()
