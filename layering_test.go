@@ -56,7 +56,6 @@ var layers = map[string]int{
 	"internal/stix/stixtest":    3, // the official STIX 2.1 schemas, for tests
 
 	"internal/jobs":            4, // River as a transport of enrich's calls
-	"internal/jobs/pgpipe":     4,
 	"internal/store/storetest": 4,
 	"internal/soc":             4, // what the SOC protocol servers share: analyzers, budgeted lookups, audit, STIX export
 
@@ -135,6 +134,15 @@ func TestLayering(t *testing.T) {
 	}
 	for _, p := range check(pkgs) {
 		t.Error(p)
+	}
+	ours := map[string]bool{}
+	for _, p := range pkgs {
+		ours[strings.TrimPrefix(p.ImportPath, module+"/")] = true
+	}
+	for name := range layers {
+		if !ours[name] {
+			t.Errorf("the layer table ranks %s, which is not a package of the module: remove it", name)
+		}
 	}
 }
 
