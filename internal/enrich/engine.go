@@ -217,14 +217,32 @@ func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lo
 
 // ask is get past quick: provider name's answer through the pipeline, once
 // per lookup (and once more, fresh, when the cached one is older than
-// maxAge).
+// maxAge). A cached answer read only to find it too old is not delivered,
+// so the request's accounting holds the fresh answer alone.
 func (l *Lookup) ask(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
-	r := l.memo(ctx, name, name, true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) })
-	if maxAge > 0 && r.Cached && !r.FetchedAt.IsZero() && l.e.cfg.Now().Sub(r.FetchedAt) > maxAge {
+	pipeline := func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) }
+	if maxAge > 0 {
+		r := l.delivered(name)
+		if r == nil { // not delivered yet: read it to see its age
+			started := l.e.cfg.Now()
+			r = pipeline()
+			r.Latency = l.e.cfg.Now().Sub(started)
+			if !l.tooOld(r, maxAge) {
+				return l.memo(ctx, name, name, false, func() *lookup.Result { return r })
+			}
+		}
+		if !l.tooOld(r, maxAge) {
+			return r
+		}
 		// too old for this caller: ask again, once per lookup
-		r = l.memo(ctx, name, name+"\x00fresh", true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
+		return l.memo(ctx, name, name+"\x00fresh", true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
 	}
-	return r
+	return l.memo(ctx, name, name, true, pipeline)
+}
+
+// tooOld reports whether r is a cached answer fetched more than maxAge ago.
+func (l *Lookup) tooOld(r *lookup.Result, maxAge time.Duration) bool {
+	return r.Cached && !r.FetchedAt.IsZero() && l.e.cfg.Now().Sub(r.FetchedAt) > maxAge
 }
 
 // memo returns provider name's answer under key in this lookup, from answer

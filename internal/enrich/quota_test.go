@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/indicator"
@@ -177,9 +178,15 @@ func TestCachedOnlyAndMaxAge(t *testing.T) {
 		t.Errorf("cachedOnly verdict %s, want a's MALICIOUS", v.Level)
 	}
 	time.Sleep(20 * time.Millisecond)
-	rs = e.Begin(ind, lookup.Options{}).AllWithin(ctx, []string{"a"}, 10*time.Millisecond)
+	actx, req := accounting.NewRequest(ctx)
+	rs = e.Begin(ind, lookup.Options{}).AllWithin(actx, []string{"a"}, 10*time.Millisecond)
 	if a.calls.Load() != 2 || rs[0].Cached {
 		t.Errorf("maxAge 10ms on a 20ms-old answer: %d calls of a, cached %v; want it asked again", a.calls.Load(), rs[0].Cached)
+	}
+	var rec accounting.Record
+	req.Fill(&rec)
+	if len(rec.Answers) != 1 || rec.Answers[0].Cached {
+		t.Errorf("maxAge refresh accounted as %+v; want one answer, from upstream (the too-old cached one was not delivered)", rec.Answers)
 	}
 	rs = e.Begin(ind, lookup.Options{}).AllWithin(ctx, []string{"a"}, time.Hour)
 	if a.calls.Load() != 2 || !rs[0].Cached {
