@@ -201,9 +201,14 @@ func TestWriterNeverBlocks(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Record blocked while the database was down")
 	}
+	// The buffer (5) and the overflow (10) fill up. What the writer took
+	// for its failing batch is in flight: at most a batch and the overflow
+	// it held then (the loop may take the overflow once before the first
+	// write blocks, so more than 10 may have passed through it). The rest
+	// is dropped.
 	s := w.Stats()
-	if s.Overflowed != 10 || s.Dropped < 20 || s.Dropped+s.Overflowed+int64(s.Queued) < 30 {
-		t.Errorf("stats %+v: want 10 overflowed and the rest (beyond the buffer and the batch in flight) dropped", s)
+	if s.Queued > 5+10 || s.Overflowed < 10 || s.Dropped < 40-(5+10)-(2+10) {
+		t.Errorf("stats %+v: want the buffer and overflow full, at most a batch and an overflow in flight, the rest dropped", s)
 	}
 	time.Sleep(50 * time.Millisecond)
 	if err := w.Ready(context.Background()); err == nil {
