@@ -431,11 +431,8 @@ func (e *Engine) pipeline(ctx context.Context, l *Lookup, name string, fresh boo
 		return lookup.Failed(name, lookup.StatusRateLimited, errcode.RateLimited,
 			fmt.Sprintf("this request's budget of %d upstream calls is spent; ask for fewer indicators or providers per request", limit))
 	}
-	if u := l.opts.Caller.Username; e.cfg.Budgets != nil && u != "" {
-		if n, wait := e.cfg.Budgets.Take(ctx, u, name); wait > 0 {
-			e.cfg.Metrics.rateLimited(name, "user_budget")
-			return spent(name, fmt.Sprintf("your budget of %d %s calls a day", n, name), wait)
-		}
+	if r := userBudget(ctx, e.cfg.Budgets, e.cfg.Metrics, l.opts.Caller.Username, name); r != nil {
+		return r
 	}
 	var maxWait time.Duration
 	if l.opts.Batch != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/indicator"
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // Limiter is a token bucket per key.
@@ -252,6 +253,21 @@ func (f *Fetcher) take(ctx context.Context, name string, set Settings) (time.Dur
 		f.cfg.Logger.WarnContext(ctx, "rate limiter failed; refusing to call upstream blind", "provider", name, "err", err)
 	}
 	return wait, err
+}
+
+// userBudget spends one call of username's daily budget for provider name
+// and returns nil, or the RATE_LIMITED answer when that budget is spent.
+// No budgets, or no user (the CLI), limits nothing.
+func userBudget(ctx context.Context, b *userbudget.Budgets, m *Metrics, username, name string) *lookup.Result {
+	if b == nil || username == "" {
+		return nil
+	}
+	n, wait := b.Take(ctx, username, name)
+	if wait <= 0 {
+		return nil
+	}
+	m.rateLimited(name, "user_budget")
+	return spent(name, fmt.Sprintf("your budget of %d %s calls a day", n, name), wait)
 }
 
 // spent is provider name's RATE_LIMITED answer when budget (its

@@ -3,7 +3,6 @@ package enrich
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -52,11 +51,8 @@ func (x *Images) Image(ctx context.Context, c lookup.Caller, name, ref string) (
 			return img, nil
 		}
 	}
-	if x.Budgets != nil && c.Username != "" {
-		if n, wait := x.Budgets.Take(ctx, c.Username, name); wait > 0 {
-			f.cfg.Metrics.rateLimited(name, "user_budget")
-			return nil, spent(name, fmt.Sprintf("your budget of %d %s calls a day", n, name), wait).Err
-		}
+	if r := userBudget(ctx, x.Budgets, f.cfg.Metrics, c.Username, name); r != nil {
+		return nil, r.Err
 	}
 	var img *provider.Image
 	set := f.settings(p.Descriptor())

@@ -2,6 +2,8 @@ package enrich_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/inspector-gadget/gadget/internal/lookup"
 	"github.com/inspector-gadget/gadget/internal/provider"
 	"github.com/inspector-gadget/gadget/internal/ratelimit"
+	"github.com/inspector-gadget/gadget/internal/userbudget"
 )
 
 // shots is a provider with images: ref "shot" is one, "gone" is not found
@@ -126,5 +129,38 @@ func TestImagesBudget(t *testing.T) {
 	}
 	if _, err := x.Image(ctx, ana, "nope", "shot"); errcode.CodeOf(err) != errcode.NotFound {
 		t.Errorf("unknown image source: %v, want NOT_FOUND", err)
+	}
+}
+
+// budgetStore holds fixed user budgets.
+type budgetStore []userbudget.Budget
+
+func (s budgetStore) UserBudgets(context.Context) ([]userbudget.Budget, error) { return s, nil }
+func (budgetStore) SetUserBudget(context.Context, userbudget.Budget, time.Time) error {
+	return nil
+}
+
+// TestImagesUserBudget: a proxied image spends the user's daily budget for
+// the provider like a lookup does; once it is spent the image is refused
+// RATE_LIMITED without an upstream request, and other users are not limited.
+func TestImagesUserBudget(t *testing.T) {
+	t.Parallel()
+	p := &shots{fake: fake{name: "shots"}}
+	x, _ := newImages(t, p, provider.Rate{Events: 100, Per: time.Minute}, false)
+	x.Budgets = userbudget.New(budgetStore{{Username: "ana", Provider: "shots", PerDay: 1}}, ratelimit.NewBuckets(time.Now), nil, nil)
+	ana := lookup.Caller{Username: "ana", Endpoint: "GET /portal/image/{provider}/{ref}"}
+	if _, err := x.Image(context.Background(), ana, "shots", "shot"); err != nil {
+		t.Fatalf("first image within the budget: %v", err)
+	}
+	_, err := x.Image(context.Background(), ana, "shots", "shot")
+	var ce *errcode.Error
+	if !errors.As(err, &ce) || ce.Code != errcode.RateLimited || !strings.HasPrefix(ce.Message, "your budget of 1 shots calls a day is spent; retry in ") || ce.RetryAfter <= 0 {
+		t.Errorf("second image: %v, want RATE_LIMITED with the user's budget and a retry", err)
+	}
+	if n := p.images.Load(); n != 1 {
+		t.Errorf("%d upstream image requests, want 1 (the refused one makes none)", n)
+	}
+	if _, err := x.Image(context.Background(), lookup.Caller{Username: "bo"}, "shots", "shot"); err != nil {
+		t.Errorf("another user's image: %v", err)
 	}
 }
