@@ -221,23 +221,21 @@ func (l *Lookup) get(ctx context.Context, name string, maxAge time.Duration) *lo
 // so the request's accounting holds the fresh answer alone.
 func (l *Lookup) ask(ctx context.Context, name string, maxAge time.Duration) *lookup.Result {
 	pipeline := func() *lookup.Result { return l.e.pipeline(ctx, l, name, l.opts.Fresh) }
-	if maxAge > 0 {
-		r := l.delivered(name)
-		if r == nil { // not delivered yet: read it to see its age
-			started := l.e.cfg.Now()
-			r = pipeline()
-			r.Latency = l.e.cfg.Now().Sub(started)
-			if !l.tooOld(r, maxAge) {
-				return l.memo(ctx, name, name, false, func() *lookup.Result { return r })
-			}
-		}
-		if !l.tooOld(r, maxAge) {
-			return r
-		}
-		// too old for this caller: ask again, once per lookup
-		return l.memo(ctx, name, name+"\x00fresh", true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
+	if maxAge <= 0 {
+		return l.memo(ctx, name, name, true, pipeline)
 	}
-	return l.memo(ctx, name, name, true, pipeline)
+	if r := l.delivered(name); r != nil && !l.tooOld(r, maxAge) {
+		return r
+	} else if r == nil { // not delivered yet: read it to see its age
+		started := l.e.cfg.Now()
+		r = pipeline()
+		r.Latency = l.e.cfg.Now().Sub(started)
+		if !l.tooOld(r, maxAge) {
+			return l.memo(ctx, name, name, false, func() *lookup.Result { return r })
+		}
+	}
+	// too old for this caller: ask again, once per lookup
+	return l.memo(ctx, name, name+"\x00fresh", true, func() *lookup.Result { return l.e.pipeline(ctx, l, name, true) })
 }
 
 // tooOld reports whether r is a cached answer fetched more than maxAge ago.
