@@ -117,10 +117,7 @@ func (p *Publisher) run() {
 			p.log.Error("taxii publish", "err", err)
 		} else {
 			p.mu.Lock()
-			if len(p.published) >= maxState {
-				clear(p.published)
-			}
-			p.published[o.ind] = o.outcome
+			keep(p.published, o.ind, o.outcome)
 			p.mu.Unlock()
 		}
 		cancel()
@@ -253,10 +250,17 @@ const maxState = 100_000
 func (p *Publisher) remember(key, state string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.state) >= maxState {
-		clear(p.state)
+	keep(p.state, key, state)
+}
+
+// keep sets m[k] = v, emptying m first when it holds maxState entries, so
+// the publisher's memory stays bounded (a forgotten state is read again
+// from storage, a forgotten publication is published again).
+func keep[K comparable, V any](m map[K]V, k K, v V) {
+	if len(m) >= maxState {
+		clear(m)
 	}
-	p.state[key] = state
+	m[k] = v
 }
 
 // Observed wraps svc so that every lookup's full answer (All) is noted
