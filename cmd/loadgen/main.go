@@ -14,6 +14,7 @@
 //	go run ./cmd/loadgen -lists 100000 -baseline-tags nopolicy   # policy on vs off, same run
 //	go run ./cmd/loadgen -baseline-gadget /tmp/gadget-old        # this tree vs another build, same run
 //	go run ./cmd/loadgen -soak -runs 2 -d 60s -settle 150s -c 200 -env …  # errors, hangs, RSS after each run
+//	go run ./cmd/loadgen -river -rounds 5 -env GADGET_DATABASE_URL=postgres://… -env GADGET_REDIS_URL=redis://…  # River vs inline, cold
 package main
 
 import (
@@ -71,7 +72,23 @@ func main() {
 	cold := flag.Float64("cold", 0.1, "soak: the share of lookups of a value never asked before")
 	settle := flag.Duration("settle", 30*time.Second, "soak: how long after a run its settled RSS is read (a minute or more: the median of its last 30 s; it is also read 30 s after)")
 	soakRuns := flag.Int("runs", 1, "soak: runs against the same server, one after another (RSS compared between them: steady state or leak)")
+	river := flag.Bool("river", false, "River overhead: cold lookups through GADGET_EXECUTOR=river against inline, both on the -env database (PostgreSQL)")
+	each := flag.Int("each", 20, "river: cold lookups per caller and round")
+	latency := flag.Duration("latency", 50*time.Millisecond, "river: how long abuseipdb on the fake takes to answer")
 	flag.Parse()
+	if *river {
+		callers := 20 // the budget's
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "c" {
+				callers = *conns
+			}
+		})
+		if err := runRiver(envs, *bin, callers, *rounds, *each, *latency); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen -river:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *bare != "" {
 		if err := serveBare(*bare); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen -bare:", err)
@@ -302,6 +319,10 @@ func describe(envs []string) string {
 	var out []string
 	for _, e := range envs {
 		k, v, _ := strings.Cut(e, "=")
+		if secretName(k) {
+			out = append(out, k+"=(set)")
+			continue
+		}
 		if u, err := url.Parse(v); err == nil && u.User != nil {
 			u.User = url.User(u.User.Username())
 			v = u.String()
@@ -309,6 +330,17 @@ func describe(envs []string) string {
 		out = append(out, k+"="+v)
 	}
 	return strings.Join(out, " ")
+}
+
+// secretName reports whether an environment variable holds a secret
+// (GADGET_JWT_SECRET, GADGET_ROOT_PASSWORD, GADGET_<P>_API_KEY, …).
+func secretName(k string) bool {
+	for _, w := range []string{"SECRET", "PASSWORD", "KEY", "TOKEN"} {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // startChild starts cmd and waits for the line starting with prefix on
