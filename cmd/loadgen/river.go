@@ -79,8 +79,10 @@ func runRiver(envs []string, bin string, callers, rounds, each int, latency time
 	}
 	next := uint32(run) // values: <first>.x.y.z, distinct across rounds and runs
 	value := func(s *riverSide) string {
-		next++
-		return fmt.Sprintf("%d.%d.%d.%d", s.first, next>>16&255, next>>8&255, max(next&255, 1))
+		if next++; next&255 == 0 { // no .0 addresses
+			next++
+		}
+		return fmt.Sprintf("%d.%d.%d.%d", s.first, next>>16&255, next>>8&255, next&255)
 	}
 	// one concurrent round each first: connections, workers and caches up
 	for _, s := range sides {
