@@ -445,15 +445,24 @@ func (s *Store) sightingWrites(recs []accounting.Record) []statement {
 				u.Set(sightingsummary.FieldLastSeen, entsql.Expr(greatest+"("+t.C(sightingsummary.FieldLastSeen)+", "+excluded.C(sightingsummary.FieldLastSeen)+")"))
 			})).Query()
 		out = append(out, statement{query, args})
-		// the distinct users of the values just written
-		for _, k := range part {
-			query, args := d.Update(sightingsummary.Table).Set(sightingsummary.FieldUsers, entsql.ExprFunc(func(b *entsql.Builder) {
-				b.WriteString("(SELECT COUNT(*) FROM ").Ident(sightinguser.Table).WriteString(" WHERE ").Ident(sightinguser.FieldValueHash).
-					WriteString(" = ").Arg(k.hash).WriteString(" AND ").Ident(sightinguser.FieldKind).WriteString(" = ").Arg(k.kind).WriteString(")")
-			})).
-				Where(entsql.And(entsql.EQ(sightingsummary.FieldValueHash, k.hash), entsql.EQ(sightingsummary.FieldKind, k.kind))).Query()
-			out = append(out, statement{query, args})
+		// the distinct users of the values just written, in one statement:
+		// each summary row counts its own users (a row of another kind
+		// under the same hash is recounted, to the same number)
+		hashes := make([]any, len(part))
+		for i, k := range part {
+			hashes[i] = k.hash
 		}
+		query, args = d.Update(sightingsummary.Table).Set(sightingsummary.FieldUsers, entsql.ExprFunc(func(b *entsql.Builder) {
+			b.WriteString("(SELECT COUNT(*) FROM ").Ident(sightinguser.Table).WriteString(" WHERE ")
+			for i, c := range []string{sightinguser.FieldValueHash, sightinguser.FieldKind} {
+				if i > 0 {
+					b.WriteString(" AND ")
+				}
+				b.Ident(sightinguser.Table).WriteString(".").Ident(c).WriteString(" = ").Ident(sightingsummary.Table).WriteString(".").Ident(c)
+			}
+			b.WriteString(")")
+		})).Where(entsql.In(sightingsummary.FieldValueHash, hashes...)).Query()
+		out = append(out, statement{query, args})
 	}
 	return out
 }

@@ -135,6 +135,43 @@ func TestPlaybooksSeededOnce(t *testing.T) {
 	})
 }
 
+// One batch sighting several values counts each value's distinct users
+// (one statement recounts them all), and a later batch adds to them.
+func TestSightingUsersPerValue(t *testing.T) {
+	t.Parallel()
+	onBoth(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		at := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+		sight := func(user string, values ...string) accounting.Record {
+			r := accounting.Record{Username: user, API: "indicator", At: at}
+			for _, v := range values {
+				r.Sightings = append(r.Sightings, accounting.Sighting{Kind: "ipv4", Value: v, Verdict: "UNKNOWN", Source: "graphql"})
+			}
+			return r
+		}
+		const a, b, c, d = "198.51.100.21", "198.51.100.22", "198.51.100.23", "198.51.100.24"
+		batches := [][]accounting.Record{
+			{sight("alice", a, b, c, d), sight("alice", d)},
+			{sight("bob", b, c, d), sight("carol", d)},
+		}
+		for _, recs := range batches {
+			if err := s.WriteUsage(ctx, accounting.NewBatch(recs, nil)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc, _ := policy.New(policy.Config{Store: s})
+		for value, want := range map[string][2]int64{a: {1, 1}, b: {2, 2}, c: {2, 2}, d: {4, 3}} {
+			sum, err := svc.Sightings(ctx, indicator.Indicator{Kind: indicator.IPv4, Value: value})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [2]int64{int64(sum.Count), int64(sum.DistinctUsers)}; got != want {
+				t.Errorf("%s: sightings and users %v, want %v", value, got, want)
+			}
+		}
+	})
+}
+
 func TestSightingsWrittenWithAudit(t *testing.T) {
 	t.Parallel()
 	onBoth(t, func(t *testing.T, s *store.Store) {
