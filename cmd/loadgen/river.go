@@ -30,7 +30,7 @@ type riverSide struct {
 	base, tok string
 	first     int // first octet of its values: the sides never share one
 	lat       []time.Duration
-	self, all time.Duration // CPU of the server process, and of the machine
+	self, all time.Duration // CPU of the server process, and of the machine without loadgen
 	n         int
 }
 
@@ -39,8 +39,9 @@ type riverSide struct {
 // children with the environment given (PostgreSQL, and Redis when set),
 // one with GADGET_EXECUTOR=river and its workers in-process (serve's
 // default), one with GADGET_EXECUTOR=inline; abuseipdb on the fake intel
-// server answers after latency. Each of callers looks up each cold values
-// per round, one after another, on both sides in turn.
+// server answers after latency. In each round, each of the callers looks
+// up each never-asked values one after another, on one side and then the
+// other.
 func runRiver(envs []string, bin string, callers, rounds, each int, latency time.Duration) error {
 	if !slices.ContainsFunc(envs, func(e string) bool { return strings.HasPrefix(e, "GADGET_DATABASE_URL=postgres") }) {
 		return errors.New("-river needs -env GADGET_DATABASE_URL=postgres://… (River runs on PostgreSQL)")
