@@ -283,19 +283,35 @@ const password = "loadgen-password-0123"
 // `gadget serve` with every provider pointed at a fake intel server, on
 // SQLite in dir unless envs say otherwise (later entries win).
 func startGadget(dir, bin string, envs []string) (*exec.Cmd, string, *httptest.Server, error) {
-	if bin == "" {
-		bin = filepath.Join(dir, "gadget")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-			return nil, "", nil, fmt.Errorf("build gadget: %v\n%s", err, out)
-		}
+	bin, err := gadgetBinary(dir, "gadget", "", bin)
+	if err != nil {
+		return nil, "", nil, err
 	}
-	fake := httptest.NewServer(fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1}))
+	fake := httptest.NewServer(newFake())
 	gadget, base, err := startChild(exec.Command(bin, "serve"), gadgetEnv(dir, fake.URL, envs), "listening on ")
 	if err != nil {
 		fake.Close()
 		return nil, "", nil, err
 	}
 	return gadget, base, fake, nil
+}
+
+// gadgetBinary is bin, or when bin is "" gadget built with tags into
+// dir under name.
+func gadgetBinary(dir, name, tags, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	bin = filepath.Join(dir, name)
+	if out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s: %v\n%s", name, err, out)
+	}
+	return bin, nil
+}
+
+// newFake is the fake intel server loadgen points every provider at.
+func newFake() *fakeintel.Server {
+	return fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1})
 }
 
 // gadgetEnv is the environment of a gadget loadgen starts: SQLite in dir,

@@ -31,11 +31,9 @@ type side struct {
 // it on its own database with the same environment, and warms its cache
 // with the measured request.
 func startBaseline(client *http.Client, dir, tags, bin string, env []string, password string, w workload) (*side, error) {
-	if bin == "" {
-		bin = filepath.Join(dir, "gadget-baseline")
-		if out, err := exec.Command("go", "build", "-tags", tags, "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("build the baseline: %v\n%s", err, out)
-		}
+	bin, err := gadgetBinary(dir, "gadget-baseline", tags, bin)
+	if err != nil {
+		return nil, err
 	}
 	env = append(env[:len(env):len(env)], "GADGET_DATABASE_URL=sqlite://"+filepath.Join(dir, "baseline.db"))
 	cmd, base, err := startChild(exec.Command(bin, "serve"), env, "listening on ")

@@ -9,14 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/inspector-gadget/gadget/internal/fakeintel"
 )
 
 // riverQuery is the cold lookup of -river: one provider, so each lookup is
@@ -51,13 +48,10 @@ func runRiver(envs []string, bin string, callers, rounds, each int, latency time
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
-		bin = filepath.Join(dir, "gadget")
-		if out, err := exec.Command("go", "build", "-o", bin, "./cmd/gadget").CombinedOutput(); err != nil {
-			return fmt.Errorf("build gadget: %v\n%s", err, out)
-		}
+	if bin, err = gadgetBinary(dir, "gadget", "", bin); err != nil {
+		return err
 	}
-	fi := fakeintel.New(os.DirFS("internal/provider/testdata"), fakeintel.Options{Seed: 1})
+	fi := newFake()
 	fi.SetLatency("abuseipdb", latency)
 	fake := httptest.NewServer(fi)
 	defer fake.Close()
