@@ -14,11 +14,12 @@
 //	      the cache may have the answer meanwhile: complete without a call
 //	      otherwise enrich.Fetcher.Fetch: quota (a spent budget snoozes the
 //	      job), the upstream call, the cache write
-//	      then one transaction (pgx.BeginFunc) writes the ledger rows of
-//	      the calls made, clears the call marks (Store.RecordAttempt) and
-//	      completes the job (river.JobCompleteTx)
+//	      then one transaction writes the ledger rows of the calls made
+//	      and clears the call marks (Store.RecordAttempt)
 //	      once committed, a Notice with the answer goes to this process's
 //	      waiters at once, and to every process through NOTIFY (notifier)
+//	      Work returns; River's completer marks the job completed (or
+//	      snoozed, retryable, cancelled), batched with other jobs
 //	  → Dispatcher (one LISTEN connection per process) hands the Notice to
 //	    the waiters; a waiter whose deadline comes first answers PENDING
 //	    with the job id, and asks again later from the cache. A notice that
@@ -26,13 +27,17 @@
 //	    a second for every job waited on in the process.
 //
 // Nothing here calls back into the engine: the worker uses the Fetcher,
-// and the answer travels as lookup.Codec bytes inside the Notice (or the
-// job's recorded output when it is too large for a notification).
+// and the answer travels as lookup.Codec bytes inside the Notice (when too
+// large for a notification: whole to this process's waiters, from the
+// cache or the job's recorded output to the others').
 //
 // A call mark (table job_call) is written beside each upstream call and
-// cleared in the completing transaction; an attempt that finds marks of
-// earlier attempts (a worker killed mid-call) writes an "interrupted"
-// ledger row for each, so every upstream call is accounted exactly once.
+// cleared in the transaction that writes its ledger row; an attempt that
+// finds marks of earlier attempts (a worker killed mid-call) writes an
+// "interrupted" ledger row for each, so every upstream call is accounted
+// exactly once, whether or not River had marked the job completed when its
+// process died (a rerun finds the answer in the cache, or makes and
+// records a call of its own).
 //
 // The package issues no SQL of its own: the workers' statements are
 // store.JobQueue's (the Store interface), the rest is River's.

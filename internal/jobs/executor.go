@@ -20,6 +20,11 @@ import (
 // in case a notice was lost; notices normally arrive within milliseconds.
 const safetyTick = time.Second
 
+// completionLag is how long after a job's final notice a waiter reads the
+// job again for the output the notice could not carry: River's completer
+// marks finished jobs completed in batches every 50 ms.
+const completionLag = 60 * time.Millisecond
+
 // pendingMargin is kept back from the lookup's deadline to answer PENDING
 // in time.
 const pendingMargin = 25 * time.Millisecond
@@ -70,8 +75,14 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 		}
 	}
 	var last *lookup.Result // the latest attempt's failure, while the job retries
+	var reread <-chan time.Time
 	for {
 		select {
+		case <-reread: // a final notice without its answer came before River marked the job completed
+			if r, done := x.read(ctx, id, c); done {
+				return r
+			}
+			reread = time.After(completionLag)
 		case n := <-w.c:
 			if n.row != nil { // the sweep's copy of the job: its notice was lost
 				if r, done := x.judge(ctx, n.row, c); done {
@@ -83,10 +94,14 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 				continue // an earlier job under the same key, retrying
 			}
 			r := n.decode()
-			if r == nil { // too large for the notice
+			if r == nil { // too large for the notice: in the cache, or the job's output once River has completed it
+				if r := x.cached(ctx, c, n.JobID); r != nil {
+					return r
+				}
 				if r, done := x.read(ctx, n.JobID, c); done {
 					return r
 				}
+				reread = time.After(completionLag)
 				continue
 			}
 			if n.Final {
@@ -158,18 +173,30 @@ func (x *Executor) read(ctx context.Context, id int64, c enrich.Call) (*lookup.R
 // when it is deferred past the call's deadline.
 func (x *Executor) judge(ctx context.Context, job *rivertype.JobRow, c enrich.Call) (*lookup.Result, bool) {
 	r, done := finished(job)
+	// the cache may hold the answer: of a job cancelled, discarded or
+	// completed without output, or of one whose notice went out before we
+	// joined it and which River has not yet marked completed (not for a
+	// fresh call, which must not take an older answer than its job's)
+	if (done && r.Status == lookup.StatusError) || (!done && !c.Fresh) {
+		if cached := x.cached(ctx, c, job.ID); cached != nil {
+			return cached, true
+		}
+	}
 	if !done { // a notice of its deferral may have come before we waited
 		if r := x.later(ctx, job, c); r != nil {
 			return r, true
 		}
 	}
-	if done && r.Status == lookup.StatusError { // cancelled, discarded or without output: the cache may hold the answer
-		if cached := x.fetcher.Cached(ctx, c.Provider, c.Indicator); cached != nil {
-			cached.Cached, cached.JobID = false, job.ID
-			return cached, true
-		}
-	}
 	return r, done
+}
+
+// cached is the cache's answer to c, as the answer of job id.
+func (x *Executor) cached(ctx context.Context, c enrich.Call, id int64) *lookup.Result {
+	r := x.fetcher.Cached(ctx, c.Provider, c.Indicator)
+	if r != nil {
+		r.Cached, r.JobID = false, id
+	}
+	return r
 }
 
 // finished is a finished job's answer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -39,7 +40,8 @@ type rig struct {
 
 func newRig(t *testing.T, queues map[string]int) *rig { return newRigTB(t, queues) }
 
-func newRigTB(t testing.TB, queues map[string]int) *rig {
+// newRigTB builds the rig; wrap, when given, wraps each provider.
+func newRigTB(t testing.TB, queues map[string]int, wrap ...func(provider.Provider) provider.Provider) *rig {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, testenv.Postgres(t))
@@ -61,6 +63,9 @@ func newRigTB(t testing.TB, queues map[string]int) *rig {
 		p, err := d.New(provider.Config{BaseURL: hs.URL + "/" + d.Name, APIKey: "demo-key", Timeout: 3 * time.Second})
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, w := range wrap {
+			p = w(p)
 		}
 		live = append(live, p)
 	}
@@ -165,7 +170,9 @@ func (r *rig) eventually(t *testing.T, cond func() bool, what string) {
 	}
 }
 
-func TestRoundTripAccountsInTheCompletingTransaction(t *testing.T) {
+// The ledger row is written before the waiter has the answer; River's
+// completer marks the job completed after.
+func TestRoundTripAccountsBeforeAnswering(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, allQueues())
 	res := r.call("abuseipdb", "198.51.100.7", 5*time.Second)
@@ -175,8 +182,10 @@ func TestRoundTripAccountsInTheCompletingTransaction(t *testing.T) {
 	if got := r.usage(t, "abuseipdb"); got["ok"] != 1 || len(got) != 1 {
 		t.Errorf("ledger rows = %v, want one ok row", got)
 	}
-	if got := r.jobStates(t, "abuseipdb"); got["completed"] != 1 {
-		t.Errorf("jobs = %v", got)
+	r.eventually(t, func() bool { return r.jobStates(t, "abuseipdb")["completed"] == 1 }, "the job is completed")
+	var marks int
+	if err := r.pool.QueryRow(context.Background(), `SELECT count(*) FROM job_call`).Scan(&marks); err != nil || marks != 0 {
+		t.Errorf("call marks left = %d (%v), want 0", marks, err)
 	}
 	// the answer filled the cache: the next ask needs no job
 	if c := r.fetcher.Cached(context.Background(), "abuseipdb", indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.7"}); c == nil || c.Status != lookup.StatusOK {
@@ -421,6 +430,47 @@ func TestNoticeReachesAnotherProcess(t *testing.T) {
 	}
 	if got := r.usage(t, "abuseipdb"); got["ok"] != 3 {
 		t.Errorf("ledger rows = %v, want 3 ok", got)
+	}
+}
+
+// bloated answers with a summary too large for a notification.
+type bloated struct{ provider.Provider }
+
+func (b bloated) Lookup(ctx context.Context, ind indicator.Indicator) (*provider.Result, error) {
+	res, err := b.Provider.Lookup(ctx, ind)
+	if err == nil {
+		res.Summary = map[string]string{"padding": strings.Repeat("x", 9000)}
+	}
+	return res, err
+}
+
+// An answer too large for a notification reaches a waiter in another
+// process, whose cache does not have it, from the job's recorded output.
+func TestLargeAnswerReachesAnotherProcess(t *testing.T) {
+	t.Parallel()
+	r := newRigTB(t, nil, func(p provider.Provider) provider.Provider { return bloated{p} }) // inserts and waits only
+	worker := startRuntime(t, jobs.Config{Pool: r.pool, Fetcher: r.newFetcher(), Store: r.store.JobQueue(r.pool),
+		Queues: map[string]int{"virustotal": 2}})
+	res := r.call("virustotal", "198.51.100.30", 5*time.Second)
+	if res.Status != lookup.StatusOK || res.JobID == 0 {
+		t.Fatalf("virustotal through another process = %+v", res)
+	}
+	b, err := lookup.Codec{}.Encode(res)
+	if err != nil || len(b) <= 8000 {
+		t.Fatalf("the answer is %d bytes (%v); the test needs one larger than a notification (8000 bytes)", len(b), err)
+	}
+	if c := r.fetcher.Cached(context.Background(), "virustotal", indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.30"}); c != nil {
+		t.Fatalf("the answer reached this process's cache: %+v", c)
+	}
+	// in the worker's own process the notice carries the whole answer
+	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.31"}
+	local := worker.Executor.Execute(context.Background(), enrich.Call{Provider: "virustotal", Indicator: ind, Caller: caller,
+		Deadline: time.Now().Add(5 * time.Second)})
+	if local.Status != lookup.StatusOK || local.JobID == 0 {
+		t.Fatalf("virustotal in the worker's process = %+v", local)
+	}
+	if got := r.usage(t, "virustotal"); got["ok"] != 2 || len(got) != 1 {
+		t.Errorf("ledger rows = %v, want two ok rows", got)
 	}
 }
 

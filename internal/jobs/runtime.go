@@ -23,8 +23,8 @@ import (
 // Latency settings: a 1 ms fetch cooldown wakes a worker on each insert's
 // NOTIFY at once, and a 100 ms poll caps the delay when a NOTIFY was merged
 // away (River's defaults, 100 ms and 1 s, add about 250 ms before a waiter
-// sees an answer). The worker completes its job itself (JobCompleteTx),
-// bypassing the batched completer.
+// sees an answer). Waiters take the answer from the worker's notice, not
+// from the job's state, so River's batched completer marks jobs completed.
 const (
 	FetchCooldown     = time.Millisecond
 	FetchPollInterval = 100 * time.Millisecond
@@ -107,7 +107,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	notices := &notifier{store: c.Store, channel: channel, log: c.Logger}
-	w := &Worker{pool: c.Pool, fetcher: c.Fetcher, store: c.Store, counts: c.Counts, notices: notices, timeout: c.JobTimeout,
+	w := &Worker{fetcher: c.Fetcher, store: c.Store, counts: c.Counts, notices: notices, timeout: c.JobTimeout,
 		log: c.Logger, now: c.Now}
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, w); err != nil {

@@ -59,15 +59,16 @@ func (q *JobQueue) CallMarks(ctx context.Context, jobID int64) (int, error) {
 	return n, err
 }
 
-// RecordAttempt writes, in tx, an attempt's ledger rows and clears the
-// job's call marks, in one round trip.
-func (q *JobQueue) RecordAttempt(ctx context.Context, tx pgx.Tx, jobID int64, calls []accounting.Call) error {
+// RecordAttempt writes an attempt's ledger rows and clears the job's call
+// marks in one round trip: the statements of one batch run in one implicit
+// transaction (PostgreSQL commits at the batch's single Sync).
+func (q *JobQueue) RecordAttempt(ctx context.Context, jobID int64, calls []accounting.Call) error {
 	b := &pgx.Batch{}
 	for _, st := range q.s.callInserts(calls, jobID) {
 		b.Queue(st.query, st.args...)
 	}
 	b.Queue(`DELETE FROM job_call WHERE job_id = $1`, jobID)
-	return tx.SendBatch(ctx, b).Close()
+	return q.pool.SendBatch(ctx, b).Close()
 }
 
 // Notify sends notices on channel, in order, in one statement.
