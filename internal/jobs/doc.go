@@ -7,9 +7,10 @@
 //	enrich.Engine (cache miss)
 //	  → Executor.Execute(call)
 //	      registers a waiter on the Dispatcher under the call's cache key,
-//	      then inserts LookupArgs with Client.Insert (unique by provider,
-//	      kind and value while in flight: an identical lookup joins the
-//	      job instead)
+//	      then inserts LookupArgs (unique by provider, kind and value while
+//	      in flight: an identical lookup joins the job instead) through the
+//	      Inserter: one Client.InsertMany for the lookups inserting at
+//	      that moment, or Client.Insert alone when a shared batch fails
 //	  → River runs Worker.Work in some process
 //	      the cache may have the answer meanwhile: complete without a call
 //	      otherwise enrich.Fetcher.Fetch: quota (a spent budget snoozes the

@@ -33,6 +33,7 @@ const pendingMargin = 25 * time.Millisecond
 // their answers (enrich.Executor).
 type Executor struct {
 	client  *river.Client[pgx.Tx]
+	inserts Inserter
 	fetcher *enrich.Fetcher // reads the cache when a job finished without a notice reaching us
 	disp    *Dispatcher
 	log     *slog.Logger
@@ -55,7 +56,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 	key := enrich.CacheKey(c.Provider, c.Indicator)
 	w := x.disp.register(key)
 	defer x.disp.unregister(w)
-	res, err := x.client.Insert(ctx, args, nil)
+	res, err := x.inserts.Insert(ctx, args)
 	if err != nil {
 		if ctx.Err() != nil {
 			return failure(c.Provider, lookup.StatusTimeout, errcode.Timeout, "the lookup's deadline passed before its job was queued", 0)

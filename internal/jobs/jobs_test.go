@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
@@ -560,5 +561,76 @@ func TestReconnectSweepsAtOnce(t *testing.T) {
 	}
 	if took := time.Since(start); took >= time.Second {
 		t.Errorf("answered %s after the lookup began, want within a second (the reconnect's sweep, not the tick's)", took.Round(time.Millisecond))
+	}
+}
+
+// Concurrent inserts share River transactions; identical ones find one
+// job; a batch that fails (here one job's queue name is invalid) leaves
+// the others to insert alone, and only the bad one fails.
+func TestGroupedInserts(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil) // no workers: the jobs stay available
+	g := &jobs.GroupedInserter{Client: r.rt.Client}
+	ctx := context.Background()
+	const n = 30
+	type outcome struct {
+		res *rivertype.JobInsertResult
+		err error
+	}
+	at := func(args func(i int) jobs.LookupArgs) []outcome {
+		out := make([]outcome, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, err := g.Insert(ctx, args(i))
+				out[i] = outcome{res, err}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return out
+	}
+	distinct := at(func(i int) jobs.LookupArgs {
+		return jobs.LookupArgs{Provider: "abuseipdb", IndKind: "ipv4", Value: fmt.Sprintf("198.51.100.%d", 100+i)}
+	})
+	ids := map[int64]bool{}
+	for i, o := range distinct {
+		if o.err != nil || o.res == nil || o.res.UniqueSkippedAsDuplicate {
+			t.Fatalf("insert %d: %+v, %v", i, o.res, o.err)
+		}
+		ids[o.res.Job.ID] = true
+	}
+	var rows, txs int
+	if err := r.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT created_at) FROM river_job WHERE queue = 'abuseipdb'`).Scan(&rows, &txs); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != n || rows != n {
+		t.Errorf("%d job ids, %d rows; want %d of each", len(ids), rows, n)
+	}
+	if txs >= n { // a transaction's jobs share its now()
+		t.Errorf("%d jobs in %d transactions; want them grouped", n, txs)
+	}
+	same := at(func(int) jobs.LookupArgs {
+		return jobs.LookupArgs{Provider: "otx", IndKind: "ipv4", Value: "198.51.100.99"}
+	})
+	for i, o := range same {
+		if o.err != nil || o.res.Job.ID != same[0].res.Job.ID {
+			t.Fatalf("identical insert %d: %+v, %v; want job %d", i, o.res, o.err, same[0].res.Job.ID)
+		}
+	}
+	bad := at(func(i int) jobs.LookupArgs {
+		if i == n/2 {
+			return jobs.LookupArgs{Provider: "no such queue!", IndKind: "ipv4", Value: "198.51.100.1"}
+		}
+		return jobs.LookupArgs{Provider: "greynoise", IndKind: "ipv4", Value: fmt.Sprintf("198.51.100.%d", 100+i)}
+	})
+	for i, o := range bad {
+		if (i == n/2) != (o.err != nil) {
+			t.Errorf("insert %d beside a bad one: %+v, %v", i, o.res, o.err)
+		}
 	}
 }

@@ -152,7 +152,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		}
 	}
 	return &Runtime{Client: client, disp: disp, notices: notices, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now, fallback: c.Fallback}}, nil
+		Executor: &Executor{client: client, inserts: &GroupedInserter{Client: client}, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now, fallback: c.Fallback}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the

@@ -1,0 +1,123 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Inserter inserts a lookup's job, or finds the identical job in flight.
+//
+// PlainInserter is River's Client.Insert, one transaction per job.
+// GroupedInserter is the default: concurrent lookups' inserts share one
+// Client.InsertMany transaction. At 20 callers it cut the River overhead's
+// p99 by 10 to 15 ms against plain inserts, and the CPU per lookup, out of
+// process (docs/performance.md); each River insert transaction sends a
+// NOTIFY, and PostgreSQL commits those one at a time.
+type Inserter interface {
+	Insert(ctx context.Context, args LookupArgs) (*rivertype.JobInsertResult, error)
+}
+
+// PlainInserter inserts each job in its own River transaction.
+type PlainInserter struct{ Client *river.Client[pgx.Tx] }
+
+func (p PlainInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.JobInsertResult, error) {
+	return p.Client.Insert(ctx, args, nil)
+}
+
+// GroupedInserter inserts the jobs that arrive while one InsertMany is in
+// flight together in the next, batch after batch; a batch waits for
+// nothing but the one before it. When a shared batch fails (one bad job
+// fails them all), each of its jobs is inserted plainly, alone.
+type GroupedInserter struct {
+	Client *river.Client[pgx.Tx]
+
+	mu      sync.Mutex
+	queue   []*insert
+	running bool
+}
+
+type insert struct {
+	args LookupArgs
+	done chan struct{}
+	res  *rivertype.JobInsertResult
+	err  error
+}
+
+// errAlone tells a caller to insert its job alone.
+var errAlone = errors.New("insert alone")
+
+// groupTimeout bounds one InsertMany, whichever callers' deadlines are
+// nearer: a caller that gives up leaves its job to run, as after an insert
+// that committed just after its deadline.
+const groupTimeout = 10 * time.Second
+
+func (g *GroupedInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.JobInsertResult, error) {
+	in := &insert{args: args, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, in)
+	if !g.running {
+		g.running = true
+		go g.drain()
+	}
+	g.mu.Unlock()
+	select {
+	case <-in.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if errors.Is(in.err, errAlone) {
+		return PlainInserter{g.Client}.Insert(ctx, args)
+	}
+	return in.res, in.err
+}
+
+// drain inserts what is queued until nothing is. Two inserts of one unique
+// job never share a batch (PostgreSQL refuses an upsert that touches a row
+// twice): the second waits for the next.
+func (g *GroupedInserter) drain() {
+	for {
+		g.mu.Lock()
+		var batch, later []*insert
+		seen := map[LookupArgs]bool{}
+		for _, in := range g.queue {
+			k := LookupArgs{Provider: in.args.Provider, IndKind: in.args.IndKind, Value: in.args.Value}
+			if seen[k] {
+				later = append(later, in)
+				continue
+			}
+			seen[k] = true
+			batch = append(batch, in)
+		}
+		g.queue = later
+		if len(batch) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		g.mu.Unlock()
+		params := make([]river.InsertManyParams, len(batch))
+		for i, in := range batch {
+			params[i] = river.InsertManyParams{Args: in.args}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+		res, err := g.Client.InsertMany(ctx, params)
+		cancel()
+		for i, in := range batch {
+			switch {
+			case err == nil:
+				in.res = res[i]
+			case len(batch) > 1:
+				in.err = errAlone
+			default:
+				in.err = err
+			}
+			close(in.done)
+		}
+	}
+}
