@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,11 +34,15 @@ func (p PlainInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.
 // nothing but the one before it. When a shared batch fails (one bad job
 // fails them all), each of its jobs is inserted plainly, alone.
 type GroupedInserter struct {
-	Client *river.Client[pgx.Tx]
+	client  *river.Client[pgx.Tx]
+	inserts group[*insert]
+}
 
-	mu      sync.Mutex
-	queue   []*insert
-	running bool
+// NewGroupedInserter groups the inserts of client.
+func NewGroupedInserter(client *river.Client[pgx.Tx]) *GroupedInserter {
+	g := &GroupedInserter{client: client}
+	g.inserts.do = g.insertAll
+	return g
 }
 
 type insert struct {
@@ -59,65 +62,50 @@ const groupTimeout = 10 * time.Second
 
 func (g *GroupedInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.JobInsertResult, error) {
 	in := &insert{args: args, done: make(chan struct{})}
-	g.mu.Lock()
-	g.queue = append(g.queue, in)
-	if !g.running {
-		g.running = true
-		go g.drain()
-	}
-	g.mu.Unlock()
+	g.inserts.add(in)
 	select {
 	case <-in.done:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	if errors.Is(in.err, errAlone) {
-		return PlainInserter{g.Client}.Insert(ctx, args)
+		return PlainInserter{g.client}.Insert(ctx, args)
 	}
 	return in.res, in.err
 }
 
-// drain inserts what is queued until nothing is. Two inserts of one unique
-// job never share a batch (PostgreSQL refuses an upsert that touches a row
-// twice): the second waits for the next.
-func (g *GroupedInserter) drain() {
-	for {
-		g.mu.Lock()
-		var batch, later []*insert
-		seen := map[LookupArgs]bool{}
-		for _, in := range g.queue {
-			k := LookupArgs{Provider: in.args.Provider, IndKind: in.args.IndKind, Value: in.args.Value}
-			if seen[k] {
-				later = append(later, in)
-				continue
-			}
-			seen[k] = true
-			batch = append(batch, in)
+// insertAll inserts a batch in one InsertMany. Two inserts of one unique
+// job never share it (PostgreSQL refuses an upsert that touches a row
+// twice): the second is put off to the next.
+func (g *GroupedInserter) insertAll(queued []*insert) (later []*insert) {
+	var batch []*insert
+	seen := map[LookupArgs]bool{}
+	for _, in := range queued {
+		k := LookupArgs{Provider: in.args.Provider, IndKind: in.args.IndKind, Value: in.args.Value}
+		if seen[k] {
+			later = append(later, in)
+			continue
 		}
-		g.queue = later
-		if len(batch) == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
-		}
-		g.mu.Unlock()
-		params := make([]river.InsertManyParams, len(batch))
-		for i, in := range batch {
-			params[i] = river.InsertManyParams{Args: in.args}
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
-		res, err := g.Client.InsertMany(ctx, params)
-		cancel()
-		for i, in := range batch {
-			switch {
-			case err == nil:
-				in.res = res[i]
-			case len(batch) > 1:
-				in.err = errAlone
-			default:
-				in.err = err
-			}
-			close(in.done)
-		}
+		seen[k] = true
+		batch = append(batch, in)
 	}
+	params := make([]river.InsertManyParams, len(batch))
+	for i, in := range batch {
+		params[i] = river.InsertManyParams{Args: in.args}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	res, err := g.client.InsertMany(ctx, params)
+	for i, in := range batch {
+		switch {
+		case err == nil:
+			in.res = res[i]
+		case len(batch) > 1:
+			in.err = errAlone
+		default:
+			in.err = err
+		}
+		close(in.done)
+	}
+	return later
 }

@@ -570,7 +570,7 @@ func TestReconnectSweepsAtOnce(t *testing.T) {
 func TestGroupedInserts(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil) // no workers: the jobs stay available
-	g := &jobs.GroupedInserter{Client: r.rt.Client}
+	g := jobs.NewGroupedInserter(r.rt.Client)
 	ctx := context.Background()
 	const n = 30
 	type outcome struct {

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -23,45 +22,26 @@ type notifier struct {
 	store   Store
 	channel string
 	log     *slog.Logger
-
-	mu      sync.Mutex
-	queue   []string
-	sending bool
-	idle    sync.WaitGroup // a sender is running
+	sends   group[string]
 }
 
-// send queues a notice and starts a sender when none runs.
-func (n *notifier) send(payload string) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.queue = append(n.queue, payload)
-	if !n.sending {
-		n.sending = true
-		n.idle.Add(1)
-		go n.drain()
-	}
+func newNotifier(store Store, channel string, log *slog.Logger) *notifier {
+	n := &notifier{store: store, channel: channel, log: log}
+	n.sends.do = n.sendAll
+	return n
 }
 
-// drain sends what is queued, batch after batch, until nothing is.
-func (n *notifier) drain() {
-	defer n.idle.Done()
-	for {
-		n.mu.Lock()
-		batch := n.queue
-		n.queue = nil
-		if len(batch) == 0 {
-			n.sending = false
-			n.mu.Unlock()
-			return
-		}
-		n.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := n.store.Notify(ctx, n.channel, batch); err != nil {
-			n.log.WarnContext(ctx, "job notices not sent; waiters elsewhere get their jobs from the sweep", "notices", len(batch), "err", err)
-		}
-		cancel()
+// send queues a notice for the next NOTIFY statement.
+func (n *notifier) send(payload string) { n.sends.add(payload) }
+
+func (n *notifier) sendAll(batch []string) []string {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := n.store.Notify(ctx, n.channel, batch); err != nil {
+		n.log.WarnContext(ctx, "job notices not sent; waiters elsewhere get their jobs from the sweep", "notices", len(batch), "err", err)
 	}
+	return nil
 }
 
 // wait returns once everything queued has been sent.
-func (n *notifier) wait() { n.idle.Wait() }
+func (n *notifier) wait() { n.sends.wait() }

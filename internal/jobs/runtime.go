@@ -106,7 +106,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	notices := &notifier{store: c.Store, channel: channel, log: c.Logger}
+	notices := newNotifier(c.Store, channel, c.Logger)
 	w := &Worker{fetcher: c.Fetcher, store: c.Store, counts: c.Counts, notices: notices, timeout: c.JobTimeout,
 		log: c.Logger, now: c.Now}
 	workers := river.NewWorkers()
@@ -152,7 +152,7 @@ func New(ctx context.Context, c Config) (*Runtime, error) {
 		}
 	}
 	return &Runtime{Client: client, disp: disp, notices: notices, working: len(c.Queues) > 0,
-		Executor: &Executor{client: client, inserts: &GroupedInserter{Client: client}, fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now, fallback: c.Fallback}}, nil
+		Executor: &Executor{client: client, inserts: NewGroupedInserter(client), fetcher: c.Fetcher, disp: disp, log: c.Logger, now: c.Now, fallback: c.Fallback}}, nil
 }
 
 // Start runs the dispatcher and, when this process works queues, the
