@@ -206,8 +206,8 @@ func (w *Worker) calls(job *river.Job[LookupArgs], made []*lookup.Result, lost i
 // Why not in the job's completing transaction (river.JobCompleteTx): the
 // marks already make every upstream call counted exactly once (a rerun of
 // the job finds none left and writes no row for this attempt's call), and
-// a transaction of its own per job cost 4 to 7 ms of the River overhead at
-// p50 against River's batched completion (docs/performance.md). A waiter
+// a transaction of its own per job cost about 4 ms of the River overhead
+// at p50 against River's batched completion (docs/performance.md). A waiter
 // never depends on the job's state: the answer is in the notice, the cache
 // and, when too large for a notice, the job's output.
 func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []accounting.Call, n Notice, r *lookup.Result) error {
