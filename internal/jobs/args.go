@@ -7,7 +7,8 @@ import (
 
 // LookupArgs is one provider call about one indicator. Provider, Kind and
 // Value make it unique among in-flight jobs, so identical lookups from any
-// number of API processes share one job and one upstream call.
+// number of API processes share one job and one upstream call (fresh ones
+// excepted: see InsertOpts).
 type LookupArgs struct {
 	Provider string `json:"provider" river:"unique"`
 	IndKind  string `json:"kind" river:"unique"`
@@ -34,6 +35,12 @@ var inFlight = []rivertype.JobState{
 }
 
 // InsertOpts puts the job on its provider's queue, unique while in flight.
+// A fresh lookup asks the provider again by definition: its job is its
+// own, and never joins one that has already answered but that River's
+// completer has not yet marked completed.
 func (a LookupArgs) InsertOpts() river.InsertOpts {
+	if a.Fresh {
+		return river.InsertOpts{Queue: a.Provider}
+	}
 	return river.InsertOpts{Queue: a.Provider, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: inFlight}}
 }

@@ -91,8 +91,8 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 				}
 				continue
 			}
-			if n.JobID != id && !n.Final {
-				continue // an earlier job under the same key, retrying
+			if n.JobID != id && (!n.Final || c.Fresh) {
+				continue // an earlier job under the same key: retrying, or older than a fresh call may take
 			}
 			r := n.decode()
 			if r == nil { // too large for the notice: in the cache, or the job's output once River has completed it

@@ -634,3 +634,24 @@ func TestGroupedInserts(t *testing.T) {
 		}
 	}
 }
+
+// A fresh lookup right after an identical one gets a job of its own and a
+// new upstream call: it never joins the job that has just answered, which
+// River's completer may not have marked completed yet.
+func TestFreshLookupRightAfterAnotherCallsAgain(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, allQueues())
+	ind := indicator.Indicator{Kind: indicator.IPv4, Value: "198.51.100.40"}
+	call := func(fresh bool) *lookup.Result {
+		return r.rt.Executor.Execute(context.Background(), enrich.Call{Provider: "abuseipdb", Indicator: ind, Fresh: fresh, Caller: caller,
+			Deadline: time.Now().Add(3 * time.Second)})
+	}
+	first := call(false)
+	again := call(true)
+	if first.Status != lookup.StatusOK || again.Status != lookup.StatusOK || again.JobID == first.JobID {
+		t.Fatalf("first: %s job %d; fresh: %s job %d; want OK from two jobs", first.Status, first.JobID, again.Status, again.JobID)
+	}
+	if n := r.fake.Calls("abuseipdb"); n != 2 {
+		t.Errorf("upstream calls = %d, want 2", n)
+	}
+}
