@@ -81,7 +81,7 @@ func runRiver(envs []string, bin string, callers, rounds, each int, latency time
 	}
 	// one concurrent round each first: connections, workers and caches up
 	for _, s := range sides {
-		if _, err := s.round(client, callers, 1, func() string { return value(s) }); err != nil {
+		if _, err := s.round(client, callers, 1, false, func() string { return value(s) }); err != nil {
 			return fmt.Errorf("%s warm-up: %w", s.name, err)
 		}
 	}
@@ -95,7 +95,7 @@ func runRiver(envs []string, bin string, callers, rounds, each int, latency time
 		}
 		p50 := map[string]time.Duration{}
 		for _, s := range order {
-			lat, err := s.round(client, callers, each, func() string { return value(s) })
+			lat, err := s.round(client, callers, each, true, func() string { return value(s) })
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", s.name, r+1, err)
 			}
@@ -116,8 +116,9 @@ func runRiver(envs []string, bin string, callers, rounds, each int, latency time
 
 // round runs callers goroutines that each look up each values from
 // value, one after another, and returns their latencies; every answer
-// must be OK. It adds the round to the side's figures.
-func (s *riverSide) round(client *http.Client, callers, each int, value func() string) ([]time.Duration, error) {
+// must be OK. A measured round is added to the side's figures (the
+// warm-up is not).
+func (s *riverSide) round(client *http.Client, callers, each int, measured bool, value func() string) ([]time.Duration, error) {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs []error
@@ -153,7 +154,7 @@ func (s *riverSide) round(client *http.Client, callers, each int, value func() s
 	}
 	self1, ok3 := cpuTime(s.cmd.Process.Pid)
 	all1, own1, ok4 := machineCPU()
-	if each > 1 { // not the warm-up
+	if measured {
 		s.lat = append(s.lat, lat...)
 		s.n += len(lat)
 		if ok1 && ok2 && ok3 && ok4 {
