@@ -75,12 +75,13 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 			return r
 		}
 	}
-	var last *lookup.Result // the latest attempt's failure, while the job retries
-	var reread <-chan time.Time
+	var last *lookup.Result     // the latest attempt's failure, while the job retries
+	var reread <-chan time.Time // fires to read job again, whose final notice came without its answer
+	var job int64
 	for {
 		select {
-		case <-reread: // a final notice without its answer came before River marked the job completed
-			if r, done := x.read(ctx, id, c); done {
+		case <-reread: // the notice may have come before River marked the job completed
+			if r, done := x.read(ctx, job, c); done {
 				return r
 			}
 			reread = time.After(completionLag)
@@ -102,7 +103,7 @@ func (x *Executor) Execute(ctx context.Context, c enrich.Call) *lookup.Result {
 				if r, done := x.read(ctx, n.JobID, c); done {
 					return r
 				}
-				reread = time.After(completionLag)
+				job, reread = n.JobID, time.After(completionLag)
 				continue
 			}
 			if n.Final {
