@@ -753,3 +753,32 @@ func TestAuthFailure(t *testing.T) {
 		})
 	}
 }
+
+// A request answers with the failure in force when it arrived: a test that
+// clears a failure once Calls shows the request meant to get it does not
+// race the request's latency.
+func TestFailureInForceWhenTheRequestArrived(t *testing.T) {
+	t.Parallel()
+	var d provider.Descriptor
+	for _, x := range provider.Descriptors() {
+		if x.Name == "abuseipdb" {
+			d = x
+		}
+	}
+	srv, hs := fake(t, fakeintel.Options{})
+	srv.SetLatency(d.Name, 300*time.Millisecond)
+	srv.SetFailure(d.Name, http.StatusTooManyRequests, time.Second)
+	p, ind := client(t, d, hs, nil), mustParse(t, indicator.IPv4, "198.51.100.7")
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Lookup(context.Background(), ind)
+		done <- err
+	}()
+	for srv.Calls(d.Name) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	srv.ClearFailure(d.Name)
+	if err := <-done; !errors.Is(err, provider.ErrRateLimited) {
+		t.Fatalf("Lookup error = %v, want ErrRateLimited (the failure set when the request arrived)", err)
+	}
+}

@@ -58,7 +58,7 @@ func TestManifestServesANewProvider(t *testing.T) {
 			if tt.key {
 				r.Header.Set("X-Key", "k")
 			}
-			rep, _ := s.answer("zznew", m, r, tt.path, nil)
+			rep, _ := s.answer("zznew", m, r, tt.path, nil, nil)
 			if rep.status != tt.status || strings.TrimSpace(string(rep.body)) != tt.body {
 				t.Errorf("GET %s = %d %s, want %d %s", tt.path, rep.status, rep.body, tt.status, tt.body)
 			}

@@ -208,8 +208,9 @@ func Providers() []string {
 	return names
 }
 
-// SetFailure makes every request to provider answer status (400–599) with
-// Retry-After set when retryAfter is positive, until ClearFailure. A 429 or
+// SetFailure makes every request to provider that arrives until
+// ClearFailure answer status (400–599), with Retry-After set when
+// retryAfter is positive. A 429 or
 // 401/403 carries the provider's recorded rate-limit or auth body where it
 // has one. A status of 0 clears the failure.
 func (s *Server) SetFailure(provider string, status int, retryAfter time.Duration) {
@@ -297,31 +298,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rest = "/" + rest
-	s.record(name, r, rest, body)
+	failure := s.record(name, r, rest, body)
 
 	start := time.Now()
 	if !s.wait(r.Context(), name) {
 		s.log.Debug("client gave up during injected latency", "provider", name)
 		return
 	}
-	rep, retryAfter := s.answer(name, m, r, rest, body)
+	rep, retryAfter := s.answer(name, m, r, rest, body, failure)
 	writeReply(w, rep, retryAfter)
 	s.log.Debug("provider request", "provider", name, "method", r.Method, "path", rest,
 		"status", rep.status, "latency_ms", time.Since(start).Milliseconds())
 }
 
-// answer picks the reply: a forced failure, a random error, an auth refusal
-// or the provider's answer.
-func (s *Server) answer(name string, m *manifest, r *http.Request, rest string, body []byte) (reply, time.Duration) {
+// answer picks the reply: the forced failure f when given, a random error,
+// an auth refusal or the provider's answer.
+func (s *Server) answer(name string, m *manifest, r *http.Request, rest string, body []byte, f *Failure) (reply, time.Duration) {
 	s.mu.Lock()
-	f, failing := s.failures[name]
-	random := !failing && s.errorRate > 0 && s.rng.Float64() < s.errorRate
+	random := f == nil && s.errorRate > 0 && s.rng.Float64() < s.errorRate
 	s.mu.Unlock()
 
 	var rep reply
 	var retryAfter time.Duration
 	switch {
-	case failing:
+	case f != nil:
 		rep, retryAfter = s.injected(name, m, f.Status), f.RetryAfter
 	case random:
 		rep = s.injected(name, m, http.StatusServiceUnavailable)
@@ -336,8 +336,12 @@ func (s *Server) answer(name string, m *manifest, r *http.Request, rest string, 
 	return rep, retryAfter
 }
 
-// record counts the request and keeps its method, path, query and body.
-func (s *Server) record(name string, r *http.Request, rest string, body []byte) {
+// record counts the request and keeps its method, path, query and body,
+// and returns the forced failure in force as it arrives: a request counted
+// while a failure is set is answered with it, even when the failure is
+// cleared during its latency (tests clear a failure once Calls shows the
+// request that was to get it).
+func (s *Server) record(name string, r *http.Request, rest string, body []byte) *Failure {
 	q := r.URL.Query()
 	if q.Has("key") {
 		q["key"] = []string{"REDACTED"}
@@ -352,6 +356,10 @@ func (s *Server) record(name string, r *http.Request, rest string, body []byte) 
 	defer s.mu.Unlock()
 	s.calls[name]++
 	s.requests[name] = append(s.requests[name], RecordedRequest{Method: r.Method, Path: rest, Query: q, Body: string(body)})
+	if f, ok := s.failures[name]; ok {
+		return &f
+	}
+	return nil
 }
 
 // wait sleeps the provider's latency plus jitter. It returns false when the
