@@ -32,8 +32,14 @@ func (p PlainInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.
 
 // GroupedInserter inserts the jobs that arrive while one InsertMany is in
 // flight together in the next, batch after batch; a batch waits for
-// nothing but the one before it. When a shared batch fails (one bad job
-// fails them all), each of its jobs is inserted plainly, alone.
+// nothing but the one before it and FetchCooldown after it. When a shared
+// batch fails (one bad job fails them all), each of its jobs is inserted
+// plainly, alone.
+//
+// The pause: River sends a queue's insert NOTIFY at most once per
+// FetchCooldown per client, and a job whose NOTIFY was skipped while the
+// worker's fetch had already run waits for the next poll (up to a
+// second). Batches spaced by FetchCooldown each send theirs.
 type GroupedInserter struct {
 	client  *river.Client[pgx.Tx]
 	inserts group[*insert]
@@ -108,5 +114,6 @@ func (g *GroupedInserter) insertAll(queued []*insert) (later []*insert) {
 		}
 		close(in.done)
 	}
+	time.Sleep(FetchCooldown)
 	return later
 }

@@ -655,3 +655,46 @@ func TestFreshLookupRightAfterAnotherCallsAgain(t *testing.T) {
 		t.Errorf("upstream calls = %d, want 2", n)
 	}
 }
+
+// Each grouped insert transaction wakes the workers, even one that follows
+// another at once: River sends a queue's insert NOTIFY at most once per
+// FetchCooldown, and a job whose NOTIFY was skipped could wait for River's
+// poll, a second.
+func TestBackToBackInsertsEachNotify(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	g := jobs.NewGroupedInserter(r.rt.Client)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := r.pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var schema string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{schema + ".river_insert"}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		if _, err := g.Insert(ctx, jobs.LookupArgs{Provider: "abuseipdb", IndKind: "ipv4", Value: fmt.Sprintf("198.51.100.%d", 60+i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := 0
+	for got < n {
+		wait, stop := context.WithTimeout(ctx, time.Second)
+		_, err := conn.Conn().WaitForNotification(wait)
+		stop()
+		if err != nil {
+			break
+		}
+		got++
+	}
+	if got != n {
+		t.Errorf("%d back-to-back inserts sent %d insert notifications, want one each", n, got)
+	}
+}
