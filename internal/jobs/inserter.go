@@ -83,17 +83,19 @@ func (g *GroupedInserter) Insert(ctx context.Context, args LookupArgs) (*riverty
 
 // insertAll inserts a batch in one InsertMany. Two inserts of one unique
 // job never share it (PostgreSQL refuses an upsert that touches a row
-// twice): the second is put off to the next.
+// twice): the second is put off to the next. Fresh jobs are not unique.
 func (g *GroupedInserter) insertAll(queued []*insert) (later []*insert) {
 	var batch []*insert
 	seen := map[LookupArgs]bool{}
 	for _, in := range queued {
 		k := LookupArgs{Provider: in.args.Provider, IndKind: in.args.IndKind, Value: in.args.Value}
-		if seen[k] {
-			later = append(later, in)
-			continue
+		if !in.args.Fresh {
+			if seen[k] {
+				later = append(later, in)
+				continue
+			}
+			seen[k] = true
 		}
-		seen[k] = true
 		batch = append(batch, in)
 	}
 	params := make([]river.InsertManyParams, len(batch))

@@ -565,7 +565,7 @@ func TestReconnectSweepsAtOnce(t *testing.T) {
 }
 
 // Concurrent inserts share River transactions; identical ones find one
-// job; a batch that fails (here one job's queue name is invalid) leaves
+// job, identical fresh ones each get theirs; a batch that fails (here one job's queue name is invalid) leaves
 // the others to insert alone, and only the bad one fails.
 func TestGroupedInserts(t *testing.T) {
 	t.Parallel()
@@ -621,6 +621,22 @@ func TestGroupedInserts(t *testing.T) {
 		if o.err != nil || o.res.Job.ID != same[0].res.Job.ID {
 			t.Fatalf("identical insert %d: %+v, %v; want job %d", i, o.res, o.err, same[0].res.Job.ID)
 		}
+	}
+	fresh := at(func(int) jobs.LookupArgs {
+		return jobs.LookupArgs{Provider: "internetdb", IndKind: "ipv4", Value: "198.51.100.98", Fresh: true}
+	})
+	ids = map[int64]bool{}
+	for i, o := range fresh {
+		if o.err != nil {
+			t.Fatalf("fresh insert %d: %v", i, o.err)
+		}
+		ids[o.res.Job.ID] = true
+	}
+	if err := r.pool.QueryRow(ctx, `SELECT count(DISTINCT created_at) FROM river_job WHERE queue = 'internetdb'`).Scan(&txs); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != n || txs >= n { // fresh jobs are not unique: they may share a batch
+		t.Errorf("%d identical fresh inserts: %d jobs in %d transactions; want %d jobs, grouped", n, len(ids), txs, n)
 	}
 	bad := at(func(i int) jobs.LookupArgs {
 		if i == n/2 {
