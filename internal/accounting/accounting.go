@@ -4,8 +4,8 @@
 //     operation, a REST call, a portal lookup), with the providers asked and
 //     how each answered (noted on the request's Request as they answer);
 //   - whoever makes an upstream call writes its ledger Call, exactly once
-//     (the inline executor through the Writer, a River worker in its job's
-//     completing transaction);
+//     (the inline executor through the Writer, a River worker when it
+//     records the attempt, before it answers);
 //   - per user × api × day Counters are added up from both and upserted in
 //     batches; reports and charts read them.
 //
@@ -15,6 +15,8 @@ package accounting
 import (
 	"context"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Record is one audit-log row: one request.
@@ -72,6 +74,9 @@ type Call struct {
 	Latency    time.Duration
 	At         time.Time
 	JobID      int64 // the River job that made it (0: inline)
+	// ID, when set, makes writing the row again a no-op (a write retried
+	// after a lost connection may have committed); zero: the store picks one.
+	ID uuid.UUID
 }
 
 // Counter is a user's usage of one api (a provider, or an operation) on one

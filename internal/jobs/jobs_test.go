@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/cache"
 	"github.com/inspector-gadget/gadget/internal/enrich"
 	"github.com/inspector-gadget/gadget/internal/fakeintel"
@@ -503,6 +505,40 @@ func TestInsertFailureFallsBack(t *testing.T) {
 type silent struct{ jobs.Store }
 
 func (silent) Notify(context.Context, string, []string) error { return errors.New("notices lost") }
+
+// lostAfterCommit is a job store whose first RecordAttempt commits and
+// then reports the connection lost, as when PostgreSQL's answer to the
+// commit never arrives.
+type lostAfterCommit struct {
+	jobs.Store
+	once sync.Once
+}
+
+func (l *lostAfterCommit) RecordAttempt(ctx context.Context, jobID int64, calls []accounting.Call) error {
+	err := l.Store.RecordAttempt(ctx, jobID, calls)
+	first := false
+	l.once.Do(func() { first = true })
+	if err == nil && first {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// A worker tries recording its call again when the connection was lost;
+// when the lost try had committed, the call still has one ledger row.
+func TestRecordingRetriedAfterCommitWritesOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil) // inserts and waits only
+	startRuntime(t, jobs.Config{Pool: r.pool, Fetcher: r.fetcher, Store: &lostAfterCommit{Store: r.store.JobQueue(r.pool)},
+		Queues: map[string]int{"abuseipdb": 2}})
+	res := r.call("abuseipdb", "198.51.100.8", 5*time.Second)
+	if res.Status != lookup.StatusOK {
+		t.Fatalf("answer = %s %+v, want OK", res.Status, res.Err)
+	}
+	if got := r.usage(t, "abuseipdb"); got["ok"] != 1 || len(got) != 1 {
+		t.Errorf("ledger rows = %v, want one ok row for the one upstream call (%d)", got, r.fake.Calls("abuseipdb"))
+	}
+}
 
 // TestLostNoticesAnsweredBySweep: jobs worked by another process whose
 // notices never arrive still answer their waiters, through the

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 
@@ -226,7 +227,12 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 	}
 	// the call was made: record it even when the attempt's time ran out,
 	// and through a database restart (a connection that failed is tried
-	// again for up to recordPatience; an error PostgreSQL answered is not)
+	// again for up to recordPatience; an error PostgreSQL answered is not).
+	// The rows' ids are fixed first: a try whose connection was lost after
+	// it committed leaves the next one nothing to write.
+	for i := range rows {
+		rows[i].ID = uuid.Must(uuid.NewV7())
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordPatience)
 	defer cancel()
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {

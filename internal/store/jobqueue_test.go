@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/inspector-gadget/gadget/internal/accounting"
 	"github.com/inspector-gadget/gadget/internal/store/storetest"
 	"github.com/inspector-gadget/gadget/internal/testenv"
@@ -13,7 +15,8 @@ import (
 // RecordAttempt's ledger rows and the clearing of the job's call marks
 // commit together (one batch, one implicit transaction): when the clearing
 // fails, the rows written before it in the batch are rolled back, and the
-// mark stays for the job's next attempt to find.
+// mark stays for the job's next attempt to find. Rows with ids are written
+// once however often RecordAttempt is tried.
 func TestRecordAttemptIsOneTransaction(t *testing.T) {
 	t.Parallel()
 	s := storetest.Open(t, testenv.Postgres(t))
@@ -31,7 +34,7 @@ func TestRecordAttemptIsOneTransaction(t *testing.T) {
 		}
 		return n
 	}
-	calls := []accounting.Call{{Username: "analyst", Provider: "abuseipdb", Status: "ok", At: time.Now()}}
+	calls := []accounting.Call{{Username: "analyst", Provider: "abuseipdb", Status: "ok", At: time.Now(), ID: uuid.New()}}
 	if _, err := s.Pool().Exec(ctx, `CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$;
 		CREATE TRIGGER refuse_delete BEFORE DELETE ON job_call FOR EACH ROW EXECUTE FUNCTION refuse_delete()`); err != nil {
 		t.Fatal(err)
@@ -50,5 +53,12 @@ func TestRecordAttemptIsOneTransaction(t *testing.T) {
 	}
 	if rows, marks := count(`SELECT count(*) FROM upstream_call WHERE job_id = $1`), count(`SELECT count(*) FROM job_call WHERE job_id = $1`); rows != 1 || marks != 0 {
 		t.Errorf("after RecordAttempt: %d ledger rows, %d marks; want 1 and 0", rows, marks)
+	}
+	// tried again, as after a connection lost once the batch had committed
+	if err := q.RecordAttempt(ctx, job, calls); err != nil {
+		t.Fatal(err)
+	}
+	if rows := count(`SELECT count(*) FROM upstream_call WHERE job_id = $1`); rows != 1 {
+		t.Errorf("after RecordAttempt again: %d ledger rows, want 1", rows)
 	}
 }

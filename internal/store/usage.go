@@ -124,11 +124,15 @@ func (s *Store) callInserts(calls []accounting.Call, jobID int64) []statement {
 			if id := cmp.Or(c.JobID, jobID); id != 0 {
 				job = id
 			}
-			ins.Values(newID(), ts(s.at(c.At)), truncate(orDash(c.Username), 64), truncate(c.Provider, 128),
+			id := c.ID
+			if id == uuid.Nil {
+				id = newID()
+			}
+			ins.Values(id, ts(s.at(c.At)), truncate(orDash(c.Username), 64), truncate(c.Provider, 128),
 				truncate(c.Endpoint, 2048), truncate(c.Parameters, accounting.MaxParameters), truncate(cmp.Or(c.Status, "ok"), 32), max(c.Bytes, 0),
 				max(c.Latency.Milliseconds(), 0), job)
 		}
-		query, args := ins.Query()
+		query, args := ins.OnConflict(sql.ConflictColumns(upstreamcall.FieldID), sql.DoNothing()).Query()
 		out = append(out, statement{query, args})
 	}
 	return out
