@@ -39,7 +39,8 @@ func (p PlainInserter) Insert(ctx context.Context, args LookupArgs) (*rivertype.
 // The pause: River sends a queue's insert NOTIFY at most once per
 // FetchCooldown per client, and a job whose NOTIFY was skipped while the
 // worker's fetch had already run waits for the next poll (up to a
-// second). Batches spaced by FetchCooldown each send theirs.
+// second). Batches spaced by FetchCooldown each send theirs. (The jobs of
+// a failed batch, inserted alone at once, may wait for the poll.)
 type GroupedInserter struct {
 	client  *river.Client[pgx.Tx]
 	inserts group[*insert]

@@ -601,8 +601,9 @@ func TestReconnectSweepsAtOnce(t *testing.T) {
 }
 
 // Concurrent inserts share River transactions; identical ones find one
-// job, identical fresh ones each get theirs; a batch that fails (here one job's queue name is invalid) leaves
-// the others to insert alone, and only the bad one fails.
+// job, identical fresh ones each get theirs; a batch that fails (here one
+// job's queue name is invalid) leaves the others to insert alone, and only
+// the bad one fails.
 func TestGroupedInserts(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil) // no workers: the jobs stay available
@@ -723,6 +724,7 @@ func TestBackToBackInsertsEachNotify(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Release()
+	defer conn.Exec(context.Background(), `UNLISTEN *`)
 	var schema string
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		t.Fatal(err)
