@@ -21,7 +21,7 @@ import (
 
 // Record is one audit-log row: one request.
 type Record struct {
-	ID         string // assigned by the store when empty
+	ID         string // assigned when queued (Writer), else by the store
 	Username   string
 	API        string // "authenticate", an operation name ("indicator", "usageReport"), or a provider (rows before the audit model)
 	Endpoint   string // "POST /api/authenticate", "POST /graphql usageReport"
@@ -77,6 +77,14 @@ type Call struct {
 	// ID, when set, makes writing the row again a no-op (a write retried
 	// after a lost connection may have committed); zero: the store picks one.
 	ID uuid.UUID
+}
+
+// Identify gives c an id when it has none, before its first write, so
+// that every retry of the write carries the same one.
+func (c *Call) Identify() {
+	if c.ID == uuid.Nil {
+		c.ID = uuid.Must(uuid.NewV7())
+	}
 }
 
 // Counter is a user's usage of one api (a provider, or an operation) on one

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Writer writes audit records and ledger calls in batches off the request
@@ -126,6 +128,9 @@ func (w *Writer) Record(ctx context.Context, r Record) {
 	if r.At.IsZero() {
 		r.At = time.Now()
 	}
+	if r.ID == "" { // fixed here: every retry of its batch skips it once written
+		r.ID = uuid.Must(uuid.NewV7()).String()
+	}
 	r.Answers = slices.Clone(r.Answers)
 	r.Sightings = slices.Clone(r.Sightings)
 	r.clean()
@@ -133,7 +138,7 @@ func (w *Writer) Record(ctx context.Context, r Record) {
 }
 
 // Count queues the counters of calls whose ledger rows were written
-// elsewhere (in a River job's completing transaction).
+// elsewhere (by a River worker).
 func (w *Writer) Count(ctx context.Context, calls []Call) {
 	for i := range calls {
 		call := calls[i]
@@ -149,6 +154,7 @@ func (w *Writer) Call(ctx context.Context, c Call) {
 	if c.At.IsZero() {
 		c.At = time.Now()
 	}
+	c.Identify()
 	c.clean()
 	w.queue(ctx, item{call: &c})
 }

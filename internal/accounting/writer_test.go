@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // flakyStore fails its first failures inserts, then records.
@@ -229,5 +231,56 @@ func TestWriterNeverBlocks(t *testing.T) {
 	defer st.mu.Unlock()
 	if want := 40 - int(w.Stats().Dropped); len(st.got) != want {
 		t.Errorf("%d rows written after recovery, want %d (40 less the dropped)", len(st.got), want)
+	}
+}
+
+// idStore keeps the ids of every batch it is given and fails the first,
+// as when the connection is lost after the batch has committed.
+type idStore struct {
+	flakyStore
+	tries [][]string
+}
+
+func (s *idStore) WriteUsage(ctx context.Context, b Batch) error {
+	s.mu.Lock()
+	var ids []string
+	for _, r := range b.Audit {
+		ids = append(ids, r.ID)
+	}
+	for _, c := range b.Calls {
+		ids = append(ids, c.ID.String())
+	}
+	s.tries = append(s.tries, ids)
+	s.mu.Unlock()
+	return s.flakyStore.WriteUsage(ctx, b)
+}
+
+// UsageRows fails too: the database is unreachable, so the whole batch is
+// tried again (not isolated row by row).
+func (s *idStore) UsageRows(context.Context, time.Time, time.Time, string) ([]Row, error) {
+	return nil, errors.New("connection lost")
+}
+
+// A batch tried again carries the ids of its first try, so rows that try
+// wrote are skipped, not written twice.
+func TestWriterRetriesWithTheSameIDs(t *testing.T) {
+	t.Parallel()
+	st := &idStore{flakyStore: flakyStore{failures: 1}}
+	w := NewWriter(st, WriterConfig{Interval: time.Hour})
+	w.Record(context.Background(), Record{Username: "u", API: "indicator"})
+	w.Call(context.Background(), Call{Username: "u", Provider: "abuseipdb"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.tries) != 2 {
+		t.Fatalf("%d tries, want the failed one and its retry", len(st.tries))
+	}
+	first, again := st.tries[0], st.tries[1]
+	if len(first) != 2 || first[0] == "" || first[1] == uuid.Nil.String() || strings.Join(first, ",") != strings.Join(again, ",") {
+		t.Errorf("ids of the first try %v, of the retry %v; want the same two ids", first, again)
 	}
 }

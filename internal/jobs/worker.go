@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/riverqueue/river"
 
@@ -231,7 +230,7 @@ func (w *Worker) record(ctx context.Context, job *river.Job[LookupArgs], rows []
 	// The rows' ids are fixed first: a try whose connection was lost after
 	// it committed leaves the next one nothing to write.
 	for i := range rows {
-		rows[i].ID = uuid.Must(uuid.NewV7())
+		rows[i].Identify()
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordPatience)
 	defer cancel()

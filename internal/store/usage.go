@@ -23,8 +23,9 @@ import (
 var _ accounting.Store = (*Store)(nil)
 
 // WriteUsage writes b in one transaction: audit rows and ledger calls with
-// multi-row INSERTs (no RETURNING; an audit id already present is skipped,
-// so a retried batch is not written twice), counters with one upsert.
+// multi-row INSERTs (no RETURNING; a row whose id is already present is
+// skipped, so a retried batch is not written twice), counters with one
+// upsert.
 func (s *Store) WriteUsage(ctx context.Context, b accounting.Batch) error {
 	for i := range b.Audit { // the sightings name their audit row
 		if _, err := uuid.Parse(b.Audit[i].ID); err != nil {
