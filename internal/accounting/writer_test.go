@@ -39,6 +39,16 @@ func (s *flakyStore) AuditLog(context.Context, AuditFilter, int, *Cursor) ([]Rec
 	return nil, nil
 }
 
+// closeWriter closes w, flushing what it holds, within 10 s.
+func closeWriter(t *testing.T, w *Writer) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWriterBatchesRetriesAndFlushes(t *testing.T) {
 	t.Parallel()
 	st := &flakyStore{failures: 2}
@@ -46,11 +56,7 @@ func TestWriterBatchesRetriesAndFlushes(t *testing.T) {
 	for i := range 25 { // more than the buffer: Record waits, never drops
 		w.Record(context.Background(), Record{Username: "u", API: "x", DataSize: int64(i)})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeWriter(t, w)
 	st.mu.Lock()
 	if len(st.got) != 25 {
 		t.Fatalf("written %d records, want 25", len(st.got))
@@ -156,11 +162,7 @@ func TestWriterIsolatesARefusedRow(t *testing.T) {
 		}
 		w.Record(context.Background(), Record{Username: name, API: "authenticate", Parameters: `{"x":1}`})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeWriter(t, w)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	safe := 0
@@ -269,11 +271,7 @@ func TestWriterRetriesWithTheSameIDs(t *testing.T) {
 	w := NewWriter(st, WriterConfig{Interval: time.Hour})
 	w.Record(context.Background(), Record{Username: "u", API: "indicator"})
 	w.Call(context.Background(), Call{Username: "u", Provider: "abuseipdb"})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Close(ctx); err != nil {
-		t.Fatal(err)
-	}
+	closeWriter(t, w)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if len(st.tries) != 2 {
