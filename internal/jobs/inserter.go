@@ -83,14 +83,14 @@ func (g *GroupedInserter) Insert(ctx context.Context, args LookupArgs) (*riverty
 }
 
 // insertAll inserts a batch in one InsertMany. Two inserts of one unique
-// job never share it (PostgreSQL refuses an upsert that touches a row
-// twice): the second is put off to the next. Fresh jobs are not unique.
+// job (LookupArgs.InsertOpts) never share it (PostgreSQL refuses an upsert
+// that touches a row twice): the second is put off to the next.
 func (g *GroupedInserter) insertAll(queued []*insert) (later []*insert) {
 	var batch []*insert
 	seen := map[LookupArgs]bool{}
 	for _, in := range queued {
 		k := LookupArgs{Provider: in.args.Provider, IndKind: in.args.IndKind, Value: in.args.Value}
-		if !in.args.Fresh {
+		if in.args.InsertOpts().UniqueOpts.ByArgs {
 			if seen[k] {
 				later = append(later, in)
 				continue
