@@ -78,7 +78,7 @@ func TestEnrichEndToEnd(t *testing.T) {
 			if n := totalCalls(fake); n != 0 {
 				t.Fatalf("a query without provider fields made %d upstream calls", n)
 			}
-			got := field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.21") { ... on IPAddress { abuseipdb { status cached abuseConfidenceScore totalReports verdict { level reason } } } } }`, nil), "indicator")
+			got := field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.21") { ... on IPAddress { abuseipdb { status cached abuseConfidenceScore totalReports verdict { level reason } error { code message } } } } }`, nil), "indicator")
 			ab := got["abuseipdb"].(map[string]any)
 			if ab["status"] != "OK" || ab["abuseConfidenceScore"] == nil || fake.Calls("abuseipdb") != 1 || totalCalls(fake) != 1 {
 				t.Fatalf("abuseipdb field: %v (calls %d, total %d)", ab, fake.Calls("abuseipdb"), totalCalls(fake))
@@ -144,7 +144,7 @@ func TestEnrichEndToEnd(t *testing.T) {
 			fake.SetFailure("virustotal", 429, time.Hour)
 			fake.SetLatency("otx", 5*time.Second)
 			got = field[map[string]any](t, in.gql(tok, `{ indicator(value: "198.51.100.22") { ... on IPAddress {
-				virustotal { status error { code retryAfterSeconds } } otx { status error { code } } internetdb { status } } } }`, nil), "indicator")
+				virustotal { status error { code retryAfterSeconds } } otx { status error { code message } } internetdb { status } } } }`, nil), "indicator")
 			vt, otx, idb := got["virustotal"].(map[string]any), got["otx"].(map[string]any), got["internetdb"].(map[string]any)
 			// inline the caller is told RATE_LIMITED at once; under River
 			// the job stays queued for when the budget returns: PENDING

@@ -26,8 +26,10 @@ const safetyTick = time.Second
 const completionLag = 60 * time.Millisecond
 
 // pendingMargin is kept back from the lookup's deadline to answer PENDING
-// in time.
-const pendingMargin = 25 * time.Millisecond
+// in time: the engine stops waiting at the deadline itself, so PENDING and
+// its job id must reach it first, also when a loaded machine delays the
+// waiter by tens of milliseconds.
+const pendingMargin = 100 * time.Millisecond
 
 // Executor runs cache-missing provider calls as River jobs and waits for
 // their answers (enrich.Executor).
