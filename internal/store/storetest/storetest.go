@@ -45,6 +45,8 @@ func Run(t *testing.T, newURL func(t testing.TB) string) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, Open(t, newURL(t))) })
 	t.Run("DisableEndsTokensAndKeepsAnAdmin", func(t *testing.T) { testDisable(t, Open(t, newURL(t))) })
 	t.Run("Usage", func(t *testing.T) { testUsage(t, Open(t, newURL(t))) })
+	t.Run("UsageStats", func(t *testing.T) { testUsageStats(t, Open(t, newURL(t))) })
+	t.Run("UsageRetried", func(t *testing.T) { testUsageRetried(t, Open(t, newURL(t))) })
 	t.Run("AuditLogPaging", func(t *testing.T) { testAudit(t, Open(t, newURL(t))) })
 	t.Run("Datasets", func(t *testing.T) { testDatasets(t, newURL(t)) })
 }

@@ -1,4 +1,4 @@
-package store_test
+package storetest
 
 import (
 	"context"
@@ -6,26 +6,15 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
 
 	"github.com/inspector-gadget/gadget/internal/accounting"
-	"github.com/inspector-gadget/gadget/internal/store/storetest"
-	"github.com/inspector-gadget/gadget/internal/testenv"
+	"github.com/inspector-gadget/gadget/internal/store"
 )
 
-func TestUsageStatsSQLite(t *testing.T) {
-	t.Parallel()
-	testUsageStats(t, storetest.Open(t, storetest.SQLiteURL(t)))
-}
-
-func TestUsageStatsPostgres(t *testing.T) {
-	t.Parallel()
-	testUsageStats(t, storetest.Open(t, testenv.Postgres(t)))
-}
-
-func testUsageStats(t *testing.T, s interface {
-	accounting.Store
-	accounting.StatsStore
-}) {
+// testUsageStats: the statistics read the counters that usage batches
+// add up, by day, api and user.
+func testUsageStats(t *testing.T, s *store.Store) {
 	ctx := context.Background()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	lookup := func(user string, at time.Time, a accounting.Answer) accounting.Record {
@@ -89,5 +78,32 @@ func testUsageStats(t *testing.T, s interface {
 	bad := to.AddDate(0, 0, 1)
 	if _, err := svc.Stats(ctx, &bad, &to, "", nil); err == nil {
 		t.Error("from after to: no error")
+	}
+}
+
+// A batch written again with the same ids (the Writer's retry after a
+// connection lost once the batch had committed) adds no audit or ledger
+// row.
+func testUsageRetried(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	b := accounting.NewBatch(
+		[]accounting.Record{{ID: uuid.NewString(), Username: "alice", API: "indicator", At: at, Status: "ok"}},
+		[]accounting.Call{{ID: uuid.New(), Username: "alice", Provider: "abuseipdb", Status: "ok", At: at}})
+	for range 2 {
+		if err := s.WriteUsage(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit, err := s.Client().UsageLog.Query().Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, err := s.Client().UpstreamCall.Query().Count(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audit != 1 || calls != 1 {
+		t.Errorf("after writing one batch twice: %d audit rows, %d ledger rows; want 1 and 1", audit, calls)
 	}
 }
